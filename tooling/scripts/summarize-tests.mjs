@@ -1,0 +1,22 @@
+// Adds up the vitest JSON reports of every package and prints one closing line: "N passed, N failed, N skipped".
+// Exits non-zero when a report is missing, a test failed or nothing ran at all.
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+const dir = process.argv[2] ?? '.test-results';
+let passed = 0;
+let failed = 0;
+let skipped = 0;
+for (const file of readdirSync(dir).filter((name) => name.endsWith('.json')).sort()) {
+  const report = JSON.parse(readFileSync(join(dir, file), 'utf8'));
+  const suiteFailures = report.numFailedTestSuites ?? 0;
+  passed += report.numPassedTests;
+  failed += report.numFailedTests + suiteFailures;
+  skipped += report.numPendingTests + (report.numTodoTests ?? 0);
+  console.log(
+    `${file.replace(/\.json$/, '')}: ${report.numPassedTests} passed, ${report.numFailedTests} failed, ${report.numPendingTests} skipped` +
+      (suiteFailures ? ` (${suiteFailures} test files failed to run)` : ''),
+  );
+}
+console.log(`${passed} passed, ${failed} failed, ${skipped} skipped`);
+process.exit(failed > 0 || passed === 0 ? 1 : 0);
