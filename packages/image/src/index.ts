@@ -1,1 +1,9 @@
-export {}
+/**
+ * @c/image: the image model. References, digests, media types, manifest/index/config documents and their
+ * validation, platform matching, ChainIDs and canonical serialization. Pure: no I/O beyond what it is handed.
+ */
+export type { BlobIngest, BlobSink, BlobSource, BlobStore, Digest } from './content';
+export * from './digest';
+export * from './reference';
+export * from './media-types';
+export type * from './types';
