@@ -1,0 +1,128 @@
+import { request as httpRequest, type IncomingMessage } from 'node:http';
+import { CError } from '@c/errors';
+import { errorCodeForStatus } from './status';
+
+/** Where and how to reach the daemon. */
+export interface TransportOptions {
+  socketPath: string;
+  /** Largest JSON body read into memory. */
+  maxBodyBytes: number;
+  /** Header timeout in milliseconds for requests that are not streams. */
+  timeoutMs: number;
+}
+
+export interface RequestSpec {
+  method: 'GET' | 'HEAD' | 'POST' | 'DELETE' | 'PUT';
+  /** Path with any version prefix already applied. */
+  path: string;
+  query?: Record<string, string | number | boolean | undefined>;
+  headers?: Record<string, string>;
+  /** Serialized as JSON. */
+  body?: unknown;
+  signal?: AbortSignal;
+  /** Streams (pull, push) may legitimately stay quiet for long: no timeout. */
+  streaming?: boolean;
+}
+
+export function buildPath(path: string, query: RequestSpec['query']): string {
+  const params = new URLSearchParams();
+  for (const [key, value] of Object.entries(query ?? {})) {
+    if (value !== undefined) params.set(key, String(value));
+  }
+  const search = params.toString();
+  return search ? `${path}?${search}` : path;
+}
+
+/** Sends one request over the unix socket; resolves with the response once headers arrive, whatever the status. */
+export function send(options: TransportOptions, spec: RequestSpec): Promise<IncomingMessage> {
+  const payload = spec.body === undefined ? undefined : Buffer.from(JSON.stringify(spec.body));
+  const headers: Record<string, string> = { ...spec.headers };
+  if (payload) {
+    headers['Content-Type'] = 'application/json';
+    headers['Content-Length'] = String(payload.length);
+  }
+  const target = `${spec.method} ${spec.path}`;
+  return new Promise((resolve, reject) => {
+    const req = httpRequest(
+      {
+        socketPath: options.socketPath,
+        method: spec.method,
+        path: buildPath(spec.path, spec.query),
+        headers,
+        signal: spec.signal,
+      },
+      (res) => {
+        req.setTimeout(0);
+        resolve(res);
+      },
+    );
+    if (!spec.streaming) {
+      req.setTimeout(options.timeoutMs, () => {
+        req.destroy(
+          new CError('UNAVAILABLE', `${target}: no response from the daemon at ${options.socketPath} within ${options.timeoutMs} ms`, {
+            hint: 'check that c-daemon is running and not stuck',
+          }),
+        );
+      });
+    }
+    req.on('error', (error: NodeJS.ErrnoException) => {
+      if (error instanceof CError) return reject(error);
+      if (error.name === 'AbortError') {
+        return reject(new CError('CANCELLED', `${target}: request cancelled`, { cause: error }));
+      }
+      if (error.code === 'ENOENT' || error.code === 'ECONNREFUSED') {
+        return reject(
+          new CError('UNAVAILABLE', `cannot connect to the c daemon at unix://${options.socketPath} (${error.code})`, {
+            cause: error,
+            hint: 'start c-daemon, or point -H/--host at its socket',
+          }),
+        );
+      }
+      if (error.code === 'EACCES') {
+        return reject(
+          new CError('PERMISSION_DENIED', `permission denied on the c daemon socket ${options.socketPath}`, {
+            cause: error,
+            hint: 'run as root or as a member of the socket group',
+          }),
+        );
+      }
+      reject(new CError('UNAVAILABLE', `${target} failed: ${error.message}`, { cause: error }));
+    });
+    req.end(payload);
+  });
+}
+
+/** Reads a whole body, bounded. */
+export async function readBody(res: IncomingMessage, maxBytes: number, what: string): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  let total = 0;
+  for await (const chunk of res as AsyncIterable<Buffer>) {
+    total += chunk.length;
+    if (total > maxBytes) {
+      res.destroy();
+      throw new CError('LIMIT_EXCEEDED', `${what}: response body exceeds ${maxBytes} bytes`, {
+        hint: 'the daemon sent more than a client should buffer',
+      });
+    }
+    chunks.push(chunk);
+  }
+  return Buffer.concat(chunks, total);
+}
+
+/** Turns a non-2xx response into a CError carrying the daemon's `message` and a code from the status. */
+export async function errorFromResponse(res: IncomingMessage, what: string): Promise<CError> {
+  const status = res.statusCode ?? 0;
+  let message = `${what}: HTTP ${status}`;
+  try {
+    const body = await readBody(res, 64 * 1024, what);
+    const parsed = JSON.parse(body.toString('utf8')) as unknown;
+    if (typeof parsed === 'object' && parsed !== null && typeof (parsed as { message?: unknown }).message === 'string') {
+      message = (parsed as { message: string }).message;
+    } else if (body.length > 0) {
+      message = `${what}: HTTP ${status}: ${body.toString('utf8').slice(0, 200)}`;
+    }
+  } catch {
+    // Keep the status-only message: the body was not the JSON error Docker sends.
+  }
+  return new CError(errorCodeForStatus(status), message, { details: { status, request: what } });
+}

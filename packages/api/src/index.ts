@@ -1,0 +1,33 @@
+export { API_VERSION, MIN_API_VERSION, checkApiVersion, compareApiVersions, parseApiVersion, splitVersionedPath } from './version';
+export type { ApiVersion, ApiVersionRange, VersionedPath } from './version';
+export {
+  DEFAULT_MAX_FRAME_SIZE,
+  FRAME_HEADER_SIZE,
+  FrameDecoder,
+  STDERR,
+  STDIN,
+  STDOUT,
+  SYSTEMERR,
+  demultiplex,
+  encodeFrame,
+} from './frames';
+export type { Frame, StreamId } from './frames';
+export {
+  DEFAULT_MAX_LINE_LENGTH,
+  NdjsonDecoder,
+  encodeJsonLine,
+  humanSize,
+  isProgressMessage,
+  parseNdjson,
+  progressError,
+  progressErrorMessage,
+  renderProgressBar,
+} from './ndjson';
+export { MAX_REGISTRY_AUTH_LENGTH, decodeRegistryAuth, encodeRegistryAuth, parseAuthConfig } from './auth';
+export { DEFAULT_SOCKET_PATH, EngineClient } from './client/engine-client';
+export type { EngineClientOptions, ImagesApi, PullOptions, PushOptions, RemoveImageOptions } from './client/engine-client';
+export { errorCodeForStatus } from './client/status';
+export type * from './types/system';
+export type * from './types/images';
+export type * from './types/containers';
+export type * from './types/progress';
