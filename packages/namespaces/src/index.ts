@@ -1,1 +1,56 @@
-export {};
+// @c/namespaces: Linux syscalls for containers (koffi → libc), synchronous, with a recording fake.
+export type {
+  CapabilitySets,
+  OpenHow,
+  Pty,
+  Rlimit,
+  RlimitInput,
+  SyscallName,
+  Syscalls,
+  Winsize,
+} from './syscalls';
+export { LinuxSyscalls, linuxSyscalls, preloadSyscalls } from './linux/index';
+export { RecordingSyscalls, ExecveRecorded, type RecordedCall, type FailOptions } from './recording';
+export { SyscallError, isSyscallError, type SyscallErrorOptions } from './syscall-error';
+export { ERRNO, errnoName, errnoMessage, errnoNumber } from './errno';
+export { DESCRIBE, flagNames } from './describe';
+export {
+  AT_FDCWD,
+  CLONE,
+  CLOSE_RANGE,
+  F,
+  FD_CLOEXEC,
+  LINUX_CAPABILITY_VERSION_3,
+  MNT,
+  MS,
+  NAMESPACES,
+  O,
+  PR,
+  RESOLVE,
+  RLIM_INFINITY,
+  RLIMIT,
+  S_IF,
+  SECCOMP,
+  SIG,
+  SIGNALS,
+  SIGRTMAX,
+  TIOC,
+  XATTR,
+  makedev,
+  rlimitNumber,
+  signalNumber,
+  type NamespaceType,
+  type RlimitName,
+  type SignalName,
+} from './constants';
+export {
+  CAPABILITY_NAMES,
+  CAP_LAST_CAP_KNOWN,
+  capLastCap,
+  capabilityMask,
+  capabilityName,
+  capabilityNames,
+  capabilityNumber,
+  type CapabilityName,
+} from './capabilities';
+export { ARM64, X86_64, archTable, type ArchTable } from './arch/index';

@@ -1,0 +1,386 @@
+import { CError } from '@c/errors';
+import { archTable } from '../arch';
+import { F, FD_CLOEXEC, LINUX_CAPABILITY_VERSION_3, O, RLIM_INFINITY, TIOC } from '../constants';
+import { DESCRIBE, syscallNameOf } from '../describe';
+import { SyscallError } from '../syscall-error';
+import type { CapabilitySets, OpenHow, Pty, Rlimit, RlimitInput, SyscallName, Syscalls, Winsize } from '../syscalls';
+import { libc } from './libc';
+
+/** Signals glibc reserves for its threads (SIGCANCEL, SIGSETXID): signal() refuses them. */
+const GLIBC_RESERVED_SIGNALS = new Set([32, 33]);
+const SIGKILL = 9;
+const SIGSTOP = 19;
+/** glibc's sigset_t is 1024 bits; the kernel reads the first 64. */
+const SIGSET_BYTES = 128;
+
+function fail(method: SyscallName, args: unknown[], errno: number): never {
+  const describe = DESCRIBE[method] as (...a: unknown[]) => string;
+  throw new SyscallError(syscallNameOf(method), describe(...args), errno);
+}
+
+/** Throws SyscallError for a negative result; `errno` must be read right after the call, before anything else. */
+function check(method: SyscallName, args: unknown[], result: number | bigint, errno: number): number {
+  const value = Number(result);
+  if (value < 0) fail(method, args, errno);
+  return value;
+}
+
+/** Calls `fn`, reads errno at once, and checks the result. */
+function call(method: SyscallName, args: unknown[], fn: () => number | bigint): number {
+  const result = fn();
+  const errno = libc().errno();
+  return check(method, args, result, errno);
+}
+
+export function toRlim(value: number | bigint, what: string): bigint {
+  if (typeof value === 'bigint') {
+    if (value < 0n) throw badLimit(what, value);
+    return value >= RLIM_INFINITY ? RLIM_INFINITY : value;
+  }
+  if (value === Number.POSITIVE_INFINITY || value >= 2 ** 64 - 1) return RLIM_INFINITY;
+  if (!Number.isInteger(value) || value < 0) throw badLimit(what, value);
+  return BigInt(value);
+}
+
+function badLimit(what: string, value: number | bigint): CError {
+  return new CError('INVALID_ARGUMENT', `rlimit ${what} ${String(value)} is not a non-negative integer`, {
+    hint: 'use an integer, or RLIM_INFINITY for unlimited',
+  });
+}
+
+function rlimitBuffer(limit: RlimitInput): Buffer {
+  const buf = Buffer.alloc(16);
+  buf.writeBigUInt64LE(toRlim(limit.soft, 'soft'), 0);
+  buf.writeBigUInt64LE(toRlim(limit.hard, 'hard'), 8);
+  return buf;
+}
+
+function readRlimit(buf: Buffer): Rlimit {
+  return { soft: buf.readBigUInt64LE(0), hard: buf.readBigUInt64LE(8) };
+}
+
+function sigsetBuffer(signals: readonly number[]): Buffer {
+  const buf = Buffer.alloc(SIGSET_BYTES);
+  for (const sig of signals) {
+    if (!Number.isInteger(sig) || sig < 1 || sig > 64) {
+      throw new CError('INVALID_ARGUMENT', `signal ${sig} is out of range 1-64`, { hint: 'pass signal numbers' });
+    }
+    const bit = sig - 1;
+    buf[bit >> 3] = (buf[bit >> 3] ?? 0) | (1 << (bit & 7));
+  }
+  return buf;
+}
+
+function sigsetSignals(buf: Buffer): number[] {
+  const signals: number[] = [];
+  for (let sig = 1; sig <= 64; sig++) if (((buf[(sig - 1) >> 3] ?? 0) >> ((sig - 1) & 7)) & 1) signals.push(sig);
+  return signals;
+}
+
+/** Cap sets → the two v3 data structs (low 32 bits, high 32 bits). */
+function capDataBuffer(sets: CapabilitySets): Buffer {
+  const buf = Buffer.alloc(24);
+  const words = [sets.effective, sets.permitted, sets.inheritable];
+  words.forEach((mask, i) => {
+    buf.writeUInt32LE(Number(mask & 0xffffffffn), i * 4);
+    buf.writeUInt32LE(Number((mask >> 32n) & 0xffffffffn), 12 + i * 4);
+  });
+  return buf;
+}
+
+function readCapData(buf: Buffer): CapabilitySets {
+  const word = (i: number) => BigInt(buf.readUInt32LE(i * 4)) | (BigInt(buf.readUInt32LE(12 + i * 4)) << 32n);
+  return { effective: word(0), permitted: word(1), inheritable: word(2) };
+}
+
+function capHeader(pid: number): Buffer {
+  const buf = Buffer.alloc(8);
+  buf.writeUInt32LE(LINUX_CAPABILITY_VERSION_3, 0);
+  buf.writeInt32LE(pid, 4);
+  return buf;
+}
+
+/** Real syscalls through koffi. Stateless: use the shared `linuxSyscalls` instance. */
+export class LinuxSyscalls implements Syscalls {
+  unshare(flags: number): void {
+    call('unshare', [flags], () => libc().unshare(flags));
+  }
+
+  setns(fd: number, nstype = 0): void {
+    call('setns', [fd, nstype], () => libc().setns(fd, nstype));
+  }
+
+  mount(source: string | null, target: string, fstype: string | null, flags: number, data: string | null = null): void {
+    call('mount', [source, target, fstype, flags, data], () => libc().mount(source, target, fstype, flags, data));
+  }
+
+  umount2(target: string, flags = 0): void {
+    call('umount2', [target, flags], () => libc().umount2(target, flags));
+  }
+
+  pivotRoot(newRoot: string, putOld: string): void {
+    const nr = archTable().nr.pivot_root;
+    call('pivotRoot', [newRoot, putOld], () => libc().syscall(nr, 'const char *', newRoot, 'const char *', putOld));
+  }
+
+  sethostname(name: string): void {
+    const bytes = Buffer.byteLength(name);
+    call('sethostname', [name], () => libc().sethostname(name, bytes));
+  }
+
+  setdomainname(name: string): void {
+    const bytes = Buffer.byteLength(name);
+    call('setdomainname', [name], () => libc().setdomainname(name, bytes));
+  }
+
+  chdir(path: string): void {
+    call('chdir', [path], () => libc().chdir(path));
+  }
+
+  fchdir(fd: number): void {
+    call('fchdir', [fd], () => libc().fchdir(fd));
+  }
+
+  chroot(path: string): void {
+    call('chroot', [path], () => libc().chroot(path));
+  }
+
+  setsid(): number {
+    return call('setsid', [], () => libc().setsid());
+  }
+
+  prctl(option: number, arg2: number | bigint = 0, arg3: number | bigint = 0, arg4: number | bigint = 0, arg5: number | bigint = 0): number {
+    const ul = 'unsigned long';
+    return call('prctl', [option, arg2, arg3, arg4, arg5], () =>
+      libc().prctl(option, ul, arg2, ul, arg3, ul, arg4, ul, arg5),
+    );
+  }
+
+  capget(pid = 0): CapabilitySets {
+    const data = Buffer.alloc(24);
+    call('capget', [pid], () => libc().capget(capHeader(pid), data));
+    return readCapData(data);
+  }
+
+  capset(sets: CapabilitySets): void {
+    call('capset', [sets], () => libc().capset(capHeader(0), capDataBuffer(sets)));
+  }
+
+  setresuid(ruid: number, euid: number, suid: number): void {
+    call('setresuid', [ruid, euid, suid], () => libc().setresuid(ruid >>> 0, euid >>> 0, suid >>> 0));
+  }
+
+  setresgid(rgid: number, egid: number, sgid: number): void {
+    call('setresgid', [rgid, egid, sgid], () => libc().setresgid(rgid >>> 0, egid >>> 0, sgid >>> 0));
+  }
+
+  setgroups(gids: readonly number[]): void {
+    const list = Buffer.alloc(Math.max(4, gids.length * 4));
+    gids.forEach((gid, i) => list.writeUInt32LE(gid >>> 0, i * 4));
+    call('setgroups', [gids], () => libc().setgroups(gids.length, list));
+  }
+
+  closeRange(first: number, last = 0xffffffff, flags = 0): void {
+    const nr = archTable().nr.close_range;
+    const u = 'unsigned int';
+    call('closeRange', [first, last, flags], () => libc().syscall(nr, u, first >>> 0, u, last >>> 0, u, flags >>> 0));
+  }
+
+  dup3(oldfd: number, newfd: number, flags = 0): void {
+    call('dup3', [oldfd, newfd, flags], () => libc().dup3(oldfd, newfd, flags));
+  }
+
+  close(fd: number): void {
+    call('close', [fd], () => libc().close(fd));
+  }
+
+  execve(path: string, argv: readonly string[], envp: readonly string[]): never {
+    const result = libc().execve(path, [...argv, null], [...envp, null]);
+    const errno = libc().errno();
+    check('execve', [path, argv, envp], result < 0 ? result : -1, errno);
+    throw new CError('INTERNAL', `execve(${path}) returned without replacing the process`);
+  }
+
+  kill(pid: number, signal: number): void {
+    call('kill', [pid, signal], () => libc().kill(pid, signal));
+  }
+
+  pidfdOpen(pid: number, flags = 0): number {
+    const nr = archTable().nr.pidfd_open;
+    return call('pidfdOpen', [pid, flags], () => libc().syscall(nr, 'int', pid, 'unsigned int', flags));
+  }
+
+  pidfdSendSignal(pidfd: number, signal: number, flags = 0): void {
+    const nr = archTable().nr.pidfd_send_signal;
+    call('pidfdSendSignal', [pidfd, signal, flags], () =>
+      libc().syscall(nr, 'int', pidfd, 'int', signal, 'void *', null, 'unsigned int', flags),
+    );
+  }
+
+  openat2(dirfd: number, path: string, how: OpenHow): number {
+    const nr = archTable().nr.openat2;
+    // struct open_how { u64 flags; u64 mode; u64 resolve; }
+    const buf = Buffer.alloc(24);
+    buf.writeBigUInt64LE(BigInt(how.flags >>> 0), 0);
+    buf.writeBigUInt64LE(BigInt(how.mode ?? 0), 8);
+    buf.writeBigUInt64LE(BigInt(how.resolve ?? 0), 16);
+    return call('openat2', [dirfd, path, how], () =>
+      libc().syscall(nr, 'int', dirfd, 'const char *', path, 'void *', buf, 'size_t', 24),
+    );
+  }
+
+  sigprocmask(how: number, signals: readonly number[]): number[] {
+    const set = sigsetBuffer(signals);
+    const old = Buffer.alloc(SIGSET_BYTES);
+    call('sigprocmask', [how, signals], () => libc().sigprocmask(how, set, old));
+    return sigsetSignals(old);
+  }
+
+  resetSignalDispositions(): void {
+    const { signal, errno } = libc();
+    for (let sig = 1; sig <= 64; sig++) {
+      if (sig === SIGKILL || sig === SIGSTOP || GLIBC_RESERVED_SIGNALS.has(sig)) continue;
+      // signal() returns SIG_ERR ((void *) -1) on failure; with a `void *` result koffi hands back an opaque
+      // pointer, so compare through its address.
+      const previous = signal(sig, null);
+      const failed = previous !== null && libc().koffi.address(previous) === 0xffff_ffff_ffff_ffffn;
+      if (failed) fail('resetSignalDispositions', [], errno());
+    }
+  }
+
+  getrlimit(resource: number): Rlimit {
+    const old = Buffer.alloc(16);
+    call('getrlimit', [resource], () => libc().prlimit(0, resource, null, old));
+    return readRlimit(old);
+  }
+
+  setrlimit(resource: number, limit: RlimitInput): void {
+    const buf = rlimitBuffer(limit);
+    call('setrlimit', [resource, limit], () => libc().prlimit(0, resource, buf, null));
+  }
+
+  prlimit(pid: number, resource: number, limit?: RlimitInput): Rlimit {
+    const buf = limit ? rlimitBuffer(limit) : null;
+    const old = Buffer.alloc(16);
+    call('prlimit', [pid, resource, limit], () => libc().prlimit(pid, resource, buf, old));
+    return readRlimit(old);
+  }
+
+  seccompSetFilter(program: Uint8Array, flags = 0): number {
+    if (program.length === 0 || program.length % 8 !== 0 || program.length / 8 > 4096) {
+      throw new CError('INVALID_ARGUMENT', `seccomp program of ${program.length} bytes is not 1-4096 instructions`, {
+        hint: 'pass the output of compileSeccompProfile',
+      });
+    }
+    const { koffi } = libc();
+    const filter = Buffer.from(program);
+    // struct sock_fprog { unsigned short len; struct sock_filter *filter; }: len at 0, pointer at 8.
+    const fprog = Buffer.alloc(16);
+    fprog.writeUInt16LE(program.length / 8, 0);
+    fprog.writeBigUInt64LE(koffi.address(filter), 8);
+    const nr = archTable().nr.seccomp;
+    return call('seccompSetFilter', [program, flags], () => {
+      const result = libc().syscall(nr, 'unsigned int', 1, 'unsigned int', flags, 'void *', fprog);
+      // Keep `filter` alive until the kernel has copied it.
+      void filter.length;
+      return result;
+    });
+  }
+
+  setControllingTerminal(fd: number, steal = false): void {
+    call('setControllingTerminal', [fd, steal], () => libc().ioctl(fd, TIOC.SCTTY, 'int', steal ? 1 : 0));
+  }
+
+  getWinsize(fd: number): Winsize {
+    const buf = Buffer.alloc(8);
+    call('getWinsize', [fd], () => libc().ioctl(fd, TIOC.GWINSZ, 'void *', buf));
+    return { rows: buf.readUInt16LE(0), cols: buf.readUInt16LE(2), xpixel: buf.readUInt16LE(4), ypixel: buf.readUInt16LE(6) };
+  }
+
+  setWinsize(fd: number, size: Winsize): void {
+    const buf = Buffer.alloc(8);
+    buf.writeUInt16LE(size.rows, 0);
+    buf.writeUInt16LE(size.cols, 2);
+    buf.writeUInt16LE(size.xpixel ?? 0, 4);
+    buf.writeUInt16LE(size.ypixel ?? 0, 6);
+    call('setWinsize', [fd, size], () => libc().ioctl(fd, TIOC.SWINSZ, 'void *', buf));
+  }
+
+  openpty(): Pty {
+    const master = call('openpty', [], () => libc().posix_openpt(O.RDWR | O.NOCTTY | O.CLOEXEC));
+    try {
+      call('openpty', [], () => libc().grantpt(master));
+      call('openpty', [], () => libc().unlockpt(master));
+      const name = Buffer.alloc(128);
+      const rc = libc().ptsname_r(master, name, name.length);
+      // ptsname_r returns the error number itself rather than -1 + errno.
+      if (rc !== 0) fail('openpty', [], rc);
+      return { master, slavePath: name.toString('utf8', 0, name.indexOf(0)) };
+    } catch (error) {
+      libc().close(master);
+      throw error;
+    }
+  }
+
+  setCloexec(fd: number, on: boolean): void {
+    const flags = call('setCloexec', [fd, on], () => libc().fcntl(fd, F.GETFD));
+    const next = on ? flags | FD_CLOEXEC : flags & ~FD_CLOEXEC;
+    if (next !== flags) call('setCloexec', [fd, on], () => libc().fcntl(fd, F.SETFD, 'int', next));
+  }
+
+  setNonblocking(fd: number, on: boolean): void {
+    const flags = call('setNonblocking', [fd, on], () => libc().fcntl(fd, F.GETFL));
+    const next = on ? flags | O.NONBLOCK : flags & ~O.NONBLOCK;
+    if (next !== flags) call('setNonblocking', [fd, on], () => libc().fcntl(fd, F.SETFL, 'int', next));
+  }
+
+  mknod(path: string, mode: number, dev = 0n): void {
+    call('mknod', [path, mode, dev], () => libc().mknod(path, mode, dev));
+  }
+
+  lsetxattr(path: string, name: string, value: Uint8Array, flags = 0): void {
+    const buf = Buffer.from(value);
+    call('lsetxattr', [path, name, value, flags], () => libc().lsetxattr(path, name, buf, buf.length, flags));
+  }
+
+  lgetxattr(path: string, name: string): Buffer {
+    // Size first, then read; retry if the value grew in between (ERANGE).
+    for (let attempt = 0; ; attempt++) {
+      const size = call('lgetxattr', [path, name], () => libc().lgetxattr(path, name, null, 0));
+      const buf = Buffer.alloc(size);
+      const got = Number(libc().lgetxattr(path, name, buf, size));
+      const errno = libc().errno();
+      if (got >= 0) return buf.subarray(0, got);
+      if (errno !== 34 /* ERANGE */ || attempt > 3) fail('lgetxattr', [path, name], errno);
+    }
+  }
+
+  llistxattr(path: string): string[] {
+    for (let attempt = 0; ; attempt++) {
+      const size = call('llistxattr', [path], () => libc().llistxattr(path, null, 0));
+      if (size === 0) return [];
+      const buf = Buffer.alloc(size);
+      const got = Number(libc().llistxattr(path, buf, size));
+      const errno = libc().errno();
+      if (got >= 0) return buf.toString('utf8', 0, got).split('\0').filter(Boolean);
+      if (errno !== 34 /* ERANGE */ || attempt > 3) fail('llistxattr', [path], errno);
+    }
+  }
+
+  getpid(): number {
+    return libc().getpid();
+  }
+
+  gettid(): number {
+    return libc().gettid();
+  }
+}
+
+/** The real syscalls. */
+export const linuxSyscalls: Syscalls = new LinuxSyscalls();
+
+/** Load koffi and bind libc now (do this before pivot_root or chroot: module files are unreachable after). */
+export function preloadSyscalls(): void {
+  libc();
+  archTable();
+}

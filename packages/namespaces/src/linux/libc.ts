@@ -1,0 +1,103 @@
+import { createRequire } from 'node:module';
+import type * as Koffi from 'koffi';
+
+type Fn = (...args: unknown[]) => number;
+type BigFn = (...args: unknown[]) => number | bigint;
+
+/** The libc functions c calls, bound once on first use. */
+export interface Libc {
+  koffi: typeof Koffi;
+  errno(): number;
+  syscall: BigFn;
+  unshare: Fn;
+  setns: Fn;
+  mount: Fn;
+  umount2: Fn;
+  sethostname: Fn;
+  setdomainname: Fn;
+  chdir: Fn;
+  fchdir: Fn;
+  chroot: Fn;
+  setsid: Fn;
+  prctl: Fn;
+  capget: Fn;
+  capset: Fn;
+  setresuid: Fn;
+  setresgid: Fn;
+  setgroups: Fn;
+  dup3: Fn;
+  close: Fn;
+  execve: Fn;
+  kill: Fn;
+  sigprocmask: Fn;
+  signal: (signum: number, handler: null) => unknown;
+  prlimit: Fn;
+  ioctl: Fn;
+  posix_openpt: Fn;
+  grantpt: Fn;
+  unlockpt: Fn;
+  ptsname_r: Fn;
+  fcntl: Fn;
+  mknod: Fn;
+  lsetxattr: Fn;
+  lgetxattr: BigFn;
+  llistxattr: BigFn;
+  getpid: Fn;
+  gettid: Fn;
+}
+
+let cached: Libc | undefined;
+
+/**
+ * Loads koffi and binds libc on first call. Lazy so that importing @c/namespaces costs nothing; call it
+ * (through `preloadSyscalls`) before pivot_root, after which the module files are out of reach.
+ */
+export function libc(): Libc {
+  if (cached) return cached;
+  const koffi = createRequire(import.meta.url)('koffi') as typeof Koffi;
+  const lib = koffi.load('libc.so.6');
+  const f = (decl: string) => lib.func(decl) as Fn;
+  cached = {
+    koffi,
+    errno: () => koffi.errno(),
+    syscall: lib.func('long syscall(long number, ...)') as BigFn,
+    unshare: f('int unshare(int flags)'),
+    setns: f('int setns(int fd, int nstype)'),
+    mount: f(
+      'int mount(const char *source, const char *target, const char *fstype, unsigned long flags, const char *data)',
+    ),
+    umount2: f('int umount2(const char *target, int flags)'),
+    sethostname: f('int sethostname(const char *name, size_t len)'),
+    setdomainname: f('int setdomainname(const char *name, size_t len)'),
+    chdir: f('int chdir(const char *path)'),
+    fchdir: f('int fchdir(int fd)'),
+    chroot: f('int chroot(const char *path)'),
+    setsid: f('int setsid(void)'),
+    prctl: f('int prctl(int option, ...)'),
+    capget: f('int capget(void *header, void *data)'),
+    capset: f('int capset(void *header, const void *data)'),
+    setresuid: f('int setresuid(uint32_t ruid, uint32_t euid, uint32_t suid)'),
+    setresgid: f('int setresgid(uint32_t rgid, uint32_t egid, uint32_t sgid)'),
+    setgroups: f('int setgroups(size_t size, const void *list)'),
+    dup3: f('int dup3(int oldfd, int newfd, int flags)'),
+    close: f('int close(int fd)'),
+    execve: f('int execve(const char *path, const char **argv, const char **envp)'),
+    kill: f('int kill(int pid, int sig)'),
+    sigprocmask: f('int sigprocmask(int how, const void *set, void *oldset)'),
+    signal: lib.func('void *signal(int signum, void *handler)') as (signum: number, handler: null) => unknown,
+    prlimit: f('int prlimit(int pid, int resource, const void *newLimit, void *oldLimit)'),
+    ioctl: f('int ioctl(int fd, unsigned long request, ...)'),
+    posix_openpt: f('int posix_openpt(int flags)'),
+    grantpt: f('int grantpt(int fd)'),
+    unlockpt: f('int unlockpt(int fd)'),
+    ptsname_r: f('int ptsname_r(int fd, void *buf, size_t buflen)'),
+    fcntl: f('int fcntl(int fd, int cmd, ...)'),
+    mknod: f('int mknod(const char *path, uint32_t mode, uint64_t dev)'),
+    lsetxattr: f('int lsetxattr(const char *path, const char *name, const void *value, size_t size, int flags)'),
+    lgetxattr: lib.func('long lgetxattr(const char *path, const char *name, void *value, size_t size)') as BigFn,
+    llistxattr: lib.func('long llistxattr(const char *path, void *list, size_t size)') as BigFn,
+    getpid: f('int getpid(void)'),
+    gettid: f('int gettid(void)'),
+  };
+  return cached;
+}

@@ -1,0 +1,133 @@
+/**
+ * The system calls c needs to set up a container, as one synchronous interface. `linuxSyscalls` makes them
+ * for real (koffi → libc); `RecordingSyscalls` records them so mount/namespace plans are testable without root.
+ * Every method throws `SyscallError` on failure and returns only on success.
+ */
+
+/** Capability sets as 64-bit masks (bit n = capability n). */
+export interface CapabilitySets {
+  effective: bigint;
+  permitted: bigint;
+  inheritable: bigint;
+}
+
+/** A resource limit as the kernel reports it (RLIM_INFINITY = 2^64-1). */
+export interface Rlimit {
+  soft: bigint;
+  hard: bigint;
+}
+
+/** A limit to set: numbers ≥ 2^64-1, Infinity, or RLIM_INFINITY mean unlimited. */
+export interface RlimitInput {
+  soft: number | bigint;
+  hard: number | bigint;
+}
+
+/** A terminal's size (struct winsize). */
+export interface Winsize {
+  rows: number;
+  cols: number;
+  xpixel?: number;
+  ypixel?: number;
+}
+
+/** struct open_how for openat2(2). */
+export interface OpenHow {
+  /** O_* flags (O_CLOEXEC is advisable; openat2 rejects unknown bits). */
+  flags: number;
+  /** Mode for O_CREAT/O_TMPFILE; must be 0 otherwise. */
+  mode?: number;
+  /** RESOLVE_* flags. */
+  resolve?: number;
+}
+
+/** A new pseudo-terminal: the master fd (close-on-exec) and the path of its slave. */
+export interface Pty {
+  master: number;
+  slavePath: string;
+}
+
+export interface Syscalls {
+  /** unshare(2): CLONE_NEW* flags. User namespaces fail with EINVAL in multi-threaded processes (Node). */
+  unshare(flags: number): void;
+  /** setns(2): join the namespace behind `fd` (from /proc/PID/ns/*); `nstype` 0 accepts any kind. */
+  setns(fd: number, nstype?: number): void;
+  /** mount(2). `data` is the filesystem's option string (overlay's lowerdir=…). */
+  mount(source: string | null, target: string, fstype: string | null, flags: number, data?: string | null): void;
+  /** umount2(2) with MNT_* flags. */
+  umount2(target: string, flags?: number): void;
+  /** pivot_root(2) (through syscall(): glibc has no wrapper). `putOld` may equal `newRoot` ('.' trick). */
+  pivotRoot(newRoot: string, putOld: string): void;
+  sethostname(name: string): void;
+  setdomainname(name: string): void;
+  chdir(path: string): void;
+  fchdir(fd: number): void;
+  chroot(path: string): void;
+  /** setsid(2); returns the new session id. */
+  setsid(): number;
+  /** prctl(2) with integer arguments; returns the call's result (PR_GET_* values). */
+  prctl(option: number, arg2?: number | bigint, arg3?: number | bigint, arg4?: number | bigint, arg5?: number | bigint): number;
+  /** capget(2) with the v3 structs; pid 0 = the calling thread. */
+  capget(pid?: number): CapabilitySets;
+  /** capset(2) with the v3 structs, for the calling thread. */
+  capset(sets: CapabilitySets): void;
+  /** setresuid(2); -1 leaves an id unchanged. glibc applies it to every thread of the process. */
+  setresuid(ruid: number, euid: number, suid: number): void;
+  setresgid(rgid: number, egid: number, sgid: number): void;
+  setgroups(gids: readonly number[]): void;
+  /** close_range(2): CLOSE_RANGE_CLOEXEC marks instead of closing; `last` defaults to ~0U. */
+  closeRange(first: number, last?: number, flags?: number): void;
+  /** dup3(2): `oldfd` duplicated onto `newfd` (flags: O_CLOEXEC or 0). */
+  dup3(oldfd: number, newfd: number, flags?: number): void;
+  /** close(2). */
+  close(fd: number): void;
+  /** execve(2): replaces the process; returns only by throwing. */
+  execve(path: string, argv: readonly string[], envp: readonly string[]): never;
+  /** kill(2). */
+  kill(pid: number, signal: number): void;
+  /** pidfd_open(2); returns a pidfd (close-on-exec). */
+  pidfdOpen(pid: number, flags?: number): number;
+  /** pidfd_send_signal(2). */
+  pidfdSendSignal(pidfd: number, signal: number, flags?: number): void;
+  /** openat2(2); returns the new fd. RESOLVE_IN_ROOT keeps path resolution (symlinks, ..) inside `dirfd`. */
+  openat2(dirfd: number, path: string, how: OpenHow): number;
+  /** sigprocmask(2) for the calling thread; returns the previous mask as signal numbers. */
+  sigprocmask(how: number, signals: readonly number[]): number[];
+  /** Set every catchable signal (1-64 but KILL/STOP) to SIG_DFL: ignored ones (Node ignores SIGPIPE) survive exec. */
+  resetSignalDispositions(): void;
+  getrlimit(resource: number): Rlimit;
+  setrlimit(resource: number, limit: RlimitInput): void;
+  /** prlimit(2): sets `limit` (if given) on `pid` (0 = self) and returns the previous limit. */
+  prlimit(pid: number, resource: number, limit?: RlimitInput): Rlimit;
+  /**
+   * seccomp(SECCOMP_SET_MODE_FILTER): load a classic BPF program (8 bytes per instruction, as from
+   * `compileSeccompProfile`). Needs no_new_privs or CAP_SYS_ADMIN. Returns the seccomp() result (a notify fd
+   * with SECCOMP_FILTER_FLAG_NEW_LISTENER, else 0).
+   */
+  seccompSetFilter(program: Uint8Array, flags?: number): number;
+  /** ioctl(TIOCSCTTY): make `fd` the controlling terminal of this session (needs setsid first). */
+  setControllingTerminal(fd: number, steal?: boolean): void;
+  /** ioctl(TIOCGWINSZ). */
+  getWinsize(fd: number): Winsize;
+  /** ioctl(TIOCSWINSZ). */
+  setWinsize(fd: number, size: Winsize): void;
+  /** posix_openpt + grantpt + unlockpt + ptsname_r. */
+  openpty(): Pty;
+  /** fcntl(F_SETFD): set or clear FD_CLOEXEC. */
+  setCloexec(fd: number, on: boolean): void;
+  /** fcntl(F_SETFL): set or clear O_NONBLOCK. */
+  setNonblocking(fd: number, on: boolean): void;
+  /** mknod(2): mode = S_IF* | permissions; `dev` from `makedev(major, minor)`. */
+  mknod(path: string, mode: number, dev?: bigint): void;
+  /** lsetxattr(2) (does not follow symlinks). */
+  lsetxattr(path: string, name: string, value: Uint8Array, flags?: number): void;
+  /** lgetxattr(2); throws ENODATA when the attribute is absent. */
+  lgetxattr(path: string, name: string): Buffer;
+  /** llistxattr(2): attribute names. */
+  llistxattr(path: string): string[];
+  getpid(): number;
+  gettid(): number;
+}
+
+/** The method names of `Syscalls`, as recorded by `RecordingSyscalls`. */
+export type SyscallName = keyof Syscalls;
