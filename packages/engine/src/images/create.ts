@@ -1,0 +1,34 @@
+/**
+ * Wires an ImageService to the real store under a root directory (default /var/lib/c) and the real registry
+ * client with docker's credentials file.
+ */
+import { ContentStore, ImageStore, storeLayout } from '@c/layers';
+import { DockerConfigCredentials, RegistryClient, removeCredentials, saveCredentials } from '@c/registry-client';
+import { ImageService } from './image-service';
+
+export const DEFAULT_ROOT = '/var/lib/c';
+
+export interface CreateImageServiceOptions {
+  /** The store root; default `/var/lib/c`. */
+  root?: string;
+  /** Registries to reach over plain HTTP besides localhost and 127.0.0.0/8. */
+  insecureRegistries?: string[];
+}
+
+export function createImageService(options: CreateImageServiceOptions = {}): ImageService {
+  const layout = storeLayout(options.root ?? DEFAULT_ROOT);
+  const registry = new RegistryClient({
+    credentials: new DockerConfigCredentials(),
+    ...(options.insecureRegistries ? { insecureRegistries: options.insecureRegistries } : {}),
+  });
+  return new ImageService({
+    content: new ContentStore(layout.content),
+    images: new ImageStore(layout.images),
+    registry,
+    credentials: {
+      save: async (host, credentials) => saveCredentials(host, credentials),
+      remove: async (host) => Boolean(await removeCredentials(host)),
+    },
+    tmpDir: layout.tmp,
+  });
+}

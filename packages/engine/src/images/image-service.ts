@@ -1,0 +1,358 @@
+/**
+ * Image operations over a local store and registries: pull, push, list, tag, remove, inspect, import, login,
+ * logout. No terminal output: progress is reported through callbacks, results are returned.
+ */
+import { randomUUID } from 'node:crypto';
+import { CError } from '@c/errors';
+import { formatReference, hostPlatform, parsePlatform, type Descriptor, type Platform, type Reference } from '@c/image';
+import { applyChanges } from './changes';
+import { readConfig, readIndex, readManifest, writeDocument, type ManifestDocument } from './documents';
+import { buildInspect, imageSize, type ImageInspect } from './inspect';
+import { OCI_CONFIG, OCI_MANIFEST, storeTarballLayer } from './import-tarball';
+import { familiarRepository, familiarTag, idPrefix, normalizeReference, recordName, repositoryAndTag } from './names';
+import type {
+  ByteSource,
+  ContentPort,
+  CredentialWriterPort,
+  ImageRecord,
+  ImageRecordPort,
+  RegistryPort,
+  TransferProgress,
+} from './ports';
+import type {
+  ImageSummary,
+  ImportOptions,
+  ImportResult,
+  PullOptions,
+  PullResult,
+  PushOptions,
+  PushResult,
+  RemoveResultItem,
+  TransferEvent,
+} from './types';
+
+export interface ImageServiceParts {
+  content: ContentPort;
+  images: ImageRecordPort;
+  registry: RegistryPort;
+  credentials: CredentialWriterPort;
+  /** Scratch space for imports (same filesystem as the store is best). */
+  tmpDir: string;
+  /** Frees blobs no image references any more; called after an image is deleted. */
+  collectGarbage?: () => Promise<unknown>;
+  now?: () => Date;
+}
+
+/** A local image resolved from a name or id, with its documents loaded. */
+interface ResolvedImage {
+  record: ImageRecord;
+  manifest: ManifestDocument;
+  configDigest: string;
+}
+
+function toTransferEvent(event: TransferProgress): TransferEvent {
+  return {
+    id: event.id,
+    status: event.status,
+    current: event.current ?? 0,
+    total: event.total ?? 0,
+    ...(event.digest ? { digest: event.digest } : {}),
+  };
+}
+
+function noSuchImage(input: string): CError {
+  return new CError('NOT_FOUND', `No such image: ${input}`, {
+    hint: 'check the name with `c images`, or pull it with `c pull`',
+  });
+}
+
+/** `docker.io`, `https://index.docker.io/v1/` and the like all name Docker Hub. */
+export function normalizeRegistryHost(input: string | undefined): string {
+  if (!input) return 'docker.io';
+  const host = input.replace(/^[a-z]+:\/\//i, '').replace(/\/.*$/, '').toLowerCase();
+  if (host === 'index.docker.io' || host === 'registry-1.docker.io' || host === 'docker.io') return 'docker.io';
+  return host;
+}
+
+export class ImageService {
+  private readonly now: () => Date;
+
+  constructor(private readonly parts: ImageServiceParts) {
+    this.now = parts.now ?? (() => new Date());
+  }
+
+  async pull(input: string, options: PullOptions = {}): Promise<PullResult> {
+    const ref = normalizeReference(input);
+    const platform = typeof options.platform === 'string' ? parsePlatform(options.platform) : options.platform;
+    const name = recordName(ref);
+    const previous = await this.parts.images.get(name);
+    const lease = `pull-${randomUUID()}`;
+    // The lease marks the pull as in flight, so a concurrent GC keeps what it has already stored.
+    await this.parts.images.acquireLease?.(lease, []);
+    try {
+      const pulled = await this.parts.registry.pull(ref, this.parts.content, {
+        platform: platform ?? hostPlatform(),
+        onProgress: options.onProgress ? (event) => options.onProgress?.(toTransferEvent(event)) : undefined,
+        signal: options.signal,
+      });
+      const blobs = [pulled.manifestDigest, pulled.manifest.config.digest, ...pulled.manifest.layers.map((l) => l.digest)];
+      if (pulled.indexDigest) blobs.push(pulled.indexDigest);
+      await this.parts.images.acquireLease?.(lease, blobs);
+      const target: Descriptor = {
+        mediaType: pulled.manifest.mediaType ?? OCI_MANIFEST,
+        digest: pulled.manifestDigest,
+        size: await this.parts.content.size(pulled.manifestDigest),
+      };
+      const now = this.now().toISOString();
+      await this.parts.images.put({
+        name,
+        target,
+        ...(pulled.indexDigest ? { indexDigest: pulled.indexDigest } : {}),
+        createdAt: previous?.createdAt ?? now,
+        updatedAt: now,
+      });
+      const upToDate = previous?.target.digest === pulled.manifestDigest;
+      return {
+        reference: this.familiar(ref),
+        fullReference: formatReference(ref),
+        digest: pulled.indexDigest ?? pulled.manifestDigest,
+        manifestDigest: pulled.manifestDigest,
+        id: pulled.configDigest,
+        status: upToDate ? 'up-to-date' : 'downloaded',
+      };
+    } finally {
+      await this.parts.images.releaseLease?.(lease);
+    }
+  }
+
+  async push(input: string, options: PushOptions = {}): Promise<PushResult> {
+    const ref = normalizeReference(input);
+    const record = await this.parts.images.get(recordName(ref));
+    if (!record) {
+      throw new CError('NOT_FOUND', `An image does not exist locally with the tag: ${familiarRepository(ref)}${ref.tag ? `:${ref.tag}` : ''}`, {
+        hint: 'tag a local image with that name first: `c tag IMAGE NAME`',
+      });
+    }
+    const root = await this.pushRoot(record);
+    const pushed = await this.parts.registry.push(ref, this.parts.content, root, {
+      onProgress: options.onProgress ? (event) => options.onProgress?.(toTransferEvent(event)) : undefined,
+      signal: options.signal,
+    });
+    const digest = typeof pushed === 'string' ? pushed : root.digest;
+    return {
+      reference: this.familiar(ref),
+      repository: familiarRepository(ref),
+      tag: ref.digest ? undefined : ref.tag,
+      digest,
+      size: root.size,
+    };
+  }
+
+  /**
+   * The index when every platform it lists is held locally (the image was imported or pulled whole), else the
+   * platform manifest: pushing an index whose other platforms are missing would fail half-way.
+   */
+  private async pushRoot(record: ImageRecord): Promise<Descriptor> {
+    const content = this.parts.content;
+    if (!record.indexDigest || !(await content.has(record.indexDigest))) return record.target;
+    const index = await readIndex(content, record.indexDigest);
+    for (const child of index.manifests) {
+      if (!(await content.has(child.digest))) return record.target;
+      const manifest = await readManifest(content, child.digest);
+      for (const blob of [manifest.config, ...manifest.layers]) if (!(await content.has(blob.digest))) return record.target;
+    }
+    const bytes = await content.size(record.indexDigest);
+    return { mediaType: index.mediaType ?? 'application/vnd.oci.image.index.v1+json', digest: record.indexDigest, size: bytes };
+  }
+
+  async list(): Promise<ImageSummary[]> {
+    const rows: ImageSummary[] = [];
+    for (const record of await this.parts.images.list()) {
+      const manifest = await readManifest(this.parts.content, record.target.digest);
+      const config = await readConfig(this.parts.content, manifest.config.digest);
+      const { repository, tag } = repositoryAndTag(record.name);
+      rows.push({
+        repository,
+        tag,
+        digest: record.indexDigest ?? record.target.digest,
+        id: manifest.config.digest,
+        created: (config as { created?: string }).created,
+        size: imageSize(manifest),
+        name: record.name,
+      });
+    }
+    // Newest first, like docker; ties by name so the output is stable.
+    return rows.sort(
+      (a, b) => Date.parse(b.created ?? '0') - Date.parse(a.created ?? '0') || a.name.localeCompare(b.name),
+    );
+  }
+
+  async tag(source: string, target: string): Promise<void> {
+    const image = await this.resolve(source);
+    const ref = normalizeReference(target);
+    if (ref.digest) {
+      throw new CError('INVALID_ARGUMENT', `refusing to create a tag with a digest reference: ${target}`, {
+        hint: 'give the new name a tag (name:tag), not a digest',
+      });
+    }
+    const now = this.now().toISOString();
+    await this.parts.images.put({
+      name: recordName(ref),
+      target: image.record.target,
+      ...(image.record.indexDigest ? { indexDigest: image.record.indexDigest } : {}),
+      createdAt: now,
+      updatedAt: now,
+    });
+  }
+
+  async remove(input: string, options: { force?: boolean } = {}): Promise<RemoveResultItem[]> {
+    const byName = await this.findByName(input);
+    const results: RemoveResultItem[] = [];
+    let configDigest: string;
+    if (byName) {
+      await this.parts.images.delete(byName.record.name);
+      results.push({ Untagged: this.familiarRecordName(byName.record) });
+      configDigest = byName.configDigest;
+    } else {
+      const matches = await this.findById(input);
+      const first = matches[0];
+      if (!first) throw noSuchImage(input);
+      configDigest = first.configDigest;
+      const repositories = new Set(matches.map((m) => repositoryAndTag(m.record.name).repository));
+      if (repositories.size > 1 && !options.force) {
+        throw new CError(
+          'CONFLICT',
+          `conflict: unable to delete ${configDigest.slice(7, 19)} (must be forced) - image is referenced in multiple repositories`,
+          { hint: 'remove the names one by one with `c rmi NAME`, or use `c rmi -f`' },
+        );
+      }
+      for (const match of matches) {
+        await this.parts.images.delete(match.record.name);
+        results.push({ Untagged: this.familiarRecordName(match.record) });
+      }
+    }
+    const remaining = await this.recordsWithConfig(configDigest);
+    if (remaining.length === 0) {
+      results.push({ Deleted: configDigest });
+      await this.parts.collectGarbage?.();
+    }
+    return results;
+  }
+
+  async inspect(input: string): Promise<ImageInspect> {
+    const image = await this.resolve(input);
+    const config = await readConfig(this.parts.content, image.configDigest);
+    const related = await this.recordsWithConfig(image.configDigest);
+    const repoTags = related.flatMap((r) => familiarTag(r.record.name) ?? []);
+    const repoDigests = [
+      ...new Set(
+        related.map((r) => `${repositoryAndTag(r.record.name).repository}@${r.record.indexDigest ?? r.record.target.digest}`),
+      ),
+    ];
+    const lastTagTime = related.map((r) => r.record.updatedAt).sort().at(-1) ?? image.record.updatedAt;
+    return buildInspect({ configDigest: image.configDigest, config, manifest: image.manifest, repoTags, repoDigests, lastTagTime });
+  }
+
+  async import(source: ByteSource, target: string, options: ImportOptions = {}): Promise<ImportResult> {
+    const ref = normalizeReference(target);
+    if (ref.digest) {
+      throw new CError('INVALID_ARGUMENT', `cannot import to a digest reference: ${target}`, { hint: 'use name:tag' });
+    }
+    const sourceName = options.sourceName ?? '-';
+    // Validate the changes before reading a possibly large tarball.
+    const containerConfig = applyChanges({}, options.changes ?? []);
+    const layer = await storeTarballLayer(this.parts.content, source, { tmpDir: this.parts.tmpDir, sourceName });
+    const platform = options.platform ?? hostPlatform();
+    const created = this.now().toISOString();
+    const comment = options.message ?? `Imported from ${sourceName}`;
+    const config = {
+      created,
+      architecture: platform.architecture,
+      os: platform.os,
+      ...(platform.variant ? { variant: platform.variant } : {}),
+      comment,
+      config: containerConfig,
+      rootfs: { type: 'layers', diff_ids: [layer.diffId] },
+      history: [{ created, created_by: `c import ${sourceName}`, comment }],
+    };
+    const configDescriptor = await writeDocument(this.parts.content, OCI_CONFIG, config);
+    const manifest = { schemaVersion: 2, mediaType: OCI_MANIFEST, config: configDescriptor, layers: [layer.descriptor] };
+    const manifestDescriptor = await writeDocument(this.parts.content, OCI_MANIFEST, manifest);
+    await this.parts.images.put({ name: recordName(ref), target: manifestDescriptor, createdAt: created, updatedAt: created });
+    return { id: configDescriptor.digest, manifestDigest: manifestDescriptor.digest, reference: this.familiar(ref) };
+  }
+
+  /** Verifies the credentials with the registry, then saves them (docker's config.json). */
+  async login(registry: string | undefined, credentials: { username: string; password: string }): Promise<{ registry: string }> {
+    const host = normalizeRegistryHost(registry);
+    await this.parts.registry.login(host, credentials);
+    await this.parts.credentials.save(host, credentials);
+    return { registry: host };
+  }
+
+  /** Removes saved credentials; `removed` is false when none were stored. */
+  async logout(registry: string | undefined): Promise<{ registry: string; removed: boolean }> {
+    const host = normalizeRegistryHost(registry);
+    return { registry: host, removed: await this.parts.credentials.remove(host) };
+  }
+
+  /** Finds a local image by name (`busybox`, `busybox:1.36`, `name@sha256:…`) or by id / id prefix. */
+  private async resolve(input: string): Promise<ResolvedImage> {
+    const byName = await this.findByName(input);
+    if (byName) return byName;
+    const matches = await this.findById(input);
+    if (matches[0]) return matches[0];
+    throw noSuchImage(input);
+  }
+
+  private async findByName(input: string): Promise<ResolvedImage | undefined> {
+    let ref: Reference;
+    try {
+      ref = normalizeReference(input);
+    } catch (error) {
+      // Not a valid name; the caller may still match it as an id.
+      if (idPrefix(input)) return undefined;
+      throw error;
+    }
+    const record = await this.parts.images.get(recordName(ref));
+    return record ? this.load(record) : undefined;
+  }
+
+  /** All records whose image id starts with the given id prefix; CONFLICT when the prefix names two images. */
+  private async findById(input: string): Promise<ResolvedImage[]> {
+    const prefix = idPrefix(input);
+    if (!prefix) return [];
+    const all = await Promise.all((await this.parts.images.list()).map((record) => this.load(record)));
+    const matches = all.filter((image) => image.configDigest.slice('sha256:'.length).startsWith(prefix));
+    const ids = new Set(matches.map((m) => m.configDigest));
+    if (ids.size > 1) {
+      throw new CError('CONFLICT', `the id prefix ${input} matches ${ids.size} images`, {
+        hint: 'give more digits of the image id',
+      });
+    }
+    return matches;
+  }
+
+  private async recordsWithConfig(configDigest: string): Promise<ResolvedImage[]> {
+    const all = await Promise.all((await this.parts.images.list()).map((record) => this.load(record)));
+    return all.filter((image) => image.configDigest === configDigest).sort((a, b) => a.record.name.localeCompare(b.record.name));
+  }
+
+  private async load(record: ImageRecord): Promise<ResolvedImage> {
+    const manifest = await readManifest(this.parts.content, record.target.digest);
+    return { record, manifest, configDigest: manifest.config.digest };
+  }
+
+  private familiar(ref: Reference): string {
+    const repository = familiarRepository(ref);
+    if (ref.digest) return `${repository}@${ref.digest}`;
+    return `${repository}:${ref.tag ?? 'latest'}`;
+  }
+
+  private familiarRecordName(record: ImageRecord): string {
+    const { reference } = repositoryAndTag(record.name);
+    return this.familiar(reference);
+  }
+}
+
+export type { Platform };

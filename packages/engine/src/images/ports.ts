@@ -1,0 +1,74 @@
+/**
+ * What the image service needs from its collaborators, written as narrow structural interfaces: the real
+ * implementations live in @c/layers (ContentStore, ImageStore) and @c/registry-client (RegistryClient), and the
+ * unit tests hand in in-memory fakes.
+ */
+import type { Readable } from 'node:stream';
+import type { BlobStore, Descriptor, Platform, Reference } from '@c/image';
+
+/** Blobs by digest: the BlobStore seam plus enumeration and deletion. */
+export interface ContentPort extends BlobStore {
+  delete?(digest: string): Promise<unknown>;
+}
+
+/** One named image in the local store. */
+export interface ImageRecord {
+  /** Full normalized reference: `docker.io/library/busybox:latest` or `…/busybox@sha256:…`. */
+  name: string;
+  /** The platform manifest this name points at. */
+  target: Descriptor;
+  /** The index the manifest was selected from, when the name resolved to an index. */
+  indexDigest?: string;
+  createdAt: string;
+  updatedAt: string;
+}
+
+export interface ImageRecordPort {
+  get(name: string): Promise<ImageRecord | undefined>;
+  list(): Promise<ImageRecord[]>;
+  put(record: ImageRecord): Promise<unknown>;
+  delete(name: string): Promise<unknown>;
+  acquireLease?(id: string, digests: string[]): Promise<unknown>;
+  releaseLease?(id: string): Promise<unknown>;
+}
+
+/** A progress event of a registry transfer, as the registry client reports it. */
+export interface TransferProgress {
+  id: string;
+  status: string;
+  current?: number;
+  total?: number;
+  digest?: string;
+}
+
+export interface PulledImagePort {
+  manifestDigest: string;
+  indexDigest?: string;
+  configDigest: string;
+  manifest: { mediaType?: string; layers: Descriptor[]; config: Descriptor };
+}
+
+export interface RegistryPort {
+  pull(
+    ref: Reference,
+    sink: BlobStore,
+    options: { platform?: Platform; onProgress?: (event: TransferProgress) => void; signal?: AbortSignal },
+  ): Promise<PulledImagePort>;
+  push(
+    ref: Reference,
+    source: BlobStore,
+    root: Descriptor,
+    options: { onProgress?: (event: TransferProgress) => void; signal?: AbortSignal },
+  ): Promise<unknown>;
+  login(registry: string, credentials: { username: string; password: string }): Promise<unknown>;
+}
+
+/** Writes and removes saved registry credentials (docker's config.json). */
+export interface CredentialWriterPort {
+  save(registry: string, credentials: { username: string; password: string }): Promise<unknown>;
+  /** Resolves true when credentials were stored for `registry`. */
+  remove(registry: string): Promise<boolean>;
+}
+
+/** Anything that can be read as a byte stream (a tarball on disk, stdin). */
+export type ByteSource = Readable | AsyncIterable<Uint8Array>;
