@@ -4,6 +4,20 @@
  */
 export type { BlobIngest, BlobSink, BlobSource, BlobStore, Digest } from './content';
 export * from './digest';
+export * from './verify-stream';
 export * from './reference';
 export * from './media-types';
 export type * from './types';
+export {
+  MAX_MANIFEST_SIZE,
+  parseManifest,
+  checkManifest,
+  checkIndex,
+  validateDescriptor,
+  validatePlatform,
+} from './manifest';
+export { MAX_CONFIG_SIZE, parseImageConfig, checkImageConfig, checkConfigMatchesManifest } from './config';
+export * from './platform';
+export * from './chain-id';
+export * from './canonical';
+export * from './build';
