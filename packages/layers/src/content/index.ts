@@ -1,1 +1,13 @@
-export {};
+export { ContentStore } from './content-store';
+export type {
+  AbortIngestOptions,
+  BlobInfo,
+  ContentStoreOptions,
+  ImportStreamOptions,
+  IngestStatus,
+  ReadBlobOptions,
+  StoredBlob,
+} from './content-store';
+export { ContentLayout, isIngestRef } from './layout';
+export { isBlobDigest, parseBlobDigest } from './digest';
+export type { BlobDigestAlgorithm, BlobDigestParts } from './digest';

@@ -1,0 +1,325 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { mkdtemp, readdir, readFile, rm, stat, writeFile, chmod } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Readable } from 'node:stream';
+import { isCError } from '@c/errors';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { ContentStore } from './content-store';
+import { fixturePath, killAllChildren, spawnTsChild } from './test-fixtures/child-process';
+
+const sha256 = (bytes: Uint8Array) => `sha256:${createHash('sha256').update(bytes).digest('hex')}`;
+
+async function codeOf(promise: Promise<unknown>): Promise<string> {
+  try {
+    await promise;
+  } catch (error) {
+    if (isCError(error)) return error.code;
+    throw error;
+  }
+  return 'no error';
+}
+
+async function collect<T>(iterable: AsyncIterable<T>): Promise<T[]> {
+  const out: T[] = [];
+  for await (const item of iterable) out.push(item);
+  return out;
+}
+
+let root: string;
+let store: ContentStore;
+
+beforeEach(async () => {
+  root = await mkdtemp(join(tmpdir(), 'c-content-'));
+  store = new ContentStore(join(root, 'content'));
+});
+
+afterEach(async () => {
+  await killAllChildren();
+  await rm(root, { recursive: true, force: true });
+});
+
+describe('small blobs', () => {
+  it('writes, reads, lists, describes and deletes a blob', async () => {
+    const bytes = Buffer.from('{"schemaVersion":2}');
+    const digest = sha256(bytes);
+    expect(await store.has(digest)).toBe(false);
+    expect(await store.writeBlob(bytes)).toEqual({ digest, size: bytes.length });
+    expect(await store.has(digest)).toBe(true);
+    expect(await store.size(digest)).toBe(bytes.length);
+    expect(Buffer.from(await store.read(digest)).toString()).toBe('{"schemaVersion":2}');
+    expect((await store.info(digest)).size).toBe(bytes.length);
+    expect(await collect(store.list())).toEqual([{ digest, size: bytes.length }]);
+
+    const path = join(root, 'content/blobs/sha256', digest.slice(7));
+    expect((await stat(path)).mode & 0o777).toBe(0o444);
+    expect(await readdir(join(root, 'content/ingest'))).toEqual([]);
+
+    await store.delete(digest);
+    expect(await store.has(digest)).toBe(false);
+    expect(await codeOf(store.delete(digest))).toBe('NOT_FOUND');
+    expect(await codeOf(store.read(digest))).toBe('NOT_FOUND');
+    expect(await codeOf(store.open(digest))).toBe('NOT_FOUND');
+  });
+
+  it('refuses a blob whose bytes do not match the expected digest', async () => {
+    const digest = sha256(Buffer.from('right'));
+    expect(await codeOf(store.writeBlob(Buffer.from('wrong'), digest))).toBe('DIGEST_MISMATCH');
+    expect(await store.has(digest)).toBe(false);
+    expect(await collect(store.list())).toEqual([]);
+  });
+
+  it('re-verifies on read and bounds what read() loads', async () => {
+    const bytes = randomBytes(4096);
+    const { digest } = await store.writeBlob(bytes);
+    expect(await codeOf(store.read(digest, { maxSize: 4095 }))).toBe('LIMIT_EXCEEDED');
+    const path = join(root, 'content/blobs/sha256', digest.slice(7));
+    await chmod(path, 0o644);
+    await writeFile(path, Buffer.concat([bytes.subarray(1), Buffer.from('x')]));
+    expect(await codeOf(store.read(digest))).toBe('DIGEST_MISMATCH');
+  });
+
+  it('streams a blob from an offset', async () => {
+    const bytes = randomBytes(200_000);
+    const { digest } = await store.writeBlob(bytes);
+    const chunks: Buffer[] = [];
+    for await (const chunk of await store.open(digest, { start: 1000 })) chunks.push(chunk as Buffer);
+    expect(Buffer.concat(chunks).equals(bytes.subarray(1000))).toBe(true);
+  });
+});
+
+describe('digest validation', () => {
+  const bad = [
+    '../../../etc/passwd',
+    'sha256:../../../../etc/passwd',
+    `sha256:${'A'.repeat(64)}`,
+    `sha256:${'a'.repeat(63)}`,
+    `sha256:${'a'.repeat(64)}\n`,
+    `sha256:${'a'.repeat(64)}/..`,
+    `md5:${'a'.repeat(32)}`,
+    `sha512:${'a'.repeat(64)}`,
+    '',
+  ];
+
+  it.each(bad)('rejects %j everywhere with INVALID_ARGUMENT', async (digest) => {
+    expect(await codeOf(store.has(digest))).toBe('INVALID_ARGUMENT');
+    expect(await codeOf(store.size(digest))).toBe('INVALID_ARGUMENT');
+    expect(await codeOf(store.open(digest))).toBe('INVALID_ARGUMENT');
+    expect(await codeOf(store.read(digest))).toBe('INVALID_ARGUMENT');
+    expect(await codeOf(store.delete(digest))).toBe('INVALID_ARGUMENT');
+    expect(await codeOf(store.ingest(digest, 1))).toBe('INVALID_ARGUMENT');
+    expect(await codeOf(store.writeBlob(Buffer.from('x'), digest))).toBe('INVALID_ARGUMENT');
+  });
+
+  it('rejects ingest refs that are not refs', async () => {
+    for (const ref of ['..', '../blobs', 'import-../../x', 'locks']) {
+      expect(await codeOf(store.abortIngest(ref))).toBe('INVALID_ARGUMENT');
+    }
+  });
+
+  it('accepts sha512 digests', async () => {
+    const bytes = Buffer.from('five-twelve');
+    const digest = `sha512:${createHash('sha512').update(bytes).digest('hex')}`;
+    expect((await store.writeBlob(bytes, digest)).digest).toBe(digest);
+    expect(await store.has(digest)).toBe(true);
+    expect((await collect(store.list())).map((blob) => blob.digest)).toEqual([digest]);
+  });
+});
+
+describe('ingest', () => {
+  const payload = randomBytes(300_000);
+  const digest = sha256(payload);
+
+  it('makes the blob visible only at commit', async () => {
+    const ingest = await store.ingest(digest, payload.length);
+    expect(ingest.offset).toBe(0);
+    await ingest.write(payload.subarray(0, 100_000));
+    await ingest.write(payload.subarray(100_000));
+    expect(await store.has(digest)).toBe(false);
+    expect(await collect(store.list())).toEqual([]);
+    await ingest.commit();
+    expect(Buffer.from(await store.read(digest)).equals(payload)).toBe(true);
+    expect(await store.listIngests()).toEqual([]);
+    expect(await codeOf(ingest.write(Buffer.from('x')))).toBe('CONFLICT');
+  });
+
+  it('resumes after close(): offset is what was written, the digest covers the prefix', async () => {
+    const first = await store.ingest(digest, payload.length);
+    await first.write(payload.subarray(0, 123_457));
+    await first.close();
+    const [status] = await store.listIngests();
+    expect(status).toMatchObject({ ref: digest.slice(7), digest, expectedSize: payload.length, offset: 123_457, active: false });
+
+    const second = await store.ingest(digest, payload.length);
+    expect(second.offset).toBe(123_457);
+    await second.write(payload.subarray(123_457));
+    await second.commit();
+    expect(Buffer.from(await store.read(digest)).equals(payload)).toBe(true);
+  });
+
+  it('a resumed prefix with wrong bytes fails the digest check and is discarded', async () => {
+    const first = await store.ingest(digest, payload.length);
+    const corrupt = Buffer.from(payload.subarray(0, 1000));
+    corrupt[10] = (corrupt[10] ?? 0) ^ 0xff;
+    await first.write(corrupt);
+    await first.close();
+    const second = await store.ingest(digest, payload.length);
+    expect(second.offset).toBe(1000);
+    await second.write(payload.subarray(1000));
+    expect(await codeOf(second.commit())).toBe('DIGEST_MISMATCH');
+    expect(await store.has(digest)).toBe(false);
+    expect(await store.listIngests()).toEqual([]);
+    const third = await store.ingest(digest, payload.length);
+    expect(third.offset).toBe(0);
+    await third.abort();
+  });
+
+  it('discards on digest mismatch, on overflow and on a short commit', async () => {
+    const wrong = await store.ingest(digest, payload.length);
+    await wrong.write(randomBytes(payload.length));
+    expect(await codeOf(wrong.commit())).toBe('DIGEST_MISMATCH');
+    expect(await store.listIngests()).toEqual([]);
+
+    const overflow = await store.ingest(digest, payload.length);
+    await overflow.write(payload);
+    expect(await codeOf(overflow.write(Buffer.from('!')))).toBe('DIGEST_MISMATCH');
+    expect(await store.listIngests()).toEqual([]);
+
+    const short = await store.ingest(digest, payload.length);
+    await short.write(payload.subarray(0, 10));
+    expect(await codeOf(short.commit())).toBe('DIGEST_MISMATCH');
+    expect(await store.has(digest)).toBe(false);
+    expect(await store.listIngests()).toEqual([]);
+  });
+
+  it('restarts when the partial belongs to another size or is longer than the blob', async () => {
+    const first = await store.ingest(digest, payload.length + 5);
+    await first.write(payload.subarray(0, 5000));
+    await first.close();
+    const second = await store.ingest(digest, payload.length);
+    expect(second.offset).toBe(0);
+    await second.abort();
+  });
+
+  it('an ingest of a committed blob has nothing left to write', async () => {
+    await store.writeBlob(payload);
+    const ingest = await store.ingest(digest, payload.length);
+    expect(ingest.offset).toBe(payload.length);
+    await ingest.commit();
+    expect(await codeOf(store.ingest(digest, payload.length - 1))).toBe('DIGEST_MISMATCH');
+  });
+
+  it('abort() drops the partial; abortIngest refuses while a writer is active', async () => {
+    const ingest = await store.ingest(digest, payload.length);
+    await ingest.write(payload.subarray(0, 10));
+    expect(await store.listIngests()).toMatchObject([{ active: true, offset: 10 }]);
+    expect(await codeOf(store.abortIngest(digest))).toBe('CONFLICT');
+    await ingest.close();
+    expect(await store.abortIngest(digest)).toBe(true);
+    expect(await store.abortIngest(digest)).toBe(false);
+    expect(await store.listIngests()).toEqual([]);
+
+    const again = await store.ingest(digest, payload.length);
+    await again.write(payload.subarray(0, 10));
+    await again.abort();
+    expect(await store.listIngests()).toEqual([]);
+  });
+
+  it('serialises two ingests of the same digest in one process', async () => {
+    const first = await store.ingest(digest, payload.length);
+    let secondOpened = false;
+    const secondPromise = store.ingest(digest, payload.length).then((ingest) => {
+      secondOpened = true;
+      return ingest;
+    });
+    await first.write(payload.subarray(0, 150_000));
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(secondOpened).toBe(false); // waits for the lock
+    await first.write(payload.subarray(150_000));
+    await first.commit();
+    const second = await secondPromise;
+    expect(second.offset).toBe(payload.length); // sees the committed blob
+    await second.commit();
+    expect(Buffer.from(await store.read(digest)).equals(payload)).toBe(true);
+  });
+
+  it('fails with UNAVAILABLE when another writer holds the digest too long', async () => {
+    const impatient = new ContentStore(join(root, 'content'), { ingestLockTimeoutMs: 150 });
+    const first = await store.ingest(digest, payload.length);
+    expect(await codeOf(impatient.ingest(digest, payload.length))).toBe('UNAVAILABLE');
+    await first.abort();
+  });
+});
+
+describe('ingest across processes', () => {
+  const payload = randomBytes(2 * 1024 * 1024 + 17);
+  const digest = sha256(payload);
+  const fixture = fixturePath(import.meta.url, 'test-fixtures/ingest-child.ts');
+
+  async function payloadFile(): Promise<string> {
+    const path = join(root, 'payload');
+    await writeFile(path, payload);
+    return path;
+  }
+
+  it('resumes what a writer killed with SIGKILL left, taking over its lock', async () => {
+    const content = join(root, 'content');
+    const child = spawnTsChild(fixture, ['partial', content, digest, String(payload.length), await payloadFile(), '777777']);
+    await child.waitForLine('wrote 777777');
+    expect(await store.listIngests()).toMatchObject([{ active: true, offset: 777_777 }]);
+    child.process.kill('SIGKILL');
+    expect(await child.exited).toBe('SIGKILL');
+    expect(await store.listIngests()).toMatchObject([{ active: false, offset: 777_777 }]);
+
+    const resumed = await store.ingest(digest, payload.length);
+    expect(resumed.offset).toBe(777_777);
+    await resumed.write(payload.subarray(777_777));
+    await resumed.commit();
+    expect(Buffer.from(await store.read(digest)).equals(payload)).toBe(true);
+  });
+
+  it('two processes ingesting the same blob both succeed and the blob is intact', async () => {
+    const content = join(root, 'content');
+    const file = await payloadFile();
+    const children = [0, 1].map(() => spawnTsChild(fixture, ['full', content, digest, String(payload.length), file]));
+    await Promise.all(children.map((child) => child.waitForLine('ready')));
+    for (const child of children) child.process.stdin?.write('go\n');
+    const codes = await Promise.all(children.map((child) => child.exited));
+    expect(codes, children.map((child) => child.stderr()).join('\n')).toEqual([0, 0]);
+    const offsets = await Promise.all(children.map((child) => child.waitForLine('opened')));
+    // One wrote everything; the other waited for the lock and found the blob committed.
+    expect(offsets.sort()).toEqual([`opened offset=${payload.length}`, 'opened offset=0'].sort());
+    expect(Buffer.from(await store.read(digest)).equals(payload)).toBe(true);
+    expect(await store.listIngests()).toEqual([]);
+  });
+});
+
+describe('importStream', () => {
+  it('computes the digest of a stream while storing it', async () => {
+    const bytes = randomBytes(500_000);
+    const result = await store.importStream(Readable.from([bytes.subarray(0, 1), bytes.subarray(1)]));
+    expect(result).toEqual({ digest: sha256(bytes), size: bytes.length });
+    expect(Buffer.from(await readFile(join(root, 'content/blobs/sha256', result.digest.slice(7)))).equals(bytes)).toBe(true);
+    expect(await store.listIngests()).toEqual([]);
+  });
+
+  it('keeps nothing when the stream does not match what was expected', async () => {
+    const bytes = randomBytes(1000);
+    const other = sha256(Buffer.from('other'));
+    expect(await codeOf(store.importStream(Readable.from([bytes]), { expectedDigest: other }))).toBe('DIGEST_MISMATCH');
+    expect(await codeOf(store.importStream(Readable.from([bytes]), { size: 999 }))).toBe('DIGEST_MISMATCH');
+    expect(await codeOf(store.importStream(Readable.from([bytes]), { size: 1001 }))).toBe('DIGEST_MISMATCH');
+    expect(await codeOf(store.importStream(Readable.from([bytes]), { maxSize: 500 }))).toBe('LIMIT_EXCEEDED');
+    expect(await collect(store.list())).toEqual([]);
+    expect(await store.listIngests()).toEqual([]);
+  });
+
+  it('cleans up when the source stream fails', async () => {
+    async function* failing() {
+      yield Buffer.from('partial');
+      throw new Error('source went away');
+    }
+    await expect(store.importStream(failing())).rejects.toThrow('source went away');
+    expect(await store.listIngests()).toEqual([]);
+  });
+});

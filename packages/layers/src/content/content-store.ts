@@ -1,0 +1,344 @@
+/**
+ * The content store: immutable, verified blobs addressed by digest, written only through resumable
+ * ingests (see ingest.ts) or verified staging (writeBlob, importStream). Layout: layout.ts.
+ */
+import { randomBytes } from 'node:crypto';
+import { mkdir, open, readdir, readFile, rm, stat, type FileHandle } from 'node:fs/promises';
+import type { Readable } from 'node:stream';
+import { CError } from '@c/errors';
+import type { BlobIngest, BlobStoreContract } from './blob-types';
+import {
+  digestBytes,
+  digestMismatchError,
+  parseBlobDigest,
+  RunningDigest,
+  sizeMismatchError,
+  type BlobDigestAlgorithm,
+} from './digest';
+import { holdFileLock, isLockHeld } from './hold-lock';
+import { openIngest } from './ingest';
+import { readIngestMeta, writeIngestMeta, type IngestMeta } from './ingest-meta';
+import { ContentLayout, isIngestRef } from './layout';
+import { publishBlob } from './publish';
+
+export interface ContentStoreOptions {
+  /** How long `ingest()` waits for another writer of the same digest (default 10 minutes). */
+  ingestLockTimeoutMs?: number;
+  /** The default bound of `read()` (default 64 MiB): it loads the whole blob into memory. */
+  readLimit?: number;
+}
+
+/** A committed blob. */
+export interface StoredBlob {
+  digest: string;
+  size: number;
+}
+
+export interface BlobInfo extends StoredBlob {
+  /** When the blob was committed (its file's mtime), ISO 8601. */
+  committedAt: string;
+}
+
+/** An unfinished write found under ingest/. */
+export interface IngestStatus {
+  /** The ingest's name: a digest's hex, or import-<id> for a stream whose digest was not known up front. */
+  ref: string;
+  digest?: string;
+  expectedSize?: number;
+  /** Bytes held on disk; a resumed ingest continues from here. */
+  offset: number;
+  startedAt?: string;
+  /** Last write (the data file's mtime), ISO 8601. */
+  updatedAt: string;
+  /** True while a live process holds the ingest open. */
+  active: boolean;
+}
+
+export interface ImportStreamOptions {
+  /** When given, the stream must hash to it, else DIGEST_MISMATCH and nothing is kept. */
+  expectedDigest?: string;
+  /** When given, the stream must be exactly this long. */
+  size?: number;
+  /** Refuse streams longer than this (LIMIT_EXCEEDED). */
+  maxSize?: number;
+  /** Hash to compute when no expectedDigest says (default sha256). */
+  algorithm?: BlobDigestAlgorithm;
+}
+
+export interface ReadBlobOptions {
+  /** Refuse blobs larger than this many bytes with LIMIT_EXCEEDED. */
+  maxSize?: number;
+}
+
+export interface AbortIngestOptions {
+  /** How long to wait for a live writer to let go (default 100 ms); then CONFLICT. */
+  waitMs?: number;
+}
+
+const DEFAULT_INGEST_LOCK_TIMEOUT_MS = 10 * 60_000;
+const DEFAULT_READ_LIMIT = 64 * 1024 * 1024;
+
+export class ContentStore implements BlobStoreContract {
+  readonly layout: ContentLayout;
+  readonly #ingestLockTimeoutMs: number;
+  readonly #readLimit: number;
+
+  constructor(root: string, options: ContentStoreOptions = {}) {
+    this.layout = new ContentLayout(root);
+    this.#ingestLockTimeoutMs = options.ingestLockTimeoutMs ?? DEFAULT_INGEST_LOCK_TIMEOUT_MS;
+    this.#readLimit = options.readLimit ?? DEFAULT_READ_LIMIT;
+  }
+
+  get root(): string {
+    return this.layout.root;
+  }
+
+  async has(digest: string): Promise<boolean> {
+    return (await this.#statBlob(digest)) !== undefined;
+  }
+
+  async size(digest: string): Promise<number> {
+    return (await this.info(digest)).size;
+  }
+
+  async info(digest: string): Promise<BlobInfo> {
+    const found = await this.#statBlob(digest);
+    if (!found) throw blobNotFound(digest);
+    return { digest, size: found.size, committedAt: found.mtime.toISOString() };
+  }
+
+  /** Opens or resumes the write of a blob (see ingest.ts); `offset` says where the caller continues. */
+  async ingest(digest: string, expectedSize: number): Promise<BlobIngest> {
+    await this.#ensureDirs();
+    return openIngest(this.layout, digest, expectedSize, { lockTimeoutMs: this.#ingestLockTimeoutMs });
+  }
+
+  /** A stream of the blob, from byte `start` (default 0). */
+  async open(digest: string, options: { start?: number } = {}): Promise<Readable> {
+    let handle: FileHandle;
+    try {
+      handle = await open(this.layout.blobPath(digest), 'r');
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') throw blobNotFound(digest);
+      throw error;
+    }
+    return handle.createReadStream({ start: options.start ?? 0 });
+  }
+
+  /** The whole blob in memory, re-verified against its digest (meant for manifests and configs). */
+  async read(digest: string, options: ReadBlobOptions = {}): Promise<Uint8Array> {
+    const limit = options.maxSize ?? this.#readLimit;
+    const { size } = await this.info(digest);
+    if (size > limit) {
+      throw new CError('LIMIT_EXCEEDED', `blob ${digest} is ${size} bytes, more than the ${limit} allowed here`, {
+        hint: 'stream large blobs with open() instead of read()',
+        details: { digest, size, limit },
+      });
+    }
+    let bytes: Buffer;
+    try {
+      bytes = await readFile(this.layout.blobPath(digest));
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') throw blobNotFound(digest);
+      throw error;
+    }
+    const actual = digestBytes(bytes, parseBlobDigest(digest).algorithm);
+    if (actual !== digest) throw digestMismatchError(digest, actual, `stored blob ${this.layout.blobPath(digest)}`);
+    return new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  }
+
+  /** Removes a committed blob; NOT_FOUND when absent. Reference checks are the GC's job, not this one's. */
+  async delete(digest: string): Promise<void> {
+    if (!(await this.has(digest))) throw blobNotFound(digest);
+    await rm(this.layout.blobPath(digest), { force: true });
+  }
+
+  /** Every committed blob. */
+  async *list(): AsyncGenerator<StoredBlob> {
+    for (const algorithm of ['sha256', 'sha512'] as const) {
+      let names: string[];
+      try {
+        names = await readdir(`${this.layout.blobsRoot}/${algorithm}`);
+      } catch {
+        continue;
+      }
+      for (const name of names.sort()) {
+        const digest = `${algorithm}:${name}`;
+        if (!isValidDigest(digest)) continue; // stray files never count as blobs
+        const found = await this.#statBlob(digest);
+        if (found) yield { digest, size: found.size };
+      }
+    }
+  }
+
+  /** Every unfinished write, active or left behind by a crash. */
+  async listIngests(): Promise<IngestStatus[]> {
+    let names: string[];
+    try {
+      names = await readdir(this.layout.ingestRoot);
+    } catch {
+      return [];
+    }
+    const result: IngestStatus[] = [];
+    for (const ref of names.sort()) {
+      if (!isIngestRef(ref)) continue;
+      const status = await this.#ingestStatus(ref);
+      if (status) result.push(status);
+    }
+    return result;
+  }
+
+  /**
+   * Discards an unfinished write, by ref or by digest. CONFLICT when a live process is writing it.
+   * Returns false when there was nothing to discard.
+   */
+  async abortIngest(refOrDigest: string, options: AbortIngestOptions = {}): Promise<boolean> {
+    const ref = refOrDigest.includes(':') ? this.layout.ingestRefOf(refOrDigest) : refOrDigest;
+    const dir = this.layout.ingestDir(ref); // validates the ref
+    let release;
+    try {
+      release = await holdFileLock(this.layout.ingestLock(ref), `the ingest ${ref}`, options.waitMs ?? 100);
+    } catch (error) {
+      throw new CError('CONFLICT', `cannot abort the ingest ${ref}: a running process is writing it`, {
+        cause: error,
+        hint: 'stop the pull or import first, or retry later',
+        details: { ref },
+      });
+    }
+    try {
+      const present = (await this.#statPath(dir)) !== undefined;
+      await rm(dir, { recursive: true, force: true });
+      return present;
+    } finally {
+      await release();
+    }
+  }
+
+  /** Stores a small blob held in memory (a manifest or config) and returns its digest. */
+  async writeBlob(bytes: Uint8Array, expectedDigest?: string): Promise<StoredBlob> {
+    const algorithm = expectedDigest === undefined ? 'sha256' : parseBlobDigest(expectedDigest).algorithm;
+    const digest = digestBytes(bytes, algorithm);
+    if (expectedDigest !== undefined && digest !== expectedDigest) {
+      throw digestMismatchError(expectedDigest, digest, 'writeBlob');
+    }
+    if (await this.has(digest)) return { digest, size: bytes.byteLength };
+    return this.#stage({ expectedDigest: digest, size: bytes.byteLength, algorithm }, async (write) => {
+      await write(bytes);
+    });
+  }
+
+  /** Stores a stream whose digest may not be known beforehand (`c import`), hashing while writing. */
+  async importStream(readable: AsyncIterable<Uint8Array | string>, options: ImportStreamOptions = {}): Promise<StoredBlob> {
+    const algorithm = options.expectedDigest
+      ? parseBlobDigest(options.expectedDigest).algorithm
+      : (options.algorithm ?? 'sha256');
+    return this.#stage({ ...options, algorithm }, async (write) => {
+      for await (const chunk of readable) await write(typeof chunk === 'string' ? Buffer.from(chunk) : chunk);
+    });
+  }
+
+  /**
+   * Writes into a fresh ingest/import-<id>/ under its lock, verifies, then publishes. Whatever fails, the
+   * staging directory is removed.
+   */
+  async #stage(
+    options: ImportStreamOptions & { algorithm: BlobDigestAlgorithm },
+    fill: (write: (chunk: Uint8Array) => Promise<void>) => Promise<void>,
+  ): Promise<StoredBlob> {
+    await this.#ensureDirs();
+    const ref = `import-${randomBytes(8).toString('hex')}`;
+    const where = options.expectedDigest ?? `import ${ref}`;
+    const release = await holdFileLock(this.layout.ingestLock(ref), `the import ${ref}`, 1000);
+    const dir = this.layout.ingestDir(ref);
+    try {
+      await mkdir(dir, { recursive: true });
+      const meta: IngestMeta = { startedAt: new Date().toISOString() };
+      if (options.expectedDigest) meta.digest = options.expectedDigest;
+      if (options.size !== undefined) meta.expectedSize = options.size;
+      await writeIngestMeta(this.layout.ingestMeta(ref), meta);
+      const running = new RunningDigest(options.algorithm);
+      const handle = await open(this.layout.ingestData(ref), 'w', 0o600);
+      try {
+        await fill(async (chunk) => {
+          const total = running.bytes + chunk.byteLength;
+          if (options.size !== undefined && total > options.size) throw sizeMismatchError(where, options.size, total, 'import');
+          if (options.maxSize !== undefined && total > options.maxSize) {
+            throw new CError('LIMIT_EXCEEDED', `import ${ref} exceeds the limit of ${options.maxSize} bytes`, {
+              hint: 'the input is larger than allowed; check the source',
+              details: { ref, limit: options.maxSize },
+            });
+          }
+          let done = 0;
+          while (done < chunk.byteLength) done += (await handle.write(chunk, done, chunk.byteLength - done)).bytesWritten;
+          running.update(chunk);
+        });
+        await handle.sync();
+      } finally {
+        await handle.close();
+      }
+      if (options.size !== undefined && running.bytes !== options.size) {
+        throw sizeMismatchError(where, options.size, running.bytes, 'import');
+      }
+      const digest = running.digest();
+      if (options.expectedDigest !== undefined && digest !== options.expectedDigest) {
+        throw digestMismatchError(options.expectedDigest, digest, 'import');
+      }
+      await publishBlob(this.layout, this.layout.ingestData(ref), digest);
+      return { digest, size: running.bytes };
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+      await release();
+    }
+  }
+
+  async #ingestStatus(ref: string): Promise<IngestStatus | undefined> {
+    const dataStat = await this.#statPath(this.layout.ingestData(ref));
+    const dirStat = dataStat ?? (await this.#statPath(this.layout.ingestDir(ref)));
+    if (!dirStat) return undefined;
+    const meta = await readIngestMeta(this.layout.ingestMeta(ref));
+    const status: IngestStatus = {
+      ref,
+      offset: dataStat?.size ?? 0,
+      updatedAt: dirStat.mtime.toISOString(),
+      active: await isLockHeld(this.layout.ingestLock(ref)),
+    };
+    if (meta?.digest) status.digest = meta.digest;
+    if (meta?.expectedSize !== undefined) status.expectedSize = meta.expectedSize;
+    if (meta?.startedAt) status.startedAt = meta.startedAt;
+    return status;
+  }
+
+  async #statBlob(digest: string) {
+    return this.#statPath(this.layout.blobPath(digest));
+  }
+
+  async #statPath(path: string) {
+    try {
+      return await stat(path);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+      throw error;
+    }
+  }
+
+  async #ensureDirs(): Promise<void> {
+    await mkdir(this.layout.ingestRoot, { recursive: true });
+    await mkdir(this.layout.locksRoot, { recursive: true });
+  }
+}
+
+function isValidDigest(digest: string): boolean {
+  try {
+    parseBlobDigest(digest);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function blobNotFound(digest: string): CError {
+  return new CError('NOT_FOUND', `blob ${digest} not found in the content store`, {
+    hint: 'pull or import the image that contains it',
+    details: { digest },
+  });
+}

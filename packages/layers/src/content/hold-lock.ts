@@ -1,0 +1,70 @@
+/**
+ * Long-held cross-process locks built on withFileLock: an ingest keeps its lock from `ingest()` until
+ * commit/close/abort, which is not one function call, so the lock is held open by a pending promise.
+ */
+import { readFile } from 'node:fs/promises';
+import { CError } from '@c/errors';
+import { withFileLock } from '../util/atomic';
+
+/** Releases a held lock; safe to call more than once. */
+export type ReleaseLock = () => Promise<void>;
+
+/**
+ * Waits for the lock at `lockPath` (taking it over from a dead owner) and returns its release function.
+ * Throws UNAVAILABLE naming `what` when a live process keeps it longer than `timeoutMs`.
+ */
+export async function holdFileLock(lockPath: string, what: string, timeoutMs: number): Promise<ReleaseLock> {
+  let release!: () => void;
+  const released = new Promise<void>((resolve) => (release = resolve));
+  let signalAcquired!: () => void;
+  const acquired = new Promise<void>((resolve) => (signalAcquired = resolve));
+  const held = withFileLock(
+    lockPath,
+    async () => {
+      signalAcquired();
+      await released;
+    },
+    timeoutMs,
+  );
+  try {
+    await Promise.race([acquired, held]);
+  } catch (error) {
+    throw new CError('UNAVAILABLE', `${what} is locked by another process (${lockPath})`, {
+      cause: error,
+      hint: 'another pull or import of the same content is running; retry when it finishes',
+      details: { lockPath },
+    });
+  }
+  let done = false;
+  return async () => {
+    if (done) return;
+    done = true;
+    release();
+    await held;
+  };
+}
+
+export function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/**
+ * True while a live process holds `lockPath`. An empty lock file counts as held: withFileLock creates the
+ * file and writes its pid in two steps, so an empty file is usually a lock being taken right now.
+ */
+export async function isLockHeld(lockPath: string): Promise<boolean> {
+  let text: string;
+  try {
+    text = await readFile(lockPath, 'utf8');
+  } catch {
+    return false;
+  }
+  if (text === '') return true;
+  const pid = Number(text);
+  return Number.isInteger(pid) && pid > 0 && processAlive(pid);
+}

@@ -1,0 +1,237 @@
+/**
+ * Resumable blob writes. `openIngest` takes the per-digest lock, finds what an earlier attempt left in
+ * ingest/<hex>/data, re-hashes that prefix to restore the digest state, and hands back a writer that
+ * continues from there. commit() verifies size and digest before the blob becomes visible.
+ */
+import { createReadStream } from 'node:fs';
+import { mkdir, open, rm, stat, type FileHandle } from 'node:fs/promises';
+import { CError } from '@c/errors';
+import type { BlobIngest } from './blob-types';
+import { parseBlobDigest, RunningDigest, digestMismatchError, sizeMismatchError } from './digest';
+import { holdFileLock, type ReleaseLock } from './hold-lock';
+import { readIngestMeta, writeIngestMeta } from './ingest-meta';
+import type { ContentLayout } from './layout';
+import { publishBlob } from './publish';
+
+export interface OpenIngestOptions {
+  /** How long to wait for another writer of the same digest before failing with UNAVAILABLE. */
+  lockTimeoutMs: number;
+}
+
+/** Opens (or resumes) the write of `digest`, which must end up `expectedSize` bytes long. */
+export async function openIngest(
+  layout: ContentLayout,
+  digest: string,
+  expectedSize: number,
+  options: OpenIngestOptions,
+): Promise<BlobIngest> {
+  const { algorithm } = parseBlobDigest(digest);
+  checkSize(expectedSize, digest);
+  const already = await committedSize(layout, digest);
+  if (already !== undefined) return completedIngest(digest, expectedSize, already);
+
+  const ref = layout.ingestRefOf(digest);
+  const release = await holdFileLock(layout.ingestLock(ref), `the ingest of ${digest}`, options.lockTimeoutMs);
+  try {
+    // Whoever held the lock before us may have committed the blob while we waited.
+    const committed = await committedSize(layout, digest);
+    if (committed !== undefined) {
+      await release();
+      return completedIngest(digest, expectedSize, committed);
+    }
+    const dataPath = layout.ingestData(ref);
+    const kept = await usablePartial(layout, ref, digest, expectedSize);
+    if (kept === 0) {
+      await rm(layout.ingestDir(ref), { recursive: true, force: true });
+      await mkdir(layout.ingestDir(ref), { recursive: true });
+      await writeIngestMeta(layout.ingestMeta(ref), { digest, expectedSize, startedAt: new Date().toISOString() });
+    }
+    const running = new RunningDigest(algorithm);
+    if (kept > 0) await hashPrefix(dataPath, kept, running);
+    const handle = await open(dataPath, 'a', 0o600);
+    return new FileIngest({ layout, ref, digest, expectedSize, handle, running, release });
+  } catch (error) {
+    await release();
+    throw error;
+  }
+}
+
+function checkSize(size: number, digest: string): void {
+  if (!Number.isSafeInteger(size) || size < 0) {
+    throw new CError('INVALID_ARGUMENT', `invalid expected size ${size} for ${digest}`, {
+      hint: 'pass the size from the blob descriptor (a non-negative integer)',
+      details: { digest, size },
+    });
+  }
+}
+
+async function committedSize(layout: ContentLayout, digest: string): Promise<number | undefined> {
+  try {
+    return (await stat(layout.blobPath(digest))).size;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Bytes of an earlier attempt worth keeping (0 when there is none, or it belongs to something else). */
+async function usablePartial(layout: ContentLayout, ref: string, digest: string, expectedSize: number): Promise<number> {
+  const meta = await readIngestMeta(layout.ingestMeta(ref));
+  if (!meta || meta.digest !== digest || meta.expectedSize !== expectedSize) return 0;
+  try {
+    const size = (await stat(layout.ingestData(ref))).size;
+    // More bytes than the blob can have means the partial is garbage.
+    return size <= expectedSize ? size : 0;
+  } catch {
+    return 0;
+  }
+}
+
+async function hashPrefix(path: string, length: number, running: RunningDigest): Promise<void> {
+  const stream = createReadStream(path, { start: 0, end: length - 1 });
+  for await (const chunk of stream) running.update(chunk as Buffer);
+  if (running.bytes !== length) {
+    throw new CError('INTERNAL', `resuming ${path}: read ${running.bytes} of ${length} bytes`, {
+      hint: 'another process changed the partial data; abort the ingest and retry',
+    });
+  }
+}
+
+/** The writer returned when the blob is already committed: nothing to write, commit only re-checks the size. */
+function completedIngest(digest: string, expectedSize: number, actualSize: number): BlobIngest {
+  if (actualSize !== expectedSize) throw sizeMismatchError(digest, expectedSize, actualSize, 'ingest');
+  return {
+    offset: actualSize,
+    async write(chunk: Uint8Array) {
+      if (chunk.byteLength > 0) {
+        throw sizeMismatchError(digest, expectedSize, expectedSize + chunk.byteLength, 'ingest of a committed blob');
+      }
+    },
+    async commit() {},
+    async close() {},
+    async abort() {},
+  };
+}
+
+interface FileIngestParts {
+  layout: ContentLayout;
+  ref: string;
+  digest: string;
+  expectedSize: number;
+  handle: FileHandle;
+  running: RunningDigest;
+  release: ReleaseLock;
+}
+
+type IngestState = 'open' | 'committed' | 'closed' | 'aborted';
+
+class FileIngest implements BlobIngest {
+  readonly #parts: FileIngestParts;
+  readonly #startOffset: number;
+  #state: IngestState = 'open';
+  // Writes are chained so a caller that does not await each one still appends in order.
+  #queue: Promise<void> = Promise.resolve();
+
+  constructor(parts: FileIngestParts) {
+    this.#parts = parts;
+    this.#startOffset = parts.running.bytes;
+  }
+
+  get offset(): number {
+    return this.#startOffset;
+  }
+
+  /** Bytes held so far, the resumed prefix included. */
+  get written(): number {
+    return this.#parts.running.bytes;
+  }
+
+  write(chunk: Uint8Array): Promise<void> {
+    return this.#enqueue(async () => {
+      this.#checkOpen('write to');
+      const { digest, expectedSize, handle, running } = this.#parts;
+      if (running.bytes + chunk.byteLength > expectedSize) {
+        const actual = running.bytes + chunk.byteLength;
+        await this.#discard();
+        throw sizeMismatchError(digest, expectedSize, actual, 'ingest');
+      }
+      let done = 0;
+      while (done < chunk.byteLength) {
+        const { bytesWritten } = await handle.write(chunk, done, chunk.byteLength - done);
+        done += bytesWritten;
+      }
+      running.update(chunk);
+    });
+  }
+
+  commit(): Promise<void> {
+    return this.#enqueue(async () => {
+      this.#checkOpen('commit');
+      const { layout, ref, digest, expectedSize, handle, running } = this.#parts;
+      if (running.bytes !== expectedSize) {
+        const actual = running.bytes;
+        await this.#discard();
+        throw sizeMismatchError(digest, expectedSize, actual, 'ingest commit');
+      }
+      const actual = running.digest();
+      if (actual !== digest) {
+        await this.#discard();
+        throw digestMismatchError(digest, actual, 'ingest commit');
+      }
+      await handle.sync();
+      await handle.close();
+      try {
+        await publishBlob(layout, layout.ingestData(ref), digest);
+        await rm(layout.ingestDir(ref), { recursive: true, force: true });
+      } finally {
+        this.#state = 'committed';
+        await this.#parts.release();
+      }
+    });
+  }
+
+  close(): Promise<void> {
+    return this.#enqueue(async () => {
+      if (this.#state !== 'open') return;
+      this.#state = 'closed';
+      try {
+        await this.#parts.handle.sync();
+        await this.#parts.handle.close();
+      } finally {
+        await this.#parts.release();
+      }
+    });
+  }
+
+  abort(): Promise<void> {
+    return this.#enqueue(async () => {
+      if (this.#state !== 'open') return;
+      await this.#discard();
+    });
+  }
+
+  /** Drops the partial data and the lock; the next ingest of this digest starts from zero. */
+  async #discard(): Promise<void> {
+    this.#state = 'aborted';
+    try {
+      await this.#parts.handle.close().catch(() => undefined);
+      await rm(this.#parts.layout.ingestDir(this.#parts.ref), { recursive: true, force: true });
+    } finally {
+      await this.#parts.release();
+    }
+  }
+
+  #checkOpen(action: string): void {
+    if (this.#state !== 'open') {
+      throw new CError('CONFLICT', `cannot ${action} the ingest of ${this.#parts.digest}: it is ${this.#state}`, {
+        hint: 'open a new ingest with ContentStore.ingest()',
+        details: { digest: this.#parts.digest, state: this.#state },
+      });
+    }
+  }
+
+  #enqueue(step: () => Promise<void>): Promise<void> {
+    const next = this.#queue.then(step);
+    this.#queue = next.catch(() => undefined);
+    return next;
+  }
+}
