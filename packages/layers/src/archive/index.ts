@@ -1,1 +1,10 @@
-export {};
+export { applyLayer, DEFAULT_APPLY_LIMITS } from './apply';
+export type { ApplyLimits, ApplyOptions, ApplyResult, ByteSource } from './apply';
+export type { DevicePolicy, WhiteoutMode } from './extractor';
+export { compressionOfMediaType, detectCompression, type Compression } from './compression';
+export { TarReader, type EntryHandler, type EntrySink } from './tar-reader';
+export { encodeHeader, paddingFor, END_OF_ARCHIVE } from './tar-writer';
+export type { EntryType, TarEntry } from './tar-format';
+export { entryComponents } from './paths';
+export { OPAQUE_MARKER, OVERLAY_OPAQUE_XATTR, parseWhiteout, whiteoutName } from './whiteout';
+export { readXattrs, setXattr, getXattr } from './libc';

@@ -1,0 +1,210 @@
+/**
+ * Applies one layer blob to a directory in a single pass: the compressed bytes are hashed (the blob
+ * digest), decompressed, hashed again (the DiffID), parsed and written, with no intermediate file.
+ */
+import { createHash } from 'node:crypto';
+import { Writable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { createGunzip } from 'node:zlib';
+import { Decompress as ZstdDecompress } from 'fzstd';
+import { CError } from '@c/errors';
+import { type Compression, resolveCompression } from './compression';
+import { type DevicePolicy, Extractor, type WhiteoutMode } from './extractor';
+import { TarReader } from './tar-reader';
+
+export interface ApplyLimits {
+  /** Most uncompressed bytes accepted (default 64 GiB). */
+  maxBytes: number;
+  /** Most tar entries accepted (default 2,000,000). */
+  maxEntries: number;
+  /** Most uncompressed bytes per compressed byte, checked once `ratioFloor` bytes are out (default 1100). */
+  maxRatio: number;
+  /** Uncompressed bytes below which the ratio is not checked (default 256 MiB). */
+  ratioFloor: number;
+}
+
+export interface ApplyOptions {
+  /** The layer's media type; when absent the compression is recognised by its magic bytes. */
+  mediaType?: string;
+  /** 'overlay' writes overlayfs whiteouts (for an overlay upper dir); 'delete' removes (default). */
+  whiteouts?: WhiteoutMode;
+  /** Set uid/gid from the archive; defaults to true when running as root. */
+  preserveOwnership?: boolean;
+  /** Device nodes: 'create' (default as root, as docker does), 'skip' (default otherwise) or 'reject'. */
+  devices?: DevicePolicy;
+  limits?: Partial<ApplyLimits>;
+  /** The blob digest to verify while streaming (DIGEST_MISMATCH when it differs). */
+  expectedDigest?: string;
+  /** The DiffID to verify (DIGEST_MISMATCH when it differs). */
+  expectedDiffId?: string;
+  signal?: AbortSignal;
+}
+
+export interface ApplyResult {
+  /** sha256 of the uncompressed tar. */
+  diffId: string;
+  /** sha256 of the blob as read (equal to diffId when uncompressed). */
+  compressedDigest: string;
+  compression: Compression;
+  /** Tar entries processed. */
+  entries: number;
+  /** Uncompressed bytes. */
+  bytes: number;
+  /** Entries or attributes dropped by policy. */
+  neutralised: number;
+}
+
+export const DEFAULT_APPLY_LIMITS: ApplyLimits = {
+  maxBytes: 64 * 2 ** 30,
+  maxEntries: 2_000_000,
+  maxRatio: 1100,
+  ratioFloor: 256 * 2 ** 20,
+};
+
+const DECOMPRESSED_CHUNK = 256 * 1024;
+
+/** A byte source: a Node stream or any async iterable of chunks. */
+export type ByteSource = AsyncIterable<Uint8Array>;
+
+/** Applies the layer read from `source` to the directory `root`. */
+export async function applyLayer(source: ByteSource, root: string, options: ApplyOptions = {}): Promise<ApplyResult> {
+  const limits = { ...DEFAULT_APPLY_LIMITS, ...options.limits };
+  const isRoot = process.geteuid?.() === 0;
+  const extractor = new Extractor(root, {
+    whiteouts: options.whiteouts ?? 'delete',
+    preserveOwnership: options.preserveOwnership ?? isRoot,
+    devices: options.devices ?? (isRoot ? 'create' : 'skip'),
+    maxEntries: limits.maxEntries,
+  });
+  const reader = new TarReader(extractor.onEntry);
+  const blobHash = createHash('sha256');
+  const tarHash = createHash('sha256');
+  let blobBytes = 0;
+  let tarBytes = 0;
+
+  const consume = (chunk: Uint8Array) => {
+    tarBytes += chunk.length;
+    if (tarBytes > limits.maxBytes) {
+      throw new CError('LIMIT_EXCEEDED', `layer expands to more than ${limits.maxBytes} bytes`, {
+        hint: 'the layer is a decompression bomb or larger than allowed; raise maxBytes if it is trusted',
+      });
+    }
+    if (tarBytes > limits.ratioFloor && tarBytes > blobBytes * limits.maxRatio) {
+      throw new CError('LIMIT_EXCEEDED', `layer expands more than ${limits.maxRatio}× (${blobBytes} → ${tarBytes} bytes so far)`, {
+        hint: 'the layer is a decompression bomb; raise maxRatio if it is trusted',
+      });
+    }
+    tarHash.update(chunk);
+    reader.push(Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength));
+  };
+
+  let compression: Compression = 'none';
+  try {
+    const blob = hashedSource(source, (chunk) => {
+      blobBytes += chunk.length;
+      blobHash.update(chunk);
+    }, options.signal);
+    const head = await blob.peek(4);
+    compression = resolveCompression(head, options.mediaType);
+    if (compression === 'gzip') {
+      await pipeline(blob.chunks(), createGunzip({ chunkSize: DECOMPRESSED_CHUNK }), sinkOf(consume));
+    } else if (compression === 'zstd') {
+      const zstd = new ZstdDecompress((chunk) => consume(chunk));
+      for await (const chunk of blob.chunks()) zstd.push(chunk);
+      zstd.push(new Uint8Array(0), true);
+    } else {
+      for await (const chunk of blob.chunks()) consume(chunk);
+    }
+    reader.finish();
+    extractor.finish();
+  } catch (error) {
+    throw asLayerError(error);
+  } finally {
+    extractor.close();
+  }
+
+  const compressedDigest = `sha256:${blobHash.digest('hex')}`;
+  const diffId = `sha256:${tarHash.digest('hex')}`;
+  if (options.expectedDigest && options.expectedDigest !== compressedDigest) {
+    throw new CError('DIGEST_MISMATCH', `layer blob digest is ${compressedDigest}, expected ${options.expectedDigest}`, {
+      hint: 'the blob is corrupt; delete it from the content store and pull again',
+      details: { expected: options.expectedDigest, actual: compressedDigest },
+    });
+  }
+  if (options.expectedDiffId && options.expectedDiffId !== diffId) {
+    throw new CError('DIGEST_MISMATCH', `layer ${compressedDigest} has DiffID ${diffId}, the image config says ${options.expectedDiffId}`, {
+      hint: 'the image config and the layer disagree; the image is corrupt',
+      details: { expected: options.expectedDiffId, actual: diffId },
+    });
+  }
+  return { diffId, compressedDigest, compression, entries: extractor.stats.entries, bytes: tarBytes, neutralised: extractor.stats.neutralised };
+}
+
+function sinkOf(consume: (chunk: Uint8Array) => void): Writable {
+  return new Writable({
+    highWaterMark: DECOMPRESSED_CHUNK,
+    write(chunk: Buffer, _encoding, callback) {
+      try {
+        consume(chunk);
+        callback();
+      } catch (error) {
+        callback(error as Error);
+      }
+    },
+  });
+}
+
+/** Wraps a source so every chunk is observed once, with a look at the first bytes before streaming. */
+function hashedSource(source: ByteSource, observe: (chunk: Uint8Array) => void, signal: AbortSignal | undefined) {
+  const iterator = source[Symbol.asyncIterator]();
+  const buffered: Uint8Array[] = [];
+  let ended = false;
+  const next = async (): Promise<Uint8Array | undefined> => {
+    if (signal?.aborted) throw new CError('CANCELLED', 'layer apply was cancelled', { cause: signal.reason });
+    const result = await iterator.next();
+    if (result.done) {
+      ended = true;
+      return undefined;
+    }
+    const chunk = typeof result.value === 'string' ? Buffer.from(result.value) : result.value;
+    observe(chunk);
+    return chunk;
+  };
+  return {
+    async peek(count: number): Promise<Uint8Array> {
+      let have = buffered.reduce((sum, chunk) => sum + chunk.length, 0);
+      while (have < count && !ended) {
+        const chunk = await next();
+        if (chunk) {
+          buffered.push(chunk);
+          have += chunk.length;
+        }
+      }
+      return Buffer.concat(buffered).subarray(0, count);
+    },
+    async *chunks(): AsyncGenerator<Uint8Array> {
+      try {
+        while (buffered.length > 0) yield buffered.shift()!;
+        for (let chunk = await next(); chunk; chunk = await next()) yield chunk;
+      } finally {
+        if (!ended) await iterator.return?.();
+      }
+    },
+  };
+}
+
+/** Decompressor failures become INVALID_ARGUMENT with the cause; CErrors pass through. */
+function asLayerError(error: unknown): CError {
+  if (error instanceof CError) return error;
+  const err = error as NodeJS.ErrnoException;
+  if (err?.code?.startsWith?.('Z_') || err?.code === 'ERR_ZLIB_INITIALIZATION_FAILED' || /zstd|invalid|unexpected EOF/i.test(String(err?.message))) {
+    return new CError('INVALID_ARGUMENT', `layer could not be decompressed: ${err.message}`, {
+      hint: 'the blob is corrupt or truncated; re-pull it',
+      cause: error,
+    });
+  }
+  if (err?.code && err.syscall) {
+    return new CError('SYSCALL', `${err.syscall} failed while applying a layer: ${err.message}`, { cause: error, details: { errno: err.code, path: err.path } });
+  }
+  return new CError('INTERNAL', `applying a layer failed: ${String(err?.message ?? error)}`, { cause: error });
+}

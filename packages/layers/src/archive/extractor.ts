@@ -1,0 +1,338 @@
+/**
+ * Writes tar entries into a snapshot directory, synchronously: one entry costs a handful of syscalls and
+ * no promise. Never follows a symlink (O_EXCL|O_NOFOLLOW creation, lstat walks of parents, removal of
+ * whatever is in the way), and translates whiteouts to overlayfs form or applies them by deleting.
+ */
+import {
+  closeSync,
+  constants,
+  fchmodSync,
+  fchownSync,
+  futimesSync,
+  chmodSync,
+  lchownSync,
+  linkSync,
+  lstatSync,
+  lutimesSync,
+  mkdirSync,
+  openSync,
+  readdirSync,
+  rmSync,
+  symlinkSync,
+  unlinkSync,
+  utimesSync,
+  writeSync,
+  type Stats,
+} from 'node:fs';
+import { CError } from '@c/errors';
+import { errnoOf, mknod, S_IFBLK, S_IFCHR, S_IFIFO, setXattr } from './libc';
+import { RootResolver, entryComponents, unsafeEntry } from './paths';
+import type { TarEntry } from './tar-format';
+import type { EntrySink } from './tar-reader';
+import { OVERLAY_OPAQUE_XATTR, OVERLAY_XATTR_PREFIX, parseWhiteout } from './whiteout';
+
+/** How whiteouts land on disk: overlayfs's own form (upper dir of an overlay) or by deleting (full copy). */
+export type WhiteoutMode = 'overlay' | 'delete';
+
+/** What to do with character/block device entries. */
+export type DevicePolicy = 'create' | 'skip' | 'reject';
+
+export interface ExtractorOptions {
+  whiteouts: WhiteoutMode;
+  /** Set uid/gid from the archive (default: when running as root). */
+  preserveOwnership: boolean;
+  devices: DevicePolicy;
+  maxEntries: number;
+}
+
+export interface ExtractStats {
+  entries: number;
+  /** Entries or attributes dropped by policy (aufs metadata, overlay xattrs, skipped devices). */
+  neutralised: number;
+}
+
+interface DeferredDirectory {
+  path: string;
+  dev: number;
+  ino: number;
+  mode: number;
+  atime: number;
+  mtime: number;
+}
+
+const CREATE_FILE = constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW;
+const umask = process.umask();
+
+export class Extractor {
+  private readonly resolver: RootResolver;
+  /** Paths written by this layer: whiteouts and opaque markers must not hide them. */
+  private readonly written = new Set<string>();
+  /** Directory modes and times, set at the end (children change a directory's mtime). */
+  private readonly directories = new Map<string, DeferredDirectory>();
+  private readonly euid = process.geteuid?.() ?? -1;
+  private readonly egid = process.getegid?.() ?? -1;
+  private openFd: number | undefined;
+  readonly stats: ExtractStats = { entries: 0, neutralised: 0 };
+
+  constructor(
+    readonly root: string,
+    private readonly options: ExtractorOptions,
+  ) {
+    this.resolver = new RootResolver(root);
+  }
+
+  /** The TarReader handler. */
+  readonly onEntry = (entry: TarEntry): EntrySink | undefined => {
+    if (++this.stats.entries > this.options.maxEntries) {
+      throw new CError('LIMIT_EXCEEDED', `layer has more than ${this.options.maxEntries} entries (at "${entry.name}")`, {
+        hint: 'raise maxEntries if this image is trusted',
+      });
+    }
+    const components = entryComponents(entry.name);
+    if (components.length === 0) {
+      if (entry.type !== 'directory') throw unsafeEntry(entry.name, 'names the snapshot root but is not a directory');
+      this.deferDirectory('', this.root, entry);
+      return undefined;
+    }
+    const base = components[components.length - 1]!;
+    const whiteout = parseWhiteout(base);
+    if (whiteout) {
+      this.applyWhiteout(entry, components, whiteout);
+      return undefined;
+    }
+    const parent = this.resolver.directory(components, components.length - 1, entry.name, true)!;
+    const relative = components.join('/');
+    const path = `${parent}/${base}`;
+    this.written.add(relative);
+    switch (entry.type) {
+      case 'file':
+        return this.createFile(entry, path, relative);
+      case 'directory':
+        this.createDirectory(entry, path, relative);
+        return undefined;
+      case 'symlink':
+        this.replaceAt(path, relative, () => symlinkSync(entry.linkname, path));
+        this.setOwner(path, entry);
+        this.setXattrs(path, entry);
+        lutimesSync(path, entry.atime ?? entry.mtime, entry.mtime);
+        return undefined;
+      case 'link':
+        this.createHardLink(entry, path, relative);
+        return undefined;
+      case 'char':
+      case 'block':
+      case 'fifo':
+        this.createNode(entry, path, relative);
+        return undefined;
+    }
+  };
+
+  /** Sets the deferred directory modes and times, deepest first. */
+  finish(): void {
+    const pending = [...this.directories.values()].reverse();
+    for (const dir of pending) {
+      const stat = lstatSync(dir.path, { throwIfNoEntry: false });
+      // Only the directory this layer made: never a symlink that replaced it later in the same layer.
+      if (!stat?.isDirectory() || stat.ino !== dir.ino || stat.dev !== dir.dev) continue;
+      chmodSync(dir.path, dir.mode);
+      utimesSync(dir.path, dir.atime, dir.mtime);
+    }
+  }
+
+  /** Closes a file left open by a failure mid-entry. */
+  close(): void {
+    if (this.openFd !== undefined) closeSync(this.openFd);
+    this.openFd = undefined;
+  }
+
+  private createFile(entry: TarEntry, path: string, relative: string): EntrySink {
+    const mode = entry.mode & 0o777;
+    let fd = -1;
+    this.replaceAt(path, relative, () => {
+      fd = openSync(path, CREATE_FILE, mode);
+    });
+    this.openFd = fd;
+    return {
+      write: (chunk) => {
+        let offset = 0;
+        while (offset < chunk.length) offset += writeSync(fd, chunk, offset, chunk.length - offset);
+      },
+      end: () => {
+        if (this.options.preserveOwnership && (entry.uid !== this.euid || entry.gid !== this.egid)) {
+          fchownSync(fd, entry.uid, entry.gid);
+        }
+        // chown clears setuid/setgid, and creation is subject to the umask: set the mode after both.
+        if ((entry.mode & 0o7000) !== 0 || (mode & umask) !== 0) fchmodSync(fd, entry.mode);
+        this.setXattrs(path, entry);
+        futimesSync(fd, entry.atime ?? entry.mtime, entry.mtime);
+        closeSync(fd);
+        this.openFd = undefined;
+      },
+    };
+  }
+
+  private createDirectory(entry: TarEntry, path: string, relative: string): void {
+    try {
+      mkdirSync(path, 0o700);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+      const existing = lstatSync(path);
+      if (!existing.isDirectory()) {
+        this.remove(path, relative, existing);
+        mkdirSync(path, 0o700);
+      }
+    }
+    this.resolver.remember(relative);
+    this.setOwner(path, entry);
+    this.setXattrs(path, entry);
+    this.deferDirectory(relative, path, entry);
+  }
+
+  private deferDirectory(relative: string, path: string, entry: TarEntry): void {
+    const stat = lstatSync(path);
+    if (relative === '') this.setOwner(path, entry);
+    this.directories.set(relative, {
+      path,
+      dev: stat.dev,
+      ino: stat.ino,
+      mode: entry.mode,
+      atime: entry.atime ?? entry.mtime,
+      mtime: entry.mtime,
+    });
+  }
+
+  private createHardLink(entry: TarEntry, path: string, relative: string): void {
+    const targetComponents = entryComponents(entry.linkname);
+    if (targetComponents.length === 0) throw unsafeEntry(entry.name, 'is a hard link to the snapshot root');
+    const targetRelative = targetComponents.join('/');
+    if (targetRelative === relative) return; // a link to itself: nothing to do
+    const targetParent = this.resolver.directory(targetComponents, targetComponents.length - 1, entry.name, false);
+    const target = targetParent === undefined ? undefined : `${targetParent}/${targetComponents[targetComponents.length - 1]!}`;
+    const stat = target === undefined ? undefined : lstatSync(target, { throwIfNoEntry: false });
+    if (!target || !stat) {
+      throw new CError('INVALID_ARGUMENT', `layer entry "${entry.name}" is a hard link to "${entry.linkname}", which is not in this layer`, {
+        hint: 'hard links must point at an earlier entry of the same layer',
+        details: { entry: entry.name, linkname: entry.linkname },
+      });
+    }
+    if (stat.isDirectory()) throw unsafeEntry(entry.name, `is a hard link to the directory "${entry.linkname}"`);
+    const existing = lstatSync(path, { throwIfNoEntry: false });
+    if (existing && existing.ino === stat.ino && existing.dev === stat.dev) return;
+    this.replaceAt(path, relative, () => linkSync(target, path));
+  }
+
+  private createNode(entry: TarEntry, path: string, relative: string): void {
+    if (entry.type !== 'fifo') {
+      if (this.options.devices === 'reject') throw unsafeEntry(entry.name, `is a ${entry.type} device, which this snapshotter does not allow`);
+      if (this.options.devices === 'skip') {
+        this.stats.neutralised++;
+        this.written.delete(relative);
+        return;
+      }
+    }
+    const type = entry.type === 'char' ? S_IFCHR : entry.type === 'block' ? S_IFBLK : S_IFIFO;
+    this.replaceAt(path, relative, () => mknod(path, type, entry.mode & 0o777, entry.devmajor, entry.devminor));
+    this.setOwner(path, entry);
+    // mknod applies the umask and drops special bits; lchown would clear setuid. Neither follows a link:
+    // the node was just created by us at this path.
+    chmodSync(path, entry.mode);
+    this.setXattrs(path, entry);
+    lutimesSync(path, entry.atime ?? entry.mtime, entry.mtime);
+  }
+
+  private applyWhiteout(entry: TarEntry, components: string[], whiteout: NonNullable<ReturnType<typeof parseWhiteout>>): void {
+    if (whiteout.kind === 'ignore') {
+      this.stats.neutralised++;
+      return;
+    }
+    const overlay = this.options.whiteouts === 'overlay';
+    const parentCount = components.length - 1;
+    const parentRelative = components.slice(0, parentCount).join('/');
+    // overlay: the marker must exist in the upper dir, so create its parents; delete: nothing to delete
+    // below a directory that does not exist.
+    const parent = this.resolver.directory(components, parentCount, entry.name, overlay);
+    if (whiteout.kind === 'opaque') {
+      if (parent === undefined) return;
+      if (overlay) setXattr(parent, OVERLAY_OPAQUE_XATTR, Buffer.from('y'));
+      else this.removeLowerChildren(parent, parentRelative);
+      return;
+    }
+    const name = whiteout.name;
+    if (name === '' || name === '.' || name === '..' || name.includes('/')) {
+      throw unsafeEntry(entry.name, `is a whiteout of "${name}", which is not a name in its directory`);
+    }
+    const relative = parentRelative === '' ? name : `${parentRelative}/${name}`;
+    if (parent === undefined || this.written.has(relative)) return;
+    const path = `${parent}/${name}`;
+    if (overlay) {
+      this.replaceAt(path, relative, () => mknod(path, S_IFCHR, 0, 0, 0));
+    } else {
+      const existing = lstatSync(path, { throwIfNoEntry: false });
+      if (existing) this.remove(path, relative, existing);
+    }
+  }
+
+  /** Opaque directory in a full copy: delete what the layers below put there, keep this layer's entries. */
+  private removeLowerChildren(dir: string, relative: string): void {
+    for (const child of readdirSync(dir, { withFileTypes: true })) {
+      const childRelative = relative === '' ? child.name : `${relative}/${child.name}`;
+      const path = `${dir}/${child.name}`;
+      if (!this.written.has(childRelative)) {
+        this.remove(path, childRelative, lstatSync(path));
+      } else if (child.isDirectory()) {
+        this.removeLowerChildren(path, childRelative);
+      }
+    }
+  }
+
+  /** Runs `create`; if something is in the way, removes it (never following it) and runs `create` again. */
+  private replaceAt(path: string, relative: string, create: () => void): void {
+    try {
+      create();
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST' && errnoOf(error) !== 'EEXIST') throw error;
+      this.remove(path, relative, lstatSync(path));
+      create();
+    }
+  }
+
+  private remove(path: string, relative: string, stat: Stats): void {
+    if (stat.isDirectory()) {
+      rmSync(path, { recursive: true, force: true });
+      this.resolver.forget(relative);
+      const prefix = `${relative}/`;
+      for (const key of this.directories.keys()) {
+        if (key === relative || key.startsWith(prefix)) this.directories.delete(key);
+      }
+    } else {
+      unlinkSync(path);
+    }
+  }
+
+  private setOwner(path: string, entry: TarEntry): void {
+    if (!this.options.preserveOwnership) return;
+    if (entry.uid === this.euid && entry.gid === this.egid) return;
+    lchownSync(path, entry.uid, entry.gid);
+  }
+
+  private setXattrs(path: string, entry: TarEntry): void {
+    if (!entry.xattrs) return;
+    for (const [name, value] of entry.xattrs) {
+      // overlayfs reads its own state (whiteouts, redirects, metacopy) from these: a layer may not forge it.
+      if (name.startsWith(OVERLAY_XATTR_PREFIX)) {
+        this.stats.neutralised++;
+        continue;
+      }
+      try {
+        setXattr(path, name, value);
+      } catch (error) {
+        const errno = errnoOf(error);
+        if (errno === 'EOPNOTSUPP' || (errno === 'EPERM' && this.euid !== 0)) {
+          this.stats.neutralised++;
+          continue;
+        }
+        throw new CError('SYSCALL', `setting xattr ${name} on layer entry "${entry.name}" failed: ${errno}`, { cause: error });
+      }
+    }
+  }
+}
