@@ -1,0 +1,97 @@
+/**
+ * One HTTP exchange over Node's http/https, nothing more: no redirects, no retries, no auth (those are
+ * decided per request by the layers above, which need to see every hop).
+ */
+import http, { type IncomingMessage } from 'node:http';
+import https from 'node:https';
+import { Readable } from 'node:stream';
+import { CError } from '@c/errors';
+
+export type HttpMethod = 'GET' | 'HEAD' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
+
+export interface HttpRequest {
+  method: HttpMethod;
+  url: URL;
+  headers: Record<string, string>;
+  body?: Uint8Array | Readable;
+  signal?: AbortSignal;
+  /** Socket idle timeout: no bytes for this long → ETIMEDOUT. */
+  idleTimeoutMs: number;
+}
+
+export class HttpAgents {
+  readonly http = new http.Agent({ keepAlive: true, maxSockets: 16 });
+  readonly https = new https.Agent({ keepAlive: true, maxSockets: 16 });
+
+  destroy(): void {
+    this.http.destroy();
+    this.https.destroy();
+  }
+}
+
+export function cancelledError(what: string): CError {
+  return new CError('CANCELLED', `${what} was cancelled`, { hint: 'run the command again to resume' });
+}
+
+/** Sends a request; resolves with the response head, the body still to be read (or discarded). */
+export function sendHttp(request: HttpRequest, agents: HttpAgents): Promise<IncomingMessage> {
+  const isHttps = request.url.protocol === 'https:';
+  const transport = isHttps ? https : http;
+  return new Promise((resolve, reject) => {
+    if (request.signal?.aborted) {
+      reject(cancelledError(`${request.method} ${request.url.href}`));
+      return;
+    }
+    const req = transport.request(request.url, {
+      method: request.method,
+      headers: request.headers,
+      agent: isHttps ? agents.https : agents.http,
+      signal: request.signal,
+    });
+    req.setTimeout(request.idleTimeoutMs, () => {
+      req.destroy(Object.assign(new Error(`no data from ${request.url.origin} for ${request.idleTimeoutMs} ms`), { code: 'ETIMEDOUT' }));
+    });
+    req.once('response', (res) => resolve(res));
+    req.once('error', (error) => {
+      if (request.signal?.aborted) reject(cancelledError(`${request.method} ${request.url.href}`));
+      else reject(error);
+    });
+    const body = request.body;
+    if (body === undefined) req.end();
+    else if (body instanceof Uint8Array) req.end(body);
+    else {
+      body.once('error', (error) => req.destroy(error));
+      body.pipe(req);
+    }
+  });
+}
+
+/** Reads a whole (small) body, failing with LIMIT_EXCEEDED once it grows past `limit` bytes. */
+export async function readBody(res: Readable, limit: number, what: string): Promise<Uint8Array> {
+  const chunks: Buffer[] = [];
+  let total = 0;
+  for await (const chunk of res) {
+    const buf = chunk as Buffer;
+    total += buf.length;
+    if (total > limit) {
+      res.destroy();
+      throw new CError('LIMIT_EXCEEDED', `${what} is larger than the ${limit}-byte limit`, {
+        hint: 'the registry sent more than expected; if the content is legitimate, raise the limit',
+        details: { limit },
+      });
+    }
+    chunks.push(buf);
+  }
+  return new Uint8Array(Buffer.concat(chunks, total));
+}
+
+/** Throws away a body we will not read, so the socket can be reused. */
+export function discard(res: IncomingMessage): void {
+  res.resume();
+  res.on('error', () => {});
+}
+
+export function header(res: IncomingMessage, name: string): string | undefined {
+  const value = res.headers[name.toLowerCase()];
+  return Array.isArray(value) ? value[0] : value;
+}

@@ -1,0 +1,132 @@
+/**
+ * Pull: resolve → (index → platform) → manifest → config → layers, everything stored in the sink, layers
+ * several at a time, blobs the sink already holds skipped.
+ */
+import { CError } from '@c/errors';
+import type { BlobFetcher } from './blobs';
+import { hostPlatform, isIndexMediaType, type BlobSink, type Descriptor, type Digest, type ImageIndex, type ImageManifest, type Platform, type Reference } from './image-compat';
+import { mapLimit } from './limit';
+import { parseManifestBytes, selectPlatformManifest } from './manifest-model';
+import type { ManifestFetcher } from './manifests';
+import { familiarName, shortDigest } from './names';
+
+export type PullStatus = 'waiting' | 'downloading' | 'verifying' | 'done' | 'exists';
+
+export interface PullProgress {
+  /** Short digest (12 hex digits), the id docker shows. */
+  id: string;
+  digest: Digest;
+  /** What the blob is. */
+  kind: 'index' | 'manifest' | 'config' | 'layer';
+  status: PullStatus;
+  current: number;
+  total: number;
+}
+
+export interface PullOptions {
+  /** Defaults to the host's platform. */
+  platform?: Platform;
+  onProgress?: (event: PullProgress) => void;
+  signal?: AbortSignal;
+}
+
+export interface PulledImage {
+  reference: Reference;
+  /** Digest of the index the reference pointed at, when it was one. */
+  indexDigest?: Digest;
+  index?: ImageIndex;
+  manifestDigest: Digest;
+  manifestMediaType: string;
+  manifest: ImageManifest;
+  manifestBytes: Uint8Array;
+  configDigest: Digest;
+  config: Uint8Array;
+  layers: Descriptor[];
+}
+
+const MAX_CONFIG_BYTES = 8 * 1024 * 1024;
+
+/** Writes bytes we already hold and have verified into the sink (unless present). */
+export async function storeBytes(sink: BlobSink, digest: Digest, bytes: Uint8Array): Promise<'stored' | 'exists'> {
+  if (await sink.has(digest)) return 'exists';
+  const ingest = await sink.ingest(digest, bytes.length);
+  try {
+    if (ingest.offset > 0 && ingest.offset <= bytes.length) await ingest.write(bytes.subarray(ingest.offset));
+    else if (ingest.offset === 0) await ingest.write(bytes);
+    else {
+      await ingest.abort();
+      return storeBytes(sink, digest, bytes);
+    }
+    await ingest.commit();
+    return 'stored';
+  } catch (error) {
+    await ingest.close().catch(() => {});
+    throw error;
+  }
+}
+
+export async function pullImage(
+  manifests: ManifestFetcher,
+  blobs: BlobFetcher,
+  concurrency: number,
+  ref: Reference,
+  sink: BlobSink,
+  options: PullOptions = {},
+): Promise<PulledImage> {
+  const { signal } = options;
+  const emit = (kind: PullProgress['kind'], digest: Digest, status: PullStatus, current: number, total: number) =>
+    options.onProgress?.({ id: shortDigest(digest), digest, kind, status, current, total });
+  const location = { registry: ref.registry, repository: ref.repository };
+  const name = familiarName(ref);
+
+  const resolved = await manifests.resolve(ref, signal);
+  let top = await manifests.fetchManifest({ ...location, digest: resolved.descriptor.digest }, signal);
+  let indexDigest: Digest | undefined;
+  let index: ImageIndex | undefined;
+  if (isIndexMediaType(top.mediaType)) {
+    const parsed = parseManifestBytes(top.bytes, top.mediaType, `index of ${name}`);
+    if (parsed.kind !== 'index') throw new CError('INTERNAL', `index of ${name} parsed as a manifest`);
+    index = parsed.index;
+    indexDigest = top.digest;
+    await storeBytes(sink, top.digest, top.bytes);
+    emit('index', top.digest, 'done', top.bytes.length, top.bytes.length);
+    const chosen = selectPlatformManifest(index, options.platform ?? hostPlatform(), `index of ${name}`);
+    top = await manifests.fetchManifest({ ...location, digest: chosen.digest }, signal);
+  }
+  const parsed = parseManifestBytes(top.bytes, top.mediaType, `manifest of ${name}`);
+  if (parsed.kind !== 'manifest') throw new CError('UNSUPPORTED', `manifest of ${name} is a nested index, which c does not follow`);
+  const { manifest } = parsed;
+  await storeBytes(sink, top.digest, top.bytes);
+  emit('manifest', top.digest, 'done', top.bytes.length, top.bytes.length);
+
+  // Announce every layer first, so a progress display can lay out its lines.
+  for (const layer of manifest.layers) emit('layer', layer.digest, 'waiting', 0, layer.size);
+
+  const configDescriptor = manifest.config;
+  const config = await blobs.fetchBlobBytes(ref.registry, ref.repository, configDescriptor, MAX_CONFIG_BYTES, signal);
+  const configStored = await storeBytes(sink, configDescriptor.digest, config);
+  emit('config', configDescriptor.digest, configStored === 'exists' ? 'exists' : 'done', config.length, config.length);
+
+  // A layer may be listed twice (empty layers): download each digest once.
+  const unique = [...new Map(manifest.layers.map((l) => [l.digest, l])).values()];
+  await mapLimit(unique, concurrency, async (layer) => {
+    const result = await blobs.fetchBlob(ref.registry, ref.repository, layer, sink, {
+      signal,
+      onProgress: (p) => emit('layer', layer.digest, p.phase, p.current, p.total),
+    });
+    emit('layer', layer.digest, result === 'exists' ? 'exists' : 'done', layer.size, layer.size);
+  });
+
+  return {
+    reference: ref,
+    indexDigest,
+    index,
+    manifestDigest: top.digest,
+    manifestMediaType: top.mediaType,
+    manifest,
+    manifestBytes: top.bytes,
+    configDigest: configDescriptor.digest,
+    config,
+    layers: manifest.layers,
+  };
+}
