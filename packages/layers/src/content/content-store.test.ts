@@ -96,7 +96,6 @@ describe('digest validation', () => {
     `sha256:${'a'.repeat(63)}`,
     `sha256:${'a'.repeat(64)}\n`,
     `sha256:${'a'.repeat(64)}/..`,
-    `md5:${'a'.repeat(32)}`,
     `sha512:${'a'.repeat(64)}`,
     '',
   ];
@@ -109,6 +108,11 @@ describe('digest validation', () => {
     expect(await codeOf(store.delete(digest))).toBe('INVALID_ARGUMENT');
     expect(await codeOf(store.ingest(digest, 1))).toBe('INVALID_ARGUMENT');
     expect(await codeOf(store.writeBlob(Buffer.from('x'), digest))).toBe('INVALID_ARGUMENT');
+  });
+
+  it('refuses well-formed digests of algorithms it does not compute', async () => {
+    expect(await codeOf(store.has(`md5:${'a'.repeat(32)}`))).toBe('UNSUPPORTED');
+    expect(await codeOf(store.ingest(`sha384:${'a'.repeat(96)}`, 1))).toBe('UNSUPPORTED');
   });
 
   it('rejects ingest refs that are not refs', async () => {

@@ -6,13 +6,14 @@ import { randomBytes } from 'node:crypto';
 import { mkdir, open, readdir, readFile, rm, stat, type FileHandle } from 'node:fs/promises';
 import type { Readable } from 'node:stream';
 import { CError } from '@c/errors';
-import type { BlobIngest, BlobStoreContract } from './blob-types';
+import type { BlobIngest, BlobStore } from '@c/image';
 import {
-  digestBytes,
-  digestMismatchError,
+  createDigester,
+  digestOf,
+  digestMismatch,
+  isBlobDigest,
   parseBlobDigest,
-  RunningDigest,
-  sizeMismatchError,
+  sizeMismatch,
   type BlobDigestAlgorithm,
 } from './digest';
 import { holdFileLock, isLockHeld } from './hold-lock';
@@ -78,7 +79,7 @@ export interface AbortIngestOptions {
 const DEFAULT_INGEST_LOCK_TIMEOUT_MS = 10 * 60_000;
 const DEFAULT_READ_LIMIT = 64 * 1024 * 1024;
 
-export class ContentStore implements BlobStoreContract {
+export class ContentStore implements BlobStore {
   readonly layout: ContentLayout;
   readonly #ingestLockTimeoutMs: number;
   readonly #readLimit: number;
@@ -142,8 +143,8 @@ export class ContentStore implements BlobStoreContract {
       if ((error as NodeJS.ErrnoException).code === 'ENOENT') throw blobNotFound(digest);
       throw error;
     }
-    const actual = digestBytes(bytes, parseBlobDigest(digest).algorithm);
-    if (actual !== digest) throw digestMismatchError(digest, actual, `stored blob ${this.layout.blobPath(digest)}`);
+    const actual = digestOf(bytes, parseBlobDigest(digest).algorithm);
+    if (actual !== digest) throw digestMismatch(digest, actual, `stored blob ${this.layout.blobPath(digest)}`);
     return new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   }
 
@@ -164,7 +165,7 @@ export class ContentStore implements BlobStoreContract {
       }
       for (const name of names.sort()) {
         const digest = `${algorithm}:${name}`;
-        if (!isValidDigest(digest)) continue; // stray files never count as blobs
+        if (!isBlobDigest(digest)) continue; // stray files never count as blobs
         const found = await this.#statBlob(digest);
         if (found) yield { digest, size: found.size };
       }
@@ -217,9 +218,9 @@ export class ContentStore implements BlobStoreContract {
   /** Stores a small blob held in memory (a manifest or config) and returns its digest. */
   async writeBlob(bytes: Uint8Array, expectedDigest?: string): Promise<StoredBlob> {
     const algorithm = expectedDigest === undefined ? 'sha256' : parseBlobDigest(expectedDigest).algorithm;
-    const digest = digestBytes(bytes, algorithm);
+    const digest = digestOf(bytes, algorithm);
     if (expectedDigest !== undefined && digest !== expectedDigest) {
-      throw digestMismatchError(expectedDigest, digest, 'writeBlob');
+      throw digestMismatch(expectedDigest, digest, 'writeBlob');
     }
     if (await this.has(digest)) return { digest, size: bytes.byteLength };
     return this.#stage({ expectedDigest: digest, size: bytes.byteLength, algorithm }, async (write) => {
@@ -256,12 +257,12 @@ export class ContentStore implements BlobStoreContract {
       if (options.expectedDigest) meta.digest = options.expectedDigest;
       if (options.size !== undefined) meta.expectedSize = options.size;
       await writeIngestMeta(this.layout.ingestMeta(ref), meta);
-      const running = new RunningDigest(options.algorithm);
+      const running = createDigester(options.algorithm);
       const handle = await open(this.layout.ingestData(ref), 'w', 0o600);
       try {
         await fill(async (chunk) => {
           const total = running.bytes + chunk.byteLength;
-          if (options.size !== undefined && total > options.size) throw sizeMismatchError(where, options.size, total, 'import');
+          if (options.size !== undefined && total > options.size) throw sizeMismatch(where, options.size, total, 'import');
           if (options.maxSize !== undefined && total > options.maxSize) {
             throw new CError('LIMIT_EXCEEDED', `import ${ref} exceeds the limit of ${options.maxSize} bytes`, {
               hint: 'the input is larger than allowed; check the source',
@@ -277,11 +278,11 @@ export class ContentStore implements BlobStoreContract {
         await handle.close();
       }
       if (options.size !== undefined && running.bytes !== options.size) {
-        throw sizeMismatchError(where, options.size, running.bytes, 'import');
+        throw sizeMismatch(where, options.size, running.bytes, 'import');
       }
       const digest = running.digest();
       if (options.expectedDigest !== undefined && digest !== options.expectedDigest) {
-        throw digestMismatchError(options.expectedDigest, digest, 'import');
+        throw digestMismatch(options.expectedDigest, digest, 'import');
       }
       await publishBlob(this.layout, this.layout.ingestData(ref), digest);
       return { digest, size: running.bytes };
@@ -324,15 +325,6 @@ export class ContentStore implements BlobStoreContract {
   async #ensureDirs(): Promise<void> {
     await mkdir(this.layout.ingestRoot, { recursive: true });
     await mkdir(this.layout.locksRoot, { recursive: true });
-  }
-}
-
-function isValidDigest(digest: string): boolean {
-  try {
-    parseBlobDigest(digest);
-    return true;
-  } catch {
-    return false;
   }
 }
 

@@ -6,8 +6,8 @@
 import { createReadStream } from 'node:fs';
 import { mkdir, open, rm, stat, type FileHandle } from 'node:fs/promises';
 import { CError } from '@c/errors';
-import type { BlobIngest } from './blob-types';
-import { parseBlobDigest, RunningDigest, digestMismatchError, sizeMismatchError } from './digest';
+import type { BlobIngest } from '@c/image';
+import { createDigester, digestMismatch, parseBlobDigest, sizeMismatch, type Digester } from './digest';
 import { holdFileLock, type ReleaseLock } from './hold-lock';
 import { readIngestMeta, writeIngestMeta } from './ingest-meta';
 import type { ContentLayout } from './layout';
@@ -46,7 +46,7 @@ export async function openIngest(
       await mkdir(layout.ingestDir(ref), { recursive: true });
       await writeIngestMeta(layout.ingestMeta(ref), { digest, expectedSize, startedAt: new Date().toISOString() });
     }
-    const running = new RunningDigest(algorithm);
+    const running = createDigester(algorithm);
     if (kept > 0) await hashPrefix(dataPath, kept, running);
     const handle = await open(dataPath, 'a', 0o600);
     return new FileIngest({ layout, ref, digest, expectedSize, handle, running, release });
@@ -86,7 +86,7 @@ async function usablePartial(layout: ContentLayout, ref: string, digest: string,
   }
 }
 
-async function hashPrefix(path: string, length: number, running: RunningDigest): Promise<void> {
+async function hashPrefix(path: string, length: number, running: Digester): Promise<void> {
   const stream = createReadStream(path, { start: 0, end: length - 1 });
   for await (const chunk of stream) running.update(chunk as Buffer);
   if (running.bytes !== length) {
@@ -98,12 +98,12 @@ async function hashPrefix(path: string, length: number, running: RunningDigest):
 
 /** The writer returned when the blob is already committed: nothing to write, commit only re-checks the size. */
 function completedIngest(digest: string, expectedSize: number, actualSize: number): BlobIngest {
-  if (actualSize !== expectedSize) throw sizeMismatchError(digest, expectedSize, actualSize, 'ingest');
+  if (actualSize !== expectedSize) throw sizeMismatch(digest, expectedSize, actualSize, 'ingest');
   return {
     offset: actualSize,
     async write(chunk: Uint8Array) {
       if (chunk.byteLength > 0) {
-        throw sizeMismatchError(digest, expectedSize, expectedSize + chunk.byteLength, 'ingest of a committed blob');
+        throw sizeMismatch(digest, expectedSize, expectedSize + chunk.byteLength, 'ingest of a committed blob');
       }
     },
     async commit() {},
@@ -118,7 +118,7 @@ interface FileIngestParts {
   digest: string;
   expectedSize: number;
   handle: FileHandle;
-  running: RunningDigest;
+  running: Digester;
   release: ReleaseLock;
 }
 
@@ -152,7 +152,7 @@ class FileIngest implements BlobIngest {
       if (running.bytes + chunk.byteLength > expectedSize) {
         const actual = running.bytes + chunk.byteLength;
         await this.#discard();
-        throw sizeMismatchError(digest, expectedSize, actual, 'ingest');
+        throw sizeMismatch(digest, expectedSize, actual, 'ingest');
       }
       let done = 0;
       while (done < chunk.byteLength) {
@@ -170,12 +170,12 @@ class FileIngest implements BlobIngest {
       if (running.bytes !== expectedSize) {
         const actual = running.bytes;
         await this.#discard();
-        throw sizeMismatchError(digest, expectedSize, actual, 'ingest commit');
+        throw sizeMismatch(digest, expectedSize, actual, 'ingest commit');
       }
       const actual = running.digest();
       if (actual !== digest) {
         await this.#discard();
-        throw digestMismatchError(digest, actual, 'ingest commit');
+        throw digestMismatch(digest, actual, 'ingest commit');
       }
       await handle.sync();
       await handle.close();
