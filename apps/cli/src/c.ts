@@ -1,1 +1,177 @@
-console.log("c")
+/**
+ * `c`: the command line. This file only declares the commands; each command's code (and the engine behind it)
+ * is imported when that command runs, so `c --version` and `c --help` load nothing but yargs.
+ */
+import yargs, { type Argv } from 'yargs';
+import { hideBin } from 'yargs/helpers';
+import { version } from '../package.json';
+import { reportError } from './report-error';
+import type { GlobalOptions } from './context';
+
+type Handler = (argv: Record<string, unknown>, globals: GlobalOptions) => Promise<void>;
+
+/** Defers loading a command module until the command runs. */
+function lazy(load: () => Promise<{ run: Handler }>) {
+  return async (argv: Record<string, unknown>) => {
+    const globals: GlobalOptions = {
+      root: (argv.root as string | undefined) ?? process.env.C_ROOT ?? '/var/lib/c',
+      debug: Boolean(argv.debug),
+    };
+    const { run } = await load();
+    await run(argv, globals);
+  };
+}
+
+const pull = {
+  command: 'pull <image>',
+  describe: 'Download an image from a registry',
+  builder: (y: Argv) =>
+    y
+      .positional('image', { type: 'string', demandOption: true, describe: 'NAME[:TAG|@DIGEST]' })
+      .option('platform', { type: 'string', describe: 'Pull this platform (os/arch[/variant]) of a multi-platform image' })
+      .option('quiet', { alias: 'q', type: 'boolean', describe: 'Suppress verbose output' }),
+  handler: lazy(() => import('./commands/pull')),
+};
+
+const push = {
+  command: 'push <image>',
+  describe: 'Upload an image to a registry',
+  builder: (y: Argv) =>
+    y
+      .positional('image', { type: 'string', demandOption: true, describe: 'NAME[:TAG]' })
+      .option('quiet', { alias: 'q', type: 'boolean', describe: 'Suppress verbose output' }),
+  handler: lazy(() => import('./commands/push')),
+};
+
+const images = (command: string) => ({
+  command,
+  describe: 'List images',
+  builder: (y: Argv) =>
+    y
+      .positional('repository', { type: 'string', describe: 'Only images of this repository[:tag]' })
+      .option('quiet', { alias: 'q', type: 'boolean', describe: 'Only show image IDs' })
+      .option('digests', { type: 'boolean', describe: 'Show digests' })
+      .option('trunc', { type: 'boolean', default: true, describe: 'Truncate output (--no-trunc: full IDs)' }),
+  handler: lazy(() => import('./commands/images')),
+});
+
+const tag = {
+  command: 'tag <source> <target>',
+  describe: 'Create a tag TARGET_IMAGE that refers to SOURCE_IMAGE',
+  builder: (y: Argv) =>
+    y
+      .positional('source', { type: 'string', demandOption: true, describe: 'SOURCE_IMAGE[:TAG] or image ID' })
+      .positional('target', { type: 'string', demandOption: true, describe: 'TARGET_IMAGE[:TAG]' }),
+  handler: lazy(() => import('./commands/tag')),
+};
+
+const rmi = (command: string) => ({
+  command,
+  describe: 'Remove one or more images',
+  builder: (y: Argv) =>
+    y
+      .positional('images', { type: 'string', array: true, demandOption: true, describe: 'Names or IDs' })
+      .option('force', { alias: 'f', type: 'boolean', describe: 'Force removal of the image' }),
+  handler: lazy(() => import('./commands/rmi')),
+});
+
+const inspect = {
+  command: 'inspect <images..>',
+  describe: 'Display detailed information on one or more images',
+  builder: (y: Argv) =>
+    y
+      .positional('images', { type: 'string', array: true, demandOption: true, describe: 'Names or IDs' })
+      .option('format', { alias: 'f', type: 'string', hidden: true }),
+  handler: lazy(() => import('./commands/inspect')),
+};
+
+const importCommand = {
+  command: 'import <file> <reference>',
+  describe: 'Import the contents from a tarball to create a filesystem image',
+  builder: (y: Argv) =>
+    y
+      .positional('file', { type: 'string', demandOption: true, describe: 'A tar or tar.gz file, or - for stdin' })
+      .positional('reference', { type: 'string', demandOption: true, describe: 'REPOSITORY[:TAG]' })
+      .option('change', { alias: 'c', type: 'string', array: true, describe: 'Apply a Dockerfile instruction' })
+      .option('message', { alias: 'm', type: 'string', describe: 'Set a commit message for the imported image' })
+      .option('platform', { type: 'string', describe: 'Set the platform (os/arch[/variant]) of the image' }),
+  handler: lazy(() => import('./commands/import')),
+};
+
+const login = {
+  command: 'login [server]',
+  describe: 'Log in to a registry',
+  builder: (y: Argv) =>
+    y
+      .positional('server', { type: 'string', describe: 'Registry host (default: Docker Hub)' })
+      .option('username', { alias: 'u', type: 'string', describe: 'Username' })
+      .option('password', { alias: 'p', type: 'string', describe: 'Password' })
+      .option('password-stdin', { type: 'boolean', describe: 'Take the password from stdin' }),
+  handler: lazy(() => import('./commands/login')),
+};
+
+const logout = {
+  command: 'logout [server]',
+  describe: 'Log out from a registry',
+  builder: (y: Argv) => y.positional('server', { type: 'string', describe: 'Registry host (default: Docker Hub)' }),
+  handler: lazy(() => import('./commands/logout')),
+};
+
+const versionCommand = {
+  command: 'version',
+  describe: 'Show the c version information',
+  builder: (y: Argv) => y,
+  handler: lazy(() => import('./commands/version')),
+};
+
+const imageGroup = {
+  command: 'image',
+  describe: 'Manage images',
+  builder: (y: Argv) =>
+    y
+      .command(images('ls [repository]'))
+      .command(images('list [repository]'))
+      .command(rmi('rm <images..>'))
+      .command(rmi('remove <images..>'))
+      .command(pull)
+      .command(push)
+      .command(tag)
+      .command(inspect)
+      .command(importCommand)
+      .demandCommand(1, 'c image needs a subcommand'),
+  handler: () => undefined,
+};
+
+async function main(): Promise<void> {
+  const cli = yargs(hideBin(process.argv))
+    .scriptName('c')
+    .usage('Usage: c [OPTIONS] COMMAND')
+    .option('root', { type: 'string', global: true, describe: 'Root of the local store (env C_ROOT, default /var/lib/c)' })
+    .option('debug', { alias: 'D', type: 'boolean', global: true, describe: 'Show error details (stack traces)' })
+    .command(pull)
+    .command(push)
+    .command(images('images [repository]'))
+    .command(tag)
+    .command(rmi('rmi <images..>'))
+    .command(imageGroup)
+    .command(importCommand)
+    .command(login)
+    .command(logout)
+    .command(versionCommand)
+    .version(`c version ${version}`)
+    .alias('version', 'v')
+    .help()
+    .alias('help', 'h')
+    .strict()
+    .demandCommand(1, 'c needs a command')
+    .recommendCommands()
+    .fail(false)
+    .wrap(null);
+  try {
+    await cli.parseAsync();
+  } catch (error) {
+    process.exitCode = reportError(error, process.argv.includes('--debug') || process.argv.includes('-D'));
+  }
+}
+
+await main();

@@ -6,18 +6,18 @@
 const SIZE_UNITS = ['B', 'kB', 'MB', 'GB', 'TB', 'PB'];
 
 /**
- * Decimal (SI) size with 3 significant digits, the way docker's go-units HumanSize prints it: 0B, 999B, 1kB,
- * 4.26MB, 107MB. Values are rounded, then trailing zeros dropped.
+ * Decimal (SI) size with `precision` significant digits, the way docker's go-units HumanSizeWithPrecision
+ * prints it (`docker images` uses 3): 0B, 999B, 1kB, 4.26MB, 107MB. Trailing zeros are dropped.
  */
-export function humanSize(bytes: number): string {
+export function humanSize(bytes: number, precision = 3): string {
   let value = Math.max(0, bytes);
   let unit = 0;
   while (value >= 1000 && unit < SIZE_UNITS.length - 1) {
     value /= 1000;
     unit++;
   }
-  // 3 significant digits, then drop trailing zeros (go's %.4g behaves the same for these magnitudes).
-  let text = Number(value.toPrecision(3)).toString();
+  // Go's %.Ng: N significant digits, trailing zeros dropped.
+  let text = Number(value.toPrecision(precision)).toString();
   if (Number(text) >= 1000 && unit < SIZE_UNITS.length - 1) {
     text = '1';
     unit++;

@@ -1,0 +1,30 @@
+import { createReadStream } from 'node:fs';
+import { CError } from '@c/errors';
+import { parsePlatform } from '@c/image';
+import type { GlobalOptions } from '../context';
+import { imageService } from '../service';
+
+export async function run(argv: Record<string, unknown>, globals: GlobalOptions): Promise<void> {
+  const file = String(argv.file);
+  const source = file === '-' ? process.stdin : createReadStream(file);
+  if (file !== '-') {
+    // Open errors (missing file) surface before any work, with the path named.
+    await new Promise<void>((resolve, reject) => {
+      source.once('readable', resolve);
+      source.once('error', (error: NodeJS.ErrnoException) =>
+        reject(
+          new CError(error.code === 'ENOENT' ? 'NOT_FOUND' : 'INVALID_ARGUMENT', `import ${file}: ${error.message}`, {
+            hint: 'give the path of a tar or tar.gz file, or - to read stdin',
+          }),
+        ),
+      );
+    });
+  }
+  const result = await imageService(globals).import(source, String(argv.reference), {
+    sourceName: file,
+    ...(typeof argv.message === 'string' ? { message: argv.message } : {}),
+    ...(Array.isArray(argv.change) ? { changes: argv.change as string[] } : {}),
+    ...(typeof argv.platform === 'string' ? { platform: parsePlatform(argv.platform) } : {}),
+  });
+  process.stdout.write(`${result.id}\n`);
+}
