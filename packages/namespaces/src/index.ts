@@ -54,3 +54,18 @@ export {
   type CapabilityName,
 } from './capabilities';
 export { ARM64, X86_64, archTable, type ArchTable } from './arch/index';
+export {
+  compileSeccompProfile,
+  seccompAction,
+  type CompiledSeccomp,
+  type SeccompArg,
+  type SeccompProfile,
+  type SeccompRule,
+} from './seccomp/compile';
+export {
+  decodeProgram,
+  encodeProgram,
+  runSeccompProgram,
+  type BpfInstruction,
+  type SeccompData,
+} from './seccomp/bpf';

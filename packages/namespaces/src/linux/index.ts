@@ -367,12 +367,16 @@ export class LinuxSyscalls implements Syscalls {
     }
   }
 
+  // Through syscall(): glibc's getpid/gettid wrappers assume success and never set errno, so a seccomp
+  // ERRNO verdict would come back as a bare -1 with a stale errno.
   getpid(): number {
-    return libc().getpid();
+    const nr = archTable().nr.getpid;
+    return call('getpid', [], () => libc().syscall(nr));
   }
 
   gettid(): number {
-    return libc().gettid();
+    const nr = archTable().nr.gettid;
+    return call('gettid', [], () => libc().syscall(nr));
   }
 }
 

@@ -1,0 +1,258 @@
+import { spawn } from 'node:child_process';
+import { constants as fsConstants, closeSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir, hostname } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, test } from 'vitest';
+import { AT_FDCWD, O, RESOLVE, RLIMIT, S_IF, SIGNALS, makedev } from '../constants';
+import { isSyscallError } from '../syscall-error';
+import { isPrivileged, runInChild } from '../test-support/child';
+import { linuxSyscalls as sys } from './index';
+
+const cleanups: Array<() => void> = [];
+afterEach(() => {
+  while (cleanups.length > 0) cleanups.pop()?.();
+});
+
+function tempDir(): string {
+  const dir = mkdtempSync(join(tmpdir(), 'c-ns-'));
+  cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
+  return dir;
+}
+
+function fdinfoFlags(fd: number): number {
+  return Number.parseInt(/flags:\s*([0-7]+)/.exec(readFileSync(`/proc/self/fdinfo/${fd}`, 'utf8'))?.[1] ?? 'x', 8);
+}
+
+describe('real syscalls (unprivileged)', () => {
+  test('getpid and gettid agree with Node', () => {
+    expect(sys.getpid()).toBe(process.pid);
+    expect(sys.gettid()).toBe(process.pid);
+  });
+
+  test('a failing call throws SyscallError naming its object', () => {
+    expect(() => sys.chdir('/nonexistent/c-test')).toThrow('chdir(/nonexistent/c-test) failed: ENOENT (No such file or directory)');
+    try {
+      sys.umount2('/nonexistent/c-test');
+    } catch (e) {
+      expect(isSyscallError(e)).toBe(true);
+      expect((e as { syscall: string }).syscall).toBe('umount2');
+    }
+  });
+
+  test('openat2 RESOLVE_IN_ROOT keeps symlinks and .. inside the root; RESOLVE_BENEATH refuses escapes', () => {
+    const root = tempDir();
+    mkdirSync(join(root, 'etc'));
+    writeFileSync(join(root, 'etc/hostname'), 'inside\n');
+    symlinkSync('/etc/hostname', join(root, 'abs-link'));
+    symlinkSync('../../../../../../etc/hostname', join(root, 'rel-link'));
+    const dirfd = openSync(root, fsConstants.O_RDONLY | fsConstants.O_DIRECTORY);
+    cleanups.push(() => closeSync(dirfd));
+    for (const path of ['abs-link', 'rel-link', '../../etc/hostname', '/etc/hostname']) {
+      const fd = sys.openat2(dirfd, path, { flags: O.RDONLY | O.CLOEXEC, resolve: RESOLVE.IN_ROOT });
+      try {
+        expect(readFileSync(fd, 'utf8'), path).toBe('inside\n');
+      } finally {
+        closeSync(fd);
+      }
+    }
+    expect(() => sys.openat2(dirfd, '../x', { flags: O.RDONLY, resolve: RESOLVE.BENEATH })).toThrow(/EXDEV/);
+    expect(() => sys.openat2(dirfd, 'abs-link', { flags: O.RDONLY, resolve: RESOLVE.NO_SYMLINKS })).toThrow(/ELOOP/);
+  });
+
+  test('pidfd_open + pidfd_send_signal kill a process; kill(pid, 0) probes it', async () => {
+    const child = spawn('sleep', ['30'], { stdio: 'ignore' });
+    cleanups.push(() => child.kill('SIGKILL'));
+    const exited = new Promise<NodeJS.Signals | null>((resolve) => child.on('exit', (_code, signal) => resolve(signal)));
+    const pid = child.pid ?? -1;
+    sys.kill(pid, 0);
+    const pidfd = sys.pidfdOpen(pid);
+    try {
+      sys.pidfdSendSignal(pidfd, SIGNALS.SIGKILL);
+      expect(await exited).toBe('SIGKILL');
+      // The pidfd still names the dead (reaped) process: signalling it now fails with ESRCH.
+      expect(() => sys.pidfdSendSignal(pidfd, SIGNALS.SIGTERM)).toThrow(/ESRCH/);
+    } finally {
+      sys.close(pidfd);
+    }
+    expect(() => sys.pidfdOpen(2 ** 22 + 12345)).toThrow(/pidfd_open\(pid \d+\) failed: (ESRCH|EINVAL)/);
+  });
+
+  test('user xattrs round-trip through lsetxattr/lgetxattr/llistxattr', () => {
+    const file = join(tempDir(), 'f');
+    writeFileSync(file, 'x');
+    sys.lsetxattr(file, 'user.c.test', Buffer.from('hello'));
+    sys.lsetxattr(file, 'user.c.other', Buffer.from([0, 1, 2]));
+    expect(sys.lgetxattr(file, 'user.c.test').toString()).toBe('hello');
+    expect([...sys.lgetxattr(file, 'user.c.other')]).toEqual([0, 1, 2]);
+    expect(sys.llistxattr(file).sort()).toEqual(['user.c.other', 'user.c.test']);
+    expect(() => sys.lgetxattr(file, 'user.c.none')).toThrow(/ENODATA/);
+    expect(() => sys.lsetxattr(file, 'user.c.test', Buffer.from('x'), 1 /* XATTR_CREATE */)).toThrow(/EEXIST/);
+  });
+
+  test('fcntl helpers set and clear FD_CLOEXEC and O_NONBLOCK', () => {
+    const fd = openSync(join(tempDir(), 'f'), 'w');
+    cleanups.push(() => closeSync(fd));
+    sys.setNonblocking(fd, true);
+    expect(fdinfoFlags(fd) & O.NONBLOCK).toBe(O.NONBLOCK);
+    sys.setNonblocking(fd, false);
+    expect(fdinfoFlags(fd) & O.NONBLOCK).toBe(0);
+    sys.setCloexec(fd, true);
+    expect(fdinfoFlags(fd) & O.CLOEXEC).toBe(O.CLOEXEC);
+    sys.setCloexec(fd, false);
+    expect(fdinfoFlags(fd) & O.CLOEXEC).toBe(0);
+  });
+
+  test('openpty gives a master and a slave path; window size round-trips', () => {
+    const pty = sys.openpty();
+    cleanups.push(() => sys.close(pty.master));
+    expect(pty.slavePath).toMatch(/^\/dev\/pts\/\d+$/);
+    const slave = openSync(pty.slavePath, O.RDWR | O.NOCTTY);
+    cleanups.push(() => closeSync(slave));
+    sys.setWinsize(pty.master, { rows: 40, cols: 132 });
+    expect(sys.getWinsize(slave)).toMatchObject({ rows: 40, cols: 132 });
+    expect(() => sys.getWinsize(openNull(cleanups))).toThrow(/ENOTTY/);
+  });
+
+  test('getrlimit/prlimit read limits; capget reads this process', () => {
+    const nofile = sys.getrlimit(RLIMIT.NOFILE);
+    expect(nofile.soft).toBeGreaterThan(0n);
+    expect(sys.prlimit(process.pid, RLIMIT.NOFILE)).toEqual(nofile);
+    const caps = sys.capget();
+    const capEff = /CapEff:\s*([0-9a-f]+)/.exec(readFileSync('/proc/self/status', 'utf8'))?.[1] ?? '';
+    expect(caps.effective).toBe(BigInt(`0x${capEff}`));
+  });
+
+  test('execve after close_range(CLOEXEC), signal reset and mask reset leaves a clean process', () => {
+    const result = runInChild(`
+      const { linuxSyscalls: sys, SIG, SIGNALS } = ns;
+      process.on('SIGUSR1', () => {});
+      sys.sigprocmask(SIG.BLOCK, [SIGNALS.SIGUSR2]);
+      for (const fd of [0, 1, 2]) { sys.setCloexec(fd, false); sys.setNonblocking(fd, false); }
+      sys.closeRange(3, undefined, ns.CLOSE_RANGE.CLOEXEC);
+      sys.resetSignalDispositions();
+      sys.sigprocmask(SIG.SETMASK, []);
+      sys.execve('/bin/sh', ['sh', '-c', 'echo "X=$X"; grep -E "^Sig(Ign|Blk)" /proc/self/status; ls /proc/self/fd | wc -l'], ['X=hello']);
+    `);
+    expect(result.stderr).toBe('');
+    expect(result.status).toBe(0);
+    expect(result.stdout).toContain('X=hello');
+    // Node ignores SIGPIPE (and SIGXFSZ): without the reset they would stay ignored in the payload.
+    expect(result.stdout).toContain('SigIgn:\t0000000000000000');
+    expect(result.stdout).toContain('SigBlk:\t0000000000000000');
+    // fds 0-2 plus the one ls opens to list the directory.
+    expect(Number(result.stdout.trim().split('\n').at(-1))).toBe(4);
+  });
+
+  test('a seccomp filter makes getpid fail with EPERM in a child process', () => {
+    const result = runInChild(`
+      const { linuxSyscalls: sys, PR, compileSeccompProfile } = ns;
+      const before = sys.getpid();
+      const { program, flags } = compileSeccompProfile({
+        defaultAction: 'SCMP_ACT_ALLOW',
+        syscalls: [{ names: ['getpid'], action: 'SCMP_ACT_ERRNO', errnoRet: 1 }],
+      });
+      sys.prctl(PR.SET_NO_NEW_PRIVS, 1);
+      sys.seccompSetFilter(program, flags | ns.SECCOMP.FILTER_FLAG_TSYNC);
+      let after = 'no error';
+      try { sys.getpid(); } catch (e) { after = e.errnoName + ' ' + e.message; }
+      console.log(JSON.stringify({ before: before === process.pid, after, seccomp: sys.prctl(PR.GET_SECCOMP) }));
+    `);
+    expect(result.stderr).toBe('');
+    const out = JSON.parse(result.stdout) as { before: boolean; after: string; seccomp: number };
+    expect(out.before).toBe(true);
+    expect(out.after).toBe('EPERM getpid() failed: EPERM (Operation not permitted)');
+    expect(out.seccomp).toBe(2);
+  });
+});
+
+function openNull(list: Array<() => void>): number {
+  const fd = openSync('/dev/null', 'r');
+  list.push(() => closeSync(fd));
+  return fd;
+}
+
+describe.skipIf(!isPrivileged)('real syscalls (root with CAP_SYS_ADMIN; skipped otherwise)', () => {
+  test('unshare(CLONE_NEWUTS) + sethostname changes the name only inside the child', () => {
+    const before = hostname();
+    const result = runInChild(`
+      const { linuxSyscalls: sys, CLONE } = ns;
+      sys.unshare(CLONE.NEWUTS);
+      sys.sethostname('c-ns-test-host');
+      console.log((await import('node:os')).hostname());
+    `);
+    expect(result.stderr).toBe('');
+    expect(result.stdout.trim()).toBe('c-ns-test-host');
+    expect(hostname()).toBe(before);
+  });
+
+  test('mount tmpfs in a private mount namespace, invisible to the host', () => {
+    const dir = tempDir();
+    const result = runInChild(`
+      const fs = await import('node:fs');
+      const { linuxSyscalls: sys, CLONE, MS, MNT } = ns;
+      const dir = ${JSON.stringify(dir)};
+      sys.unshare(CLONE.NEWNS);
+      sys.mount(null, '/', null, MS.REC | MS.PRIVATE);
+      sys.mount('tmpfs', dir, 'tmpfs', MS.NOSUID | MS.NODEV, 'size=1m,mode=700');
+      fs.writeFileSync(dir + '/inside', 'x');
+      const mounted = fs.readFileSync('/proc/self/mountinfo', 'utf8').split('\\n').some((l) => l.split(' ')[4] === dir && l.includes(' - tmpfs '));
+      let err = '';
+      try { sys.mount('tmpfs', dir + '/missing', 'tmpfs', 0); } catch (e) { err = e.message; }
+      console.log(JSON.stringify({ mounted, err }));
+    `);
+    expect(result.stderr).toBe('');
+    const out = JSON.parse(result.stdout) as { mounted: boolean; err: string };
+    expect(out.mounted).toBe(true);
+    expect(out.err).toBe(`mount(tmpfs → ${dir}/missing) failed: ENOENT (No such file or directory)`);
+    // The namespace died with the child: nothing on the host.
+    expect(readFileSync('/proc/self/mountinfo', 'utf8')).not.toContain(dir);
+    expect(() => statSync(join(dir, 'inside'))).toThrow();
+  });
+
+  test('pivot_root into a tmpfs rootfs: the old root is gone', () => {
+    const dir = tempDir();
+    const result = runInChild(`
+      const fs = await import('node:fs');
+      const { linuxSyscalls: sys, CLONE, MS, MNT, preloadSyscalls } = ns;
+      preloadSyscalls();
+      const dir = ${JSON.stringify(dir)};
+      sys.unshare(CLONE.NEWNS);
+      sys.mount(null, '/', null, MS.REC | MS.PRIVATE);
+      sys.mount('tmpfs', dir, 'tmpfs', 0, 'size=1m');
+      fs.mkdirSync(dir + '/only-here');
+      sys.chdir(dir);
+      sys.pivotRoot('.', '.');
+      sys.umount2('.', MNT.DETACH);
+      sys.chdir('/');
+      process.stdout.write(JSON.stringify(fs.readdirSync('/')) + '\\n');
+    `);
+    expect(result.stderr).toBe('');
+    expect(JSON.parse(result.stdout)).toEqual(['only-here']);
+  });
+
+  test('mknod creates a character device with the given numbers', () => {
+    const path = join(tempDir(), 'null');
+    sys.mknod(path, S_IF.CHR | 0o666, makedev(1, 3));
+    const st = statSync(path);
+    expect(st.isCharacterDevice()).toBe(true);
+    expect(st.rdev).toBe(0x103);
+  });
+
+  test('capset drops a capability in a child; prlimit lowers a limit', () => {
+    const result = runInChild(`
+      const { linuxSyscalls: sys, capabilityNumber, RLIMIT } = ns;
+      const caps = sys.capget();
+      const bit = 1n << BigInt(capabilityNumber('CAP_NET_RAW'));
+      sys.capset({ ...caps, effective: caps.effective & ~bit });
+      sys.setrlimit(RLIMIT.NOFILE, { soft: 100, hard: 200 });
+      const status = (await import('node:fs')).readFileSync('/proc/self/status', 'utf8');
+      const eff = BigInt('0x' + /CapEff:\\s*([0-9a-f]+)/.exec(status)[1]);
+      let raise = '';
+      try { sys.setrlimit(RLIMIT.NOFILE, { soft: 100, hard: 300 }); } catch (e) { raise = e.errnoName; }
+      const lim = sys.getrlimit(RLIMIT.NOFILE);
+      console.log(JSON.stringify({ dropped: (eff & bit) === 0n, kept: (eff & 1n) === 1n, soft: String(lim.soft), hard: String(lim.hard), raise }));
+    `);
+    expect(result.stderr).toBe('');
+    expect(JSON.parse(result.stdout)).toEqual({ dropped: true, kept: true, soft: '100', hard: '200', raise: 'EPERM' });
+  });
+});

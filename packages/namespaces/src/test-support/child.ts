@@ -1,0 +1,51 @@
+import { spawnSync, type SpawnSyncReturns } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { buildSync } from 'esbuild';
+
+const SRC = dirname(dirname(fileURLToPath(import.meta.url)));
+// Bundles land under the package's node_modules so `koffi` (left external: it is native) resolves from there.
+const SCRATCH_PARENT = join(SRC, '..', 'node_modules');
+
+/** Whether this process is root with CAP_SYS_ADMIN (privileged tests skip otherwise). */
+export const isPrivileged = (() => {
+  if (process.getuid?.() !== 0) return false;
+  try {
+    const status = readFileSync('/proc/self/status', 'utf8');
+    const capEff = /CapEff:\s*([0-9a-f]+)/.exec(status)?.[1];
+    return capEff !== undefined && (BigInt(`0x${capEff}`) & (1n << 21n)) !== 0n;
+  } catch {
+    return false;
+  }
+})();
+
+/**
+ * Runs `body` (TypeScript, with the package's exports in scope as `ns`) in a fresh `node` process, so
+ * namespace changes, seccomp filters and execve never touch the test process. Returns the finished process.
+ */
+export function runInChild(body: string, options: { env?: NodeJS.ProcessEnv; timeoutMs?: number } = {}): SpawnSyncReturns<string> {
+  const scratch = mkdtempSync(join(SCRATCH_PARENT, '.c-ns-test-'));
+  try {
+    const entry = `import * as ns from './index';\n(async () => {\n${body}\n})().catch((e) => { console.error(String(e)); process.exit(99); });\n`;
+    const out = join(scratch, 'child.mjs');
+    buildSync({
+      stdin: { contents: entry, resolveDir: SRC, loader: 'ts', sourcefile: 'child.ts' },
+      bundle: true,
+      platform: 'node',
+      format: 'esm',
+      target: 'node20',
+      external: ['koffi'],
+      outfile: out,
+      logLevel: 'silent',
+    });
+    writeFileSync(join(scratch, 'package.json'), '{"type":"module"}');
+    return spawnSync(process.execPath, [out], {
+      encoding: 'utf8',
+      env: { ...process.env, ...options.env },
+      timeout: options.timeoutMs ?? 15_000,
+    });
+  } finally {
+    rmSync(scratch, { recursive: true, force: true });
+  }
+}
