@@ -19,13 +19,25 @@ interface HelperResult {
 function runHelper(name: string, action: string, input: string, timeoutMs: number, env: NodeJS.ProcessEnv): Promise<HelperResult> {
   const program = `docker-credential-${name}`;
   return new Promise((resolve, reject) => {
-    const child = spawn(program, [action], { stdio: ['pipe', 'pipe', 'pipe'], env });
+    // Own process group, so a timeout kills the helper's children too (a shell script's `sleep`).
+    const child = spawn(program, [action], { stdio: ['pipe', 'pipe', 'pipe'], env, detached: true });
     let stdout = '';
     let stderr = '';
     let timedOut = false;
     const timer = setTimeout(() => {
       timedOut = true;
-      child.kill('SIGKILL');
+      try {
+        if (child.pid !== undefined) process.kill(-child.pid, 'SIGKILL');
+      } catch {
+        child.kill('SIGKILL');
+      }
+      child.stdout.destroy();
+      child.stderr.destroy();
+      reject(
+        new CError('UNAVAILABLE', `credential helper ${program} ${action} did not answer within ${timeoutMs} ms`, {
+          hint: 'the helper may be waiting for a keychain unlock; check it by hand',
+        }),
+      );
     }, timeoutMs);
     child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
     child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
@@ -41,13 +53,7 @@ function runHelper(name: string, action: string, input: string, timeoutMs: numbe
     });
     child.once('close', (code) => {
       clearTimeout(timer);
-      if (timedOut) {
-        reject(
-          new CError('UNAVAILABLE', `credential helper ${program} ${action} did not answer within ${timeoutMs} ms`, {
-            hint: 'the helper may be waiting for a keychain unlock; check it by hand',
-          }),
-        );
-      } else resolve({ code, stdout, stderr });
+      if (!timedOut) resolve({ code, stdout, stderr });
     });
     child.stdin.end(input);
   });
