@@ -1,0 +1,85 @@
+import { resolve } from 'node:path';
+import { CError } from '@c/errors';
+
+export const DEFAULT_SOCKET = '/run/c/c.sock';
+export const DEFAULT_ROOT = '/var/lib/c';
+
+export interface DaemonConfig {
+  /** Unix socket paths to listen on. */
+  sockets: string[];
+  /** The engine's state directory. */
+  root: string;
+  help: boolean;
+  version: boolean;
+}
+
+export const USAGE = `Usage: c-daemon [OPTIONS]
+
+The c container engine daemon: serves the Docker Engine API on a unix socket.
+
+Options:
+  -H, --host unix:///PATH   socket to listen on (repeatable; default unix://${DEFAULT_SOCKET})
+      --root DIR            state directory (default $C_ROOT or ${DEFAULT_ROOT})
+  -h, --help                print this help
+  -v, --version             print the version
+`;
+
+function invalid(message: string): CError {
+  return new CError('INVALID_ARGUMENT', message, { hint: 'run c-daemon --help for the options' });
+}
+
+/** `unix:///run/c.sock` or a bare absolute path → the path. TCP is refused: the API is root-equivalent. */
+export function parseHost(host: string): string {
+  if (host.startsWith('unix://')) {
+    const path = host.slice('unix://'.length);
+    if (!path.startsWith('/')) throw invalid(`invalid host ${host}: the socket path must be absolute`);
+    return path;
+  }
+  if (host.startsWith('/')) return host;
+  if (/^(tcp|http|https|fd|ssh):\/\//.test(host)) {
+    throw new CError('UNSUPPORTED', `c-daemon listens on unix sockets only, not ${host}`, {
+      hint: 'the API grants root on this host: use -H unix:///PATH and forward it over ssh if needed',
+    });
+  }
+  throw invalid(`invalid host ${host}: expected unix:///PATH`);
+}
+
+/** Parses argv (without node and the script) and the environment. */
+export function parseDaemonArgs(argv: readonly string[], env: NodeJS.ProcessEnv = process.env): DaemonConfig {
+  const sockets: string[] = [];
+  let root = env.C_ROOT || DEFAULT_ROOT;
+  let help = false;
+  let version = false;
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i] ?? '';
+    const [flag, inline] = arg.startsWith('--') && arg.includes('=') ? [arg.slice(0, arg.indexOf('=')), arg.slice(arg.indexOf('=') + 1)] : [arg, undefined];
+    const value = (): string => {
+      if (inline !== undefined) return inline;
+      const next = argv[i + 1];
+      if (next === undefined || next === '') throw invalid(`${flag} needs a value`);
+      i += 1;
+      return next;
+    };
+    switch (flag) {
+      case '-H':
+      case '--host':
+        sockets.push(parseHost(value()));
+        break;
+      case '--root':
+      case '--data-root':
+        root = value();
+        break;
+      case '-h':
+      case '--help':
+        help = true;
+        break;
+      case '-v':
+      case '--version':
+        version = true;
+        break;
+      default:
+        throw invalid(`unknown option ${arg}`);
+    }
+  }
+  return { sockets: sockets.length > 0 ? sockets : [DEFAULT_SOCKET], root: resolve(root), help, version };
+}

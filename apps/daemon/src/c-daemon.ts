@@ -1,0 +1,48 @@
+import { toCError } from '@c/errors';
+import { USAGE, parseDaemonArgs } from './args';
+import { startDaemon } from './daemon';
+import { createEngineImagesBackend } from './engine-backend';
+import { readOwnVersion } from './version';
+
+const log = (line: string): void => {
+  process.stderr.write(`${new Date().toISOString()} ${line}\n`);
+};
+
+async function main(): Promise<void> {
+  const config = parseDaemonArgs(process.argv.slice(2));
+  if (config.help) {
+    process.stdout.write(USAGE);
+    return;
+  }
+  if (config.version) {
+    process.stdout.write(`c-daemon ${readOwnVersion()}\n`);
+    return;
+  }
+  const daemon = await startDaemon({ config, images: createEngineImagesBackend(config.root), log });
+  log(`c-daemon ${readOwnVersion()} listening on ${daemon.sockets.map((s) => `unix://${s}`).join(', ')} (root ${config.root})`);
+
+  let stopping = false;
+  const stop = (signal: NodeJS.Signals): void => {
+    if (stopping) return;
+    stopping = true;
+    log(`received ${signal}, shutting down`);
+    daemon.close().then(
+      () => {
+        log('stopped');
+        process.exit(0);
+      },
+      (error: unknown) => {
+        log(`shutdown failed: ${toCError(error).message}`);
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGTERM', stop);
+  process.on('SIGINT', stop);
+}
+
+main().catch((error: unknown) => {
+  const cerror = toCError(error);
+  log(`c-daemon: ${cerror.describe()}`);
+  process.exit(cerror.code === 'INVALID_ARGUMENT' || cerror.code === 'UNSUPPORTED' ? 2 : 1);
+});

@@ -1,0 +1,54 @@
+import type { Server } from 'node:http';
+import type { ImagesBackend } from './backends';
+import type { DaemonConfig } from './args';
+import { loadDaemonId } from './system/daemon-id';
+import { readHostFacts } from './system/host';
+import { closeServer, createDaemonServer, listenUnix } from './server';
+import { readOwnVersion } from './version';
+
+export interface RunningDaemon {
+  sockets: string[];
+  /** Stops listening, ends connections and removes the sockets. */
+  close(): Promise<void>;
+}
+
+export interface StartDaemonOptions {
+  config: Pick<DaemonConfig, 'sockets' | 'root'>;
+  images: ImagesBackend;
+  log?: (line: string) => void;
+  socketMode?: number;
+}
+
+/** Starts serving on every configured socket; if one fails, the ones already open are closed again. */
+export async function startDaemon(options: StartDaemonOptions): Promise<RunningDaemon> {
+  const version = readOwnVersion();
+  const services = {
+    images: options.images,
+    facts: {
+      version,
+      id: loadDaemonId(options.config.root),
+      root: options.config.root,
+      gitCommit: process.env.C_GIT_COMMIT ?? 'unknown',
+      buildTime: process.env.C_BUILD_TIME ?? '',
+    },
+    host: readHostFacts(),
+    ...(options.log ? { log: options.log } : {}),
+  };
+  const listening: Array<{ server: Server; path: string }> = [];
+  try {
+    for (const path of options.config.sockets) {
+      const server = createDaemonServer(services);
+      await listenUnix(server, path, options.socketMode ?? 0o660);
+      listening.push({ server, path });
+    }
+  } catch (error) {
+    await Promise.all(listening.map(({ server, path }) => closeServer(server, path)));
+    throw error;
+  }
+  return {
+    sockets: listening.map(({ path }) => path),
+    close: async () => {
+      await Promise.all(listening.map(({ server, path }) => closeServer(server, path)));
+    },
+  };
+}

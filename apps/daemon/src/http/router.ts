@@ -1,0 +1,91 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { CError } from '@c/errors';
+
+export type HttpMethod = 'GET' | 'HEAD' | 'POST' | 'PUT' | 'DELETE';
+
+/** What a handler gets: the raw request/response plus the decoded path parameters and query. */
+export interface RequestContext {
+  req: IncomingMessage;
+  res: ServerResponse;
+  params: Record<string, string>;
+  query: URLSearchParams;
+  /** The API version the client asked for (path prefix), or the advertised one for unversioned paths. */
+  apiVersion: string;
+}
+
+export type Handler = (context: RequestContext) => Promise<void> | void;
+
+export interface Route {
+  method: HttpMethod;
+  /** `/images/{name*}/json`: `{x}` matches one segment, `{x*}` one or more (image names contain `/`). */
+  pattern: string;
+  handler: Handler;
+}
+
+interface CompiledRoute extends Route {
+  regex: RegExp;
+  names: string[];
+}
+
+function compile(route: Route): CompiledRoute {
+  const names: string[] = [];
+  let source = '';
+  let rest = route.pattern;
+  const token = /\{(\w+)(\*?)\}/;
+  for (let match = token.exec(rest); match; match = token.exec(rest)) {
+    source += escapeRegex(rest.slice(0, match.index));
+    names.push(match[1] ?? '');
+    source += match[2] === '*' ? '(.+)' : '([^/]+)';
+    rest = rest.slice(match.index + match[0].length);
+  }
+  source += escapeRegex(rest);
+  return { ...route, regex: new RegExp(`^${source}/?$`), names };
+}
+
+function escapeRegex(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}
+
+function decodeParam(raw: string, name: string): string {
+  try {
+    return decodeURIComponent(raw);
+  } catch {
+    throw new CError('INVALID_ARGUMENT', `malformed percent-encoding in path parameter ${name}: ${raw}`, {
+      hint: 'escape the value with encodeURIComponent',
+    });
+  }
+}
+
+export interface RouteMatch {
+  handler: Handler;
+  params: Record<string, string>;
+}
+
+/** Method + path → handler. Routes are tried in the order they were added; HEAD falls back to GET. */
+export class Router {
+  private readonly routes: CompiledRoute[] = [];
+
+  add(...routes: Route[]): this {
+    for (const route of routes) this.routes.push(compile(route));
+    return this;
+  }
+
+  /** `path` is the raw (still percent-encoded) path without query and version prefix. */
+  match(method: string, path: string): RouteMatch | undefined {
+    return this.find(method, path) ?? (method === 'HEAD' ? this.find('GET', path) : undefined);
+  }
+
+  private find(method: string, path: string): RouteMatch | undefined {
+    for (const route of this.routes) {
+      if (route.method !== method) continue;
+      const match = route.regex.exec(path);
+      if (!match) continue;
+      const params: Record<string, string> = {};
+      route.names.forEach((name, index) => {
+        params[name] = decodeParam(match[index + 1] ?? '', name);
+      });
+      return { handler: route.handler, params };
+    }
+    return undefined;
+  }
+}

@@ -1,0 +1,21 @@
+export { DEFAULT_ROOT, DEFAULT_SOCKET, USAGE, parseDaemonArgs, parseHost, type DaemonConfig } from './args';
+export type {
+  BackendPullOptions,
+  BackendPullResult,
+  BackendPushOptions,
+  BackendPushResult,
+  DaemonFacts,
+  ImageInspectDocument,
+  ImageRow,
+  ImagesBackend,
+  RemovedItem,
+  TransferEvent,
+} from './backends';
+export { startDaemon, type RunningDaemon, type StartDaemonOptions } from './daemon';
+export { createEngineImagesBackend } from './engine-backend';
+export { errorResponse, statusForCode } from './http-status';
+export { createApiHandler, type ApiHandlerOptions } from './http/api-handler';
+export { Router, type Handler, type HttpMethod, type RequestContext, type Route } from './http/router';
+export { closeServer, createDaemonServer, createRouter, listenUnix, type DaemonServices } from './server';
+export { PullProgressWriter, PushProgressWriter } from './images/progress';
+export { readHostFacts, type HostFacts } from './system/host';

@@ -1,0 +1,163 @@
+import type { ServerResponse } from 'node:http';
+import { decodeRegistryAuth, progressError, type ProgressMessage } from '@c/api';
+import { CError, toCError } from '@c/errors';
+import { familiarRepository, parseReference } from '@c/image';
+import type { ImagesBackend } from '../backends';
+import { statusForCode } from '../http-status';
+import { queryFlag, sendJson, startJsonStream } from '../http/respond';
+import type { RequestContext, Route } from '../http/router';
+import { PullProgressWriter, PushProgressWriter } from '../images/progress';
+import { toImageInspect, toImageSummaries } from '../images/shapes';
+
+/** `/images/…`: list, inspect, pull (create), tag, remove, push. */
+export function imageRoutes(images: ImagesBackend): Route[] {
+  return [
+    {
+      method: 'GET',
+      pattern: '/images/json',
+      handler: async ({ res }) => sendJson(res, 200, toImageSummaries(await images.list())),
+    },
+    { method: 'POST', pattern: '/images/create', handler: (context) => pull(images, context) },
+    {
+      method: 'GET',
+      pattern: '/images/{name*}/json',
+      handler: async ({ res, params }) => sendJson(res, 200, toImageInspect(await images.inspect(param(params, 'name')))),
+    },
+    {
+      method: 'POST',
+      pattern: '/images/{name*}/tag',
+      handler: async ({ res, params, query }) => {
+        const repo = query.get('repo');
+        if (!repo) {
+          throw new CError('INVALID_ARGUMENT', 'tag needs a repository: the repo query parameter is empty', {
+            hint: 'POST /images/{name}/tag?repo=REPOSITORY&tag=TAG',
+          });
+        }
+        const tag = query.get('tag');
+        await images.tag(param(params, 'name'), tag ? `${repo}:${tag}` : repo);
+        res.writeHead(201).end();
+      },
+    },
+    { method: 'POST', pattern: '/images/{name*}/push', handler: (context) => push(images, context) },
+    {
+      method: 'DELETE',
+      pattern: '/images/{name*}',
+      handler: async ({ res, params, query }) =>
+        sendJson(res, 200, await images.remove(param(params, 'name'), { force: queryFlag(query, 'force') })),
+    },
+  ];
+}
+
+function param(params: Record<string, string>, name: string): string {
+  const value = params[name];
+  if (!value) throw new CError('INTERNAL', `route parameter ${name} is missing`);
+  return value;
+}
+
+/** Joins Docker's `fromImage` + `tag` (a tag, or a digest for `name@sha256:…`). */
+export function pullReference(fromImage: string, tag: string | null): string {
+  if (!tag) return fromImage;
+  return tag.includes(':') ? `${fromImage}@${tag}` : `${fromImage}:${tag}`;
+}
+
+/**
+ * A progress stream whose headers go out with the first message: an operation that fails before reporting
+ * anything (no such manifest, no such local image) still gets a real HTTP status, as Docker does it.
+ */
+class LazyProgressStream {
+  private writeLine: ((value: unknown) => void) | undefined;
+
+  constructor(
+    private readonly res: ServerResponse,
+    /** Writes the opening line(s) through `write`, once, before the first message. */
+    private readonly first: () => void,
+  ) {}
+
+  get started(): boolean {
+    return this.writeLine !== undefined;
+  }
+
+  readonly write = (message: ProgressMessage): void => {
+    if (!this.writeLine) {
+      this.writeLine = startJsonStream(this.res);
+      this.first();
+    }
+    this.writeLine(message);
+  };
+
+  /** Ends the stream: after it started, a failure becomes the final `{error, errorDetail}` line. */
+  end(error?: unknown): void {
+    if (error !== undefined && !this.started) throw error;
+    if (error !== undefined) {
+      const cerror = toCError(error);
+      this.write({ ...progressError(cerror.message), errorDetail: { message: cerror.message, code: statusForCode(cerror.code) } });
+    }
+    this.res.end();
+  }
+}
+
+/** Aborts the backend call when the client goes away (Ctrl-C of `docker pull`). */
+function abortOnDisconnect(res: ServerResponse): AbortController {
+  const controller = new AbortController();
+  res.on('close', () => {
+    if (!res.writableFinished) controller.abort(new CError('CANCELLED', 'the client disconnected'));
+  });
+  return controller;
+}
+
+async function pull(images: ImagesBackend, { req, res, query }: RequestContext): Promise<void> {
+  const fromImage = query.get('fromImage');
+  if (!fromImage) {
+    const what = query.get('fromSrc') ? 'importing with fromSrc' : 'the fromImage query parameter is empty';
+    throw new CError(query.get('fromSrc') ? 'UNSUPPORTED' : 'INVALID_ARGUMENT', `POST /images/create: ${what}`, {
+      hint: 'pull with POST /images/create?fromImage=NAME&tag=TAG',
+    });
+  }
+  const reference = pullReference(fromImage, query.get('tag'));
+  const ref = parseReference(reference);
+  const auth = decodeRegistryAuth(header(req.headers['x-registry-auth']));
+  const platform = query.get('platform') || undefined;
+  const writer = new PullProgressWriter((message) => stream.write(message));
+  const stream = new LazyProgressStream(res, () => writer.start(ref.repository, ref.tag ?? ref.digest ?? 'latest'));
+  const controller = abortOnDisconnect(res);
+  try {
+    const result = await images.pull(reference, {
+      ...(platform ? { platform } : {}),
+      ...(auth ? { auth } : {}),
+      onProgress: (event) => writer.event(event),
+      signal: controller.signal,
+    });
+    writer.finish(result);
+  } catch (error) {
+    stream.end(error);
+    return;
+  }
+  stream.end();
+}
+
+async function push(images: ImagesBackend, { req, res, params, query }: RequestContext): Promise<void> {
+  const name = param(params, 'name');
+  const tag = query.get('tag');
+  const reference = tag ? `${name}:${tag}` : name;
+  const ref = parseReference(reference);
+  const auth = decodeRegistryAuth(header(req.headers['x-registry-auth']));
+  const writer = new PushProgressWriter((message) => stream.write(message));
+  const stream = new LazyProgressStream(res, () => writer.start(familiarRepository(ref)));
+  const controller = abortOnDisconnect(res);
+  try {
+    const result = await images.push(reference, {
+      ...(auth ? { auth } : {}),
+      onProgress: (event) => writer.event(event),
+      signal: controller.signal,
+    });
+    writer.finish(result);
+  } catch (error) {
+    stream.end(error);
+    return;
+  }
+  stream.end();
+}
+
+function header(value: string | string[] | undefined): string | undefined {
+  return Array.isArray(value) ? value[0] : value;
+}

@@ -1,0 +1,93 @@
+import { chmod, lstat, mkdir, unlink } from 'node:fs/promises';
+import { connect } from 'node:net';
+import { createServer, type Server } from 'node:http';
+import { dirname } from 'node:path';
+import { CError } from '@c/errors';
+import type { DaemonFacts, ImagesBackend } from './backends';
+import { createApiHandler } from './http/api-handler';
+import { Router } from './http/router';
+import { imageRoutes } from './routes/images';
+import { systemRoutes } from './routes/system';
+import type { HostFacts } from './system/host';
+
+export interface DaemonServices {
+  images: ImagesBackend;
+  facts: DaemonFacts;
+  host: HostFacts;
+  log?: (line: string) => void;
+}
+
+/** One router for the whole API, assembled from one route list per domain (containers join later). */
+export function createRouter(services: DaemonServices): Router {
+  return new Router()
+    .add(...systemRoutes({ facts: services.facts, host: services.host, images: services.images }))
+    .add(...imageRoutes(services.images));
+}
+
+/** An http.Server serving the Docker Engine API; not listening yet. */
+export function createDaemonServer(services: DaemonServices): Server {
+  const handler = createApiHandler({
+    router: createRouter(services),
+    serverVersion: services.facts.version,
+    ...(services.log ? { log: services.log } : {}),
+  });
+  const server = createServer(handler);
+  // Pulls and pushes can stream for a long time; Docker clients keep idle connections open.
+  server.requestTimeout = 0;
+  server.keepAliveTimeout = 60_000;
+  return server;
+}
+
+/** True when something accepts connections on the socket. */
+function socketInUse(path: string): Promise<boolean> {
+  return new Promise((resolve) => {
+    const probe = connect(path);
+    probe.once('connect', () => {
+      probe.destroy();
+      resolve(true);
+    });
+    probe.once('error', () => resolve(false));
+  });
+}
+
+/**
+ * Listens on a unix socket with the given mode. A stale socket left by a crashed daemon is replaced; a live one
+ * (another daemon) or a non-socket file at the path is an error, never deleted.
+ */
+export async function listenUnix(server: Server, path: string, mode = 0o660): Promise<void> {
+  await mkdir(dirname(path), { recursive: true, mode: 0o755 });
+  const existing = await lstat(path).catch(() => undefined);
+  if (existing) {
+    if (!existing.isSocket()) {
+      throw new CError('CONFLICT', `cannot listen on ${path}: it exists and is not a socket`, {
+        hint: 'remove the file or choose another path with -H unix:///PATH',
+      });
+    }
+    if (await socketInUse(path)) {
+      throw new CError('CONFLICT', `cannot listen on ${path}: another daemon is serving it`, {
+        hint: 'stop the other daemon or choose another path with -H unix:///PATH',
+      });
+    }
+    await unlink(path);
+  }
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(path, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  await chmod(path, mode);
+}
+
+/** Stops accepting, ends idle connections, waits for the rest, removes the socket. */
+export async function closeServer(server: Server, socketPath: string | undefined): Promise<void> {
+  const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+  server.closeIdleConnections();
+  // Streams in flight (a pull) are cut: the client sees the connection end, as with dockerd's shutdown.
+  const force = setTimeout(() => server.closeAllConnections(), 2000);
+  force.unref();
+  await closed;
+  clearTimeout(force);
+  if (socketPath) await unlink(socketPath).catch(() => undefined);
+}
