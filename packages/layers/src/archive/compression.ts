@@ -3,22 +3,16 @@
  * gzip but is not gzip is refused rather than guessed at).
  */
 import { CError } from '@c/errors';
+import { layerCompression, type LayerCompression } from '@c/image';
 
-export type Compression = 'gzip' | 'zstd' | 'none';
+export type Compression = LayerCompression;
 
 const GZIP_MAGIC = [0x1f, 0x8b];
 const ZSTD_MAGIC = [0x28, 0xb5, 0x2f, 0xfd];
 
 /** The compression a layer media type declares, or undefined when it does not say (detect by magic). */
 export function compressionOfMediaType(mediaType: string | undefined): Compression | undefined {
-  if (!mediaType) return undefined;
-  if (mediaType.endsWith('+gzip') || mediaType.endsWith('.tar.gzip') || mediaType === 'application/vnd.docker.image.rootfs.diff.tar.gzip') return 'gzip';
-  if (mediaType.endsWith('+zstd')) return 'zstd';
-  if (mediaType.endsWith('.tar') || mediaType === 'application/vnd.docker.image.rootfs.diff.tar') return 'none';
-  throw new CError('UNSUPPORTED', `layer media type ${mediaType} is not a tar layer`, {
-    hint: 'c applies tar layers compressed with gzip or zstd, or uncompressed',
-    details: { mediaType },
-  });
+  return mediaType ? layerCompression(mediaType) : undefined;
 }
 
 const startsWith = (head: Uint8Array, magic: number[]) => magic.every((byte, i) => head[i] === byte);

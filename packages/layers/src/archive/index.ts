@@ -8,3 +8,4 @@ export type { EntryType, TarEntry } from './tar-format';
 export { entryComponents } from './paths';
 export { OPAQUE_MARKER, OVERLAY_OPAQUE_XATTR, parseWhiteout, whiteoutName } from './whiteout';
 export { readXattrs, setXattr, getXattr } from './libc';
+export { writeDiff, type DiffInput, type DiffOptions, type DiffResult } from './diff';

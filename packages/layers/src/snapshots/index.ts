@@ -1,1 +1,6 @@
-export {};
+export type { ApplyTarget, DiffSource, Mount, SnapshotDriver, SnapshotInfo, SnapshotKind, SnapshotOptions, Snapshotter, Usage } from './types';
+export { OverlaySnapshotter, MOUNT_DATA_LIMIT } from './overlay';
+export { CopySnapshotter } from './copy';
+export { createSnapshotter, probeDriver, type CreateSnapshotterOptions } from './create';
+export { diskUsage } from './base';
+export { unpackImage, type UnpackImageInput, type UnpackResult, type OpenBlob, type UnpackOptions } from './unpack';

@@ -1,0 +1,204 @@
+/**
+ * What both snapshotters share: the metadata life cycle (prepare/view → commit → remove), stat, walk,
+ * usage and crash cleanup. A driver supplies how a snapshot directory is populated and mounted.
+ */
+import { lstat, mkdir, readdir, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { CError } from '@c/errors';
+import { type MetadataFile, SnapshotMetadata, type SnapshotRecord, infoOf, parentChain, snapshotNotFound } from './metadata';
+import type {
+  ApplyTarget,
+  DiffSource,
+  Mount,
+  SnapshotDriver,
+  SnapshotInfo,
+  SnapshotKind,
+  SnapshotOptions,
+  Snapshotter,
+  Usage,
+} from './types';
+
+/** A record with the records of its parents, nearest first. */
+export interface ResolvedSnapshot {
+  name: string;
+  record: SnapshotRecord;
+  parents: SnapshotRecord[];
+}
+
+export abstract class BaseSnapshotter implements Snapshotter {
+  abstract readonly driver: SnapshotDriver;
+  protected readonly snapshotsDir: string;
+  protected readonly metadata: SnapshotMetadata;
+
+  constructor(readonly root: string) {
+    this.snapshotsDir = join(root, 'snapshots');
+    this.metadata = new SnapshotMetadata(root);
+  }
+
+  /** Creates the directories of a new snapshot (its record already exists). */
+  protected abstract populate(id: number, kind: SnapshotKind, parents: SnapshotRecord[]): Promise<void>;
+  /** The mounts of an active snapshot or view. */
+  protected abstract mountsOf(snapshot: ResolvedSnapshot): Mount[];
+  abstract applyTarget(key: string): Promise<ApplyTarget>;
+  abstract diffSource(key: string): Promise<DiffSource>;
+
+  protected directoryOf(id: number): string {
+    return join(this.snapshotsDir, String(id));
+  }
+
+  protected fsOf(id: number): string {
+    return join(this.snapshotsDir, String(id), 'fs');
+  }
+
+  prepare(key: string, parent?: string, options?: SnapshotOptions): Promise<Mount[]> {
+    return this.create('active', key, parent, options);
+  }
+
+  view(key: string, parent?: string, options?: SnapshotOptions): Promise<Mount[]> {
+    return this.create('view', key, parent, options);
+  }
+
+  private async create(kind: SnapshotKind, key: string, parent: string | undefined, options: SnapshotOptions = {}): Promise<Mount[]> {
+    checkKey(key);
+    await mkdir(this.snapshotsDir, { recursive: true });
+    const now = new Date().toISOString();
+    // The record comes first: a crash while populating leaves an owned, removable snapshot, never an
+    // orphan directory that a concurrent cleanup could mistake for garbage.
+    const { id, parents } = await this.metadata.update((data) => {
+      if (data.snapshots[key]) {
+        throw new CError('CONFLICT', `snapshot ${key} already exists`, { hint: 'remove it first or pick another key', details: { key } });
+      }
+      const parents = parentChain(data, parent);
+      if (parent !== undefined && parents[0]!.kind !== 'committed') {
+        throw new CError('INVALID_ARGUMENT', `snapshot ${parent} is ${parents[0]!.kind}, not committed`, {
+          hint: 'only committed snapshots can be parents; commit it first',
+        });
+      }
+      const id = data.nextId++;
+      const record: SnapshotRecord = { id, kind, labels: { ...options.labels }, created: now, updated: now };
+      if (parent !== undefined) record.parent = parent;
+      data.snapshots[key] = record;
+      return { id, parents };
+    });
+    try {
+      await this.populate(id, kind, parents);
+    } catch (error) {
+      await this.remove(key).catch(() => undefined);
+      throw error;
+    }
+    return this.mounts(key);
+  }
+
+  async commit(name: string, key: string, options: SnapshotOptions = {}): Promise<void> {
+    checkKey(name);
+    await this.metadata.update((data) => {
+      const record = data.snapshots[key];
+      if (!record) throw snapshotNotFound(key);
+      if (record.kind !== 'active') {
+        throw new CError('INVALID_ARGUMENT', `snapshot ${key} is ${record.kind}; only active snapshots can be committed`);
+      }
+      if (data.snapshots[name]) {
+        throw new CError('CONFLICT', `committed snapshot ${name} already exists`, { hint: 'remove the active snapshot and use the existing one', details: { name } });
+      }
+      delete data.snapshots[key];
+      data.snapshots[name] = {
+        ...record,
+        kind: 'committed',
+        labels: { ...record.labels, ...options.labels },
+        updated: new Date().toISOString(),
+      };
+    });
+  }
+
+  async remove(key: string): Promise<void> {
+    const id = await this.metadata.update((data) => {
+      const record = data.snapshots[key];
+      if (!record) throw snapshotNotFound(key);
+      const child = Object.entries(data.snapshots).find(([, other]) => other.parent === key);
+      if (child) {
+        throw new CError('CONFLICT', `snapshot ${key} is the parent of ${child[0]}`, { hint: 'remove the snapshots based on it first', details: { key, child: child[0] } });
+      }
+      delete data.snapshots[key];
+      return record.id;
+    });
+    await rm(this.directoryOf(id), { recursive: true, force: true });
+  }
+
+  async mounts(key: string): Promise<Mount[]> {
+    const snapshot = await this.resolve(key);
+    if (snapshot.record.kind === 'committed') {
+      throw new CError('INVALID_ARGUMENT', `snapshot ${key} is committed and cannot be mounted`, { hint: 'create a view or an active snapshot on top of it' });
+    }
+    return this.mountsOf(snapshot);
+  }
+
+  async usage(key: string): Promise<Usage> {
+    const record = await this.metadata.get(key);
+    return diskUsage(this.fsOf(record.id));
+  }
+
+  async stat(key: string): Promise<SnapshotInfo> {
+    return infoOf(key, await this.metadata.get(key));
+  }
+
+  async walk(visit: (info: SnapshotInfo) => void | Promise<void>): Promise<void> {
+    const data = await this.metadata.read();
+    for (const name of Object.keys(data.snapshots).sort()) await visit(infoOf(name, data.snapshots[name]!));
+  }
+
+  async cleanup(): Promise<number> {
+    const data = await this.metadata.read();
+    const owned = new Set(Object.values(data.snapshots).map((record) => String(record.id)));
+    let removed = 0;
+    for (const entry of await readdir(this.snapshotsDir).catch(() => [] as string[])) {
+      if (owned.has(entry) || !/^\d+$/.test(entry)) continue;
+      await rm(join(this.snapshotsDir, entry), { recursive: true, force: true });
+      removed++;
+    }
+    return removed;
+  }
+
+  protected async resolve(key: string): Promise<ResolvedSnapshot> {
+    const data: MetadataFile = await this.metadata.read();
+    const record = data.snapshots[key];
+    if (!record) throw snapshotNotFound(key);
+    return { name: key, record, parents: parentChain(data, record.parent) };
+  }
+
+  protected async activeRecord(key: string): Promise<ResolvedSnapshot> {
+    const snapshot = await this.resolve(key);
+    if (snapshot.record.kind !== 'active') {
+      throw new CError('INVALID_ARGUMENT', `snapshot ${key} is ${snapshot.record.kind}, not active`, { hint: 'prepare an active snapshot to write into' });
+    }
+    return snapshot;
+  }
+}
+
+function checkKey(key: string): void {
+  if (typeof key !== 'string' || key.length === 0 || key.length > 1024) {
+    throw new CError('INVALID_ARGUMENT', `snapshot key "${String(key).slice(0, 40)}" must be 1-1024 characters`);
+  }
+}
+
+/** Disk blocks and inodes under `dir`, each inode counted once. */
+export async function diskUsage(dir: string): Promise<Usage> {
+  const seen = new Set<string>();
+  let size = 0;
+  let inodes = 0;
+  const visit = async (path: string): Promise<void> => {
+    const stat = await lstat(path, { bigint: false });
+    const id = `${stat.dev}:${stat.ino}`;
+    if (!seen.has(id)) {
+      seen.add(id);
+      inodes++;
+      size += stat.blocks * 512;
+    }
+    if (stat.isDirectory()) {
+      for (const name of await readdir(path)) await visit(join(path, name));
+    }
+  };
+  await visit(dir).catch((error: NodeJS.ErrnoException) => {
+    if (error.code !== 'ENOENT') throw error;
+  });
+  return { size, inodes };
+}

@@ -1,0 +1,95 @@
+/**
+ * Unpacks an image's layers into committed snapshots named by ChainID: a stack that is already there is
+ * reused, so images sharing a base unpack it once. Blobs come through a callback (the content store's
+ * `open`), which keeps this module independent of where blobs live.
+ */
+import { randomBytes } from 'node:crypto';
+import { CError, isCError } from '@c/errors';
+import { chainIds as computeChainIds, type Descriptor, type Digest } from '@c/image';
+import { type ApplyLimits, type ApplyResult, type ByteSource, applyLayer } from '../archive/apply';
+import type { Snapshotter } from './types';
+
+/** Opens a layer blob for reading. */
+export type OpenBlob = (layer: Descriptor) => Promise<ByteSource> | ByteSource;
+
+export interface UnpackImageInput {
+  /** The manifest's layer descriptors, bottom first. */
+  layers: readonly Descriptor[];
+  /** The config's rootfs.diff_ids, one per layer. */
+  diffIds: readonly Digest[];
+}
+
+export interface UnpackOptions {
+  limits?: Partial<ApplyLimits>;
+  signal?: AbortSignal;
+}
+
+export interface UnpackResult {
+  /** ChainID of the whole stack (the parent for a container's active snapshot); undefined with no layers. */
+  chainId: string | undefined;
+  chainIds: string[];
+  /** Layers applied now, with their apply results. */
+  applied: ApplyResult[];
+  /** Layers whose snapshot existed already. */
+  reused: number;
+}
+
+export async function unpackImage(
+  image: UnpackImageInput,
+  open: OpenBlob,
+  snapshotter: Snapshotter,
+  options: UnpackOptions = {},
+): Promise<UnpackResult> {
+  if (image.layers.length !== image.diffIds.length) {
+    throw new CError('INVALID_ARGUMENT', `image has ${image.layers.length} layers but ${image.diffIds.length} DiffIDs`, {
+      hint: 'the manifest and the config disagree; the image is corrupt',
+    });
+  }
+  const chainIds = computeChainIds(image.diffIds);
+  const result: UnpackResult = { chainId: chainIds.at(-1), chainIds, applied: [], reused: 0 };
+  for (let i = 0; i < chainIds.length; i++) {
+    const chainId = chainIds[i]!;
+    if (await isCommitted(snapshotter, chainId)) {
+      result.reused++;
+      continue;
+    }
+    const layer = image.layers[i]!;
+    const parent = i === 0 ? undefined : chainIds[i - 1];
+    const key = `extract-${randomBytes(6).toString('hex')}-${chainId}`;
+    await snapshotter.prepare(key, parent, { labels: { 'c.layer.digest': layer.digest } });
+    try {
+      const target = await snapshotter.applyTarget(key);
+      const applied = await applyLayer(await open(layer), target.root, {
+        mediaType: layer.mediaType,
+        whiteouts: target.whiteouts,
+        expectedDigest: layer.digest,
+        expectedDiffId: image.diffIds[i]!,
+        ...(options.limits ? { limits: options.limits } : {}),
+        ...(options.signal ? { signal: options.signal } : {}),
+      });
+      try {
+        await snapshotter.commit(chainId, key);
+      } catch (error) {
+        // Someone else unpacked the same stack meanwhile: theirs is as good as ours.
+        if (!isCError(error, 'CONFLICT')) throw error;
+        await snapshotter.remove(key);
+        result.reused++;
+        continue;
+      }
+      result.applied.push(applied);
+    } catch (error) {
+      await snapshotter.remove(key).catch(() => undefined);
+      throw error;
+    }
+  }
+  return result;
+}
+
+async function isCommitted(snapshotter: Snapshotter, name: string): Promise<boolean> {
+  try {
+    return (await snapshotter.stat(name)).kind === 'committed';
+  } catch (error) {
+    if (isCError(error, 'NOT_FOUND')) return false;
+    throw error;
+  }
+}
