@@ -1,0 +1,100 @@
+/** OCI runtime-spec `linux.resources` (the parts the cgroup managers apply). Numbers are bytes / µs / counts. */
+export interface LinuxResources {
+  memory?: LinuxMemory;
+  cpu?: LinuxCpu;
+  pids?: LinuxPids;
+  blockIO?: LinuxBlockIO;
+  /** cgroup v2 only: interface file → value, written as is (e.g. { "memory.high": "50M" }). */
+  unified?: Record<string, string>;
+}
+
+export interface LinuxMemory {
+  /** Hard limit in bytes; -1 = unlimited. */
+  limit?: number;
+  /** Soft limit (v1 memory.soft_limit_in_bytes, v2 memory.low); -1 = none. */
+  reservation?: number;
+  /** Memory + swap limit in bytes (the OCI meaning, as v1's memsw); -1 = unlimited. */
+  swap?: number;
+  swappiness?: number;
+  disableOOMKiller?: boolean;
+}
+
+export interface LinuxCpu {
+  /** Relative weight, 2-262144 (v1 cpu.shares; converted to v2 cpu.weight). */
+  shares?: number;
+  /** CFS quota per period in µs; -1 = unlimited. */
+  quota?: number;
+  /** CFS period in µs (default 100000). */
+  period?: number;
+  /** CPUs the cgroup may run on, e.g. "0-1". */
+  cpus?: string;
+  /** Memory nodes, e.g. "0". */
+  mems?: string;
+}
+
+export interface LinuxPids {
+  /** Maximum number of tasks; 0 or -1 = unlimited. */
+  limit: number;
+}
+
+export interface LinuxBlockIO {
+  /** Relative weight 10-1000 (v1 blkio(.bfq).weight; converted to v2 io(.bfq).weight). */
+  weight?: number;
+}
+
+export interface CgroupStats {
+  memory: {
+    /** Current usage in bytes. */
+    usage: number;
+    /** Peak usage in bytes (v1 max_usage_in_bytes, v2 memory.peak; 0 where the kernel lacks it). */
+    maxUsage: number;
+    /** The limit in bytes; undefined = unlimited. */
+    limit: number | undefined;
+    /** Processes killed by the OOM killer in this cgroup. */
+    oomKills: number;
+    /** Times usage hit the limit (v1 memory.failcnt, v2 memory.events `max`). */
+    limitHits: number;
+  };
+  cpu: {
+    /** Total CPU time in ns. */
+    usageNs: number;
+    userNs: number;
+    systemNs: number;
+    throttledPeriods: number;
+  };
+  pids: {
+    current: number;
+    /** undefined = unlimited. */
+    limit: number | undefined;
+  };
+}
+
+/**
+ * One container's cgroup. `create` binds the manager to a path; the other methods act on it. Writes and reads
+ * are synchronous (small files); methods that wait for the kernel (freeze, kill, destroy) return promises.
+ */
+export interface CgroupManager {
+  /** 1 for v1 (legacy or hybrid hosts), 2 for the unified hierarchy. */
+  readonly version: 1 | 2;
+  /**
+   * Create the cgroup (and its parents) and apply `resources`. An absolute `path` is taken from the hierarchy
+   * root; a relative one from this process's own cgroup (as runc does). `..` is refused.
+   */
+  create(path: string, resources?: LinuxResources): void;
+  /** Move a process into the cgroup. */
+  addProcess(pid: number): void;
+  /** Apply (or change) resource limits. */
+  apply(resources: LinuxResources): void;
+  stats(): CgroupStats;
+  /** PIDs in the cgroup (including its descendants). */
+  pids(): number[];
+  /** Freeze every process; resolves once the kernel reports the cgroup frozen. */
+  freeze(): Promise<void>;
+  thaw(): Promise<void>;
+  /** Signal every process; with SIGKILL, resolves once the cgroup is empty. */
+  killAll(signal?: number): Promise<void>;
+  /** Remove the cgroup directories (children first), retrying briefly while the kernel reports EBUSY. */
+  destroy(): Promise<void>;
+  /** The cgroup's directories on the host (one per v1 controller, or one on v2). */
+  directories(): string[];
+}
