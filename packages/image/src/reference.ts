@@ -132,6 +132,19 @@ export function parseRawReference(input: string): RawReference {
   return raw;
 }
 
+/**
+ * Splits a bare name (no tag or digest) into domain and path by the grammar alone (distribution's
+ * `WithName`): `foo.com:8080/bar` → `foo.com:8080` + `bar`, `short` → `''` + `short`.
+ */
+export function splitRepositoryName(name: string): { domain: string; path: string } {
+  if (name.length > INPUT_MAX_LENGTH) throw referenceError(name, 'input-too-long');
+  const match = ANCHORED_NAME_RE.exec(name);
+  if (match === null) throw referenceError(name, name === '' ? 'name-empty' : 'invalid-format');
+  const path = match[2] ?? '';
+  if (path.length > REPOSITORY_MAX_LENGTH) throw referenceError(name, 'name-too-long');
+  return { domain: match[1] ?? '', path };
+}
+
 /** Splits off the registry the way the docker CLI does (`splitDockerDomain`). */
 function splitDockerDomain(input: string): { registry: string; remainder: string } {
   const slash = input.indexOf('/');
