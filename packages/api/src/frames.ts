@@ -99,7 +99,7 @@ export class FrameDecoder {
 
 /** Decodes a whole multiplexed stream (any async iterable of chunks, e.g. an http.IncomingMessage). */
 export async function* demultiplex(
-  source: AsyncIterable<Buffer | string>,
+  source: AsyncIterable<Buffer | string> | Iterable<Buffer | string>,
   options: { maxFrameSize?: number } = {},
 ): AsyncGenerator<Frame> {
   const decoder = new FrameDecoder(options);

@@ -90,7 +90,7 @@ export class NdjsonDecoder {
 
 /** Parses every value of an NDJSON byte stream (e.g. an http.IncomingMessage). */
 export async function* parseNdjson(
-  source: AsyncIterable<Buffer | Uint8Array | string>,
+  source: AsyncIterable<Buffer | Uint8Array | string> | Iterable<Buffer | Uint8Array | string>,
   options: { maxLineLength?: number } = {},
 ): AsyncGenerator<unknown> {
   const decoder = new NdjsonDecoder(options);

@@ -1,0 +1,35 @@
+import { describe, expect, it } from 'vitest';
+import { isCError } from '@c/errors';
+import { DEFAULT_ROOT, DEFAULT_SOCKET, parseDaemonArgs, parseHost } from './args';
+
+describe('c-daemon arguments', () => {
+  it('defaults to /run/c/c.sock and /var/lib/c', () => {
+    expect(parseDaemonArgs([], {})).toEqual({ sockets: [DEFAULT_SOCKET], root: DEFAULT_ROOT, help: false, version: false });
+  });
+
+  it('reads -H/--host (repeatable, = form) and --root, with C_ROOT as the default root', () => {
+    const config = parseDaemonArgs(['-H', 'unix:///tmp/a.sock', '--host=/tmp/b.sock', '--root', '/srv/c'], { C_ROOT: '/env' });
+    expect(config.sockets).toEqual(['/tmp/a.sock', '/tmp/b.sock']);
+    expect(config.root).toBe('/srv/c');
+    expect(parseDaemonArgs([], { C_ROOT: '/from/env' }).root).toBe('/from/env');
+    expect(parseDaemonArgs(['--root=rel'], {}).root).toMatch(/^\/.*\/rel$/);
+  });
+
+  it('refuses TCP and malformed hosts, unknown flags and missing values', () => {
+    try {
+      parseHost('tcp://0.0.0.0:2375');
+      expect.unreachable();
+    } catch (error) {
+      expect(isCError(error, 'UNSUPPORTED')).toBe(true);
+    }
+    expect(() => parseHost('unix://relative.sock')).toThrow(/must be absolute/);
+    expect(() => parseHost('c.sock')).toThrow(/expected unix/);
+    expect(() => parseDaemonArgs(['--tls'], {})).toThrow(/unknown option --tls/);
+    expect(() => parseDaemonArgs(['-H'], {})).toThrow(/-H needs a value/);
+  });
+
+  it('recognises --help and --version', () => {
+    expect(parseDaemonArgs(['--help'], {}).help).toBe(true);
+    expect(parseDaemonArgs(['-v'], {}).version).toBe(true);
+  });
+});
