@@ -1,0 +1,11 @@
+export { GarbageCollector } from './garbage-collector';
+export type { GarbageCollectorOptions, GcResult } from './garbage-collector';
+export type {
+  GcImageUsage,
+  GcItem,
+  GcLiveSet,
+  GcPlan,
+  GcResourceCollector,
+  GcTotals,
+  GcUsage,
+} from './types';
