@@ -30,10 +30,3 @@ export function mergeScopes(...groups: ReadonlyArray<readonly string[]>): string
   const merged = [...byResource].map(([resource, actions]) => `${resource}:${[...actions].sort().join(',')}`);
   return [...merged, ...opaque].sort();
 }
-
-/** True when every action of every scope in `wanted` is granted by `held`. */
-export function scopesCover(held: readonly string[], wanted: readonly string[]): boolean {
-  const union = mergeScopes(held, wanted);
-  const heldMerged = mergeScopes(held);
-  return union.length === heldMerged.length && union.every((s, i) => s === heldMerged[i]);
-}

@@ -1,0 +1,178 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import nock from 'nock';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { RegistryClient } from './client';
+import { hostPlatform, MEDIA_TYPES } from './image-compat';
+import type { PullProgress } from './pull';
+import { image, index, type Blob } from './test-support/fixtures';
+import { MemoryBlobStore } from './test-support/memory-store';
+
+const REG = 'https://registry.example.com';
+const ref = { registry: 'registry.example.com', repository: 'library/multi', tag: 'latest' };
+const fast = { retryBaseDelayMs: 1, maxRetries: 1 };
+
+beforeAll(() => nock.disableNetConnect());
+afterAll(() => nock.enableNetConnect());
+afterEach(() => {
+  const pending = nock.pendingMocks();
+  nock.cleanAll();
+  expect(pending).toEqual([]);
+});
+
+const amd64 = image(['amd64 layer one', 'amd64 layer two'], 'amd64');
+const arm64 = image(['arm64 layer one', 'arm64 layer two', 'arm64 layer three'], 'arm64');
+const multi = index([
+  { image: amd64, os: 'linux', architecture: 'amd64' },
+  { image: arm64, os: 'linux', architecture: 'arm64', variant: 'v8' },
+]);
+
+function serveManifest(tagOrDigest: string, b: Blob, head = false): void {
+  const scope = nock(REG);
+  if (head) {
+    scope.head(`/v2/library/multi/manifests/${tagOrDigest}`).reply(200, '', {
+      'content-type': b.descriptor.mediaType,
+      'docker-content-digest': b.descriptor.digest,
+      'content-length': String(b.bytes.length),
+    });
+  } else {
+    scope.get(`/v2/library/multi/manifests/${tagOrDigest}`).reply(200, b.bytes, { 'content-type': b.descriptor.mediaType });
+  }
+}
+
+function serveBlob(b: Blob): void {
+  nock(REG).get(`/v2/library/multi/blobs/${b.descriptor.digest}`).reply(200, b.bytes);
+}
+
+describe('pull', () => {
+  it('picks the requested platform from an index and stores index, manifest, config and layers', async () => {
+    nock(REG).get('/v2/').reply(200, {});
+    serveManifest('latest', multi, true);
+    serveManifest(multi.descriptor.digest, multi);
+    serveManifest(arm64.manifest.descriptor.digest, arm64.manifest);
+    serveBlob(arm64.config);
+    for (const l of arm64.layers) serveBlob(l);
+    const store = new MemoryBlobStore();
+    const events: PullProgress[] = [];
+    const pulled = await new RegistryClient(fast).pull(ref, store, { platform: { os: 'linux', architecture: 'arm64' }, onProgress: (e) => events.push(e) });
+
+    expect(pulled.indexDigest).toBe(multi.descriptor.digest);
+    expect(pulled.manifestDigest).toBe(arm64.manifest.descriptor.digest);
+    expect(pulled.manifestMediaType).toBe(MEDIA_TYPES.ociManifest);
+    expect(pulled.configDigest).toBe(arm64.config.descriptor.digest);
+    expect(Buffer.from(pulled.config).equals(arm64.config.bytes)).toBe(true);
+    expect(pulled.layers).toEqual(arm64.layers.map((l) => l.descriptor));
+    const stored = [multi, arm64.manifest, arm64.config, ...arm64.layers].map((b) => b.descriptor.digest);
+    expect(new Set(store.blobs.keys())).toEqual(new Set(stored));
+
+    const first = arm64.layers[0]!.descriptor;
+    const mine = events.filter((e) => e.digest === first.digest).map((e) => e.status);
+    expect(mine[0]).toBe('waiting');
+    expect(mine).toContain('downloading');
+    expect(mine).toContain('verifying');
+    expect(mine.at(-1)).toBe('done');
+    expect(events.find((e) => e.digest === first.digest)?.id).toBe(first.digest.slice(7, 19));
+  });
+
+  it('defaults to the host platform', async () => {
+    const host = hostPlatform();
+    const hostImage = image([`layer for ${host.architecture}`], host.architecture);
+    const other = image(['other'], 'mips64le');
+    const idx = index([
+      { image: other, os: 'linux', architecture: 'mips64le' },
+      { image: hostImage, os: host.os, architecture: host.architecture, variant: host.variant },
+    ]);
+    nock(REG).get('/v2/').reply(200, {});
+    serveManifest('latest', idx, true);
+    serveManifest(idx.descriptor.digest, idx);
+    serveManifest(hostImage.manifest.descriptor.digest, hostImage.manifest);
+    serveBlob(hostImage.config);
+    serveBlob(hostImage.layers[0]!);
+    const pulled = await new RegistryClient(fast).pull(ref, new MemoryBlobStore());
+    expect(pulled.manifestDigest).toBe(hostImage.manifest.descriptor.digest);
+  });
+
+  it('skips blobs the sink already holds and reports them as exists', async () => {
+    const store = new MemoryBlobStore();
+    store.put(amd64.layers[0]!.bytes);
+    nock(REG).get('/v2/').reply(200, {});
+    serveManifest('latest', amd64.manifest, true);
+    serveManifest(amd64.manifest.descriptor.digest, amd64.manifest);
+    serveBlob(amd64.config);
+    serveBlob(amd64.layers[1]!); // only the missing layer is fetched
+    const events: PullProgress[] = [];
+    const pulled = await new RegistryClient(fast).pull(ref, store, { onProgress: (e) => events.push(e) });
+    expect(pulled.indexDigest).toBeUndefined();
+    expect(events.filter((e) => e.digest === amd64.layers[0]!.descriptor.digest).map((e) => e.status)).toEqual(['waiting', 'exists']);
+  });
+
+  it('fails with NOT_FOUND listing the platforms an index offers', async () => {
+    nock(REG).get('/v2/').reply(200, {});
+    serveManifest('latest', multi, true);
+    serveManifest(multi.descriptor.digest, multi);
+    const error = await new RegistryClient(fast).pull(ref, new MemoryBlobStore(), { platform: { os: 'linux', architecture: 's390x' } }).catch((e: unknown) => e);
+    expect(error).toMatchObject({
+      code: 'NOT_FOUND',
+      message: 'no manifest for platform linux/s390x in index of registry.example.com/library/multi:latest',
+      hint: 'the image is available for: linux/amd64, linux/arm64/v8',
+    });
+  });
+
+  it('rejects a layer the registry serves with the wrong content, leaving nothing stored for it', async () => {
+    nock(REG).get('/v2/').reply(200, {});
+    serveManifest('latest', amd64.manifest, true);
+    serveManifest(amd64.manifest.descriptor.digest, amd64.manifest);
+    serveBlob(amd64.config);
+    serveBlob(amd64.layers[0]!);
+    nock(REG).get(`/v2/library/multi/blobs/${amd64.layers[1]!.descriptor.digest}`).reply(200, Buffer.alloc(amd64.layers[1]!.bytes.length, 0x41));
+    const store = new MemoryBlobStore();
+    await expect(new RegistryClient(fast).pull(ref, store, { platform: { os: 'linux', architecture: 'amd64' } })).rejects.toMatchObject({ code: 'DIGEST_MISMATCH' });
+    expect(await store.has(amd64.layers[1]!.descriptor.digest)).toBe(false);
+  });
+});
+
+describe('pull concurrency', () => {
+  let server: Server;
+  let registry: string;
+  let inFlight = 0;
+  let maxInFlight = 0;
+  const big = image(Array.from({ length: 7 }, (_, i) => `layer ${i} `.repeat(1000)));
+  const blobs = new Map([big.config, ...big.layers].map((b) => [b.descriptor.digest, b]));
+
+  beforeAll(async () => {
+    nock.enableNetConnect('127.0.0.1');
+    server = createServer((req, res) => {
+      const url = req.url ?? '';
+      if (url === '/v2/') return void res.end('{}');
+      if (url.includes('/manifests/')) {
+        res.writeHead(200, { 'content-type': MEDIA_TYPES.ociManifest, 'docker-content-digest': big.manifest.descriptor.digest, 'content-length': String(big.manifest.bytes.length) });
+        return void res.end(req.method === 'HEAD' ? undefined : big.manifest.bytes);
+      }
+      const b = blobs.get(url.split('/blobs/')[1] ?? '');
+      if (!b) return void res.writeHead(404).end();
+      inFlight++;
+      maxInFlight = Math.max(maxInFlight, inFlight);
+      setTimeout(() => {
+        inFlight--;
+        res.end(b.bytes);
+      }, 40);
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    registry = `127.0.0.1:${(server.address() as AddressInfo).port}`;
+  });
+  afterAll(async () => {
+    server.closeAllConnections();
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+    nock.disableNetConnect();
+  });
+
+  it.each([1, 3])('downloads at most %i layers at once', async (concurrency) => {
+    maxInFlight = 0;
+    const client = new RegistryClient({ ...fast, concurrency });
+    const store = new MemoryBlobStore();
+    await client.pull({ registry, repository: 'x/y', tag: 't' }, store);
+    expect(maxInFlight).toBe(concurrency);
+    expect(store.blobs.size).toBe(9);
+    client.close();
+  });
+});
