@@ -2,9 +2,9 @@
  * `c`: the command line. This file only declares the commands; each command's code (and the engine behind it)
  * is imported when that command runs, so `c --version` and `c --help` load nothing but yargs.
  */
-import yargs, { type Argv } from 'yargs';
-import { hideBin } from 'yargs/helpers';
+import type { Argv } from 'yargs';
 import { version } from '../package.json';
+import { CError } from '@c/errors';
 import { reportError } from './report-error';
 import type { GlobalOptions } from './context';
 
@@ -143,7 +143,14 @@ const imageGroup = {
 };
 
 async function main(): Promise<void> {
-  const cli = yargs(hideBin(process.argv))
+  const args = process.argv.slice(2);
+  // The one answer that needs no parser: skip building the command tree.
+  if (args.length === 1 && (args[0] === '--version' || args[0] === '-v')) {
+    process.stdout.write(`c version ${version}\n`);
+    return;
+  }
+  const { default: yargs } = await import('yargs');
+  const cli = yargs(args)
     .scriptName('c')
     .usage('Usage: c [OPTIONS] COMMAND')
     .option('root', { type: 'string', global: true, describe: 'Root of the local store (env C_ROOT, default /var/lib/c)' })
@@ -164,8 +171,11 @@ async function main(): Promise<void> {
     .alias('help', 'h')
     .strict()
     .demandCommand(1, 'c needs a command')
-    .recommendCommands()
-    .fail(false)
+    .fail((message, error) => {
+      // Command failures arrive as `error`; yargs' own validation failures only as a message.
+      if (error) throw error;
+      throw new CError('INVALID_ARGUMENT', message, { hint: "see 'c --help'" });
+    })
     .wrap(null);
   try {
     await cli.parseAsync();

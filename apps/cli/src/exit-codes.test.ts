@@ -36,9 +36,8 @@ describe('reportError', () => {
     expect(capture(new CError('INTERNAL', 'boom'), true).text).toMatch(/^Error: boom\nCError: boom\n\s+at /);
   });
 
-  it('treats yargs validation errors as usage errors', () => {
-    const error = new Error('Unknown argument: bogus');
-    error.name = 'YError';
+  it('gives usage errors (INVALID_ARGUMENT) the usage exit code', () => {
+    const error = new CError('INVALID_ARGUMENT', 'Unknown argument: bogus', { hint: "see 'c --help'" });
     expect(capture(error)).toEqual({ code: 125, text: "Error: Unknown argument: bogus: see 'c --help'\n" });
   });
 

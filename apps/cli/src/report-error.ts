@@ -2,7 +2,7 @@
  * One place that turns any failure into one line on stderr and an exit code from the table.
  */
 import { isCError } from '@c/errors';
-import { EXIT_FAILURE, EXIT_USAGE, exitCodeFor } from './exit-codes';
+import { EXIT_FAILURE, exitCodeFor } from './exit-codes';
 
 /** Prints `Error: <what failed>: <what to do>` and returns the exit code. */
 export function reportError(error: unknown, debug: boolean, stderr: { write(text: string): unknown } = process.stderr): number {
@@ -10,11 +10,6 @@ export function reportError(error: unknown, debug: boolean, stderr: { write(text
     stderr.write(`Error: ${error.describe()}\n`);
     if (debug && error.stack) stderr.write(`${error.stack}\n`);
     return exitCodeFor(error.code);
-  }
-  if (error instanceof Error && error.name === 'YError') {
-    // yargs validation: unknown flag, missing argument...
-    stderr.write(`Error: ${error.message}: see 'c --help'\n`);
-    return EXIT_USAGE;
   }
   const message = error instanceof Error ? error.message : String(error);
   stderr.write(`Error: ${message}: this is unexpected; rerun with --debug and report it\n`);

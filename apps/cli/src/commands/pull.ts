@@ -15,7 +15,7 @@ export async function run(argv: Record<string, unknown>, globals: GlobalOptions)
   const printer = quiet ? undefined : new ProgressPrinter(out, 'pull');
   const result = await imageService(globals).pull(image, {
     ...(typeof argv.platform === 'string' ? { platform: argv.platform } : {}),
-    ...(printer ? { onProgress: (event) => printer.update(event) } : {}),
+    ...(printer ? { onProgress: (event) => event.kind === undefined || event.kind === 'layer' ? printer.update(event) : undefined } : {}),
     signal: interruptSignal(),
   });
   if (!quiet) {

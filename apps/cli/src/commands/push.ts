@@ -10,7 +10,7 @@ export async function run(argv: Record<string, unknown>, globals: GlobalOptions)
   if (!quiet) out.write(`The push refers to repository [${familiarRepository(normalizeReference(image))}]\n`);
   const printer = quiet ? undefined : new ProgressPrinter(out, 'push');
   const result = await imageService(globals).push(image, {
-    ...(printer ? { onProgress: (event) => printer.update(event) } : {}),
+    ...(printer ? { onProgress: (event) => event.kind === undefined || event.kind === 'layer' ? printer.update(event) : undefined } : {}),
     signal: interruptSignal(),
   });
   if (quiet) {

@@ -3,7 +3,7 @@
  * client with docker's credentials file.
  */
 import { ContentStore, ImageStore, storeLayout } from '@c/layers';
-import { DockerConfigCredentials, RegistryClient, removeCredentials, saveCredentials } from '@c/registry-client';
+import { DockerConfigCredentials, RegistryClient } from '@c/registry-client';
 import { ImageService } from './image-service';
 
 export const DEFAULT_ROOT = '/var/lib/c';
@@ -17,8 +17,9 @@ export interface CreateImageServiceOptions {
 
 export function createImageService(options: CreateImageServiceOptions = {}): ImageService {
   const layout = storeLayout(options.root ?? DEFAULT_ROOT);
+  const credentials = new DockerConfigCredentials();
   const registry = new RegistryClient({
-    credentials: new DockerConfigCredentials(),
+    credentials,
     ...(options.insecureRegistries ? { insecureRegistries: options.insecureRegistries } : {}),
   });
   return new ImageService({
@@ -26,8 +27,8 @@ export function createImageService(options: CreateImageServiceOptions = {}): Ima
     images: new ImageStore(layout.images),
     registry,
     credentials: {
-      save: async (host, credentials) => saveCredentials(host, credentials),
-      remove: async (host) => Boolean(await removeCredentials(host)),
+      save: (host, login) => credentials.saveCredentials(host, login),
+      remove: (host) => credentials.removeCredentials(host),
     },
     tmpDir: layout.tmp,
   });

@@ -57,6 +57,7 @@ function toTransferEvent(event: TransferProgress): TransferEvent {
     current: event.current ?? 0,
     total: event.total ?? 0,
     ...(event.digest ? { digest: event.digest } : {}),
+    ...(event.kind ? { kind: event.kind } : {}),
   };
 }
 
@@ -108,6 +109,7 @@ export class ImageService {
         name,
         target,
         ...(pulled.indexDigest ? { indexDigest: pulled.indexDigest } : {}),
+        configDigest: pulled.configDigest,
         createdAt: previous?.createdAt ?? now,
         updatedAt: now,
       });
@@ -200,6 +202,7 @@ export class ImageService {
       name: recordName(ref),
       target: image.record.target,
       ...(image.record.indexDigest ? { indexDigest: image.record.indexDigest } : {}),
+      configDigest: image.configDigest,
       createdAt: now,
       updatedAt: now,
     });
@@ -278,7 +281,13 @@ export class ImageService {
     const configDescriptor = await writeDocument(this.parts.content, OCI_CONFIG, config);
     const manifest = { schemaVersion: 2, mediaType: OCI_MANIFEST, config: configDescriptor, layers: [layer.descriptor] };
     const manifestDescriptor = await writeDocument(this.parts.content, OCI_MANIFEST, manifest);
-    await this.parts.images.put({ name: recordName(ref), target: manifestDescriptor, createdAt: created, updatedAt: created });
+    await this.parts.images.put({
+      name: recordName(ref),
+      target: manifestDescriptor,
+      configDigest: configDescriptor.digest,
+      createdAt: created,
+      updatedAt: created,
+    });
     return { id: configDescriptor.digest, manifestDigest: manifestDescriptor.digest, reference: this.familiar(ref) };
   }
 

@@ -19,6 +19,8 @@ export interface ImageRecord {
   target: Descriptor;
   /** The index the manifest was selected from, when the name resolved to an index. */
   indexDigest?: string;
+  /** The config digest (docker's image id), when the writer knew it. */
+  configDigest?: string;
   createdAt: string;
   updatedAt: string;
 }
@@ -39,6 +41,8 @@ export interface TransferProgress {
   current?: number;
   total?: number;
   digest?: string;
+  /** What the blob is: layer, config, manifest, index. */
+  kind?: string;
 }
 
 export interface PulledImagePort {

@@ -11,6 +11,8 @@ export interface TransferEvent {
   current: number;
   total: number;
   digest?: string;
+  /** What the blob is: layer, config, manifest, index (docker's progress shows layers only). */
+  kind?: string;
 }
 
 export interface PullOptions {
