@@ -1,0 +1,50 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+
+/** Root with CAP_SYS_ADMIN: the cgroup tests write to /sys/fs/cgroup. */
+export function isPrivileged(): boolean {
+  if (process.getuid?.() !== 0) return false;
+  const capEff = /CapEff:\s*([0-9a-f]+)/.exec(readFileSync('/proc/self/status', 'utf8'))?.[1];
+  return capEff !== undefined && (BigInt(`0x${capEff}`) & (1n << 21n)) !== 0n;
+}
+
+export interface Waiting {
+  child: ChildProcess;
+  pid: number;
+  /** Let the child go on (it blocks reading one line from stdin until then). */
+  release(): void;
+  exit: Promise<{ code: number | null; signal: NodeJS.Signals | null; stderr: string; stdout: string }>;
+}
+
+/**
+ * Spawns `sh -c "read _; <script>"`: the child waits until `release()`, so the test can move it into a cgroup
+ * before it does anything worth limiting.
+ */
+export function spawnWaiting(script: string, children: ChildProcess[]): Waiting {
+  const child = spawn('/bin/sh', ['-c', `read _; ${script}`], { stdio: ['pipe', 'pipe', 'pipe'] });
+  children.push(child);
+  let stderr = '';
+  let stdout = '';
+  child.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
+  child.stdout?.on('data', (d: Buffer) => (stdout += d.toString()));
+  const exit = new Promise<{ code: number | null; signal: NodeJS.Signals | null; stderr: string; stdout: string }>((resolve) =>
+    child.on('close', (code, signal) => resolve({ code, signal, stderr, stdout })),
+  );
+  return {
+    child,
+    pid: child.pid ?? -1,
+    release: () => child.stdin?.end('go\n'),
+    exit,
+  };
+}
+
+/** Kills what a test spawned, whatever state it is in. */
+export function killChildren(children: ChildProcess[]): void {
+  for (const child of children.splice(0)) {
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+  }
+}
+
+export function uniqueName(prefix: string): string {
+  return `${prefix}-${process.pid}-${Math.random().toString(36).slice(2, 8)}`;
+}

@@ -1,0 +1,81 @@
+import type { ChildProcess } from 'node:child_process';
+import { existsSync, readFileSync, readdirSync, rmdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterEach, describe, expect, test } from 'vitest';
+import { detectCgroupLayout } from './detect';
+import { createCgroupManager } from './index';
+import type { CgroupManager } from './types';
+import { isPrivileged, killChildren, spawnWaiting, uniqueName } from './test-helpers';
+
+// On this hybrid host the cgroup2 mount has no resource controllers (they are bound to v1), but the core
+// files work: cgroup.procs, cgroup.freeze, cgroup.kill, cpu.stat. On a pure v2 host the same tests run there.
+const layout = detectCgroupLayout();
+const v2Root = layout.v2;
+const canRun = isPrivileged() && v2Root !== undefined && existsSync(join(v2Root, 'cgroup.procs'));
+
+const children: ChildProcess[] = [];
+const managers: CgroupManager[] = [];
+afterEach(async () => {
+  killChildren(children);
+  for (const manager of managers.splice(0)) {
+    const dirs = manager.directories();
+    try {
+      await manager.killAll();
+      await manager.destroy();
+    } finally {
+      for (const dir of dirs) if (existsSync(dir)) rmdirSync(dir);
+    }
+  }
+});
+
+function newManager(): CgroupManager {
+  // Absolute paths from the mount's root: this process may not be in the v2 hierarchy's root on other hosts.
+  const manager = createCgroupManager({ version: 2, layout });
+  managers.push(manager);
+  return manager;
+}
+
+describe.skipIf(!canRun)('cgroup v2 manager on the real cgroup2 mount (root; skipped otherwise)', () => {
+  test('create, addProcess, freeze/thaw, cpu stats, cgroup.kill, destroy leaves nothing', async () => {
+    const root = v2Root ?? '';
+    const before = readdirSync(root).sort();
+    const manager = newManager();
+    const name = uniqueName('c-test-v2');
+    manager.create(`/${name}`);
+    const dir = join(root, name);
+    expect(manager.directories()).toEqual([dir]);
+
+    const busy = spawnWaiting('while :; do :; done', children);
+    manager.addProcess(busy.pid);
+    busy.release();
+    expect(readFileSync(`/proc/${busy.pid}/cgroup`, 'utf8')).toContain(`0::/${name}\n`);
+    expect(manager.pids()).toEqual([busy.pid]);
+
+    await manager.freeze();
+    expect(readFileSync(join(dir, 'cgroup.events'), 'utf8')).toContain('frozen 1');
+    const frozenUsage = manager.stats().cpu.usageNs;
+    await new Promise((r) => setTimeout(r, 100));
+    expect(manager.stats().cpu.usageNs).toBe(frozenUsage);
+    await manager.thaw();
+    await new Promise((r) => setTimeout(r, 100));
+    expect(manager.stats().cpu.usageNs).toBeGreaterThan(frozenUsage);
+
+    await manager.killAll();
+    expect((await busy.exit).signal).toBe('SIGKILL');
+    await manager.destroy();
+    expect(existsSync(dir)).toBe(false);
+    expect(readdirSync(root).sort()).toEqual(before);
+  });
+
+  test('limits on controllers the hierarchy lacks are refused, naming the controller', () => {
+    const manager = newManager();
+    manager.create(`/${uniqueName('c-test-v2-ctl')}`);
+    const offered = readFileSync(join(manager.directories()[0] ?? '', 'cgroup.controllers'), 'utf8');
+    if (offered.includes('pids')) {
+      manager.apply({ pids: { limit: 7 } });
+      expect(manager.stats().pids.limit).toBe(7);
+    } else {
+      expect(() => manager.apply({ pids: { limit: 7 } })).toThrow(/pids controller/);
+    }
+  });
+});
