@@ -82,11 +82,12 @@ export abstract class BaseSnapshotter implements Snapshotter {
     });
     try {
       await this.populate(id, kind, parents);
+      // A stack that cannot be mounted (too deep for the mount data) is refused now, not at run time.
+      return await this.mounts(key);
     } catch (error) {
       await this.remove(key).catch(() => undefined);
       throw error;
     }
-    return this.mounts(key);
   }
 
   async commit(name: string, key: string, options: SnapshotOptions = {}): Promise<void> {
