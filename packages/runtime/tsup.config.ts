@@ -1,3 +1,14 @@
 import { defineLibConfig } from '@c/tooling/tsup';
 
-export default defineLibConfig();
+// Three entries: the library, the CLI and the container init. Workspace packages are bundled in so the CLI and
+// the init each load one file (start-up time, and the init must have everything loaded before pivot_root);
+// koffi stays external (a native addon).
+export default defineLibConfig({
+  entry: ['src/index.ts', 'src/c-runtime.ts', 'src/c-runtime-init.ts'],
+  noExternal: [/^@c\//],
+  external: ['koffi'],
+  dts: { entry: 'src/index.ts' },
+  esbuildOptions(options) {
+    options.conditions = ['c-source'];
+  },
+});

@@ -1,0 +1,119 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { CgroupV1Manager } from '../cgroups/v1';
+import { detectCgroupLayout, ownCgroups } from '../cgroups/detect';
+import type { CgroupLayout } from '../cgroups/detect';
+import { readProcsRecursive, resolveCgroupPath } from '../cgroups/files';
+import type { CgroupManager, LinuxResources } from '../cgroups/types';
+import type { SpecResources } from '../spec/types';
+import type { CgroupsFactory, ContainerCgroups } from './cgroups-port';
+
+/** The parts of the spec's resources the cgroup manager applies (devices are handled by the device cgroup later). */
+function toLinuxResources(resources: SpecResources | undefined): LinuxResources {
+  const out: LinuxResources = {};
+  if (resources?.memory) out.memory = resources.memory;
+  if (resources?.cpu) out.cpu = resources.cpu;
+  if (resources?.pids) out.pids = resources.pids;
+  if (resources?.blockIO && typeof resources.blockIO.weight === 'number') out.blockIO = { weight: resources.blockIO.weight };
+  if (resources?.unified) out.unified = resources.unified;
+  return out;
+}
+
+/** Maps the cgroup manager (src/cgroups) onto the lifecycle's port. Reads never create directories. */
+class ManagedCgroups implements ContainerCgroups {
+  private manager: CgroupManager | undefined;
+
+  constructor(
+    readonly path: string,
+    private readonly layout: CgroupLayout,
+    private readonly own: Map<string, string>,
+    private readonly makeManager: () => CgroupManager,
+  ) {}
+
+  /** Host directory of the container's cgroup for one v1 controller, or the v2 directory ('' key). */
+  private dirFor(controller: string): string | undefined {
+    if (this.layout.mode === 'unified') {
+      return this.layout.v2 === undefined ? undefined : join(this.layout.v2, resolveCgroupPath(this.path, this.own.get('') ?? '/'));
+    }
+    const mount = this.layout.v1.get(controller);
+    return mount === undefined ? undefined : join(mount, resolveCgroupPath(this.path, this.own.get(controller) ?? '/'));
+  }
+
+  private exists(): boolean {
+    const dir = this.dirFor('pids') ?? this.dirFor('memory');
+    return dir !== undefined && existsSync(dir);
+  }
+
+  private bound(): CgroupManager {
+    if (this.manager === undefined) {
+      const manager = this.makeManager();
+      manager.create(this.path);
+      this.manager = manager;
+    }
+    return this.manager;
+  }
+
+  create(pid: number, resources: SpecResources | undefined): void {
+    const manager = this.makeManager();
+    manager.create(this.path, toLinuxResources(resources));
+    this.manager = manager;
+    manager.addProcess(pid);
+  }
+
+  addProcess(pid: number): void {
+    this.bound().addProcess(pid);
+  }
+
+  pids(): number[] {
+    const dir = this.dirFor('pids') ?? this.dirFor('memory');
+    return dir === undefined ? [] : readProcsRecursive(dir);
+  }
+
+  isFrozen(): boolean {
+    if (this.layout.mode === 'unified') {
+      const dir = this.dirFor('');
+      return dir !== undefined && /^frozen 1$/m.test(safeRead(join(dir, 'cgroup.events')));
+    }
+    const dir = this.dirFor('freezer');
+    return dir !== undefined && safeRead(join(dir, 'freezer.state')).trim() === 'FROZEN';
+  }
+
+  freeze(): Promise<void> {
+    return this.bound().freeze();
+  }
+
+  thaw(): Promise<void> {
+    return this.bound().thaw();
+  }
+
+  oomKills(): number {
+    if (!this.exists()) return 0;
+    return this.bound().stats().memory.oomKills;
+  }
+
+  async destroy(): Promise<void> {
+    if (!this.exists()) return;
+    await this.bound().destroy();
+  }
+}
+
+function safeRead(path: string): string {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch {
+    return '';
+  }
+}
+
+/** Cgroups on this host: v1 (legacy or hybrid) through CgroupV1Manager. */
+export function defaultCgroupsFactory(): CgroupsFactory {
+  let layout: CgroupLayout | undefined;
+  let own: Map<string, string> | undefined;
+  return (path) => {
+    layout ??= detectCgroupLayout();
+    own ??= ownCgroups();
+    const l = layout;
+    const o = own;
+    return new ManagedCgroups(path, l, o, () => new CgroupV1Manager({ layout: l, own: o }));
+  };
+}

@@ -1,0 +1,131 @@
+import { spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
+import { closeSync, openSync, readFileSync, statSync, writeSync } from 'node:fs';
+import { CError } from '@c/errors';
+import { CLONE, NAMESPACES, O, PR } from '@c/namespaces';
+import type { NamespaceType, Syscalls } from '@c/namespaces';
+import { closeSocket, connectUnixSocket, sendFdOverSocket } from '../console/send-fd';
+import { lookPath } from '../init/lookpath';
+import { applyIdentity, applyRlimits } from '../init/process-setup';
+import { resolveCapabilities } from '../spec/capabilities';
+import { planRlimits } from '../spec/rlimits';
+import type { SpecProcess } from '../spec/types';
+import { validateProcess } from '../spec/validate';
+import { readHostFacts } from './host-facts';
+import { statusOf } from './lifecycle';
+import type { Lifecycle } from './lifecycle';
+
+/** Order of setns: mnt last, because joining it changes our root and the /proc we would open the others from. */
+const JOIN_ORDER: readonly NamespaceType[] = ['cgroup', 'ipc', 'uts', 'network', 'pid', 'mount'];
+
+export interface ExecRequest {
+  id: string;
+  process: SpecProcess;
+  pidFile?: string | undefined;
+  detach?: boolean;
+  /** With process.terminal: send the pty master to this unix socket (connected before joining the container). */
+  consoleSocket?: string | undefined;
+  /** With process.terminal and no console socket: receives the pty master to copy to and from. */
+  onPtyMaster?: (master: number) => void;
+  warn?: (message: string) => void;
+}
+
+export interface ExecHandle {
+  child: ChildProcess;
+  pid: number;
+}
+
+function sameNamespace(a: string, b: string): boolean {
+  try {
+    const sa = statSync(a);
+    const sb = statSync(b);
+    return sa.ino === sb.ino && sa.dev === sb.dev;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * `exec`: this process joins the container (cgroup, then every namespace its init is in), takes on the process's
+ * identity and spawns the payload, which lands in the container's pid namespace. No node process ever appears
+ * inside the container: the only window is the payload's own fork-to-execve, and it inherits non-dumpable, so
+ * container processes cannot open its /proc/PID/exe. After this call this process can no longer act on the host.
+ */
+export function execInContainer(ctx: Lifecycle, sys: Syscalls, request: ExecRequest): ExecHandle {
+  const record = ctx.store.read(request.id);
+  const status = statusOf(ctx, record);
+  if (status !== 'running') {
+    throw new CError('CONFLICT', `cannot exec in a ${status} container: ${request.id}`, { hint: status === 'created' ? `start it first: c-runtime start ${request.id}` : 'the container is not running' });
+  }
+  const proc = validateProcess(request.process, 'exec process');
+  // Plan with the host's view: after setns(mnt) /proc no longer shows this process.
+  const host = readHostFacts(sys);
+  const caps = resolveCapabilities(proc.capabilities, host.availableCapabilities);
+  const rlimits = planRlimits(proc.rlimits, host.hardLimit, host.canRaiseRlimits);
+  for (const w of rlimits.warnings) request.warn?.(w);
+  const pidFileFd = request.pidFile !== undefined ? openSync(request.pidFile, O.WRONLY | O.CREAT | O.TRUNC | O.CLOEXEC, 0o644) : undefined;
+  const consoleSock = proc.terminal && request.consoleSocket !== undefined ? connectUnixSocket(request.consoleSocket) : undefined;
+  const nsFds: { fd: number; flag: number }[] = [];
+  try {
+    sys.prctl(PR.SET_DUMPABLE, 0);
+    ctx.cgroups(record.cgroupsPath).addProcess(process.pid);
+    for (const type of JOIN_ORDER) {
+      const name = NAMESPACES[type].procName;
+      const theirs = `/proc/${record.pid}/ns/${name}`;
+      if (sameNamespace(theirs, `/proc/self/ns/${type === 'pid' ? 'pid_for_children' : name}`)) continue;
+      nsFds.push({ fd: openSync(theirs, O.RDONLY | O.CLOEXEC), flag: NAMESPACES[type].flag });
+    }
+    // The init's environment is its own business; check it is still the same process before joining.
+    readFileSync(`/proc/${record.pid}/stat`);
+    sys.unshare(CLONE.FS);
+    for (const { fd, flag } of nsFds) sys.setns(fd, flag);
+  } finally {
+    for (const { fd } of nsFds) closeSync(fd);
+  }
+  const env = proc.env ?? [];
+  let ptySlave: number | undefined;
+  if (proc.terminal) {
+    // posix_openpt now opens the container's /dev/ptmx: the pty belongs to the container's devpts.
+    const pty = sys.openpty();
+    ptySlave = openSync(pty.slavePath, O.RDWR | O.NOCTTY);
+    if (consoleSock !== undefined) {
+      sendFdOverSocket(consoleSock, pty.master, pty.slavePath);
+      closeSocket(consoleSock);
+      closeSync(pty.master);
+    } else {
+      request.onPtyMaster?.(pty.master);
+    }
+  }
+  applyRlimits(sys, rlimits.limits);
+  applyIdentity(sys, {
+    user: proc.user,
+    capabilities: caps.masks,
+    rlimits: [],
+    noNewPrivileges: proc.noNewPrivileges === true,
+    oomScoreAdj: undefined,
+    lastCap: host.lastCap,
+  });
+  const executable = lookPath(proc.args![0]!, env, proc.cwd);
+  const envObject: Record<string, string> = {};
+  for (const entry of env) {
+    const eq = entry.indexOf('=');
+    envObject[entry.slice(0, eq)] = entry.slice(eq + 1);
+  }
+  const stdio = ptySlave !== undefined ? [ptySlave, ptySlave, ptySlave] : request.detach ? ['ignore', 'ignore', 'ignore'] : ['inherit', 'inherit', 'inherit'];
+  const child = spawn(executable, proc.args!.slice(1), {
+    argv0: proc.args![0]!,
+    cwd: proc.cwd,
+    env: envObject,
+    stdio: stdio as ('inherit' | 'ignore' | number)[],
+    detached: request.detach === true || ptySlave !== undefined,
+  });
+  if (ptySlave !== undefined) closeSync(ptySlave);
+  if (child.pid === undefined) {
+    throw new CError('INTERNAL', `exec: cannot spawn ${executable} in container ${request.id}`, { hint: 'check the executable and its interpreter in the container' });
+  }
+  if (pidFileFd !== undefined) {
+    writeSync(pidFileFd, String(child.pid));
+    closeSync(pidFileFd);
+  }
+  return { child, pid: child.pid };
+}
