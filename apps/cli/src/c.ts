@@ -92,7 +92,7 @@ const importCommand = {
     y
       .positional('file', { type: 'string', demandOption: true, describe: 'A tar or tar.gz file, or - for stdin' })
       .positional('reference', { type: 'string', demandOption: true, describe: 'REPOSITORY[:TAG]' })
-      .option('change', { alias: 'c', type: 'string', array: true, describe: 'Apply a Dockerfile instruction' })
+      .option('change', { alias: 'c', type: 'string', requiresArg: true, describe: 'Apply a Dockerfile instruction (repeatable)' })
       .option('message', { alias: 'm', type: 'string', describe: 'Set a commit message for the imported image' })
       .option('platform', { type: 'string', describe: 'Set the platform (os/arch[/variant]) of the image' }),
   handler: lazy(() => import('./commands/import')),

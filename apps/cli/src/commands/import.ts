@@ -23,7 +23,8 @@ export async function run(argv: Record<string, unknown>, globals: GlobalOptions)
   const result = await imageService(globals).import(source, String(argv.reference), {
     sourceName: file,
     ...(typeof argv.message === 'string' ? { message: argv.message } : {}),
-    ...(Array.isArray(argv.change) ? { changes: argv.change as string[] } : {}),
+    // A repeated -c arrives as an array, a single one as a string.
+    ...(argv.change === undefined ? {} : { changes: ([] as unknown[]).concat(argv.change).map(String) }),
     ...(typeof argv.platform === 'string' ? { platform: parsePlatform(argv.platform) } : {}),
   });
   process.stdout.write(`${result.id}\n`);

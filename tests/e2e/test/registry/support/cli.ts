@@ -1,0 +1,74 @@
+/**
+ * Runs the BUILT cli (apps/cli/dist/c.js) as a real process, with its own store root and docker config dir.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const here = dirname(fileURLToPath(import.meta.url));
+export const CLI_PATH = resolve(here, '../../../../../apps/cli/dist/c.js');
+
+export interface CliResult {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  stdout: string;
+  stderr: string;
+}
+
+export interface CliEnvironment {
+  root: string;
+  dockerConfig: string;
+  /** Runs `c ARGS…` to completion. */
+  run(args: string[], options?: { input?: string | Buffer; env?: Record<string, string> }): Promise<CliResult>;
+  /** Starts `c ARGS…` and hands back the process (for kill -9 tests). */
+  spawn(args: string[]): ChildProcess;
+  cleanup(): void;
+}
+
+export function assertBuilt(): void {
+  if (!existsSync(CLI_PATH)) {
+    throw new Error(`${CLI_PATH} is missing: build first with \`pnpm turbo run build --filter @c/cli...\``);
+  }
+}
+
+export function cliEnvironment(): CliEnvironment {
+  assertBuilt();
+  const base = mkdtempSync(join(tmpdir(), 'c-e2e-cli-'));
+  const root = join(base, 'root');
+  const dockerConfig = join(base, 'docker');
+  const env = (extra: Record<string, string> = {}) => ({
+    ...process.env,
+    C_ROOT: root,
+    DOCKER_CONFIG: dockerConfig,
+    ...extra,
+  });
+  const spawnCli = (args: string[], extra?: Record<string, string>) =>
+    spawn(process.execPath, [CLI_PATH, ...args], { env: env(extra), stdio: ['pipe', 'pipe', 'pipe'] });
+  return {
+    root,
+    dockerConfig,
+    spawn: (args) => spawnCli(args),
+    run: (args, options = {}) =>
+      new Promise((resolvePromise, reject) => {
+        const child = spawnCli(args, options.env);
+        let stdout = '';
+        let stderr = '';
+        child.stdout?.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+        child.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+        child.on('error', reject);
+        child.on('close', (code, signal) => resolvePromise({ code, signal, stdout, stderr }));
+        child.stdin?.end(options.input ?? '');
+      }),
+    cleanup: () => rmSync(base, { recursive: true, force: true }),
+  };
+}
+
+/** Fails with everything the command printed, so a broken e2e run explains itself. */
+export function expectSuccess(result: CliResult, what: string): CliResult {
+  if (result.code !== 0) {
+    throw new Error(`${what} exited ${result.code ?? result.signal}\nstdout:\n${result.stdout}\nstderr:\n${result.stderr}`);
+  }
+  return result;
+}
