@@ -3,7 +3,7 @@ import { afterEach, beforeAll, afterAll, describe, expect, it } from 'vitest';
 import { isCError } from '@c/errors';
 import { RegistryClient } from './client';
 import { StaticCredentials } from './credentials';
-import { MEDIA_TYPES } from './image-compat';
+import { MediaType } from '@c/image';
 
 const HUB = 'https://registry-1.docker.io';
 const AUTH = 'https://auth.docker.io';
@@ -13,7 +13,7 @@ const busybox = { registry: 'docker.io', repository: 'library/busybox', tag: 'la
 
 function manifestHead(scope: nock.Interceptor, authorization: string): void {
   scope.matchHeader('authorization', authorization).reply(200, '', {
-    'content-type': MEDIA_TYPES.ociIndex,
+    'content-type': MediaType.OciIndex,
     'docker-content-digest': DIGEST,
     'content-length': '500',
   });
@@ -38,7 +38,7 @@ describe('bearer token dance', () => {
     manifestHead(nock(HUB).head('/v2/library/busybox/manifests/latest'), 'Bearer anon-token');
     const client = new RegistryClient();
     const resolved = await client.resolve(busybox);
-    expect(resolved).toEqual({ descriptor: { mediaType: MEDIA_TYPES.ociIndex, digest: DIGEST, size: 500 }, mediaType: MEDIA_TYPES.ociIndex });
+    expect(resolved).toEqual({ descriptor: { mediaType: MediaType.OciIndex, digest: DIGEST, size: 500 }, mediaType: MediaType.OciIndex });
   });
 
   it('sends credentials to the token endpoint with Basic and accepts access_token', async () => {
@@ -162,7 +162,7 @@ describe('basic auth', () => {
   it('sends no Authorization to a registry that needs none', async () => {
     nock(REG).get('/v2/').reply(200, {});
     nock(REG, { badheaders: ['authorization'] }).head('/v2/team/app/manifests/1.0').reply(200, '', {
-      'content-type': MEDIA_TYPES.ociManifest,
+      'content-type': MediaType.OciManifest,
       'docker-content-digest': DIGEST,
       'content-length': '10',
     });

@@ -5,7 +5,7 @@
 import { CError, isCError } from '@c/errors';
 import { cancelledError, header, readBody } from './http';
 import { isRetryableNetworkError, networkError } from './errors';
-import { digestOf, type BlobIngest, type BlobSink, type Descriptor } from './image-compat';
+import { digestOf, parseDigest, type BlobIngest, type BlobSink, type Descriptor } from '@c/image';
 import { retryDelay, sleep, type RetryPolicy } from './retry';
 import { repositoryScope } from './scope';
 import type { RegistryTransport } from './transport';
@@ -114,7 +114,7 @@ export class BlobFetcher {
       await this.transport.fail(res, { registry, what: `fetching blob ${descriptor.digest} of ${repository}`, notFound: `blob ${descriptor.digest} of ${repository} not found` });
     }
     const bytes = await readBody(res, descriptor.size, `blob ${descriptor.digest} of ${repository}`);
-    const actual = digestOf(bytes, descriptor.digest);
+    const actual = digestOf(bytes, parseDigest(descriptor.digest).algorithm);
     if (bytes.length !== descriptor.size || actual !== descriptor.digest) {
       throw new CError('DIGEST_MISMATCH', `blob ${descriptor.digest} of ${repository} arrived as ${actual} (${bytes.length} of ${descriptor.size} bytes)`, {
         hint: 'the registry served different content than the manifest names; do not trust it',

@@ -4,7 +4,7 @@ import { basicAuthorization } from './auth';
 import { BlobFetcher, type FetchBlobOptions, type FetchBlobResult } from './blobs';
 import type { CredentialStore } from './credentials';
 import { discard } from './http';
-import type { BlobSink, BlobSource, Descriptor, Digest, Reference } from './image-compat';
+import type { BlobSink, BlobSource, Descriptor, Digest, Reference } from '@c/image';
 import { ManifestFetcher, type FetchedManifest, type ManifestLocation, type ResolvedManifest } from './manifests';
 import { pullImage, type PulledImage, type PullOptions } from './pull';
 import { Pusher, type PushOptions } from './push';

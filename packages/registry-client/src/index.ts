@@ -16,4 +16,3 @@ export type { BlobProgress, FetchBlobOptions, FetchBlobResult } from './blobs';
 export type { PullOptions, PullProgress, PullStatus, PulledImage } from './pull';
 export type { PushOptions, PushProgress, PushStatus, UploadMethod } from './push';
 export { parseRetryAfter } from './retry';
-export { selectPlatformManifest } from './manifest-model';

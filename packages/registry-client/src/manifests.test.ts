@@ -3,8 +3,8 @@ import type { AddressInfo } from 'node:net';
 import nock from 'nock';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { RegistryClient } from './client';
-import { MEDIA_TYPES } from './image-compat';
-import { blob, image } from './test-support/fixtures';
+import { MediaType } from '@c/image';
+import { image } from './test-support/fixtures';
 
 const REG = 'https://registry.example.com';
 const ref = (tag: string) => ({ registry: 'registry.example.com', repository: 'library/busybox', tag });
@@ -29,10 +29,10 @@ describe('resolve', () => {
     nock(REG)
       .head('/v2/library/busybox/manifests/1.36')
       .matchHeader('accept', (v) =>
-        [MEDIA_TYPES.ociIndex, MEDIA_TYPES.dockerManifestList, MEDIA_TYPES.ociManifest, MEDIA_TYPES.dockerManifest].every((t) => v.includes(t)),
+        [MediaType.OciIndex, MediaType.DockerManifestList, MediaType.OciManifest, MediaType.DockerManifest].every((t) => v.includes(t)),
       )
       .reply(200, '', {
-        'content-type': MEDIA_TYPES.ociManifest,
+        'content-type': MediaType.OciManifest,
         'docker-content-digest': img.manifest.descriptor.digest,
         'content-length': String(img.manifest.bytes.length),
       });
@@ -43,11 +43,11 @@ describe('resolve', () => {
   it('falls back to GET when HEAD lacks the digest, and computes the digest itself', async () => {
     const img = image(['layer']);
     openRegistry();
-    nock(REG).head('/v2/library/busybox/manifests/1.36').reply(200, '', { 'content-type': MEDIA_TYPES.ociManifest, 'content-length': '10' });
+    nock(REG).head('/v2/library/busybox/manifests/1.36').reply(200, '', { 'content-type': MediaType.OciManifest, 'content-length': '10' });
     nock(REG)
       .get('/v2/library/busybox/manifests/1.36')
       // A wrong header digest must not be believed.
-      .reply(200, img.manifest.bytes, { 'content-type': MEDIA_TYPES.ociManifest, 'docker-content-digest': `sha256:${'0'.repeat(64)}` });
+      .reply(200, img.manifest.bytes, { 'content-type': MediaType.OciManifest, 'docker-content-digest': `sha256:${'0'.repeat(64)}` });
     const resolved = await new RegistryClient().resolve(ref('1.36'));
     expect(resolved.descriptor).toEqual(img.manifest.descriptor);
   });
@@ -67,7 +67,7 @@ describe('fetchManifest', () => {
     const img = image(['layer']);
     const other = image(['other']);
     openRegistry();
-    nock(REG).get(`/v2/library/busybox/manifests/${img.manifest.descriptor.digest}`).reply(200, other.manifest.bytes, { 'content-type': MEDIA_TYPES.ociManifest });
+    nock(REG).get(`/v2/library/busybox/manifests/${img.manifest.descriptor.digest}`).reply(200, other.manifest.bytes, { 'content-type': MediaType.OciManifest });
     const error = await new RegistryClient()
       .fetchManifest({ registry: 'registry.example.com', repository: 'library/busybox', digest: img.manifest.descriptor.digest })
       .catch((e: unknown) => e);
@@ -77,16 +77,16 @@ describe('fetchManifest', () => {
   it('returns the exact bytes, their digest and media type', async () => {
     const img = image(['layer']);
     openRegistry();
-    nock(REG).get('/v2/library/busybox/manifests/v1').reply(200, img.manifest.bytes, { 'content-type': `${MEDIA_TYPES.ociManifest}; charset=utf-8` });
+    nock(REG).get('/v2/library/busybox/manifests/v1').reply(200, img.manifest.bytes, { 'content-type': `${MediaType.OciManifest}; charset=utf-8` });
     const fetched = await new RegistryClient().fetchManifest(ref('v1'));
     expect(Buffer.from(fetched.bytes).equals(img.manifest.bytes)).toBe(true);
     expect(fetched.digest).toBe(img.manifest.descriptor.digest);
-    expect(fetched.mediaType).toBe(MEDIA_TYPES.ociManifest);
+    expect(fetched.mediaType).toBe(MediaType.OciManifest);
   });
 
   it('rejects an oversized manifest by Content-Length before reading it', async () => {
     openRegistry();
-    nock(REG).get('/v2/library/busybox/manifests/big').reply(200, Buffer.alloc(2048, 0x20), { 'content-type': MEDIA_TYPES.ociManifest });
+    nock(REG).get('/v2/library/busybox/manifests/big').reply(200, Buffer.alloc(2048, 0x20), { 'content-type': MediaType.OciManifest });
     const error = await new RegistryClient({ maxManifestBytes: 1024 }).fetchManifest(ref('big')).catch((e: unknown) => e);
     expect(error).toMatchObject({ code: 'LIMIT_EXCEEDED', message: expect.stringContaining('1024-byte limit') });
   });
@@ -94,7 +94,7 @@ describe('fetchManifest', () => {
   it('rejects schema 1 manifests as UNSUPPORTED, by header or by content', async () => {
     openRegistry();
     const schema1 = JSON.stringify({ schemaVersion: 1, name: 'library/busybox', tag: 'old', fsLayers: [] });
-    nock(REG).get('/v2/library/busybox/manifests/old').reply(200, schema1, { 'content-type': MEDIA_TYPES.dockerSchema1Signed });
+    nock(REG).get('/v2/library/busybox/manifests/old').reply(200, schema1, { 'content-type': MediaType.DockerSchema1SignedManifest });
     nock(REG).get('/v2/library/busybox/manifests/old2').reply(200, schema1, { 'content-type': 'application/json' });
     const client = new RegistryClient();
     for (const tag of ['old', 'old2']) {
@@ -120,10 +120,10 @@ describe('fetchManifest', () => {
 
 describe('retries', () => {
   it('honours Retry-After on 429, then succeeds', async () => {
-    const manifest = blob('{"schemaVersion":2,"mediaType":"application/vnd.oci.image.manifest.v1+json","config":{"mediaType":"a","digest":"sha256:' + 'b'.repeat(64) + '","size":1},"layers":[]}');
+    const manifest = image(['retry']).manifest;
     openRegistry();
     nock(REG).get('/v2/library/busybox/manifests/v1').reply(429, { errors: [{ code: 'TOOMANYREQUESTS', message: 'slow down' }] }, { 'retry-after': '1' });
-    nock(REG).get('/v2/library/busybox/manifests/v1').reply(200, manifest.bytes, { 'content-type': MEDIA_TYPES.ociManifest });
+    nock(REG).get('/v2/library/busybox/manifests/v1').reply(200, manifest.bytes, { 'content-type': MediaType.OciManifest });
     const started = Date.now();
     const fetched = await new RegistryClient(fast).fetchManifest(ref('v1'));
     expect(Date.now() - started).toBeGreaterThanOrEqual(950);
@@ -134,7 +134,7 @@ describe('retries', () => {
     const manifest = image([]).manifest;
     openRegistry();
     nock(REG).get('/v2/library/busybox/manifests/v1').reply(503, '', { 'retry-after': new Date(Date.now() + 3600_000).toUTCString() });
-    nock(REG).get('/v2/library/busybox/manifests/v1').reply(200, manifest.bytes, { 'content-type': MEDIA_TYPES.ociManifest });
+    nock(REG).get('/v2/library/busybox/manifests/v1').reply(200, manifest.bytes, { 'content-type': MediaType.OciManifest });
     const started = Date.now();
     await new RegistryClient({ ...fast, maxRetryDelayMs: 50 }).fetchManifest(ref('v1'));
     expect(Date.now() - started).toBeLessThan(2000);
@@ -145,7 +145,7 @@ describe('retries', () => {
     openRegistry();
     nock(REG).get('/v2/library/busybox/manifests/v1').reply(502, 'bad gateway');
     nock(REG).get('/v2/library/busybox/manifests/v1').replyWithError(Object.assign(new Error('socket hang up'), { code: 'ECONNRESET' }));
-    nock(REG).get('/v2/library/busybox/manifests/v1').reply(200, manifest.bytes, { 'content-type': MEDIA_TYPES.ociManifest });
+    nock(REG).get('/v2/library/busybox/manifests/v1').reply(200, manifest.bytes, { 'content-type': MediaType.OciManifest });
     const fetched = await new RegistryClient(fast).fetchManifest(ref('v1'));
     expect(fetched.digest).toBe(manifest.descriptor.digest);
   });

@@ -1,9 +1,19 @@
 /** Resolving a reference to a descriptor, and fetching manifests with their digest checked here. */
 import { CError } from '@c/errors';
 import { header, discard, readBody } from './http';
-import { digestOf, MANIFEST_ACCEPT, type Descriptor, type Digest, type Reference } from './image-compat';
-import { manifestMediaType } from './manifest-model';
-import { familiarName } from './names';
+import {
+  digestOf,
+  familiarName,
+  isIndexMediaType,
+  isManifestMediaType,
+  MANIFEST_ACCEPT_HEADER,
+  parseDigest,
+  parseManifest,
+  type Descriptor,
+  type Digest,
+  type ParsedManifest,
+  type Reference,
+} from '@c/image';
 import { repositoryScope } from './scope';
 import type { RegistryTransport } from './transport';
 
@@ -16,6 +26,8 @@ export interface FetchedManifest {
   bytes: Uint8Array;
   mediaType: string;
   digest: Digest;
+  /** The validated document. */
+  parsed: ParsedManifest;
 }
 
 /** A manifest addressed by repository and digest (or tag), without a full Reference. */
@@ -45,7 +57,7 @@ export class ManifestFetcher {
       method: 'HEAD',
       path: manifestPath(ref),
       scopes: [repositoryScope(ref.repository, ['pull'])],
-      headers: { accept: MANIFEST_ACCEPT.join(', ') },
+      headers: { accept: MANIFEST_ACCEPT_HEADER },
       followRedirects: true,
       signal,
     });
@@ -62,7 +74,7 @@ export class ManifestFetcher {
       const mediaType = header(res, 'content-type')?.split(';')[0]?.trim();
       const size = Number(header(res, 'content-length'));
       const digest = ref.digest ?? headerDigest;
-      if (digest && mediaType && mediaType !== 'application/json' && Number.isSafeInteger(size) && size > 0) {
+      if (digest && mediaType && (isManifestMediaType(mediaType) || isIndexMediaType(mediaType)) && Number.isSafeInteger(size) && size > 0) {
         if (size > this.maxManifestBytes) throw this.tooLarge(name, size);
         return { descriptor: { mediaType, digest, size }, mediaType };
       }
@@ -80,7 +92,7 @@ export class ManifestFetcher {
       method: 'GET',
       path: manifestPath(ref),
       scopes: [repositoryScope(ref.repository, ['pull'])],
-      headers: { accept: MANIFEST_ACCEPT.join(', ') },
+      headers: { accept: MANIFEST_ACCEPT_HEADER },
       followRedirects: true,
       signal,
     });
@@ -100,15 +112,24 @@ export class ManifestFetcher {
       throw error;
     }
     const expected = ref.digest;
-    const digest = digestOf(bytes, expected);
+    const digest = digestOf(bytes, expected ? parseDigest(expected).algorithm : 'sha256');
     if (expected && digest !== expected) {
       throw new CError('DIGEST_MISMATCH', `manifest for ${name} has digest ${digest}, expected ${expected}`, {
         hint: 'the registry served different content than requested; do not trust it',
         details: { expected, actual: digest },
       });
     }
-    const mediaType = manifestMediaType(bytes, header(res, 'content-type'), `manifest for ${name}`);
-    return { bytes, mediaType, digest };
+    let parsed: ParsedManifest;
+    try {
+      parsed = parseManifest(bytes, header(res, 'content-type'));
+    } catch (error) {
+      // Name the reference: "the manifest is …" alone does not say which one.
+      if (error instanceof CError) {
+        throw new CError(error.code, `manifest for ${name}: ${error.message}`, { cause: error, hint: error.hint, details: error.details });
+      }
+      throw error;
+    }
+    return { bytes, mediaType: parsed.mediaType, digest, parsed };
   }
 
   private tooLarge(name: string, size: number | undefined): CError {

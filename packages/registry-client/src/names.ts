@@ -1,18 +1,5 @@
-/** How references and digests are shown in messages: the short forms people type. */
-import type { Digest, Reference } from './image-compat';
-
-/** `busybox:nope`, `ghcr.io/org/app@sha256:…` (Docker Hub's registry and library/ prefix are left out). */
-export function familiarName(ref: Reference): string {
-  let name = ref.repository;
-  if (ref.registry === 'docker.io') {
-    if (name.startsWith('library/')) name = name.slice('library/'.length);
-  } else {
-    name = `${ref.registry}/${name}`;
-  }
-  if (ref.tag) name += `:${ref.tag}`;
-  if (ref.digest) name += `@${ref.digest}`;
-  return name;
-}
+/** How digests are shown in progress events. */
+import type { Digest } from '@c/image';
 
 /** The first 12 hex digits: the id docker shows in progress lines. */
 export function shortDigest(digest: Digest): string {

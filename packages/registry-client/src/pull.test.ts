@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import nock from 'nock';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { RegistryClient } from './client';
-import { hostPlatform, MEDIA_TYPES } from './image-compat';
+import { hostPlatform, MediaType } from '@c/image';
 import type { PullProgress } from './pull';
 import { image, index, type Blob } from './test-support/fixtures';
 import { MemoryBlobStore } from './test-support/memory-store';
@@ -58,7 +58,7 @@ describe('pull', () => {
 
     expect(pulled.indexDigest).toBe(multi.descriptor.digest);
     expect(pulled.manifestDigest).toBe(arm64.manifest.descriptor.digest);
-    expect(pulled.manifestMediaType).toBe(MEDIA_TYPES.ociManifest);
+    expect(pulled.manifestMediaType).toBe(MediaType.OciManifest);
     expect(pulled.configDigest).toBe(arm64.config.descriptor.digest);
     expect(Buffer.from(pulled.config).equals(arm64.config.bytes)).toBe(true);
     expect(pulled.layers).toEqual(arm64.layers.map((l) => l.descriptor));
@@ -113,8 +113,7 @@ describe('pull', () => {
     const error = await new RegistryClient(fast).pull(ref, new MemoryBlobStore(), { platform: { os: 'linux', architecture: 's390x' } }).catch((e: unknown) => e);
     expect(error).toMatchObject({
       code: 'NOT_FOUND',
-      message: 'no manifest for platform linux/s390x in index of registry.example.com/library/multi:latest',
-      hint: 'the image is available for: linux/amd64, linux/arm64/v8',
+      message: 'registry.example.com/library/multi:latest: no manifest for platform linux/s390x in the image index; it has linux/amd64, linux/arm64/v8',
     });
   });
 
@@ -145,7 +144,7 @@ describe('pull concurrency', () => {
       const url = req.url ?? '';
       if (url === '/v2/') return void res.end('{}');
       if (url.includes('/manifests/')) {
-        res.writeHead(200, { 'content-type': MEDIA_TYPES.ociManifest, 'docker-content-digest': big.manifest.descriptor.digest, 'content-length': String(big.manifest.bytes.length) });
+        res.writeHead(200, { 'content-type': MediaType.OciManifest, 'docker-content-digest': big.manifest.descriptor.digest, 'content-length': String(big.manifest.bytes.length) });
         return void res.end(req.method === 'HEAD' ? undefined : big.manifest.bytes);
       }
       const b = blobs.get(url.split('/blobs/')[1] ?? '');

@@ -4,11 +4,21 @@
  */
 import { CError } from '@c/errors';
 import type { BlobFetcher } from './blobs';
-import { hostPlatform, isIndexMediaType, type BlobSink, type Descriptor, type Digest, type ImageIndex, type ImageManifest, type Platform, type Reference } from './image-compat';
+import {
+  familiarName,
+  hostPlatform,
+  selectManifest,
+  type BlobSink,
+  type Descriptor,
+  type Digest,
+  type ImageIndex,
+  type ImageManifest,
+  type Platform,
+  type Reference,
+} from '@c/image';
 import { mapLimit } from './limit';
-import { parseManifestBytes, selectPlatformManifest } from './manifest-model';
 import type { ManifestFetcher } from './manifests';
-import { familiarName, shortDigest } from './names';
+import { shortDigest } from './names';
 
 export type PullStatus = 'waiting' | 'downloading' | 'verifying' | 'done' | 'exists';
 
@@ -65,6 +75,16 @@ export async function storeBytes(sink: BlobSink, digest: Digest, bytes: Uint8Arr
   }
 }
 
+/** Runs `fn`, prefixing the message of a CError it throws with `what` (the reference being pulled). */
+function withContext<T>(what: string, fn: () => T): T {
+  try {
+    return fn();
+  } catch (error) {
+    if (error instanceof CError) throw new CError(error.code, `${what}: ${error.message}`, { cause: error, hint: error.hint, details: error.details });
+    throw error;
+  }
+}
+
 export async function pullImage(
   manifests: ManifestFetcher,
   blobs: BlobFetcher,
@@ -77,25 +97,23 @@ export async function pullImage(
   const emit = (kind: PullProgress['kind'], digest: Digest, status: PullStatus, current: number, total: number) =>
     options.onProgress?.({ id: shortDigest(digest), digest, kind, status, current, total });
   const location = { registry: ref.registry, repository: ref.repository };
-  const name = familiarName(ref);
 
   const resolved = await manifests.resolve(ref, signal);
   let top = await manifests.fetchManifest({ ...location, digest: resolved.descriptor.digest }, signal);
   let indexDigest: Digest | undefined;
   let index: ImageIndex | undefined;
-  if (isIndexMediaType(top.mediaType)) {
-    const parsed = parseManifestBytes(top.bytes, top.mediaType, `index of ${name}`);
-    if (parsed.kind !== 'index') throw new CError('INTERNAL', `index of ${name} parsed as a manifest`);
-    index = parsed.index;
+  if (top.parsed.kind === 'index') {
+    index = top.parsed.index;
     indexDigest = top.digest;
     await storeBytes(sink, top.digest, top.bytes);
     emit('index', top.digest, 'done', top.bytes.length, top.bytes.length);
-    const chosen = selectPlatformManifest(index, options.platform ?? hostPlatform(), `index of ${name}`);
+    const chosen = withContext(familiarName(ref), () => selectManifest(index as ImageIndex, options.platform ?? hostPlatform()));
     top = await manifests.fetchManifest({ ...location, digest: chosen.digest }, signal);
   }
-  const parsed = parseManifestBytes(top.bytes, top.mediaType, `manifest of ${name}`);
-  if (parsed.kind !== 'manifest') throw new CError('UNSUPPORTED', `manifest of ${name} is a nested index, which c does not follow`);
-  const { manifest } = parsed;
+  if (top.parsed.kind !== 'manifest') {
+    throw new CError('UNSUPPORTED', `${top.digest} in ${ref.registry}/${ref.repository} is an index inside an index, which c does not follow`);
+  }
+  const { manifest } = top.parsed;
   await storeBytes(sink, top.digest, top.bytes);
   emit('manifest', top.digest, 'done', top.bytes.length, top.bytes.length);
 

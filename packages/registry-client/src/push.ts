@@ -7,10 +7,19 @@ import type { IncomingMessage } from 'node:http';
 import type { Readable } from 'node:stream';
 import { CError } from '@c/errors';
 import { discard, header } from './http';
-import { digestOf, isManifestMediaType, type BlobSource, type Descriptor, type Digest, type Reference } from './image-compat';
+import {
+  digestOf,
+  familiarName,
+  isManifestMediaType,
+  parseDigest,
+  parseManifest,
+  type BlobSource,
+  type Descriptor,
+  type Digest,
+  type Reference,
+} from '@c/image';
 import { mapLimit } from './limit';
-import { parseManifestBytes } from './manifest-model';
-import { familiarName, shortDigest } from './names';
+import { shortDigest } from './names';
 import { repositoryScope } from './scope';
 import type { RegistryTransport } from './transport';
 
@@ -80,7 +89,7 @@ export class Pusher {
   async push(ref: Reference, source: BlobSource, root: Descriptor, options: PushOptions = {}): Promise<Digest> {
     const bytes = await this.readVerified(source, root);
     const target = ref.tag ?? ref.digest ?? root.digest;
-    const parsed = parseManifestBytes(bytes, root.mediaType, `${root.mediaType} ${root.digest}`);
+    const parsed = parseManifest(bytes, root.mediaType);
     if (parsed.kind === 'index') {
       for (const child of parsed.index.manifests) {
         if (!isManifestMediaType(child.mediaType)) {
@@ -97,7 +106,7 @@ export class Pusher {
 
   private async pushManifest(ref: Reference, source: BlobSource, descriptor: Descriptor, target: string, options: PushOptions, known?: Uint8Array): Promise<void> {
     const bytes = known ?? (await this.readVerified(source, descriptor));
-    const parsed = parseManifestBytes(bytes, descriptor.mediaType, `manifest ${descriptor.digest}`);
+    const parsed = parseManifest(bytes, descriptor.mediaType);
     if (parsed.kind !== 'manifest') throw new CError('UNSUPPORTED', `manifest ${descriptor.digest} is a nested index, which c does not push`);
     const { manifest } = parsed;
     const layers = [...new Map(manifest.layers.map((l) => [l.digest, l])).values()];
@@ -113,7 +122,7 @@ export class Pusher {
 
   private async readVerified(source: BlobSource, descriptor: Descriptor): Promise<Uint8Array> {
     const bytes = await source.read(descriptor.digest);
-    const actual = digestOf(bytes, descriptor.digest);
+    const actual = digestOf(bytes, parseDigest(descriptor.digest).algorithm);
     if (actual !== descriptor.digest) {
       throw new CError('DIGEST_MISMATCH', `local content ${descriptor.digest} has digest ${actual}`, { hint: 'the local store is corrupt; pull or build the image again' });
     }

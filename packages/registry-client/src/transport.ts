@@ -10,7 +10,7 @@ import { Authenticator } from './auth';
 import type { CredentialStore } from './credentials';
 import { isRetryableNetworkError, networkError, registryError } from './errors';
 import { discard, header, HttpAgents, readBody, sendHttp, type HttpMethod } from './http';
-import { registryApiHost } from './image-compat';
+import { registryApiHost } from '@c/image';
 import { isRetryableStatus, parseRetryAfter, retryDelay, sleep, type RetryPolicy } from './retry';
 
 export interface TransportOptions {

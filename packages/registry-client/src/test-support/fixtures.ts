@@ -1,5 +1,5 @@
 /** Test-only builders for images: layers, configs, manifests and indexes with real digests. */
-import { MEDIA_TYPES, type Descriptor } from '../image-compat';
+import { MediaType, type Descriptor } from '@c/image';
 import { sha256 } from './memory-store';
 
 export interface Blob {
@@ -22,8 +22,8 @@ export function image(layerContents: Array<string | Buffer>, architecture = 'amd
   const config = blob(JSON.stringify({ architecture, os: 'linux', rootfs: { type: 'layers', diff_ids: [] } }), 'application/vnd.oci.image.config.v1+json');
   const layers = layerContents.map((c) => blob(c));
   const manifest = blob(
-    JSON.stringify({ schemaVersion: 2, mediaType: MEDIA_TYPES.ociManifest, config: config.descriptor, layers: layers.map((l) => l.descriptor) }),
-    MEDIA_TYPES.ociManifest,
+    JSON.stringify({ schemaVersion: 2, mediaType: MediaType.OciManifest, config: config.descriptor, layers: layers.map((l) => l.descriptor) }),
+    MediaType.OciManifest,
   );
   return { config, layers, manifest };
 }
@@ -32,12 +32,12 @@ export function index(entries: Array<{ image: TestImage; os: string; architectur
   return blob(
     JSON.stringify({
       schemaVersion: 2,
-      mediaType: MEDIA_TYPES.ociIndex,
+      mediaType: MediaType.OciIndex,
       manifests: entries.map((e) => ({
         ...e.image.manifest.descriptor,
         platform: { os: e.os, architecture: e.architecture, ...(e.variant ? { variant: e.variant } : {}) },
       })),
     }),
-    MEDIA_TYPES.ociIndex,
+    MediaType.OciIndex,
   );
 }

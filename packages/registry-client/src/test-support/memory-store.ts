@@ -2,7 +2,7 @@
 import { createHash } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { CError } from '@c/errors';
-import type { BlobIngest, BlobStore, Digest } from '../image-compat';
+import type { BlobIngest, BlobStore, Digest } from '@c/image';
 
 export function sha256(bytes: Uint8Array | string): Digest {
   return `sha256:${createHash('sha256').update(bytes).digest('hex')}`;
