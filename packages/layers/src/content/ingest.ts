@@ -36,6 +36,8 @@ export async function openIngest(
     // Whoever held the lock before us may have committed the blob while we waited.
     const committed = await committedSize(layout, digest);
     if (committed !== undefined) {
+      // A commit that crashed after its rename leaves the ingest directory behind; it is no longer needed.
+      await rm(layout.ingestDir(ref), { recursive: true, force: true });
       await release();
       return completedIngest(digest, expectedSize, committed);
     }

@@ -208,3 +208,16 @@ describe('storeLayout', () => {
     expect(() => storeLayout('relative/dir')).toThrow(/absolute/);
   });
 });
+
+describe('process identity', () => {
+  it('a lease whose pid now belongs to another process has ended', async () => {
+    await store.acquireLease('mine', [digest('a')]);
+    const file = JSON.parse(await readFile(path, 'utf8'));
+    expect(file.leases.mine.pid).toBe(process.pid);
+    expect(file.leases.mine.pidStartTime).toMatch(/^\d+$/);
+    // Same pid, different start time: what a recycled pid looks like.
+    file.leases.mine.pidStartTime = String(Number(file.leases.mine.pidStartTime) + 1);
+    await writeFile(path, JSON.stringify(file));
+    expect(await store.listLeases()).toEqual([]);
+  });
+});

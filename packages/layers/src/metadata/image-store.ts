@@ -4,8 +4,8 @@
  * CLI processes lose no update and a crash leaves the old file or the new one.
  */
 import { CError } from '@c/errors';
-import { processAlive } from '../content/hold-lock';
 import { readJsonFile, withFileLock, writeFileAtomic } from '../util/atomic';
+import { processStartTime, sameProcessAlive } from './process-identity';
 import {
   checkImageName,
   checkLeaseDigests,
@@ -154,7 +154,11 @@ export class ImageStore {
         createdAt: previous?.createdAt ?? new Date(now).toISOString(),
         expiresAt: new Date(now + ttl).toISOString(),
       };
-      if (options.bindToProcess ?? true) lease.pid = process.pid;
+      if (options.bindToProcess ?? true) {
+        lease.pid = process.pid;
+        const startTime = processStartTime(process.pid);
+        if (startTime !== undefined) lease.pidStartTime = startTime;
+      }
       db.leases[id] = lease;
       return lease;
     });
@@ -189,7 +193,7 @@ export class ImageStore {
 
   #leaseActive(lease: Lease): boolean {
     if (Date.parse(lease.expiresAt) <= this.#now()) return false;
-    return lease.pid === undefined || processAlive(lease.pid);
+    return lease.pid === undefined || sameProcessAlive(lease.pid, lease.pidStartTime);
   }
 
   #activeLeases(db: ImageDb): Lease[] {

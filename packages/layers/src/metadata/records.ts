@@ -34,6 +34,8 @@ export interface Lease {
   expiresAt: string;
   /** When set, the lease also ends when this process is gone (a killed pull pins nothing). */
   pid?: number;
+  /** The kernel start time of `pid`, so a new process reusing the pid does not keep the lease alive. */
+  pidStartTime?: string;
 }
 
 const NAME_MAX = 1024;
