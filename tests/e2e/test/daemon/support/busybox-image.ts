@@ -19,7 +19,7 @@ const sha256 = (bytes: Buffer): string => createHash('sha256').update(bytes).dig
 async function layerTar(): Promise<Buffer> {
   const tar = pack();
   const chunks: Buffer[] = [];
-  tar.on('data', (chunk: Buffer) => chunks.push(chunk));
+  tar.on('data', (chunk: unknown) => chunks.push(chunk as Buffer));
   const done = new Promise<void>((resolve, reject) => {
     tar.on('end', () => resolve());
     tar.on('error', reject);
