@@ -95,7 +95,7 @@ export function checkImageConfig(value: unknown, ctx: CheckContext = CONFIG_CTX)
   expectNonEmptyString(ctx, obj['architecture'], 'architecture');
   expectNonEmptyString(ctx, obj['os'], 'os');
   for (const key of ['variant', 'os.version', 'created', 'author']) optionalString(ctx, obj, key, '');
-  if (obj['os.features'] !== undefined) expectStringArray(ctx, obj['os.features'], 'os.features');
+  if (obj['os.features'] !== undefined) expectStringArray(ctx, obj['os.features'], joinPath('', 'os.features'));
   if (obj['created'] !== undefined && Number.isNaN(Date.parse(obj['created'] as string))) {
     throw invalidAt(ctx, 'created', `"${String(obj['created'])}" is not an RFC 3339 date-time`);
   }
