@@ -223,7 +223,8 @@ export class ContentStore implements BlobStore {
       throw digestMismatch(expectedDigest, digest, 'writeBlob');
     }
     if (await this.has(digest)) return { digest, size: bytes.byteLength };
-    return this.#stage({ expectedDigest: digest, size: bytes.byteLength, algorithm }, async (write) => {
+    const staging = { expectedDigest: digest, size: bytes.byteLength, algorithm, describe: false };
+    return this.#stage(staging, async (write) => {
       await write(bytes);
     });
   }
@@ -243,7 +244,8 @@ export class ContentStore implements BlobStore {
    * staging directory is removed.
    */
   async #stage(
-    options: ImportStreamOptions & { algorithm: BlobDigestAlgorithm },
+    // `describe: false` skips ingest.json: a one-shot in-memory write is never resumed, and it saves fsyncs.
+    options: ImportStreamOptions & { algorithm: BlobDigestAlgorithm; describe?: boolean },
     fill: (write: (chunk: Uint8Array) => Promise<void>) => Promise<void>,
   ): Promise<StoredBlob> {
     await this.#ensureDirs();
@@ -256,7 +258,7 @@ export class ContentStore implements BlobStore {
       const meta: IngestMeta = { startedAt: new Date().toISOString() };
       if (options.expectedDigest) meta.digest = options.expectedDigest;
       if (options.size !== undefined) meta.expectedSize = options.size;
-      await writeIngestMeta(this.layout.ingestMeta(ref), meta);
+      if (options.describe !== false) await writeIngestMeta(this.layout.ingestMeta(ref), meta);
       const running = createDigester(options.algorithm);
       const handle = await open(this.layout.ingestData(ref), 'w', 0o600);
       try {
