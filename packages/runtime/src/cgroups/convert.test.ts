@@ -1,6 +1,7 @@
 import { describe, expect, test } from 'vitest';
 import { blkioWeightToIoWeight, cpuMax, limitValue, pidsMax, sharesToWeight, swapToV2 } from './convert';
-import { resolveCgroupPath } from './files';
+import { normalizeCgroupPath, resolveCgroupPath } from './files';
+import { deviceRule } from './v1';
 
 describe('v1 → v2 conversions', () => {
   test('cpu shares map linearly onto cpu.weight', () => {
@@ -56,5 +57,23 @@ describe('resolveCgroupPath', () => {
     expect(() => resolveCgroupPath('../x', '/a')).toThrow(/'\.\.'/);
     expect(() => resolveCgroupPath('')).toThrow(/empty/);
     expect(() => resolveCgroupPath('/')).toThrow(/root cgroup/);
+  });
+});
+
+describe('deviceRule', () => {
+  test('formats v1 devices.allow/deny lines', () => {
+    expect(deviceRule({ allow: false })).toBe('a *:* rwm');
+    expect(deviceRule({ allow: true, type: 'c', major: 1, minor: 3, access: 'rw' })).toBe('c 1:3 rw');
+    expect(deviceRule({ allow: true, type: 'b', major: 8, minor: -1, access: 'r' })).toBe('b 8:* r');
+    expect(() => deviceRule({ allow: true, type: 'x' })).toThrow(/type "x"/);
+    expect(() => deviceRule({ allow: true, type: 'c', access: 'rwx' })).toThrow(/access "rwx"/);
+  });
+});
+
+describe('normalizeCgroupPath', () => {
+  test('keeps relative paths relative', () => {
+    expect(normalizeCgroupPath('/c//x/')).toBe('/c/x');
+    expect(normalizeCgroupPath('c/x')).toBe('c/x');
+    expect(() => normalizeCgroupPath('c/../..')).toThrow();
   });
 });

@@ -139,3 +139,9 @@ export function resolveCgroupPath(path: string, ownPath = '/'): string {
   }
   return resolved.replace(/\/+$/, '');
 }
+
+/** `path` validated and normalized but not resolved: relative paths stay relative (for `attach` later). */
+export function normalizeCgroupPath(path: string): string {
+  const resolved = resolveCgroupPath(path, '/');
+  return path.startsWith('/') ? resolved : resolved.slice(1);
+}

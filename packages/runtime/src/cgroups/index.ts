@@ -6,12 +6,21 @@ import { CgroupV1Manager } from './v1';
 import { CgroupV2Manager } from './v2';
 import type { CgroupManager } from './types';
 
-export type { CgroupManager, CgroupStats, LinuxBlockIO, LinuxCpu, LinuxMemory, LinuxPids, LinuxResources } from './types';
-export { CgroupV1Manager, type CgroupV1Options } from './v1';
+export type {
+  CgroupManager,
+  CgroupStats,
+  LinuxBlockIO,
+  LinuxCpu,
+  LinuxDeviceCgroup,
+  LinuxMemory,
+  LinuxPids,
+  LinuxResources,
+} from './types';
+export { CgroupV1Manager, deviceRule, type CgroupV1Options } from './v1';
 export { CgroupV2Manager, type CgroupV2Options } from './v2';
 export { detectCgroupLayout, parseCgroupMounts, parseProcCgroup, ownCgroups, type CgroupLayout, type CgroupMount } from './detect';
 export { sharesToWeight, blkioWeightToIoWeight, cpuMax, swapToV2 } from './convert';
-export { resolveCgroupPath } from './files';
+export { normalizeCgroupPath, resolveCgroupPath } from './files';
 
 export interface CgroupManagerOptions {
   /** Force a version; by default 2 on unified hosts, 1 on legacy and hybrid ones. */

@@ -4,6 +4,11 @@ export interface LinuxResources {
   cpu?: LinuxCpu;
   pids?: LinuxPids;
   blockIO?: LinuxBlockIO;
+  /**
+   * Device access rules, applied in order (v1 devices.allow / devices.deny). cgroup v2 enforces devices with an
+   * eBPF program, which c does not load yet: v2 managers ignore this field.
+   */
+  devices?: LinuxDeviceCgroup[];
   /** cgroup v2 only: interface file → value, written as is (e.g. { "memory.high": "50M" }). */
   unified?: Record<string, string>;
 }
@@ -40,6 +45,17 @@ export interface LinuxPids {
 export interface LinuxBlockIO {
   /** Relative weight 10-1000 (v1 blkio(.bfq).weight; converted to v2 io(.bfq).weight). */
   weight?: number;
+}
+
+export interface LinuxDeviceCgroup {
+  allow: boolean;
+  /** 'a' (all), 'c' or 'b'; default 'a'. */
+  type?: string;
+  /** Omitted or -1 = any. */
+  major?: number;
+  minor?: number;
+  /** Some of 'r', 'w', 'm'; default 'rwm'. */
+  access?: string;
 }
 
 export interface CgroupStats {
@@ -81,6 +97,16 @@ export interface CgroupManager {
    * root; a relative one from this process's own cgroup (as runc does). `..` is refused.
    */
   create(path: string, resources?: LinuxResources): void;
+  /**
+   * Bind to an existing cgroup without creating or changing anything (a later CLI call: kill, delete, exec).
+   * Returns false, binding nothing, when the cgroup does not exist.
+   */
+  attach(path: string): boolean;
+  /**
+   * The path create/attach was given, normalized ('/c/abc', or 'c/abc' when relative): store it and pass it to
+   * `attach` later. undefined before create/attach and after destroy.
+   */
+  readonly path: string | undefined;
   /** Move a process into the cgroup. */
   addProcess(pid: number): void;
   /** Apply (or change) resource limits. */
@@ -91,6 +117,8 @@ export interface CgroupManager {
   /** Freeze every process; resolves once the kernel reports the cgroup frozen. */
   freeze(): Promise<void>;
   thaw(): Promise<void>;
+  /** Whether the cgroup is frozen (v1 freezer.state FROZEN, v2 cgroup.events frozen 1). */
+  isFrozen(): boolean;
   /** Signal every process; with SIGKILL, resolves once the cgroup is empty. */
   killAll(signal?: number): Promise<void>;
   /** Remove the cgroup directories (children first), retrying briefly while the kernel reports EBUSY. */

@@ -119,6 +119,42 @@ describe.skipIf(!canRun)('cgroup v1 manager on this host (root; skipped otherwis
     expect((await sleeper.exit).signal).toBe('SIGTERM');
   });
 
+  test('device rules: deny all, then allow /dev/null; devices.list shows only that', () => {
+    const manager = newManager();
+    manager.create(uniqueName('c-test-dev'), {
+      devices: [
+        { allow: false, access: 'rwm' },
+        { allow: true, type: 'c', major: 1, minor: 3, access: 'rwm' },
+        { allow: true, type: 'c', major: 136, access: 'rw' },
+      ],
+    });
+    const devices = manager.directories().find((d) => d.includes('/devices/')) ?? '';
+    expect(read(devices, 'devices.list').split('\n').sort()).toEqual(['c 136:* rw', 'c 1:3 rwm']);
+  });
+
+  test('attach binds a later manager to an existing cgroup without creating one', async () => {
+    const name = uniqueName('c-test-att');
+    const first = newManager();
+    first.create(name, { pids: { limit: 9 } });
+    const sleeper = spawnWaiting('exec sleep 30', children);
+    first.addProcess(sleeper.pid);
+
+    const later = createCgroupManager({ version: 1, layout });
+    expect(later.attach(name)).toBe(true);
+    expect(later.path).toBe(name);
+    expect(later.pids()).toEqual([sleeper.pid]);
+    expect(later.stats().pids.limit).toBe(9);
+    await later.freeze();
+    expect(first.isFrozen()).toBe(true);
+    await later.thaw();
+    expect(first.isFrozen()).toBe(false);
+    await later.killAll();
+    expect((await sleeper.exit).signal).toBe('SIGKILL');
+    await later.destroy();
+    expect(first.directories().every((dir) => !existsSync(dir))).toBe(true);
+    expect(createCgroupManager({ version: 1, layout }).attach(uniqueName('c-test-none'))).toBe(false);
+  });
+
   test('a value the kernel refuses is reported with its file', () => {
     const manager = newManager();
     manager.create(uniqueName('c-test-bad'));

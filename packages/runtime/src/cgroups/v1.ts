@@ -6,6 +6,7 @@ import { limitValue, pidsMax } from './convert';
 import type { CgroupLayout } from './detect';
 import {
   makeCgroupDir,
+  normalizeCgroupPath,
   readCgroupFile,
   readCgroupNumber,
   readKeyValues,
@@ -15,7 +16,7 @@ import {
   waitFor,
   writeCgroupFile,
 } from './files';
-import type { CgroupManager, CgroupStats, LinuxResources } from './types';
+import type { CgroupManager, CgroupStats, LinuxDeviceCgroup, LinuxResources } from './types';
 
 /** The v1 controllers a container gets a directory in (when the host mounts them). */
 const V1_CONTROLLERS = ['memory', 'cpu', 'cpuacct', 'cpuset', 'pids', 'blkio', 'freezer', 'devices'] as const;
@@ -33,11 +34,29 @@ export interface CgroupV1Options {
   syscalls?: Syscalls;
 }
 
+/** A v1 devices.allow/deny line: "c 1:3 rwm", with '*' for any number. */
+export function deviceRule(rule: LinuxDeviceCgroup): string {
+  const type = rule.type ?? 'a';
+  const access = rule.access ?? 'rwm';
+  if (!/^[abc]$/.test(type) || !/^[rwm]{1,3}$/.test(access)) {
+    throw new CError('INVALID_ARGUMENT', `device rule type ${JSON.stringify(type)} / access ${JSON.stringify(access)} is invalid`, {
+      hint: "type is 'a', 'b' or 'c'; access is made of r, w and m",
+    });
+  }
+  const num = (n: number | undefined) => (n === undefined || n < 0 ? '*' : String(Math.floor(n)));
+  return type === 'a' ? `a *:* ${access}` : `${type} ${num(rule.major)}:${num(rule.minor)} ${access}`;
+}
+
 /** cgroup v1: one directory per controller hierarchy (legacy and hybrid hosts). */
 export class CgroupV1Manager implements CgroupManager {
   readonly version = 1 as const;
   private readonly dirs = new Map<V1Controller, string>();
   private readonly sys: Syscalls;
+  private cgroupPath: string | undefined;
+
+  get path(): string | undefined {
+    return this.cgroupPath;
+  }
 
   constructor(private readonly options: CgroupV1Options) {
     this.sys = options.syscalls ?? linuxSyscalls;
@@ -59,7 +78,21 @@ export class CgroupV1Manager implements CgroupManager {
         hint: 'mount the cgroup hierarchies under /sys/fs/cgroup',
       });
     }
+    this.cgroupPath = normalizeCgroupPath(path);
     this.apply(resources);
+  }
+
+  attach(path: string): boolean {
+    if (this.dirs.size > 0) throw new CError('CONFLICT', `cgroup manager is already bound to ${this.describe()}`);
+    for (const controller of V1_CONTROLLERS) {
+      const mount = this.options.layout.v1.get(controller);
+      if (!mount) continue;
+      const dir = join(mount, resolveCgroupPath(path, this.options.own.get(controller) ?? '/'));
+      if (existsSync(dir)) this.dirs.set(controller, dir);
+    }
+    if (this.dirs.size === 0) return false;
+    this.cgroupPath = normalizeCgroupPath(path);
+    return true;
   }
 
   /** New cpuset cgroups start with empty cpus/mems (no task may join): copy each parent's down the path. */
@@ -120,6 +153,10 @@ export class CgroupV1Manager implements CgroupManager {
       if (cpu.mems) writeCgroupFile(this.need('cpuset', 'cpuset.mems'), 'cpuset.mems', cpu.mems);
     }
     if (pids) writeCgroupFile(this.need('pids', 'a pids limit'), 'pids.max', pidsMax(pids.limit));
+    if (resources.devices && resources.devices.length > 0) {
+      const dir = this.need('devices', 'device rules');
+      for (const rule of resources.devices) writeCgroupFile(dir, rule.allow ? 'devices.allow' : 'devices.deny', deviceRule(rule));
+    }
     if (blockIO?.weight !== undefined && blockIO.weight > 0) {
       const dir = this.need('blkio', 'a blkio weight');
       // CFQ kernels have blkio.weight; BFQ-only kernels (this host) have blkio.bfq.weight.
@@ -210,10 +247,17 @@ export class CgroupV1Manager implements CgroupManager {
     }
   }
 
+  isFrozen(): boolean {
+    const dir = this.dir('freezer');
+    return dir !== undefined && readCgroupFile(dir, 'freezer.state') === 'FROZEN';
+  }
+
   async killAll(signal = SIGKILL): Promise<void> {
-    if (this.dirs.size === 0) return;
+    // Nothing to do once the cgroup is gone (another manager destroyed it).
+    if (![...this.dirs.values()].some((dir) => existsSync(dir))) return;
     // Freeze first so nothing forks between reading cgroup.procs and signalling (v1 has no cgroup.kill).
-    const canFreeze = this.dirs.has('freezer');
+    const freezer = this.dir('freezer');
+    const canFreeze = freezer !== undefined && existsSync(freezer);
     if (canFreeze) await this.freeze();
     try {
       for (const pid of this.pids()) {
@@ -238,6 +282,7 @@ export class CgroupV1Manager implements CgroupManager {
       await removeCgroupDir(dir);
       this.dirs.delete(controller);
     }
+    this.cgroupPath = undefined;
   }
 
   directories(): string[] {

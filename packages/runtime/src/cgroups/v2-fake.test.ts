@@ -119,6 +119,20 @@ describe('CgroupV2Manager on a fake root', () => {
     expect(read('k', 'cgroup.freeze')).toBe('0');
   });
 
+  test('attach binds to an existing cgroup only; isFrozen reads cgroup.events', () => {
+    kernelLikeDir('c/live', 'pids');
+    writeFileSync(join(root, 'c/live', 'cgroup.events'), 'populated 1\nfrozen 1\n');
+    const manager = new CgroupV2Manager({ root });
+    expect(manager.attach('/c/missing')).toBe(false);
+    expect(manager.path).toBeUndefined();
+    expect(existsSync(join(root, 'c/missing'))).toBe(false);
+    expect(manager.attach('/c/live')).toBe(true);
+    expect(manager.path).toBe('/c/live');
+    expect(manager.isFrozen()).toBe(true);
+    // attach changes nothing: no controllers were enabled on the way down.
+    expect(read('cgroup.subtree_control')).toBe('');
+  });
+
   test('methods before create fail with a hint', () => {
     const manager = new CgroupV2Manager({ root });
     expect(() => manager.addProcess(1)).toThrow(expect.objectContaining({ code: 'CONFLICT', hint: 'call create() first' }));

@@ -5,6 +5,7 @@ import { linuxSyscalls, type Syscalls } from '@c/namespaces';
 import { blkioWeightToIoWeight, cpuMax, limitValue, pidsMax, sharesToWeight, swapToV2 } from './convert';
 import {
   makeCgroupDir,
+  normalizeCgroupPath,
   readCgroupFile,
   readCgroupNumber,
   readKeyValues,
@@ -31,20 +32,25 @@ export interface CgroupV2Options {
 /** cgroup v2: one directory in the unified hierarchy; controllers enabled through cgroup.subtree_control. */
 export class CgroupV2Manager implements CgroupManager {
   readonly version = 2 as const;
-  private path: string | undefined;
+  private dirPath: string | undefined;
+  private cgroupPath: string | undefined;
   private readonly sys: Syscalls;
+
+  get path(): string | undefined {
+    return this.cgroupPath;
+  }
 
   constructor(private readonly options: CgroupV2Options) {
     this.sys = options.syscalls ?? linuxSyscalls;
   }
 
   private get dir(): string {
-    if (!this.path) throw new CError('CONFLICT', 'cgroup manager has no cgroup yet', { hint: 'call create() first' });
-    return this.path;
+    if (!this.dirPath) throw new CError('CONFLICT', 'cgroup manager has no cgroup yet', { hint: 'call create() first' });
+    return this.dirPath;
   }
 
   create(path: string, resources: LinuxResources = {}): void {
-    if (this.path) throw new CError('CONFLICT', `cgroup manager is already bound to ${this.path}`);
+    if (this.dirPath) throw new CError('CONFLICT', `cgroup manager is already bound to ${this.dirPath}`);
     const cgroup = resolveCgroupPath(path, this.options.own ?? '/');
     // Walk down from the root: each level must delegate the controllers to its children before they exist there.
     let dir = this.options.root;
@@ -53,8 +59,19 @@ export class CgroupV2Manager implements CgroupManager {
       dir = join(dir, part);
       makeCgroupDir(dir);
     }
-    this.path = dir;
+    this.dirPath = dir;
+    this.cgroupPath = normalizeCgroupPath(path);
     this.apply(resources);
+  }
+
+  attach(path: string): boolean {
+    if (this.dirPath) throw new CError('CONFLICT', `cgroup manager is already bound to ${this.dirPath}`);
+    const cgroup = resolveCgroupPath(path, this.options.own ?? '/');
+    const dir = join(this.options.root, cgroup);
+    if (!existsSync(dir)) return false;
+    this.dirPath = dir;
+    this.cgroupPath = normalizeCgroupPath(path);
+    return true;
   }
 
   /** Writes "+cpu +memory …" to `dir`/cgroup.subtree_control for the wanted controllers `dir` offers. */
@@ -185,9 +202,13 @@ export class CgroupV2Manager implements CgroupManager {
     }
   }
 
+  isFrozen(): boolean {
+    return this.dirPath !== undefined && readKeyValues(this.dirPath, 'cgroup.events').get('frozen') === 1;
+  }
+
   async killAll(signal = SIGKILL): Promise<void> {
-    if (!this.path) return;
-    const dir = this.path;
+    if (!this.dirPath || !existsSync(this.dirPath)) return;
+    const dir = this.dirPath;
     if (signal === SIGKILL && existsSync(join(dir, 'cgroup.kill'))) {
       // Linux 5.14+: one write kills the whole subtree, forks included.
       writeCgroupFile(dir, 'cgroup.kill', 1);
@@ -213,12 +234,13 @@ export class CgroupV2Manager implements CgroupManager {
   }
 
   async destroy(): Promise<void> {
-    if (!this.path) return;
-    await removeCgroupDir(this.path);
-    this.path = undefined;
+    if (!this.dirPath) return;
+    await removeCgroupDir(this.dirPath);
+    this.dirPath = undefined;
+    this.cgroupPath = undefined;
   }
 
   directories(): string[] {
-    return this.path ? [this.path] : [];
+    return this.dirPath ? [this.dirPath] : [];
   }
 }
