@@ -12,6 +12,7 @@ import {
   isRepositoryPath,
   isTag,
   manifestReference,
+  parseAnyReference,
   parseRawReference,
   parseReference,
   registryApiHost,
@@ -322,5 +323,24 @@ describe('registryApiHost and small predicates', () => {
     expect(isRepositoryPath('library/busybox')).toBe(true);
     expect(isRepositoryPath('Library/busybox')).toBe(false);
     expect(isRepositoryPath('a'.repeat(256))).toBe(false);
+  });
+});
+
+describe('parseAnyReference (distribution TestParseAnyReference)', () => {
+  const id = 'dbcc1c35ac38df41fd2f5e4130b32ffdb93ebae8b3dbe638c23575912276fc9c';
+  it('takes 64 hex digits and bare digests as image IDs', () => {
+    expect(parseAnyReference(id)).toEqual({ kind: 'digest', digest: `sha256:${id}` });
+    expect(parseAnyReference(`sha256:${id}`)).toEqual({ kind: 'digest', digest: `sha256:${id}` });
+  });
+  it('parses everything else as a named reference', () => {
+    expect(parseAnyReference(id.slice(0, 63))).toEqual({
+      kind: 'named',
+      reference: { registry: 'docker.io', repository: `library/${id.slice(0, 63)}` },
+    });
+    expect(parseAnyReference('redis:latest')).toEqual({
+      kind: 'named',
+      reference: { registry: 'docker.io', repository: 'library/redis', tag: 'latest' },
+    });
+    expect(() => parseAnyReference('Redis')).toThrow(CError);
   });
 });

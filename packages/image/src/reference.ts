@@ -193,6 +193,19 @@ export function parseReference(input: string): Reference {
   return ref;
 }
 
+/** A reference to a named image, or to content by digest alone (an image ID). */
+export type AnyReference = { kind: 'named'; reference: Reference } | { kind: 'digest'; digest: string };
+
+/**
+ * Like distribution's `ParseAnyReference`: 64 lowercase hex digits or a bare `sha256:<hex>` are an image
+ * ID (a digest), anything else is parsed with `parseReference`.
+ */
+export function parseAnyReference(input: string): AnyReference {
+  if (IDENTIFIER_RE.test(input)) return { kind: 'digest', digest: `sha256:${input}` };
+  if (digestProblem(input) === undefined) return { kind: 'digest', digest: input };
+  return { kind: 'named', reference: parseReference(input) };
+}
+
 /** True when `input` is a valid reference (see `parseReference`). */
 export function isReference(input: string): boolean {
   try {
