@@ -140,7 +140,7 @@ describe('applyLayer', () => {
       lower();
       const tar = await buildTar([{ name: 'opaque/-first', content: 'f' }, { name: 'opaque/.wh..wh..opq' }]);
       await applyLayer(chunked(tar), root, { whiteouts: 'delete' });
-      expect(listTree(root).map((line) => line.split(' ')[0]).filter((p) => p.startsWith('opaque'))).toEqual(['opaque', 'opaque/-first']);
+      expect(listTree(root).map((line) => line.split(' ')[0]).filter((p) => p?.startsWith('opaque'))).toEqual(['opaque', 'opaque/-first']);
     });
 
     it.skipIf(!isRoot)('overlay mode writes 0/0 devices and the opaque xattr (needs root for trusted.*)', async () => {

@@ -28,6 +28,8 @@ export interface ApplyOptions {
   mediaType?: string;
   /** 'overlay' writes overlayfs whiteouts (for an overlay upper dir); 'delete' removes (default). */
   whiteouts?: WhiteoutMode;
+  /** The parent layers' dirs, nearest first, when applying into an overlay upper dir (see RootResolver). */
+  lowerRoots?: readonly string[];
   /** Set uid/gid from the archive; defaults to true when running as root. */
   preserveOwnership?: boolean;
   /** Device nodes: 'create' (default as root, as docker does), 'skip' (default otherwise) or 'reject'. */
@@ -75,6 +77,7 @@ export async function applyLayer(source: ByteSource, root: string, options: Appl
     preserveOwnership: options.preserveOwnership ?? isRoot,
     devices: options.devices ?? (isRoot ? 'create' : 'skip'),
     maxEntries: limits.maxEntries,
+    ...(options.lowerRoots ? { lowerRoots: options.lowerRoots } : {}),
   });
   const reader = new TarReader(extractor.onEntry);
   const blobHash = createHash('sha256');

@@ -43,6 +43,8 @@ export interface ExtractorOptions {
   preserveOwnership: boolean;
   devices: DevicePolicy;
   maxEntries: number;
+  /** Parent layers' dirs, nearest first, when applying into an overlay upper dir. */
+  lowerRoots?: readonly string[];
 }
 
 export interface ExtractStats {
@@ -78,7 +80,7 @@ export class Extractor {
     readonly root: string,
     private readonly options: ExtractorOptions,
   ) {
-    this.resolver = new RootResolver(root);
+    this.resolver = new RootResolver(root, options.lowerRoots);
   }
 
   /** The TarReader handler. */
@@ -172,6 +174,7 @@ export class Extractor {
   }
 
   private createDirectory(entry: TarEntry, path: string, relative: string): void {
+    let fresh = true;
     try {
       mkdirSync(path, 0o700);
     } catch (error) {
@@ -180,17 +183,19 @@ export class Extractor {
       if (!existing.isDirectory()) {
         this.remove(path, relative, existing);
         mkdirSync(path, 0o700);
+      } else {
+        fresh = false;
       }
     }
     this.resolver.remember(relative);
-    this.setOwner(path, entry);
+    this.setOwner(path, entry, fresh);
     this.setXattrs(path, entry);
     this.deferDirectory(relative, path, entry);
   }
 
   private deferDirectory(relative: string, path: string, entry: TarEntry): void {
     const stat = lstatSync(path);
-    if (relative === '') this.setOwner(path, entry);
+    if (relative === '') this.setOwner(path, entry, false);
     this.directories.set(relative, {
       path,
       dev: stat.dev,
@@ -309,9 +314,10 @@ export class Extractor {
     }
   }
 
-  private setOwner(path: string, entry: TarEntry): void {
+  /** `fresh`: we just created it, so it already belongs to us and chown can be skipped when that is right. */
+  private setOwner(path: string, entry: TarEntry, fresh = true): void {
     if (!this.options.preserveOwnership) return;
-    if (entry.uid === this.euid && entry.gid === this.egid) return;
+    if (fresh && entry.uid === this.euid && entry.gid === this.egid) return;
     lchownSync(path, entry.uid, entry.gid);
   }
 

@@ -3,7 +3,7 @@
  * a leading '/' means the root), and parent directories are walked with lstat so that no symlink,
  * planted by this layer or an earlier one, is ever followed.
  */
-import { lstatSync, mkdirSync } from 'node:fs';
+import { chmodSync, lchownSync, lstatSync, mkdirSync, type Stats, utimesSync } from 'node:fs';
 import { CError } from '@c/errors';
 
 const MAX_PATH_BYTES = 4096;
@@ -34,7 +34,15 @@ export function entryComponents(name: string): string[] {
 export class RootResolver {
   private readonly knownDirs = new Set<string>(['']);
 
-  constructor(readonly root: string) {
+  /**
+   * @param lowerRoots For an overlay upper dir: the parent layers' dirs, nearest first. A directory that
+   * must be created implicitly copies its mode, owner and times from the one visible there, so the merged
+   * view keeps them (an upper dir's attributes win over the lower one's).
+   */
+  constructor(
+    readonly root: string,
+    private readonly lowerRoots: readonly string[] = [],
+  ) {
     const stat = lstatSync(root, { throwIfNoEntry: false });
     if (!stat?.isDirectory()) {
       throw new CError('NOT_FOUND', `snapshot root ${root} is not a directory`, { hint: 'prepare the snapshot first' });
@@ -61,6 +69,12 @@ export class RootResolver {
       if (!stat) {
         if (!create) return undefined;
         mkdirSync(path, 0o755);
+        const lower = this.lowerDirectory(components, i + 1);
+        if (lower) {
+          lchownSync(path, lower.uid, lower.gid);
+          chmodSync(path, lower.mode & 0o7777);
+          utimesSync(path, lower.atime, lower.mtime);
+        }
       } else if (stat.isSymbolicLink()) {
         throw unsafeEntry(entry, `goes through the symlink "${relative}"`);
       } else if (!stat.isDirectory()) {
@@ -69,6 +83,23 @@ export class RootResolver {
       this.knownDirs.add(relative);
     }
     return this.absolute(relative);
+  }
+
+  /** The stat of `components[0..count)` in the nearest lower layer that has it as a real directory. */
+  private lowerDirectory(components: readonly string[], count: number): Stats | undefined {
+    for (const lower of this.lowerRoots) {
+      let path = lower;
+      let stat: Stats | undefined;
+      // lstat every component: a lower layer's symlink must not lead the lookup outside.
+      for (let i = 0; i < count; i++) {
+        path = `${path}/${components[i]!}`;
+        stat = lstatSync(path, { throwIfNoEntry: false });
+        if (!stat?.isDirectory()) break;
+      }
+      if (stat === undefined) continue; // not in this layer: look further down
+      return stat.isDirectory() ? stat : undefined; // a file, symlink or whiteout hides what is below
+    }
+    return undefined;
   }
 
   /** Records that `relative` is a directory this applier just created. */

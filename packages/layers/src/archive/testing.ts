@@ -29,7 +29,7 @@ export async function buildTar(entries: TestEntry[]): Promise<Buffer> {
   const packer = pack();
   const chunks: Buffer[] = [];
   const done = new Promise<void>((resolve, reject) => {
-    packer.on('data', (chunk: Buffer) => chunks.push(chunk));
+    packer.on('data', (chunk: unknown) => chunks.push(chunk as Buffer));
     packer.on('end', () => resolve());
     packer.on('error', reject);
   });
@@ -53,7 +53,7 @@ export async function buildTar(entries: TestEntry[]): Promise<Buffer> {
     await new Promise<void>((resolve, reject) => {
       const content = entry.content === undefined ? undefined : Buffer.from(entry.content);
       if (content) packer.entry(header, content, (error) => (error ? reject(error) : resolve()));
-      else packer.entry(header, (error) => (error ? reject(error) : resolve())).end();
+      else packer.entry(header, (error) => (error ? reject(error) : resolve())).end(Buffer.alloc(0));
     });
   }
   packer.finalize();
@@ -106,6 +106,7 @@ export function listTree(root: string, options: ListingOptions = {}): string[] {
         type,
         (stat.mode & 0o7777).toString(8),
         `${stat.uid}:${stat.gid}`,
+        type === 'd' ? '-' : `n${stat.nlink}`,
         type === 'f' ? String(stat.size) : '-',
         type === 'l' ? readlinkSync(absolute) : '-',
         type === 'c' || type === 'b' ? String(stat.rdev) : '-',

@@ -48,8 +48,8 @@ export class OverlaySnapshotter extends BaseSnapshotter {
   }
 
   async applyTarget(key: string): Promise<ApplyTarget> {
-    const { record } = await this.activeRecord(key);
-    return { root: this.fsOf(record.id), whiteouts: 'overlay' };
+    const { record, parents } = await this.activeRecord(key);
+    return { root: this.fsOf(record.id), whiteouts: 'overlay', lowerRoots: parents.map((parent) => this.fsOf(parent.id)) };
   }
 
   async diffSource(key: string): Promise<DiffSource> {

@@ -38,6 +38,8 @@ export interface Usage {
 export interface ApplyTarget {
   root: string;
   whiteouts: WhiteoutMode;
+  /** Overlay: the parents' dirs, nearest first (implicit directories take their attributes from there). */
+  lowerRoots?: string[];
 }
 
 /** What a diff compares: an overlay upper dir on its own, or a full tree against its parent's tree. */

@@ -62,6 +62,7 @@ export async function unpackImage(
       const applied = await applyLayer(await open(layer), target.root, {
         mediaType: layer.mediaType,
         whiteouts: target.whiteouts,
+        ...(target.lowerRoots ? { lowerRoots: target.lowerRoots } : {}),
         expectedDigest: layer.digest,
         expectedDiffId: image.diffIds[i]!,
         ...(options.limits ? { limits: options.limits } : {}),

@@ -1,0 +1,129 @@
+import { execFileSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { isCError } from '@c/errors';
+import { chunked, isRoot, listTree, removeDir, tempDir } from '../archive/testing';
+import { CopySnapshotter } from './copy';
+import { type TestImage, busyboxLayer, imageOf, richLayers, writeOciLayout } from './fixtures';
+import { OverlaySnapshotter } from './overlay';
+import { performMounts, unmountAll } from './testing';
+import type { Snapshotter } from './types';
+import { unpackImage } from './unpack';
+
+const opener = (image: TestImage) => (layer: { digest: string }) => chunked(image.blobs.get(layer.digest)!, 16_384);
+
+async function committedCount(snapshotter: Snapshotter): Promise<number> {
+  let count = 0;
+  await snapshotter.walk((info) => {
+    if (info.kind === 'committed') count++;
+  });
+  return count;
+}
+
+describe('unpackImage', () => {
+  let root: string;
+  const mounted: string[] = [];
+  beforeEach(() => {
+    root = tempDir('unpack');
+  });
+  afterEach(() => {
+    unmountAll(mounted);
+    removeDir(root);
+  });
+
+  it('names snapshots by ChainID and unpacks a shared base once', async () => {
+    const [l1, l2, l3] = await richLayers();
+    const imageA = imageOf([l1!, l2!]);
+    const imageB = imageOf([l1!, l2!, l3!]);
+    const snapshotter = new CopySnapshotter(`${root}/store`);
+    const a = await unpackImage(imageA, opener(imageA), snapshotter);
+    expect(a.applied).toHaveLength(2);
+    expect(a.chainIds[0]).toBe(imageA.diffIds[0]);
+    const b = await unpackImage(imageB, opener(imageB), snapshotter);
+    expect(b).toMatchObject({ reused: 2 });
+    expect(b.applied).toHaveLength(1);
+    expect(b.chainIds.slice(0, 2)).toEqual(a.chainIds);
+    expect(await committedCount(snapshotter)).toBe(3);
+    const again = await unpackImage(imageB, opener(imageB), snapshotter);
+    expect(again).toMatchObject({ reused: 3, applied: [] });
+  });
+
+  it('removes the half-applied snapshot when a blob does not match its digest', async () => {
+    const [l1] = await richLayers();
+    const image = imageOf([l1!]);
+    const snapshotter = new CopySnapshotter(`${root}/store`);
+    const tampered = { ...image, layers: [{ ...image.layers[0]!, digest: `sha256:${'0'.repeat(64)}` }] };
+    const error = await unpackImage(tampered, () => chunked(image.blobs.get(image.layers[0]!.digest)!), snapshotter).catch((e: unknown) => e);
+    expect(isCError(error, 'DIGEST_MISMATCH')).toBe(true);
+    const left: string[] = [];
+    await snapshotter.walk((info) => void left.push(info.name));
+    expect(left).toEqual([]);
+  });
+
+  it.skipIf(!isRoot)('shares the base on disk with overlay (two images, one base)', async () => {
+    const [l1, l2, l3] = await richLayers();
+    const base = await busyboxLayer();
+    const imageA = imageOf([base, l1!]);
+    const imageB = imageOf([base, l2!, l3!].map((x) => x!));
+    const snapshotter = new OverlaySnapshotter(`${root}/store`);
+    await unpackImage(imageA, opener(imageA), snapshotter);
+    const b = await unpackImage(imageB, opener(imageB), snapshotter);
+    expect(b.reused).toBe(1);
+    expect(await committedCount(snapshotter)).toBe(4);
+    const baseUsage = await snapshotter.usage(b.chainIds[0]!);
+    let total = 0;
+    await snapshotter.walk(async (info) => {
+      total += (await snapshotter.usage(info.name)).size;
+    });
+    // busybox (~2 MB) stored once: the store is well under two copies of it.
+    expect(baseUsage.size).toBeGreaterThan(1_900_000);
+    expect(total).toBeLessThan(baseUsage.size * 1.5);
+  });
+});
+
+/**
+ * Listing lines for the merged overlay view, without the link count: a lower layer's file keeps its lower
+ * inode's count there (layer 1's hard link partner, replaced in layer 2, still counts), as with docker's
+ * overlay2.
+ */
+const withoutLinkCount = (lines: string[]) => lines.map((line) => line.replace(/ n\d+ /, ' '));
+
+describe.skipIf(!isRoot)('unpacked trees equal umoci unpack', () => {
+  let root: string;
+  const mounted: string[] = [];
+  beforeEach(() => {
+    root = tempDir('umoci');
+  });
+  afterEach(() => {
+    unmountAll(mounted);
+    removeDir(root);
+  });
+
+  async function compare(image: TestImage): Promise<void> {
+    writeOciLayout(`${root}/layout`, image);
+    execFileSync('umoci', ['unpack', '--image', `${root}/layout:latest`, `${root}/bundle`], { stdio: 'pipe' });
+    expect(existsSync(`${root}/bundle/rootfs`)).toBe(true);
+    const expected = listTree(`${root}/bundle/rootfs`, { mtimes: true });
+    expect(expected.length).toBeGreaterThan(5);
+
+    const copy = new CopySnapshotter(`${root}/copy`);
+    const copied = await unpackImage(image, opener(image), copy);
+    await copy.prepare('ctr', copied.chainId);
+    const copyTree = await copy.applyTarget('ctr');
+    expect(listTree(copyTree.root, { mtimes: true })).toEqual(expected);
+
+    const overlay = new OverlaySnapshotter(`${root}/overlay`);
+    const layered = await unpackImage(image, opener(image), overlay);
+    const mounts = await overlay.view('ctr', layered.chainId);
+    mounted.push(...performMounts(mounts, `${root}/merged`));
+    expect(withoutLinkCount(listTree(`${root}/merged`, { mtimes: true }))).toEqual(withoutLinkCount(expected));
+  }
+
+  it('for a busybox-like image', async () => {
+    await compare(imageOf([await busyboxLayer()]));
+  });
+
+  it('for a three-layer image with deletions, opaque dirs, hard links, symlinks, devices and xattrs', async () => {
+    await compare(imageOf(await richLayers()));
+  });
+});
