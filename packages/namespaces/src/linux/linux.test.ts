@@ -165,6 +165,27 @@ describe('real syscalls (unprivileged)', () => {
   });
 });
 
+test('a large allow-list filter survives execve and denies what it omits in the payload', () => {
+  const result = runInChild(`
+    const { linuxSyscalls: sys, PR, compileSeccompProfile, archTable } = ns;
+    // Allow every syscall of the architecture but mkdir/mkdirat (~360 names), default ERRNO(EACCES).
+    const names = Object.keys(archTable().syscalls).filter((n) => n !== 'mkdir' && n !== 'mkdirat');
+    const compiled = compileSeccompProfile({
+      defaultAction: 'SCMP_ACT_ERRNO',
+      defaultErrnoRet: 13,
+      syscalls: [{ names, action: 'SCMP_ACT_ALLOW' }],
+    });
+    sys.prctl(PR.SET_NO_NEW_PRIVS, 1);
+    sys.seccompSetFilter(compiled.program, ns.SECCOMP.FILTER_FLAG_TSYNC);
+    // Node marks stdio close-on-exec: without this the payload starts with no stdout at all.
+    for (const fd of [0, 1, 2]) sys.setCloexec(fd, false);
+    sys.execve('/bin/sh', ['sh', '-c', 'mkdir ${'$'}{TMPDIR:-/tmp}/c-ns-seccomp-$$ 2>&1; echo "rc=$?"; echo ok'], ['PATH=/usr/bin:/bin']);
+  `);
+  expect({ status: result.status, signal: result.signal, stderr: result.stderr }).toEqual({ status: 0, signal: null, stderr: '' });
+  expect(result.stdout).toMatch(/Permission denied/);
+  expect(result.stdout).toMatch(/rc=1\nok\n$/);
+});
+
 function openNull(list: Array<() => void>): number {
   const fd = openSync('/dev/null', 'r');
   list.push(() => closeSync(fd));
