@@ -143,6 +143,22 @@ describe('leases', () => {
     expect(await codeOf(timed.acquireLease('ok', ['sha256:nope']))).toBe('INVALID_ARGUMENT');
   });
 
+  it('withLease holds a lease for the duration of an operation, even one that fails', async () => {
+    const seen = await store.withLease('pull', [digest('a')], async (id) => {
+      await store.acquireLease(id, [digest('b')]);
+      return (await store.listLeases()).map((lease) => [lease.id, lease.digests]);
+    });
+    expect(seen).toHaveLength(1);
+    expect(seen[0]?.[0]).toMatch(/^pull-[a-f0-9]{12}$/);
+    expect(seen[0]?.[1]).toEqual([digest('a'), digest('b')]);
+    await expect(
+      store.withLease('pull', [digest('c')], async () => {
+        throw new Error('registry went away');
+      }),
+    ).rejects.toThrow('registry went away');
+    expect(await store.listLeases()).toEqual([]);
+  });
+
   it('a lease bound to a process ends when that process dies; an unbound one stays', async () => {
     const bound = spawnTsChild(fixture, ['lease', path, 'pull-dead', digest('a'), '1']);
     expect(await bound.exited, bound.stderr()).toBe(0);

@@ -3,6 +3,7 @@
  * is a read-modify-write under a cross-process file lock and lands with an atomic rename, so concurrent
  * CLI processes lose no update and a crash leaves the old file or the new one.
  */
+import { randomBytes } from 'node:crypto';
 import { CError } from '@c/errors';
 import { readJsonFile, withFileLock, writeFileAtomic } from '../util/atomic';
 import { processStartTime, sameProcessAlive } from './process-identity';
@@ -172,6 +173,25 @@ export class ImageStore {
       delete db.leases[id];
       return existed;
     });
+  }
+
+  /**
+   * Runs `fn` under a fresh lease on `digests` and releases it afterwards, even on failure. `fn` gets the
+   * lease id, to add digests as it learns them (a pull learns the layers after the manifest).
+   */
+  async withLease<T>(
+    prefix: string,
+    digests: readonly string[],
+    fn: (leaseId: string) => Promise<T>,
+    options: LeaseOptions = {},
+  ): Promise<T> {
+    const id = checkLeaseId(`${prefix}-${randomBytes(6).toString('hex')}`);
+    await this.acquireLease(id, digests, options);
+    try {
+      return await fn(id);
+    } finally {
+      await this.releaseLease(id);
+    }
   }
 
   /** Leases still in force. */
