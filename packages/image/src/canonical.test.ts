@@ -24,6 +24,11 @@ describe('serializeCanonical', () => {
     expect(doc.size).toBe(14);
   });
 
+  it('keeps a "__proto__" member of parsed JSON as data', () => {
+    const parsed = JSON.parse('{"b":2,"__proto__":{"x":1}}') as unknown;
+    expect(canonicalJson(parsed)).toBe('{"__proto__":{"x":1},"b":2}');
+  });
+
   it('refuses values JSON cannot hold', () => {
     for (const bad of [{ n: Number.NaN }, { n: Number.POSITIVE_INFINITY }, { f: () => 1 }, { b: 1n }]) {
       expect(() => serializeCanonical(bad)).toThrow(CError);

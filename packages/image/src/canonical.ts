@@ -28,7 +28,8 @@ function canonicalValue(value: unknown, path: string): unknown {
     return value.map((item, i) => (item === undefined ? null : canonicalValue(item, `${path}[${i}]`)));
   }
   if (typeof value === 'object') {
-    const out: Record<string, unknown> = {};
+    // A null prototype, so a "__proto__" member from untrusted JSON stays a member instead of vanishing.
+    const out = Object.create(null) as Record<string, unknown>;
     for (const key of Object.keys(value).sort()) {
       const item = (value as Record<string, unknown>)[key];
       if (item !== undefined) out[key] = canonicalValue(item, path ? `${path}.${key}` : key);

@@ -344,3 +344,21 @@ describe('parseAnyReference (distribution TestParseAnyReference)', () => {
     expect(() => parseAnyReference('Redis')).toThrow(CError);
   });
 });
+
+describe('canonical full names (distribution TestParseNamed)', () => {
+  it.each([
+    ['test.com/foo', true, 'test.com', 'foo'],
+    ['test:8080/foo', true, 'test:8080', 'foo'],
+    ['test_com/foo', false, 'docker.io', 'test_com/foo'],
+    ['test.com', false, 'docker.io', 'library/test.com'],
+    ['foo', false, 'docker.io', 'library/foo'],
+    ['library/foo', false, 'docker.io', 'library/foo'],
+    ['docker.io/library/foo', true, 'docker.io', 'library/foo'],
+    // Ambiguous: the parser adds library/.
+    ['docker.io/foo', false, 'docker.io', 'library/foo'],
+  ])('%s is canonical: %s', (input, canonical, registry, repository) => {
+    const ref = parseReference(input);
+    expect(ref).toEqual({ registry, repository });
+    expect(formatReference(ref) === input).toBe(canonical);
+  });
+});
