@@ -106,6 +106,22 @@ describe('pull', () => {
     expect(events.filter((e) => e.digest === amd64.layers[0]!.descriptor.digest).map((e) => e.status)).toEqual(['waiting', 'exists']);
   });
 
+  it('falls back to GET by tag when the HEAD digest header is wrong', async () => {
+    const wrong = `sha256:${'e'.repeat(64)}`;
+    nock(REG).get('/v2/').reply(200, {});
+    nock(REG).head('/v2/library/multi/manifests/latest').reply(200, '', {
+      'content-type': amd64.manifest.descriptor.mediaType,
+      'docker-content-digest': wrong,
+      'content-length': String(amd64.manifest.bytes.length),
+    });
+    nock(REG).get(`/v2/library/multi/manifests/${wrong}`).reply(404, { errors: [{ code: 'MANIFEST_UNKNOWN', message: 'manifest unknown' }] });
+    serveManifest('latest', amd64.manifest);
+    serveBlob(amd64.config);
+    for (const l of amd64.layers) serveBlob(l);
+    const pulled = await new RegistryClient(fast).pull(ref, new MemoryBlobStore());
+    expect(pulled.manifestDigest).toBe(amd64.manifest.descriptor.digest);
+  });
+
   it('fails with NOT_FOUND listing the platforms an index offers', async () => {
     nock(REG).get('/v2/').reply(200, {});
     serveManifest('latest', multi, true);
@@ -173,5 +189,51 @@ describe('pull concurrency', () => {
     expect(maxInFlight).toBe(concurrency);
     expect(store.blobs.size).toBe(9);
     client.close();
+  });
+});
+
+describe('pull failure', () => {
+  let server: Server;
+  let registry: string;
+  const img = image(['missing layer', 'x'.repeat(50_000)]);
+  const [missing, slow] = img.layers as [Blob, Blob];
+  let slowSent: () => void = () => {};
+  const slowInFlight = new Promise<void>((resolve) => (slowSent = resolve));
+
+  beforeAll(async () => {
+    nock.enableNetConnect('127.0.0.1');
+    server = createServer((req, res) => {
+      const url = req.url ?? '';
+      if (url === '/v2/') return void res.end('{}');
+      if (url.includes('/manifests/')) {
+        res.writeHead(200, { 'content-type': MediaType.OciManifest, 'docker-content-digest': img.manifest.descriptor.digest, 'content-length': String(img.manifest.bytes.length) });
+        return void res.end(req.method === 'HEAD' ? undefined : img.manifest.bytes);
+      }
+      if (url.endsWith(img.config.descriptor.digest)) return void res.end(img.config.bytes);
+      if (url.endsWith(slow.descriptor.digest)) {
+        res.writeHead(200, { 'content-length': String(slow.bytes.length) });
+        return void res.write(slow.bytes.subarray(0, 20_000), () => slowSent()); // then stall
+      }
+      // The missing layer: answer only once the slow one is surely in flight.
+      void slowInFlight.then(() =>
+        setTimeout(() => res.writeHead(404, { 'content-type': 'application/json' }).end('{"errors":[{"code":"BLOB_UNKNOWN","message":"blob unknown to registry"}]}'), 100),
+      );
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    registry = `127.0.0.1:${(server.address() as AddressInfo).port}`;
+  });
+  afterAll(async () => {
+    server.closeAllConnections();
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+    nock.disableNetConnect();
+  });
+
+  it('cancels the other downloads when one layer fails, keeping their partial data', async () => {
+    const store = new MemoryBlobStore();
+    const started = Date.now();
+    const error = await new RegistryClient({ ...fast, concurrency: 2 }).pull({ registry, repository: 'x/y', tag: 't' }, store).catch((e: unknown) => e);
+    expect(error).toMatchObject({ code: 'NOT_FOUND', message: expect.stringContaining(missing.descriptor.digest) });
+    expect(Date.now() - started).toBeLessThan(5000);
+    expect(store.partial.get(slow.descriptor.digest)?.length).toBe(20_000);
   });
 });

@@ -2,7 +2,7 @@
  * Pull: resolve → (index → platform) → manifest → config → layers, everything stored in the sink, layers
  * several at a time, blobs the sink already holds skipped.
  */
-import { CError } from '@c/errors';
+import { CError, isCError } from '@c/errors';
 import type { BlobFetcher } from './blobs';
 import {
   familiarName,
@@ -17,7 +17,7 @@ import {
   type Reference,
 } from '@c/image';
 import { mapLimit } from './limit';
-import type { ManifestFetcher } from './manifests';
+import type { FetchedManifest, ManifestFetcher } from './manifests';
 import { shortDigest } from './names';
 
 export type PullStatus = 'waiting' | 'downloading' | 'verifying' | 'done' | 'exists';
@@ -99,7 +99,15 @@ export async function pullImage(
   const location = { registry: ref.registry, repository: ref.repository };
 
   const resolved = await manifests.resolve(ref, signal);
-  let top = await manifests.fetchManifest({ ...location, digest: resolved.descriptor.digest }, signal);
+  let top: FetchedManifest;
+  try {
+    top = await manifests.fetchManifest({ ...location, digest: resolved.descriptor.digest }, signal);
+  } catch (error) {
+    // For a tag, the digest came from the HEAD's Docker-Content-Digest, which some registries get wrong:
+    // fetch by tag instead and take the digest of the bytes.
+    if (ref.digest || !(isCError(error, 'NOT_FOUND') || isCError(error, 'DIGEST_MISMATCH'))) throw error;
+    top = await manifests.fetchManifest(ref, signal);
+  }
   let indexDigest: Digest | undefined;
   let index: ImageIndex | undefined;
   if (top.parsed.kind === 'index') {
@@ -127,13 +135,26 @@ export async function pullImage(
 
   // A layer may be listed twice (empty layers): download each digest once.
   const unique = [...new Map(manifest.layers.map((l) => [l.digest, l])).values()];
-  await mapLimit(unique, concurrency, async (layer) => {
-    const result = await blobs.fetchBlob(ref.registry, ref.repository, layer, sink, {
-      signal,
-      onProgress: (p) => emit('layer', layer.digest, p.phase, p.current, p.total),
-    });
-    emit('layer', layer.digest, result === 'exists' ? 'exists' : 'done', layer.size, layer.size);
-  });
+  // One failed layer cancels the others (their partial data stays for a resume).
+  const layersAbort = new AbortController();
+  const forwardAbort = () => layersAbort.abort();
+  signal?.addEventListener('abort', forwardAbort, { once: true });
+  try {
+    await mapLimit(
+      unique,
+      concurrency,
+      async (layer) => {
+        const result = await blobs.fetchBlob(ref.registry, ref.repository, layer, sink, {
+          signal: layersAbort.signal,
+          onProgress: (p) => emit('layer', layer.digest, p.phase, p.current, p.total),
+        });
+        emit('layer', layer.digest, result === 'exists' ? 'exists' : 'done', layer.size, layer.size);
+      },
+      () => layersAbort.abort(),
+    );
+  } finally {
+    signal?.removeEventListener('abort', forwardAbort);
+  }
 
   return {
     reference: ref,

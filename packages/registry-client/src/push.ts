@@ -111,7 +111,16 @@ export class Pusher {
     const { manifest } = parsed;
     const layers = [...new Map(manifest.layers.map((l) => [l.digest, l])).values()];
     for (const layer of layers) this.emit(options, 'layer', layer, 'waiting', 0);
-    await mapLimit(layers, this.concurrency, (layer) => this.pushBlob(ref, source, layer, 'layer', options));
+    // One failed upload cancels the others.
+    const uploadsAbort = new AbortController();
+    const forwardAbort = () => uploadsAbort.abort();
+    options.signal?.addEventListener('abort', forwardAbort, { once: true });
+    try {
+      const layerOptions = { ...options, signal: uploadsAbort.signal };
+      await mapLimit(layers, this.concurrency, (layer) => this.pushBlob(ref, source, layer, 'layer', layerOptions), () => uploadsAbort.abort());
+    } finally {
+      options.signal?.removeEventListener('abort', forwardAbort);
+    }
     await this.pushBlob(ref, source, manifest.config, 'config', options);
     await this.putManifest(ref, target, descriptor, bytes, 'manifest', options);
   }
