@@ -213,6 +213,20 @@ describe('ingest', () => {
     expect(await codeOf(store.ingest(digest, payload.length - 1))).toBe('DIGEST_MISMATCH');
   });
 
+  it('replaces a committed blob damaged on disk instead of failing every later pull', async () => {
+    await store.writeBlob(payload);
+    const path = join(root, 'content/blobs/sha256', digest.slice(7));
+    await chmod(path, 0o644);
+    await writeFile(path, payload.subarray(0, 1000)); // truncated by a disk problem
+    expect(await store.verify(digest)).toBe(false);
+    const ingest = await store.ingest(digest, payload.length);
+    expect(ingest.offset).toBe(0);
+    await ingest.write(payload);
+    await ingest.commit();
+    expect(await store.verify(digest)).toBe(true);
+    expect(Buffer.from(await store.read(digest)).equals(payload)).toBe(true);
+  });
+
   it('abort() drops the partial; abortIngest refuses while a writer is active', async () => {
     const ingest = await store.ingest(digest, payload.length);
     await ingest.write(payload.subarray(0, 10));

@@ -17,7 +17,7 @@ import {
   type BlobDigestAlgorithm,
 } from './digest';
 import { holdFileLock, isLockHeld } from './hold-lock';
-import { openIngest } from './ingest';
+import { blobIntact, openIngest } from './ingest';
 import { readIngestMeta, writeIngestMeta, type IngestMeta } from './ingest-meta';
 import { ContentLayout, isIngestRef } from './layout';
 import { publishBlob } from './publish';
@@ -146,6 +146,15 @@ export class ContentStore implements BlobStore {
     const actual = digestOf(bytes, parseBlobDigest(digest).algorithm);
     if (actual !== digest) throw digestMismatch(digest, actual, `stored blob ${this.layout.blobPath(digest)}`);
     return new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  }
+
+  /**
+   * Re-hashes a stored blob (a consistency check, e.g. for `c system check`). False when its bytes no longer
+   * match its digest; NOT_FOUND when absent.
+   */
+  async verify(digest: string): Promise<boolean> {
+    if (!(await this.has(digest))) throw blobNotFound(digest);
+    return blobIntact(this.layout.blobPath(digest), digest);
   }
 
   /** Removes a committed blob; NOT_FOUND when absent. Reference checks are the GC's job, not this one's. */

@@ -27,19 +27,17 @@ export async function openIngest(
 ): Promise<BlobIngest> {
   const { algorithm } = parseBlobDigest(digest);
   checkSize(expectedSize, digest);
-  const already = await committedSize(layout, digest);
-  if (already !== undefined) return completedIngest(digest, expectedSize, already);
+  if ((await committedSize(layout, digest)) === expectedSize) return completedIngest(digest, expectedSize);
 
   const ref = layout.ingestRefOf(digest);
   const release = await holdFileLock(layout.ingestLock(ref), `the ingest of ${digest}`, options.lockTimeoutMs);
   try {
     // Whoever held the lock before us may have committed the blob while we waited.
-    const committed = await committedSize(layout, digest);
-    if (committed !== undefined) {
+    if (await keepCommitted(layout, digest, expectedSize)) {
       // A commit that crashed after its rename leaves the ingest directory behind; it is no longer needed.
       await rm(layout.ingestDir(ref), { recursive: true, force: true });
       await release();
-      return completedIngest(digest, expectedSize, committed);
+      return completedIngest(digest, expectedSize);
     }
     const dataPath = layout.ingestData(ref);
     const kept = await usablePartial(layout, ref, digest, expectedSize);
@@ -75,6 +73,32 @@ async function committedSize(layout: ContentLayout, digest: string): Promise<num
   }
 }
 
+/**
+ * Whether a committed blob answers this ingest. A digest fixes the size, so a stored blob of another size
+ * is either the caller's mistake (the blob verifies: DIGEST_MISMATCH) or damage on disk (it does not: the
+ * blob is removed and written again, so a corrupted store heals on the next pull).
+ */
+async function keepCommitted(layout: ContentLayout, digest: string, expectedSize: number): Promise<boolean> {
+  const size = await committedSize(layout, digest);
+  if (size === undefined) return false;
+  if (size === expectedSize) return true;
+  if (await blobIntact(layout.blobPath(digest), digest)) throw sizeMismatch(digest, expectedSize, size, 'ingest');
+  await rm(layout.blobPath(digest), { force: true });
+  return false;
+}
+
+/** Re-hashes a stored file and compares it with the digest it is stored under. */
+export async function blobIntact(path: string, digest: string): Promise<boolean> {
+  const digester = createDigester(parseBlobDigest(digest).algorithm);
+  try {
+    for await (const chunk of createReadStream(path)) digester.update(chunk as Buffer);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return false;
+    throw error;
+  }
+  return digester.digest() === digest;
+}
+
 /** Bytes of an earlier attempt worth keeping (0 when there is none, or it belongs to something else). */
 async function usablePartial(layout: ContentLayout, ref: string, digest: string, expectedSize: number): Promise<number> {
   const meta = await readIngestMeta(layout.ingestMeta(ref));
@@ -99,10 +123,9 @@ async function hashPrefix(path: string, length: number, running: Digester): Prom
 }
 
 /** The writer returned when the blob is already committed: nothing to write, commit only re-checks the size. */
-function completedIngest(digest: string, expectedSize: number, actualSize: number): BlobIngest {
-  if (actualSize !== expectedSize) throw sizeMismatch(digest, expectedSize, actualSize, 'ingest');
+function completedIngest(digest: string, expectedSize: number): BlobIngest {
   return {
-    offset: actualSize,
+    offset: expectedSize,
     async write(chunk: Uint8Array) {
       if (chunk.byteLength > 0) {
         throw sizeMismatch(digest, expectedSize, expectedSize + chunk.byteLength, 'ingest of a committed blob');
