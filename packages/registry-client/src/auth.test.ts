@@ -137,6 +137,15 @@ describe('bearer token dance', () => {
     const client = new RegistryClient({ credentials: new StaticCredentials({ 'docker.io': { identityToken: 'idt' } }) });
     await client.resolve(busybox);
   });
+
+  it('refuses to send credentials to a plain-HTTP token realm of an HTTPS registry', async () => {
+    nock('https://registry.example.com').get('/v2/').reply(401, '', { 'www-authenticate': 'Bearer realm="http://auth.example.com/token",service="s"' });
+    const client = new RegistryClient({ credentials: new StaticCredentials({ 'registry.example.com': { username: 'u', password: 'p' } }) });
+    await expect(client.resolve({ registry: 'registry.example.com', repository: 'a/b', tag: 't' })).rejects.toMatchObject({
+      code: 'UNSAFE_CONTENT',
+      message: expect.stringContaining('over plain HTTP'),
+    });
+  });
 });
 
 describe('basic auth', () => {

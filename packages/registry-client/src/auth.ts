@@ -38,6 +38,8 @@ export class Authenticator {
     private readonly exchange: TokenExchange,
     private readonly now: () => number,
     private readonly clientId: string,
+    /** True when plain HTTP is acceptable for this host (loopback, insecure registries). */
+    private readonly plainHttpAllowed: (host: string) => boolean,
   ) {}
 
   knows(registry: string): boolean {
@@ -129,6 +131,14 @@ export class Authenticator {
     } catch {
       throw new CError('UNAVAILABLE', `registry ${registry} sent a bearer challenge without a valid realm (${JSON.stringify(realm)})`, {
         hint: 'the registry is misconfigured; report it to its operator',
+      });
+    }
+    const hasSecret = creds?.identityToken !== undefined || creds?.password !== undefined;
+    if (hasSecret && url.protocol !== 'https:' && !this.plainHttpAllowed(url.host)) {
+      // A registry (or someone in the middle) must not be able to get the password sent in clear text.
+      throw new CError('UNSAFE_CONTENT', `registry ${registry} asks for credentials over plain HTTP (realm ${url.origin}); refusing to send them`, {
+        hint: `if this is intended, add ${url.host} to insecureRegistries`,
+        details: { registry, realm: url.href },
       });
     }
     const service = challenge.params.service;

@@ -62,15 +62,20 @@ export class RegistryTransport {
 
   constructor(private readonly options: TransportOptions) {
     this.insecure = new Set((options.insecureRegistries ?? []).map((r) => r.toLowerCase()));
-    this.auth = new Authenticator(options.credentials, (req) => this.exchange(req), options.now, 'c');
+    this.auth = new Authenticator(options.credentials, (req) => this.exchange(req), options.now, 'c', (host) => this.plainHttpAllowed(host));
   }
 
   /** `https://registry-1.docker.io`, `http://localhost:5000`. */
   baseUrl(registry: string): URL {
     const host = registryApiHost(registry);
-    const hostname = host.replace(/:\d+$/, '');
-    const plain = isLoopback(hostname) || this.insecure.has(registry.toLowerCase()) || this.insecure.has(host.toLowerCase());
+    const plain = this.plainHttpAllowed(host) || this.insecure.has(registry.toLowerCase());
     return new URL(`${plain ? 'http' : 'https'}://${host}`);
+  }
+
+  /** Loopback hosts and the configured insecure registries. */
+  plainHttpAllowed(host: string): boolean {
+    const lower = host.toLowerCase();
+    return isLoopback(lower.replace(/:\d+$/, '')) || this.insecure.has(lower);
   }
 
   /** GET /v2/ once per registry to learn its auth challenge. */
