@@ -69,3 +69,10 @@ export {
   type BpfInstruction,
   type SeccompData,
 } from './seccomp/bpf';
+export {
+  fromDockerSeccompProfile,
+  type DockerSeccompContext,
+  type DockerSeccompFilter,
+  type DockerSeccompProfile,
+  type DockerSeccompRule,
+} from './seccomp/docker';

@@ -182,3 +182,59 @@ describe('compileSeccompProfile', () => {
     expect(seccompAction('SCMP_ACT_ALLOW')).toBe(0x7fff0000);
   });
 });
+
+describe('rule precedence (as runc + libseccomp apply it)', () => {
+  const verdict = (profile: SeccompProfile, nr: number, args: bigint[] = []) =>
+    runSeccompProgram(compileSeccompProfile(profile, X86_64).instructions, x86(nr, args));
+
+  test('an unconditional rule overrides conditional ones, whatever their order', () => {
+    for (const order of ['conditional-first', 'unconditional-first']) {
+      const conditional = { names: ['setns'], action: 'SCMP_ACT_ERRNO', errnoRet: 1, args: [{ index: 1, op: 'SCMP_CMP_EQ', value: 0 }] };
+      const unconditional = { names: ['setns'], action: 'SCMP_ACT_LOG' };
+      const syscalls = order === 'conditional-first' ? [conditional, unconditional] : [unconditional, conditional];
+      expect(verdict({ defaultAction: 'SCMP_ACT_ALLOW', syscalls }, 308, [3n, 0n]), order).toBe(SECCOMP.RET_LOG);
+    }
+  });
+
+  test('the first unconditional rule for a syscall wins', () => {
+    const profile = {
+      defaultAction: 'SCMP_ACT_ERRNO',
+      syscalls: [
+        { names: ['read', 'setns'], action: 'SCMP_ACT_ALLOW' },
+        { names: ['setns'], action: 'SCMP_ACT_KILL_PROCESS' },
+      ],
+    };
+    expect(verdict(profile, 308)).toBe(SECCOMP.RET_ALLOW);
+  });
+
+  test('a rule whose action equals the default is dropped before precedence applies', () => {
+    const profile = {
+      defaultAction: 'SCMP_ACT_ALLOW',
+      syscalls: [
+        { names: ['setns'], action: 'SCMP_ACT_ALLOW' },
+        { names: ['setns'], action: 'SCMP_ACT_ERRNO', args: [{ index: 1, op: 'SCMP_CMP_EQ', value: 0 }] },
+      ],
+    };
+    expect(verdict(profile, 308, [3n, 0n])).toBe(ERRNO_EPERM);
+    expect(verdict(profile, 308, [3n, 1n])).toBe(SECCOMP.RET_ALLOW);
+  });
+
+  test('two comparisons of the same argument become two rules (either matches)', () => {
+    const profile = {
+      defaultAction: 'SCMP_ACT_ALLOW',
+      syscalls: [
+        {
+          names: ['personality'],
+          action: 'SCMP_ACT_ERRNO',
+          args: [
+            { index: 0, op: 'SCMP_CMP_EQ', value: 1 },
+            { index: 0, op: 'SCMP_CMP_EQ', value: 2 },
+          ],
+        },
+      ],
+    };
+    expect(verdict(profile, 135, [1n])).toBe(ERRNO_EPERM);
+    expect(verdict(profile, 135, [2n])).toBe(ERRNO_EPERM);
+    expect(verdict(profile, 135, [3n])).toBe(SECCOMP.RET_ALLOW);
+  });
+});

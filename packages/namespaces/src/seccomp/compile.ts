@@ -162,11 +162,57 @@ function emitArgCheck(asm: BpfAssembler, arg: SeccompArg, fail: Target): void {
   asm.place(pass);
 }
 
+interface SyscallPlan {
+  /** The action of the first unconditional rule, which overrides every conditional one. */
+  unconditional: number | undefined;
+  /** Conditional rules in profile order; the first whose arguments match wins. */
+  conditional: Array<{ action: number; args: SeccompArg[] }>;
+}
+
+/**
+ * Groups the rules by syscall number with the precedence runc + libseccomp give them: rules whose action equals
+ * the default are dropped (runc skips them); for each syscall the first unconditional rule wins over everything
+ * else (libseccomp keeps the first one and drops conditional chains when an unconditional rule arrives);
+ * otherwise conditional rules apply in order. A rule comparing the same argument twice is split into one rule per
+ * comparison, as runc does (libseccomp allows one comparison per argument). Insertion order is kept.
+ */
+function planRules(rules: readonly SeccompRule[], defaultAction: number, arch: ArchTable, unknown: Set<string>): Map<number, SyscallPlan> {
+  const plans = new Map<number, SyscallPlan>();
+  for (const rule of rules) {
+    const action = seccompAction(rule.action, rule.errnoRet);
+    if (action === defaultAction) continue;
+    const args = rule.args ?? [];
+    const indexes = args.map((a) => a.index);
+    const variants = new Set(indexes).size === indexes.length ? [args] : args.map((a) => [a]);
+    for (const name of rule.names) {
+      const nr = arch.syscalls[name];
+      if (nr === undefined) {
+        unknown.add(name);
+        continue;
+      }
+      let plan = plans.get(nr);
+      if (!plan) {
+        plan = { unconditional: undefined, conditional: [] };
+        plans.set(nr, plan);
+      }
+      if (plan.unconditional !== undefined) continue;
+      if (args.length === 0) {
+        plan.unconditional = action;
+        plan.conditional = [];
+      } else {
+        for (const variant of variants) plan.conditional.push({ action, args: variant });
+      }
+    }
+  }
+  return plans;
+}
+
 /**
  * Compiles an OCI seccomp profile to a BPF program for one architecture (the running one by default).
  * Layout: check `arch` (other architectures, and x32 syscalls on x86_64, are killed), load the syscall number,
- * then one block per (rule, syscall): compare the number, check the arguments, return the action; the first
- * matching block wins; otherwise the default action. Rules whose action equals the default are dropped.
+ * then per syscall either one compare-and-return (unconditional rule) or one block per conditional rule
+ * (compare the number, check the arguments, return the action); otherwise the default action. Rule precedence
+ * follows runc + libseccomp: see `planRules`.
  */
 export function compileSeccompProfile(profile: SeccompProfile, arch: ArchTable = archTable()): CompiledSeccomp {
   const defaultAction = seccompAction(profile.defaultAction, profile.defaultErrnoRet);
@@ -193,24 +239,23 @@ export function compileSeccompProfile(profile: SeccompProfile, arch: ArchTable =
   }
 
   const unknown = new Set<string>();
-  for (const rule of profile.syscalls ?? []) {
-    const action = seccompAction(rule.action, rule.errnoRet);
-    if (action === defaultAction) continue;
-    for (const name of rule.names) {
-      const nr = arch.syscalls[name];
-      if (nr === undefined) {
-        unknown.add(name);
-        continue;
-      }
+  for (const [nr, plan] of planRules(profile.syscalls ?? [], defaultAction, arch, unknown)) {
+    if (plan.unconditional !== undefined) {
+      const next = asm.newLabel('next-syscall');
+      asm.jump(BPF.JEQ_K, nr, 'next', { label: next });
+      asm.ret(plan.unconditional);
+      asm.place(next);
+      continue;
+    }
+    for (const rule of plan.conditional) {
       const nextRule = asm.newLabel('next-rule');
       const toNext: Target = { label: nextRule };
       asm.jump(BPF.JEQ_K, nr, 'next', toNext);
-      const args = rule.args ?? [];
-      for (const arg of args) emitArgCheck(asm, arg, toNext);
-      asm.ret(action);
+      for (const arg of rule.args) emitArgCheck(asm, arg, toNext);
+      asm.ret(rule.action);
       asm.place(nextRule);
       // Argument checks clobber the accumulator: reload the number for the next comparison.
-      if (args.length > 0) asm.load(OFFSET_NR);
+      asm.load(OFFSET_NR);
     }
   }
   asm.ret(defaultAction);
