@@ -21,3 +21,4 @@ export * from './platform';
 export * from './chain-id';
 export * from './canonical';
 export * from './build';
+export * from './resolve';
