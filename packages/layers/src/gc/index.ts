@@ -9,3 +9,5 @@ export type {
   GcTotals,
   GcUsage,
 } from './types';
+export { snapshotCollector } from './snapshot-collector';
+export type { CollectableSnapshots, SnapshotEntry } from './snapshot-collector';
