@@ -57,7 +57,7 @@ export class RegistryClient {
     });
     this.manifests = new ManifestFetcher(this.transport, options.maxManifestBytes ?? 4 * 1024 * 1024);
     this.blobs = new BlobFetcher(this.transport, retry);
-    this.pusher = new Pusher(this.transport, this.concurrency);
+    this.pusher = new Pusher(this.transport, this.concurrency, retry);
   }
 
   /** The base URL the client uses for a registry (`https://registry-1.docker.io`, `http://localhost:5000`). */

@@ -128,6 +128,32 @@ describe('push', () => {
     expect(ranges).toEqual(['0-9999', '10000-19999', '20000-24999']);
   });
 
+  it('after a chunk fails midway, asks the upload status and sends only the missing bytes', async () => {
+    const content = 'a'.repeat(10_000) + 'b'.repeat(6_000);
+    const img = image([content]);
+    const layer = img.layers[0]!;
+    nock(REG).get('/v2/').reply(200, {});
+    headMissing(layer.descriptor.digest);
+    nock(REG).post('/v2/team/app/blobs/uploads/').reply(202, '', { location: '/upload/1' });
+    nock(REG).patch('/upload/1').matchHeader('content-range', '0-9999').replyWithError(Object.assign(new Error('socket hang up'), { code: 'ECONNRESET' }));
+    // The server got the first 4000 bytes before the connection broke.
+    nock(REG).get('/upload/1').reply(204, '', { range: '0-3999', location: '/upload/1b' });
+    nock(REG)
+      .patch('/upload/1b', (body: string) => body === content.slice(4000, 10_000))
+      .matchHeader('content-range', '4000-9999')
+      .reply(202, '', { location: '/upload/2' });
+    nock(REG)
+      .patch('/upload/2', (body: string) => body === content.slice(10_000))
+      .matchHeader('content-range', '10000-15999')
+      .reply(202, '', { location: '/upload/3' });
+    nock(REG).put('/upload/3').query({ digest: layer.descriptor.digest }).reply(201);
+    headMissing(img.config.descriptor.digest);
+    nock(REG).post('/v2/team/app/blobs/uploads/').reply(202, '', { location: '/upload/config' });
+    nock(REG).put('/upload/config').query(true).reply(201);
+    nock(REG).put('/v2/team/app/manifests/v1').reply(201);
+    await new RegistryClient(fast).push(ref, storeWith(img), img.manifest.descriptor, { chunkedThreshold: 10_000, chunkSize: 10_000 });
+  });
+
   it('uses a single POST with ?digest= when asked, and PUTs when the registry opens a session instead', async () => {
     const img = image(['single-post']);
     nock(REG).get('/v2/').reply(200, {});

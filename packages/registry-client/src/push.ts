@@ -5,7 +5,8 @@
  */
 import type { IncomingMessage } from 'node:http';
 import type { Readable } from 'node:stream';
-import { CError } from '@c/errors';
+import { CError, isCError } from '@c/errors';
+import { isRetryableStatus, retryDelay, sleep, type RetryPolicy } from './retry';
 import { discard, header } from './http';
 import {
   digestOf,
@@ -84,6 +85,7 @@ export class Pusher {
   constructor(
     private readonly transport: RegistryTransport,
     private readonly concurrency: number,
+    private readonly retry: RetryPolicy,
   ) {}
 
   async push(ref: Reference, source: BlobSource, root: Descriptor, options: PushOptions = {}): Promise<Digest> {
@@ -277,14 +279,18 @@ export class Pusher {
     await this.transport.fail(res, { registry: ref.registry, what });
   }
 
-  private async uploadChunked(ref: Reference, source: BlobSource, d: Descriptor, session: URL, scope: string, what: string, kind: 'layer' | 'config', options: PushOptions): Promise<void> {
-    const chunkSize = options.chunkSize ?? DEFAULT_CHUNK_SIZE;
-    let location = session;
-    let offset = 0;
-    const stream = await source.open(d.digest);
-    try {
-      for await (const chunk of fixedChunks(stream, chunkSize)) {
-        const end = offset + chunk.length - 1;
+  /**
+   * PATCHes one chunk starting at `offset`; returns the next upload location. A PATCH that fails midway may
+   * have left part of the chunk on the server, so instead of re-sending it blindly, ask the upload's status
+   * (its `Range`) and send only what the server lacks.
+   */
+  private async patchChunk(ref: Reference, start: URL, chunk: Uint8Array, offset: number, scope: string, what: string, signal?: AbortSignal): Promise<URL> {
+    let location = start;
+    let sent = 0; // bytes of this chunk the server holds
+    for (let attempt = 0; ; attempt++) {
+      const piece = chunk.subarray(sent);
+      let failure: unknown;
+      try {
         const { res, url } = await this.transport.request({
           registry: ref.registry,
           method: 'PATCH',
@@ -292,16 +298,62 @@ export class Pusher {
           scopes: [scope],
           headers: {
             'content-type': 'application/octet-stream',
-            'content-range': `${offset}-${end}`,
-            'content-length': String(chunk.length),
+            'content-range': `${offset + sent}-${offset + chunk.length - 1}`,
+            'content-length': String(piece.length),
           },
-          body: () => chunk,
-          signal: options.signal,
+          body: () => piece,
+          retry: false,
+          signal,
         });
-        if (res.statusCode !== 202) await this.transport.fail(res, { registry: ref.registry, what });
+        if (res.statusCode === 202) {
+          discard(res);
+          return this.location(res, url, what);
+        }
+        const status = res.statusCode ?? 0;
+        if (!(status === 416 || isRetryableStatus(status)) || attempt >= this.retry.maxRetries) {
+          await this.transport.fail(res, { registry: ref.registry, what });
+        }
         discard(res);
-        location = this.location(res, url, what);
-        offset = end + 1;
+      } catch (error) {
+        if (isCError(error) && error.code !== 'UNAVAILABLE') throw error;
+        failure = error;
+        if (attempt >= this.retry.maxRetries) throw error;
+      }
+      await sleep(retryDelay(this.retry, attempt), signal);
+      const status = await this.uploadStatus(ref, location, scope, what, signal);
+      location = status.location;
+      const held = status.received - offset;
+      if (held < 0 || held > chunk.length) {
+        throw new CError('UNAVAILABLE', `${what} failed: after an interrupted chunk the registry holds ${status.received} bytes, expected ${offset}..${offset + chunk.length}`, {
+          cause: failure,
+          hint: 'push again',
+        });
+      }
+      if (held === chunk.length) return location;
+      sent = held;
+    }
+  }
+
+  /** GET on an upload session: how many bytes it holds (from `Range: 0-<last>`) and its current location. */
+  private async uploadStatus(ref: Reference, location: URL, scope: string, what: string, signal?: AbortSignal): Promise<{ received: number; location: URL }> {
+    const { res, url } = await this.transport.request({ registry: ref.registry, method: 'GET', path: location, scopes: [scope], signal });
+    if (res.statusCode !== 204 && res.statusCode !== 200) await this.transport.fail(res, { registry: ref.registry, what: `${what} (upload status)` });
+    discard(res);
+    const match = /^(?:bytes=)?0-(\d+)$/.exec(header(res, 'range') ?? '');
+    // distribution reports an empty upload as `0-0` too; a 1-byte upload is rare enough to read it as empty.
+    const last = match ? Number(match[1]) : -1;
+    return { received: last > 0 ? last + 1 : 0, location: header(res, 'location') ? this.location(res, url, what) : location };
+  }
+
+  private async uploadChunked(ref: Reference, source: BlobSource, d: Descriptor, session: URL, scope: string, what: string, kind: 'layer' | 'config', options: PushOptions): Promise<void> {
+    const chunkSize = options.chunkSize ?? DEFAULT_CHUNK_SIZE;
+    let location = session;
+    let offset = 0;
+    const stream = await source.open(d.digest);
+    try {
+      for await (const chunk of fixedChunks(stream, chunkSize)) {
+        location = await this.patchChunk(ref, location, chunk, offset, scope, what, options.signal);
+        offset += chunk.length;
         this.emit(options, kind, d, 'pushing', offset);
       }
     } finally {
