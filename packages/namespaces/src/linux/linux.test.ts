@@ -24,6 +24,18 @@ function fdinfoFlags(fd: number): number {
 }
 
 describe('real syscalls (unprivileged)', () => {
+  test('importing the package does not load koffi; the first call does', () => {
+    const result = runInChild(`
+      const { createRequire } = await import('node:module');
+      const koffiLoaded = () => Object.keys(createRequire(import.meta.url).cache).some((k) => k.includes('/koffi/'));
+      const before = koffiLoaded();
+      ns.linuxSyscalls.getpid();
+      console.log(JSON.stringify({ before, after: koffiLoaded() }));
+    `);
+    expect(result.stderr).toBe('');
+    expect(JSON.parse(result.stdout)).toEqual({ before: false, after: true });
+  });
+
   test('getpid and gettid agree with Node', () => {
     expect(sys.getpid()).toBe(process.pid);
     expect(sys.gettid()).toBe(process.pid);
