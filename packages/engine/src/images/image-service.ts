@@ -6,6 +6,7 @@ import { randomUUID } from 'node:crypto';
 import { CError } from '@c/errors';
 import { formatReference, hostPlatform, parsePlatform, type Descriptor, type Platform, type Reference } from '@c/image';
 import { applyChanges } from './changes';
+import { coalescingSink } from './coalescing-sink';
 import { readConfig, readIndex, readManifest, writeDocument, type ManifestDocument } from './documents';
 import { buildInspect, imageSize, type ImageInspect } from './inspect';
 import { OCI_CONFIG, OCI_MANIFEST, storeTarballLayer } from './import-tarball';
@@ -91,7 +92,7 @@ export class ImageService {
     // The lease marks the pull as in flight, so a concurrent GC keeps what it has already stored.
     await this.parts.images.acquireLease?.(lease, []);
     try {
-      const pulled = await this.parts.registry.pull(ref, this.parts.content, {
+      const pulled = await this.parts.registry.pull(ref, coalescingSink(this.parts.content), {
         platform: platform ?? hostPlatform(),
         onProgress: options.onProgress ? (event) => options.onProgress?.(toTransferEvent(event)) : undefined,
         signal: options.signal,

@@ -4,7 +4,7 @@
  * unit tests hand in in-memory fakes.
  */
 import type { Readable } from 'node:stream';
-import type { BlobStore, Descriptor, Platform, Reference } from '@c/image';
+import type { BlobSink, BlobStore, Descriptor, Platform, Reference } from '@c/image';
 
 /** Blobs by digest: the BlobStore seam plus enumeration and deletion. */
 export interface ContentPort extends BlobStore {
@@ -55,7 +55,7 @@ export interface PulledImagePort {
 export interface RegistryPort {
   pull(
     ref: Reference,
-    sink: BlobStore,
+    sink: BlobSink,
     options: { platform?: Platform; onProgress?: (event: TransferProgress) => void; signal?: AbortSignal },
   ): Promise<PulledImagePort>;
   push(

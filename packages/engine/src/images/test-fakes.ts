@@ -6,7 +6,7 @@
 import { createHash } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { CError } from '@c/errors';
-import type { BlobIngest, BlobStore, Descriptor, Platform, Reference } from '@c/image';
+import type { BlobIngest, BlobSink, BlobStore, Descriptor, Platform, Reference } from '@c/image';
 import type { ImageRecord, ImageRecordPort, PulledImagePort, RegistryPort, TransferProgress } from './ports';
 
 const sha256 = (bytes: Uint8Array) => `sha256:${createHash('sha256').update(bytes).digest('hex')}`;
@@ -114,7 +114,7 @@ export class FakeRegistry implements RegistryPort {
 
   async pull(
     ref: Reference,
-    sink: BlobStore,
+    sink: BlobSink,
     options: { platform?: Platform; onProgress?: (event: TransferProgress) => void },
   ): Promise<PulledImagePort> {
     const rootDigest = ref.digest ?? this.tags.get(`${key(ref)}:${ref.tag ?? 'latest'}`);
@@ -167,7 +167,7 @@ export class FakeRegistry implements RegistryPort {
   }
 }
 
-async function copyBlob(from: MemoryBlobStore, to: BlobStore, digest: string): Promise<void> {
+async function copyBlob(from: MemoryBlobStore, to: BlobSink, digest: string): Promise<void> {
   if (await to.has(digest)) return;
   const bytes = Buffer.from(await from.read(digest));
   const ingest = await to.ingest(digest, bytes.length);

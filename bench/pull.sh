@@ -1,0 +1,117 @@
+#!/usr/bin/env bash
+# bench/pull.sh: `c pull` against `skopeo copy docker://… oci:DIR` (and `podman pull` when installed) for a
+# ~100 MB, 3-layer image of many small files, served by a loopback docker-registry.
+#
+#   RUNS=7 bench/pull.sh          # build the cli first: pnpm turbo run build --filter @c/cli...
+#
+# Each run starts from an empty destination (fresh C_ROOT, fresh OCI dir); the tools alternate so load spikes
+# hit both. Prints every run, the medians and the ratio c/skopeo. Everything lives under $BENCH_DIR.
+set -euo pipefail
+
+RUNS=${RUNS:-7}
+HERE=$(cd "$(dirname "$0")" && pwd)
+REPO=$(dirname "$HERE")
+C_JS=${C_JS:-$REPO/apps/cli/dist/c.js}
+BENCH_DIR=${BENCH_DIR:-/tmp/c-bench-pull}
+IMAGE_DIR=$BENCH_DIR/image          # kept between invocations (building it takes a while); CLEAN=1 rebuilds
+RUN_DIR=$BENCH_DIR/run              # registry storage and destinations, removed at exit
+
+for tool in docker-registry skopeo umoci node; do
+  command -v "$tool" >/dev/null || { echo "bench/pull.sh: $tool is not installed" >&2; exit 1; }
+done
+[ -f "$C_JS" ] || { echo "bench/pull.sh: $C_JS is missing; run: pnpm turbo run build --filter @c/cli..." >&2; exit 1; }
+
+REGISTRY_PID=
+cleanup() {
+  if [ -n "$REGISTRY_PID" ]; then kill "$REGISTRY_PID" 2>/dev/null || true; wait "$REGISTRY_PID" 2>/dev/null || true; fi
+  rm -rf "$RUN_DIR"
+}
+trap cleanup EXIT
+[ "${CLEAN:-0}" = 1 ] && rm -rf "$IMAGE_DIR"
+rm -rf "$RUN_DIR"
+mkdir -p "$IMAGE_DIR" "$RUN_DIR"
+
+# --- the image: three layers of many small files, deterministic tars (sorted, fixed mtime, root owner) ---------
+LAYERS=("usr/include" "usr/lib/python3 usr/lib/python3.11" "usr/share/vim usr/share/perl usr/share/i18n usr/share/cmake-3.25 usr/share/icons")
+if [ ! -f "$IMAGE_DIR/done" ]; then
+  echo "building the image in $IMAGE_DIR/oci ..." >&2
+  rm -rf "$IMAGE_DIR/oci"
+  umoci init --layout "$IMAGE_DIR/oci"
+  umoci new --image "$IMAGE_DIR/oci:big"
+  i=0
+  for paths in "${LAYERS[@]}"; do
+    i=$((i + 1))
+    existing=()
+    for p in $paths; do [ -e "/$p" ] && existing+=("$p"); done
+    tar --sort=name --mtime=@1704067200 --owner=0 --group=0 --numeric-owner -C / -cf "$IMAGE_DIR/layer$i.tar" "${existing[@]}"
+    umoci raw add-layer --image "$IMAGE_DIR/oci:big" "$IMAGE_DIR/layer$i.tar"
+    rm -f "$IMAGE_DIR/layer$i.tar"
+  done
+  touch "$IMAGE_DIR/done"
+fi
+
+# --- a loopback registry on a free port -------------------------------------------------------------------------
+PORT=$(node -e 'const s=require("net").createServer().listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close()})')
+cat >"$RUN_DIR/registry.yml" <<YML
+version: 0.1
+log:
+  level: error
+  accesslog:
+    disabled: true
+storage:
+  filesystem:
+    rootdirectory: $RUN_DIR/registry
+http:
+  addr: 127.0.0.1:$PORT
+YML
+docker-registry serve "$RUN_DIR/registry.yml" >"$RUN_DIR/registry.log" 2>&1 &
+REGISTRY_PID=$!
+for _ in $(seq 100); do curl -sf "http://127.0.0.1:$PORT/v2/" >/dev/null && break; sleep 0.1; done
+REF=127.0.0.1:$PORT/big:latest
+skopeo copy -q --dest-tls-verify=false "oci:$IMAGE_DIR/oci:big" "docker://$REF"
+
+COMPRESSED=$(curl -sf -H 'Accept: application/vnd.oci.image.manifest.v1+json' "http://127.0.0.1:$PORT/v2/big/manifests/latest" |
+  node -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>{const m=JSON.parse(s);console.log(m.layers.reduce((a,l)=>a+l.size,0))})')
+echo "image: $REF, 3 layers, $COMPRESSED compressed bytes; $RUNS runs each, alternating" >&2
+
+# --- the runs ---------------------------------------------------------------------------------------------------
+now_ms() { date +%s%N | awk '{printf "%.1f", $1 / 1e6}'; }
+time_c() {
+  rm -rf "$RUN_DIR/c-root"
+  local t0; t0=$(now_ms)
+  C_ROOT="$RUN_DIR/c-root" node "$C_JS" pull -q "$REF" >/dev/null
+  awk -v a="$t0" -v b="$(now_ms)" 'BEGIN{printf "%.1f", b - a}'
+}
+time_skopeo() {
+  rm -rf "$RUN_DIR/skopeo-oci"
+  local t0; t0=$(now_ms)
+  skopeo copy -q --src-tls-verify=false "docker://$REF" "oci:$RUN_DIR/skopeo-oci:latest" >/dev/null
+  awk -v a="$t0" -v b="$(now_ms)" 'BEGIN{printf "%.1f", b - a}'
+}
+HAVE_PODMAN=0
+if command -v podman >/dev/null; then HAVE_PODMAN=1; fi
+time_podman() {
+  rm -rf "$RUN_DIR/podman"
+  local t0; t0=$(now_ms)
+  podman --root "$RUN_DIR/podman/root" --runroot "$RUN_DIR/podman/run" pull -q --tls-verify=false "$REF" >/dev/null
+  awk -v a="$t0" -v b="$(now_ms)" 'BEGIN{printf "%.1f", b - a}'
+}
+
+C_TIMES=()
+S_TIMES=()
+P_TIMES=()
+for run in $(seq "$RUNS"); do
+  if [ $((run % 2)) = 1 ]; then c=$(time_c); s=$(time_skopeo); else s=$(time_skopeo); c=$(time_c); fi
+  C_TIMES+=("$c")
+  S_TIMES+=("$s")
+  line="run $run: c ${c} ms, skopeo ${s} ms"
+  if [ "$HAVE_PODMAN" = 1 ]; then p=$(time_podman); P_TIMES+=("$p"); line="$line, podman ${p} ms"; fi
+  echo "$line (load $(cut -d' ' -f1 /proc/loadavg))"
+done
+
+median() { printf '%s\n' "$@" | sort -n | awk '{v[NR]=$1} END{if (NR%2) print v[(NR+1)/2]; else printf "%.1f\n", (v[NR/2]+v[NR/2+1])/2}'; }
+C_MED=$(median "${C_TIMES[@]}")
+S_MED=$(median "${S_TIMES[@]}")
+echo "median: c pull ${C_MED} ms, skopeo copy ${S_MED} ms, ratio c/skopeo $(awk -v c="$C_MED" -v s="$S_MED" 'BEGIN{printf "%.2f", c / s}')x"
+echo "throughput: c $(awk -v b="$COMPRESSED" -v t="$C_MED" 'BEGIN{printf "%.0f", b / t / 1000}') MB/s, skopeo $(awk -v b="$COMPRESSED" -v t="$S_MED" 'BEGIN{printf "%.0f", b / t / 1000}') MB/s"
+if [ "$HAVE_PODMAN" = 1 ]; then echo "median: podman pull $(median "${P_TIMES[@]}") ms (pull + unpack)"; else echo "podman: not installed, skipped"; fi
