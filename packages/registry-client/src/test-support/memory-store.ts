@@ -26,7 +26,10 @@ export class MemoryBlobStore implements BlobStore {
   }
 
   async ingest(digest: Digest, expectedSize: number): Promise<BlobIngest> {
-    let data = this.partial.get(digest) ?? Buffer.alloc(0);
+    const chunks: Buffer[] = [];
+    const held = this.partial.get(digest);
+    if (held) chunks.push(held);
+    let length = held?.length ?? 0;
     this.partial.delete(digest);
     let open = true;
     const store = this;
@@ -34,14 +37,16 @@ export class MemoryBlobStore implements BlobStore {
       if (!open) throw new Error(`ingest ${digest} used after it was finished`);
     };
     return {
-      offset: data.length,
+      offset: length,
       async write(chunk: Uint8Array) {
         ensureOpen();
-        data = Buffer.concat([data, chunk]);
+        chunks.push(Buffer.from(chunk));
+        length += chunk.length;
       },
       async commit() {
         ensureOpen();
         open = false;
+        const data = Buffer.concat(chunks, length);
         const actual = sha256(data);
         if (data.length !== expectedSize || actual !== digest) {
           store.events.push(`mismatch ${digest}`);
@@ -53,8 +58,8 @@ export class MemoryBlobStore implements BlobStore {
       async close() {
         if (!open) return;
         open = false;
-        store.partial.set(digest, data);
-        store.events.push(`close ${digest} ${data.length}`);
+        store.partial.set(digest, Buffer.concat(chunks, length));
+        store.events.push(`close ${digest} ${length}`);
       },
       async abort() {
         if (!open) return;
