@@ -90,6 +90,20 @@ export interface ImageInspectDocument {
   Metadata: { LastTagTime?: string };
 }
 
+export interface BackendImportOptions {
+  /** History comment; Docker's default is "Imported from <source>". */
+  message?: string;
+  /** Dockerfile-style config edits (`CMD ["sh"]`, `ENV A=b`). */
+  changes?: string[];
+  /** How the source is named in messages (`-` for the request body). */
+  sourceName?: string;
+}
+
+export interface BackendImportResult {
+  /** Image id (config digest). */
+  id: string;
+}
+
 export type RemovedItem = { Untagged: string } | { Deleted: string };
 
 export interface ImagesBackend {
@@ -99,6 +113,8 @@ export interface ImagesBackend {
   remove(name: string, options?: { force?: boolean }): Promise<RemovedItem[]>;
   pull(reference: string, options?: BackendPullOptions): Promise<BackendPullResult>;
   push(reference: string, options?: BackendPushOptions): Promise<BackendPushResult>;
+  /** Stores a root filesystem tarball (plain or gzip) as a one-layer image named `target`. */
+  import(source: AsyncIterable<Uint8Array>, target: string, options?: BackendImportOptions): Promise<BackendImportResult>;
   /** Verifies credentials with the registry (Docker Hub when undefined) and stores them for later pulls/pushes. */
   login(registry: string | undefined, credentials: { username: string; password: string }): Promise<{ registry: string }>;
 }

@@ -19,7 +19,13 @@ interface RawResponse {
   body: string;
 }
 
-function raw(socketPath: string, method: string, path: string, headers: Record<string, string> = {}): Promise<RawResponse> {
+function raw(
+  socketPath: string,
+  method: string,
+  path: string,
+  headers: Record<string, string> = {},
+  body?: Buffer,
+): Promise<RawResponse> {
   return new Promise((resolve, reject) => {
     const req = request({ socketPath, method, path, headers }, (res) => {
       const chunks: Buffer[] = [];
@@ -27,7 +33,7 @@ function raw(socketPath: string, method: string, path: string, headers: Record<s
       res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks).toString() }));
     });
     req.on('error', reject);
-    req.end();
+    req.end(body);
   });
 }
 
@@ -196,6 +202,13 @@ describe('daemon API over a unix socket', () => {
     expect(early.status).toBe(404);
     expect(JSON.parse(early.body)).toEqual({ message: 'manifest for 127.0.0.1:5000/nope:latest not found' });
 
+    images.pullScript = { events: [], fail: new CError('UNAUTHORIZED', 'registry 127.0.0.1:5000 refused anonymous access (HTTP 401)') };
+    const denied = await raw(socket, 'POST', '/v1.43/images/create?fromImage=127.0.0.1%3A5000%2Fprivate&tag=latest');
+    expect(denied.status).toBe(404);
+    expect(JSON.parse(denied.body).message).toBe(
+      "pull access denied for 127.0.0.1:5000/private, repository does not exist or may require 'docker login': registry 127.0.0.1:5000 refused anonymous access (HTTP 401)",
+    );
+
     images.pullScript = {
       events: [{ id: 'aaaaaaaaaaaa', status: 'waiting', current: 0, total: 10 }],
       fail: new CError('DIGEST_MISMATCH', 'layer sha256:aaa does not match its digest'),
@@ -222,7 +235,20 @@ describe('daemon API over a unix socket', () => {
     expect(JSON.parse(invalid.body).message).toMatch(/invalid reference/);
     const badAuth = await raw(socket, 'POST', '/images/create?fromImage=busybox', { 'X-Registry-Auth': '!!!' });
     expect(badAuth.status).toBe(400);
-    expect((await raw(socket, 'POST', '/images/create?fromSrc=-&repo=x')).status).toBe(501);
+    expect((await raw(socket, 'POST', '/images/create?fromSrc=http%3A%2F%2Fexample.com%2Fx.tar&repo=x')).status).toBe(501);
+  });
+
+  it('imports a tarball body with fromSrc=- and answers with the image id', async () => {
+    const body = Buffer.alloc(2048, 1);
+    const res = await raw(socket, 'POST', '/v1.43/images/create?fromSrc=-&repo=c-e2e/imported&tag=v2&changes=CMD%20%5B%22sh%22%5D&message=hi', {}, body);
+    expect(res.status).toBe(200);
+    expect(JSON.parse(res.body)).toEqual({ status: 'sha256:' + 'e'.repeat(64) });
+    expect(images.calls.at(-1)).toEqual({ op: 'import', args: ['c-e2e/imported:v2', 2048, { changes: ['CMD ["sh"]'], sourceName: '-', message: 'hi' }] });
+    const noRepo = await raw(socket, 'POST', '/images/create?fromSrc=-', {}, body);
+    expect(noRepo.status).toBe(400);
+    const empty = await raw(socket, 'POST', '/images/create?fromSrc=-&repo=x');
+    expect(empty.status).toBe(400);
+    expect(JSON.parse(empty.body)).toEqual({ message: 'import source - is empty' });
   });
 
   it('streams a push with the X-Registry-Auth credentials, and 404s for a missing local image', async () => {

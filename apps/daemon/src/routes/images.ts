@@ -1,7 +1,7 @@
 import type { ServerResponse } from 'node:http';
 import { decodeRegistryAuth, progressError, type ProgressMessage } from '@c/api';
-import { CError, toCError } from '@c/errors';
-import { familiarRepository, parseReference } from '@c/image';
+import { CError, isCError, toCError } from '@c/errors';
+import { familiarRepository, formatRepository, parseReference } from '@c/image';
 import type { ImagesBackend } from '../backends';
 import { statusForCode } from '../http-status';
 import { queryFlag, sendJson, startJsonStream } from '../http/respond';
@@ -105,11 +105,12 @@ function abortOnDisconnect(res: ServerResponse): AbortController {
   return controller;
 }
 
-async function pull(images: ImagesBackend, { req, res, query }: RequestContext): Promise<void> {
+async function pull(images: ImagesBackend, context: RequestContext): Promise<void> {
+  const { req, res, query } = context;
+  if (query.get('fromSrc')) return importImage(images, context);
   const fromImage = query.get('fromImage');
   if (!fromImage) {
-    const what = query.get('fromSrc') ? 'importing with fromSrc' : 'the fromImage query parameter is empty';
-    throw new CError(query.get('fromSrc') ? 'UNSUPPORTED' : 'INVALID_ARGUMENT', `POST /images/create: ${what}`, {
+    throw new CError('INVALID_ARGUMENT', 'POST /images/create: the fromImage query parameter is empty', {
       hint: 'pull with POST /images/create?fromImage=NAME&tag=TAG',
     });
   }
@@ -129,10 +130,23 @@ async function pull(images: ImagesBackend, { req, res, query }: RequestContext):
     });
     writer.finish(result);
   } catch (error) {
-    stream.end(error);
+    stream.end(stream.started ? error : pullAccessError(error, formatRepository(ref)));
     return;
   }
   stream.end();
+}
+
+/**
+ * Docker answers a pull the registry refused with 404 "pull access denied …", not 401: on a 401 the docker CLI
+ * prompts for a login on stdin and retries, which hangs scripts. Other failures keep their own code.
+ */
+export function pullAccessError(error: unknown, repository: string): unknown {
+  if (!isCError(error, 'UNAUTHORIZED') && !isCError(error, 'PERMISSION_DENIED')) return error;
+  return new CError(
+    'NOT_FOUND',
+    `pull access denied for ${repository}, repository does not exist or may require 'docker login': ${error.message}`,
+    { cause: error, hint: error.hint ?? 'log in to the registry first: docker login REGISTRY' },
+  );
 }
 
 async function push(images: ImagesBackend, { req, res, params, query }: RequestContext): Promise<void> {
@@ -156,6 +170,36 @@ async function push(images: ImagesBackend, { req, res, params, query }: RequestC
     return;
   }
   stream.end();
+}
+
+/**
+ * `docker import`: POST /images/create?fromSrc=-&repo=&tag=&changes=&message= with the tarball as the body.
+ * Docker answers with one progress line whose status is the new image ID.
+ */
+async function importImage(images: ImagesBackend, { req, res, query }: RequestContext): Promise<void> {
+  const source = query.get('fromSrc');
+  if (source !== '-') {
+    throw new CError('UNSUPPORTED', `POST /images/create: importing from a URL (${source}) is not supported`, {
+      hint: 'download the tarball yourself and send it as the request body with fromSrc=-',
+    });
+  }
+  const repo = query.get('repo');
+  if (!repo) {
+    throw new CError('INVALID_ARGUMENT', 'POST /images/create: import needs a repository (the repo query parameter is empty)', {
+      hint: 'name the image: docker import FILE NAME[:TAG]',
+    });
+  }
+  const target = pullReference(repo, query.get('tag'));
+  parseReference(target);
+  const message = query.get('message');
+  const result = await images.import(req, target, {
+    changes: query.getAll('changes').filter((change) => change.trim() !== ''),
+    sourceName: '-',
+    ...(message ? { message } : {}),
+  });
+  const write = startJsonStream(res);
+  write({ status: result.id });
+  res.end();
 }
 
 function header(value: string | string[] | undefined): string | undefined {

@@ -4,6 +4,7 @@
  */
 import { CError } from '@c/errors';
 import type {
+  BackendImportResult,
   BackendPullOptions,
   BackendPullResult,
   BackendPushOptions,
@@ -118,6 +119,16 @@ export class MemoryImages implements ImagesBackend {
     if (this.pushScript.fail) throw this.pushScript.fail;
     const { repository, tag } = split(normalize(reference));
     return { reference, repository, tag, digest: image.digest, size: 527 };
+  }
+
+  async import(source: AsyncIterable<Uint8Array>, target: string, options: { message?: string; changes?: string[] } = {}): Promise<BackendImportResult> {
+    let bytes = 0;
+    for await (const chunk of source) bytes += chunk.length;
+    if (bytes === 0) throw new CError('INVALID_ARGUMENT', 'import source - is empty');
+    this.calls.push({ op: 'import', args: [target, bytes, options] });
+    const image = { id: 'sha256:' + 'e'.repeat(64), digest: 'sha256:' + 'f'.repeat(64), created: '2024-01-01T00:00:00Z', size: bytes };
+    this.names.set(normalize(target), image);
+    return { id: image.id };
   }
 
   async login(registry: string | undefined, credentials: { username: string; password: string }): Promise<{ registry: string }> {

@@ -2,16 +2,16 @@
  * c-daemon against real clients: the docker 28 CLI, dockerode 5 and curl, pulling from a real docker-registry.
  * Runs as root (the daemon's store); everything lives in one temp dir removed at the end.
  */
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, rm, stat } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import Docker from 'dockerode';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EngineClient } from '@c/api';
-import { pushLayout, writeBusyboxLayout, type BuiltImage } from './support/busybox-image';
+import { layerTar, pushLayout, writeBusyboxLayout, type BuiltImage } from './support/busybox-image';
 import { ensureDaemonBuilt, startDaemonProcess, type DaemonProcess } from './support/daemon-process';
 import { startRegistry, type LocalRegistry } from './support/registry';
 
@@ -27,19 +27,29 @@ interface Result {
 describe('c-daemon with the docker CLI, dockerode and curl', () => {
   let dir: string;
   let registry: LocalRegistry | undefined;
+  let privateRegistry: LocalRegistry | undefined;
   let daemon: DaemonProcess | undefined;
   let image: BuiltImage;
   let socket: string;
   let busybox: string;
 
-  async function run(file: string, args: string[]): Promise<Result> {
-    try {
-      const { stdout, stderr } = await exec(file, args, { env: { ...process.env, DOCKER_CONFIG: join(dir, 'docker-config') } });
-      return { code: 0, stdout, stderr };
-    } catch (error) {
-      const failure = error as { code?: number; stdout?: string; stderr?: string };
-      return { code: typeof failure.code === 'number' ? failure.code : -1, stdout: failure.stdout ?? '', stderr: failure.stderr ?? '' };
-    }
+  /** Runs a client with stdin closed: a client that wants to prompt (docker login) must fail, not hang. */
+  function run(file: string, args: string[]): Promise<Result> {
+    return new Promise((resolve) => {
+      const child = spawn(file, args, {
+        stdio: ['ignore', 'pipe', 'pipe'],
+        env: { ...process.env, DOCKER_CONFIG: join(dir, 'docker-config') },
+      });
+      let stdout = '';
+      let stderr = '';
+      child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+      child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+      const timer = setTimeout(() => child.kill('SIGKILL'), 60_000);
+      child.on('close', (code) => {
+        clearTimeout(timer);
+        resolve({ code: code ?? -1, stdout, stderr });
+      });
+    });
   }
   const docker = (...args: string[]) => run(DOCKER, ['-H', `unix://${socket}`, ...args]);
   const curl = (...args: string[]) => run('/usr/bin/curl', ['-sS', '--unix-socket', socket, ...args]);
@@ -52,13 +62,19 @@ describe('c-daemon with the docker CLI, dockerode and curl', () => {
     image = await writeBusyboxLayout(join(dir, 'layout'));
     busybox = `${registry.host}/busybox`;
     await pushLayout(image.layoutDir, `${busybox}:latest`);
+    const htpasswd = join(dir, 'htpasswd');
+    await writeFile(htpasswd, (await exec('/usr/bin/htpasswd', ['-Bbn', 'c', 'secret'])).stdout);
+    privateRegistry = await startRegistry(join(dir, 'private-registry'), { htpasswd });
+    await pushLayout(image.layoutDir, `${privateRegistry.host}/busybox:latest`, 'c:secret');
     socket = join(dir, 'run', 'c.sock');
-    daemon = await startDaemonProcess(socket, join(dir, 'root'));
+    // The daemon keeps registry logins in its own docker config, here inside the temp dir.
+    daemon = await startDaemonProcess(socket, join(dir, 'root'), { DOCKER_CONFIG: join(dir, 'daemon-docker-config') });
   });
 
   afterAll(async () => {
     await daemon?.stop();
     await registry?.stop();
+    await privateRegistry?.stop();
     if (dir) await rm(dir, { recursive: true, force: true });
   });
 
@@ -178,6 +194,35 @@ describe('c-daemon with the docker CLI, dockerode and curl', () => {
     const missing = await client.getImage('c-e2e/missing').inspect().catch((error: { statusCode?: number; message: string }) => error);
     expect(missing).toMatchObject({ statusCode: 404 });
     expect((missing as Error).message).toMatch(/No such image: c-e2e\/missing/);
+  });
+
+  it('docker import stores a tarball with --change edits', async () => {
+    const tarball = join(dir, 'rootfs.tar');
+    await writeFile(tarball, await layerTar());
+    const imported = await docker('import', '--change', 'CMD ["/bin/sh"]', '--message', 'from e2e', tarball, 'c-e2e/imported:v1');
+    expect(imported.code, imported.stderr).toBe(0);
+    expect(imported.stdout.trim()).toMatch(/^sha256:[0-9a-f]{64}$/);
+    const cmd = await docker('image', 'inspect', '--format', '{{json .Config.Cmd}} {{.Comment}}', 'c-e2e/imported:v1');
+    expect(cmd.stdout.trim()).toBe('["/bin/sh"] from e2e');
+    expect(imported.stdout.trim()).toBe((await docker('image', 'inspect', '--format', '{{.Id}}', 'c-e2e/imported:v1')).stdout.trim());
+  });
+
+  it('docker login checks credentials with the registry, and the daemon then pulls with them', async () => {
+    const host = privateRegistry?.host ?? '';
+    const anonymous = await docker('pull', `${host}/busybox`);
+    expect(anonymous.code).not.toBe(0);
+    expect(anonymous.stderr).toContain(`pull access denied for ${host}/busybox, repository does not exist or may require 'docker login'`);
+    const wrong = await docker('login', host, '-u', 'c', '-p', 'wrong');
+    expect(wrong.code).not.toBe(0);
+    expect(wrong.stderr).toMatch(/Error response from daemon: .*(refused|unauthorized)/i);
+    const login = await docker('login', host, '-u', 'c', '-p', 'secret');
+    expect(login.code, login.stderr).toBe(0);
+    expect(login.stdout).toContain('Login Succeeded');
+    const saved = await readFile(join(dir, 'daemon-docker-config', 'config.json'), 'utf8');
+    expect(Object.keys((JSON.parse(saved) as { auths: Record<string, unknown> }).auths)).toContain(host);
+    const pull = await docker('pull', `${host}/busybox`);
+    expect(pull.code, pull.stderr).toBe(0);
+    expect(pull.stdout).toContain(`Status: Downloaded newer image for ${host}/busybox:latest`);
   });
 
   it('the typed EngineClient reads the same daemon', async () => {

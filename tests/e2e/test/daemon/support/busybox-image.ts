@@ -16,7 +16,8 @@ const MTIME = new Date('2024-01-01T00:00:00Z');
 
 const sha256 = (bytes: Buffer): string => createHash('sha256').update(bytes).digest('hex');
 
-async function layerTar(): Promise<Buffer> {
+/** An uncompressed root filesystem tar: /bin/busybox, a few applet links, /etc/passwd. */
+export async function layerTar(): Promise<Buffer> {
   const tar = pack();
   const chunks: Buffer[] = [];
   tar.on('data', (chunk: unknown) => chunks.push(chunk as Buffer));
@@ -94,6 +95,7 @@ export async function writeBusyboxLayout(dir: string): Promise<BuiltImage> {
 }
 
 /** Copies the layout's `latest` to `registry/repository:tag` (plain HTTP). */
-export async function pushLayout(layoutDir: string, target: string): Promise<void> {
-  await run('/usr/bin/skopeo', ['copy', '--quiet', '--dest-tls-verify=false', `oci:${layoutDir}:latest`, `docker://${target}`]);
+export async function pushLayout(layoutDir: string, target: string, credentials?: string): Promise<void> {
+  const auth = credentials ? ['--dest-creds', credentials] : [];
+  await run('/usr/bin/skopeo', ['copy', '--quiet', '--dest-tls-verify=false', ...auth, `oci:${layoutDir}:latest`, `docker://${target}`]);
 }

@@ -46,11 +46,11 @@ function ping(socketPath: string): Promise<boolean> {
   });
 }
 
-export async function startDaemonProcess(socket: string, root: string): Promise<DaemonProcess> {
+export async function startDaemonProcess(socket: string, root: string, env: NodeJS.ProcessEnv = {}): Promise<DaemonProcess> {
   const started = performance.now();
   const child = spawn(process.execPath, [DAEMON_BIN, '-H', `unix://${socket}`, '--root', root], {
     stdio: ['ignore', 'ignore', 'pipe'],
-    env: { ...process.env, C_ROOT: '' },
+    env: { ...process.env, C_ROOT: '', ...env },
   });
   let stderr = '';
   child.stderr?.on('data', (chunk: Buffer) => {

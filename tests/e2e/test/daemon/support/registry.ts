@@ -31,7 +31,8 @@ async function waitFor(check: () => Promise<boolean>, what: string, timeoutMs = 
   throw new Error(`timed out waiting for ${what}`);
 }
 
-export async function startRegistry(dir: string): Promise<LocalRegistry> {
+/** `htpasswd`: a file made with `htpasswd -Bbn`; the registry then refuses anonymous access with 401. */
+export async function startRegistry(dir: string, options: { htpasswd?: string } = {}): Promise<LocalRegistry> {
   const port = await freePort();
   const host = `127.0.0.1:${port}`;
   await mkdir(join(dir, 'storage'), { recursive: true });
@@ -43,6 +44,7 @@ export async function startRegistry(dir: string): Promise<LocalRegistry> {
       'log: { level: error }',
       `storage: { filesystem: { rootdirectory: ${join(dir, 'storage')} }, delete: { enabled: true } }`,
       `http: { addr: "${host}" }`,
+      ...(options.htpasswd ? [`auth: { htpasswd: { realm: c-e2e, path: ${options.htpasswd} } }`] : []),
       '',
     ].join('\n'),
   );
@@ -57,7 +59,7 @@ export async function startRegistry(dir: string): Promise<LocalRegistry> {
     await exited;
   };
   try {
-    await waitFor(async () => (await fetch(`http://${host}/v2/`)).status === 200, `docker-registry on ${host} (${stderr})`);
+    await waitFor(async () => (await fetch(`http://${host}/v2/`)).status === (options.htpasswd ? 401 : 200), `docker-registry on ${host} (${stderr})`);
   } catch (error) {
     await stop();
     throw error;
