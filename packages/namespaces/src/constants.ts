@@ -100,7 +100,16 @@ export const AT_FDCWD = -100;
 export const CLOSE_RANGE = { UNSHARE: 1 << 1, CLOEXEC: 1 << 2 } as const;
 
 /** fcntl(2) commands and flags. */
-export const F = { GETFD: 1, SETFD: 2, GETFL: 3, SETFL: 4 } as const;
+export const F = { GETFD: 1, SETFD: 2, GETFL: 3, SETFL: 4, ADD_SEALS: 1033, GET_SEALS: 1034 } as const;
+
+/** memfd seals for fcntl(F_ADD_SEALS). */
+export const F_SEAL = { SEAL: 0x1, SHRINK: 0x2, GROW: 0x4, WRITE: 0x8, FUTURE_WRITE: 0x10, EXEC: 0x20 } as const;
+
+/** memfd_create(2) flags. */
+export const MFD = { CLOEXEC: 0x1, ALLOW_SEALING: 0x2, NOEXEC_SEAL: 0x8, EXEC: 0x10 } as const;
+
+/** *at() flags. */
+export const AT = { SYMLINK_NOFOLLOW: 0x100, EMPTY_PATH: 0x1000 } as const;
 export const FD_CLOEXEC = 1;
 
 /** tty ioctls (asm-generic values; x86_64 and arm64 agree). */

@@ -15,11 +15,14 @@ export { SyscallError, isSyscallError, type SyscallErrorOptions } from './syscal
 export { ERRNO, errnoName, errnoMessage, errnoNumber } from './errno';
 export { DESCRIBE, flagNames } from './describe';
 export {
+  AT,
   AT_FDCWD,
   CLONE,
   CLOSE_RANGE,
   F,
+  F_SEAL,
   FD_CLOEXEC,
+  MFD,
   LINUX_CAPABILITY_VERSION_3,
   MNT,
   MS,

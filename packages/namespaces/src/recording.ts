@@ -161,6 +161,19 @@ export class RecordingSyscalls implements Syscalls {
     this.record('execve', [path, [...argv], [...envp]], () => undefined as never);
     throw new ExecveRecorded(path, argv);
   }
+  execveat(dirfd: number, path: string, argv: readonly string[], envp: readonly string[], flags = 0): never {
+    this.record('execveat', [dirfd, path, [...argv], [...envp], flags], () => undefined as never);
+    throw new ExecveRecorded(path || `fd ${dirfd}`, argv);
+  }
+  memfdCreate(name: string, flags = 0): number {
+    return this.record('memfdCreate', [name, flags], () => this.fd());
+  }
+  addSeals(fd: number, seals: number): void {
+    this.record('addSeals', [fd, seals], () => undefined);
+  }
+  getSeals(fd: number): number {
+    return this.record('getSeals', [fd], () => 0);
+  }
   kill(pid: number, signal: number): void {
     this.record('kill', [pid, signal], () => undefined);
   }

@@ -83,6 +83,17 @@ export interface Syscalls {
   close(fd: number): void;
   /** execve(2): replaces the process; returns only by throwing. */
   execve(path: string, argv: readonly string[], envp: readonly string[]): never;
+  /**
+   * execveat(2): run the program behind `dirfd` (with `path` '' and AT_EMPTY_PATH), e.g. a sealed memfd copy of
+   * a binary, so no path to the host's file is ever visible. Returns only by throwing.
+   */
+  execveat(dirfd: number, path: string, argv: readonly string[], envp: readonly string[], flags?: number): never;
+  /** memfd_create(2); returns the fd. Use MFD.CLOEXEC | MFD.ALLOW_SEALING for a sealable copy. */
+  memfdCreate(name: string, flags?: number): number;
+  /** fcntl(F_ADD_SEALS): add F_SEAL_* seals to a memfd. */
+  addSeals(fd: number, seals: number): void;
+  /** fcntl(F_GET_SEALS). */
+  getSeals(fd: number): number;
   /** kill(2). */
   kill(pid: number, signal: number): void;
   /** pidfd_open(2); returns a pidfd (close-on-exec). */

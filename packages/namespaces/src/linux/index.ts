@@ -201,6 +201,25 @@ export class LinuxSyscalls implements Syscalls {
     throw new CError('INTERNAL', `execve(${path}) returned without replacing the process`);
   }
 
+  execveat(dirfd: number, path: string, argv: readonly string[], envp: readonly string[], flags = 0): never {
+    const result = libc().execveat(dirfd, path, [...argv, null], [...envp, null], flags);
+    const errno = libc().errno();
+    check('execveat', [dirfd, path, argv, envp, flags], result < 0 ? result : -1, errno);
+    throw new CError('INTERNAL', `execveat(fd ${dirfd}) returned without replacing the process`);
+  }
+
+  memfdCreate(name: string, flags = 0): number {
+    return call('memfdCreate', [name, flags], () => libc().memfd_create(name, flags));
+  }
+
+  addSeals(fd: number, seals: number): void {
+    call('addSeals', [fd, seals], () => libc().fcntl(fd, F.ADD_SEALS, 'int', seals));
+  }
+
+  getSeals(fd: number): number {
+    return call('getSeals', [fd], () => libc().fcntl(fd, F.GET_SEALS));
+  }
+
   kill(pid: number, signal: number): void {
     call('kill', [pid, signal], () => libc().kill(pid, signal));
   }

@@ -28,6 +28,8 @@ export interface Libc {
   dup3: Fn;
   close: Fn;
   execve: Fn;
+  execveat: Fn;
+  memfd_create: Fn;
   kill: Fn;
   sigprocmask: Fn;
   signal: (signum: number, handler: null) => unknown;
@@ -82,6 +84,8 @@ export function libc(): Libc {
     dup3: f('int dup3(int oldfd, int newfd, int flags)'),
     close: f('int close(int fd)'),
     execve: f('int execve(const char *path, const char **argv, const char **envp)'),
+    execveat: f('int execveat(int dirfd, const char *path, const char **argv, const char **envp, int flags)'),
+    memfd_create: f('int memfd_create(const char *name, unsigned int flags)'),
     kill: f('int kill(int pid, int sig)'),
     sigprocmask: f('int sigprocmask(int how, const void *set, void *oldset)'),
     signal: lib.func('void *signal(int signum, void *handler)') as (signum: number, handler: null) => unknown,

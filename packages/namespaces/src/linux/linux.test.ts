@@ -155,6 +155,28 @@ describe('real syscalls (unprivileged)', () => {
     expect(Number(result.stdout.trim().split('\n').at(-1))).toBe(4);
   });
 
+  test('a sealed memfd copy of a binary runs through execveat(AT_EMPTY_PATH) and refuses writes', () => {
+    const result = runInChild(`
+      const fs = await import('node:fs');
+      const { linuxSyscalls: sys, MFD, F_SEAL, AT } = ns;
+      const fd = sys.memfdCreate('c-true', MFD.CLOEXEC | MFD.ALLOW_SEALING);
+      fs.writeSync(fd, fs.readFileSync('/bin/echo'));
+      sys.addSeals(fd, F_SEAL.SEAL | F_SEAL.SHRINK | F_SEAL.GROW | F_SEAL.WRITE);
+      let write = '';
+      try { fs.writeSync(fd, 'x', 0); } catch (e) { write = e.code; }
+      let seal = '';
+      try { sys.addSeals(fd, F_SEAL.EXEC); } catch (e) { seal = e.errnoName; }
+      for (const n of [0, 1, 2]) sys.setCloexec(n, false);
+      process.stdout.write(JSON.stringify({ seals: sys.getSeals(fd), write, seal }) + '\\n');
+      sys.execveat(fd, '', ['echo', 'from-memfd', process.pid.toString()], [], AT.EMPTY_PATH);
+    `);
+    expect(result.stderr).toBe('');
+    const [first = '{}', second = ''] = result.stdout.trim().split('\n');
+    expect(JSON.parse(first)).toEqual({ seals: 0xf, write: 'EPERM', seal: 'EPERM' });
+    // The same process (pid unchanged) now runs echo from the anonymous file.
+    expect(second).toBe(`from-memfd ${result.pid}`);
+  });
+
   test('a seccomp filter makes getpid fail with EPERM in a child process', () => {
     const result = runInChild(`
       const { linuxSyscalls: sys, PR, compileSeccompProfile } = ns;
