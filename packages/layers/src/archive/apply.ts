@@ -143,16 +143,24 @@ export async function applyLayer(source: ByteSource, root: string, options: Appl
   return { diffId, compressedDigest, compression, entries: extractor.stats.entries, bytes: tarBytes, neutralised: extractor.stats.neutralised };
 }
 
+/**
+ * The end of the gzip pipeline. zlib pushes each inflated chunk synchronously into this sink and schedules
+ * the next inflate only when the push returns, so extracting inside `write` would serialise the two. The
+ * extraction runs on the next turn instead, and a deep buffer lets the thread pool inflate ahead while the
+ * main thread writes files.
+ */
 function sinkOf(consume: (chunk: Uint8Array) => void): Writable {
   return new Writable({
-    highWaterMark: DECOMPRESSED_CHUNK,
+    highWaterMark: 16 * DECOMPRESSED_CHUNK,
     write(chunk: Buffer, _encoding, callback) {
-      try {
-        consume(chunk);
-        callback();
-      } catch (error) {
-        callback(error as Error);
-      }
+      setImmediate(() => {
+        try {
+          consume(chunk);
+          callback();
+        } catch (error) {
+          callback(error as Error);
+        }
+      });
     },
   });
 }

@@ -3,7 +3,7 @@ import { isCError } from '@c/errors';
 import { TarReader } from './tar-reader';
 import { END_OF_ARCHIVE, encodeHeader, paddingFor } from './tar-writer';
 import { parseNumeric, writeNumeric, parsePaxRecords, encodePaxRecord, type TarEntry } from './tar-format';
-import { buildTar } from './testing';
+import { buildTar, withTypeflag } from './testing';
 
 interface Seen {
   entry: TarEntry;
@@ -138,5 +138,15 @@ describe('TarReader', () => {
     header.write(`${sum.toString(8).padStart(6, '0')}\0 `, 148, 'latin1');
     const tar = Buffer.concat([header, Buffer.alloc(512, 0x41), encodeHeader({ ...base, name: 'next' }), END_OF_ARCHIVE]);
     expect(readAll(tar).map((s) => s.entry.name)).toEqual(['d/', 'next']);
+  });
+
+  it('takes the size from a PAX record over the header field', () => {
+    const pax = encodePaxRecord('size', Buffer.from('5'));
+    const paxHeader = withTypeflag(encodeHeader({ ...base, name: 'PaxHeaders/f', size: pax.length }), 'x');
+    const fileHeader = encodeHeader({ ...base, name: 'f', size: 0 }); // header says 0, PAX says 5
+    const tar = Buffer.concat([paxHeader, pax, paddingFor(pax.length), fileHeader, Buffer.from('hello'), paddingFor(5), END_OF_ARCHIVE]);
+    const [file] = readAll(tar, 13);
+    expect(file!.entry.size).toBe(5);
+    expect(file!.data.toString()).toBe('hello');
   });
 });

@@ -176,12 +176,15 @@ export class TarReader {
 
     const type = TYPES[typeflag];
     const entry = this.decodeEntry(block, type, typeflag, size, headerStart);
+    // A PAX size replaces the header's; it is the amount of data that follows, whatever the type.
+    const dataSize = entry.size !== (type === 'file' ? size : 0) ? entry.size : size;
+    if (entry.type !== 'file') entry.size = 0;
     // Hard links, symlinks, devices and dirs carry no data even if a writer put a size there: skip it.
-    this.remaining = size;
-    this.padding = padOf(size);
+    this.remaining = dataSize;
+    this.padding = padOf(dataSize);
     const sink = this.handler(entry);
     this.sink = entry.type === 'file' ? sink : undefined;
-    if (size === 0) this.endData();
+    if (dataSize === 0) this.endData();
     else this.state = 'data';
   }
 
@@ -256,12 +259,13 @@ export class TarReader {
         case 'gname':
           entry.gname = text();
           break;
-        case 'size':
-          // The size itself was applied by the header parser through the raw field; a PAX size means
-          // a file over 8 GiB, which c does not accept in layers.
-          throw new CError('UNSUPPORTED', `tar entry "${entry.name}" declares a PAX size`, {
-            hint: 'files of 8 GiB or more are not supported in layers',
-          });
+        case 'size': {
+          // Overrides the header field (files of 8 GiB and more, or writers that always emit it).
+          const size = Number(text());
+          if (!Number.isSafeInteger(size) || size < 0) throw malformed(`invalid PAX size in "${entry.name}"`, at);
+          entry.size = size;
+          break;
+        }
         default:
           if (key.startsWith(XATTR_PAX_PREFIX)) {
             entry.xattrs ??= new Map();

@@ -134,3 +134,14 @@ export function snapshotOf(dir: string): string[] {
 }
 
 export const isRoot = process.geteuid?.() === 0;
+
+/** Rewrites a header's type flag (and its checksum), for entry kinds our writer does not produce. */
+export function withTypeflag(header: Buffer, flag: string): Buffer {
+  const copy = Buffer.from(header);
+  copy[156] = flag.charCodeAt(0);
+  copy.fill(0x20, 148, 156);
+  let sum = 0;
+  for (let i = 0; i < 512; i++) sum += copy[i]!;
+  copy.write(`${sum.toString(8).padStart(6, '0')}\0 `, 148, 'latin1');
+  return copy;
+}
