@@ -97,6 +97,19 @@ describe('fetchBlob over nock', () => {
     expect(store.partial.size).toBe(0);
   });
 
+  it('reports a failing local store as such, without retrying the download', async () => {
+    const store = new MemoryBlobStore();
+    const realIngest = store.ingest.bind(store);
+    store.ingest = async (digest, size) => {
+      const ingest = await realIngest(digest, size);
+      return { ...ingest, offset: ingest.offset, write: async () => { throw Object.assign(new Error('no space left on device'), { code: 'ENOSPC' }); } };
+    };
+    nock(REG).get('/v2/').reply(200, {});
+    nock(REG).get(path).once().reply(200, layer.bytes);
+    const error = await new RegistryClient(fast).fetchBlob(R, 'team/app', layer.descriptor, store).catch((e: unknown) => e);
+    expect(error).toMatchObject({ code: 'INTERNAL', message: `writing blob ${layer.descriptor.digest} to the local store failed: no space left on device` });
+  });
+
   it('does not download a blob the sink already has', async () => {
     const store = new MemoryBlobStore();
     store.put(layer.bytes);

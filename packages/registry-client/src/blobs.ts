@@ -98,7 +98,7 @@ export class BlobFetcher {
   }
 
   /** A small blob (a config) read into memory, size-bounded and digest-checked. */
-  async fetchBlobBytes(registry: string, repository: string, descriptor: Descriptor, limit: number, signal?: AbortSignal): Promise<Uint8Array> {
+  async fetchBlobBytes(registry: string, repository: string, descriptor: Descriptor, limit: number, signal?: AbortSignal, attempt = 0): Promise<Uint8Array> {
     if (descriptor.size > limit) {
       throw new CError('LIMIT_EXCEEDED', `blob ${descriptor.digest} in ${repository} declares ${descriptor.size} bytes, over the ${limit}-byte limit for in-memory blobs`, {});
     }
@@ -113,7 +113,18 @@ export class BlobFetcher {
     if (res.statusCode !== 200) {
       await this.transport.fail(res, { registry, what: `fetching blob ${descriptor.digest} of ${repository}`, notFound: `blob ${descriptor.digest} of ${repository} not found` });
     }
-    const bytes = await readBody(res, descriptor.size, `blob ${descriptor.digest} of ${repository}`);
+    let bytes: Uint8Array;
+    try {
+      bytes = await readBody(res, descriptor.size, `blob ${descriptor.digest} of ${repository}`);
+    } catch (error) {
+      if (error instanceof CError) throw error;
+      // A body cut short: small enough to simply ask again.
+      if (isRetryableNetworkError(error) && attempt < this.retry.maxRetries) {
+        await sleep(retryDelay(this.retry, attempt), signal);
+        return this.fetchBlobBytes(registry, repository, descriptor, limit, signal, attempt + 1);
+      }
+      throw networkError(error, registry, new URL(blobPath(repository, descriptor.digest), this.transport.baseUrl(registry)));
+    }
     const actual = digestOf(bytes, parseDigest(descriptor.digest).algorithm);
     if (bytes.length !== descriptor.size || actual !== descriptor.digest) {
       throw new CError('DIGEST_MISMATCH', `blob ${descriptor.digest} of ${repository} arrived as ${actual} (${bytes.length} of ${descriptor.size} bytes)`, {
@@ -172,7 +183,15 @@ export class BlobFetcher {
           details: { digest, size },
         });
       }
-      await ingest.write(chunk);
+      try {
+        await ingest.write(chunk);
+      } catch (error) {
+        res.destroy();
+        // The local store failed (disk full, say): not the registry's fault, and not worth a retry.
+        throw isCError(error)
+          ? error
+          : new CError('INTERNAL', `writing blob ${digest} to the local store failed: ${(error as Error).message}`, { cause: error, details: { digest } });
+      }
       held += chunk.length;
       options.onProgress?.({ current: held, total: size, phase: 'downloading' });
     }

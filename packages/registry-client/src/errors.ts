@@ -105,7 +105,6 @@ const RETRYABLE_SOCKET_CODES = new Set([
   'EPIPE',
   'ECONNABORTED',
   'EAI_AGAIN',
-  'ECONNREFUSED',
   'EHOSTUNREACH',
   'ENETUNREACH',
   'UND_ERR_SOCKET',
@@ -121,7 +120,10 @@ export function socketErrorCode(error: unknown): string | undefined {
   return undefined;
 }
 
-/** Network failures worth another attempt. */
+/**
+ * Network failures worth another attempt. A refused connection is not one: the registry is down or the
+ * address is wrong, and the user should hear so at once rather than after a minute of backoff.
+ */
 export function isRetryableNetworkError(error: unknown): boolean {
   const code = socketErrorCode(error);
   return code !== undefined && RETRYABLE_SOCKET_CODES.has(code);
