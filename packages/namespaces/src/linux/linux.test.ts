@@ -285,6 +285,45 @@ describe.skipIf(!isPrivileged)('real syscalls (root with CAP_SYS_ADMIN; skipped 
     expect(JSON.parse(result.stdout)).toEqual(['only-here']);
   });
 
+  test('setgroups/setresgid/setresuid drop to nobody in a child', () => {
+    const result = runInChild(`
+      const { linuxSyscalls: sys } = ns;
+      sys.setgroups([65534, 100]);
+      sys.setresgid(65534, 65534, 65534);
+      sys.setresuid(65534, 65534, 65534);
+      const status = (await import('node:fs')).readFileSync('/proc/self/status', 'utf8');
+      const line = (k) => status.split('\\n').find((l) => l.startsWith(k + ':')).trim().split(/\\s+/).slice(1).join(' ');
+      let back = '';
+      try { sys.setresuid(0, 0, 0); } catch (e) { back = e.errnoName; }
+      console.log(JSON.stringify({ uid: line('Uid'), gid: line('Gid'), groups: line('Groups'), back }));
+    `);
+    expect(result.stderr).toBe('');
+    expect(JSON.parse(result.stdout)).toEqual({
+      uid: '65534 65534 65534 65534',
+      gid: '65534 65534 65534 65534',
+      groups: '100 65534',
+      back: 'EPERM',
+    });
+  });
+
+  test('setsid + TIOCSCTTY make a pty slave the controlling terminal', () => {
+    const result = runInChild(`
+      const fs = await import('node:fs');
+      const { linuxSyscalls: sys, O } = ns;
+      const pty = sys.openpty();
+      const slave = fs.openSync(pty.slavePath, O.RDWR | O.NOCTTY);
+      sys.setsid();
+      sys.setControllingTerminal(slave);
+      const after = fs.readFileSync('/proc/self/stat', 'utf8').split(') ')[1].split(' ')[4];
+      console.log(JSON.stringify({ after, rdev: fs.fstatSync(slave).rdev }));
+    `);
+    expect(result.stderr).toBe('');
+    const out = JSON.parse(result.stdout) as { after: string; rdev: number };
+    expect(out.after).not.toBe('0');
+    // tty_nr in /proc/PID/stat encodes the device like st_rdev for pts numbers below 256.
+    expect(Number(out.after)).toBe(out.rdev);
+  });
+
   test('mknod creates a character device with the given numbers', () => {
     const path = join(tempDir(), 'null');
     sys.mknod(path, S_IF.CHR | 0o666, makedev(1, 3));
