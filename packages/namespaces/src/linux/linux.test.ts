@@ -226,6 +226,8 @@ function openNull(list: Array<() => void>): number {
   return fd;
 }
 
+if (!isPrivileged) console.warn('@c/namespaces: privileged syscall tests skipped: not root with CAP_SYS_ADMIN');
+
 describe.skipIf(!isPrivileged)('real syscalls (root with CAP_SYS_ADMIN; skipped otherwise)', () => {
   test('unshare(CLONE_NEWUTS) + sethostname changes the name only inside the child', () => {
     const before = hostname();
