@@ -228,6 +228,29 @@ describe('daemon API over a unix socket', () => {
     expect(isCError(viaClient, 'INTERNAL')).toBe(true);
   });
 
+  it('aborts the backend pull when the client goes away', async () => {
+    let aborted: unknown;
+    images.pull = async (_reference, options = {}) => {
+      options.onProgress?.({ id: 'aaaaaaaaaaaa', status: 'waiting', current: 0, total: 10 });
+      await new Promise<void>((resolve) => options.signal?.addEventListener('abort', () => resolve(), { once: true }));
+      aborted = options.signal?.reason;
+      throw options.signal?.reason;
+    };
+    await new Promise<void>((resolve, reject) => {
+      const req = request({ socketPath: socket, method: 'POST', path: '/images/create?fromImage=busybox' }, (res) => {
+        // The first progress line arrived: hang up like a Ctrl-C'd `docker pull`.
+        res.once('data', () => {
+          req.destroy();
+          resolve();
+        });
+      });
+      req.on('error', (error: NodeJS.ErrnoException) => (error.code === 'ECONNRESET' ? undefined : reject(error)));
+      req.end();
+    });
+    for (let i = 0; i < 100 && aborted === undefined; i++) await new Promise((r) => setTimeout(r, 10));
+    expect(isCError(aborted, 'CANCELLED')).toBe(true);
+  });
+
   it('rejects bad pull requests before streaming', async () => {
     expect((await raw(socket, 'POST', '/images/create')).status).toBe(400);
     const invalid = await raw(socket, 'POST', '/images/create?fromImage=Busy%20Box');
