@@ -230,8 +230,8 @@ describe.each(['delete', 'overlay'] as const)('hostile layers (%s whiteouts)', (
 
   it('has at least 30 cases', () => expect(CASES.length).toBeGreaterThanOrEqual(30));
 
-  it.each(CASES)('$name', async (testCase) => {
-    if (whiteouts === 'overlay' && testCase.name.includes('overlay xattrs') && !isRoot) return;
+  // Overlay-form whiteouts are 0/0 devices and trusted.* xattrs: creating them needs root.
+  it.skipIf(whiteouts === 'overlay' && !isRoot).each(CASES)('$name', async (testCase) => {
     testCase.setup?.(ctx);
     const layer = await testCase.layer(ctx);
     const outsideBefore = snapshotOf(ctx.outside);
