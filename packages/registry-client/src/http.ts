@@ -53,6 +53,8 @@ export function sendHttp(request: HttpRequest, agents: HttpAgents): Promise<Inco
     });
     req.once('response', (res) => resolve(res));
     req.once('error', (error) => {
+      // A body stream (a file) must not stay open once its request is dead.
+      if (request.body instanceof Readable) request.body.destroy();
       if (request.signal?.aborted) reject(cancelledError(`${request.method} ${request.url.href}`));
       else reject(error);
     });
