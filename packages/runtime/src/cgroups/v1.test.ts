@@ -121,6 +121,23 @@ describe.skipIf(!canRun)('cgroup v1 manager on this host (root; skipped otherwis
     expect((await sleeper.exit).signal).toBe('SIGTERM');
   });
 
+  test('memory+swap limits change in a safe order, up and down; blkio weight lands in the BFQ file', () => {
+    const manager = newManager();
+    manager.create(uniqueName('c-test-swap'), { memory: { limit: 64 * 2 ** 20, swap: 128 * 2 ** 20 }, blockIO: { weight: 500 } });
+    const memory = manager.directories().find((d) => d.includes('/memory/')) ?? '';
+    const limits = () => [read(memory, 'memory.limit_in_bytes'), read(memory, 'memory.memsw.limit_in_bytes')].map((v) => Number(v) / 2 ** 20);
+    expect(limits()).toEqual([64, 128]);
+    // Down: memory must go first (memsw may not drop below it).
+    manager.apply({ memory: { limit: 32 * 2 ** 20, swap: 32 * 2 ** 20 } });
+    expect(limits()).toEqual([32, 32]);
+    // Up: memsw must go first.
+    manager.apply({ memory: { limit: 256 * 2 ** 20, swap: 512 * 2 ** 20 } });
+    expect(limits()).toEqual([256, 512]);
+    const blkio = manager.directories().find((d) => d.includes('/blkio/')) ?? '';
+    const weightFile = existsSync(join(blkio, 'blkio.weight')) ? 'blkio.weight' : 'blkio.bfq.weight';
+    expect(read(blkio, weightFile)).toMatch(/(^|\s)500$/);
+  });
+
   test('device rules: deny all, then allow /dev/null; devices.list shows only that', () => {
     const manager = newManager();
     manager.create(uniqueName('c-test-dev'), {
