@@ -2,7 +2,7 @@
  * Wires an ImageService to the real store under a root directory (default /var/lib/c) and the real registry
  * client with docker's credentials file.
  */
-import { ContentStore, ImageStore, storeLayout } from '@c/layers';
+import { ContentStore, GarbageCollector, ImageStore, storeLayout } from '@c/layers';
 import { DockerConfigCredentials, RegistryClient } from '@c/registry-client';
 import { ImageService } from './image-service';
 
@@ -22,9 +22,13 @@ export function createImageService(options: CreateImageServiceOptions = {}): Ima
     credentials,
     ...(options.insecureRegistries ? { insecureRegistries: options.insecureRegistries } : {}),
   });
+  const content = new ContentStore(layout.content);
+  const images = new ImageStore(layout.images);
   return new ImageService({
-    content: new ContentStore(layout.content),
-    images: new ImageStore(layout.images),
+    content,
+    images,
+    // Deleting an image frees its blobs at once, like docker rmi; leases keep blobs of pulls in flight.
+    collectGarbage: () => new GarbageCollector({ content, images }).collect(),
     registry,
     credentials: {
       save: (host, login) => credentials.saveCredentials(host, login),

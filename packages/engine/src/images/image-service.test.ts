@@ -22,6 +22,7 @@ let registry: FakeRegistry;
 let saved: Map<string, string>;
 let service: ImageService;
 let clock: number;
+let gcRuns: number;
 
 function rootfsTar(files: Record<string, string>): Buffer {
   const dir = mkdtempSync(join(work, 'rootfs-'));
@@ -51,7 +52,9 @@ beforeEach(() => {
   registry = new FakeRegistry();
   saved = new Map();
   clock = Date.parse('2026-01-01T00:00:00Z');
+  gcRuns = 0;
   service = new ImageService({
+    collectGarbage: async () => void gcRuns++,
     content,
     images,
     registry,
@@ -145,7 +148,9 @@ describe('tag, list, remove', () => {
     const image = await importImage('busybox', 'one');
     await service.tag('busybox', 'other:1');
     expect(await service.remove('busybox')).toEqual([{ Untagged: 'busybox:latest' }]);
+    expect(gcRuns).toBe(0); // still named: its blobs stay
     expect(await service.remove('other:1')).toEqual([{ Untagged: 'other:1' }, { Deleted: image.id }]);
+    expect(gcRuns).toBe(1);
     await expectCError(service.inspect(image.id), 'NOT_FOUND', /No such image/);
   });
 

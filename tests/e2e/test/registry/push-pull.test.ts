@@ -68,6 +68,8 @@ describe.skipIf(!haveRegistry || !haveBusybox)('c push / pull against docker-reg
     expect(result.stdout).toBe(`Untagged: ${image}\nDeleted: ${importedId}\n`);
     const images = expectSuccess(await c.run(['images', '-q']), 'c images');
     expect(images.stdout).toBe('');
+    // Its blobs went with it: nothing references them any more.
+    expect(readdirSync(join(c.root, 'content/blobs/sha256'))).toEqual([]);
   });
 
   it('pulls it back by tag with the same id', async () => {
