@@ -75,6 +75,19 @@ describe.each(drivers)('%s snapshotter', (driver, make) => {
     expect((await snapshotter.commit('a-done', 'again').catch((e: unknown) => e)) as Error).toMatchObject({ code: 'CONFLICT' });
   });
 
+  it('keeps metadata consistent under concurrent changes from several instances', async () => {
+    const keys = Array.from({ length: 16 }, (_, i) => `k${i}`);
+    await Promise.all(keys.map((key, i) => make(root).prepare(key, undefined, { labels: { i: String(i) } })));
+    await Promise.all(keys.slice(0, 8).map((key) => make(root).commit(`c-${key}`, key)));
+    const all = await names(make(root));
+    expect(all).toHaveLength(16);
+    expect(all.filter((info) => info.kind === 'committed')).toHaveLength(8);
+    const metadata = JSON.parse(readFileSync(`${root}/metadata.json`, 'utf8')) as { snapshots: Record<string, { id: number }> };
+    const ids = Object.values(metadata.snapshots).map((record) => record.id);
+    expect(new Set(ids).size).toBe(16);
+    expect(readdirSync(`${root}/snapshots`).sort()).toEqual(ids.map(String).sort());
+  });
+
   it('reports usage and removes orphaned directories', async () => {
     const snapshotter = make(root);
     await commitLayer(snapshotter, 'base', undefined, { a: 'x'.repeat(10_000), b: 'y' });
