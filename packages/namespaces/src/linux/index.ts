@@ -1,6 +1,6 @@
 import { CError } from '@c/errors';
 import { archTable } from '../arch';
-import { F, FD_CLOEXEC, LINUX_CAPABILITY_VERSION_3, O, RLIM_INFINITY, TIOC } from '../constants';
+import { F, FD_CLOEXEC, LINUX_CAPABILITY_VERSION_3, O, RLIM_INFINITY, SECCOMP, TIOC } from '../constants';
 import { DESCRIBE, syscallNameOf } from '../describe';
 import { SyscallError } from '../syscall-error';
 import type { CapabilitySets, OpenHow, Pty, Rlimit, RlimitInput, SyscallName, Syscalls, Winsize } from '../syscalls';
@@ -298,12 +298,18 @@ export class LinuxSyscalls implements Syscalls {
     fprog.writeUInt16LE(program.length / 8, 0);
     fprog.writeBigUInt64LE(koffi.address(filter), 8);
     const nr = archTable().nr.seccomp;
-    return call('seccompSetFilter', [program, flags], () => {
-      const result = libc().syscall(nr, 'unsigned int', 1, 'unsigned int', flags, 'void *', fprog);
-      // Keep `filter` alive until the kernel has copied it.
-      void filter.length;
-      return result;
-    });
+    // `filter` stays referenced (and so alive) until the kernel has copied it during the call.
+    const result = call('seccompSetFilter', [filter, flags], () =>
+      libc().syscall(nr, 'unsigned int', SECCOMP.SET_MODE_FILTER, 'unsigned int', flags, 'void *', fprog),
+    );
+    if (flags & SECCOMP.FILTER_FLAG_TSYNC && result > 0) {
+      // With TSYNC a positive result is the thread that could not be synchronised: nothing was installed.
+      throw new CError('SYSCALL', `seccomp(SECCOMP_FILTER_FLAG_TSYNC) could not synchronise thread ${result}`, {
+        hint: 'that thread already has a conflicting filter; load the filter before starting threads, or drop TSYNC',
+        details: { syscall: 'seccomp', tid: result },
+      });
+    }
+    return result;
   }
 
   setControllingTerminal(fd: number, steal = false): void {
