@@ -84,6 +84,17 @@ describe('fetchManifest', () => {
     expect(fetched.mediaType).toBe(MediaType.OciManifest);
   });
 
+  it('asks for latest without a tag, and by digest when a reference has both', async () => {
+    const img = image(['layer']);
+    openRegistry();
+    nock(REG).get('/v2/library/busybox/manifests/latest').reply(200, img.manifest.bytes, { 'content-type': MediaType.OciManifest });
+    nock(REG).get(`/v2/library/busybox/manifests/${img.manifest.descriptor.digest}`).reply(200, img.manifest.bytes, { 'content-type': MediaType.OciManifest });
+    const client = new RegistryClient();
+    await client.fetchManifest({ registry: 'registry.example.com', repository: 'library/busybox' });
+    const byDigest = await client.fetchManifest({ ...ref('ignored'), digest: img.manifest.descriptor.digest });
+    expect(byDigest.digest).toBe(img.manifest.descriptor.digest);
+  });
+
   it('rejects an oversized manifest by Content-Length before reading it', async () => {
     openRegistry();
     nock(REG).get('/v2/library/busybox/manifests/big').reply(200, Buffer.alloc(2048, 0x20), { 'content-type': MediaType.OciManifest });

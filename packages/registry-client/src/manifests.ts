@@ -4,6 +4,7 @@ import { header, discard, readBody } from './http';
 import {
   digestOf,
   familiarName,
+  manifestReference,
   isIndexMediaType,
   isManifestMediaType,
   MANIFEST_ACCEPT_HEADER,
@@ -37,10 +38,9 @@ export interface ManifestLocation {
   digest: Digest;
 }
 
-function manifestPath(ref: { repository: string; tag?: string; digest?: string }): string {
-  const id = ref.digest ?? ref.tag;
-  if (!id) throw new CError('INVALID_ARGUMENT', `reference ${ref.repository} has neither tag nor digest`, { hint: 'add :<tag> or @<digest>' });
-  return `/v2/${ref.repository}/manifests/${id}`;
+/** The digest when there is one (it wins over the tag), else the tag, else `latest`. */
+function manifestPath(ref: Reference | ManifestLocation): string {
+  return `/v2/${ref.repository}/manifests/${manifestReference(ref)}`;
 }
 
 export class ManifestFetcher {
