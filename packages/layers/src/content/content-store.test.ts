@@ -85,6 +85,7 @@ describe('small blobs', () => {
     const chunks: Buffer[] = [];
     for await (const chunk of await store.open(digest, { start: 1000 })) chunks.push(chunk as Buffer);
     expect(Buffer.concat(chunks).equals(bytes.subarray(1000))).toBe(true);
+    expect(await codeOf(store.open(digest, { start: -1 }))).toBe('INVALID_ARGUMENT');
   });
 });
 

@@ -2,25 +2,16 @@
  * The content store: immutable, verified blobs addressed by digest, written only through resumable
  * ingests (see ingest.ts) or verified staging (writeBlob, importStream). Layout: layout.ts.
  */
-import { randomBytes } from 'node:crypto';
 import { mkdir, open, readdir, readFile, rm, stat, type FileHandle } from 'node:fs/promises';
 import type { Readable } from 'node:stream';
 import { CError } from '@c/errors';
 import type { BlobIngest, BlobStore } from '@c/image';
-import {
-  createDigester,
-  digestOf,
-  digestMismatch,
-  isBlobDigest,
-  parseBlobDigest,
-  sizeMismatch,
-  type BlobDigestAlgorithm,
-} from './digest';
+import { digestMismatch, digestOf, isBlobDigest, parseBlobDigest, type BlobDigestAlgorithm } from './digest';
 import { holdFileLock, isLockHeld } from './hold-lock';
 import { blobIntact, openIngest } from './ingest';
-import { readIngestMeta, writeIngestMeta, type IngestMeta } from './ingest-meta';
+import { readIngestMeta } from './ingest-meta';
 import { ContentLayout, isIngestRef } from './layout';
-import { publishBlob } from './publish';
+import { stageBlob } from './stage';
 
 export interface ContentStoreOptions {
   /** How long `ingest()` waits for another writer of the same digest (default 10 minutes). */
@@ -116,6 +107,13 @@ export class ContentStore implements BlobStore {
 
   /** A stream of the blob, from byte `start` (default 0). */
   async open(digest: string, options: { start?: number } = {}): Promise<Readable> {
+    const start = options.start ?? 0;
+    if (!Number.isSafeInteger(start) || start < 0) {
+      throw new CError('INVALID_ARGUMENT', `invalid start offset ${start} for blob ${digest}`, {
+        hint: 'pass a non-negative byte offset',
+        details: { digest, start },
+      });
+    }
     let handle: FileHandle;
     try {
       handle = await open(this.layout.blobPath(digest), 'r');
@@ -123,7 +121,7 @@ export class ContentStore implements BlobStore {
       if ((error as NodeJS.ErrnoException).code === 'ENOENT') throw blobNotFound(digest);
       throw error;
     }
-    return handle.createReadStream({ start: options.start ?? 0 });
+    return handle.createReadStream({ start });
   }
 
   /** The whole blob in memory, re-verified against its digest (meant for manifests and configs). */
@@ -232,8 +230,9 @@ export class ContentStore implements BlobStore {
       throw digestMismatch(expectedDigest, digest, 'writeBlob');
     }
     if (await this.has(digest)) return { digest, size: bytes.byteLength };
+    await this.#ensureDirs();
     const staging = { expectedDigest: digest, size: bytes.byteLength, algorithm, describe: false };
-    return this.#stage(staging, async (write) => {
+    return stageBlob(this.layout, staging, async (write) => {
       await write(bytes);
     });
   }
@@ -243,64 +242,10 @@ export class ContentStore implements BlobStore {
     const algorithm = options.expectedDigest
       ? parseBlobDigest(options.expectedDigest).algorithm
       : (options.algorithm ?? 'sha256');
-    return this.#stage({ ...options, algorithm }, async (write) => {
+    await this.#ensureDirs();
+    return stageBlob(this.layout, { ...options, algorithm, describe: true }, async (write) => {
       for await (const chunk of readable) await write(typeof chunk === 'string' ? Buffer.from(chunk) : chunk);
     });
-  }
-
-  /**
-   * Writes into a fresh ingest/import-<id>/ under its lock, verifies, then publishes. Whatever fails, the
-   * staging directory is removed.
-   */
-  async #stage(
-    // `describe: false` skips ingest.json: a one-shot in-memory write is never resumed, and it saves fsyncs.
-    options: ImportStreamOptions & { algorithm: BlobDigestAlgorithm; describe?: boolean },
-    fill: (write: (chunk: Uint8Array) => Promise<void>) => Promise<void>,
-  ): Promise<StoredBlob> {
-    await this.#ensureDirs();
-    const ref = `import-${randomBytes(8).toString('hex')}`;
-    const where = options.expectedDigest ?? `import ${ref}`;
-    const release = await holdFileLock(this.layout.ingestLock(ref), `the import ${ref}`, 1000);
-    const dir = this.layout.ingestDir(ref);
-    try {
-      await mkdir(dir, { recursive: true });
-      const meta: IngestMeta = { startedAt: new Date().toISOString() };
-      if (options.expectedDigest) meta.digest = options.expectedDigest;
-      if (options.size !== undefined) meta.expectedSize = options.size;
-      if (options.describe !== false) await writeIngestMeta(this.layout.ingestMeta(ref), meta);
-      const running = createDigester(options.algorithm);
-      const handle = await open(this.layout.ingestData(ref), 'w', 0o600);
-      try {
-        await fill(async (chunk) => {
-          const total = running.bytes + chunk.byteLength;
-          if (options.size !== undefined && total > options.size) throw sizeMismatch(where, options.size, total, 'import');
-          if (options.maxSize !== undefined && total > options.maxSize) {
-            throw new CError('LIMIT_EXCEEDED', `import ${ref} exceeds the limit of ${options.maxSize} bytes`, {
-              hint: 'the input is larger than allowed; check the source',
-              details: { ref, limit: options.maxSize },
-            });
-          }
-          let done = 0;
-          while (done < chunk.byteLength) done += (await handle.write(chunk, done, chunk.byteLength - done)).bytesWritten;
-          running.update(chunk);
-        });
-        await handle.sync();
-      } finally {
-        await handle.close();
-      }
-      if (options.size !== undefined && running.bytes !== options.size) {
-        throw sizeMismatch(where, options.size, running.bytes, 'import');
-      }
-      const digest = running.digest();
-      if (options.expectedDigest !== undefined && digest !== options.expectedDigest) {
-        throw digestMismatch(options.expectedDigest, digest, 'import');
-      }
-      await publishBlob(this.layout, this.layout.ingestData(ref), digest);
-      return { digest, size: running.bytes };
-    } finally {
-      await rm(dir, { recursive: true, force: true });
-      await release();
-    }
   }
 
   async #ingestStatus(ref: string): Promise<IngestStatus | undefined> {
