@@ -1,0 +1,190 @@
+import { createSocket, type Socket as UdpSocket } from 'node:dgram';
+import { createServer, type Server, type Socket } from 'node:net';
+import { CError } from '@c/errors';
+import { buildAnswer, buildError, decodeMessage, RCODE, RR_TYPE, type DnsMessage } from './message';
+
+export interface Upstream {
+  host: string;
+  port: number;
+}
+
+export interface DnsServerOptions {
+  /** Address to listen on (the network's gateway). */
+  address: string;
+  port?: number;
+  /** Resolvers for names the network does not know, tried in order. */
+  upstreams: readonly Upstream[];
+  /** Per upstream attempt. */
+  upstreamTimeoutMs?: number;
+}
+
+/** Largest TCP DNS message we accept (the 2-byte length prefix allows 65535). */
+const MAX_TCP_MESSAGE = 65535;
+
+/**
+ * The embedded resolver of one user network: answers A queries for the containers on it (names and aliases,
+ * case-insensitive) and forwards everything else to the host's resolvers. UDP and TCP on the gateway address.
+ */
+export class DnsServer {
+  private readonly records = new Map<string, Map<string, string>>();
+  private udp: UdpSocket | undefined;
+  private tcp: Server | undefined;
+  private readonly tcpClients = new Set<Socket>();
+  private readonly port: number;
+
+  constructor(private readonly options: DnsServerOptions) {
+    this.port = options.port ?? 53;
+  }
+
+  /** Make `names` resolve to `address`; `owner` (endpoint id) is what `remove` takes. */
+  add(owner: string, names: readonly string[], address: string): void {
+    for (const name of names) {
+      const key = normalise(name);
+      const owners = this.records.get(key) ?? new Map<string, string>();
+      owners.set(owner, address);
+      this.records.set(key, owners);
+    }
+  }
+
+  remove(owner: string): void {
+    for (const [name, owners] of this.records) {
+      owners.delete(owner);
+      if (owners.size === 0) this.records.delete(name);
+    }
+  }
+
+  /** name → addresses; undefined when the network does not know the name. */
+  lookup(name: string): string[] | undefined {
+    const owners = this.records.get(normalise(name));
+    return owners === undefined ? undefined : [...new Set(owners.values())];
+  }
+
+  /** Every record, for inspection and leak checks. */
+  entries(): [string, string[]][] {
+    return [...this.records.entries()].map(([name, owners]) => [name, [...owners.values()]]);
+  }
+
+  async start(): Promise<void> {
+    const { address } = this.options;
+    const udp = createSocket({ type: 'udp4' });
+    udp.on('message', (packet, remote) => {
+      void this.answer(packet).then((reply) => {
+        if (reply) udp.send(reply, remote.port, remote.address);
+      });
+    });
+    const tcp = createServer((socket) => this.serveTcp(socket));
+    try {
+      await new Promise<void>((resolve, reject) => {
+        udp.once('error', reject);
+        udp.bind(this.port, address, () => {
+          udp.off('error', reject);
+          resolve();
+        });
+      });
+      await new Promise<void>((resolve, reject) => {
+        tcp.once('error', reject);
+        tcp.listen(this.port, address, () => {
+          tcp.off('error', reject);
+          resolve();
+        });
+      });
+    } catch (cause) {
+      udp.close();
+      tcp.close();
+      throw new CError('UNAVAILABLE', `cannot start the network DNS server on ${address}:${this.port}: ${(cause as Error).message}`, {
+        cause,
+        hint: 'another program holds port 53 on that address (or on 0.0.0.0); stop it',
+      });
+    }
+    udp.on('error', () => undefined);
+    this.udp = udp;
+    this.tcp = tcp;
+  }
+
+  async stop(): Promise<void> {
+    for (const client of this.tcpClients) client.destroy();
+    const udp = this.udp;
+    const tcp = this.tcp;
+    this.udp = undefined;
+    this.tcp = undefined;
+    await Promise.all([
+      udp ? new Promise<void>((resolve) => udp.close(() => resolve())) : undefined,
+      tcp ? new Promise<void>((resolve) => tcp.close(() => resolve())) : undefined,
+    ]);
+  }
+
+  /** The reply for one query packet; undefined when the packet is not worth answering (a response, garbage without a header). */
+  async answer(packet: Uint8Array): Promise<Buffer | undefined> {
+    let query: DnsMessage;
+    try {
+      query = decodeMessage(packet);
+    } catch {
+      if (packet.length < 2) return undefined;
+      return buildError(((packet[0] ?? 0) << 8) | (packet[1] ?? 0), RCODE.FORMERR);
+    }
+    if (query.response) return undefined;
+    const question = query.questions[0];
+    if (query.opcode !== 0 || question === undefined || query.questions.length !== 1) return buildError(query.id, RCODE.NOTIMP, query);
+    const local = this.lookup(question.name);
+    if (local !== undefined) {
+      // Known container: A gets the addresses; any other type gets an empty NOERROR so resolvers stop asking.
+      return buildAnswer(query, question.type === RR_TYPE.A || question.type === RR_TYPE.ANY ? local : [], 600);
+    }
+    return this.forward(packet, query);
+  }
+
+  private async forward(packet: Uint8Array, query: DnsMessage): Promise<Buffer> {
+    for (const upstream of this.options.upstreams) {
+      const reply = await forwardUdp(packet, upstream, this.options.upstreamTimeoutMs ?? 2000);
+      if (reply !== undefined) return reply;
+    }
+    return buildError(query.id, RCODE.SERVFAIL, query);
+  }
+
+  private serveTcp(socket: Socket): void {
+    this.tcpClients.add(socket);
+    socket.on('close', () => this.tcpClients.delete(socket));
+    socket.on('error', () => socket.destroy());
+    socket.setTimeout(10_000, () => socket.destroy());
+    let pending = Buffer.alloc(0);
+    socket.on('data', (chunk: Buffer) => {
+      pending = Buffer.concat([pending, chunk]);
+      if (pending.length > MAX_TCP_MESSAGE + 2) return socket.destroy();
+      while (pending.length >= 2) {
+        const length = pending.readUInt16BE(0);
+        if (pending.length < 2 + length) break;
+        const message = pending.subarray(2, 2 + length);
+        pending = pending.subarray(2 + length);
+        void this.answer(message).then((reply) => {
+          if (!reply || socket.destroyed) return;
+          const prefix = Buffer.alloc(2);
+          prefix.writeUInt16BE(reply.length);
+          socket.write(Buffer.concat([prefix, reply]));
+        });
+      }
+    });
+  }
+}
+
+function normalise(name: string): string {
+  return (name.endsWith('.') ? name.slice(0, -1) : name).toLowerCase();
+}
+
+/** Send the client's packet as-is to an upstream and return its reply if the id matches, within the timeout. */
+function forwardUdp(packet: Uint8Array, upstream: Upstream, timeoutMs: number): Promise<Buffer | undefined> {
+  return new Promise((resolve) => {
+    const socket = createSocket(upstream.host.includes(':') ? 'udp6' : 'udp4');
+    const done = (reply: Buffer | undefined) => {
+      clearTimeout(timer);
+      socket.close();
+      resolve(reply);
+    };
+    const timer = setTimeout(() => done(undefined), timeoutMs);
+    socket.on('error', () => done(undefined));
+    socket.on('message', (reply, remote) => {
+      const sameId = reply.length >= 2 && reply[0] === packet[0] && reply[1] === packet[1];
+      if (sameId && remote.port === upstream.port) done(reply);
+    });
+    socket.send(packet, upstream.port, upstream.host);
+  });
+}

@@ -1,0 +1,121 @@
+import { readFile } from 'node:fs/promises';
+import { CError, invalidArgument } from '@c/errors';
+import { writeFileAtomic, KeyedMutex } from './atomic';
+import { formatIpv4, formatSubnet, parseIpv4, parseSubnet, subnetContains, subnetSize, type Ipv4Subnet } from './ipv4';
+
+/** The on-disk form of one network's address leases. */
+export interface IpamFile {
+  version: 1;
+  subnet: string;
+  gateway: string;
+  /** address → owner (an endpoint id). */
+  leases: Record<string, string>;
+}
+
+/**
+ * Address leases of one subnet, persisted after every change (temp file + rename), so a daemon restart
+ * finds the same addresses in use. Hands out the lowest free host address; the network address, the
+ * broadcast address and the gateway are never leased.
+ */
+export class Ipam {
+  private readonly subnet: Ipv4Subnet;
+  private readonly gateway: number;
+  private readonly leases = new Map<number, string>();
+  private readonly lock = new KeyedMutex();
+
+  private constructor(private readonly path: string, file: IpamFile) {
+    this.subnet = parseSubnet(file.subnet);
+    this.gateway = parseIpv4(file.gateway);
+    for (const [address, owner] of Object.entries(file.leases)) this.leases.set(parseIpv4(address), owner);
+  }
+
+  /** Open the lease file at `path`, creating it for `subnet`/`gateway` when it does not exist. */
+  static async open(path: string, subnet: string, gateway: string): Promise<Ipam> {
+    let file: IpamFile;
+    try {
+      file = JSON.parse(await readFile(path, 'utf8')) as IpamFile;
+      if (file.subnet !== subnet || file.gateway !== gateway) {
+        throw new CError('CONFLICT', `lease file ${path} is for ${file.subnet} (gateway ${file.gateway}), not ${subnet} (gateway ${gateway})`, {
+          hint: 'remove the network and create it again',
+        });
+      }
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+      file = { version: 1, subnet, gateway, leases: {} };
+      const gw = parseIpv4(gateway);
+      if (!subnetContains(parseSubnet(subnet), gw)) {
+        throw invalidArgument(`gateway ${gateway} is outside the subnet ${subnet}`, { hint: 'pick a gateway inside the subnet' });
+      }
+      await writeFileAtomic(path, JSON.stringify(file));
+    }
+    return new Ipam(path, file);
+  }
+
+  /** Lease an address to `owner`: `preferred` when given (must be free and inside the subnet), else the lowest free one. */
+  allocate(owner: string, preferred?: string): Promise<string> {
+    return this.lock.run('ipam', async () => {
+      const address = preferred === undefined ? this.lowestFree() : this.checkPreferred(preferred);
+      this.leases.set(address, owner);
+      await this.persist();
+      return formatIpv4(address);
+    });
+  }
+
+  /** Give back every address held by `owner`. Returns the released addresses (none is not an error: release is idempotent). */
+  release(owner: string): Promise<string[]> {
+    return this.lock.run('ipam', async () => {
+      const released: string[] = [];
+      for (const [address, holder] of this.leases) {
+        if (holder === owner) {
+          this.leases.delete(address);
+          released.push(formatIpv4(address));
+        }
+      }
+      if (released.length > 0) await this.persist();
+      return released;
+    });
+  }
+
+  /** address → owner, sorted by address. */
+  list(): [string, string][] {
+    return [...this.leases.entries()].sort((a, b) => a[0] - b[0]).map(([address, owner]) => [formatIpv4(address), owner]);
+  }
+
+  private isReserved(address: number): boolean {
+    const last = this.subnet.base + subnetSize(this.subnet) - 1;
+    return address === this.subnet.base || address === last || address === this.gateway;
+  }
+
+  private lowestFree(): number {
+    const end = this.subnet.base + subnetSize(this.subnet);
+    for (let address = this.subnet.base + 1; address < end; address++) {
+      if (!this.isReserved(address) && !this.leases.has(address)) return address;
+    }
+    throw new CError('LIMIT_EXCEEDED', `no free address left in ${formatSubnet(this.subnet)} (${this.leases.size} leased)`, {
+      hint: 'disconnect containers from the network or use a larger subnet',
+    });
+  }
+
+  private checkPreferred(text: string): number {
+    const address = parseIpv4(text);
+    if (!subnetContains(this.subnet, address) || this.isReserved(address)) {
+      throw invalidArgument(`address ${text} is not a usable host address of ${formatSubnet(this.subnet)}`, {
+        hint: 'pick an address inside the subnet other than the network, broadcast and gateway addresses',
+      });
+    }
+    const holder = this.leases.get(address);
+    if (holder !== undefined) {
+      throw new CError('CONFLICT', `address ${text} is already in use on ${formatSubnet(this.subnet)} (by ${holder.slice(0, 12)})`, {
+        hint: 'pick another address or let c choose one',
+      });
+    }
+    return address;
+  }
+
+  private persist(): Promise<void> {
+    const leases: Record<string, string> = {};
+    for (const [address, owner] of this.list()) leases[address] = owner;
+    const file: IpamFile = { version: 1, subnet: formatSubnet(this.subnet), gateway: formatIpv4(this.gateway), leases };
+    return writeFileAtomic(this.path, JSON.stringify(file));
+  }
+}

@@ -1,0 +1,57 @@
+import { mkdir, readdir, readFile, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { writeFileAtomic } from './atomic';
+import type { EndpointRecord, NetworkRecord } from './types';
+
+const ID = /^[0-9a-f]{64}$/;
+
+/** Networks and endpoints as one JSON file each under the state dir (atomic replace on every change). */
+export class StateStore {
+  readonly networksDir: string;
+  readonly endpointsDir: string;
+  readonly ipamDir: string;
+
+  constructor(readonly root: string) {
+    this.networksDir = join(root, 'networks');
+    this.endpointsDir = join(root, 'endpoints');
+    this.ipamDir = join(root, 'ipam');
+  }
+
+  async init(): Promise<void> {
+    await Promise.all([this.networksDir, this.endpointsDir, this.ipamDir].map((dir) => mkdir(dir, { recursive: true, mode: 0o700 })));
+  }
+
+  ipamPath(networkId: string): string {
+    return join(this.ipamDir, `${networkId}.json`);
+  }
+
+  saveNetwork(record: NetworkRecord): Promise<void> {
+    return writeFileAtomic(join(this.networksDir, `${record.id}.json`), JSON.stringify(record, null, 2));
+  }
+
+  async deleteNetwork(id: string): Promise<void> {
+    await rm(join(this.networksDir, `${id}.json`), { force: true });
+    await rm(this.ipamPath(id), { force: true });
+  }
+
+  saveEndpoint(record: EndpointRecord): Promise<void> {
+    return writeFileAtomic(join(this.endpointsDir, `${record.id}.json`), JSON.stringify(record, null, 2));
+  }
+
+  async deleteEndpoint(id: string): Promise<void> {
+    await rm(join(this.endpointsDir, `${id}.json`), { force: true });
+  }
+
+  loadNetworks(): Promise<NetworkRecord[]> {
+    return this.loadAll<NetworkRecord>(this.networksDir);
+  }
+
+  loadEndpoints(): Promise<EndpointRecord[]> {
+    return this.loadAll<EndpointRecord>(this.endpointsDir);
+  }
+
+  private async loadAll<T>(dir: string): Promise<T[]> {
+    const names = (await readdir(dir)).filter((name) => name.endsWith('.json') && ID.test(name.slice(0, -5)));
+    return Promise.all(names.map(async (name) => JSON.parse(await readFile(join(dir, name), 'utf8')) as T));
+  }
+}

@@ -1,0 +1,3 @@
+import { defineLibConfig } from '@c/tooling/tsup';
+
+export default defineLibConfig();

@@ -1,0 +1,3 @@
+import { defineTestConfig } from '@c/tooling/vitest';
+
+export default defineTestConfig();
