@@ -11,6 +11,7 @@
 import { execFileSync, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { createReadStream, existsSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createGunzip } from 'node:zlib';
@@ -70,9 +71,21 @@ function timed(fn) {
   return { ms: Number(process.hrtime.bigint() - start) / 1e6, extra };
 }
 
+/** CPU seconds (user + sys) of every process run through `run` since the last `takeCpu()`. */
+let cpu = 0;
+const TIME_FILE = join(BENCH_DIR, 'time.out');
+function takeCpu() {
+  const value = cpu;
+  cpu = 0;
+  return value;
+}
+
+/** Runs a command under /usr/bin/time so its CPU time counts too: the machine is shared, wall time is noisy. */
 function run(command, args) {
-  const result = spawnSync(command, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  const result = spawnSync('/usr/bin/time', ['-o', TIME_FILE, '-f', '%U %S', command, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
   if (result.status !== 0) throw new Error(`${command} ${args.join(' ')} failed: ${result.stderr}`);
+  const [user, sys] = readFileSync(TIME_FILE, 'utf8').trim().split('\n').at(-1).split(' ').map(Number);
+  cpu += (user + sys) * 1000;
   return result.stdout.toString();
 }
 
@@ -97,6 +110,7 @@ function benchOn(label, workDir) {
     },
   };
   const times = { c: [], umoci: [], tar: [] };
+  const cpuTimes = { c: [], umoci: [], tar: [] };
   const inProcess = [];
   let detail;
   const order = Object.keys(tools);
@@ -105,8 +119,10 @@ function benchOn(label, workDir) {
     const rotated = [...order.slice(i % order.length), ...order.slice(0, i % order.length)];
     for (const tool of rotated) {
       const target = join(workDir, `${tool}-${i}`);
+      takeCpu();
       const { ms, extra } = timed(() => tools[tool](target));
       times[tool].push(ms);
+      cpuTimes[tool].push(takeCpu());
       if (tool === 'c') {
         inProcess.push(extra.ms);
         detail = extra;
@@ -114,13 +130,18 @@ function benchOn(label, workDir) {
       rmSync(target, { recursive: true, force: true });
       spawnSync('sync');
     }
-    console.log(`${label} run ${i + 1}: c ${times.c.at(-1).toFixed(0)} ms (in-process ${inProcess.at(-1).toFixed(0)}), umoci ${times.umoci.at(-1).toFixed(0)} ms, tar ${times.tar.at(-1).toFixed(0)} ms`);
+    const show = (tool) => `${tool} ${times[tool].at(-1).toFixed(0)} ms (cpu ${cpuTimes[tool].at(-1).toFixed(0)})`;
+    console.log(`${label} run ${i + 1} (load ${loadavg()[0].toFixed(1)}): ${show('c')} in-process ${inProcess.at(-1).toFixed(0)}, ${show('umoci')}, ${show('tar')}`);
   }
   rmSync(workDir, { recursive: true, force: true });
   const m = { c: median(times.c), cInProcess: median(inProcess), umoci: median(times.umoci), tar: median(times.tar) };
+  const mc = { c: median(cpuTimes.c), umoci: median(cpuTimes.umoci), tar: median(cpuTimes.tar) };
   console.log(
     `${label}: medians of ${RUNS} — c ${m.c.toFixed(0)} ms (in-process ${m.cInProcess.toFixed(0)} ms, driver ${detail.driver}, ${detail.entries} entries, ${(detail.bytes / 1e6).toFixed(0)} MB), ` +
-      `umoci ${m.umoci.toFixed(0)} ms, tar ${m.tar.toFixed(0)} ms; c/umoci ${(m.c / m.umoci).toFixed(2)}, c/tar ${(m.c / m.tar).toFixed(2)}`,
+      `umoci ${m.umoci.toFixed(0)} ms, tar ${m.tar.toFixed(0)} ms; wall c/umoci ${(m.c / m.umoci).toFixed(2)}, c/tar ${(m.c / m.tar).toFixed(2)}`,
+  );
+  console.log(
+    `${label}: CPU (user+sys) medians — c ${mc.c.toFixed(0)} ms, umoci ${mc.umoci.toFixed(0)} ms, tar ${mc.tar.toFixed(0)} ms; cpu c/umoci ${(mc.c / mc.umoci).toFixed(2)}, c/tar ${(mc.c / mc.tar).toFixed(2)}`,
   );
   return m;
 }
