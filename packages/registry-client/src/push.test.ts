@@ -190,6 +190,30 @@ describe('push', () => {
     expect(puts).toEqual([a.manifest.descriptor.digest, b.manifest.descriptor.digest, 'v1']);
   });
 
+  it('pushes an index whose other platforms the local store lacks only when the registry has them', async () => {
+    const a = image(['a-layer'], 'amd64');
+    const b = image(['b-layer'], 'arm64');
+    const idx = index([
+      { image: a, os: 'linux', architecture: 'amd64' },
+      { image: b, os: 'linux', architecture: 'arm64' },
+    ]);
+    const store = storeWith(a); // only amd64 was pulled
+    store.put(idx.bytes);
+    nock(REG).get('/v2/').reply(200, {});
+    nock(REG).head(/\/v2\/team\/app\/blobs\/sha256:.*/).times(2).reply(200);
+    nock(REG).put(`/v2/team/app/manifests/${a.manifest.descriptor.digest}`).reply(201);
+    nock(REG).head(`/v2/team/app/manifests/${b.manifest.descriptor.digest}`).reply(200);
+    nock(REG).put('/v2/team/app/manifests/v1').reply(201);
+    const client = new RegistryClient(fast);
+    await client.push(ref, store, idx.descriptor);
+
+    nock(REG).head(/\/v2\/other\/app\/blobs\/sha256:.*/).times(2).reply(200);
+    nock(REG).put(`/v2/other/app/manifests/${a.manifest.descriptor.digest}`).reply(201);
+    nock(REG).head(`/v2/other/app/manifests/${b.manifest.descriptor.digest}`).reply(404);
+    const error = await client.push({ ...ref, repository: 'other/app' }, store, idx.descriptor).catch((e: unknown) => e);
+    expect(error).toMatchObject({ code: 'NOT_FOUND', message: expect.stringContaining(`${b.manifest.descriptor.digest} (linux/arm64)`) });
+  });
+
   it('maps a refused manifest PUT to a typed error naming the repository', async () => {
     const img = image(['l']);
     nock(REG).get('/v2/').reply(200, {});

@@ -12,6 +12,7 @@ import {
   digestOf,
   familiarName,
   isManifestMediaType,
+  MANIFEST_ACCEPT_HEADER,
   parseDigest,
   parseManifest,
   type BlobSource,
@@ -97,6 +98,15 @@ export class Pusher {
         if (!isManifestMediaType(child.mediaType)) {
           throw new CError('UNSUPPORTED', `index ${root.digest} names ${child.mediaType} ${child.digest}, which c cannot push`, {});
         }
+        if (!(await this.sourceHas(source, child.digest))) {
+          // A partial pull keeps only some platforms: fine if the registry has the others already.
+          if (await this.registryHasManifest(ref, child.digest, options.signal)) continue;
+          const platform = child.platform ? `${child.platform.os}/${child.platform.architecture}${child.platform.variant ? `/${child.platform.variant}` : ''}` : 'no platform';
+          throw new CError('NOT_FOUND', `index ${root.digest} names manifest ${child.digest} (${platform}), which is neither in the local store nor in ${ref.registry}/${ref.repository}`, {
+            hint: 'pull every platform of the image first, or push a single platform (its manifest) instead of the index',
+            details: { index: root.digest, manifest: child.digest },
+          });
+        }
         await this.pushManifest(ref, source, child, child.digest, options);
       }
       await this.putManifest(ref, target, root, bytes, 'index', options);
@@ -125,6 +135,31 @@ export class Pusher {
     }
     await this.pushBlob(ref, source, manifest.config, 'config', options);
     await this.putManifest(ref, target, descriptor, bytes, 'manifest', options);
+  }
+
+  private async sourceHas(source: BlobSource, digest: Digest): Promise<boolean> {
+    try {
+      await source.size(digest);
+      return true;
+    } catch (error) {
+      if (isCError(error, 'NOT_FOUND')) return false;
+      throw error;
+    }
+  }
+
+  private async registryHasManifest(ref: Reference, digest: Digest, signal?: AbortSignal): Promise<boolean> {
+    const { res } = await this.transport.request({
+      registry: ref.registry,
+      method: 'HEAD',
+      path: `/v2/${ref.repository}/manifests/${digest}`,
+      scopes: [repositoryScope(ref.repository, ['pull', 'push'])],
+      headers: { accept: MANIFEST_ACCEPT_HEADER },
+      signal,
+    });
+    discard(res);
+    if (res.statusCode === 200) return true;
+    if (res.statusCode === 404) return false;
+    return this.transport.fail(res, { registry: ref.registry, what: `checking manifest ${digest} in ${ref.registry}/${ref.repository}` });
   }
 
   private emit(options: PushOptions, kind: PushProgress['kind'], d: Descriptor, status: PushStatus, current: number): void {
