@@ -23,6 +23,8 @@ export {
   progressErrorMessage,
   renderProgressBar,
 } from './ndjson';
+export { MAX_FILTERS_LENGTH, checkFilterKeys, encodeFilters, globMatch, parseFilters } from './filters';
+export type { Filters } from './filters';
 export { MAX_REGISTRY_AUTH_LENGTH, decodeRegistryAuth, encodeRegistryAuth, parseAuthConfig } from './auth';
 export { DEFAULT_SOCKET_PATH, EngineClient } from './client/engine-client';
 export type { EngineClientOptions, ImagesApi, PullOptions, PushOptions, RemoveImageOptions } from './client/engine-client';

@@ -1,11 +1,12 @@
 import type { ServerResponse } from 'node:http';
-import { decodeRegistryAuth, progressError, type ProgressMessage } from '@c/api';
+import { decodeRegistryAuth, parseFilters, progressError, type ProgressMessage } from '@c/api';
 import { CError, isCError, toCError } from '@c/errors';
 import { familiarRepository, formatRepository, parseReference } from '@c/image';
 import type { ImagesBackend } from '../backends';
 import { statusForCode } from '../http-status';
 import { queryFlag, sendJson, startJsonStream } from '../http/respond';
 import type { RequestContext, Route } from '../http/router';
+import { filterImageSummaries } from '../images/filters';
 import { PullProgressWriter, PushProgressWriter } from '../images/progress';
 import { toImageInspect, toImageSummaries } from '../images/shapes';
 
@@ -15,7 +16,10 @@ export function imageRoutes(images: ImagesBackend): Route[] {
     {
       method: 'GET',
       pattern: '/images/json',
-      handler: async ({ res }) => sendJson(res, 200, toImageSummaries(await images.list())),
+      handler: async ({ res, query }) => {
+        const filters = parseFilters(query.get('filters'));
+        sendJson(res, 200, filterImageSummaries(toImageSummaries(await images.list()), filters));
+      },
     },
     { method: 'POST', pattern: '/images/create', handler: (context) => pull(images, context) },
     {

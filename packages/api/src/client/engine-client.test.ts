@@ -61,6 +61,8 @@ describe('EngineClient', () => {
     handler = json(200, []);
     await client.images.list({ all: true });
     expect(seen[1]?.url).toBe('/v1.43/images/json?all=true');
+    await client.images.list({ filters: { reference: ['busybox:*'] } });
+    expect(new URL(`http://x${seen[2]?.url}`).searchParams.get('filters')).toBe('{"reference":{"busybox:*":true}}');
   });
 
   it('turns error statuses into CErrors with the daemon message', async () => {

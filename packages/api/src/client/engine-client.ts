@@ -1,6 +1,7 @@
 import type { IncomingMessage } from 'node:http';
 import { CError, type ErrorCode } from '@c/errors';
 import { encodeRegistryAuth } from '../auth';
+import { encodeFilters } from '../filters';
 import { isProgressMessage, parseNdjson, progressErrorMessage } from '../ndjson';
 import type { ImageDeleteResponseItem, ImageInspect, ImageSummary } from '../types/images';
 import type { ProgressMessage } from '../types/progress';
@@ -44,7 +45,8 @@ export interface RemoveImageOptions {
 
 /** Image endpoints. */
 export interface ImagesApi {
-  list(options?: { all?: boolean }): Promise<ImageSummary[]>;
+  /** `filters`: e.g. `{ reference: ['busybox:*'], dangling: ['false'] }`. */
+  list(options?: { all?: boolean; filters?: Record<string, string[]> }): Promise<ImageSummary[]>;
   inspect(name: string): Promise<ImageInspect>;
   tag(name: string, repo: string, tag?: string): Promise<void>;
   remove(name: string, options?: RemoveImageOptions): Promise<ImageDeleteResponseItem[]>;
@@ -70,7 +72,12 @@ export class EngineClient {
       maxBodyBytes: options.maxBodyBytes ?? 64 * 1024 * 1024,
     };
     this.images = {
-      list: (opts = {}) => this.json<ImageSummary[]>({ method: 'GET', path: '/images/json', query: { all: opts.all } }),
+      list: (opts = {}) =>
+        this.json<ImageSummary[]>({
+          method: 'GET',
+          path: '/images/json',
+          query: { all: opts.all, filters: opts.filters ? encodeFilters(opts.filters) : undefined },
+        }),
       inspect: (name) => this.json<ImageInspect>({ method: 'GET', path: `/images/${encodeName(name)}/json` }),
       tag: async (name, repo, tag) => {
         const res = await this.call({ method: 'POST', path: `/images/${encodeName(name)}/tag`, query: { repo, tag } });

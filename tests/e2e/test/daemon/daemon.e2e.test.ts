@@ -129,6 +129,11 @@ describe('c-daemon with the docker CLI, dockerode and curl', () => {
     const images = await docker('images', '--format', '{{.Repository}} {{.Tag}} {{.ID}}');
     expect(images.code, images.stderr).toBe(0);
     expect(images.stdout).toContain(`${busybox} latest ${image.configDigest.slice(7, 19)}`);
+    const filtered = await docker('images', '--format', '{{.Repository}}', `${registry?.host}/*`);
+    expect(filtered.stdout.trim()).toBe(busybox);
+    const none = await docker('images', '--format', '{{.Repository}}', 'c-e2e/nothing');
+    expect(none.code, none.stderr).toBe(0);
+    expect(none.stdout.trim()).toBe('');
     const inspect = await docker('inspect', busybox);
     expect(inspect.code, inspect.stderr).toBe(0);
     const [document] = JSON.parse(inspect.stdout) as Array<{ Id: string; RepoTags: string[]; Config: { Cmd: string[] }; Os: string }>;
