@@ -3,4 +3,4 @@ export { OverlaySnapshotter, MOUNT_DATA_LIMIT } from './overlay';
 export { CopySnapshotter } from './copy';
 export { createSnapshotter, probeDriver, type CreateSnapshotterOptions } from './create';
 export { diskUsage } from './base';
-export { unpackImage, type UnpackImageInput, type UnpackResult, type OpenBlob, type UnpackOptions } from './unpack';
+export { unpackImage, removeAbandonedUnpacks, type UnpackImageInput, type UnpackResult, type OpenBlob, type UnpackOptions } from './unpack';

@@ -8,7 +8,7 @@ import { type TestImage, busyboxLayer, imageOf, richLayers, writeOciLayout } fro
 import { OverlaySnapshotter } from './overlay';
 import { performMounts, unmountAll } from './testing';
 import type { Snapshotter } from './types';
-import { unpackImage } from './unpack';
+import { removeAbandonedUnpacks, unpackImage } from './unpack';
 
 const opener = (image: TestImage) => (layer: { digest: string }) => chunked(image.blobs.get(layer.digest)!, 16_384);
 
@@ -58,6 +58,17 @@ describe('unpackImage', () => {
     const left: string[] = [];
     await snapshotter.walk((info) => void left.push(info.name));
     expect(left).toEqual([]);
+  });
+
+  it('removes unpack snapshots whose process died, and only those', async () => {
+    const snapshotter = new CopySnapshotter(`${root}/store`);
+    await snapshotter.prepare('extract-dead-x', undefined, { labels: { 'c.unpack.pid': '999999999' } });
+    await snapshotter.prepare('extract-live-x', undefined, { labels: { 'c.unpack.pid': String(process.pid) } });
+    await snapshotter.prepare('container', undefined);
+    expect(await removeAbandonedUnpacks(snapshotter)).toEqual(['extract-dead-x']);
+    const left: string[] = [];
+    await snapshotter.walk((info) => void left.push(info.name));
+    expect(left).toEqual(['container', 'extract-live-x']);
   });
 
   it.skipIf(!isRoot)('shares the base on disk with overlay (two images, one base)', async () => {

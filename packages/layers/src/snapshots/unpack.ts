@@ -9,6 +9,9 @@ import { chainIds as computeChainIds, type Descriptor, type Digest } from '@c/im
 import { type ApplyLimits, type ApplyResult, type ByteSource, applyLayer } from '../archive/apply';
 import type { Snapshotter } from './types';
 
+const EXTRACT_PREFIX = 'extract-';
+const UNPACK_PID_LABEL = 'c.unpack.pid';
+
 /** Opens a layer blob for reading. */
 export type OpenBlob = (layer: Descriptor) => Promise<ByteSource> | ByteSource;
 
@@ -55,8 +58,8 @@ export async function unpackImage(
     }
     const layer = image.layers[i]!;
     const parent = i === 0 ? undefined : chainIds[i - 1];
-    const key = `extract-${randomBytes(6).toString('hex')}-${chainId}`;
-    await snapshotter.prepare(key, parent, { labels: { 'c.layer.digest': layer.digest } });
+    const key = `${EXTRACT_PREFIX}${randomBytes(6).toString('hex')}-${chainId}`;
+    await snapshotter.prepare(key, parent, { labels: { 'c.layer.digest': layer.digest, [UNPACK_PID_LABEL]: String(process.pid) } });
     try {
       const target = await snapshotter.applyTarget(key);
       const applied = await applyLayer(await open(layer), target.root, {
@@ -92,5 +95,29 @@ async function isCommitted(snapshotter: Snapshotter, name: string): Promise<bool
   } catch (error) {
     if (isCError(error, 'NOT_FOUND')) return false;
     throw error;
+  }
+}
+
+/**
+ * Removes the active snapshots of unpacks whose process is gone (a crash or kill -9 mid-layer): they hold
+ * half-applied layers and would keep their parents from being collected. Returns their keys.
+ */
+export async function removeAbandonedUnpacks(snapshotter: Snapshotter): Promise<string[]> {
+  const abandoned: string[] = [];
+  await snapshotter.walk((info) => {
+    if (info.kind !== 'active' || !info.name.startsWith(EXTRACT_PREFIX)) return;
+    const pid = Number(info.labels[UNPACK_PID_LABEL]);
+    if (!(pid > 0) || !processAlive(pid)) abandoned.push(info.name);
+  });
+  for (const key of abandoned) await snapshotter.remove(key).catch(() => undefined);
+  return abandoned;
+}
+
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
   }
 }
