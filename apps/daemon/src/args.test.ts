@@ -1,10 +1,16 @@
 import { describe, expect, it } from 'vitest';
 import { isCError } from '@c/errors';
-import { DEFAULT_ROOT, DEFAULT_SOCKET, parseDaemonArgs, parseHost } from './args';
+import { DEFAULT_ROOT, DEFAULT_SOCKET, parseDaemonArgs, parseHost, resolveGroup } from './args';
 
 describe('c-daemon arguments', () => {
   it('defaults to /run/c/c.sock and /var/lib/c', () => {
-    expect(parseDaemonArgs([], {})).toEqual({ sockets: [DEFAULT_SOCKET], root: DEFAULT_ROOT, help: false, version: false });
+    expect(parseDaemonArgs([], {})).toEqual({
+      sockets: [DEFAULT_SOCKET],
+      root: DEFAULT_ROOT,
+      group: undefined,
+      help: false,
+      version: false,
+    });
   });
 
   it('reads -H/--host (repeatable, = form) and --root, with C_ROOT as the default root', () => {
@@ -26,6 +32,15 @@ describe('c-daemon arguments', () => {
     expect(() => parseHost('c.sock')).toThrow(/expected unix/);
     expect(() => parseDaemonArgs(['--tls'], {})).toThrow(/unknown option --tls/);
     expect(() => parseDaemonArgs(['-H'], {})).toThrow(/-H needs a value/);
+  });
+
+  it('reads --group and resolves names and numbers to a gid', () => {
+    expect(parseDaemonArgs(['-G', 'docker'], {}).group).toBe('docker');
+    const etcGroup = 'root:x:0:\ndocker:x:998:alice,bob\nbroken:x:\n';
+    expect(resolveGroup('docker', etcGroup)).toBe(998);
+    expect(resolveGroup('1234', etcGroup)).toBe(1234);
+    expect(() => resolveGroup('broken', etcGroup)).toThrow(/group broken does not exist/);
+    expect(() => resolveGroup('nope', etcGroup)).toThrow(/group nope does not exist/);
   });
 
   it('recognises --help and --version', () => {

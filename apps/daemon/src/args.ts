@@ -9,6 +9,8 @@ export interface DaemonConfig {
   sockets: string[];
   /** The engine's state directory. */
   root: string;
+  /** Group given access to the sockets (dockerd's `--group`); undefined keeps root's group. */
+  group: string | undefined;
   help: boolean;
   version: boolean;
 }
@@ -20,6 +22,7 @@ The c container engine daemon: serves the Docker Engine API on a unix socket.
 Options:
   -H, --host unix:///PATH   socket to listen on (repeatable; default unix://${DEFAULT_SOCKET})
       --root DIR            state directory (default $C_ROOT or ${DEFAULT_ROOT})
+  -G, --group NAME          group that may use the socket (mode 0660; default: root only)
   -h, --help                print this help
   -v, --version             print the version
 `;
@@ -48,6 +51,7 @@ export function parseHost(host: string): string {
 export function parseDaemonArgs(argv: readonly string[], env: NodeJS.ProcessEnv = process.env): DaemonConfig {
   const sockets: string[] = [];
   let root = env.C_ROOT || DEFAULT_ROOT;
+  let group: string | undefined;
   let help = false;
   let version = false;
   for (let i = 0; i < argv.length; i++) {
@@ -69,6 +73,10 @@ export function parseDaemonArgs(argv: readonly string[], env: NodeJS.ProcessEnv 
       case '--data-root':
         root = value();
         break;
+      case '-G':
+      case '--group':
+        group = value();
+        break;
       case '-h':
       case '--help':
         help = true;
@@ -81,5 +89,17 @@ export function parseDaemonArgs(argv: readonly string[], env: NodeJS.ProcessEnv 
         throw invalid(`unknown option ${arg}`);
     }
   }
-  return { sockets: sockets.length > 0 ? sockets : [DEFAULT_SOCKET], root: resolve(root), help, version };
+  return { sockets: sockets.length > 0 ? sockets : [DEFAULT_SOCKET], root: resolve(root), group, help, version };
+}
+
+/** The gid of a group name (or a numeric gid) from /etc/group-format text. */
+export function resolveGroup(group: string, etcGroup: string): number {
+  if (/^\d+$/.test(group)) return Number(group);
+  for (const line of etcGroup.split('\n')) {
+    const [name, , gid] = line.split(':');
+    if (name === group && gid !== undefined && /^\d+$/.test(gid)) return Number(gid);
+  }
+  throw new CError('NOT_FOUND', `group ${group} does not exist (not in /etc/group)`, {
+    hint: `create it (groupadd ${group}) or pass --group with an existing group`,
+  });
 }

@@ -1,5 +1,6 @@
 import { toCError } from '@c/errors';
-import { USAGE, parseDaemonArgs } from './args';
+import { readFileSync } from 'node:fs';
+import { USAGE, parseDaemonArgs, resolveGroup } from './args';
 import { startDaemon } from './daemon';
 import { createEngineImagesBackend } from './engine-backend';
 import { readOwnVersion } from './version';
@@ -18,7 +19,13 @@ async function main(): Promise<void> {
     process.stdout.write(`c-daemon ${readOwnVersion()}\n`);
     return;
   }
-  const daemon = await startDaemon({ config, images: createEngineImagesBackend(config.root), log });
+  const socketGid = config.group === undefined ? undefined : resolveGroup(config.group, readFileSync('/etc/group', 'utf8'));
+  const daemon = await startDaemon({
+    config,
+    images: createEngineImagesBackend(config.root),
+    log,
+    ...(socketGid === undefined ? {} : { socketGid }),
+  });
   log(`c-daemon ${readOwnVersion()} listening on ${daemon.sockets.map((s) => `unix://${s}`).join(', ')} (root ${config.root})`);
 
   let stopping = false;

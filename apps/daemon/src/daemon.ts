@@ -17,6 +17,8 @@ export interface StartDaemonOptions {
   images: ImagesBackend;
   log?: (line: string) => void;
   socketMode?: number;
+  /** Group id owning the sockets. */
+  socketGid?: number;
 }
 
 /** Starts serving on every configured socket; if one fails, the ones already open are closed again. */
@@ -38,7 +40,7 @@ export async function startDaemon(options: StartDaemonOptions): Promise<RunningD
   try {
     for (const path of options.config.sockets) {
       const server = createDaemonServer(services);
-      await listenUnix(server, path, options.socketMode ?? 0o660);
+      await listenUnix(server, path, options.socketMode ?? 0o660, options.socketGid);
       listening.push({ server, path });
     }
   } catch (error) {

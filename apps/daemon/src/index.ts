@@ -1,5 +1,7 @@
-export { DEFAULT_ROOT, DEFAULT_SOCKET, USAGE, parseDaemonArgs, parseHost, type DaemonConfig } from './args';
+export { DEFAULT_ROOT, DEFAULT_SOCKET, USAGE, parseDaemonArgs, parseHost, resolveGroup, type DaemonConfig } from './args';
 export type {
+  BackendImportOptions,
+  BackendImportResult,
   BackendPullOptions,
   BackendPullResult,
   BackendPushOptions,

@@ -328,6 +328,19 @@ describe('listenUnix', () => {
     host: readHostFacts(),
   });
 
+  it('gives the socket to the requested group', async () => {
+    const path = join(dir, 'group.sock');
+    const server = createDaemonServer(services());
+    await listenUnix(server, path, 0o660, 4242);
+    try {
+      const info = await stat(path);
+      expect(info.gid).toBe(4242);
+      expect(info.mode & 0o777).toBe(0o660);
+    } finally {
+      await closeServer(server, path);
+    }
+  });
+
   it('replaces a stale socket but refuses a live one or a regular file', async () => {
     const path = join(dir, 'c.sock');
     // A socket file nobody listens on, as a crashed daemon leaves it: a process that exits without closing.

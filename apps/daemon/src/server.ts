@@ -1,4 +1,4 @@
-import { chmod, lstat, mkdir, unlink } from 'node:fs/promises';
+import { chmod, chown, lstat, mkdir, unlink } from 'node:fs/promises';
 import { connect } from 'node:net';
 import { createServer, type Server } from 'node:http';
 import { dirname } from 'node:path';
@@ -54,7 +54,7 @@ function socketInUse(path: string): Promise<boolean> {
  * Listens on a unix socket with the given mode. A stale socket left by a crashed daemon is replaced; a live one
  * (another daemon) or a non-socket file at the path is an error, never deleted.
  */
-export async function listenUnix(server: Server, path: string, mode = 0o660): Promise<void> {
+export async function listenUnix(server: Server, path: string, mode = 0o660, gid?: number): Promise<void> {
   await mkdir(dirname(path), { recursive: true, mode: 0o755 });
   const existing = await lstat(path).catch(() => undefined);
   if (existing) {
@@ -77,6 +77,7 @@ export async function listenUnix(server: Server, path: string, mode = 0o660): Pr
       resolve();
     });
   });
+  if (gid !== undefined) await chown(path, process.getuid?.() ?? 0, gid);
   await chmod(path, mode);
 }
 
