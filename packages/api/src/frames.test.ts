@@ -36,6 +36,23 @@ describe('stdio frames', () => {
     expect(frames[0]?.payload.toString()).toBe('a'.repeat(300));
   });
 
+  it('decodes a large frame arriving in many small chunks in linear time', () => {
+    const payload = Buffer.alloc(8 * 1024 * 1024, 7);
+    const stream = Buffer.concat([encodeFrame(STDOUT, payload), encodeFrame(STDERR, 'tail')]);
+    const decoder = new FrameDecoder();
+    const frames = [];
+    const started = performance.now();
+    for (let i = 0; i < stream.length; i += 4096) frames.push(...decoder.push(stream.subarray(i, i + 4096)));
+    decoder.end();
+    // Joining on every push would copy ~8 GB here; the single join takes milliseconds.
+    expect(performance.now() - started).toBeLessThan(2000);
+    expect(frames.map((f) => [f.stream, f.payload.length])).toEqual([
+      [1, payload.length],
+      [2, 4],
+    ]);
+    expect(frames[0]?.payload.equals(payload)).toBe(true);
+  });
+
   it('rejects a bad stream id, non-zero padding, oversized frames and truncation', () => {
     expect(() => new FrameDecoder().push(Buffer.from([7, 0, 0, 0, 0, 0, 0, 1, 65]))).toThrow(/malformed stdio frame header/);
     expect(() => new FrameDecoder().push(Buffer.from([1, 0, 1, 0, 0, 0, 0, 1, 65]))).toThrow(/malformed/);

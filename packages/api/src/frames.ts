@@ -48,6 +48,8 @@ export class FrameDecoder {
   private readonly maxFrameSize: number;
   private pending: Buffer[] = [];
   private pendingBytes = 0;
+  /** Bytes needed before the next frame can be complete (a header, or a header plus its payload). */
+  private needed = FRAME_HEADER_SIZE;
 
   constructor(options: { maxFrameSize?: number } = {}) {
     this.maxFrameSize = options.maxFrameSize ?? DEFAULT_MAX_FRAME_SIZE;
@@ -62,8 +64,11 @@ export class FrameDecoder {
     if (chunk.length === 0) return [];
     this.pending.push(chunk);
     this.pendingBytes += chunk.length;
+    // Wait for the whole frame before joining chunks: joining on every push is quadratic for a large frame.
+    if (this.pendingBytes < this.needed) return [];
     let data = this.pending.length === 1 ? chunk : Buffer.concat(this.pending, this.pendingBytes);
     const frames: Frame[] = [];
+    this.needed = FRAME_HEADER_SIZE;
     while (data.length >= FRAME_HEADER_SIZE) {
       const stream = data[0] ?? -1;
       if (!isStreamId(stream) || data[1] !== 0 || data[2] !== 0 || data[3] !== 0) {
@@ -77,7 +82,10 @@ export class FrameDecoder {
           hint: 'raise maxFrameSize if the peer is trusted to send larger frames',
         });
       }
-      if (data.length < FRAME_HEADER_SIZE + size) break;
+      if (data.length < FRAME_HEADER_SIZE + size) {
+        this.needed = FRAME_HEADER_SIZE + size;
+        break;
+      }
       // Copy so a frame does not pin the whole (possibly large) chunk it came from.
       frames.push({ stream, payload: Buffer.from(data.subarray(FRAME_HEADER_SIZE, FRAME_HEADER_SIZE + size)) });
       data = data.subarray(FRAME_HEADER_SIZE + size);
