@@ -297,6 +297,31 @@ describe('ingest across processes', () => {
     expect(Buffer.from(await store.read(digest)).equals(payload)).toBe(true);
   });
 
+  it('survives repeated SIGKILLs at arbitrary points of a write and resumes each time', async () => {
+    const content = join(root, 'content');
+    const file = await payloadFile();
+    const offsets: number[] = [];
+    for (let round = 0; round < 5; round++) {
+      const child = spawnTsChild(fixture, ['full', content, digest, String(payload.length), file]);
+      await child.waitForLine('ready');
+      child.process.stdin?.write('go\n');
+      offsets.push(Number((await child.waitForLine('opened')).split('=')[1]));
+      // Let it write a few chunks, then kill it wherever it is (mid-write, mid-sleep, or committing).
+      await child.waitForLine(`progress ${Math.min(payload.length, (offsets.at(-1) ?? 0) + 3 * 64 * 1024)}`).catch(() => '');
+      child.process.kill('SIGKILL');
+      await child.exited;
+      if (await store.has(digest)) break;
+    }
+    expect(offsets[0]).toBe(0);
+    expect(offsets.slice(1).every((offset) => offset > 0)).toBe(true); // every restart resumed
+    const last = await store.ingest(digest, payload.length);
+    await last.write(payload.subarray(last.offset));
+    await last.commit();
+    expect(await store.verify(digest)).toBe(true);
+    expect(Buffer.from(await store.read(digest)).equals(payload)).toBe(true);
+    expect(await store.listIngests()).toEqual([]);
+  });
+
   it('two processes ingesting the same blob both succeed and the blob is intact', async () => {
     const content = join(root, 'content');
     const file = await payloadFile();

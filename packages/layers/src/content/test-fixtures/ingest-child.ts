@@ -29,6 +29,7 @@ if (mode === 'partial') {
   const chunk = 64 * 1024;
   for (let at = ingest.offset; at < payload.length; at += chunk) {
     await ingest.write(payload.subarray(at, Math.min(at + chunk, payload.length)));
+    process.stdout.write(`progress ${Math.min(at + chunk, payload.length)}\n`);
     await new Promise((resolve) => setTimeout(resolve, 3));
   }
   await ingest.commit();
