@@ -17,6 +17,10 @@ export { DESCRIBE, flagNames } from './describe';
 export {
   AT,
   AT_FDCWD,
+  BPF_CGROUP_DEVICE,
+  BPF_CMD,
+  BPF_F_ALLOW_MULTI,
+  BPF_PROG_TYPE_CGROUP_DEVICE,
   CLONE,
   CLOSE_RANGE,
   F,

@@ -204,6 +204,15 @@ export class RecordingSyscalls implements Syscalls {
   seccompSetFilter(program: Uint8Array, flags = 0): number {
     return this.record('seccompSetFilter', [program, flags], () => 0);
   }
+  bpfProgLoad(progType: number, program: Uint8Array, options: { license?: string; expectedAttachType?: number } = {}): number {
+    return this.record('bpfProgLoad', [progType, program, { ...options }], () => this.fd());
+  }
+  bpfProgAttach(targetFd: number, progFd: number, attachType: number, flags = 0): void {
+    this.record('bpfProgAttach', [targetFd, progFd, attachType, flags], () => undefined);
+  }
+  bpfProgDetach(targetFd: number, progFd: number, attachType: number): void {
+    this.record('bpfProgDetach', [targetFd, progFd, attachType], () => undefined);
+  }
   setControllingTerminal(fd: number, steal = false): void {
     this.record('setControllingTerminal', [fd, steal], () => undefined);
   }

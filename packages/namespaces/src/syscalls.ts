@@ -116,6 +116,15 @@ export interface Syscalls {
    * with SECCOMP_FILTER_FLAG_NEW_LISTENER, else 0).
    */
   seccompSetFilter(program: Uint8Array, flags?: number): number;
+  /**
+   * bpf(BPF_PROG_LOAD): load an eBPF program (8-byte struct bpf_insn each); returns its fd. On a verifier
+   * refusal the error message carries the verifier log.
+   */
+  bpfProgLoad(progType: number, program: Uint8Array, options?: { license?: string; expectedAttachType?: number }): number;
+  /** bpf(BPF_PROG_ATTACH): attach `progFd` to `targetFd` (e.g. a cgroup directory fd). */
+  bpfProgAttach(targetFd: number, progFd: number, attachType: number, flags?: number): void;
+  /** bpf(BPF_PROG_DETACH). */
+  bpfProgDetach(targetFd: number, progFd: number, attachType: number): void;
   /** ioctl(TIOCSCTTY): make `fd` the controlling terminal of this session (needs setsid first). */
   setControllingTerminal(fd: number, steal?: boolean): void;
   /** ioctl(TIOCGWINSZ). */

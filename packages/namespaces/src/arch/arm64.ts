@@ -16,6 +16,7 @@ export const ARM64: ArchTable = {
     pidfd_send_signal: 424,
     close_range: 436,
     openat2: 437,
+    bpf: 280,
     getpid: 172,
   },
   openFlags: { DIRECTORY: 0o40000, NOFOLLOW: 0o100000, DIRECT: 0o200000, LARGEFILE: 0o400000 },

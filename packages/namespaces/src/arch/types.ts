@@ -18,6 +18,7 @@ export interface ArchTable {
     readonly close_range: number;
     readonly openat2: number;
     readonly getpid: number;
+    readonly bpf: number;
   };
   /** open(2) flags whose values differ between architectures. */
   readonly openFlags: { readonly DIRECTORY: number; readonly NOFOLLOW: number; readonly DIRECT: number; readonly LARGEFILE: number };

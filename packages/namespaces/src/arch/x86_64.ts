@@ -16,6 +16,7 @@ export const X86_64: ArchTable = {
     pidfd_send_signal: 424,
     close_range: 436,
     openat2: 437,
+    bpf: 321,
     getpid: 39,
   },
   openFlags: { DIRECTORY: 0o200000, NOFOLLOW: 0o400000, DIRECT: 0o40000, LARGEFILE: 0 },

@@ -1,6 +1,6 @@
 import { CError } from '@c/errors';
 import { archTable } from '../arch';
-import { F, FD_CLOEXEC, LINUX_CAPABILITY_VERSION_3, O, RLIM_INFINITY, SECCOMP, TIOC } from '../constants';
+import { BPF_CMD, F, FD_CLOEXEC, LINUX_CAPABILITY_VERSION_3, O, RLIM_INFINITY, SECCOMP, TIOC } from '../constants';
 import { DESCRIBE, syscallNameOf } from '../describe';
 import { SyscallError } from '../syscall-error';
 import type { CapabilitySets, OpenHow, Pty, Rlimit, RlimitInput, SyscallName, Syscalls, Winsize } from '../syscalls';
@@ -310,6 +310,57 @@ export class LinuxSyscalls implements Syscalls {
       });
     }
     return result;
+  }
+
+  bpfProgLoad(progType: number, program: Uint8Array, options: { license?: string; expectedAttachType?: number } = {}): number {
+    const { koffi } = libc();
+    const insns = Buffer.from(program);
+    const license = Buffer.from(`${options.license ?? 'Apache-2.0'}\0`);
+    const log = Buffer.alloc(64 * 1024);
+    // union bpf_attr for BPF_PROG_LOAD (the fields up to expected_attach_type; the rest stays zero).
+    const attr = Buffer.alloc(128);
+    attr.writeUInt32LE(progType, 0);
+    attr.writeUInt32LE(insns.length / 8, 4);
+    attr.writeBigUInt64LE(koffi.address(insns), 8);
+    attr.writeBigUInt64LE(koffi.address(license), 16);
+    attr.writeUInt32LE(1, 24); // log_level
+    attr.writeUInt32LE(log.length, 28);
+    attr.writeBigUInt64LE(koffi.address(log), 32);
+    attr.writeUInt32LE(options.expectedAttachType ?? 0, 68);
+    const nr = archTable().nr.bpf;
+    const result = libc().syscall(nr, 'int', BPF_CMD.PROG_LOAD, 'void *', attr, 'unsigned int', attr.length);
+    const errno = libc().errno();
+    if (Number(result) < 0) {
+      const verifier = log.toString('utf8', 0, Math.max(0, log.indexOf(0))).trim();
+      throw new SyscallError('bpf', DESCRIBE.bpfProgLoad(progType, program, options), errno, {
+        ...(verifier ? { hint: `the verifier said: ${verifier.split('\n').slice(-3).join(' | ')}` } : {}),
+        details: { verifierLog: verifier },
+      });
+    }
+    return Number(result);
+  }
+
+  bpfProgAttach(targetFd: number, progFd: number, attachType: number, flags = 0): void {
+    const attr = Buffer.alloc(32);
+    attr.writeUInt32LE(targetFd, 0);
+    attr.writeUInt32LE(progFd, 4);
+    attr.writeUInt32LE(attachType, 8);
+    attr.writeUInt32LE(flags, 12);
+    const nr = archTable().nr.bpf;
+    call('bpfProgAttach', [targetFd, progFd, attachType, flags], () =>
+      libc().syscall(nr, 'int', BPF_CMD.PROG_ATTACH, 'void *', attr, 'unsigned int', attr.length),
+    );
+  }
+
+  bpfProgDetach(targetFd: number, progFd: number, attachType: number): void {
+    const attr = Buffer.alloc(32);
+    attr.writeUInt32LE(targetFd, 0);
+    attr.writeUInt32LE(progFd, 4);
+    attr.writeUInt32LE(attachType, 8);
+    const nr = archTable().nr.bpf;
+    call('bpfProgDetach', [targetFd, progFd, attachType], () =>
+      libc().syscall(nr, 'int', BPF_CMD.PROG_DETACH, 'void *', attr, 'unsigned int', attr.length),
+    );
   }
 
   setControllingTerminal(fd: number, steal = false): void {

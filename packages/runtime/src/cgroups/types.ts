@@ -5,8 +5,8 @@ export interface LinuxResources {
   pids?: LinuxPids;
   blockIO?: LinuxBlockIO;
   /**
-   * Device access rules, applied in order (v1 devices.allow / devices.deny). cgroup v2 enforces devices with an
-   * eBPF program, which c does not load yet: v2 managers ignore this field.
+   * Device access rules, applied in order, the last match deciding (v1: devices.allow / devices.deny; v2: an
+   * eBPF CGROUP_DEVICE program compiled from them).
    */
   devices?: LinuxDeviceCgroup[];
   /** cgroup v2 only: interface file → value, written as is (e.g. { "memory.high": "50M" }). */

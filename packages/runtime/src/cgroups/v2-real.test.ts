@@ -69,6 +69,32 @@ describe.skipIf(!canRun)('cgroup v2 manager on the real cgroup2 mount (root; ski
     expect(readdirSync(root).sort()).toEqual(before);
   });
 
+  test('device rules become an eBPF program that the kernel enforces', async () => {
+    const manager = newManager();
+    manager.create(`/${uniqueName('c-test-v2-dev')}`, {
+      devices: [
+        { allow: false, access: 'rwm' },
+        { allow: true, type: 'c', major: 1, minor: 3, access: 'rwm' },
+        { allow: true, type: 'c', major: 1, minor: 5, access: 'r' },
+      ],
+    });
+    const probe = spawnWaiting(
+      'head -c 1 /dev/zero >/dev/null && echo zero-read; echo x >/dev/zero && echo zero-write; head -c 1 /dev/urandom >/dev/null && echo urandom',
+      children,
+    );
+    manager.addProcess(probe.pid);
+    probe.release();
+    const result = await probe.exit;
+    expect(result.stdout).toBe('zero-read\n');
+    expect(result.stderr).toMatch(/Operation not permitted/);
+    // Replacing the rules swaps the program: /dev/urandom opens now.
+    manager.apply({ devices: [{ allow: true }] });
+    const again = spawnWaiting('head -c 1 /dev/urandom >/dev/null && echo urandom', children);
+    manager.addProcess(again.pid);
+    again.release();
+    expect((await again.exit).stdout).toBe('urandom\n');
+  });
+
   test('limits on controllers the hierarchy lacks are refused, naming the controller', () => {
     const manager = newManager();
     manager.create(`/${uniqueName('c-test-v2-ctl')}`);

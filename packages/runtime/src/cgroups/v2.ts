@@ -1,4 +1,4 @@
-import { existsSync } from 'node:fs';
+import { closeSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { CError } from '@c/errors';
 import { linuxSyscalls, type Syscalls } from '@c/namespaces';
@@ -15,7 +15,8 @@ import {
   waitFor,
   writeCgroupFile,
 } from './files';
-import type { CgroupManager, CgroupStats, LinuxResources } from './types';
+import { attachDeviceFilter, detachDeviceFilter } from './device-filter';
+import type { CgroupManager, CgroupStats, LinuxDeviceCgroup, LinuxResources } from './types';
 
 const SIGKILL = 9;
 /** Controllers c enables for container cgroups, where the parent offers them. */
@@ -35,6 +36,8 @@ export class CgroupV2Manager implements CgroupManager {
   private dirPath: string | undefined;
   private cgroupPath: string | undefined;
   private readonly sys: Syscalls;
+  /** The device program this manager attached (kept to replace it on a later apply). */
+  private deviceProgFd: number | undefined;
 
   get path(): string | undefined {
     return this.cgroupPath;
@@ -144,6 +147,7 @@ export class CgroupV2Manager implements CgroupManager {
       if (existsSync(join(dir, 'io.bfq.weight'))) writeCgroupFile(dir, 'io.bfq.weight', blockIO.weight);
       else writeCgroupFile(dir, 'io.weight', `default ${blkioWeightToIoWeight(blockIO.weight)}`);
     }
+    if (resources.devices && resources.devices.length > 0) this.applyDevices(resources.devices);
     for (const [file, value] of Object.entries(unified ?? {})) {
       if (file.includes('/') || file.startsWith('.') || !file.includes('.')) {
         throw new CError('UNSAFE_CONTENT', `linux.resources.unified key ${JSON.stringify(file)} is not a cgroup file name`, {
@@ -151,6 +155,19 @@ export class CgroupV2Manager implements CgroupManager {
         });
       }
       writeCgroupFile(dir, file, value);
+    }
+  }
+
+  /**
+   * Device rules as an eBPF program on the cgroup. A newer rule set replaces the one this manager attached
+   * (attach first, then detach the old one, so there is no unfiltered moment).
+   */
+  private applyDevices(rules: readonly LinuxDeviceCgroup[]): void {
+    const previous = this.deviceProgFd;
+    this.deviceProgFd = attachDeviceFilter(this.sys, this.dir, rules);
+    if (previous !== undefined) {
+      detachDeviceFilter(this.sys, this.dir, previous);
+      closeSync(previous);
     }
   }
 
@@ -236,6 +253,8 @@ export class CgroupV2Manager implements CgroupManager {
   async destroy(): Promise<void> {
     if (!this.dirPath) return;
     await removeCgroupDir(this.dirPath);
+    if (this.deviceProgFd !== undefined) closeSync(this.deviceProgFd);
+    this.deviceProgFd = undefined;
     this.dirPath = undefined;
     this.cgroupPath = undefined;
   }
