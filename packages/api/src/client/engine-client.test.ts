@@ -53,6 +53,18 @@ describe('EngineClient', () => {
     expect(seen[0]?.url).toBe('/_ping');
   });
 
+  it('negotiates down to an older daemon and refuses one below the minimum', async () => {
+    handler = (_req, res) => res.writeHead(200, { 'Api-Version': '1.41' }).end('OK');
+    expect(await client.negotiateApiVersion()).toBe('1.41');
+    handler = json(200, { ApiVersion: '1.41' });
+    await client.version();
+    expect(seen.at(-1)?.url).toBe('/v1.41/version');
+    handler = (_req, res) => res.writeHead(200, { 'Api-Version': '1.50' }).end('OK');
+    expect(await client.negotiateApiVersion()).toBe('1.41');
+    handler = (_req, res) => res.writeHead(200, { 'Api-Version': '1.12' }).end('OK');
+    await expect(client.negotiateApiVersion()).rejects.toMatchObject({ code: 'UNSUPPORTED' });
+  });
+
   it('prefixes the API version and keeps slashes of image names', async () => {
     handler = json(200, { Id: 'sha256:abc' });
     const inspected = await client.images.inspect('127.0.0.1:5000/team/app:1.0');

@@ -6,7 +6,7 @@ import { isProgressMessage, parseNdjson, progressErrorMessage } from '../ndjson'
 import type { ImageDeleteResponseItem, ImageInspect, ImageSummary } from '../types/images';
 import type { ProgressMessage } from '../types/progress';
 import type { AuthConfig, AuthResponse, InfoResponse, PingResult, VersionResponse } from '../types/system';
-import { API_VERSION } from '../version';
+import { API_VERSION, MIN_API_VERSION, compareApiVersions } from '../version';
 import { errorCodeForStatus } from './status';
 import { errorFromResponse, readBody, send, type RequestSpec, type TransportOptions } from './transport';
 
@@ -59,13 +59,13 @@ export interface ImagesApi {
 /** A typed Docker Engine API client over the daemon's unix socket. */
 export class EngineClient {
   readonly socketPath: string;
-  readonly apiVersion: string;
   readonly images: ImagesApi;
+  private version_: string;
   private readonly transport: TransportOptions;
 
   constructor(options: EngineClientOptions = {}) {
     this.socketPath = options.socketPath ?? DEFAULT_SOCKET_PATH;
-    this.apiVersion = options.apiVersion ?? API_VERSION;
+    this.version_ = options.apiVersion ?? API_VERSION;
     this.transport = {
       socketPath: this.socketPath,
       timeoutMs: options.timeoutMs ?? 60_000,
@@ -108,6 +108,27 @@ export class EngineClient {
     };
   }
 
+  /** The API version put in every path prefix. */
+  get apiVersion(): string {
+    return this.version_;
+  }
+
+  /**
+   * Docker's negotiation: ping, then use the lower of this client's version and the daemon's `Api-Version`.
+   * Throws UNSUPPORTED when the daemon is older than MIN_API_VERSION.
+   */
+  async negotiateApiVersion(): Promise<string> {
+    const { apiVersion: server } = await this.ping();
+    if (!server) return this.version_;
+    if (compareApiVersions(server, MIN_API_VERSION) < 0) {
+      throw new CError('UNSUPPORTED', `the daemon at ${this.socketPath} speaks API ${server}, older than ${MIN_API_VERSION}`, {
+        hint: 'upgrade the daemon',
+      });
+    }
+    if (compareApiVersions(server, this.version_) < 0) this.version_ = server;
+    return this.version_;
+  }
+
   /** `GET /_ping` (unversioned, as clients do before negotiating). */
   async ping(): Promise<PingResult> {
     const res = await send(this.transport, { method: 'GET', path: '/_ping' });
@@ -139,7 +160,7 @@ export class EngineClient {
   }
 
   private versioned(spec: RequestSpec): RequestSpec {
-    return { ...spec, path: `/v${this.apiVersion}${spec.path}` };
+    return { ...spec, path: `/v${this.version_}${spec.path}` };
   }
 
   /** Sends a request and throws the daemon's error for a non-2xx status. */
