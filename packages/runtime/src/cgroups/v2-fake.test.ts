@@ -133,6 +133,42 @@ describe('CgroupV2Manager on a fake root', () => {
     expect(read('cgroup.subtree_control')).toBe('');
   });
 
+  test('killAll(SIGKILL) writes cgroup.kill when the kernel has it, else freezes and signals each pid', async () => {
+    kernelLikeDir('a', 'pids');
+    writeFileSync(join(root, 'a', 'cgroup.kill'), '');
+    writeFileSync(join(root, 'a', 'cgroup.procs'), '');
+    const withKill = new CgroupV2Manager({ root, syscalls: new RecordingSyscalls() });
+    withKill.create('/a');
+    await withKill.killAll();
+    expect(read('a', 'cgroup.kill')).toBe('1');
+
+    // Without cgroup.kill (Linux < 5.14): the fake kernel removes a pid from cgroup.procs when it is killed.
+    kernelLikeDir('b', 'pids');
+    const dir = join(root, 'b');
+    writeFileSync(join(dir, 'cgroup.procs'), '201\n202\n');
+    writeFileSync(join(dir, 'cgroup.events'), 'populated 1\nfrozen 0\n');
+    const sys = new RecordingSyscalls().respond('kill', (pid) => {
+      const left = read('b', 'cgroup.procs').split('\n').filter((p) => p && Number(p) !== pid);
+      writeFileSync(join(dir, 'cgroup.procs'), left.map((p) => `${p}\n`).join(''));
+    });
+    const events = setInterval(() => {
+      const want = existsSync(join(dir, 'cgroup.freeze')) ? read('b', 'cgroup.freeze') : '0';
+      writeFileSync(join(dir, 'cgroup.events'), `populated 1\nfrozen ${want}\n`);
+    }, 1);
+    try {
+      const manager = new CgroupV2Manager({ root, syscalls: sys });
+      manager.create('/b');
+      await manager.killAll();
+      expect(sys.callsOf('kill')).toEqual([
+        [201, 9],
+        [202, 9],
+      ]);
+      expect(manager.pids()).toEqual([]);
+    } finally {
+      clearInterval(events);
+    }
+  });
+
   test('methods before create fail with a hint', () => {
     const manager = new CgroupV2Manager({ root });
     expect(() => manager.addProcess(1)).toThrow(expect.objectContaining({ code: 'CONFLICT', hint: 'call create() first' }));
