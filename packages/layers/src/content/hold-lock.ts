@@ -29,10 +29,17 @@ export async function holdFileLock(lockPath: string, what: string, timeoutMs: nu
   try {
     await Promise.race([acquired, held]);
   } catch (error) {
-    throw new CError('UNAVAILABLE', `${what} is locked by another process (${lockPath})`, {
+    if (isLockTimeout(error)) {
+      throw new CError('UNAVAILABLE', `${what} is locked by another process (${lockPath})`, {
+        cause: error,
+        hint: 'another pull or import of the same content is running; retry when it finishes',
+        details: { lockPath },
+      });
+    }
+    throw new CError('SYSCALL', `cannot take the lock ${lockPath} for ${what}: ${(error as Error).message}`, {
       cause: error,
-      hint: 'another pull or import of the same content is running; retry when it finishes',
-      details: { lockPath },
+      hint: 'check that the store directory exists and is writable',
+      details: { lockPath, errno: (error as NodeJS.ErrnoException).code },
     });
   }
   let done = false;
@@ -42,6 +49,11 @@ export async function holdFileLock(lockPath: string, what: string, timeoutMs: nu
     release();
     await held;
   };
+}
+
+/** withFileLock reports a timeout with a plain Error of this wording. */
+export function isLockTimeout(error: unknown): boolean {
+  return error instanceof Error && error.message.startsWith('timed out waiting for the lock');
 }
 
 export function processAlive(pid: number): boolean {

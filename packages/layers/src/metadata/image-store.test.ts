@@ -77,6 +77,14 @@ describe('records', () => {
     expect(await store.list()).toEqual([]);
   });
 
+  it('reports a store directory that cannot be written as a SYSCALL error naming the path', async () => {
+    await writeFile(join(dir, 'not-a-dir'), '');
+    const broken = new ImageStore(join(dir, 'not-a-dir', 'images.json'));
+    const error = await broken.put({ name: 'r/x:1', target: manifest('a') }).catch((caught: unknown) => caught);
+    expect(isCError(error, 'SYSCALL')).toBe(true);
+    expect((error as Error).message).toContain('not-a-dir/images.json');
+  });
+
   it('reports a corrupt or foreign file instead of treating it as empty', async () => {
     await writeFile(path, '{"version":1,"images":');
     expect(await codeOf(store.list())).toBe('INTERNAL');

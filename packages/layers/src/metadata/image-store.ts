@@ -5,6 +5,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { CError } from '@c/errors';
+import { isLockTimeout } from '../content/hold-lock';
 import { readJsonFile, withFileLock, writeFileAtomic } from '../util/atomic';
 import { processStartTime, sameProcessAlive } from './process-identity';
 import {
@@ -238,14 +239,18 @@ export class ImageStore {
       return await withFileLock(this.#lockPath, fn, this.#lockTimeoutMs);
     } catch (error) {
       if (error instanceof CError) throw error;
-      if (error instanceof Error && error.message.startsWith('timed out waiting for the lock')) {
+      if (isLockTimeout(error)) {
         throw new CError('UNAVAILABLE', `the image store ${this.path} is locked by another process`, {
           cause: error,
           hint: 'another c command is updating images; retry when it finishes',
           details: { lockPath: this.#lockPath },
         });
       }
-      throw error;
+      throw new CError('SYSCALL', `cannot update the image store ${this.path}: ${(error as Error).message}`, {
+        cause: error,
+        hint: 'check that C_ROOT exists, is a directory and is writable',
+        details: { path: this.path, errno: (error as NodeJS.ErrnoException).code },
+      });
     }
   }
 
