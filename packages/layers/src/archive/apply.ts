@@ -204,18 +204,24 @@ function hashedSource(source: ByteSource, observe: (chunk: Uint8Array) => void, 
   };
 }
 
-/** Decompressor failures become INVALID_ARGUMENT with the cause; CErrors pass through. */
+/** Decompressor failures become INVALID_ARGUMENT with the cause; fs failures SYSCALL; CErrors pass through. */
 function asLayerError(error: unknown): CError {
   if (error instanceof CError) return error;
-  const err = error as NodeJS.ErrnoException;
-  if (err?.code?.startsWith?.('Z_') || err?.code === 'ERR_ZLIB_INITIALIZATION_FAILED' || /zstd|invalid|unexpected EOF/i.test(String(err?.message))) {
+  const err = error as NodeJS.ErrnoException & { code?: string | number };
+  if (typeof err?.syscall === 'string') {
+    return new CError('SYSCALL', `${err.syscall} failed while applying a layer: ${err.message}`, {
+      cause: error,
+      details: { errno: err.code, path: err.path },
+      hint: err.code === 'ENOSPC' ? 'free disk space' : undefined,
+    });
+  }
+  const zlibError = typeof err?.code === 'string' && err.code.startsWith('Z_');
+  const zstdError = typeof err?.code === 'number' && /zstd|unexpected EOF|block|FSE|distance|window/i.test(err.message);
+  if (zlibError || zstdError) {
     return new CError('INVALID_ARGUMENT', `layer could not be decompressed: ${err.message}`, {
       hint: 'the blob is corrupt or truncated; re-pull it',
       cause: error,
     });
-  }
-  if (err?.code && err.syscall) {
-    return new CError('SYSCALL', `${err.syscall} failed while applying a layer: ${err.message}`, { cause: error, details: { errno: err.code, path: err.path } });
   }
   return new CError('INTERNAL', `applying a layer failed: ${String(err?.message ?? error)}`, { cause: error });
 }

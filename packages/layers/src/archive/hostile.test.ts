@@ -2,6 +2,7 @@
  * A corpus of hostile layers. Each is rejected with a clear error or neutralised, in both whiteout modes,
  * and nothing outside the snapshot root changes (a listing of the parent directory is compared).
  */
+import { execFileSync } from 'node:child_process';
 import { existsSync, lstatSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { gzipSync } from 'node:zlib';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -213,6 +214,7 @@ const CASES: HostileCase[] = [
   { name: 'random garbage', layer: () => Buffer.from('this is not a tar archive at all'.repeat(40)), code: 'INVALID_ARGUMENT' },
   { name: 'truncated archive', layer: async () => (await buildTar([{ name: 'a', content: 'x'.repeat(5000) }])).subarray(0, 2000), code: 'INVALID_ARGUMENT', message: /truncated/ },
   { name: 'truncated gzip stream', layer: async () => { const g = gzipSync(await buildTar([{ name: 'a', content: 'x'.repeat(50000) }])); return g.subarray(0, g.length - 20); }, code: 'INVALID_ARGUMENT' },
+  { name: 'truncated zstd stream', layer: async () => { const z = execFileSync('zstd', ['-q', '-c'], { input: await buildTar([{ name: 'a', content: 'x'.repeat(50000) }]) }); return z.subarray(0, z.length - 10); }, code: 'INVALID_ARGUMENT', message: /decompressed/ },
   { name: 'gzip media type on a plain tar', layer: tar([{ name: 'a', content: 'x' }]), options: { mediaType: 'application/vnd.oci.image.layer.v1.tar+gzip' }, code: 'INVALID_ARGUMENT', message: /starts with none bytes/ },
 ];
 
