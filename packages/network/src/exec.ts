@@ -35,6 +35,8 @@ export class SpawnRunner implements CommandRunner {
           }),
         );
       });
+      // A tool that exits without reading stdin makes the write fail with EPIPE: its exit code tells the story.
+      child.stdin.on('error', () => undefined);
       child.stdin.end(input ?? '');
     });
   }

@@ -82,6 +82,9 @@ export class LinkOps {
     const host = [
       `link add name ${spec.hostName} mtu ${spec.mtu} type veth peer name ${spec.containerName} mtu ${spec.mtu} address ${spec.mac} netns ${spec.netnsPath}`,
       `link set ${spec.hostName} master ${spec.bridge} up`,
+      // With br_netfilter loaded, DNAT happens while bridging: a container reaching its own published port needs
+      // the frame to leave through the port it came in on.
+      `link set ${spec.hostName} type bridge_slave hairpin on`,
     ];
     await this.runner.run(['ip', '-batch', '-'], `${host.join('\n')}\n`);
     const inside = [`addr add ${spec.addressCidr} dev ${spec.containerName}`, `link set ${spec.containerName} up`, 'link set lo up'];
