@@ -79,6 +79,14 @@ describe('small blobs', () => {
     expect(await codeOf(store.read(digest))).toBe('DIGEST_MISMATCH');
   });
 
+  it('reports an unusable store root as a SYSCALL error naming the directory', async () => {
+    await writeFile(join(root, 'file'), '');
+    const broken = new ContentStore(join(root, 'file', 'content'));
+    const error = await broken.writeBlob(Buffer.from('x')).catch((caught: unknown) => caught);
+    expect(isCError(error, 'SYSCALL')).toBe(true);
+    expect((error as Error).message).toContain(join(root, 'file', 'content'));
+  });
+
   it('streams a blob from an offset', async () => {
     const bytes = randomBytes(200_000);
     const { digest } = await store.writeBlob(bytes);

@@ -279,8 +279,17 @@ export class ContentStore implements BlobStore {
   }
 
   async #ensureDirs(): Promise<void> {
-    await mkdir(this.layout.ingestRoot, { recursive: true });
-    await mkdir(this.layout.locksRoot, { recursive: true });
+    for (const dir of [this.layout.ingestRoot, this.layout.locksRoot]) {
+      try {
+        await mkdir(dir, { recursive: true });
+      } catch (error) {
+        throw new CError('SYSCALL', `cannot create the content store directory ${dir}: ${(error as Error).message}`, {
+          cause: error,
+          hint: 'check that C_ROOT exists, is a directory and is writable',
+          details: { path: dir, errno: (error as NodeJS.ErrnoException).code },
+        });
+      }
+    }
   }
 }
 
