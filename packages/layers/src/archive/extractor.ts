@@ -29,7 +29,7 @@ import { errnoOf, mknod, S_IFBLK, S_IFCHR, S_IFIFO, setXattr } from './libc';
 import { RootResolver, entryComponents, unsafeEntry } from './paths';
 import type { TarEntry } from './tar-format';
 import type { EntrySink } from './tar-reader';
-import { OVERLAY_OPAQUE_XATTR, OVERLAY_XATTR_PREFIX, parseWhiteout } from './whiteout';
+import { OVERLAY_OPAQUE_XATTR, OVERLAY_XATTR_PREFIX, isOverlayWhiteout, parseWhiteout } from './whiteout';
 
 /** How whiteouts land on disk: overlayfs's own form (upper dir of an overlay) or by deleting (full copy). */
 export type WhiteoutMode = 'overlay' | 'delete';
@@ -80,7 +80,7 @@ export class Extractor {
     readonly root: string,
     private readonly options: ExtractorOptions,
   ) {
-    this.resolver = new RootResolver(root, options.lowerRoots);
+    this.resolver = new RootResolver(root, options.lowerRoots, options.whiteouts === 'overlay');
   }
 
   /** The TarReader handler. */
@@ -183,6 +183,8 @@ export class Extractor {
       if (!existing.isDirectory()) {
         this.remove(path, relative, existing);
         mkdirSync(path, 0o700);
+        // Deleted, then re-created by this layer: nothing of the lower layers' directory may show through.
+        if (this.options.whiteouts === 'overlay' && isOverlayWhiteout(existing)) setXattr(path, OVERLAY_OPAQUE_XATTR, Buffer.from('y'));
       } else {
         fresh = false;
       }

@@ -3,8 +3,10 @@
  * a leading '/' means the root), and parent directories are walked with lstat so that no symlink,
  * planted by this layer or an earlier one, is ever followed.
  */
-import { chmodSync, lchownSync, lstatSync, mkdirSync, type Stats, utimesSync } from 'node:fs';
+import { chmodSync, lchownSync, lstatSync, mkdirSync, type Stats, unlinkSync, utimesSync } from 'node:fs';
 import { CError } from '@c/errors';
+import { setXattr } from './libc';
+import { OVERLAY_OPAQUE_XATTR, isOverlayWhiteout } from './whiteout';
 
 const MAX_PATH_BYTES = 4096;
 
@@ -42,6 +44,8 @@ export class RootResolver {
   constructor(
     readonly root: string,
     private readonly lowerRoots: readonly string[] = [],
+    /** Overlay upper dir: a whiteout device met as a parent is replaced by an opaque directory. */
+    private readonly overlayWhiteouts = false,
   ) {
     const stat = lstatSync(root, { throwIfNoEntry: false });
     if (!stat?.isDirectory()) {
@@ -75,6 +79,11 @@ export class RootResolver {
           chmodSync(path, lower.mode & 0o7777);
           utimesSync(path, lower.atime, lower.mtime);
         }
+      } else if (this.overlayWhiteouts && isOverlayWhiteout(stat)) {
+        // This layer deleted the path and now puts entries below it: an opaque dir, empty of lower content.
+        unlinkSync(path);
+        mkdirSync(path, 0o755);
+        setXattr(path, OVERLAY_OPAQUE_XATTR, Buffer.from('y'));
       } else if (stat.isSymbolicLink()) {
         throw unsafeEntry(entry, `goes through the symlink "${relative}"`);
       } else if (!stat.isDirectory()) {

@@ -75,6 +75,22 @@ describe.each(drivers)('%s snapshotter', (driver, make) => {
     expect((await snapshotter.commit('a-done', 'again').catch((e: unknown) => e)) as Error).toMatchObject({ code: 'CONFLICT' });
   });
 
+  it.skipIf(!isRoot)('hides the lower directory when a layer deletes and re-creates it', async () => {
+    const snapshotter = make(root);
+    await commitLayer(snapshotter, 'l1', undefined, { 'a/x': 'x', 'c/y': 'y', 'e/z': 'z' });
+    await commitLayer(snapshotter, 'l2', 'l1', {}, [
+      { name: '.wh.a' },
+      { name: 'a/', type: 'directory' },
+      { name: 'a/b', content: 'b' },
+      { name: '.wh.c' },
+      { name: 'c/d', content: 'd' }, // no directory entry: c is re-created implicitly
+    ]);
+    mounted.push(...performMounts(await snapshotter.view('v', 'l2'), `${root}/mnt`));
+    expect(readdirSync(`${root}/mnt/a`)).toEqual(['b']);
+    expect(readdirSync(`${root}/mnt/c`)).toEqual(['d']);
+    expect(readdirSync(`${root}/mnt/e`)).toEqual(['z']);
+  });
+
   it('keeps metadata consistent under concurrent changes from several instances', async () => {
     const keys = Array.from({ length: 16 }, (_, i) => `k${i}`);
     await Promise.all(keys.map((key, i) => make(root).prepare(key, undefined, { labels: { i: String(i) } })));
