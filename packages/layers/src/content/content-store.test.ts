@@ -156,6 +156,15 @@ describe('ingest', () => {
     expect(await codeOf(ingest.write(Buffer.from('x')))).toBe('CONFLICT');
   });
 
+  it('ingests an empty blob', async () => {
+    const empty = sha256(Buffer.alloc(0));
+    const ingest = await store.ingest(empty, 0);
+    expect(ingest.offset).toBe(0);
+    await ingest.commit();
+    expect(await store.size(empty)).toBe(0);
+    expect((await store.read(empty)).byteLength).toBe(0);
+  });
+
   it('resumes after close(): offset is what was written, the digest covers the prefix', async () => {
     const first = await store.ingest(digest, payload.length);
     await first.write(payload.subarray(0, 123_457));

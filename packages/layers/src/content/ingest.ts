@@ -122,7 +122,7 @@ async function hashPrefix(path: string, length: number, running: Digester): Prom
   }
 }
 
-/** The writer returned when the blob is already committed: nothing to write, commit only re-checks the size. */
+/** The writer returned when the blob is already committed: nothing left to write, commit has nothing to do. */
 function completedIngest(digest: string, expectedSize: number): BlobIngest {
   return {
     offset: expectedSize,
