@@ -1,5 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdtemp, rm, utimes } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { isCError } from '@c/errors';
@@ -179,6 +179,19 @@ describe('GarbageCollector', () => {
     expect((await gc.collect()).removed.ingests).toEqual([]);
     await images.releaseLease('pull-2');
     expect((await gc.collect()).removed.ingests).toEqual([{ ref: digest.slice(7), size: 5 }]);
+  });
+
+  it('sweeps an ingest left behind by a blob that got committed', async () => {
+    const bytes = randomBytes(100);
+    const { digest } = await content.writeBlob(bytes);
+    await images.acquireLease('keep', [digest]);
+    // What a commit that crashed between its rename and removing the ingest directory leaves.
+    const leftover = join(root, 'content/ingest', digest.slice(7));
+    await mkdir(leftover, { recursive: true });
+    await writeFile(join(leftover, 'ingest.json'), JSON.stringify({ digest, expectedSize: 100, startedAt: new Date().toISOString() }));
+    const gc = new GarbageCollector({ content, images, staleIngestAfterMs: 0 });
+    expect((await gc.collect()).removed.ingests).toEqual([{ ref: digest.slice(7), size: 0 }]);
+    expect(await content.has(digest)).toBe(true);
   });
 
   it('keeps every manifest of an index and what they reference', async () => {

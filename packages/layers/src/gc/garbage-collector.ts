@@ -113,8 +113,11 @@ export class GarbageCollector {
     const plan: GcPlan = { blobs: [], ingests: [], resources: [], bytes: 0, blockedBy: mark.problems };
     if (mark.problems.length === 0) {
       plan.blobs = blobs.filter((blob) => !mark.blobs.has(blob.digest));
+      const committed = new Set(blobs.map((blob) => blob.digest));
+      // A live digest's unfinished ingest is kept (a pull will resume it) unless the blob is committed already.
+      const wanted = (digest: string | undefined) => digest !== undefined && mark.blobs.has(digest) && !committed.has(digest);
       plan.ingests = ingests
-        .filter((ingest) => this.#isStale(ingest) && !(ingest.digest && mark.blobs.has(ingest.digest)))
+        .filter((ingest) => this.#isStale(ingest) && !wanted(ingest.digest))
         .map((ingest) => ({ ref: ingest.ref, size: ingest.offset }));
       const live: GcLiveSet = { blobs: mark.blobs, chainIds: mark.chainIds, images: snapshot.images };
       for (const collector of this.#options.collectors ?? []) {
