@@ -1,6 +1,6 @@
 import { describe, expect, test } from 'vitest';
 import { blkioWeightToIoWeight, cpuMax, limitValue, pidsMax, sharesToWeight, swapToV2 } from './convert';
-import { normalizeCgroupPath, resolveCgroupPath } from './files';
+import { normalizeCgroupPath, parseIoBytes, resolveCgroupPath } from './files';
 import { deviceRule } from './v1';
 
 describe('v1 → v2 conversions', () => {
@@ -75,5 +75,13 @@ describe('normalizeCgroupPath', () => {
     expect(normalizeCgroupPath('/c//x/')).toBe('/c/x');
     expect(normalizeCgroupPath('c/x')).toBe('c/x');
     expect(() => normalizeCgroupPath('c/../..')).toThrow();
+  });
+});
+
+describe('parseIoBytes', () => {
+  test('sums v1 and v2 per-device counters', () => {
+    expect(parseIoBytes('8:0 Read 4096\n8:0 Write 512\n8:0 Sync 0\n8:16 Read 4\nTotal 4612\n')).toEqual({ readBytes: 4100, writeBytes: 512 });
+    expect(parseIoBytes('8:0 rbytes=10 wbytes=20 rios=1 wios=1\n')).toEqual({ readBytes: 10, writeBytes: 20 });
+    expect(parseIoBytes('')).toEqual({ readBytes: 0, writeBytes: 0 });
   });
 });

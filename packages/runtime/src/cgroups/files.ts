@@ -145,3 +145,26 @@ export function normalizeCgroupPath(path: string): string {
   const resolved = resolveCgroupPath(path, '/');
   return path.startsWith('/') ? resolved : resolved.slice(1);
 }
+
+/**
+ * Sums per-device I/O byte counters. v1 (blkio.*io_service_bytes*): "8:0 Read 4096" lines; v2 (io.stat):
+ * "8:0 rbytes=4096 wbytes=0 …" lines.
+ */
+export function parseIoBytes(text: string): { readBytes: number; writeBytes: number } {
+  let readBytes = 0;
+  let writeBytes = 0;
+  for (const line of text.split('\n')) {
+    const fields = line.trim().split(/\s+/);
+    if (fields.length === 3 && /^\d+:\d+$/.test(fields[0] ?? '')) {
+      if (fields[1] === 'Read') readBytes += Number(fields[2]) || 0;
+      if (fields[1] === 'Write') writeBytes += Number(fields[2]) || 0;
+      continue;
+    }
+    for (const field of fields.slice(1)) {
+      const [key, value] = field.split('=');
+      if (key === 'rbytes') readBytes += Number(value) || 0;
+      if (key === 'wbytes') writeBytes += Number(value) || 0;
+    }
+  }
+  return { readBytes, writeBytes };
+}

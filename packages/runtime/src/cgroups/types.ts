@@ -70,6 +70,13 @@ export interface CgroupStats {
     oomKills: number;
     /** Times usage hit the limit (v1 memory.failcnt, v2 memory.events `max`). */
     limitHits: number;
+    /** Reclaimable page cache (memory.stat inactive_file): `docker stats` shows usage minus this. */
+    inactiveFile: number;
+  };
+  io: {
+    /** Bytes read and written by the cgroup's processes, summed over devices. */
+    readBytes: number;
+    writeBytes: number;
   };
   cpu: {
     /** Total CPU time in ns. */

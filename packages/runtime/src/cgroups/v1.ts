@@ -6,6 +6,7 @@ import { limitValue, pidsMax } from './convert';
 import type { CgroupLayout } from './detect';
 import {
   makeCgroupDir,
+  parseIoBytes,
   normalizeCgroupPath,
   readCgroupFile,
   readCgroupNumber,
@@ -196,6 +197,13 @@ export class CgroupV1Manager implements CgroupManager {
     const oom = memory ? readKeyValues(memory, 'memory.oom_control') : new Map<string, number>();
     const limit = memory ? readCgroupNumber(memory, 'memory.limit_in_bytes') : undefined;
     const acct = cpuacct ? readKeyValues(cpuacct, 'cpuacct.stat') : new Map<string, number>();
+    const memoryStat = memory ? readKeyValues(memory, 'memory.stat') : new Map<string, number>();
+    const blkio = this.dir('blkio');
+    // The throttle layer sees every request; BFQ-only counters are the fallback when it reports nothing.
+    let io = parseIoBytes(blkio ? (readCgroupFile(blkio, 'blkio.throttle.io_service_bytes_recursive') ?? '') : '');
+    if (blkio && io.readBytes === 0 && io.writeBytes === 0) {
+      io = parseIoBytes(readCgroupFile(blkio, 'blkio.bfq.io_service_bytes_recursive') ?? '');
+    }
     return {
       memory: {
         usage: memory ? (readCgroupNumber(memory, 'memory.usage_in_bytes') ?? 0) : 0,
@@ -203,7 +211,9 @@ export class CgroupV1Manager implements CgroupManager {
         limit: limit !== undefined && limit < V1_UNLIMITED_THRESHOLD ? limit : undefined,
         oomKills: oom.get('oom_kill') ?? 0,
         limitHits: memory ? (readCgroupNumber(memory, 'memory.failcnt') ?? 0) : 0,
+        inactiveFile: memoryStat.get('total_inactive_file') ?? memoryStat.get('inactive_file') ?? 0,
       },
+      io,
       cpu: {
         usageNs: cpuacct ? (readCgroupNumber(cpuacct, 'cpuacct.usage') ?? 0) : 0,
         userNs: (acct.get('user') ?? 0) * USER_HZ_NS,

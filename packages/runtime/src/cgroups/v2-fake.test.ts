@@ -79,10 +79,13 @@ describe('CgroupV2Manager on a fake root', () => {
     writeFileSync(join(dir, 'memory.max'), 'max\n');
     writeFileSync(join(dir, 'memory.events'), 'low 0\nhigh 0\nmax 7\noom 2\noom_kill 2\noom_group_kill 0\n');
     writeFileSync(join(dir, 'cpu.stat'), 'usage_usec 1500\nuser_usec 1000\nsystem_usec 500\nnr_periods 0\nnr_throttled 3\n');
+    writeFileSync(join(dir, 'memory.stat'), 'anon 4096\nfile 8192\ninactive_file 4096\nactive_file 4096\n');
+    writeFileSync(join(dir, 'io.stat'), '8:0 rbytes=1000 wbytes=24 rios=3 wios=1 dbytes=0 dios=0\n254:0 rbytes=1 wbytes=2 rios=1 wios=1 dbytes=0 dios=0\n');
     writeFileSync(join(dir, 'pids.current'), '4\n');
     writeFileSync(join(dir, 'pids.max'), '10\n');
     expect(manager.stats()).toEqual({
-      memory: { usage: 1048576, maxUsage: 2097152, limit: undefined, oomKills: 2, limitHits: 7 },
+      memory: { usage: 1048576, maxUsage: 2097152, limit: undefined, oomKills: 2, limitHits: 7, inactiveFile: 4096 },
+      io: { readBytes: 1001, writeBytes: 26 },
       cpu: { usageNs: 1_500_000, userNs: 1_000_000, systemNs: 500_000, throttledPeriods: 3 },
       pids: { current: 4, limit: 10 },
     });

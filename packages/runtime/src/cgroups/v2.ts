@@ -5,6 +5,7 @@ import { linuxSyscalls, type Syscalls } from '@c/namespaces';
 import { blkioWeightToIoWeight, cpuMax, limitValue, pidsMax, sharesToWeight, swapToV2 } from './convert';
 import {
   makeCgroupDir,
+  parseIoBytes,
   normalizeCgroupPath,
   readCgroupFile,
   readCgroupNumber,
@@ -182,7 +183,9 @@ export class CgroupV2Manager implements CgroupManager {
         limit: readCgroupFile(dir, 'memory.max') === undefined ? undefined : readCgroupNumber(dir, 'memory.max'),
         oomKills: events.get('oom_kill') ?? 0,
         limitHits: events.get('max') ?? 0,
+        inactiveFile: readKeyValues(dir, 'memory.stat').get('inactive_file') ?? 0,
       },
+      io: parseIoBytes(readCgroupFile(dir, 'io.stat') ?? ''),
       cpu: {
         usageNs: (cpu.get('usage_usec') ?? 0) * 1000,
         userNs: (cpu.get('user_usec') ?? 0) * 1000,
