@@ -27,3 +27,4 @@ export type {
 } from './images/types';
 export type { DockerContainerConfig } from './images/inspect';
 export { applyChanges, type ConfigEdits } from './images/changes';
+export * from './containers/index';

@@ -1,0 +1,785 @@
+/**
+ * ContainerService: the state of containers over the image store, the snapshotter and @c/runtime. The engine is
+ * the parent of every container init (no per-container monitor process): it reads their stdout/stderr into the
+ * json-file log, sees their exit through Node's ChildProcess, and records it.
+ */
+import type { ChildProcess } from 'node:child_process';
+import { copyFileSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Readable, Writable } from 'node:stream';
+import { ReadStream as TtyReadStream } from 'node:tty';
+import { CError, isCError } from '@c/errors';
+import { createSnapshotter, storeLayout, unpackImage, type Snapshotter } from '@c/layers';
+import { linuxSyscalls, preloadSyscalls } from '@c/namespaces';
+import {
+  StateStore,
+  createContainer,
+  defaultCgroupsFactory,
+  deleteContainer,
+  killContainer,
+  parseSignal,
+  pauseContainer,
+  startContainer,
+  stateOf,
+  type CgroupsFactory,
+  type Lifecycle,
+} from '@c/runtime';
+import { parseBinds } from './binds';
+import { commandOf, hostConfigOf, mergeConfig } from './config';
+import { EventBus } from './events';
+import { matchesFilters, validateFilters, type ContainerFilters } from './filters';
+import type { ImagePort } from './image-port';
+import { DEFAULT_LOG_MAX_FILE, DEFAULT_LOG_MAX_SIZE, JsonFileLogWriter, parseByteSize, readJsonLog, type LogEntry, type LogStream, type ReadLogOptions } from './json-log';
+import { canonicalName, generateName, nameConflict, newContainerId } from './names';
+import { nextBackoff, shouldRestart } from './restart-policy';
+import { readRootfsFile } from './rootfs-files';
+import { runtimeInitScript } from './runtime-paths';
+import { buildSpec } from './spec';
+import { ContainerRecordStore } from './store';
+import type { ContainerRecord, ContainerSummary, CreateContainerOptions, WaitCondition, WaitResult } from './types';
+import { resolveUser } from './user';
+
+export interface ContainerServiceOptions {
+  /** The store root (`storeLayout(root)`): containers live in `<root>/containers/<id>/`. */
+  root: string;
+  images: ImagePort;
+  /** Default: the snapshotter `createSnapshotter(<root>/snapshots)` picks. */
+  snapshotter?: Snapshotter;
+  events?: EventBus;
+  /** @c/runtime's state directory; default `<root>/runtime`. */
+  runtimeRoot?: string;
+  cgroups?: CgroupsFactory;
+  /** The init script; default @c/runtime's dist/c-runtime-init.js. */
+  initScript?: string;
+  /** How often a container the engine did not start itself (found running at restore) is checked for exit. */
+  adoptPollMs?: number;
+  now?: () => Date;
+}
+
+export interface StartOptions {
+  /** Receives the container's stdin when it was created with openStdin. */
+  stdin?: Readable;
+  /** Also copy the output here (attach). */
+  stdout?: Writable;
+  stderr?: Writable;
+}
+
+/** Exit code recorded for a container whose process ended while no engine was its parent. */
+export const EXIT_CODE_UNKNOWN = 255;
+
+interface Live {
+  child?: ChildProcess;
+  /** Resolves when the exit has been recorded. */
+  exited: Promise<void>;
+  logger?: JsonFileLogWriter;
+  startedAtMs: number;
+  adoptTimer?: NodeJS.Timeout;
+}
+
+interface Waiter {
+  condition: WaitCondition;
+  resolve: (result: WaitResult) => void;
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+function notFound(input: string): CError {
+  return new CError('NOT_FOUND', `No such container: ${input}`, { hint: 'list containers with `c ps -a`', details: { container: input } });
+}
+
+export class ContainerService {
+  readonly events: EventBus;
+  private readonly records = new Map<string, ContainerRecord>();
+  /** Names reserved by creates still in progress, as well as every record's name. */
+  private readonly names = new Map<string, string>();
+  private readonly live = new Map<string, Live>();
+  private readonly waiters = new Map<string, Waiter[]>();
+  private readonly backoff = new Map<string, number>();
+  private readonly restartTimers = new Map<string, NodeJS.Timeout>();
+  private readonly store: ContainerRecordStore;
+  private readonly lifecycle: Lifecycle;
+  private readonly now: () => Date;
+  private closed = false;
+
+  private constructor(
+    private readonly options: ContainerServiceOptions,
+    readonly snapshotter: Snapshotter,
+  ) {
+    const layout = storeLayout(options.root);
+    this.events = options.events ?? new EventBus();
+    this.store = new ContainerRecordStore(layout.containers);
+    this.lifecycle = { store: new StateStore(options.runtimeRoot ?? join(layout.root, 'runtime')), cgroups: options.cgroups ?? defaultCgroupsFactory() };
+    this.now = options.now ?? (() => new Date());
+  }
+
+  /** Opens the service over a root: loads every record and reconciles it with what is really running. */
+  static async open(options: ContainerServiceOptions): Promise<ContainerService> {
+    preloadSyscalls();
+    const snapshotter = options.snapshotter ?? (await createSnapshotter(storeLayout(options.root).snapshots));
+    const service = new ContainerService(options, snapshotter);
+    await service.restore();
+    return service;
+  }
+
+  // ---------------------------------------------------------------- create
+
+  async create(options: CreateContainerOptions): Promise<ContainerRecord> {
+    const image = await this.options.images.resolve(options.image);
+    const id = newContainerId();
+    const name = options.name !== undefined && options.name !== '' ? canonicalName(options.name) : generateName((n) => this.names.has(n));
+    const holder = this.names.get(name);
+    if (holder !== undefined) throw nameConflict(name, holder);
+    this.names.set(name, id);
+    const snapshotKey = `container-${id}`;
+    let prepared = false;
+    try {
+      const config = mergeConfig(image.config.config, options.image, id, options);
+      const hostConfig = hostConfigOf(options);
+      if (options.logMaxSize !== undefined) parseByteSize(options.logMaxSize);
+      const unpacked = await unpackImage({ layers: image.layers, diffIds: image.config.rootfs.diff_ids }, (layer) => this.options.images.open(layer), this.snapshotter);
+      const mounts = await this.snapshotter.prepare(snapshotKey, unpacked.chainId, { labels: { 'c.container.id': id } });
+      prepared = true;
+      const user = resolveUser(config.User, readRootfsFile(mounts, '/etc/passwd'), readRootfsFile(mounts, '/etc/group'));
+      const dir = this.store.dir(id);
+      const bundle = join(dir, 'bundle');
+      mkdirSync(join(bundle, 'rootfs'), { recursive: true, mode: 0o700 });
+      const files = {
+        hostname: join(dir, 'hostname'),
+        hosts: join(dir, 'hosts'),
+        resolvConf: join(dir, 'resolv.conf'),
+      };
+      writeFileSync(files.hostname, `${config.Hostname}\n`);
+      writeFileSync(files.hosts, `127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n127.0.1.1\t${config.Hostname}\n`);
+      if (existsSync('/etc/resolv.conf')) copyFileSync('/etc/resolv.conf', files.resolvConf);
+      else writeFileSync(files.resolvConf, '');
+      const spec = buildSpec({ id, config, hostConfig, rootfsMounts: mounts, user, files, rootPath: 'rootfs' });
+      writeFileSync(join(bundle, 'config.json'), JSON.stringify(spec, null, 2));
+      const { path, args } = commandOf(config);
+      const record: ContainerRecord = {
+        Id: id,
+        Name: name,
+        Created: this.now().toISOString(),
+        Path: path,
+        Args: args,
+        State: {
+          Status: 'created',
+          Running: false,
+          Paused: false,
+          Restarting: false,
+          OOMKilled: false,
+          Dead: false,
+          Pid: 0,
+          ExitCode: 0,
+          Error: '',
+          StartedAt: '0001-01-01T00:00:00Z',
+          FinishedAt: '0001-01-01T00:00:00Z',
+        },
+        Image: image.id,
+        ResolvConfPath: files.resolvConf,
+        HostnamePath: files.hostname,
+        HostsPath: files.hosts,
+        LogPath: join(dir, `${id}-json.log`),
+        RestartCount: 0,
+        Driver: this.snapshotter.driver,
+        Platform: 'linux',
+        Config: config,
+        HostConfig: hostConfig,
+        Mounts: parseBinds(hostConfig.Binds ?? []),
+        GraphDriver: { Name: this.snapshotter.driver, Data: graphDriverData(mounts) },
+        C: { snapshotKey, manuallyStopped: false, ...(unpacked.chainId !== undefined ? { parentChainId: unpacked.chainId } : {}) },
+      };
+      if (config.Healthcheck?.Test && config.Healthcheck.Test[0] !== 'NONE') {
+        record.State.Health = { Status: 'starting', FailingStreak: 0, Log: [] };
+      }
+      this.store.save(record);
+      this.records.set(id, record);
+      this.emit(record, 'create');
+      return structuredClone(record);
+    } catch (error) {
+      this.names.delete(name);
+      if (prepared) await this.snapshotter.remove(snapshotKey).catch(() => undefined);
+      try {
+        this.store.remove(id);
+      } catch {
+        // nothing was written
+      }
+      throw error;
+    }
+  }
+
+  // ---------------------------------------------------------------- start / exit
+
+  async start(input: string, stdio: StartOptions = {}): Promise<void> {
+    const record = this.get(input);
+    const id = record.Id;
+    if (record.State.Running) {
+      if (record.State.Paused) throw new CError('CONFLICT', `cannot start a paused container, try unpause instead`, { hint: `c unpause ${id.slice(0, 12)}` });
+      return;
+    }
+    if (record.State.Status === 'removing' || record.State.Status === 'dead') {
+      throw new CError('CONFLICT', `container ${id} is marked for removal and cannot be started`, { hint: 'create a new container' });
+    }
+    const pendingRestart = this.restartTimers.get(id);
+    if (pendingRestart) {
+      clearTimeout(pendingRestart);
+      this.restartTimers.delete(id);
+    }
+    // A runtime state left by a crash would make create fail with "exists".
+    await this.deleteRuntimeState(id);
+    const logConfig = record.HostConfig.LogConfig.Config;
+    const logger = new JsonFileLogWriter(record.LogPath, {
+      maxSize: logConfig['max-size'] !== undefined ? parseByteSize(logConfig['max-size']) : DEFAULT_LOG_MAX_SIZE,
+      maxFile: logConfig['max-file'] !== undefined ? Number(logConfig['max-file']) : DEFAULT_LOG_MAX_FILE,
+    });
+    const tty = record.Config.Tty;
+    let created: Awaited<ReturnType<typeof createContainer>>;
+    try {
+      created = await createContainer({
+        id,
+        bundle: join(this.store.dir(id), 'bundle'),
+        store: this.lifecycle.store,
+        sys: linuxSyscalls,
+        cgroups: this.lifecycle.cgroups,
+        stdio: [record.Config.OpenStdin && !tty ? 'pipe' : 'ignore', 'pipe', 'pipe'],
+        keepPtyMaster: tty,
+        initScript: this.options.initScript ?? runtimeInitScript(),
+      });
+    } catch (error) {
+      logger.close();
+      this.recordStartFailure(record, error);
+      throw error;
+    }
+    const child = created.child;
+    const outputs: Readable[] = [];
+    const copy = (stream: LogStream, source: Readable | null | undefined, attach: Writable | undefined) => {
+      if (!source) return;
+      outputs.push(source);
+      source.on('data', (chunk: Buffer) => {
+        logger.write(stream, chunk);
+        attach?.write(chunk);
+      });
+      source.on('error', () => undefined);
+    };
+    if (created.ptyMaster !== undefined) {
+      const master = new TtyReadStream(created.ptyMaster);
+      copy('stdout', master, stdio.stdout);
+      if (stdio.stdin) stdio.stdin.on('data', (chunk: Buffer) => master.write(chunk));
+    } else {
+      copy('stdout', child.stdout, stdio.stdout);
+      copy('stderr', child.stderr, stdio.stderr);
+      if (child.stdin) {
+        child.stdin.on('error', () => undefined);
+        if (stdio.stdin) stdio.stdin.pipe(child.stdin);
+        else child.stdin.end();
+      }
+    }
+    let resolveExited!: () => void;
+    const live: Live = { child, logger, exited: new Promise((r) => (resolveExited = r)), startedAtMs: Date.now() };
+    this.live.set(id, live);
+    child.once('exit', (code, signal) => {
+      void this.onExit(id, live, code, signal, outputs).finally(resolveExited);
+    });
+    try {
+      await startContainer(this.lifecycle, id);
+    } catch (error) {
+      try {
+        process.kill(created.record.pid, 'SIGKILL');
+      } catch {
+        // gone already
+      }
+      await live.exited;
+      this.recordStartFailure(record, error);
+      throw error;
+    }
+    record.State = {
+      ...record.State,
+      Status: 'running',
+      Running: true,
+      Paused: false,
+      Restarting: false,
+      OOMKilled: false,
+      Dead: false,
+      Pid: created.record.pid,
+      ExitCode: 0,
+      Error: '',
+      StartedAt: this.now().toISOString(),
+      FinishedAt: '0001-01-01T00:00:00Z',
+    };
+    if (record.State.Health) record.State.Health = { Status: 'starting', FailingStreak: 0, Log: [] };
+    record.C.manuallyStopped = false;
+    record.C.initStartTime = created.record.initStartTime;
+    // The exit may already have happened while we waited for start (a fast `true`).
+    if (this.live.get(id) === live && child.exitCode === null && child.signalCode === null) {
+      this.store.save(record);
+      this.emit(record, 'start');
+      this.startedHook?.(record);
+    } else {
+      this.emit(record, 'start');
+    }
+  }
+
+  /** Set by the health checker. */
+  private startedHook: ((record: ContainerRecord) => void) | undefined;
+
+  /** Lets a companion (health checks) learn of every start. */
+  onStarted(hook: (record: ContainerRecord) => void): void {
+    this.startedHook = hook;
+  }
+
+  private recordStartFailure(record: ContainerRecord, error: unknown): void {
+    record.State.Error = error instanceof Error ? error.message : String(error);
+    if (record.State.Status !== 'created') record.State.Status = 'exited';
+    record.State.ExitCode = isCError(error, 'NOT_FOUND') ? 127 : 128;
+    record.State.Running = false;
+    record.State.Pid = 0;
+    if (this.records.has(record.Id)) this.store.save(record);
+  }
+
+  private async onExit(id: string, live: Live, code: number | null, signal: NodeJS.Signals | null, outputs: Readable[]): Promise<void> {
+    // Every process of the pid namespace died with its init, so the pipes close soon: wait for the last output.
+    await Promise.race([
+      Promise.all(outputs.map((s) => (s.readableEnded || s.destroyed ? undefined : new Promise((r) => s.once('close', r))))),
+      sleep(2000),
+    ]);
+    live.logger?.close();
+    live.logger = undefined;
+    const exitCode = code ?? 128 + parseSignal(signal ?? 'SIGKILL');
+    let oomKilled = false;
+    try {
+      const runtime = this.lifecycle.store.read(id);
+      oomKilled = this.lifecycle.cgroups(runtime.cgroupsPath).oomKills() > 0;
+    } catch {
+      // no runtime state or no memory controller
+    }
+    await this.deleteRuntimeState(id);
+    this.recordExit(id, exitCode, oomKilled, '');
+  }
+
+  private recordExit(id: string, exitCode: number, oomKilled: boolean, error: string): void {
+    const record = this.records.get(id);
+    this.live.delete(id);
+    if (record === undefined) return;
+    const live = record.State;
+    const ranForMs = live.StartedAt.startsWith('0001') ? 0 : this.now().getTime() - Date.parse(live.StartedAt);
+    record.State = {
+      ...live,
+      Status: live.Status === 'removing' ? 'removing' : 'exited',
+      Running: false,
+      Paused: false,
+      Restarting: false,
+      OOMKilled: oomKilled,
+      Pid: 0,
+      ExitCode: exitCode,
+      Error: error,
+      FinishedAt: this.now().toISOString(),
+    };
+    if (record.State.Health) record.State.Health = { ...record.State.Health, Status: 'unhealthy' };
+    this.store.save(record);
+    this.emit(record, 'die', { exitCode: String(exitCode) });
+    this.settleWaiters(id, (w) => w.condition !== 'removed', { StatusCode: exitCode });
+    if (this.closed || record.State.Status === 'removing') return;
+    if (shouldRestart(record.HostConfig.RestartPolicy, { exitCode, manuallyStopped: record.C.manuallyStopped, restartCount: record.RestartCount })) {
+      const delay = nextBackoff(this.backoff.get(id) ?? 0, ranForMs);
+      this.backoff.set(id, delay);
+      record.State.Status = 'restarting';
+      record.State.Restarting = true;
+      this.store.save(record);
+      const timer = setTimeout(() => {
+        this.restartTimers.delete(id);
+        const current = this.records.get(id);
+        if (current === undefined || current.State.Status !== 'restarting') return;
+        current.RestartCount += 1;
+        this.start(id).catch((e: unknown) => {
+          current.State.Status = 'exited';
+          current.State.Restarting = false;
+          current.State.Error = e instanceof Error ? e.message : String(e);
+          if (this.records.has(id)) this.store.save(current);
+        });
+      }, delay);
+      timer.unref();
+      this.restartTimers.set(id, timer);
+    } else if (record.HostConfig.AutoRemove) {
+      void this.remove(id, { force: true }).catch(() => undefined);
+    }
+  }
+
+  private async deleteRuntimeState(id: string): Promise<void> {
+    try {
+      await deleteContainer(this.lifecycle, id, true);
+    } catch (error) {
+      if (!isCError(error, 'NOT_FOUND')) throw error;
+    }
+  }
+
+  // ---------------------------------------------------------------- signals
+
+  async stop(input: string, timeoutSeconds?: number): Promise<void> {
+    const record = this.get(input);
+    const id = record.Id;
+    this.cancelRestart(record);
+    record.C.manuallyStopped = true;
+    const live = this.live.get(id);
+    if (!record.State.Running || live === undefined) {
+      this.store.save(record);
+      return;
+    }
+    const timeout = timeoutSeconds ?? record.Config.StopTimeout ?? 10;
+    const signal = parseSignal(record.Config.StopSignal ?? 'SIGTERM');
+    if (record.State.Paused) await this.thaw(id);
+    this.signalInit(id, signal);
+    const stopped = await Promise.race([live.exited.then(() => true), sleep(Math.max(0, timeout) * 1000).then(() => false)]);
+    if (!stopped) {
+      this.emit(record, 'kill', { signal: '9' });
+      this.signalInit(id, 9, true);
+      await live.exited;
+    }
+    this.emit(record, 'stop');
+  }
+
+  async kill(input: string, signal = 'SIGKILL'): Promise<void> {
+    const record = this.get(input);
+    const number = parseSignal(signal);
+    if (!record.State.Running) {
+      throw new CError('CONFLICT', `Cannot kill container: ${record.Id}: Container ${record.Id} is not running`, { hint: 'start it first' });
+    }
+    this.emit(record, 'kill', { signal: String(number) });
+    this.signalInit(record.Id, number, number === 9);
+  }
+
+  async restart(input: string, timeoutSeconds?: number): Promise<void> {
+    const record = this.get(input);
+    await this.stop(record.Id, timeoutSeconds);
+    await this.start(record.Id);
+    this.emit(record, 'restart');
+  }
+
+  async pause(input: string): Promise<void> {
+    const record = this.get(input);
+    if (!record.State.Running) throw new CError('CONFLICT', `Container ${record.Id} is not running`, { hint: 'start it first' });
+    if (record.State.Paused) throw new CError('CONFLICT', `Container ${record.Id} is already paused`, { hint: 'unpause it' });
+    await pauseContainer(this.lifecycle, record.Id, true);
+    record.State.Paused = true;
+    record.State.Status = 'paused';
+    this.store.save(record);
+    this.emit(record, 'pause');
+  }
+
+  async unpause(input: string): Promise<void> {
+    const record = this.get(input);
+    if (!record.State.Paused) throw new CError('CONFLICT', `Container ${record.Id} is not paused`, { hint: 'only a paused container can be unpaused' });
+    await this.thaw(record.Id);
+    this.emit(record, 'unpause');
+  }
+
+  private async thaw(id: string): Promise<void> {
+    await pauseContainer(this.lifecycle, id, false);
+    const record = this.records.get(id);
+    if (record) {
+      record.State.Paused = false;
+      if (record.State.Running) record.State.Status = 'running';
+      this.store.save(record);
+    }
+  }
+
+  private signalInit(id: string, signal: number, all = false): void {
+    try {
+      killContainer(this.lifecycle, id, signal, all);
+    } catch (error) {
+      // Exited meanwhile: the exit handler records it.
+      if (!isCError(error, 'CONFLICT') && !isCError(error, 'NOT_FOUND') && (error as NodeJS.ErrnoException).code !== 'ESRCH') throw error;
+    }
+  }
+
+  private cancelRestart(record: ContainerRecord): void {
+    const timer = this.restartTimers.get(record.Id);
+    if (timer) {
+      clearTimeout(timer);
+      this.restartTimers.delete(record.Id);
+    }
+    if (record.State.Status === 'restarting') {
+      record.State.Status = 'exited';
+      record.State.Restarting = false;
+    }
+  }
+
+  // ---------------------------------------------------------------- wait / remove / rename
+
+  wait(input: string, condition: WaitCondition = 'not-running'): Promise<WaitResult> {
+    const record = this.get(input);
+    if (condition === 'not-running' && !record.State.Running && record.State.Status !== 'restarting') {
+      return Promise.resolve({ StatusCode: record.State.ExitCode });
+    }
+    return new Promise((resolve) => {
+      const list = this.waiters.get(record.Id) ?? [];
+      list.push({ condition, resolve });
+      this.waiters.set(record.Id, list);
+    });
+  }
+
+  private settleWaiters(id: string, which: (w: Waiter) => boolean, result: WaitResult): void {
+    const list = this.waiters.get(id);
+    if (!list) return;
+    const remaining: Waiter[] = [];
+    for (const w of list) {
+      if (which(w)) w.resolve(result);
+      else remaining.push(w);
+    }
+    if (remaining.length > 0) this.waiters.set(id, remaining);
+    else this.waiters.delete(id);
+  }
+
+  async remove(input: string, options: { force?: boolean; volumes?: boolean } = {}): Promise<void> {
+    const record = this.get(input);
+    const id = record.Id;
+    if (record.State.Status === 'removing') return;
+    if (record.State.Running && !options.force) {
+      throw new CError(
+        'CONFLICT',
+        `You cannot remove a ${record.State.Paused ? 'paused' : 'running'} container ${id}. Stop the container before attempting removal or force remove`,
+        { hint: `c stop ${id.slice(0, 12)}, or c rm -f ${id.slice(0, 12)}` },
+      );
+    }
+    this.cancelRestart(record);
+    record.C.manuallyStopped = true;
+    const live = this.live.get(id);
+    const wasStatus = record.State.Status;
+    record.State.Status = 'removing';
+    if (live !== undefined) {
+      if (record.State.Paused) await this.thaw(id).catch(() => undefined);
+      if (live.adoptTimer) clearInterval(live.adoptTimer);
+      this.signalInit(id, 9, true);
+      if (live.child) await live.exited;
+      else await this.deleteRuntimeState(id);
+      this.live.delete(id);
+    }
+    try {
+      await this.deleteRuntimeState(id);
+      await this.snapshotter.remove(record.C.snapshotKey).catch((error: unknown) => {
+        if (!isCError(error, 'NOT_FOUND')) throw error;
+      });
+    } catch (error) {
+      record.State.Status = wasStatus === 'running' ? 'exited' : wasStatus;
+      record.State.Error = error instanceof Error ? error.message : String(error);
+      this.store.save(record);
+      throw error;
+    }
+    this.store.remove(id);
+    this.records.delete(id);
+    this.names.delete(record.Name);
+    this.backoff.delete(id);
+    this.emit(record, 'destroy');
+    this.settleWaiters(id, () => true, { StatusCode: record.State.ExitCode });
+  }
+
+  rename(input: string, newName: string): void {
+    const record = this.get(input);
+    const name = canonicalName(newName);
+    if (name === record.Name) {
+      throw new CError('CONFLICT', `Renaming a container with the same name as its current name`, { hint: 'give a different name' });
+    }
+    const holder = this.names.get(name);
+    if (holder !== undefined) throw nameConflict(name, holder);
+    const old = record.Name;
+    this.names.delete(old);
+    this.names.set(name, record.Id);
+    record.Name = name;
+    this.store.save(record);
+    this.emit(record, 'rename', { oldName: old });
+  }
+
+  // ---------------------------------------------------------------- queries
+
+  /** By full id, name (with or without `/`), or unique id prefix. */
+  inspect(input: string): ContainerRecord {
+    return structuredClone(this.get(input));
+  }
+
+  list(options: { all?: boolean; filters?: ContainerFilters } = {}): ContainerSummary[] {
+    const filters = options.filters ?? {};
+    validateFilters(filters);
+    const out: ContainerSummary[] = [];
+    for (const record of this.records.values()) {
+      if (!options.all && !record.State.Running && !(filters.status?.length)) continue;
+      if (!matchesFilters(record, filters)) continue;
+      out.push(summaryOf(record, this.now()));
+    }
+    return out.sort((a, b) => b.Created - a.Created);
+  }
+
+  logs(input: string, options: Omit<ReadLogOptions, 'isDone'> = {}): AsyncIterable<LogEntry> {
+    const record = this.get(input);
+    const id = record.Id;
+    return readJsonLog(record.LogPath, { ...options, isDone: () => !this.live.has(id) && this.records.get(id)?.State.Status !== 'restarting' });
+  }
+
+  /** The runtime view used by exec, top and stats. */
+  runtimeContext(input: string): { record: ContainerRecord; lifecycle: Lifecycle } {
+    const record = this.get(input);
+    if (!record.State.Running) throw new CError('CONFLICT', `Container ${record.Id} is not running`, { hint: 'start it first' });
+    return { record, lifecycle: this.lifecycle };
+  }
+
+  /** Emits an event about a container (used by exec and health checks too). */
+  emit(record: ContainerRecord, action: string, extra: Record<string, string> = {}): void {
+    this.events.emit('container', action, record.Id, { ...record.Config.Labels, image: record.Config.Image, name: record.Name.slice(1), ...extra });
+  }
+
+  /** Persists a record changed by a companion (health status). */
+  save(record: ContainerRecord): void {
+    if (this.records.get(record.Id) === record) this.store.save(record);
+  }
+
+  /** The live record (not a copy), for companions in this package. */
+  get(input: string): ContainerRecord {
+    const byId = this.records.get(input);
+    if (byId) return byId;
+    const byName = this.names.get(input.startsWith('/') ? input : `/${input}`);
+    if (byName !== undefined) {
+      const record = this.records.get(byName);
+      if (record) return record;
+    }
+    if (/^[0-9a-f]{1,63}$/.test(input)) {
+      const matches = [...this.records.keys()].filter((id) => id.startsWith(input));
+      if (matches.length === 1) return this.records.get(matches[0]!)!;
+      if (matches.length > 1) {
+        throw new CError('INVALID_ARGUMENT', `multiple IDs found with provided prefix: ${input}`, { hint: 'give more digits of the id' });
+      }
+    }
+    throw notFound(input);
+  }
+
+  // ---------------------------------------------------------------- restore / close
+
+  private async restore(): Promise<void> {
+    const records = this.store.loadAll((id, error) => {
+      this.events.emit('container', 'restore_error', id, { error: error instanceof Error ? error.message : String(error) });
+    });
+    for (const record of records) {
+      this.records.set(record.Id, record);
+      this.names.set(record.Name, record.Id);
+    }
+    for (const record of records) {
+      const id = record.Id;
+      let status: string | undefined;
+      try {
+        status = stateOf(this.lifecycle, id).status;
+      } catch {
+        status = undefined;
+      }
+      if (status === 'running' || status === 'paused') {
+        if (!record.State.Running) {
+          // Started by an engine that crashed before recording it: adopt it as running.
+          record.State.Status = status === 'paused' ? 'paused' : 'running';
+          record.State.Running = true;
+        }
+        this.adopt(record);
+        continue;
+      }
+      if (record.State.Status === 'removing') {
+        // A remove was interrupted: finish it.
+        record.State.Status = 'exited';
+        record.State.Running = false;
+        await this.remove(id, { force: true }).catch(() => undefined);
+        continue;
+      }
+      if (record.State.Running || record.State.Status === 'restarting') {
+        // Ended while no engine was its parent: the exit status is lost.
+        await this.deleteRuntimeState(id).catch(() => undefined);
+        this.recordExit(id, EXIT_CODE_UNKNOWN, false, 'the container exited while the engine was not running; its exit status is unknown');
+      } else if (status === 'created' || status === 'stopped') {
+        await this.deleteRuntimeState(id).catch(() => undefined);
+      }
+    }
+  }
+
+  /** Tracks a container whose init is not our child: poll until it is gone. */
+  private adopt(record: ContainerRecord): void {
+    const id = record.Id;
+    let resolveExited!: () => void;
+    const live: Live = { exited: new Promise((r) => (resolveExited = r)), startedAtMs: Date.parse(record.State.StartedAt) || Date.now() };
+    live.adoptTimer = setInterval(() => {
+      let status: string;
+      try {
+        status = stateOf(this.lifecycle, id).status;
+      } catch {
+        status = 'stopped';
+      }
+      if (status !== 'stopped') return;
+      clearInterval(live.adoptTimer);
+      void this.deleteRuntimeState(id)
+        .catch(() => undefined)
+        .then(() => {
+          if (this.live.get(id) === live) {
+            this.recordExit(id, EXIT_CODE_UNKNOWN, false, 'the container was started by an earlier engine; its exit status is unknown');
+          }
+        })
+        .finally(resolveExited);
+    }, this.options.adoptPollMs ?? 500);
+    live.adoptTimer.unref();
+    this.live.set(id, live);
+  }
+
+  /** Stops timers (containers keep running; a new service on the same root adopts them). */
+  close(): void {
+    this.closed = true;
+    for (const timer of this.restartTimers.values()) clearTimeout(timer);
+    this.restartTimers.clear();
+    for (const live of this.live.values()) if (live.adoptTimer) clearInterval(live.adoptTimer);
+  }
+}
+
+function graphDriverData(mounts: readonly { type: string; source: string; options: string[] }[]): Record<string, string> {
+  const root = mounts[0];
+  if (root === undefined) return {};
+  if (root.type !== 'overlay') return { Source: root.source };
+  const option = (name: string) => root.options.find((o) => o.startsWith(`${name}=`))?.slice(name.length + 1) ?? '';
+  return { LowerDir: option('lowerdir'), UpperDir: option('upperdir'), WorkDir: option('workdir') };
+}
+
+function ago(ms: number): string {
+  const s = Math.max(0, Math.round(ms / 1000));
+  if (s < 1) return 'Less than a second';
+  if (s < 60) return `${s} seconds`;
+  const m = Math.round(s / 60);
+  if (m < 60) return m === 1 ? 'About a minute' : `${m} minutes`;
+  const h = Math.round(m / 60);
+  if (h < 48) return h === 1 ? 'About an hour' : `${h} hours`;
+  return `${Math.round(h / 24)} days`;
+}
+
+/** docker ps's human Status column. */
+export function statusText(record: ContainerRecord, now: Date): string {
+  const s = record.State;
+  switch (s.Status) {
+    case 'created':
+      return 'Created';
+    case 'running':
+      return `Up ${ago(now.getTime() - Date.parse(s.StartedAt))}${s.Health ? ` (${s.Health.Status === 'starting' ? 'health: starting' : s.Health.Status})` : ''}`;
+    case 'paused':
+      return `Up ${ago(now.getTime() - Date.parse(s.StartedAt))} (Paused)`;
+    case 'restarting':
+      return `Restarting (${s.ExitCode}) ${ago(now.getTime() - Date.parse(s.FinishedAt))} ago`;
+    case 'removing':
+      return 'Removal In Progress';
+    case 'dead':
+      return 'Dead';
+    case 'exited':
+      return `Exited (${s.ExitCode}) ${ago(now.getTime() - Date.parse(s.FinishedAt))} ago`;
+  }
+}
+
+export function summaryOf(record: ContainerRecord, now: Date): ContainerSummary {
+  const argv = [record.Path, ...record.Args].map((a) => (/\s/.test(a) ? `'${a}'` : a));
+  return {
+    Id: record.Id,
+    Names: [record.Name],
+    Image: record.Config.Image,
+    ImageID: record.Image,
+    Command: argv.join(' '),
+    Created: Math.floor(Date.parse(record.Created) / 1000),
+    State: record.State.Status,
+    Status: statusText(record, now),
+    Labels: { ...record.Config.Labels },
+    Mounts: record.Mounts.map((m) => ({ ...m })),
+  };
+}
