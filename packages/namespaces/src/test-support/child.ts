@@ -1,12 +1,14 @@
 import { spawnSync, type SpawnSyncReturns } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { buildSync } from 'esbuild';
 
 const SRC = dirname(dirname(fileURLToPath(import.meta.url)));
-// Bundles land under the package's node_modules so `koffi` (left external: it is native) resolves from there.
-const SCRATCH_PARENT = join(SRC, '..', 'node_modules');
+// koffi stays external (it is native); the bundle, written to a temp dir, finds it through NODE_PATH, which
+// the require() made by `createRequire` honours.
+const PACKAGE_NODE_MODULES = join(SRC, '..', 'node_modules');
 
 /** Whether this process is root with CAP_SYS_ADMIN (privileged tests skip otherwise). */
 export const isPrivileged = (() => {
@@ -25,7 +27,7 @@ export const isPrivileged = (() => {
  * namespace changes, seccomp filters and execve never touch the test process. Returns the finished process.
  */
 export function runInChild(body: string, options: { env?: NodeJS.ProcessEnv; timeoutMs?: number } = {}): SpawnSyncReturns<string> {
-  const scratch = mkdtempSync(join(SCRATCH_PARENT, '.c-ns-test-'));
+  const scratch = mkdtempSync(join(tmpdir(), 'c-ns-test-'));
   try {
     const entry = `import * as ns from './index';\n(async () => {\n${body}\n})().catch((e) => { console.error(String(e)); process.exit(99); });\n`;
     const out = join(scratch, 'child.mjs');
@@ -42,7 +44,7 @@ export function runInChild(body: string, options: { env?: NodeJS.ProcessEnv; tim
     writeFileSync(join(scratch, 'package.json'), '{"type":"module"}');
     return spawnSync(process.execPath, [out], {
       encoding: 'utf8',
-      env: { ...process.env, ...options.env },
+      env: { ...process.env, NODE_PATH: PACKAGE_NODE_MODULES, ...options.env },
       timeout: options.timeoutMs ?? 15_000,
     });
   } finally {
