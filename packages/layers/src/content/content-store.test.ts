@@ -339,6 +339,24 @@ describe('ingest across processes', () => {
     expect(await store.listIngests()).toEqual([]);
   });
 
+  it('pruneLocks removes the lock of a killed writer once its ingest is gone, and nothing else', async () => {
+    const content = join(root, 'content');
+    const child = spawnTsChild(fixture, ['partial', content, digest, String(payload.length), await payloadFile(), '1000']);
+    await child.waitForLine('wrote 1000');
+    const live = await store.ingest(sha256(Buffer.from('live')), 4);
+    expect(await store.pruneLocks()).toBe(0); // both writers alive
+    child.process.kill('SIGKILL');
+    await child.exited;
+    expect(await store.pruneLocks()).toBe(0); // its ingest can still be resumed
+    expect(await store.abortIngest(digest)).toBe(true);
+    const lockFiles = async () => (await readdir(join(content, 'locks'))).sort();
+    await writeFile(join(content, 'locks', `ingest-${digest.slice(7)}.lock`), String(child.process.pid));
+    expect(await lockFiles()).toHaveLength(2);
+    expect(await store.pruneLocks()).toBe(1);
+    expect(await lockFiles()).toEqual([`ingest-${sha256(Buffer.from('live')).slice(7)}.lock`]);
+    await live.abort();
+  });
+
   it('two processes ingesting the same blob both succeed and the blob is intact', async () => {
     const content = join(root, 'content');
     const file = await payloadFile();

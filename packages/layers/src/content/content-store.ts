@@ -222,6 +222,35 @@ export class ContentStore implements BlobStore {
     }
   }
 
+  /**
+   * Removes lock files left by writers that died (kill -9) and whose ingest is gone. A live writer's lock
+   * and the lock of an ingest that can still be resumed are kept. Returns how many were removed.
+   */
+  async pruneLocks(): Promise<number> {
+    let names: string[];
+    try {
+      names = await readdir(this.layout.locksRoot);
+    } catch {
+      return 0;
+    }
+    let removed = 0;
+    for (const name of names) {
+      const ref = /^ingest-(.+)\.lock$/.exec(name)?.[1];
+      if (ref === undefined || !isIngestRef(ref)) continue;
+      const lockPath = this.layout.ingestLock(ref);
+      if ((await isLockHeld(lockPath)) || (await this.#statPath(this.layout.ingestDir(ref)))) continue;
+      // Taking the lock and letting go removes the file, through the same takeover path every writer uses.
+      try {
+        const release = await holdFileLock(lockPath, `the ingest ${ref}`, 0);
+        await release();
+        removed++;
+      } catch {
+        // A writer took it in the meantime: it is live again.
+      }
+    }
+    return removed;
+  }
+
   /** Stores a small blob held in memory (a manifest or config) and returns its digest. */
   async writeBlob(bytes: Uint8Array, expectedDigest?: string): Promise<StoredBlob> {
     const algorithm = expectedDigest === undefined ? 'sha256' : parseBlobDigest(expectedDigest).algorithm;

@@ -32,6 +32,8 @@ export interface GcResult {
   removed: GcPlan;
   /** Planned items that could not be removed because they came back into use (an ingest resumed). */
   skipped: Array<{ ref: string; reason: string }>;
+  /** Lock files of dead writers removed on the way (housekeeping; they hold no data). */
+  locksPruned: number;
 }
 
 const DEFAULT_STALE_INGEST_MS = 24 * 60 * 60_000;
@@ -99,7 +101,7 @@ export class GarbageCollector {
         if (collector && items.length > 0) removed.resources.push({ name, items: await collector.remove(items) });
       }
       removed.bytes = planBytes(removed);
-      return { removed, skipped };
+      return { removed, skipped, locksPruned: await content.pruneLocks() };
     });
   }
 
