@@ -16,8 +16,18 @@ export type {
 export { startDaemon, type RunningDaemon, type StartDaemonOptions } from './daemon';
 export { createEngineImagesBackend } from './engine-backend';
 export { errorResponse, statusForCode } from './http-status';
-export { createApiHandler, type ApiHandlerOptions } from './http/api-handler';
-export { Router, type Handler, type HttpMethod, type RequestContext, type Route } from './http/router';
-export { closeServer, createDaemonServer, createRouter, listenUnix, type DaemonServices } from './server';
+export { createApiHandler, type ApiHandler, type ApiHandlerOptions } from './http/api-handler';
+export {
+  Router,
+  type Handler,
+  type HttpMethod,
+  type RawStream,
+  type RawStreamContentType,
+  type RequestContext,
+  type Route,
+  type StreamContext,
+  type StreamHandler,
+} from './http/router';
+export { closeServer, createDaemonServer, createHttpServer, createRouter, listenUnix, type DaemonServices } from './server';
 export { PullProgressWriter, PushProgressWriter } from './images/progress';
 export { readHostFacts, type HostFacts } from './system/host';

@@ -1,10 +1,11 @@
 import { chmod, chown, lstat, mkdir, unlink } from 'node:fs/promises';
 import { connect } from 'node:net';
-import { createServer, type Server } from 'node:http';
+import { createServer, type IncomingMessage, type Server } from 'node:http';
+import type { Duplex } from 'node:stream';
 import { dirname } from 'node:path';
 import { CError } from '@c/errors';
 import type { DaemonFacts, ImagesBackend } from './backends';
-import { createApiHandler } from './http/api-handler';
+import { createApiHandler, type ApiHandler } from './http/api-handler';
 import { Router } from './http/router';
 import { imageRoutes } from './routes/images';
 import { systemRoutes } from './routes/system';
@@ -17,6 +18,8 @@ export interface DaemonServices {
   log?: (line: string) => void;
 }
 
+const hijackedSockets = new WeakMap<Server, Set<Duplex>>();
+
 /** One router for the whole API, assembled from one route list per domain (containers join later). */
 export function createRouter(services: DaemonServices): Router {
   return new Router()
@@ -26,12 +29,26 @@ export function createRouter(services: DaemonServices): Router {
 
 /** An http.Server serving the Docker Engine API; not listening yet. */
 export function createDaemonServer(services: DaemonServices): Server {
-  const handler = createApiHandler({
-    router: createRouter(services),
-    serverVersion: services.facts.version,
-    ...(services.log ? { log: services.log } : {}),
+  return createHttpServer(
+    createApiHandler({
+      router: createRouter(services),
+      serverVersion: services.facts.version,
+      ...(services.log ? { log: services.log } : {}),
+    }),
+  );
+}
+
+/** An http.Server for an ApiHandler: ordinary requests, plus hijacked (`Upgrade: tcp`) ones tracked for shutdown. */
+export function createHttpServer(handler: ApiHandler): Server {
+  const server = createServer(handler.request);
+  // Hijacked connections leave the http server's bookkeeping: track them so shutdown can end them.
+  const upgraded = new Set<Duplex>();
+  hijackedSockets.set(server, upgraded);
+  server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+    upgraded.add(socket);
+    socket.once('close', () => upgraded.delete(socket));
+    handler.upgrade(req, socket, head);
   });
-  const server = createServer(handler);
   // Pulls and pushes can stream for a long time; Docker clients keep idle connections open.
   server.requestTimeout = 0;
   server.keepAliveTimeout = 60_000;
@@ -86,7 +103,10 @@ export async function closeServer(server: Server, socketPath: string | undefined
   const closed = new Promise<void>((resolve) => server.close(() => resolve()));
   server.closeIdleConnections();
   // Streams in flight (a pull) are cut: the client sees the connection end, as with dockerd's shutdown.
-  const force = setTimeout(() => server.closeAllConnections(), 2000);
+  const force = setTimeout(() => {
+    server.closeAllConnections();
+    for (const socket of hijackedSockets.get(server) ?? []) socket.destroy();
+  }, 2000);
   force.unref();
   await closed;
   clearTimeout(force);

@@ -1,8 +1,10 @@
 import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
+import { PassThrough, type Duplex } from 'node:stream';
 import { API_VERSION, MIN_API_VERSION, checkApiVersion, splitVersionedPath } from '@c/api';
+import { CError } from '@c/errors';
 import { errorResponse } from '../http-status';
 import { sendJson } from './respond';
-import type { Router } from './router';
+import type { RawStream, RawStreamContentType, RouteMatch, Router } from './router';
 
 export interface ApiHandlerOptions {
   router: Router;
@@ -14,45 +16,119 @@ export interface ApiHandlerOptions {
   log?: (line: string) => void;
 }
 
+/** The two entry points of an http.Server: ordinary requests, and requests asking for `Upgrade: tcp`. */
+export interface ApiHandler {
+  request: RequestListener;
+  upgrade: (req: IncomingMessage, socket: Duplex, head: Buffer) => void;
+}
+
+interface ParsedRequest {
+  url: string;
+  rawPath: string;
+  query: URLSearchParams;
+}
+
+function parseUrl(req: IncomingMessage): ParsedRequest {
+  const url = req.url ?? '/';
+  const queryStart = url.indexOf('?');
+  return {
+    url,
+    rawPath: queryStart === -1 ? url : url.slice(0, queryStart),
+    query: new URLSearchParams(queryStart === -1 ? '' : url.slice(queryStart + 1)),
+  };
+}
+
+/**
+ * The client's bytes through a PassThrough: a handler that iterates its input with `for await` destroys what it
+ * iterates when the input ends, and that must not be the socket, whose output side is still needed (stdin
+ * half-close, then the remaining output).
+ */
+function detachedInput(source: NodeJS.ReadableStream): NodeJS.ReadableStream {
+  const input = new PassThrough();
+  source.pipe(input);
+  source.on('error', (error: Error) => input.destroy(error));
+  return input;
+}
+
+const STATUS_TEXT: Record<number, string> = {
+  400: 'Bad Request',
+  401: 'Unauthorized',
+  403: 'Forbidden',
+  404: 'Not Found',
+  409: 'Conflict',
+  500: 'Internal Server Error',
+  501: 'Not Implemented',
+};
+
 /**
  * The request pipeline every endpoint shares: Docker's headers on every response, the `/vX.Y` prefix (checked
  * against the served range), routing, and one error path that turns anything thrown into `{"message": …}`.
+ * Stream endpoints (attach, exec start) also accept `Upgrade: tcp` and then own the raw connection.
  */
-export function createApiHandler(options: ApiHandlerOptions): RequestListener {
+export function createApiHandler(options: ApiHandlerOptions): ApiHandler {
   const apiVersion = options.apiVersion ?? API_VERSION;
   const minApiVersion = options.minApiVersion ?? MIN_API_VERSION;
-  const serverHeader = `c/${options.serverVersion} (linux)`;
   const log = options.log ?? (() => undefined);
+  const commonHeaders: Record<string, string> = {
+    'Api-Version': apiVersion,
+    Ostype: 'linux',
+    Server: `c/${options.serverVersion} (linux)`,
+    'Docker-Experimental': 'false',
+  };
 
-  return (req: IncomingMessage, res: ServerResponse) => {
+  /** Version check + route lookup; undefined means 404. */
+  const resolve = (req: IncomingMessage, rawPath: string): { match: RouteMatch | undefined; version: string } => {
+    const { version, path } = splitVersionedPath(rawPath);
+    if (version !== undefined) checkApiVersion(version, { min: minApiVersion, max: apiVersion });
+    return { match: options.router.match(req.method ?? 'GET', path), version: version ?? apiVersion };
+  };
+
+  const logFailure = (req: IncomingMessage, url: string, status: number, error: unknown): void => {
+    if (status >= 500) log(`${req.method} ${url} failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
+  };
+
+  const request: RequestListener = (req: IncomingMessage, res: ServerResponse) => {
     const started = performance.now();
-    res.setHeader('Api-Version', apiVersion);
-    res.setHeader('Ostype', 'linux');
-    res.setHeader('Server', serverHeader);
-    res.setHeader('Docker-Experimental', 'false');
+    for (const [name, value] of Object.entries(commonHeaders)) res.setHeader(name, value);
     res.on('finish', () => {
       log(`${req.method} ${req.url} ${res.statusCode} ${(performance.now() - started).toFixed(1)}ms`);
     });
-
-    const url = req.url ?? '/';
-    const queryStart = url.indexOf('?');
-    const rawPath = queryStart === -1 ? url : url.slice(0, queryStart);
-    const query = new URLSearchParams(queryStart === -1 ? '' : url.slice(queryStart + 1));
+    const { url, rawPath, query } = parseUrl(req);
 
     const run = async (): Promise<void> => {
-      const { version, path } = splitVersionedPath(rawPath);
-      if (version !== undefined) checkApiVersion(version, { min: minApiVersion, max: apiVersion });
-      const match = options.router.match(req.method ?? 'GET', path);
+      const { match, version } = resolve(req, rawPath);
       if (!match) {
         sendJson(res, 404, { message: 'page not found' });
         return;
       }
-      await match.handler({ req, res, params: match.params, query, apiVersion: version ?? apiVersion });
+      const { route, params } = match;
+      if (route.handler) {
+        await route.handler({ req, res, params, query, apiVersion: version });
+        return;
+      }
+      // A stream endpoint without an upgrade: 200 and the raw stream in the response body, stdin from the
+      // request body, which may stay open while the output streams (dockerode without hijack).
+      await route.stream({
+        req,
+        params,
+        query,
+        apiVersion: version,
+        open: (contentType) => {
+          res.writeHead(200, { 'Content-Type': contentType });
+          res.flushHeaders();
+          return {
+            input: detachedInput(req),
+            upgraded: false,
+            write: (chunk) => (res.writableEnded || res.destroyed ? false : res.write(chunk)),
+            end: () => res.end(),
+          };
+        },
+      });
     };
 
     run().catch((error: unknown) => {
       const { status, body } = errorResponse(error);
-      if (status >= 500) log(`${req.method} ${url} failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
+      logFailure(req, url, status, error);
       if (!res.headersSent) {
         sendJson(res, status, body);
       } else if (!res.writableEnded) {
@@ -61,4 +137,61 @@ export function createApiHandler(options: ApiHandlerOptions): RequestListener {
       }
     });
   };
+
+  const upgrade = (req: IncomingMessage, socket: Duplex, head: Buffer): void => {
+    const { url, rawPath, query } = parseUrl(req);
+    let opened = false;
+    const writeHead = (status: number, text: string, headers: Record<string, string>): void => {
+      const lines = [`HTTP/1.1 ${status} ${text}`, ...Object.entries({ ...commonHeaders, ...headers }).map(([k, v]) => `${k}: ${v}`)];
+      socket.write(`${lines.join('\r\n')}\r\n\r\n`);
+      log(`${req.method} ${url} ${status} (upgrade)`);
+    };
+    const fail = (status: number, message: string): void => {
+      const body = JSON.stringify({ message });
+      writeHead(status, STATUS_TEXT[status] ?? 'Error', {
+        'Content-Type': 'application/json',
+        'Content-Length': String(Buffer.byteLength(body)),
+        Connection: 'close',
+      });
+      socket.end(body);
+    };
+    socket.on('error', () => socket.destroy());
+
+    const run = async (): Promise<void> => {
+      const { match, version } = resolve(req, rawPath);
+      if (!match) return fail(404, 'page not found');
+      const { route, params } = match;
+      if (!route.stream) {
+        throw new CError('INVALID_ARGUMENT', `${req.method} ${rawPath} does not support Upgrade: tcp`, {
+          hint: 'send the request without the Upgrade header',
+        });
+      }
+      if (head.length > 0) socket.unshift(head);
+      await route.stream({
+        req,
+        params,
+        query,
+        apiVersion: version,
+        open: (contentType: RawStreamContentType): RawStream => {
+          opened = true;
+          writeHead(101, 'UPGRADED', { 'Content-Type': contentType, Connection: 'Upgrade', Upgrade: 'tcp' });
+          return {
+            input: detachedInput(socket),
+            upgraded: true,
+            write: (chunk) => (socket.writableEnded || socket.destroyed ? false : socket.write(chunk)),
+            end: () => socket.end(),
+          };
+        },
+      });
+    };
+
+    run().catch((error: unknown) => {
+      const { status, body } = errorResponse(error);
+      logFailure(req, url, status, error);
+      if (!opened && !socket.destroyed) fail(status, body.message);
+      else socket.destroy();
+    });
+  };
+
+  return { request, upgrade };
 }

@@ -17,12 +17,12 @@ describe('Router', () => {
   );
 
   it('matches literal routes before parameterised ones', () => {
-    expect(router.match('GET', '/images/json')?.handler).toBe(list);
+    expect(router.match('GET', '/images/json')?.route.handler).toBe(list);
   });
 
   it('lets {name*} span slashes and ports, decoding percent escapes', () => {
     const match = router.match('GET', '/images/127.0.0.1:5000/team/app:1.0/json');
-    expect(match?.handler).toBe(inspect);
+    expect(match?.route.handler).toBe(inspect);
     expect(match?.params).toEqual({ name: '127.0.0.1:5000/team/app:1.0' });
     expect(router.match('GET', '/images/127.0.0.1%3A5000%2Fbusybox/json')?.params).toEqual({ name: '127.0.0.1:5000/busybox' });
     expect(router.match('DELETE', '/images/sha256:abc')?.params).toEqual({ name: 'sha256:abc' });
@@ -35,8 +35,8 @@ describe('Router', () => {
 
   it('checks the method, lets HEAD use GET routes, and accepts a trailing slash', () => {
     expect(router.match('POST', '/images/json')).toBeUndefined();
-    expect(router.match('HEAD', '/_ping')?.handler).toBe(ping);
-    expect(router.match('GET', '/_ping/')?.handler).toBe(ping);
+    expect(router.match('HEAD', '/_ping')?.route.handler).toBe(ping);
+    expect(router.match('GET', '/_ping/')?.route.handler).toBe(ping);
     expect(router.match('GET', '/nope')).toBeUndefined();
     expect(router.match('GET', '/images//json')).toBeUndefined();
   });

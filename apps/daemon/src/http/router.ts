@@ -15,17 +15,47 @@ export interface RequestContext {
 
 export type Handler = (context: RequestContext) => Promise<void> | void;
 
-export interface Route {
+/** A bidirectional byte stream to the client: stdin in, stdout/stderr (raw or multiplexed) out. */
+export interface RawStream {
+  /** Bytes from the client; ends when the client half-closes (or, without an upgrade, ends the request body). */
+  readonly input: NodeJS.ReadableStream;
+  write(chunk: Buffer | string): boolean;
+  /** Ends the output side; the client sees EOF. */
+  end(): void;
+  /** True when the connection was hijacked with `Upgrade: tcp` (101), false for a plain 200 stream. */
+  readonly upgraded: boolean;
+}
+
+/** What a stream handler (attach, exec start) gets: no response object, but a way to open the raw stream. */
+export interface StreamContext {
+  req: IncomingMessage;
+  params: Record<string, string>;
+  query: URLSearchParams;
+  apiVersion: string;
+  /**
+   * Sends the success status (101 UPGRADED when the client asked for `Upgrade: tcp`, else 200) with the content
+   * type, and hands over the connection. Fail (throw) before calling it to answer with a JSON error instead.
+   */
+  open(contentType: RawStreamContentType): RawStream;
+}
+
+export type RawStreamContentType = 'application/vnd.docker.raw-stream' | 'application/vnd.docker.multiplexed-stream';
+
+export type StreamHandler = (context: StreamContext) => Promise<void> | void;
+
+interface RouteBase {
   method: HttpMethod;
   /** `/images/{name*}/json`: `{x}` matches one segment, `{x*}` one or more (image names contain `/`). */
   pattern: string;
-  handler: Handler;
 }
 
-interface CompiledRoute extends Route {
+/** An ordinary endpoint, or one that takes over the connection (Docker's hijacked attach/exec). */
+export type Route = (RouteBase & { handler: Handler; stream?: never }) | (RouteBase & { stream: StreamHandler; handler?: never });
+
+type CompiledRoute = Route & {
   regex: RegExp;
   names: string[];
-}
+};
 
 function compile(route: Route): CompiledRoute {
   const names: string[] = [];
@@ -57,7 +87,7 @@ function decodeParam(raw: string, name: string): string {
 }
 
 export interface RouteMatch {
-  handler: Handler;
+  route: Route;
   params: Record<string, string>;
 }
 
@@ -84,7 +114,7 @@ export class Router {
       route.names.forEach((name, index) => {
         params[name] = decodeParam(match[index + 1] ?? '', name);
       });
-      return { handler: route.handler, params };
+      return { route, params };
     }
     return undefined;
   }

@@ -8,7 +8,15 @@ import type { ProgressMessage } from '../types/progress';
 import type { AuthConfig, AuthResponse, InfoResponse, PingResult, VersionResponse } from '../types/system';
 import { API_VERSION, MIN_API_VERSION, compareApiVersions } from '../version';
 import { errorCodeForStatus } from './status';
-import { errorFromResponse, readBody, send, type RequestSpec, type TransportOptions } from './transport';
+import {
+  errorFromResponse,
+  readBody,
+  send,
+  sendUpgrade,
+  type HijackedStream,
+  type RequestSpec,
+  type TransportOptions,
+} from './transport';
 
 export const DEFAULT_SOCKET_PATH = '/run/c/c.sock';
 
@@ -152,6 +160,20 @@ export class EngineClient {
 
   info(): Promise<InfoResponse> {
     return this.json<InfoResponse>({ method: 'GET', path: '/info' });
+  }
+
+  /**
+   * Hijacks a stream endpoint (attach, exec start) the way the docker CLI does: `Upgrade: tcp`, then the raw
+   * socket. Decode a multiplexed stream with `demultiplex`/`FrameDecoder`; half-close with `socket.end()`.
+   */
+  hijack(
+    path: string,
+    options: { method?: 'POST' | 'GET'; query?: RequestSpec['query']; signal?: AbortSignal } = {},
+  ): Promise<HijackedStream> {
+    return sendUpgrade(
+      this.transport,
+      this.versioned({ method: options.method ?? 'POST', path, query: options.query, signal: options.signal }),
+    );
   }
 
   /** `POST /auth`: checks credentials against a registry. Throws UNAUTHORIZED when they are refused. */

@@ -1,4 +1,5 @@
 import { request as httpRequest, type IncomingMessage } from 'node:http';
+import type { Duplex } from 'node:stream';
 import { CError } from '@c/errors';
 import { errorCodeForStatus } from './status';
 
@@ -125,4 +126,40 @@ export async function errorFromResponse(res: IncomingMessage, what: string): Pro
     // Keep the status-only message: the body was not the JSON error Docker sends.
   }
   return new CError(errorCodeForStatus(status), message, { details: { status, request: what } });
+}
+
+/** A hijacked connection: after `101 UPGRADED` the socket carries the raw stream both ways. */
+export interface HijackedStream {
+  socket: Duplex;
+  /** `application/vnd.docker.raw-stream` (TTY) or `application/vnd.docker.multiplexed-stream` (stdio frames). */
+  contentType: string;
+}
+
+/**
+ * Sends a request with `Connection: Upgrade` / `Upgrade: tcp`, as the docker CLI does for attach and exec start.
+ * Resolves with the socket on 101; rejects with the daemon's error for any other status.
+ */
+export function sendUpgrade(options: TransportOptions, spec: RequestSpec): Promise<HijackedStream> {
+  const target = `${spec.method} ${spec.path}`;
+  return new Promise((resolve, reject) => {
+    const req = httpRequest({
+      socketPath: options.socketPath,
+      method: spec.method,
+      path: buildPath(spec.path, spec.query),
+      headers: { ...spec.headers, Connection: 'Upgrade', Upgrade: 'tcp' },
+      signal: spec.signal,
+    });
+    req.on('upgrade', (res: IncomingMessage, socket: Duplex, head: Buffer) => {
+      if (head.length > 0) socket.unshift(head);
+      const type = res.headers['content-type'];
+      resolve({ socket, contentType: (Array.isArray(type) ? type[0] : type) ?? 'application/vnd.docker.raw-stream' });
+    });
+    req.on('response', (res: IncomingMessage) => {
+      errorFromResponse(res, target).then(reject, reject);
+    });
+    req.on('error', (error: Error) =>
+      reject(error instanceof CError ? error : new CError('UNAVAILABLE', `${target} failed: ${error.message}`, { cause: error })),
+    );
+    req.end();
+  });
 }
