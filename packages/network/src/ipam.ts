@@ -51,29 +51,50 @@ export class Ipam {
     return new Ipam(path, file);
   }
 
-  /** Lease an address to `owner`: `preferred` when given (must be free and inside the subnet), else the lowest free one. */
-  allocate(owner: string, preferred?: string): Promise<string> {
-    return this.lock.run('ipam', async () => {
-      const address = preferred === undefined ? this.lowestFree() : this.checkPreferred(preferred);
-      this.leases.set(address, owner);
-      await this.persist();
-      return formatIpv4(address);
-    });
+  /** Lease an address to `owner` and persist: `preferred` when given (must be free and inside the subnet), else the lowest free one. */
+  async allocate(owner: string, preferred?: string): Promise<string> {
+    const address = this.reserve(owner, preferred);
+    try {
+      await this.flush();
+    } catch (error) {
+      this.leases.delete(parseIpv4(address));
+      throw error;
+    }
+    return address;
   }
 
-  /** Give back every address held by `owner`. Returns the released addresses (none is not an error: release is idempotent). */
-  release(owner: string): Promise<string[]> {
-    return this.lock.run('ipam', async () => {
-      const released: string[] = [];
-      for (const [address, holder] of this.leases) {
-        if (holder === owner) {
-          this.leases.delete(address);
-          released.push(formatIpv4(address));
-        }
+  /**
+   * Lease in memory only; `flush` persists. Lets a caller overlap the disk write with other work, as long as it
+   * awaits `flush` before reporting success.
+   */
+  reserve(owner: string, preferred?: string): string {
+    const address = preferred === undefined ? this.lowestFree() : this.checkPreferred(preferred);
+    this.leases.set(address, owner);
+    return formatIpv4(address);
+  }
+
+  /** Give back every address held by `owner` and persist. Returns the released addresses (none is fine: release is idempotent). */
+  async release(owner: string): Promise<string[]> {
+    const released = this.forget(owner);
+    if (released.length > 0) await this.flush();
+    return released;
+  }
+
+  /** Drop `owner`'s leases in memory only; `flush` persists. */
+  forget(owner: string): string[] {
+    const released: string[] = [];
+    for (const [address, holder] of this.leases) {
+      if (holder === owner) {
+        this.leases.delete(address);
+        released.push(formatIpv4(address));
       }
-      if (released.length > 0) await this.persist();
-      return released;
-    });
+    }
+    return released;
+  }
+
+  /** Write the current leases (serialised: the last flush writes the newest state). */
+  flush(): Promise<void> {
+    return this.lock.run('ipam', () => this.persist());
   }
 
   /** address → owner, sorted by address. */

@@ -1,3 +1,4 @@
+import { invalidArgument } from '@c/errors';
 import type { CommandRunner } from './exec';
 import { checkInterfaceName } from './link';
 
@@ -20,7 +21,9 @@ export class NatTable {
     private readonly runner: CommandRunner,
     readonly table = 'c',
   ) {
-    if (!/^[A-Za-z][A-Za-z0-9_]{0,30}$/.test(table)) throw new Error(`invalid nftables table name ${table}`);
+    if (!/^[A-Za-z][A-Za-z0-9_]{0,30}$/.test(table)) {
+      throw invalidArgument(`invalid nftables table name "${table}"`, { hint: 'use letters, digits and _ only' });
+    }
   }
 
   /** (Re)create the table empty: a daemon start rebuilds it from its state, dropping whatever a crash left. */

@@ -1,0 +1,136 @@
+import { createSocket, type Socket as UdpSocket } from 'node:dgram';
+import { connect } from 'node:net';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { buildAnswer, buildQuery, decodeMessage, RCODE, RR_TYPE, type DnsMessage } from './message';
+import { DnsServer } from './server';
+
+function udpAsk(port: number, packet: Buffer): Promise<DnsMessage> {
+  return new Promise((resolve, reject) => {
+    const socket = createSocket('udp4');
+    const timer = setTimeout(() => {
+      socket.close();
+      reject(new Error('no answer'));
+    }, 3000);
+    socket.on('message', (reply) => {
+      clearTimeout(timer);
+      socket.close();
+      resolve(decodeMessage(reply));
+    });
+    socket.send(packet, port, '127.0.0.1');
+  });
+}
+
+function tcpAsk(port: number, packet: Buffer): Promise<DnsMessage> {
+  return new Promise((resolve, reject) => {
+    const socket = connect(port, '127.0.0.1');
+    let data = Buffer.alloc(0);
+    socket.on('data', (chunk: Buffer) => {
+      data = Buffer.concat([data, chunk]);
+      if (data.length >= 2 && data.length >= 2 + data.readUInt16BE(0)) {
+        socket.destroy();
+        resolve(decodeMessage(data.subarray(2, 2 + data.readUInt16BE(0))));
+      }
+    });
+    socket.on('error', reject);
+    const prefix = Buffer.alloc(2);
+    prefix.writeUInt16BE(packet.length);
+    // Split the frame across writes: the server must reassemble.
+    socket.write(Buffer.concat([prefix, packet.subarray(0, 3)]));
+    setTimeout(() => socket.write(packet.subarray(3)), 20);
+  });
+}
+
+async function freePort(): Promise<number> {
+  const socket = createSocket('udp4');
+  await new Promise<void>((resolve) => socket.bind(0, '127.0.0.1', resolve));
+  const { port } = socket.address();
+  await new Promise<void>((resolve) => socket.close(() => resolve()));
+  return port;
+}
+
+describe('DnsServer', () => {
+  let upstream: UdpSocket;
+  let upstreamPort: number;
+  let upstreamQueries: string[];
+  let server: DnsServer;
+  let port: number;
+
+  beforeEach(async () => {
+    upstreamQueries = [];
+    upstream = createSocket('udp4');
+    upstream.on('message', (packet, remote) => {
+      const query = decodeMessage(packet);
+      upstreamQueries.push(query.questions[0]?.name ?? '');
+      upstream.send(buildAnswer(query, query.questions[0]?.name === 'example.test' ? ['192.0.2.80'] : undefined, 30), remote.port, remote.address);
+    });
+    await new Promise<void>((resolve) => upstream.bind(0, '127.0.0.1', resolve));
+    upstreamPort = upstream.address().port;
+    port = await freePort();
+    server = new DnsServer({ address: '127.0.0.1', port, upstreams: [{ host: '127.0.0.1', port: upstreamPort }], upstreamTimeoutMs: 300 });
+    await server.start();
+  });
+
+  afterEach(async () => {
+    await server.stop();
+    await new Promise<void>((resolve) => upstream.close(() => resolve()));
+  });
+
+  it('answers A records for registered names and aliases over UDP, case-insensitively, without asking upstream', async () => {
+    server.add('ep1', ['web', 'www'], '172.18.0.2');
+    const reply = await udpAsk(port, buildQuery(11, 'WEB.'));
+    expect(reply).toMatchObject({ id: 11, rcode: RCODE.NOERROR, authoritative: true });
+    expect(reply.answers.map((a) => a.data)).toEqual(['172.18.0.2']);
+    expect((await udpAsk(port, buildQuery(12, 'www'))).answers[0]?.data).toBe('172.18.0.2');
+    expect(upstreamQueries).toEqual([]);
+  });
+
+  it('answers over TCP with the length prefix', async () => {
+    server.add('ep1', ['db'], '172.18.0.9');
+    const reply = await tcpAsk(port, buildQuery(13, 'db'));
+    expect(reply.answers[0]?.data).toBe('172.18.0.9');
+  });
+
+  it('gives AAAA for a known name an empty NOERROR, so resolvers do not fall through to upstream', async () => {
+    server.add('ep1', ['web'], '172.18.0.2');
+    const reply = await udpAsk(port, buildQuery(14, 'web', RR_TYPE.AAAA));
+    expect(reply.rcode).toBe(RCODE.NOERROR);
+    expect(reply.answers).toEqual([]);
+    expect(upstreamQueries).toEqual([]);
+  });
+
+  it('forwards unknown names upstream and relays the answer (UDP and TCP)', async () => {
+    expect((await udpAsk(port, buildQuery(15, 'example.test'))).answers[0]?.data).toBe('192.0.2.80');
+    expect((await tcpAsk(port, buildQuery(16, 'example.test'))).answers[0]?.data).toBe('192.0.2.80');
+    expect((await udpAsk(port, buildQuery(17, 'missing.test'))).rcode).toBe(RCODE.NXDOMAIN);
+    expect(upstreamQueries).toEqual(['example.test', 'example.test', 'missing.test']);
+  });
+
+  it('returns SERVFAIL when no upstream answers', async () => {
+    await server.stop();
+    const silent = await freePort();
+    server = new DnsServer({ address: '127.0.0.1', port, upstreams: [{ host: '127.0.0.1', port: silent }], upstreamTimeoutMs: 200 });
+    await server.start();
+    expect((await udpAsk(port, buildQuery(18, 'example.test'))).rcode).toBe(RCODE.SERVFAIL);
+  });
+
+  it('forgets names when their endpoint goes, keeping names other endpoints still hold', async () => {
+    server.add('ep1', ['web', 'shared'], '172.18.0.2');
+    server.add('ep2', ['shared'], '172.18.0.3');
+    server.remove('ep1');
+    expect(server.lookup('web')).toBeUndefined();
+    expect(server.lookup('shared')).toEqual(['172.18.0.3']);
+    server.remove('ep2');
+    expect(server.entries()).toEqual([]);
+  });
+
+  it('answers garbage with FORMERR and ignores responses', async () => {
+    expect((await udpAsk(port, Buffer.from('abcd0100', 'hex'))).rcode).toBe(RCODE.FORMERR);
+    const response = buildAnswer(decodeMessage(buildQuery(19, 'x')), ['1.2.3.4']);
+    expect(await server.answer(response)).toBeUndefined();
+  });
+
+  it('fails to start with UNAVAILABLE when the port is taken', async () => {
+    const other = new DnsServer({ address: '127.0.0.1', port, upstreams: [] });
+    await expect(other.start()).rejects.toMatchObject({ code: 'UNAVAILABLE' });
+  });
+});

@@ -1,0 +1,51 @@
+import { createServer, type Server } from 'node:net';
+import { afterEach, describe, expect, it } from 'vitest';
+import { HostPortAllocator } from './host-ports';
+
+describe('HostPortAllocator', () => {
+  const servers: Server[] = [];
+  afterEach(async () => {
+    await Promise.all(servers.splice(0).map((s) => new Promise<void>((resolve) => s.close(() => resolve()))));
+  });
+
+  async function occupy(): Promise<number> {
+    const server = createServer();
+    servers.push(server);
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    return (server.address() as { port: number }).port;
+  }
+
+  it('reserves a fixed port once; a second claim conflicts until it is released', async () => {
+    const ports = new HostPortAllocator([40000, 40010]);
+    const free = await occupy();
+    servers.pop()?.close();
+    await new Promise((r) => setTimeout(r, 10));
+    expect(await ports.allocate('tcp', '', { start: free, end: free })).toBe(free);
+    await expect(ports.allocate('tcp', '127.0.0.1', { start: free, end: free })).rejects.toMatchObject({ code: 'CONFLICT' });
+    expect(await ports.allocate('udp', '', { start: free, end: free })).toBe(free);
+    ports.release('tcp', '', free);
+    expect(await ports.allocate('tcp', '127.0.0.1', { start: free, end: free })).toBe(free);
+  });
+
+  it('refuses a port another program listens on', async () => {
+    const busy = await occupy();
+    const ports = new HostPortAllocator();
+    await expect(ports.allocate('tcp', '127.0.0.1', { start: busy, end: busy })).rejects.toThrow(`127.0.0.1:${busy} failed: port is already allocated`);
+  });
+
+  it('picks distinct random ports inside the range and reports exhaustion', async () => {
+    const ports = new HostPortAllocator([41000, 41004]);
+    const got = [];
+    for (let i = 0; i < 5; i++) got.push(await ports.allocate('tcp', '127.0.0.1'));
+    expect(new Set(got).size).toBe(5);
+    expect(got.every((p) => p >= 41000 && p <= 41004)).toBe(true);
+    await expect(ports.allocate('tcp', '127.0.0.1')).rejects.toMatchObject({ code: 'LIMIT_EXCEEDED' });
+  });
+
+  it('chooses inside a host range given with -p 8000-8010:80', async () => {
+    const ports = new HostPortAllocator();
+    const port = await ports.allocate('tcp', '127.0.0.1', { start: 42000, end: 42002 });
+    expect(port).toBeGreaterThanOrEqual(42000);
+    expect(port).toBeLessThanOrEqual(42002);
+  });
+});

@@ -1,0 +1,163 @@
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { NetworkManager, type NetworkManagerOptions } from './manager';
+import { parsePublishSpec } from './ports';
+import { FakeKernel } from './test-support/fake-kernel';
+
+describe('NetworkManager (fake kernel)', () => {
+  let kernel: FakeKernel;
+  let dir: string;
+  let netns: string;
+  let options: NetworkManagerOptions;
+
+  beforeEach(() => {
+    kernel = new FakeKernel();
+    kernel.routes = [{ dst: '192.0.2.0/24' }, { dst: '172.17.0.0/16' }];
+    dir = mkdtempSync(join(tmpdir(), 'c-netmgr-'));
+    netns = join(dir, 'netns-a');
+    writeFileSync(netns, '');
+    const resolv = join(dir, 'resolv.conf');
+    writeFileSync(resolv, 'nameserver 127.0.0.53\nsearch corp.example\n');
+    options = {
+      stateDir: join(dir, 'state'),
+      runner: kernel.runner,
+      sysfs: kernel.sysfs,
+      procSys: kernel.procSys,
+      embeddedDns: false,
+      hostPortRange: [40000, 40100],
+      resolvConfPaths: { host: resolv, systemd: join(dir, 'no-such-file') },
+    };
+  });
+  afterEach(() => {
+    kernel.dispose();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('sets up the default bridge on a subnet no host route uses, and lists docker-shaped networks', async () => {
+    const manager = await NetworkManager.open(options);
+    const names = manager.listNetworks().map((n) => [n.Name, n.Driver]);
+    expect(names.sort()).toEqual([
+      ['bridge', 'bridge'],
+      ['host', 'host'],
+      ['none', 'null'],
+    ]);
+    const bridge = manager.inspectNetwork('bridge');
+    expect(bridge.IPAM.Config).toEqual([{ Subnet: '172.18.0.0/16', Gateway: '172.18.0.1' }]);
+    expect(bridge.Options['com.docker.network.bridge.name']).toBe('c0');
+    const commands = kernel.commands();
+    expect(commands[0]).toBe('ip -j -4 route show default');
+    expect(commands).toContain('ip -batch - | link add name c0 mtu 1450 type bridge | addr add 172.18.0.1/16 dev c0 | link set c0 up');
+    expect(commands).toContain('nft -f - | add element ip c bridges { "c0" } | add element ip c same_bridge { "c0" . "c0" } | add element ip c subnets { 172.18.0.0/16 }');
+  });
+
+  it('connects a container: veth, address, default route, published ports; disconnect undoes all of it', async () => {
+    const manager = await NetworkManager.open(options);
+    kernel.clear();
+    const result = await manager.connect({ containerId: 'a'.repeat(64), containerName: '/web', netnsPath: netns, ports: parsePublishSpec('40050:80') });
+    expect(result.endpoint).toMatchObject({ IPAddress: '172.18.0.2', IPPrefixLen: 16, Gateway: '172.18.0.1', MacAddress: '02:42:ac:12:00:02', Aliases: null });
+    expect(result.ports).toEqual({ '80/tcp': [{ HostIp: '0.0.0.0', HostPort: '40050' }] });
+    const commands = kernel.commands();
+    expect(commands).toContainEqual(expect.stringContaining(`type veth peer name eth0 mtu 1450 address 02:42:ac:12:00:02 netns ${netns}`));
+    expect(commands).toContainEqual(expect.stringContaining('route replace default via 172.18.0.1 dev eth0'));
+    expect(commands).toContain('nft -f - | add element ip c pub_tcp { 40050 : 172.18.0.2 . 80 }');
+    expect(manager.leases('bridge')).toEqual([['172.18.0.2', result.endpoint.EndpointID]]);
+    expect(manager.inspectNetwork('bridge').Containers['a'.repeat(64)]).toMatchObject({ Name: 'web', IPv4Address: '172.18.0.2/16' });
+    await expect(manager.connect({ containerId: 'a'.repeat(64), containerName: 'web', netnsPath: netns })).rejects.toMatchObject({ code: 'CONFLICT' });
+
+    kernel.clear();
+    await manager.disconnect('a'.repeat(64), 'bridge');
+    expect(kernel.commands().sort()).toEqual([`ip link del ${result.hostVeth}`, 'nft -f - | delete element ip c pub_tcp { 40050 }']);
+    expect(manager.leases('bridge')).toEqual([]);
+    expect(readdirSync(join(options.stateDir, 'endpoints'))).toEqual([]);
+    await expect(manager.disconnect('a'.repeat(64), 'bridge')).rejects.toMatchObject({ code: 'NOT_FOUND' });
+  });
+
+  it('gives a second network eth1 without a default route, and refuses a taken host port', async () => {
+    const manager = await NetworkManager.open(options);
+    const net = await manager.createNetwork({ name: 'backend', subnet: '10.5.0.0/24', labels: { team: 'x' } });
+    expect(net).toMatchObject({ Name: 'backend', Driver: 'bridge', Labels: { team: 'x' }, IPAM: { Config: [{ Subnet: '10.5.0.0/24', Gateway: '10.5.0.1' }] } });
+    await manager.connect({ containerId: 'a'.repeat(64), containerName: 'web', netnsPath: netns, ports: parsePublishSpec('40060:80') });
+    kernel.clear();
+    const second = await manager.connect({ containerId: 'a'.repeat(64), containerName: 'web', netnsPath: netns, network: 'backend', aliases: ['api'] });
+    expect(second.ifname).toBe('eth1');
+    expect(second.endpoint.Aliases).toEqual(['api']);
+    expect(second.endpoint.DNSNames).toEqual(['web', 'api', 'aaaaaaaaaaaa']);
+    expect(kernel.commands().join('\n')).not.toContain('route replace default');
+    const settings = manager.containerSettings('a'.repeat(64));
+    expect(Object.keys(settings.networks).sort()).toEqual(['backend', 'bridge']);
+
+    const other = join(dir, 'netns-b');
+    writeFileSync(other, '');
+    await expect(manager.connect({ containerId: 'b'.repeat(64), containerName: 'b', netnsPath: other, ports: parsePublishSpec('40060:80') })).rejects.toMatchObject({
+      code: 'CONFLICT',
+      message: 'Bind for 0.0.0.0:40060 failed: port is already allocated',
+    });
+    // The failed connect left nothing behind: no lease, no endpoint file.
+    expect(manager.leases('bridge')).toHaveLength(1);
+    expect(readdirSync(join(options.stateDir, 'endpoints'))).toHaveLength(2);
+  });
+
+  it('validates network names, overlaps, removal and prune like docker', async () => {
+    const manager = await NetworkManager.open(options);
+    await expect(manager.createNetwork({ name: 'bad name' })).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
+    await expect(manager.createNetwork({ name: 'bridge' })).rejects.toMatchObject({ code: 'CONFLICT' });
+    await manager.createNetwork({ name: 'one', subnet: '10.6.0.0/16' });
+    await expect(manager.createNetwork({ name: 'one' })).rejects.toMatchObject({ code: 'CONFLICT' });
+    await expect(manager.createNetwork({ name: 'two', subnet: '10.6.4.0/24' })).rejects.toThrow(/overlaps network one/);
+    const auto = await manager.createNetwork({ name: 'auto' });
+    expect(auto.IPAM.Config[0]?.Subnet).toBe('172.19.0.0/16');
+    await expect(manager.removeNetwork('bridge')).rejects.toMatchObject({ code: 'PERMISSION_DENIED' });
+    await expect(manager.removeNetwork('nope')).rejects.toMatchObject({ code: 'NOT_FOUND' });
+    await manager.connect({ containerId: 'a'.repeat(64), containerName: 'web', netnsPath: netns, network: 'one' });
+    await expect(manager.removeNetwork('one')).rejects.toMatchObject({ code: 'CONFLICT' });
+    expect(await manager.pruneNetworks()).toEqual(['auto']);
+    await manager.disconnectAll('a'.repeat(64));
+    await manager.removeNetwork(manager.inspectNetwork('one').Id.slice(0, 8));
+    expect(manager.listNetworks().map((n) => n.Name).sort()).toEqual(['bridge', 'host', 'none']);
+  });
+
+  it('plans namespaces per --network value and rejects unknown networks', async () => {
+    const manager = await NetworkManager.open(options);
+    const lookup = () => ({ id: 'c'.repeat(64), path: '/proc/9/ns/net' });
+    expect(manager.plan('host', lookup)).toEqual({ kind: 'host' });
+    expect(manager.plan(undefined, lookup)).toEqual({ kind: 'new', connect: true });
+    expect(manager.plan('container:c', lookup)).toEqual({ kind: 'join', path: '/proc/9/ns/net', containerId: 'c'.repeat(64) });
+    expect(() => manager.plan('missing', lookup)).toThrow(/network missing not found/);
+  });
+
+  it('after a restart, re-publishes ports of live endpoints and releases those whose veth vanished', async () => {
+    const first = await NetworkManager.open(options);
+    const live = await first.connect({ containerId: 'a'.repeat(64), containerName: 'live', netnsPath: netns, ports: parsePublishSpec('40070:80') });
+    const dead = await first.connect({ containerId: 'b'.repeat(64), containerName: 'dead', netnsPath: netns, ports: parsePublishSpec('40071:80') });
+    await first.close();
+    rmSync(join(kernel.sysfs, dead.hostVeth), { recursive: true });
+    kernel.clear();
+
+    const second = await NetworkManager.open(options);
+    expect(second.leases('bridge')).toEqual([[live.endpoint.IPAddress, live.endpoint.EndpointID]]);
+    const commands = kernel.commands();
+    expect(commands).toContain('nft -f - | add element ip c pub_tcp { 40070 : 172.18.0.2 . 80 }');
+    expect(commands.join('\n')).not.toContain('add element ip c pub_tcp { 40071');
+    expect(second.inspectNetwork('bridge').Id).toBe(first.inspectNetwork('bridge').Id);
+    // The restored port is still reserved, the released one is free again.
+    const other = join(dir, 'netns-c');
+    writeFileSync(other, '');
+    await expect(second.connect({ containerId: 'c'.repeat(64), containerName: 'c', netnsPath: other, ports: parsePublishSpec('40070:80') })).rejects.toMatchObject({ code: 'CONFLICT' });
+    await second.connect({ containerId: 'c'.repeat(64), containerName: 'c', netnsPath: other, ports: parsePublishSpec('40071:80') });
+  });
+
+  it('writes resolv.conf, hosts and hostname for a container', async () => {
+    const manager = await NetworkManager.open(options);
+    await manager.connect({ containerId: 'a'.repeat(64), containerName: 'web', netnsPath: netns });
+    const containerDir = join(dir, 'ctr');
+    mkdirSync(containerDir);
+    const mounts = await manager.writeContainerFiles({ containerId: 'a'.repeat(64), containerDir, hostname: 'aaaaaaaaaaaa', containerName: '/web' });
+    expect(mounts.map((m) => m.destination)).toEqual(['/etc/resolv.conf', '/etc/hosts', '/etc/hostname']);
+    const { readFileSync } = await import('node:fs');
+    // Loopback resolver on the host and no systemd-resolved upstream file: docker's public fallback.
+    expect(readFileSync(join(containerDir, 'resolv.conf'), 'utf8')).toBe('# Generated by c\nnameserver 8.8.8.8\nnameserver 8.8.4.4\nsearch corp.example\n');
+    expect(readFileSync(join(containerDir, 'hosts'), 'utf8')).toContain('172.18.0.2\taaaaaaaaaaaa\n');
+  });
+});
