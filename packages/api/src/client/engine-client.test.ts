@@ -120,6 +120,22 @@ describe('EngineClient', () => {
     expect(seen[1]?.url).toBe('/v1.43/images/busybox/tag?repo=localhost%3A5000%2Fbb&tag=v1');
   });
 
+  it('hijacks with Upgrade: tcp and hands back the socket, or throws the error status', async () => {
+    server.on('upgrade', (req, socket) => {
+      seen.push({ method: req.method ?? '', url: req.url ?? '', headers: req.headers, body: '' });
+      socket.write('HTTP/1.1 101 UPGRADED\r\nContent-Type: application/vnd.docker.raw-stream\r\nConnection: Upgrade\r\nUpgrade: tcp\r\n\r\nhi');
+      socket.on('data', (chunk: Buffer) => socket.end(chunk));
+    });
+    const { socket, contentType } = await client.hijack('/containers/abc/attach', { query: { stream: 1 } });
+    expect(contentType).toBe('application/vnd.docker.raw-stream');
+    expect(seen.at(-1)).toMatchObject({ method: 'POST', url: '/v1.43/containers/abc/attach?stream=1' });
+    expect(seen.at(-1)?.headers.upgrade).toBe('tcp');
+    socket.write('!');
+    const chunks: Buffer[] = [];
+    for await (const chunk of socket as AsyncIterable<Buffer>) chunks.push(chunk);
+    expect(Buffer.concat(chunks).toString()).toBe('hi!');
+  });
+
   it('reports a missing daemon as UNAVAILABLE with a hint', async () => {
     const absent = new EngineClient({ socketPath: join(dir, 'absent.sock') });
     const error = await absent.ping().catch((caught: unknown) => caught);
