@@ -11,3 +11,5 @@ export type {
 export { ContentLayout, isIngestRef } from './layout';
 export { isBlobDigest, parseBlobDigest } from './digest';
 export type { BlobDigestAlgorithm, BlobDigestParts } from './digest';
+export { copyIn } from './copy-in';
+export type { CopyInResult, FetchedRange, FetchFrom } from './copy-in';
