@@ -31,3 +31,5 @@ function emit(arch, source, table) {
 
 emit('x86_64', 'asm/unistd_64.h', parse('/usr/include/x86_64-linux-gnu/asm/unistd_64.h'));
 emit('arm64', 'asm-generic/unistd.h', parse('/usr/include/asm-generic/unistd.h'));
+// i386, the compat ABI of x86_64 (SCMP_ARCH_X86 in seccomp profiles).
+emit('x86', 'asm/unistd_32.h', parse('/usr/include/x86_64-linux-gnu/asm/unistd_32.h'));

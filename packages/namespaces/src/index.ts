@@ -60,7 +60,7 @@ export {
   capabilityNumber,
   type CapabilityName,
 } from './capabilities';
-export { ARM64, X86_64, archTable, type ArchTable } from './arch/index';
+export { ARM64, X86_64, archTable, type ArchTable, type CompatArch } from './arch/index';
 export {
   compileSeccompProfile,
   seccompAction,

@@ -21,4 +21,6 @@ export const ARM64: ArchTable = {
   },
   openFlags: { DIRECTORY: 0o40000, NOFOLLOW: 0o100000, DIRECT: 0o200000, LARGEFILE: 0o400000 },
   syscalls: SYSCALLS_ARM64,
+  // 32-bit ARM (SCMP_ARCH_ARM) has its own numbering, which the asm-generic headers do not give: not supported.
+  compat: [],
 };

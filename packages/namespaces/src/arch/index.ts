@@ -3,7 +3,7 @@ import { ARM64 } from './arm64';
 import type { ArchTable } from './types';
 import { X86_64 } from './x86_64';
 
-export type { ArchTable } from './types';
+export type { ArchTable, CompatArch } from './types';
 export { X86_64 } from './x86_64';
 export { ARM64 } from './arm64';
 

@@ -24,4 +24,13 @@ export interface ArchTable {
   readonly openFlags: { readonly DIRECTORY: number; readonly NOFOLLOW: number; readonly DIRECT: number; readonly LARGEFILE: number };
   /** Every syscall of the architecture by name, for the seccomp profile compiler. */
   readonly syscalls: Readonly<Record<string, number>>;
+  /** 32-bit ABIs this architecture also runs (seccomp sees them with their own audit arch and numbers). */
+  readonly compat: readonly CompatArch[];
+}
+
+/** A compat ABI: e.g. i386 binaries on x86_64 (SCMP_ARCH_X86). */
+export interface CompatArch {
+  readonly scmpArch: string;
+  readonly auditArch: number;
+  readonly syscalls: Readonly<Record<string, number>>;
 }

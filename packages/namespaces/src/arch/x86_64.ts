@@ -1,4 +1,5 @@
 import type { ArchTable } from './types';
+import { SYSCALLS_X86 } from './x86-syscalls';
 import { SYSCALLS_X86_64 } from './x86_64-syscalls';
 
 /** x86_64: the legacy numbering (asm/unistd_64.h). */
@@ -21,4 +22,6 @@ export const X86_64: ArchTable = {
   },
   openFlags: { DIRECTORY: 0o200000, NOFOLLOW: 0o400000, DIRECT: 0o40000, LARGEFILE: 0 },
   syscalls: SYSCALLS_X86_64,
+  // EM_386 (3) | __AUDIT_ARCH_LE
+  compat: [{ scmpArch: 'SCMP_ARCH_X86', auditArch: 0x40000003, syscalls: SYSCALLS_X86 }],
 };

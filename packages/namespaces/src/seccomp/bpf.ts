@@ -26,6 +26,8 @@ interface Pending {
   k: number;
   jt: Target;
   jf: Target;
+  /** For BPF_JA: the label whose distance becomes `k` (32 bits, so it reaches anywhere). */
+  kLabel?: string;
 }
 
 /** Builds a program whose jumps name labels; `assemble` resolves them to the 8-bit relative offsets BPF needs. */
@@ -56,6 +58,11 @@ export class BpfAssembler {
     this.code.push({ code, k: k >>> 0, jt, jf });
   }
 
+  /** Unconditional jump (BPF_JA): its offset is 32 bits, unlike the 8-bit conditional ones. */
+  goto(label: string): void {
+    this.code.push({ code: BPF.JA, k: 0, jt: 'next', jf: 'next', kLabel: label });
+  }
+
   ret(value: number): void {
     this.code.push({ code: BPF.RET_K, k: value >>> 0, jt: 'next', jf: 'next' });
   }
@@ -63,10 +70,16 @@ export class BpfAssembler {
   assemble(): BpfInstruction[] {
     return this.code.map((insn, index) => ({
       code: insn.code,
-      k: insn.k,
+      k: insn.kLabel === undefined ? insn.k : this.distance(index, insn.kLabel),
       jt: this.offset(index, insn.jt),
       jf: this.offset(index, insn.jf),
     }));
+  }
+
+  private distance(from: number, label: string): number {
+    const to = this.labels.get(label);
+    if (to === undefined || to <= from) throw new Error(`BPF label ${label} is not placed after instruction ${from}`);
+    return to - from - 1;
   }
 
   private offset(from: number, target: Target): number {

@@ -183,6 +183,45 @@ describe('compileSeccompProfile', () => {
   });
 });
 
+describe('compat ABIs', () => {
+  const i386 = X86_64.compat[0];
+  const x86data = (nr: number) => ({ nr, arch: i386?.auditArch ?? 0 });
+
+  test('i386 syscalls get rules in their own numbering when the profile lists SCMP_ARCH_X86', () => {
+    const { instructions } = compileSeccompProfile(
+      {
+        defaultAction: 'SCMP_ACT_ERRNO',
+        architectures: ['SCMP_ARCH_X86_64', 'SCMP_ARCH_X86', 'SCMP_ARCH_X32'],
+        syscalls: [{ names: ['read', 'socketcall', 'arch_prctl'], action: 'SCMP_ACT_ALLOW' }],
+      },
+      X86_64,
+    );
+    // i386: read = 3, socketcall = 102 (no such call on x86_64), getpid = 20 not allowed.
+    expect(runSeccompProgram(instructions, x86data(3))).toBe(SECCOMP.RET_ALLOW);
+    expect(runSeccompProgram(instructions, x86data(102))).toBe(SECCOMP.RET_ALLOW);
+    expect(runSeccompProgram(instructions, x86data(20))).toBe(ERRNO_EPERM);
+    // x86_64: read = 0 allowed, 3 (close) not.
+    expect(runSeccompProgram(instructions, x86(0))).toBe(SECCOMP.RET_ALLOW);
+    expect(runSeccompProgram(instructions, x86(158))).toBe(SECCOMP.RET_ALLOW);
+    expect(runSeccompProgram(instructions, x86(3))).toBe(ERRNO_EPERM);
+  });
+
+  test('without SCMP_ARCH_X86 in the profile, i386 syscalls are killed', () => {
+    const { instructions } = compileSeccompProfile({ defaultAction: 'SCMP_ACT_ALLOW' }, X86_64);
+    expect(runSeccompProgram(instructions, x86data(3))).toBe(SECCOMP.RET_KILL_PROCESS);
+  });
+
+  test('a long native section does not break the jump to the compat one', () => {
+    const names = Object.keys(X86_64.syscalls).slice(0, 350);
+    const { instructions } = compileSeccompProfile(
+      { defaultAction: 'SCMP_ACT_ERRNO', architectures: ['SCMP_ARCH_X86_64', 'SCMP_ARCH_X86'], syscalls: [{ names, action: 'SCMP_ACT_ALLOW' }] },
+      X86_64,
+    );
+    expect(instructions.length).toBeGreaterThan(600);
+    expect(runSeccompProgram(instructions, x86data(3))).toBe(SECCOMP.RET_ALLOW);
+  });
+});
+
 describe('rule precedence (as runc + libseccomp apply it)', () => {
   const verdict = (profile: SeccompProfile, nr: number, args: bigint[] = []) =>
     runSeccompProgram(compileSeccompProfile(profile, X86_64).instructions, x86(nr, args));

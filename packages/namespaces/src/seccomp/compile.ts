@@ -176,7 +176,12 @@ interface SyscallPlan {
  * otherwise conditional rules apply in order. A rule comparing the same argument twice is split into one rule per
  * comparison, as runc does (libseccomp allows one comparison per argument). Insertion order is kept.
  */
-function planRules(rules: readonly SeccompRule[], defaultAction: number, arch: ArchTable, unknown: Set<string>): Map<number, SyscallPlan> {
+function planRules(
+  rules: readonly SeccompRule[],
+  defaultAction: number,
+  syscalls: Readonly<Record<string, number>>,
+  unknown: Set<string> | undefined,
+): Map<number, SyscallPlan> {
   const plans = new Map<number, SyscallPlan>();
   for (const rule of rules) {
     const action = seccompAction(rule.action, rule.errnoRet);
@@ -185,9 +190,9 @@ function planRules(rules: readonly SeccompRule[], defaultAction: number, arch: A
     const indexes = args.map((a) => a.index);
     const variants = new Set(indexes).size === indexes.length ? [args] : args.map((a) => [a]);
     for (const name of rule.names) {
-      const nr = arch.syscalls[name];
+      const nr = syscalls[name];
       if (nr === undefined) {
-        unknown.add(name);
+        unknown?.add(name);
         continue;
       }
       let plan = plans.get(nr);
@@ -209,10 +214,11 @@ function planRules(rules: readonly SeccompRule[], defaultAction: number, arch: A
 
 /**
  * Compiles an OCI seccomp profile to a BPF program for one architecture (the running one by default).
- * Layout: check `arch` (other architectures, and x32 syscalls on x86_64, are killed), load the syscall number,
- * then per syscall either one compare-and-return (unconditional rule) or one block per conditional rule
- * (compare the number, check the arguments, return the action); otherwise the default action. Rule precedence
- * follows runc + libseccomp: see `planRules`.
+ * Layout: dispatch on `arch` to one section per ABI (the native one, plus i386 on x86_64 when the profile lists
+ * SCMP_ARCH_X86; other architectures and x32 syscalls are killed); in each section, per syscall either one
+ * compare-and-return (unconditional rule) or one block per conditional rule (compare the number, check the
+ * arguments, return the action); otherwise the default action. Rule precedence follows runc + libseccomp: see
+ * `planRules`.
  */
 export function compileSeccompProfile(profile: SeccompProfile, arch: ArchTable = archTable()): CompiledSeccomp {
   const defaultAction = seccompAction(profile.defaultAction, profile.defaultErrnoRet);
@@ -223,42 +229,57 @@ export function compileSeccompProfile(profile: SeccompProfile, arch: ArchTable =
       `add ${arch.scmpArch} to the profile's architectures`,
     );
   }
+  // Which ABIs get rules: the native one always, compat ones (i386 on x86_64) when the profile lists them.
+  const compat = arch.compat.filter((c) => profile.architectures?.includes(c.scmpArch));
   const asm = new BpfAssembler();
-  // Kill returns sit right after their checks: jump offsets are 8 bits, so a shared one at the end is out of reach.
-  const archOk = asm.newLabel('arch-ok');
+  const sections = [{ auditArch: arch.auditArch, syscalls: arch.syscalls, label: 'native', native: true }].concat(
+    compat.map((c, i) => ({ auditArch: c.auditArch, syscalls: c.syscalls, label: `compat-${i}`, native: false })),
+  );
+  // Dispatch on seccomp_data.arch: compat ABIs jump to their sections (BPF_JA's 32-bit offset reaches them);
+  // the native section follows directly; anything else is killed.
   asm.load(OFFSET_ARCH);
-  asm.jump(BPF.JEQ_K, arch.auditArch, { label: archOk }, 'next');
-  asm.ret(SECCOMP.RET_KILL_PROCESS);
-  asm.place(archOk);
-  asm.load(OFFSET_NR);
-  if (arch.name === 'x86_64') {
-    const native = asm.newLabel('native');
-    asm.jump(BPF.JGE_K, X32_SYSCALL_BIT, 'next', { label: native });
-    asm.ret(SECCOMP.RET_KILL_PROCESS);
-    asm.place(native);
+  for (const section of sections.filter((x) => !x.native)) {
+    const notThis = asm.newLabel('not-arch');
+    asm.jump(BPF.JEQ_K, section.auditArch, 'next', { label: notThis });
+    asm.goto(section.label);
+    asm.place(notThis);
   }
+  asm.jump(BPF.JEQ_K, arch.auditArch, { label: 'native' }, 'next');
+  asm.ret(SECCOMP.RET_KILL_PROCESS);
 
   const unknown = new Set<string>();
-  for (const [nr, plan] of planRules(profile.syscalls ?? [], defaultAction, arch, unknown)) {
-    if (plan.unconditional !== undefined) {
-      const next = asm.newLabel('next-syscall');
-      asm.jump(BPF.JEQ_K, nr, 'next', { label: next });
-      asm.ret(plan.unconditional);
-      asm.place(next);
-      continue;
+  for (const section of sections) {
+    asm.place(section.label);
+    asm.load(OFFSET_NR);
+    if (section.native && arch.name === 'x86_64') {
+      // x32 syscalls report AUDIT_ARCH_X86_64 with this bit set: without the check they would bypass the rules.
+      const native = asm.newLabel('not-x32');
+      asm.jump(BPF.JGE_K, X32_SYSCALL_BIT, 'next', { label: native });
+      asm.ret(SECCOMP.RET_KILL_PROCESS);
+      asm.place(native);
     }
-    for (const rule of plan.conditional) {
-      const nextRule = asm.newLabel('next-rule');
-      const toNext: Target = { label: nextRule };
-      asm.jump(BPF.JEQ_K, nr, 'next', toNext);
-      for (const arg of rule.args) emitArgCheck(asm, arg, toNext);
-      asm.ret(rule.action);
-      asm.place(nextRule);
-      // Argument checks clobber the accumulator: reload the number for the next comparison.
-      asm.load(OFFSET_NR);
+    const plans = planRules(profile.syscalls ?? [], defaultAction, section.syscalls, section.native ? unknown : undefined);
+    for (const [nr, plan] of plans) {
+      if (plan.unconditional !== undefined) {
+        const next = asm.newLabel('next-syscall');
+        asm.jump(BPF.JEQ_K, nr, 'next', { label: next });
+        asm.ret(plan.unconditional);
+        asm.place(next);
+        continue;
+      }
+      for (const rule of plan.conditional) {
+        const nextRule = asm.newLabel('next-rule');
+        const toNext: Target = { label: nextRule };
+        asm.jump(BPF.JEQ_K, nr, 'next', toNext);
+        for (const arg of rule.args) emitArgCheck(asm, arg, toNext);
+        asm.ret(rule.action);
+        asm.place(nextRule);
+        // Argument checks clobber the accumulator: reload the number for the next comparison.
+        asm.load(OFFSET_NR);
+      }
     }
+    asm.ret(defaultAction);
   }
-  asm.ret(defaultAction);
 
   const instructions = asm.assemble();
   if (instructions.length > MAX_INSTRUCTIONS) {
