@@ -21,3 +21,4 @@ export {
   type JsonLogOptions,
 } from './json-log';
 export type * from './types';
+export { ExecManager, type ExecCreateOptions, type ExecInspect, type ExecStream } from './exec';

@@ -27,6 +27,7 @@ import {
 import { parseBinds } from './binds';
 import { commandOf, hostConfigOf, mergeConfig } from './config';
 import { EventBus } from './events';
+import { ExecManager } from './exec';
 import { matchesFilters, validateFilters, type ContainerFilters } from './filters';
 import type { ImagePort } from './image-port';
 import { DEFAULT_LOG_MAX_FILE, DEFAULT_LOG_MAX_SIZE, JsonFileLogWriter, parseByteSize, readJsonLog, type LogEntry, type LogStream, type ReadLogOptions } from './json-log';
@@ -89,6 +90,8 @@ function notFound(input: string): CError {
 
 export class ContainerService {
   readonly events: EventBus;
+  /** exec create/start/inspect. */
+  readonly exec: ExecManager;
   private readonly records = new Map<string, ContainerRecord>();
   /** Names reserved by creates still in progress, as well as every record's name. */
   private readonly names = new Map<string, string>();
@@ -110,6 +113,7 @@ export class ContainerService {
     this.store = new ContainerRecordStore(layout.containers);
     this.lifecycle = { store: new StateStore(options.runtimeRoot ?? join(layout.root, 'runtime')), cgroups: options.cgroups ?? defaultCgroupsFactory() };
     this.now = options.now ?? (() => new Date());
+    this.exec = new ExecManager(this);
   }
 
   /** Opens the service over a root: loads every record and reconciles it with what is really running. */
@@ -622,6 +626,11 @@ export class ContainerService {
   /** Emits an event about a container (used by exec and health checks too). */
   emit(record: ContainerRecord, action: string, extra: Record<string, string> = {}): void {
     this.events.emit('container', action, record.Id, { ...record.Config.Labels, image: record.Config.Image, name: record.Name.slice(1), ...extra });
+  }
+
+  /** The directory of a container's record, logs and bundle. */
+  recordDir(id: string): string {
+    return this.store.dir(id);
   }
 
   /** Persists a record changed by a companion (health status). */

@@ -1,0 +1,200 @@
+// Privileged: containers through the engine's ContainerService on a real store (overlay snapshots, cgroups).
+import { existsSync } from 'node:fs';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { ensureBuilt, isRoot } from '../runtime/helpers';
+import { containerCgroups, containerProcesses, logText, mountsUnder, openService, removeAll, setup, type Env } from './support';
+
+let env: Env;
+beforeAll(async () => {
+  if (!isRoot()) return;
+  ensureBuilt();
+  env = await setup('basic');
+}, 180_000);
+afterEach(async () => {
+  if (env) await removeAll(env.service);
+});
+afterAll(async () => {
+  await env?.cleanup();
+});
+
+describe.skipIf(!isRoot())('containers: lifecycle', () => {
+  it('echo hi: logs contain hi, exit code 0, state exited', async () => {
+    const c = await env.service.create({ image: 'busybox:e2e', cmd: ['echo', 'hi'] });
+    expect(c.Id).toMatch(/^[0-9a-f]{64}$/);
+    expect(c.Name).toMatch(/^\/[a-z]+_[a-z]+\d*$/);
+    expect(c.State.Status).toBe('created');
+    expect(c.Path).toBe('echo');
+    expect(c.Args).toEqual(['hi']);
+    const exit = env.service.wait(c.Id, 'next-exit');
+    await env.service.start(c.Id);
+    expect(await exit).toEqual({ StatusCode: 0 });
+    expect(await logText(env.service, c.Id)).toBe('hi\n');
+    const after = env.service.inspect(c.Id);
+    expect(after.State.Status).toBe('exited');
+    expect(after.State.ExitCode).toBe(0);
+    expect(Date.parse(after.State.FinishedAt)).toBeGreaterThanOrEqual(Date.parse(after.State.StartedAt));
+  });
+
+  it("sh -c 'exit 3' → wait returns 3; stdout and stderr are logged separately", async () => {
+    const c = await env.service.create({ image: 'busybox:e2e', cmd: ['sh', '-c', 'echo out; echo err >&2; exit 3'], name: 'exit3' });
+    await env.service.start('exit3');
+    expect(await env.service.wait('exit3')).toEqual({ StatusCode: 3 });
+    const entries = [];
+    for await (const e of env.service.logs(c.Id)) entries.push([e.stream, e.line]);
+    expect(entries.sort()).toEqual([['stderr', 'err\n'], ['stdout', 'out\n']]);
+    expect(env.service.inspect(c.Id.slice(0, 10)).State.ExitCode).toBe(3);
+  });
+
+  it('stop: PID 1 without a TERM handler is killed after the grace period; one with a handler exits at once', async () => {
+    const stubborn = await env.service.create({ image: 'busybox:e2e', cmd: ['sleep', '100'] });
+    await env.service.start(stubborn.Id);
+    const t0 = Date.now();
+    await env.service.stop(stubborn.Id, 1);
+    const took = Date.now() - t0;
+    expect(took).toBeGreaterThanOrEqual(900);
+    expect(took).toBeLessThan(5000);
+    expect(env.service.inspect(stubborn.Id).State).toMatchObject({ Status: 'exited', ExitCode: 137, Running: false });
+
+    const polite = await env.service.create({ image: 'busybox:e2e', cmd: ['sh', '-c', 'trap "exit 0" TERM; while true; do sleep 0.1; done'] });
+    await env.service.start(polite.Id);
+    await new Promise((r) => setTimeout(r, 300));
+    const t1 = Date.now();
+    await env.service.stop(polite.Id, 10);
+    expect(Date.now() - t1).toBeLessThan(3000);
+    expect(env.service.inspect(polite.Id).State.ExitCode).toBe(0);
+  });
+
+  it("exec sees the container's PID 1 and environment, and returns the exit code", async () => {
+    const c = await env.service.create({ image: 'busybox:e2e', cmd: ['sleep', '100'], env: ['GREETING=hello'] });
+    await env.service.start(c.Id);
+    const cmdline = await env.service.exec.run(c.Id, { cmd: ['cat', '/proc/1/cmdline'] });
+    expect(cmdline.exitCode).toBe(0);
+    expect(cmdline.stdout.split('\0').filter(Boolean)).toEqual(['sleep', '100']);
+    const envOut = await env.service.exec.run(c.Id, { cmd: ['sh', '-c', 'echo $GREETING $EXTRA; id -u; exit 7'], env: ['EXTRA=x'], user: 'user' });
+    expect(envOut).toEqual({ exitCode: 7, stdout: 'hello x\n1000\n', stderr: '' });
+    const execId = env.service.exec.create(c.Id, { cmd: ['true'] });
+    expect(env.service.exec.inspect(execId)).toMatchObject({ Running: false, ExitCode: null, ContainerID: c.Id });
+    expect(await (await env.service.exec.start(execId)).exit).toBe(0);
+    expect(env.service.exec.inspect(execId)).toMatchObject({ Running: false, ExitCode: 0 });
+  });
+
+  it("two containers from one image don't see each other's writes, and the image stays untouched", async () => {
+    const a = await env.service.create({ image: 'busybox:e2e', cmd: ['sh', '-c', 'echo a > /etc/mine; rm /bin/ls; cat /etc/mine'] });
+    const b = await env.service.create({ image: 'busybox:e2e', cmd: ['sh', '-c', 'sleep 0.3; cat /etc/mine 2>&1; ls / > /dev/null && echo ls-ok'] });
+    await Promise.all([env.service.start(a.Id), env.service.start(b.Id)]);
+    expect(await env.service.wait(a.Id)).toEqual({ StatusCode: 0 });
+    expect(await env.service.wait(b.Id)).toEqual({ StatusCode: 0 });
+    expect(await logText(env.service, a.Id)).toBe('a\n');
+    expect(await logText(env.service, b.Id)).toMatch(/No such file or directory\nls-ok\n$/);
+  });
+
+  it('names are unique (docker\'s conflict message), rename frees the old name, inspect finds by name and prefix', async () => {
+    const c = await env.service.create({ image: 'busybox:e2e', cmd: ['true'], name: 'web' });
+    await expect(env.service.create({ image: 'busybox:e2e', cmd: ['true'], name: 'web' })).rejects.toThrow(
+      `Conflict. The container name "/web" is already in use by container "${c.Id}". You have to remove (or rename) that container to be able to reuse that name.`,
+    );
+    env.service.rename('web', 'web2');
+    expect(env.service.inspect('/web2').Id).toBe(c.Id);
+    expect(() => env.service.inspect('web')).toThrow('No such container: web');
+    const again = await env.service.create({ image: 'busybox:e2e', cmd: ['true'], name: 'web' });
+    expect(again.Id).not.toBe(c.Id);
+    await expect(env.service.create({ image: 'nothere:1', cmd: ['true'] })).rejects.toThrow('No such image: nothere:1');
+  });
+
+  it('remove refuses a running container without force; force removes snapshot, cgroup, mounts and processes', async () => {
+    const mountsBefore = mountsUnder(env.root).length;
+    const cgroupsBefore = containerCgroups().length;
+    const c = await env.service.create({ image: 'busybox:e2e', cmd: ['sleep', '100'] });
+    await env.service.start(c.Id);
+    expect(containerCgroups().length).toBeGreaterThan(cgroupsBefore);
+    const pid = env.service.inspect(c.Id).State.Pid;
+    expect(pid).toBeGreaterThan(0);
+    await expect(env.service.remove(c.Id)).rejects.toThrow(
+      `You cannot remove a running container ${c.Id}. Stop the container before attempting removal or force remove`,
+    );
+    const upper = env.service.inspect(c.Id).GraphDriver.Data.UpperDir;
+    const removed = env.service.wait(c.Id, 'removed');
+    await env.service.remove(c.Id, { force: true });
+    await removed;
+    expect(() => env.service.inspect(c.Id)).toThrow(/No such container/);
+    expect(existsSync(`/proc/${pid}`)).toBe(false);
+    expect(containerCgroups().length).toBe(cgroupsBefore);
+    expect(mountsUnder(env.root).length).toBe(mountsBefore);
+    if (upper) expect(existsSync(upper)).toBe(false);
+    expect(existsSync(env.service.recordDir(c.Id))).toBe(false);
+  });
+
+  it('list filters by status, name, label, ancestor; -a shows stopped ones', async () => {
+    const run = await env.service.create({ image: 'busybox:e2e', cmd: ['sleep', '100'], name: 'lister-run', labels: { team: 'a' } });
+    const done = await env.service.create({ image: 'busybox:e2e', cmd: ['true'], name: 'lister-done', labels: { team: 'b' } });
+    await env.service.start(run.Id);
+    await env.service.start(done.Id);
+    await env.service.wait(done.Id);
+    expect(env.service.list().map((c) => c.Id)).toEqual([run.Id]);
+    expect(env.service.list({ all: true }).map((c) => c.Id).sort()).toEqual([run.Id, done.Id].sort());
+    expect(env.service.list({ all: true, filters: { status: ['exited'] } }).map((c) => c.Id)).toEqual([done.Id]);
+    expect(env.service.list({ all: true, filters: { label: ['team=b'] } }).map((c) => c.Names)).toEqual([['/lister-done']]);
+    expect(env.service.list({ all: true, filters: { name: ['run$'] } }).map((c) => c.Id)).toEqual([run.Id]);
+    expect(env.service.list({ all: true, filters: { ancestor: ['busybox:e2e'] } })).toHaveLength(2);
+    expect(env.service.list({ all: true, filters: { ancestor: ['other'] } })).toHaveLength(0);
+    const summary = env.service.list().find((c) => c.Id === run.Id)!;
+    expect(summary.Status).toMatch(/^Up /);
+    expect(summary.Command).toBe('sleep 100');
+  });
+
+  it('a new ContainerService on the same root finds the containers, running or not', async () => {
+    const running = await env.service.create({ image: 'busybox:e2e', cmd: ['sleep', '100'], name: 'survivor' });
+    const exited = await env.service.create({ image: 'busybox:e2e', cmd: ['sh', '-c', 'exit 4'], name: 'finished' });
+    await env.service.start(running.Id);
+    await env.service.start(exited.Id);
+    await env.service.wait(exited.Id);
+    const second = await openService(env.root);
+    try {
+      expect(second.inspect('survivor').State).toMatchObject({ Status: 'running', Running: true });
+      expect(second.inspect('finished').State).toMatchObject({ Status: 'exited', ExitCode: 4 });
+      // The second service can exec into and stop what the first one started.
+      expect((await second.exec.run('survivor', { cmd: ['echo', 'still here'] })).stdout).toBe('still here\n');
+      await second.stop('survivor', 1);
+      expect(second.inspect('survivor').State).toMatchObject({ Status: 'exited', Running: false });
+    } finally {
+      second.close();
+    }
+    // Restoring again: the stopped container stays exited and keeps its code.
+    const third = await openService(env.root);
+    try {
+      expect(third.inspect('survivor').State.Running).toBe(false);
+    } finally {
+      third.close();
+    }
+    // The first service still believes it runs until its own exit handler sees the kill.
+    await env.service.wait(running.Id);
+  });
+
+  it('100 containers created and started concurrently (batches of 20) and removed: nothing leaks', async () => {
+    const mountsBefore = mountsUnder(env.root).length;
+    const cgroupsBefore = containerCgroups().length;
+    const processesBefore = containerProcesses().length;
+    const ids: string[] = [];
+    const t0 = Date.now();
+    for (let batch = 0; batch < 5; batch++) {
+      const created = await Promise.all(
+        Array.from({ length: 20 }, () => env.service.create({ image: 'busybox:e2e', cmd: ['sleep', '100'] })),
+      );
+      await Promise.all(created.map((c) => env.service.start(c.Id)));
+      ids.push(...created.map((c) => c.Id));
+    }
+    const startMs = Date.now() - t0;
+    expect(env.service.list().length).toBeGreaterThanOrEqual(100);
+    expect(containerProcesses().length - processesBefore).toBeGreaterThanOrEqual(100);
+    const t1 = Date.now();
+    for (let batch = 0; batch < 5; batch++) {
+      await Promise.all(ids.slice(batch * 20, batch * 20 + 20).map((id) => env.service.remove(id, { force: true })));
+    }
+    const removeMs = Date.now() - t1;
+    console.log(`100 containers: create+start ${startMs} ms, remove -f ${removeMs} ms`);
+    expect(env.service.list({ all: true }).filter((c) => ids.includes(c.Id))).toEqual([]);
+    expect(mountsUnder(env.root).length).toBe(mountsBefore);
+    expect(containerCgroups().length).toBe(cgroupsBefore);
+    expect(containerProcesses().length).toBe(processesBefore);
+  }, 300_000);
+});
