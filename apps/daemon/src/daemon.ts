@@ -4,7 +4,7 @@ import type { DaemonConfig } from './args';
 import { loadDaemonId } from './system/daemon-id';
 import { readHostFacts } from './system/host';
 import { closeServer, createDaemonServer, listenUnix } from './server';
-import { readOwnVersion } from './version';
+import { buildInfo, readOwnVersion } from './version';
 
 export interface RunningDaemon {
   sockets: string[];
@@ -30,8 +30,7 @@ export async function startDaemon(options: StartDaemonOptions): Promise<RunningD
       version,
       id: loadDaemonId(options.config.root),
       root: options.config.root,
-      gitCommit: process.env.C_GIT_COMMIT ?? 'unknown',
-      buildTime: process.env.C_BUILD_TIME ?? '',
+      ...buildInfo(),
     },
     host: readHostFacts(),
     ...(options.log ? { log: options.log } : {}),

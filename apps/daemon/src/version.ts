@@ -10,3 +10,15 @@ export function readOwnVersion(): string {
     return '0.0.0';
   }
 }
+
+// Set by the build (tsup `define`); absent when running from source (tests).
+declare const __C_GIT_COMMIT__: string | undefined;
+declare const __C_BUILD_TIME__: string | undefined;
+
+/** The commit and time of the build, as `docker version` shows them. */
+export function buildInfo(): { gitCommit: string; buildTime: string } {
+  return {
+    gitCommit: typeof __C_GIT_COMMIT__ === 'string' ? __C_GIT_COMMIT__ : 'unknown',
+    buildTime: typeof __C_BUILD_TIME__ === 'string' ? __C_BUILD_TIME__ : '',
+  };
+}
