@@ -69,7 +69,8 @@ describe('c-daemon with the docker CLI, dockerode and curl', () => {
     socket = join(dir, 'run', 'c.sock');
     // The daemon keeps registry logins in its own docker config, here inside the temp dir.
     daemon = await startDaemonProcess(socket, join(dir, 'root'), { DOCKER_CONFIG: join(dir, 'daemon-docker-config') });
-  });
+    // A stale dist means a rebuild first (about a minute on a busy machine).
+  }, 300_000);
 
   afterAll(async () => {
     await daemon?.stop();
