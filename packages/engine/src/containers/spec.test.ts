@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { commandOf, DEFAULT_PATH, hostConfigOf, mergeConfig, mergeEnv } from './config';
 import { applyCapabilityEdits, buildSpec } from './spec';
 import type { CreateContainerOptions } from './types';
-import { resolveUser } from './user';
+import { resolveUser, type ResolvedUser } from './user';
 
 const ID = 'ab'.repeat(32);
 const IMAGE = {
@@ -25,7 +25,7 @@ function merged(options: Partial<CreateContainerOptions> = {}) {
   return mergeConfig(structuredClone(IMAGE) as never, 'nginx:latest', ID, { image: 'nginx:latest', ...options });
 }
 
-function spec(options: Partial<CreateContainerOptions> = {}, user = { uid: 0, gid: 0, additionalGids: [], home: '/root' }) {
+function spec(options: Partial<CreateContainerOptions> = {}, user: ResolvedUser = { uid: 0, gid: 0, additionalGids: [], home: '/root' }) {
   const opts = { image: 'nginx:latest', ...options };
   return buildSpec({ id: ID, config: merged(options), hostConfig: hostConfigOf(opts), rootfsMounts: OVERLAY, user, rootPath: 'rootfs' });
 }
