@@ -3,6 +3,7 @@ import { writeFile } from 'node:fs/promises';
 import { CError } from '@c/errors';
 import type { CommandRunner } from './exec';
 import { prefixOf, type Ipv4Subnet } from './ipv4';
+import type { NetlinkLinks } from './netlink/links';
 
 /** Linux limits interface names to 15 bytes (IFNAMSIZ - 1). */
 export function checkInterfaceName(name: string): string {
@@ -35,12 +36,17 @@ export interface VethSpec {
   gateway?: string;
 }
 
-/** Links, addresses and routes through iproute2 (`ip -batch`: one process per namespace touched). */
+/**
+ * Links, addresses and routes. The per-container hot path (veth attach, link delete) goes over rtnetlink when a
+ * `NetlinkLinks` is given; everything else, and the whole path without it, runs iproute2 (`ip -batch`: one
+ * process per namespace touched).
+ */
 export class LinkOps {
   constructor(
     private readonly runner: CommandRunner,
     private readonly sysfs = '/sys/class/net',
     private readonly procSys = '/proc/sys',
+    private readonly netlink?: NetlinkLinks,
   ) {}
 
   linkExists(name: string): boolean {
@@ -65,7 +71,8 @@ export class LinkOps {
     checkInterfaceName(name);
     if (!this.linkExists(name)) return;
     try {
-      await this.runner.run(['ip', 'link', 'del', name]);
+      if (this.netlink) await this.netlink.deleteLink(name);
+      else await this.runner.run(['ip', 'link', 'del', name]);
     } catch (error) {
       // A veth disappears with its namespace: a race with the container's exit is not a failure.
       if (this.linkExists(name)) throw error;
@@ -78,6 +85,11 @@ export class LinkOps {
     checkInterfaceName(spec.containerName);
     if (spec.netnsPath.includes(' ') || spec.netnsPath.includes('\n')) {
       throw new CError('INVALID_ARGUMENT', `network namespace path "${spec.netnsPath}" contains white space`, { hint: 'pass /proc/<pid>/ns/net' });
+    }
+    if (this.netlink) {
+      const [address = '', prefix = ''] = spec.addressCidr.split('/');
+      this.netlink.attachVeth({ ...spec, address, prefixLength: Number(prefix) });
+      return;
     }
     const host = [
       `link add name ${spec.hostName} mtu ${spec.mtu} type veth peer name ${spec.containerName} mtu ${spec.mtu} address ${spec.mac} netns ${spec.netnsPath}`,

@@ -10,6 +10,8 @@ import { HostPortAllocator } from './host-ports';
 import { Ipam } from './ipam';
 import { formatIpv4, formatSubnet, macForIpv4, parseIpv4, parseSubnet, subnetsOverlap, type Ipv4Subnet } from './ipv4';
 import { LinkOps, checkInterfaceName } from './link';
+import { NetlinkLinks } from './netlink/links';
+import { netlinkAvailable } from './netlink/socket';
 import { parseNetworkMode, planNetns, type NetnsPlan } from './modes';
 import { NatTable, type DnatEntry } from './nat';
 import { toPortMap, type PortMapping, type PublishedPort } from './ports';
@@ -39,6 +41,11 @@ export interface NetworkManagerOptions {
   /** Run a DNS server per user network (default true). Without it, user networks use the host's resolvers. */
   embeddedDns?: boolean;
   runner?: CommandRunner;
+  /**
+   * How veths are attached and deleted: rtnetlink through koffi (default when no `runner` is given), or
+   * iproute2 commands through the runner.
+   */
+  linkBackend?: 'netlink' | 'iproute2';
   /** Where interfaces and sysctls are looked up (tests point these at a fake tree). */
   sysfs?: string;
   procSys?: string;
@@ -97,6 +104,7 @@ export class NetworkManager {
   private readonly dns = new Map<string, DnsServer>();
   private readonly lock = new KeyedMutex();
   private readonly links: LinkOps;
+  private readonly netlink: NetlinkLinks | undefined;
   private readonly nat: NatTable;
   private readonly store: StateStore;
   private readonly hostPorts: HostPortAllocator;
@@ -105,7 +113,9 @@ export class NetworkManager {
 
   private constructor(private readonly options: NetworkManagerOptions) {
     const runner = options.runner ?? new SpawnRunner();
-    this.links = new LinkOps(runner, options.sysfs, options.procSys);
+    const backend = options.linkBackend ?? (options.runner === undefined && netlinkAvailable() ? 'netlink' : 'iproute2');
+    this.netlink = backend === 'netlink' ? new NetlinkLinks(options.sysfs) : undefined;
+    this.links = new LinkOps(runner, options.sysfs, options.procSys, this.netlink);
     this.nat = new NatTable(runner, options.nftTable ?? 'c');
     this.store = new StateStore(options.stateDir);
     this.hostPorts = new HostPortAllocator(options.hostPortRange);
@@ -341,6 +351,7 @@ export class NetworkManager {
   async close(): Promise<void> {
     await Promise.all([...this.dns.values()].map((server) => server.stop()));
     this.dns.clear();
+    this.netlink?.close();
   }
 
   /** Remove everything c created: endpoints, bridges, the nft table, the state. For uninstall and tests. */
