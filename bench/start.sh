@@ -1,0 +1,77 @@
+#!/usr/bin/env bash
+# bench/start.sh - start latency of `c-runtime run` against `runc run` and `crun run` on the same busybox bundle
+# (process /bin/true), run alternately (c, runc, crun, c, runc, crun, ...) so machine load hits all three alike.
+# Prints medians, min/max and the ratios c/runc and c/crun; writes JSON to $OUT (default /tmp/c-bench-start.json).
+#
+#   N=30 bench/start.sh          # rounds (default 20), after 3 warm-up rounds
+#
+# crun 1.8 refuses this host's hybrid cgroup layout, so it runs in a private mount namespace with
+# /sys/fs/cgroup/unified unmounted (the anchors' `in_ns`). Needs root, busybox-static, runc, crun, node.
+set -euo pipefail
+HERE=$(cd "$(dirname "$0")" && pwd)
+REPO=$(cd "$HERE/.." && pwd)
+N=${N:-20}
+WARMUP=${WARMUP:-3}
+OUT=${OUT:-/tmp/c-bench-start.json}
+CLI="$REPO/packages/runtime/dist/c-runtime.js"
+WORK=$(mktemp -d /tmp/c-bench-start.XXXXXX)
+cleanup() { rm -rf "$WORK"; }
+trap cleanup EXIT
+
+[ "$(id -u)" = 0 ] || { echo "bench/start.sh: needs root" >&2; exit 1; }
+if [ ! -f "$CLI" ] || [ -n "$(find "$REPO/packages/runtime/src" -newer "$CLI" -name '*.ts' | head -1)" ]; then
+  (cd "$REPO" && pnpm --filter @c/runtime build >/dev/null)
+fi
+
+# Bundle: static busybox + applet symlinks; config from `runc spec`, made non-interactive.
+BUNDLE=$WORK/bundle
+mkdir -p "$BUNDLE/rootfs/bin" "$BUNDLE/rootfs"/{proc,sys,dev,tmp,etc}
+cp /bin/busybox "$BUNDLE/rootfs/bin/busybox"
+for a in sh true; do ln -s busybox "$BUNDLE/rootfs/bin/$a"; done
+(cd "$BUNDLE" && runc spec)
+node -e '
+  const fs = require("fs"); const p = process.argv[1]; const s = JSON.parse(fs.readFileSync(p, "utf8"));
+  s.process.terminal = false; s.process.args = ["/bin/true"]; fs.writeFileSync(p, JSON.stringify(s, null, 1));
+' "$BUNDLE/config.json"
+
+STATE=$WORK/state
+mkdir -p "$STATE"
+in_ns() { unshare -m --propagation private bash -c 'umount /sys/fs/cgroup/unified 2>/dev/null || true; exec "$@"' in_ns "$@"; }
+
+now() { date +%s%N; }
+declare -A SAMPLES=([c]="" [runc]="" [crun]="")
+run_one() { # tool id -> elapsed ns
+  local tool=$1 id=$2 t0 t1
+  t0=$(now)
+  case $tool in
+    c) node "$CLI" --root "$STATE/c" run -b "$BUNDLE" "$id" </dev/null >/dev/null ;;
+    runc) runc --root "$STATE/runc" run -b "$BUNDLE" "$id" </dev/null >/dev/null ;;
+    crun) in_ns crun --root "$STATE/crun" run -b "$BUNDLE" "$id" </dev/null >/dev/null ;;
+  esac
+  t1=$(now)
+  echo $(( (t1 - t0) / 1000 ))
+}
+
+for ((i = 1; i <= WARMUP + N; i++)); do
+  for tool in c runc crun; do
+    us=$(run_one "$tool" "b$i$tool$RANDOM")
+    if ((i > WARMUP)); then SAMPLES[$tool]+="$us "; fi
+  done
+done
+
+node -e '
+  const [n, out, ...rest] = process.argv.slice(1);
+  const tools = {};
+  for (let i = 0; i < rest.length; i += 2) tools[rest[i]] = rest[i + 1].trim().split(/\s+/).map(Number).sort((a, b) => a - b);
+  const median = (xs) => (xs.length % 2 ? xs[(xs.length - 1) / 2] : (xs[xs.length / 2 - 1] + xs[xs.length / 2]) / 2);
+  const ms = (us) => (us / 1000).toFixed(1);
+  const result = { runs: Number(n), load: require("os").loadavg()[0], tools: {} };
+  for (const [tool, xs] of Object.entries(tools)) {
+    result.tools[tool] = { medianMs: median(xs) / 1000, minMs: xs[0] / 1000, maxMs: xs[xs.length - 1] / 1000 };
+    console.log(`${tool.padEnd(5)} median ${ms(median(xs))} ms  (min ${ms(xs[0])}, max ${ms(xs[xs.length - 1])}, n=${xs.length})`);
+  }
+  result.ratioRunc = median(tools.c) / median(tools.runc);
+  result.ratioCrun = median(tools.c) / median(tools.crun);
+  console.log(`c/runc ${result.ratioRunc.toFixed(2)}x   c/crun ${result.ratioCrun.toFixed(2)}x   (load ${result.load.toFixed(1)})`);
+  require("fs").writeFileSync(out, JSON.stringify(result, null, 2));
+' "$N" "$OUT" c "${SAMPLES[c]}" runc "${SAMPLES[runc]}" crun "${SAMPLES[crun]}"
