@@ -102,6 +102,9 @@ export const CLOSE_RANGE = { UNSHARE: 1 << 1, CLOEXEC: 1 << 2 } as const;
 /** fcntl(2) commands and flags. */
 export const F = { GETFD: 1, SETFD: 2, GETFL: 3, SETFL: 4, ADD_SEALS: 1033, GET_SEALS: 1034 } as const;
 
+/** flock(2) operations. */
+export const LOCK = { SH: 1, EX: 2, NB: 4, UN: 8 } as const;
+
 /** memfd seals for fcntl(F_ADD_SEALS). */
 export const F_SEAL = { SEAL: 0x1, SHRINK: 0x2, GROW: 0x4, WRITE: 0x8, FUTURE_WRITE: 0x10, EXEC: 0x20 } as const;
 

@@ -95,6 +95,7 @@ export const DESCRIBE: Describers = {
   openpty: () => 'posix_openpt(/dev/ptmx)',
   setCloexec: (fd, on) => `fcntl(fd ${fd}, F_SETFD, ${on ? 'FD_CLOEXEC' : '0'})`,
   setNonblocking: (fd, on) => `fcntl(fd ${fd}, F_SETFL, ${on ? '+' : '-'}O_NONBLOCK)`,
+  flock: (fd, operation) => `flock(fd ${fd}, ${operation})`,
   mknod: (path, mode) => `mknod(${path}, 0o${mode.toString(8)})`,
   lsetxattr: (path, name) => `lsetxattr(${path}, ${name})`,
   lgetxattr: (path, name) => `lgetxattr(${path}, ${name})`,

@@ -25,6 +25,7 @@ export {
   CLOSE_RANGE,
   F,
   F_SEAL,
+  LOCK,
   FD_CLOEXEC,
   MFD,
   LINUX_CAPABILITY_VERSION_3,

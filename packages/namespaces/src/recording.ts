@@ -231,6 +231,10 @@ export class RecordingSyscalls implements Syscalls {
   setNonblocking(fd: number, on: boolean): void {
     this.record('setNonblocking', [fd, on], () => undefined);
   }
+  flock(fd: number, operation: number): boolean {
+    return this.record('flock', [fd, operation], () => true);
+  }
+
   mknod(path: string, mode: number, dev = 0n): void {
     this.record('mknod', [path, mode, dev], () => undefined);
   }

@@ -139,6 +139,12 @@ export interface Syscalls {
   setNonblocking(fd: number, on: boolean): void;
   /** mknod(2): mode = S_IF* | permissions; `dev` from `makedev(major, minor)`. */
   mknod(path: string, mode: number, dev?: bigint): void;
+  /**
+   * flock(2) on an open fd (LOCK_SH/EX/UN, optionally | LOCK_NB). With LOCK_NB, returns false instead of
+   * blocking while another open file description holds a conflicting lock. The kernel drops the lock when
+   * its holder dies, which is why c's store locks use it.
+   */
+  flock(fd: number, operation: number): boolean;
   /** lsetxattr(2) (does not follow symlinks). */
   lsetxattr(path: string, name: string, value: Uint8Array, flags?: number): void;
   /** lgetxattr(2); throws ENODATA when the attribute is absent. */

@@ -8,6 +8,7 @@ import { CError } from '@c/errors';
 import type { BlobIngest, BlobStore } from '@c/image';
 import { digestMismatch, digestOf, isBlobDigest, parseBlobDigest, type BlobDigestAlgorithm } from './digest';
 import { holdFileLock, isLockHeld } from './hold-lock';
+import { removeLockIfFree } from '../util/atomic';
 import { blobIntact, openIngest } from './ingest';
 import { readIngestMeta } from './ingest-meta';
 import { ContentLayout, isIngestRef } from './layout';
@@ -238,15 +239,8 @@ export class ContentStore implements BlobStore {
       const ref = /^ingest-(.+)\.lock$/.exec(name)?.[1];
       if (ref === undefined || !isIngestRef(ref)) continue;
       const lockPath = this.layout.ingestLock(ref);
-      if ((await isLockHeld(lockPath)) || (await this.#statPath(this.layout.ingestDir(ref)))) continue;
-      // Taking the lock and letting go removes the file, through the same takeover path every writer uses.
-      try {
-        const release = await holdFileLock(lockPath, `the ingest ${ref}`, 0);
-        await release();
-        removed++;
-      } catch {
-        // A writer took it in the meantime: it is live again.
-      }
+      if (await this.#statPath(this.layout.ingestDir(ref))) continue;
+      if (await removeLockIfFree(lockPath)) removed++;
     }
     return removed;
   }

@@ -2,9 +2,8 @@
  * Long-held cross-process locks built on withFileLock: an ingest keeps its lock from `ingest()` until
  * commit/close/abort, which is not one function call, so the lock is held open by a pending promise.
  */
-import { readFile } from 'node:fs/promises';
 import { CError } from '@c/errors';
-import { withFileLock } from '../util/atomic';
+import { isFileLocked, withFileLock } from '../util/atomic';
 
 /** Releases a held lock; safe to call more than once. */
 export type ReleaseLock = () => Promise<void>;
@@ -65,18 +64,7 @@ export function processAlive(pid: number): boolean {
   }
 }
 
-/**
- * True while a live process holds `lockPath`. An empty lock file counts as held: withFileLock creates the
- * file and writes its pid in two steps, so an empty file is usually a lock being taken right now.
- */
+/** True while a process (this one included) holds `lockPath`. */
 export async function isLockHeld(lockPath: string): Promise<boolean> {
-  let text: string;
-  try {
-    text = await readFile(lockPath, 'utf8');
-  } catch {
-    return false;
-  }
-  if (text === '') return true;
-  const pid = Number(text);
-  return Number.isInteger(pid) && pid > 0 && processAlive(pid);
+  return isFileLocked(lockPath);
 }

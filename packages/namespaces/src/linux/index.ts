@@ -1,6 +1,6 @@
 import { CError } from '@c/errors';
 import { archTable } from '../arch';
-import { BPF_CMD, F, FD_CLOEXEC, LINUX_CAPABILITY_VERSION_3, O, RLIM_INFINITY, SECCOMP, TIOC } from '../constants';
+import { BPF_CMD, F, FD_CLOEXEC, LINUX_CAPABILITY_VERSION_3, LOCK, O, RLIM_INFINITY, SECCOMP, TIOC } from '../constants';
 import { DESCRIBE, syscallNameOf } from '../describe';
 import { SyscallError } from '../syscall-error';
 import type { CapabilitySets, OpenHow, Pty, Rlimit, RlimitInput, SyscallName, Syscalls, Winsize } from '../syscalls';
@@ -408,6 +408,14 @@ export class LinuxSyscalls implements Syscalls {
     const flags = call('setNonblocking', [fd, on], () => libc().fcntl(fd, F.GETFL));
     const next = on ? flags | O.NONBLOCK : flags & ~O.NONBLOCK;
     if (next !== flags) call('setNonblocking', [fd, on], () => libc().fcntl(fd, F.SETFL, 'int', next));
+  }
+
+  flock(fd: number, operation: number): boolean {
+    const result = libc().flock(fd, operation);
+    const errno = libc().errno();
+    if (result === 0) return true;
+    if (errno === 11 /* EWOULDBLOCK */ && (operation & LOCK.NB) !== 0) return false;
+    return fail('flock', [fd, operation], errno);
   }
 
   mknod(path: string, mode: number, dev = 0n): void {

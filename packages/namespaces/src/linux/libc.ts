@@ -41,6 +41,7 @@ export interface Libc {
   ptsname_r: Fn;
   fcntl: Fn;
   mknod: Fn;
+  flock: Fn;
   lsetxattr: Fn;
   lgetxattr: BigFn;
   llistxattr: BigFn;
@@ -97,6 +98,7 @@ export function libc(): Libc {
     ptsname_r: f('int ptsname_r(int fd, void *buf, size_t buflen)'),
     fcntl: f('int fcntl(int fd, int cmd, ...)'),
     mknod: f('int mknod(const char *path, uint32_t mode, uint64_t dev)'),
+    flock: f('int flock(int fd, int operation)'),
     lsetxattr: f('int lsetxattr(const char *path, const char *name, const void *value, size_t size, int flags)'),
     lgetxattr: lib.func('long lgetxattr(const char *path, const char *name, void *value, size_t size)') as BigFn,
     llistxattr: lib.func('long llistxattr(const char *path, void *list, size_t size)') as BigFn,

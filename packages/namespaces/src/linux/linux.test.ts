@@ -3,7 +3,7 @@ import { constants as fsConstants, closeSync, mkdirSync, mkdtempSync, openSync, 
 import { tmpdir, hostname } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, test } from 'vitest';
-import { AT_FDCWD, O, RESOLVE, RLIMIT, S_IF, SIGNALS, makedev } from '../constants';
+import { AT_FDCWD, LOCK, O, RESOLVE, RLIMIT, S_IF, SIGNALS, makedev } from '../constants';
 import { isSyscallError } from '../syscall-error';
 import { isPrivileged, runInChild } from '../test-support/child';
 import { linuxSyscalls as sys } from './index';
@@ -99,6 +99,20 @@ describe('real syscalls (unprivileged)', () => {
     expect(sys.llistxattr(file).sort()).toEqual(['user.c.other', 'user.c.test']);
     expect(() => sys.lgetxattr(file, 'user.c.none')).toThrow(/ENODATA/);
     expect(() => sys.lsetxattr(file, 'user.c.test', Buffer.from('x'), 1 /* XATTR_CREATE */)).toThrow(/EEXIST/);
+  });
+
+  test('flock excludes a second open file description and is dropped on unlock', () => {
+    const file = join(tempDir(), 'lock');
+    writeFileSync(file, '');
+    const first = openSync(file, 'r');
+    const second = openSync(file, 'r');
+    cleanups.push(() => closeSync(first), () => closeSync(second));
+    expect(sys.flock(first, LOCK.EX | LOCK.NB)).toBe(true);
+    expect(sys.flock(second, LOCK.EX | LOCK.NB)).toBe(false);
+    expect(sys.flock(second, LOCK.SH | LOCK.NB)).toBe(false);
+    sys.flock(first, LOCK.UN);
+    expect(sys.flock(second, LOCK.EX | LOCK.NB)).toBe(true);
+    expect(() => sys.flock(-1, LOCK.EX | LOCK.NB)).toThrow(/flock\(fd -1, 6\) failed: EBADF/);
   });
 
   test('fcntl helpers set and clear FD_CLOEXEC and O_NONBLOCK', () => {
