@@ -1,0 +1,90 @@
+// Privileged: cgroup limits, bind mounts, overlay rootfs, CPU overhead.
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { cli, ensureBuilt, isRoot, makeBundle, makeRootfs, uniqueId, workspace } from './helpers';
+
+const ws = workspace('res');
+beforeAll(() => ensureBuilt(), 180_000);
+afterAll(() => ws.cleanup());
+
+async function run(args: string[], edit?: Parameters<typeof makeBundle>[2]) {
+  const bundle = makeBundle(ws.dir, args, edit);
+  return { ...(await cli(ws.state, ['run', '--bundle', bundle.dir, uniqueId('res')])), bundle };
+}
+
+describe.skipIf(!isRoot())('c-runtime resources and mounts', () => {
+  it('enforces the memory limit: the hog is OOM-killed (137) and the runtime says so', async () => {
+    const r = await run(['dd', 'if=/dev/zero', 'of=/dev/null', 'bs=128M', 'count=1'], (s) => {
+      s.linux!.resources = { memory: { limit: 32 * 1024 * 1024, swap: 32 * 1024 * 1024 } };
+    });
+    expect(r.code).toBe(137);
+    expect(r.stderr).toMatch(/OOM-killed/);
+    // The same process fits without the limit.
+    expect((await run(['dd', 'if=/dev/zero', 'of=/dev/null', 'bs=128M', 'count=1'])).code).toBe(0);
+  });
+
+  it('enforces the pids limit', async () => {
+    const r = await run(['sh', '-c', 'for i in 1 2 3 4 5 6 7 8 9 10; do sleep 2 & done; wait; echo done'], (s) => {
+      s.linux!.resources = { pids: { limit: 5 } };
+    });
+    expect(r.stderr).toMatch(/can't fork|Resource temporarily unavailable/);
+  });
+
+  it('honours bind mounts, read-only ones included', async () => {
+    const data = join(ws.dir, 'data');
+    mkdirSync(data);
+    writeFileSync(join(data, 'in.txt'), 'from host\n');
+    const r = await run(['sh', '-c', 'cat /rw/in.txt; echo new > /rw/out.txt; echo x > /ro/in.txt && echo wrote-ro || echo ro-refused'], (s) => {
+      s.mounts!.push({ destination: '/rw', type: 'bind', source: data, options: ['rbind'] });
+      s.mounts!.push({ destination: '/ro', type: 'bind', source: data, options: ['rbind', 'ro'] });
+    });
+    expect(r.stdout).toBe('from host\nro-refused\n');
+    expect(readFileSync(join(data, 'out.txt'), 'utf8')).toBe('new\n');
+    expect(readFileSync(join(data, 'in.txt'), 'utf8')).toBe('from host\n');
+  });
+
+  it('two containers on one lower dir (overlay rootfs) do not see each other\'s writes', async () => {
+    const lower = join(ws.dir, 'lower');
+    makeRootfs(lower);
+    const results: string[] = [];
+    for (const name of ['a', 'b']) {
+      const upper = join(ws.dir, `upper-${name}`);
+      const work = join(ws.dir, `work-${name}`);
+      mkdirSync(upper);
+      mkdirSync(work);
+      const r = await run(['sh', '-c', `ls /tmp; echo ${name} > /tmp/${name}.txt; ls /tmp`], (s) => {
+        s.mounts!.unshift({ destination: '/', type: 'overlay', source: 'overlay', options: [`lowerdir=${lower}`, `upperdir=${upper}`, `workdir=${work}`] });
+      });
+      expect(r.code).toBe(0);
+      // The bundle's own rootfs dir stays empty of the write: it went to the upper dir.
+      expect(readFileSync(join(upper, `tmp/${name}.txt`), 'utf8')).toBe(`${name}\n`);
+      results.push(r.stdout);
+    }
+    expect(results).toEqual(['a.txt\n', 'b.txt\n'].map((after) => `${after}`));
+    expect(spawnSync('ls', [join(lower, 'tmp')], { encoding: 'utf8' }).stdout).toBe('');
+  });
+
+  it('runs a CPU-bound loop within 2% of the host (CPU time, medians of alternating runs)', async () => {
+    const loop = 'i=0; while [ $i -lt 400000 ]; do i=$((i+1)); done';
+    const cpu = (text: string) => {
+      const user = /user\s+(\d+)m\s*([\d.]+)s|user\s+([\d.]+)/.exec(text);
+      const sys = /sys\s+(\d+)m\s*([\d.]+)s|sys\s+([\d.]+)/.exec(text);
+      const seconds = (m: RegExpExecArray | null) => (m === null ? NaN : m[3] !== undefined ? Number(m[3]) : Number(m[1]) * 60 + Number(m[2]));
+      return seconds(user) + seconds(sys);
+    };
+    const bundle = makeBundle(ws.dir, ['time', '-p', 'sh', '-c', loop]);
+    const host: number[] = [];
+    const container: number[] = [];
+    for (let i = 0; i < 5; i++) {
+      host.push(cpu(spawnSync('/bin/busybox', ['time', '-p', 'sh', '-c', loop], { encoding: 'utf8' }).stderr));
+      const r = await cli(ws.state, ['run', '--bundle', bundle.dir, uniqueId('cpu')]);
+      container.push(cpu(r.stderr));
+    }
+    const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+    const ratio = median(container) / median(host);
+    expect(Number.isFinite(ratio)).toBe(true);
+    expect(Math.abs(ratio - 1)).toBeLessThan(0.02);
+  }, 300_000);
+});
