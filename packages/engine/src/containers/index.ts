@@ -22,3 +22,6 @@ export {
 } from './json-log';
 export type * from './types';
 export { ExecManager, type ExecCreateOptions, type ExecInspect, type ExecStream } from './exec';
+export { Introspector, type ArchiveStat, type Change, type ContainerStats, type TopResult } from './introspect';
+export { commitContainer, type CommitOptions, type CommitResult, type CommitStores } from './commit';
+export { HealthChecker, applyProbe, healthCommand, healthTiming, HEALTH_DEFAULTS, type HealthTiming, type ProbeOutcome } from './health';

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import type { Readable, Writable } from 'node:stream';
 import { ReadStream as TtyReadStream } from 'node:tty';
 import { CError, isCError } from '@c/errors';
-import { createSnapshotter, storeLayout, unpackImage, type Snapshotter } from '@c/layers';
+import { createSnapshotter, storeLayout, unpackImage, type ByteSource, type Snapshotter } from '@c/layers';
 import { linuxSyscalls, preloadSyscalls } from '@c/namespaces';
 import {
   StateStore,
@@ -26,8 +26,11 @@ import {
 } from '@c/runtime';
 import { parseBinds } from './binds';
 import { commandOf, hostConfigOf, mergeConfig } from './config';
+import { commitContainer, type CommitOptions, type CommitResult, type CommitStores } from './commit';
 import { EventBus } from './events';
 import { ExecManager } from './exec';
+import { HealthChecker } from './health';
+import { Introspector, type ArchiveStat, type Change, type ContainerStats, type TopResult } from './introspect';
 import { matchesFilters, validateFilters, type ContainerFilters } from './filters';
 import type { ImagePort } from './image-port';
 import { DEFAULT_LOG_MAX_FILE, DEFAULT_LOG_MAX_SIZE, JsonFileLogWriter, parseByteSize, readJsonLog, type LogEntry, type LogStream, type ReadLogOptions } from './json-log';
@@ -44,6 +47,8 @@ export interface ContainerServiceOptions {
   /** The store root (`storeLayout(root)`): containers live in `<root>/containers/<id>/`. */
   root: string;
   images: ImagePort;
+  /** The stores `commit` writes new images into. */
+  stores?: CommitStores;
   /** Default: the snapshotter `createSnapshotter(<root>/snapshots)` picks. */
   snapshotter?: Snapshotter;
   events?: EventBus;
@@ -92,6 +97,8 @@ export class ContainerService {
   readonly events: EventBus;
   /** exec create/start/inspect. */
   readonly exec: ExecManager;
+  private readonly introspector: Introspector;
+  private readonly health: HealthChecker;
   private readonly records = new Map<string, ContainerRecord>();
   /** Names reserved by creates still in progress, as well as every record's name. */
   private readonly names = new Map<string, string>();
@@ -114,6 +121,13 @@ export class ContainerService {
     this.lifecycle = { store: new StateStore(options.runtimeRoot ?? join(layout.root, 'runtime')), cgroups: options.cgroups ?? defaultCgroupsFactory() };
     this.now = options.now ?? (() => new Date());
     this.exec = new ExecManager(this);
+    this.introspector = new Introspector(this);
+    this.health = new HealthChecker(this);
+  }
+
+  /** The store root this service works in. */
+  get root(): string {
+    return this.options.root;
   }
 
   /** Opens the service over a root: loads every record and reconciles it with what is really running. */
@@ -316,18 +330,10 @@ export class ContainerService {
     if (this.live.get(id) === live && child.exitCode === null && child.signalCode === null) {
       this.store.save(record);
       this.emit(record, 'start');
-      this.startedHook?.(record);
+      this.health.watch(record);
     } else {
       this.emit(record, 'start');
     }
-  }
-
-  /** Set by the health checker. */
-  private startedHook: ((record: ContainerRecord) => void) | undefined;
-
-  /** Lets a companion (health checks) learn of every start. */
-  onStarted(hook: (record: ContainerRecord) => void): void {
-    this.startedHook = hook;
   }
 
   private recordStartFailure(record: ContainerRecord, error: unknown): void {
@@ -362,6 +368,7 @@ export class ContainerService {
   private recordExit(id: string, exitCode: number, oomKilled: boolean, error: string): void {
     const record = this.records.get(id);
     this.live.delete(id);
+    this.health.unwatch(id);
     if (record === undefined) return;
     const live = record.State;
     const ranForMs = live.StartedAt.startsWith('0001') ? 0 : this.now().getTime() - Date.parse(live.StartedAt);
@@ -616,6 +623,40 @@ export class ContainerService {
     return readJsonLog(record.LogPath, { ...options, isDone: () => !this.live.has(id) && this.records.get(id)?.State.Status !== 'restarting' });
   }
 
+  top(input: string): TopResult {
+    return this.introspector.top(input);
+  }
+
+  stats(input: string): ContainerStats {
+    return this.introspector.stats(input);
+  }
+
+  changes(input: string): Promise<Change[]> {
+    return this.introspector.changes(input);
+  }
+
+  /** `c export`: a tar of the container's filesystem. */
+  export(input: string): Promise<Readable> {
+    return this.introspector.export(input);
+  }
+
+  /** `c cp CTR:path -`: a tar of one path. */
+  archiveGet(input: string, path: string): Promise<{ stat: ArchiveStat; tar: Readable }> {
+    return this.introspector.archiveGet(input, path);
+  }
+
+  /** `c cp - CTR:dir`: extract a tar into a directory of the container. */
+  archivePut(input: string, path: string, tar: ByteSource): Promise<void> {
+    return this.introspector.archivePut(input, path, tar);
+  }
+
+  /** `c commit`: the container's changes as a new image layer (needs `stores` in the options). */
+  commit(input: string, options: CommitOptions): Promise<CommitResult> {
+    const stores = this.options.stores;
+    if (stores === undefined) throw new CError('UNSUPPORTED', 'this container service was opened without the image stores', { hint: 'pass stores: { content, images } to ContainerService.open' });
+    return commitContainer(this, this.options.images, stores, input, options);
+  }
+
   /** The runtime view used by exec, top and stats. */
   runtimeContext(input: string): { record: ContainerRecord; lifecycle: Lifecycle } {
     const record = this.get(input);
@@ -726,11 +767,13 @@ export class ContainerService {
     }, this.options.adoptPollMs ?? 500);
     live.adoptTimer.unref();
     this.live.set(id, live);
+    this.health.watch(record);
   }
 
   /** Stops timers (containers keep running; a new service on the same root adopts them). */
   close(): void {
     this.closed = true;
+    this.health.close();
     for (const timer of this.restartTimers.values()) clearTimeout(timer);
     this.restartTimers.clear();
     for (const live of this.live.values()) if (live.adoptTimer) clearInterval(live.adoptTimer);

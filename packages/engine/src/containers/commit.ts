@@ -1,0 +1,97 @@
+/**
+ * `commit`: the container's changes (the diff of its active snapshot) become one more layer on top of its image,
+ * with the container's config as the new image config (plus `--change` edits), stored as an OCI image and named.
+ * Every digest is leased before it is written, so a concurrent GC cannot sweep the new blobs before the name
+ * points at them.
+ */
+import { createHash } from 'node:crypto';
+import { createReadStream, createWriteStream } from 'node:fs';
+import { mkdir, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { CError } from '@c/errors';
+import { appendLayerToConfig, type ContainerConfig as ImageContainerConfig, type Descriptor } from '@c/image';
+import { storeLayout, writeDiff, type ContentStore, type ImageStore } from '@c/layers';
+import { applyChanges } from '../images/changes';
+import { writeDocument } from '../images/documents';
+import { OCI_CONFIG, OCI_MANIFEST } from '../images/import-tarball';
+import { normalizeReference, recordName } from '../images/names';
+import type { ImagePort } from './image-port';
+import type { ContainerService } from './service';
+import type { ContainerRecord } from './types';
+
+export interface CommitOptions {
+  /** `repo[:tag]` to name the new image; required (c keeps no unnamed images yet). */
+  reference: string;
+  comment?: string;
+  author?: string;
+  /** Dockerfile-like edits: `CMD ["sh"]`, `ENV A=b`, … */
+  changes?: string[];
+}
+
+export interface CommitResult {
+  /** The new image id (config digest). */
+  id: string;
+  manifestDigest: string;
+  reference: string;
+}
+
+export interface CommitStores {
+  content: ContentStore;
+  images: ImageStore;
+}
+
+const sha256 = (bytes: Buffer) => `sha256:${createHash('sha256').update(bytes).digest('hex')}`;
+
+/** The parts of a container's Config that an image config keeps. */
+function imageConfigFrom(record: ContainerRecord): ImageContainerConfig {
+  const c = record.Config;
+  const out: ImageContainerConfig = { Env: [...c.Env], WorkingDir: c.WorkingDir, Labels: { ...c.Labels } };
+  if (c.User !== '') out.User = c.User;
+  if (c.Cmd) out.Cmd = [...c.Cmd];
+  if (c.Entrypoint) out.Entrypoint = [...c.Entrypoint];
+  if (c.ExposedPorts) out.ExposedPorts = { ...c.ExposedPorts };
+  if (c.Volumes) out.Volumes = { ...c.Volumes };
+  if (c.StopSignal) out.StopSignal = c.StopSignal;
+  if (c.Healthcheck) out.Healthcheck = structuredClone(c.Healthcheck);
+  return out;
+}
+
+export async function commitContainer(service: ContainerService, images: ImagePort, stores: CommitStores, input: string, options: CommitOptions): Promise<CommitResult> {
+  const record = service.get(input);
+  if (!options.reference) throw new CError('INVALID_ARGUMENT', 'commit needs a repository name for the new image', { hint: 'c commit CONTAINER repo:tag' });
+  const name = recordName(normalizeReference(options.reference));
+  const base = await images.resolve(record.Image);
+  const tmp = storeLayout(service.root).tmp;
+  await mkdir(tmp, { recursive: true });
+  const layerFile = join(tmp, `commit-${record.Id}-${Date.now()}.tar.gz`);
+  try {
+    const source = await service.snapshotter.diffSource(record.C.snapshotKey);
+    const diff = await writeDiff(source, createWriteStream(layerFile));
+    const created = new Date().toISOString();
+    const edited = applyChanges(imageConfigFrom(record) as never, options.changes ?? []) as ImageContainerConfig;
+    const config = appendLayerToConfig({ ...base.config, config: edited, created }, diff.diffId as never, {
+      created,
+      created_by: [record.Path, ...record.Args].join(' '),
+      ...(options.comment ? { comment: options.comment } : {}),
+      ...(options.author ? { author: options.author } : {}),
+    });
+    if (options.author) config.author = options.author;
+    const configBytes = Buffer.from(JSON.stringify(config));
+    const layer: Descriptor = { mediaType: diff.mediaType, digest: diff.digest as never, size: diff.size };
+    const configDescriptor: Descriptor = { mediaType: OCI_CONFIG, digest: sha256(configBytes) as never, size: configBytes.length };
+    const manifest = { schemaVersion: 2, mediaType: OCI_MANIFEST, config: configDescriptor, layers: [...base.layers, layer] };
+    const manifestBytes = Buffer.from(JSON.stringify(manifest));
+    const manifestDigest = sha256(manifestBytes);
+    return await stores.images.withLease('commit', [layer.digest, configDescriptor.digest, manifestDigest], async () => {
+      await stores.content.importStream(createReadStream(layerFile), { expectedDigest: layer.digest, size: layer.size });
+      await writeDocument(stores.content, OCI_CONFIG, config);
+      const target = await writeDocument(stores.content, OCI_MANIFEST, manifest);
+      await stores.images.put({ name, target, configDigest: configDescriptor.digest });
+      service.emit(record, 'commit', { comment: options.comment ?? '' });
+      return { id: configDescriptor.digest, manifestDigest: target.digest, reference: name };
+    });
+  } finally {
+    await rm(layerFile, { force: true });
+  }
+}
+

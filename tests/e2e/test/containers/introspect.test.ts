@@ -1,0 +1,165 @@
+// Privileged: top, stats, changes, export, cp (archive get/put), pause, restart policies, auto-remove.
+import { spawn } from 'node:child_process';
+import { Readable } from 'node:stream';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { ensureBuilt, isRoot } from '../runtime/helpers';
+import { logText, mountsUnder, removeAll, setup, type Env } from './support';
+
+let env: Env;
+beforeAll(async () => {
+  if (!isRoot()) return;
+  ensureBuilt();
+  env = await setup('introspect');
+}, 180_000);
+afterEach(async () => {
+  if (env) await removeAll(env.service);
+});
+afterAll(async () => {
+  await env?.cleanup();
+});
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** Lists a tar stream's entries with GNU tar. */
+function tarList(stream: Readable, verbose = false): Promise<string[]> {
+  return new Promise((resolve, reject) => {
+    const tar = spawn('tar', [verbose ? '-tvf' : '-tf', '-'], { stdio: ['pipe', 'pipe', 'inherit'] });
+    let out = '';
+    tar.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    tar.on('close', (code) => (code === 0 ? resolve(out.trim().split('\n')) : reject(new Error(`tar exit ${code}`))));
+    stream.on('error', reject);
+    stream.pipe(tar.stdin);
+  });
+}
+
+/** A tar made by GNU tar from a shell snippet run in a temp dir. */
+function tarFrom(script: string): Readable {
+  const child = spawn('sh', ['-c', `d=$(mktemp -d) && cd $d && ${script} && tar -cf - . ; rm -rf $d`], { stdio: ['ignore', 'pipe', 'inherit'] });
+  return child.stdout;
+}
+
+async function until(check: () => boolean, ms = 10_000): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!check() && Date.now() < deadline) await sleep(50);
+}
+
+describe.skipIf(!isRoot())('containers: introspection and policies', () => {
+  it('top lists the processes, stats reads the cgroup, pause freezes them', async () => {
+    const c = await env.service.create({ image: 'busybox:e2e', cmd: ['sh', '-c', 'sleep 100 & exec sleep 101'], memory: 64 * 1024 * 1024, pidsLimit: 30 });
+    await env.service.start(c.Id);
+    await sleep(300);
+    const top = env.service.top(c.Id);
+    expect(top.Titles).toEqual(['UID', 'PID', 'PPID', 'CMD']);
+    expect(top.Processes.map((p) => p[3]).sort()).toEqual(['sleep 100', 'sleep 101']);
+    const stats = env.service.stats(c.Id);
+    expect(stats.memory_stats.limit).toBe(64 * 1024 * 1024);
+    expect(stats.memory_stats.usage).toBeGreaterThan(0);
+    expect(stats.pids_stats).toMatchObject({ current: 2, limit: 30 });
+    expect(stats.cpu_stats.cpu_usage.total_usage).toBeGreaterThan(0);
+
+    await env.service.pause(c.Id);
+    expect(env.service.inspect(c.Id).State).toMatchObject({ Status: 'paused', Paused: true, Running: true });
+    const frozen = top.Processes.map((p) => Number(p[1]));
+    for (const pid of frozen) expect((await import('node:fs')).readFileSync(`/proc/${pid}/stat`, 'utf8')).toMatch(/\) [DS] /);
+    await expect(env.service.exec.run(c.Id, { cmd: ['true'] })).rejects.toThrow(/paused/);
+    await env.service.unpause(c.Id);
+    expect(env.service.inspect(c.Id).State).toMatchObject({ Status: 'running', Paused: false });
+    expect(env.service.list({ filters: { status: ['running'] } }).map((s) => s.Id)).toContain(c.Id);
+  });
+
+  it('changes reports added, modified and deleted paths', async () => {
+    const c = await env.service.create({ image: 'busybox:e2e', cmd: ['sh', '-c', 'echo x > /etc/new; echo y >> /etc/passwd; rm /bin/wc'] });
+    await env.service.start(c.Id);
+    await env.service.wait(c.Id);
+    const changes = await env.service.changes(c.Id);
+    expect(changes).toEqual(
+      expect.arrayContaining([
+        { Path: '/etc', Kind: 0 },
+        { Path: '/etc/new', Kind: 1 },
+        { Path: '/etc/passwd', Kind: 0 },
+        { Path: '/bin', Kind: 0 },
+        { Path: '/bin/wc', Kind: 2 },
+      ]),
+    );
+    expect(changes.find((x) => x.Path === '/bin/busybox')).toBeUndefined();
+  });
+
+  it('export tars the merged filesystem without runtime mounts, and unmounts afterwards', async () => {
+    const before = mountsUnder(env.root).length;
+    const c = await env.service.create({ image: 'busybox:e2e', cmd: ['sh', '-c', 'echo hi > /root/note; rm /bin/wc; exec sleep 100'] });
+    await env.service.start(c.Id);
+    await sleep(300);
+    const entries = await tarList(await env.service.export(c.Id));
+    expect(entries).toContain('./bin/busybox');
+    expect(entries).toContain('./root/note');
+    expect(entries).not.toContain('./bin/wc');
+    expect(entries.some((e) => e.startsWith('./proc/') && e !== './proc/')).toBe(false);
+    await until(() => mountsUnder(env.root).length === before);
+    expect(mountsUnder(env.root).length).toBe(before);
+  });
+
+  it('cp: archive get of a file and of a directory; put into running and stopped containers; no escape', async () => {
+    const c = await env.service.create({ image: 'busybox:e2e', cmd: ['sleep', '100'] });
+    await env.service.start(c.Id);
+    const file = await env.service.archiveGet(c.Id, '/etc/passwd');
+    expect(file.stat.name).toBe('passwd');
+    expect(await tarList(file.tar)).toEqual(['passwd']);
+    const dir = await env.service.archiveGet(c.Id, '/etc/');
+    expect((await tarList(dir.tar)).sort()).toEqual(['etc/', 'etc/group', 'etc/passwd']);
+    await expect(env.service.archiveGet(c.Id, '/nope')).rejects.toThrow(/Could not find the file \/nope/);
+
+    await env.service.archivePut(c.Id, '/tmp', tarFrom('echo put > hello.txt'));
+    expect((await env.service.exec.run(c.Id, { cmd: ['cat', '/tmp/hello.txt'] })).stdout).toBe('put\n');
+    // A tar that tries to climb out lands nowhere outside.
+    await expect(env.service.archivePut(c.Id, '/tmp', tarFrom('mkdir a && echo evil > a/f && tar -cf ../x.tar --transform "s,^a/f,../../escaped," a/f && tar -xf ../x.tar 2>/dev/null; true'))).resolves.toBeUndefined();
+
+    await env.service.stop(c.Id, 0);
+    await env.service.archivePut(c.Id, '/root', tarFrom('echo offline > later.txt'));
+    const later = await env.service.archiveGet(c.Id, '/root/later.txt');
+    expect(await tarList(later.tar)).toEqual(['later.txt']);
+  });
+
+  it('restart policy on-failure:2 restarts with backoff, then gives up; auto-remove removes on exit', async () => {
+    const c = await env.service.create({ image: 'busybox:e2e', cmd: ['sh', '-c', 'echo run; exit 1'], restartPolicy: 'on-failure:2' });
+    await env.service.start(c.Id);
+    await until(() => env.service.inspect(c.Id).RestartCount === 2 && env.service.inspect(c.Id).State.Status === 'exited', 15_000);
+    const state = env.service.inspect(c.Id);
+    expect(state.RestartCount).toBe(2);
+    expect(state.State).toMatchObject({ Status: 'exited', ExitCode: 1, Restarting: false });
+    expect(await logText(env.service, c.Id)).toBe('run\nrun\nrun\n');
+
+    const gone = await env.service.create({ image: 'busybox:e2e', cmd: ['true'], autoRemove: true });
+    const removed = env.service.wait(gone.Id, 'removed');
+    await env.service.start(gone.Id);
+    expect(await removed).toEqual({ StatusCode: 0 });
+    expect(() => env.service.inspect(gone.Id)).toThrow(/No such container/);
+  });
+
+  it('a stop does not trigger restart policy always; events tell the story', async () => {
+    const events: string[] = [];
+    const unsubscribe = env.service.events.subscribe((e) => events.push(e.Action));
+    try {
+      const c = await env.service.create({ image: 'busybox:e2e', cmd: ['sleep', '100'], restartPolicy: 'always' });
+      await env.service.start(c.Id);
+      await env.service.stop(c.Id, 0);
+      await sleep(500);
+      expect(env.service.inspect(c.Id).State.Status).toBe('exited');
+      await env.service.remove(c.Id);
+      expect(events).toEqual(['create', 'start', 'kill', 'die', 'stop', 'destroy']);
+    } finally {
+      unsubscribe();
+    }
+  });
+
+  it('OOMKilled is recorded when the memory limit kills the process', async () => {
+    const c = await env.service.create({
+      image: 'busybox:e2e',
+      cmd: ['sh', '-c', 'x=aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa; while true; do x="$x$x"; done'],
+      memory: 16 * 1024 * 1024,
+    });
+    await env.service.start(c.Id);
+    const result = await env.service.wait(c.Id);
+    expect(result.StatusCode).toBe(137);
+    expect(env.service.inspect(c.Id).State.OOMKilled).toBe(true);
+  }, 60_000);
+});
