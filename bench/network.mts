@@ -63,7 +63,9 @@ try {
     sh(['ip', 'netns', 'add', ns]);
   }
   const runner = new TimedRunner();
-  manager = await NetworkManager.open({ stateDir: state, runner, defaultBridge: 'cbench0', subnetPools: [{ base: '10.233.0.0/16', size: 24 }], nftTable: 'c_bench', dnsUpstreams: [] });
+  const linkBackend = process.env.BACKEND === 'iproute2' ? 'iproute2' : 'netlink';
+  console.log(`veth attach/delete through ${linkBackend}`);
+  manager = await NetworkManager.open({ stateDir: state, runner, linkBackend, defaultBridge: 'cbench0', subnetPools: [{ base: '10.233.0.0/16', size: 24 }], nftTable: 'c_bench', dnsUpstreams: [] });
   const load = sh(['cat', '/proc/loadavg']).split(' ').slice(0, 3).join(' ');
   console.log(`load average at start: ${load}`);
 
