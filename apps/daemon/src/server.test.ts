@@ -210,7 +210,10 @@ describe('daemon API over a unix socket', () => {
     );
 
     images.pullScript = {
-      events: [{ id: 'aaaaaaaaaaaa', status: 'waiting', current: 0, total: 10 }],
+      events: [
+        { id: 'aaaaaaaaaaaa', status: 'waiting', current: 0, total: 10 },
+        { id: 'aaaaaaaaaaaa', status: 'downloading', current: 5, total: 10 },
+      ],
       fail: new CError('DIGEST_MISMATCH', 'layer sha256:aaa does not match its digest'),
       failAfterEvents: true,
     };
@@ -232,6 +235,7 @@ describe('daemon API over a unix socket', () => {
     let aborted: unknown;
     images.pull = async (_reference, options = {}) => {
       options.onProgress?.({ id: 'aaaaaaaaaaaa', status: 'waiting', current: 0, total: 10 });
+      options.onProgress?.({ id: 'aaaaaaaaaaaa', status: 'downloading', current: 1, total: 10 });
       await new Promise<void>((resolve) => options.signal?.addEventListener('abort', () => resolve(), { once: true }));
       aborted = options.signal?.reason;
       throw options.signal?.reason;

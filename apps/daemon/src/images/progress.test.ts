@@ -37,6 +37,27 @@ describe('PullProgressWriter', () => {
     expect(out[2]?.progress).toMatch(/^\[=+>\s+\]/);
   });
 
+  it('shows only "Already exists" for a layer held locally, and announces the others once downloads start', () => {
+    const out: ProgressMessage[] = [];
+    const writer = new PullProgressWriter((m) => out.push(m));
+    const OTHER = 'bbbbbbbbbbbb';
+    writer.event({ id: LAYER, status: 'waiting', current: 0, total: 5 });
+    writer.event({ id: OTHER, status: 'waiting', current: 0, total: 5 });
+    writer.event({ id: LAYER, status: 'exists', current: 5, total: 5 });
+    writer.event({ id: OTHER, status: 'downloading', current: 5, total: 5 });
+    writer.event({ id: OTHER, status: 'done', current: 5, total: 5 });
+    writer.finish({ reference: 'x:latest', fullReference: 'x', digest: 'sha256:d', id: 'sha256:i', status: 'downloaded' });
+    expect(out.map((m) => [m.status, m.id ?? null])).toEqual([
+      ['Already exists', LAYER],
+      ['Pulling fs layer', OTHER],
+      ['Downloading', OTHER],
+      ['Download complete', OTHER],
+      ['Pull complete', OTHER],
+      ['Digest: sha256:d', null],
+      ['Status: Downloaded newer image for x:latest', null],
+    ]);
+  });
+
   it('honours an explicit kind and reports existing layers and up-to-date images', () => {
     const out: ProgressMessage[] = [];
     const writer = new PullProgressWriter((m) => out.push(m));

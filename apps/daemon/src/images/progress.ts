@@ -32,7 +32,8 @@ class Throttle {
  * (or "Already exists"), then "Digest: …" and "Status: …".
  */
 export class PullProgressWriter {
-  private readonly layers = new Map<string, 'announced' | 'downloaded' | 'exists'>();
+  /** `pending`: announced by the engine, not shown yet (it may turn out to exist locally). */
+  private readonly layers = new Map<string, 'pending' | 'shown' | 'downloaded' | 'exists'>();
   private readonly throttle: Throttle;
 
   constructor(
@@ -47,18 +48,34 @@ export class PullProgressWriter {
     this.write({ status: `Pulling from ${repository}`, id: tagOrDigest });
   }
 
+  /** Shows "Pulling fs layer" for every announced layer, as docker lists them all before the downloads. */
+  private showPending(): void {
+    for (const [id, state] of this.layers) {
+      if (state !== 'pending') continue;
+      this.layers.set(id, 'shown');
+      this.write(detailMessage('Pulling fs layer', id));
+    }
+  }
+
   event(raw: TransferEvent): void {
     const event = raw as KindedEvent;
     if (event.kind !== undefined && event.kind !== 'layer') return;
     const state = this.layers.get(event.id);
     // Manifests and configs are reported done without being announced first: they are not layers, skip them.
     if (state === undefined && event.kind === undefined && event.status !== 'waiting') return;
-    if (state === undefined) {
-      this.layers.set(event.id, 'announced');
+    if (event.status === 'exists') {
+      // Docker shows only "Already exists" for a layer it has: no "Pulling fs layer" first.
+      this.layers.set(event.id, 'exists');
+      this.write(detailMessage('Already exists', event.id));
+      return;
+    }
+    if (state === undefined || state === 'pending') {
       if (event.status === 'waiting') {
-        this.write(detailMessage('Pulling fs layer', event.id));
+        this.layers.set(event.id, 'pending');
         return;
       }
+      this.layers.set(event.id, 'pending');
+      this.showPending();
     }
     switch (event.status) {
       case 'waiting':
@@ -74,16 +91,13 @@ export class PullProgressWriter {
         this.layers.set(event.id, 'downloaded');
         this.write(detailMessage('Download complete', event.id));
         break;
-      case 'exists':
-        this.layers.set(event.id, 'exists');
-        this.write(detailMessage('Already exists', event.id));
-        break;
       default:
         this.write(detailMessage(event.status, event.id));
     }
   }
 
   finish(result: BackendPullResult): void {
+    this.showPending();
     for (const [id, state] of this.layers) {
       if (state === 'downloaded') this.write(detailMessage('Pull complete', id));
     }

@@ -12,7 +12,7 @@ import Docker from 'dockerode';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EngineClient } from '@c/api';
 import { layerTar, pushLayout, writeBusyboxLayout, type BuiltImage } from './support/busybox-image';
-import { ensureDaemonBuilt, startDaemonProcess, type DaemonProcess } from './support/daemon-process';
+import { DAEMON_BIN, ensureDaemonBuilt, startDaemonProcess, type DaemonProcess } from './support/daemon-process';
 import { startRegistry, type LocalRegistry } from './support/registry';
 
 const exec = promisify(execFile);
@@ -236,6 +236,23 @@ describe('c-daemon with the docker CLI, dockerode and curl', () => {
     expect((await client.ping()).apiVersion).toBe('1.43');
     expect((await client.info()).Images).toBeGreaterThanOrEqual(1);
     await expect(client.images.inspect('c-e2e/missing')).rejects.toMatchObject({ code: 'NOT_FOUND' });
+  });
+
+  it('c-daemon refuses TCP, a live socket and unknown flags, and prints its version', async () => {
+    const node = process.execPath;
+    const version = await run(node, [DAEMON_BIN, '--version']);
+    expect(version.stdout).toMatch(/^c-daemon \d+\.\d+\.\d+\n$/);
+    const tcp = await run(node, [DAEMON_BIN, '-H', 'tcp://0.0.0.0:2375', '--root', join(dir, 'other-root')]);
+    expect(tcp.code).toBe(2);
+    expect(tcp.stderr).toMatch(/unix sockets only, not tcp:\/\/0.0.0.0:2375/);
+    const unknown = await run(node, [DAEMON_BIN, '--tlsverify']);
+    expect(unknown.code).toBe(2);
+    expect(unknown.stderr).toMatch(/unknown option --tlsverify/);
+    const second = await run(node, [DAEMON_BIN, '-H', `unix://${socket}`, '--root', join(dir, 'other-root')]);
+    expect(second.code).toBe(1);
+    expect(second.stderr).toMatch(/another daemon is serving it/);
+    // The first daemon still answers.
+    expect((await docker('version', '--format', '{{.Server.Version}}')).code).toBe(0);
   });
 
   it('shuts down on SIGTERM and removes its socket', async () => {
