@@ -6,6 +6,8 @@ import { defineLibConfig } from '@c/tooling/tsup';
 export default defineLibConfig({
   entry: ['src/index.ts', 'src/c-runtime.ts', 'src/c-runtime-init.ts'],
   noExternal: [/^@c\//],
+  // Containers and tests on this machine run dist/ while it is rebuilt: never leave it empty.
+  clean: false,
   external: ['koffi'],
   dts: { entry: 'src/index.ts' },
   esbuildOptions(options) {

@@ -111,7 +111,8 @@ export function execInContainer(ctx: Lifecycle, sys: Syscalls, request: ExecRequ
     const eq = entry.indexOf('=');
     envObject[entry.slice(0, eq)] = entry.slice(eq + 1);
   }
-  const stdio = ptySlave !== undefined ? [ptySlave, ptySlave, ptySlave] : request.detach ? ['ignore', 'ignore', 'ignore'] : ['inherit', 'inherit', 'inherit'];
+  // Detached or not, the process keeps our stdio (conmon and containerd hand their pipes to `exec -d`).
+  const stdio = ptySlave !== undefined ? [ptySlave, ptySlave, ptySlave] : ['inherit', 'inherit', 'inherit'];
   const child = spawn(executable, proc.args!.slice(1), {
     argv0: proc.args![0]!,
     cwd: proc.cwd,

@@ -1,0 +1,61 @@
+// Privileged: after many run/delete cycles nothing leaks (mounts, cgroups, processes, fds).
+import { readdirSync, readFileSync } from 'node:fs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { cli, ensureBuilt, isRoot, makeBundle, workspace } from './helpers';
+
+const ws = workspace('clean');
+beforeAll(() => ensureBuilt(), 180_000);
+afterAll(() => ws.cleanup());
+
+const CYCLES = Number(process.env.C_RUNTIME_CYCLES ?? 200);
+const PREFIX = `clean-${process.pid}`;
+
+function counts() {
+  const cgroupDirs = readdirSync('/sys/fs/cgroup', { withFileTypes: true })
+    .filter((d) => d.isDirectory())
+    .flatMap((d) => {
+      try {
+        return readdirSync(`/sys/fs/cgroup/${d.name}/c-runtime`).filter((n) => n.startsWith(PREFIX));
+      } catch {
+        return [];
+      }
+    });
+  const processes = readdirSync('/proc')
+    .filter((p) => /^\d+$/.test(p))
+    .filter((p) => {
+      try {
+        return readFileSync(`/proc/${p}/cgroup`, 'utf8').includes(`/c-runtime/${PREFIX}`);
+      } catch {
+        return false;
+      }
+    });
+  return {
+    // Only mounts that involve our bundles: other work on this host mounts and unmounts meanwhile.
+    mounts: readFileSync('/proc/self/mountinfo', 'utf8').split('\n').filter((l) => l.includes(ws.dir)).length,
+    cgroups: cgroupDirs.length,
+    processes: processes.length,
+    fds: readdirSync('/proc/self/fd').length,
+    stateDirs: readdirSync(ws.state, { withFileTypes: true }).length,
+  };
+}
+
+describe.skipIf(!isRoot())('c-runtime cleanup', () => {
+  it(`leaks no mounts, cgroups, processes or fds over ${CYCLES} run/delete cycles`, async () => {
+    const bundle = makeBundle(ws.dir, ['sh', '-c', 'echo ok > /dev/null']);
+    // One detached run + delete --force and one foreground run per cycle pair: both paths must clean up.
+    await cli(ws.state, ['run', '--bundle', bundle.dir, `${PREFIX}-warm`]);
+    const before = counts();
+    for (let i = 0; i < CYCLES; i++) {
+      const id = `${PREFIX}-${i}`;
+      if (i % 2 === 0) {
+        const r = await cli(ws.state, ['run', '--bundle', bundle.dir, id]);
+        expect(r.code, r.stderr).toBe(0);
+      } else {
+        expect((await cli(ws.state, ['run', '--detach', '--bundle', bundle.dir, id])).code).toBe(0);
+        expect((await cli(ws.state, ['delete', '--force', id])).code).toBe(0);
+      }
+    }
+    const after = counts();
+    expect(after).toEqual(before);
+  }, 1_800_000);
+});
