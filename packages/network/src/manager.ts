@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
-import { existsSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
-import { CError, notFound } from '@c/errors';
+import { CError, isCError, notFound } from '@c/errors';
 import { KeyedMutex, writeFileAtomic } from './atomic';
 import { DnsServer, type Upstream } from './dns/server';
 import { SpawnRunner, type CommandRunner } from './exec';
@@ -11,6 +11,7 @@ import { Ipam } from './ipam';
 import { formatIpv4, formatSubnet, macForIpv4, parseIpv4, parseSubnet, subnetsOverlap, type Ipv4Subnet } from './ipv4';
 import { LinkOps, checkInterfaceName } from './link';
 import { NetlinkLinks } from './netlink/links';
+import { NftPortElements } from './netlink/nftables';
 import { netlinkAvailable } from './netlink/socket';
 import { parseNetworkMode, planNetns, type NetnsPlan } from './modes';
 import { NatTable, type DnatEntry } from './nat';
@@ -90,6 +91,16 @@ export interface ContainerFilesOptions {
 }
 
 const NAME = /^[a-zA-Z0-9][a-zA-Z0-9_.-]+$/;
+
+/** Identity of a namespace file (nsfs dev:ino); undefined when it no longer exists. */
+function namespaceId(path: string): string | undefined {
+  try {
+    const stat = statSync(path);
+    return `${stat.dev}:${stat.ino}`;
+  } catch {
+    return undefined;
+  }
+}
 const PREDEFINED = new Set(['bridge', 'host', 'none']);
 
 /**
@@ -105,6 +116,7 @@ export class NetworkManager {
   private readonly lock = new KeyedMutex();
   private readonly links: LinkOps;
   private readonly netlink: NetlinkLinks | undefined;
+  private readonly portElements: NftPortElements | undefined;
   private readonly nat: NatTable;
   private readonly store: StateStore;
   private readonly hostPorts: HostPortAllocator;
@@ -116,7 +128,8 @@ export class NetworkManager {
     const backend = options.linkBackend ?? (options.runner === undefined && netlinkAvailable() ? 'netlink' : 'iproute2');
     this.netlink = backend === 'netlink' ? new NetlinkLinks(options.sysfs) : undefined;
     this.links = new LinkOps(runner, options.sysfs, options.procSys, this.netlink);
-    this.nat = new NatTable(runner, options.nftTable ?? 'c');
+    this.portElements = backend === 'netlink' ? new NftPortElements(options.nftTable ?? 'c') : undefined;
+    this.nat = new NatTable(runner, options.nftTable ?? 'c', this.portElements);
     this.store = new StateStore(options.stateDir);
     this.hostPorts = new HostPortAllocator(options.hostPortRange);
   }
@@ -219,6 +232,7 @@ export class NetworkManager {
         containerName: options.containerName.replace(/^\//, ''),
         aliases: options.aliases ?? [],
         netnsPath: options.netnsPath,
+        netnsId: namespaceId(options.netnsPath),
         ifname: `eth${index}`,
         hostVeth: `vc${id.slice(0, 11)}`,
         ipv4,
@@ -352,6 +366,7 @@ export class NetworkManager {
     await Promise.all([...this.dns.values()].map((server) => server.stop()));
     this.dns.clear();
     this.netlink?.close();
+    this.portElements?.close();
   }
 
   /** Remove everything c created: endpoints, bridges, the nft table, the state. For uninstall and tests. */
@@ -396,10 +411,13 @@ export class NetworkManager {
 
     for (const endpoint of await this.store.loadEndpoints()) {
       const network = this.networks.get(endpoint.networkId);
-      // The container died while we were down: its namespace (and with it the veth) is gone.
-      if (network === undefined || !this.links.linkExists(endpoint.hostVeth)) {
-        this.endpoints.set(endpoint.id, endpoint);
-        await this.release(endpoint);
+      // The container died while we were down: its namespace is gone (the kernel removes the veth a little later).
+      const alive = network !== undefined && namespaceId(endpoint.netnsPath) === endpoint.netnsId && this.links.linkExists(endpoint.hostVeth);
+      if (!alive) {
+        // The nft table was just rebuilt without its ports: only links, lease and state are left to undo.
+        const stale = { ...endpoint, ports: [] };
+        this.endpoints.set(endpoint.id, stale);
+        await this.release(stale);
         continue;
       }
       this.endpoints.set(endpoint.id, endpoint);
@@ -523,7 +541,8 @@ export class NetworkManager {
       this.store.deleteEndpoint(endpoint.id),
     ]);
     this.endpoints.delete(endpoint.id);
-    const failed = steps.find((step): step is PromiseRejectedResult => step.status === 'rejected');
+    // Already gone (an element or link removed by someone else) is what we wanted.
+    const failed = steps.find((step): step is PromiseRejectedResult => step.status === 'rejected' && !isCError(step.reason, 'NOT_FOUND'));
     if (failed !== undefined) throw failed.reason;
   }
 

@@ -1,6 +1,7 @@
 import { invalidArgument } from '@c/errors';
 import type { CommandRunner } from './exec';
 import { checkInterfaceName } from './link';
+import type { NftPortElements } from './netlink/nftables';
 
 /** One published port as a DNAT map element. hostIp '' = every local address. */
 export interface DnatEntry {
@@ -20,6 +21,8 @@ export class NatTable {
   constructor(
     private readonly runner: CommandRunner,
     readonly table = 'c',
+    /** When given, published-port elements go over nfnetlink (no `nft` process on the container start path). */
+    private readonly portElements?: NftPortElements,
   ) {
     if (!/^[A-Za-z][A-Za-z0-9_]{0,30}$/.test(table)) {
       throw invalidArgument(`invalid nftables table name "${table}"`, { hint: 'use letters, digits and _ only' });
@@ -47,6 +50,7 @@ export class NatTable {
   }
 
   async addPorts(entries: readonly DnatEntry[]): Promise<void> {
+    if (this.portElements) return this.portElements.apply('add', entries);
     await this.apply(
       'add',
       entries.map((e) => this.portElement(e, true)),
@@ -54,6 +58,7 @@ export class NatTable {
   }
 
   async removePorts(entries: readonly DnatEntry[]): Promise<void> {
+    if (this.portElements) return this.portElements.apply('delete', entries);
     await this.apply(
       'delete',
       entries.map((e) => this.portElement(e, false)),

@@ -26,6 +26,8 @@ export interface EndpointRecord {
   containerName: string;
   aliases: string[];
   netnsPath: string;
+  /** `dev:ino` of the namespace at connect time: after a restart, a reused pid's /proc path names another one. */
+  netnsId?: string;
   /** Interface name inside the container (eth0, eth1, …). */
   ifname: string;
   /** Host end of the veth pair. */

@@ -115,9 +115,9 @@ export class NetlinkSocket {
 
   private constructor(private fd: number) {}
 
-  /** A socket in the caller's network namespace. */
-  static open(): NetlinkSocket {
-    return new NetlinkSocket(NetlinkSocket.create());
+  /** A socket in the caller's network namespace (NETLINK_ROUTE unless told otherwise). */
+  static open(protocol = NETLINK_ROUTE): NetlinkSocket {
+    return new NetlinkSocket(NetlinkSocket.create(protocol));
   }
 
   /**
@@ -145,10 +145,10 @@ export class NetlinkSocket {
     return new NetlinkSocket(fd);
   }
 
-  private static create(): number {
+  private static create(protocol = NETLINK_ROUTE): number {
     const c = libc();
-    const fd = c.socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE);
-    if (fd < 0) throw syscallError('socket(AF_NETLINK, NETLINK_ROUTE)', c.errno());
+    const fd = c.socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, protocol);
+    if (fd < 0) throw syscallError(`socket(AF_NETLINK, ${protocol})`, c.errno());
     const address = Buffer.alloc(12);
     address.writeUInt16LE(AF_NETLINK, 0);
     if (c.bind(fd, address, address.length) !== 0) {
@@ -168,9 +168,10 @@ export class NetlinkSocket {
    * Send requests (built with sequence numbers from nextSeq) and collect one reply per sequence number:
    * a data message for GET requests, an ACK/error otherwise. A negative error becomes a CError naming `what`.
    */
-  transact(what: string, requests: readonly Buffer[]): ParsedMessage[] {
+  transact(what: string, requests: readonly Buffer[], framing?: { before: Buffer; after: Buffer }): ParsedMessage[] {
     const c = libc();
-    const packet = Buffer.concat(requests as Buffer[]);
+    // nf_tables takes requests inside a batch (begin … end); only the requests themselves are acknowledged.
+    const packet = Buffer.concat(framing ? [framing.before, ...requests, framing.after] : (requests as Buffer[]));
     const sent = c.send(this.fd, packet, packet.length, 0);
     if (sent < 0) throw syscallError(`netlink send (${what})`, c.errno());
     return this.collect(what, requests);
