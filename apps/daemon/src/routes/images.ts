@@ -1,7 +1,14 @@
 import type { ServerResponse } from 'node:http';
 import { decodeRegistryAuth, parseFilters, progressError, type ProgressMessage } from '@c/api';
 import { CError, isCError, toCError } from '@c/errors';
-import { familiarRepository, formatRepository, parseReference } from '@c/image';
+import {
+  familiarName,
+  familiarRepository,
+  parseReference,
+  withDigest,
+  withTag,
+  type Reference,
+} from '@c/image';
 import type { ImagesBackend } from '../backends';
 import { statusForCode } from '../http-status';
 import { queryFlag, sendJson, startJsonStream } from '../http/respond';
@@ -58,10 +65,15 @@ function param(params: Record<string, string>, name: string): string {
   return value;
 }
 
-/** Joins Docker's `fromImage` + `tag` (a tag, or a digest for `name@sha256:…`). */
-export function pullReference(fromImage: string, tag: string | null): string {
-  if (!tag) return fromImage;
-  return tag.includes(':') ? `${fromImage}@${tag}` : `${fromImage}:${tag}`;
+/**
+ * Docker's `name` + `tag` query pair (pull's fromImage/tag, push's name/tag, import's repo/tag) as one reference:
+ * a non-empty tag replaces the name's own tag or digest, and may itself be a digest (`sha256:…`), as in dockerd.
+ */
+export function joinReference(name: string, tag: string | null): Reference {
+  const ref = parseReference(name);
+  if (!tag) return ref;
+  const base: Reference = { registry: ref.registry, repository: ref.repository };
+  return tag.includes(':') ? withDigest(base, tag) : withTag(base, tag);
 }
 
 /**
@@ -118,8 +130,8 @@ async function pull(images: ImagesBackend, context: RequestContext): Promise<voi
       hint: 'pull with POST /images/create?fromImage=NAME&tag=TAG',
     });
   }
-  const reference = pullReference(fromImage, query.get('tag'));
-  const ref = parseReference(reference);
+  const ref = joinReference(fromImage, query.get('tag'));
+  const reference = familiarName(ref);
   const auth = decodeRegistryAuth(header(req.headers['x-registry-auth']));
   const platform = query.get('platform') || undefined;
   const writer = new PullProgressWriter((message) => stream.write(message));
@@ -134,7 +146,7 @@ async function pull(images: ImagesBackend, context: RequestContext): Promise<voi
     });
     writer.finish(result);
   } catch (error) {
-    stream.end(stream.started ? error : pullAccessError(error, formatRepository(ref)));
+    stream.end(stream.started ? error : pullAccessError(error, familiarRepository(ref)));
     return;
   }
   stream.end();
@@ -154,10 +166,8 @@ export function pullAccessError(error: unknown, repository: string): unknown {
 }
 
 async function push(images: ImagesBackend, { req, res, params, query }: RequestContext): Promise<void> {
-  const name = param(params, 'name');
-  const tag = query.get('tag');
-  const reference = tag ? `${name}:${tag}` : name;
-  const ref = parseReference(reference);
+  const ref = joinReference(param(params, 'name'), query.get('tag'));
+  const reference = familiarName(ref);
   const auth = decodeRegistryAuth(header(req.headers['x-registry-auth']));
   const writer = new PushProgressWriter((message) => stream.write(message));
   const stream = new LazyProgressStream(res, () => writer.start(familiarRepository(ref)));
@@ -193,8 +203,7 @@ async function importImage(images: ImagesBackend, { req, res, query }: RequestCo
       hint: 'name the image: docker import FILE NAME[:TAG]',
     });
   }
-  const target = pullReference(repo, query.get('tag'));
-  parseReference(target);
+  const target = familiarName(joinReference(repo, query.get('tag')));
   const message = query.get('message');
   const result = await images.import(req, target, {
     changes: query.getAll('changes').filter((change) => change.trim() !== ''),
