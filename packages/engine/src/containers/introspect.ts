@@ -73,6 +73,7 @@ function cgroupDir(pid: number, controller: string): string | undefined {
 }
 
 const UNLIMITED = 2 ** 62;
+const ENGINE_MOUNT_POINTS = new Set(['/etc/hostname', '/etc/hosts', '/etc/resolv.conf']);
 
 export class Introspector {
   constructor(private readonly service: ContainerService) {}
@@ -173,7 +174,8 @@ export class Introspector {
         gone(base, '');
       }
     }
-    return out.sort((a, b) => a.Path.localeCompare(b.Path));
+    // Mount points the engine itself puts there are not the container's changes (docker hides them as well).
+    return out.filter((c) => !ENGINE_MOUNT_POINTS.has(c.Path)).sort((a, b) => a.Path.localeCompare(b.Path));
   }
 
   /** A tar of the container's whole filesystem (without /proc, /sys and other runtime mounts). */

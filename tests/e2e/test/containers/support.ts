@@ -7,6 +7,7 @@ import { spawn } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Readable } from 'node:stream';
 import { ContainerService, createImageService, storeImagePort } from '@c/engine';
 import { ContentStore, ImageStore, storeLayout } from '@c/layers';
 
@@ -21,10 +22,12 @@ export function makeRootfs(dir: string): void {
   writeFileSync(join(dir, 'etc/group'), 'root:x:0:\nuser:x:1000:\nstaff:x:50:user\n');
 }
 
-/** `tar -C dir -cf - .` as a stream. */
-function tarOf(dir: string): NodeJS.ReadableStream {
+/** `tar -C dir -cf - .`, collected (Node drops a child's unread output once it exits). */
+async function tarOf(dir: string): Promise<Readable> {
   const child = spawn('tar', ['--numeric-owner', '-C', dir, '-cf', '-', '.'], { stdio: ['ignore', 'pipe', 'inherit'] });
-  return child.stdout;
+  const chunks: Buffer[] = [];
+  for await (const chunk of child.stdout) chunks.push(chunk as Buffer);
+  return Readable.from([Buffer.concat(chunks)]);
 }
 
 export interface Env {
@@ -40,7 +43,7 @@ export async function setup(prefix: string): Promise<Env> {
   const rootfs = join(dir, 'rootfs');
   makeRootfs(rootfs);
   const images = createImageService({ root });
-  await images.import(tarOf(rootfs) as never, 'busybox:e2e', { changes: ['CMD ["sh"]'] });
+  await images.import(await tarOf(rootfs), 'busybox:e2e', { changes: ['CMD ["sh"]'] });
   const service = await openService(root);
   return {
     dir,
@@ -56,7 +59,9 @@ export async function setup(prefix: string): Promise<Env> {
 
 export function openService(root: string): Promise<ContainerService> {
   const layout = storeLayout(root);
-  return ContainerService.open({ root, images: storeImagePort(new ContentStore(layout.content), new ImageStore(layout.images)) });
+  const content = new ContentStore(layout.content);
+  const images = new ImageStore(layout.images);
+  return ContainerService.open({ root, images: storeImagePort(content, images), stores: { content, images } });
 }
 
 export async function removeAll(service: ContainerService): Promise<void> {
