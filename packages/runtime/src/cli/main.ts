@@ -193,6 +193,10 @@ async function cmdCreate(ctx: Context, args: ParsedArgs, run: boolean): Promise<
   } catch (error) {
     pump?.stop();
     stopForwarding();
+    const child = created.child;
+    if (child.exitCode !== null || child.signalCode !== null) {
+      ctx.log.error(`container init of ${id} ended with ${child.exitCode !== null ? `exit code ${child.exitCode}` : `signal ${child.signalCode}`}`);
+    }
     await deleteContainer(ctx.lifecycle, id, true).catch(() => {});
     throw error;
   }

@@ -1,16 +1,25 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { CgroupV1Manager } from '../cgroups/v1';
-import { detectCgroupLayout, ownCgroups } from '../cgroups/detect';
-import type { CgroupLayout } from '../cgroups/detect';
-import { readProcsRecursive, resolveCgroupPath } from '../cgroups/files';
-import type { CgroupManager, LinuxResources } from '../cgroups/types';
+import { createCgroupManager, detectCgroupLayout, ownCgroups, resolveCgroupPath } from '../cgroups/index';
+import type { CgroupLayout, CgroupManager, LinuxDeviceCgroup, LinuxResources } from '../cgroups/index';
+import { readProcsRecursive } from '../cgroups/files';
 import type { SpecResources } from '../spec/types';
 import type { CgroupsFactory, ContainerCgroups } from './cgroups-port';
 
-/** The parts of the spec's resources the cgroup manager applies (devices are handled by the device cgroup later). */
+/**
+ * Devices every container may use whatever the spec's rules say (null, zero, full, random, urandom, tty,
+ * console, ptmx, the pts slaves), appended last so they win, as runc does.
+ */
+const DEFAULT_ALLOWED_DEVICES: readonly LinuxDeviceCgroup[] = [
+  ...[3, 5, 7, 8, 9].map((minor) => ({ allow: true, type: 'c', major: 1, minor, access: 'rwm' })),
+  ...[0, 1, 2].map((minor) => ({ allow: true, type: 'c', major: 5, minor, access: 'rwm' })),
+  { allow: true, type: 'c', major: 136, minor: -1, access: 'rwm' },
+];
+
+/** The parts of the spec's resources the cgroup manager applies. */
 function toLinuxResources(resources: SpecResources | undefined): LinuxResources {
   const out: LinuxResources = {};
+  if (resources?.devices) out.devices = [...(resources.devices as LinuxDeviceCgroup[]), ...DEFAULT_ALLOWED_DEVICES];
   if (resources?.memory) out.memory = resources.memory;
   if (resources?.cpu) out.cpu = resources.cpu;
   if (resources?.pids) out.pids = resources.pids;
@@ -105,7 +114,7 @@ function safeRead(path: string): string {
   }
 }
 
-/** Cgroups on this host: v1 (legacy or hybrid) through CgroupV1Manager. */
+/** Cgroups on this host: v1 (legacy or hybrid) or v2, as the cgroup manager detects them. */
 export function defaultCgroupsFactory(): CgroupsFactory {
   let layout: CgroupLayout | undefined;
   let own: Map<string, string> | undefined;
@@ -114,6 +123,6 @@ export function defaultCgroupsFactory(): CgroupsFactory {
     own ??= ownCgroups();
     const l = layout;
     const o = own;
-    return new ManagedCgroups(path, l, o, () => new CgroupV1Manager({ layout: l, own: o }));
+    return new ManagedCgroups(path, l, o, () => createCgroupManager({ layout: l, own: o }));
   };
 }
