@@ -107,7 +107,8 @@ try {
     [`container → container (${b.endpoint.IPAddress} → ${a.endpoint.IPAddress}:5001, bridged)`, () => push(NS[0] as string, 5001, NS[1], a.endpoint.IPAddress)],
     [`container → ${gateway}:${hostPort} (published port from another container)`, () => push(NS[0] as string, 5001, NS[1], gateway, hostPort)],
   ];
-  for (const [label, run] of cases) {
+  // BYTES=0: latency only.
+  for (const [label, run] of BYTES > 0 ? cases : []) {
     const rates: number[] = [];
     for (let i = 0; i < RUNS; i++) rates.push(await run());
     const sorted = [...rates].sort((x, y) => x - y);

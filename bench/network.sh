@@ -3,7 +3,7 @@
 #
 #   bench/network.sh                    # as root; CYCLES=50 BYTES=300000000 RUNS=3 by default
 #   CYCLES=200 BYTES=1000000000 bench/network.sh
-#   BACKEND=iproute2 bench/network.sh   # veths through `ip` instead of rtnetlink (for comparison)
+#   BACKEND=iproute2 BYTES=0 bench/network.sh   # veths and port maps through `ip`/`nft` processes (for comparison)
 #
 # Uses `ip netns add` namespaces as containers (no runtime needed), a bridge `cbench0` on 10.233.x.0/24 and the
 # nftables table `c_bench`; all of it is removed at exit. Traffic stays on loopback, the bridge and the namespaces.
