@@ -210,6 +210,14 @@ const CASES: HostileCase[] = [
   { name: 'gzip bomb caught by the ratio', layer: async () => gzipSync(await buildTar([{ name: 'zeros', content: Buffer.alloc(32 << 20) }])), options: { limits: { ratioFloor: 1 << 20, maxRatio: 100 } }, code: 'LIMIT_EXCEEDED', message: /expands more than 100×/ },
   { name: 'more entries than the bound', layer: tar(Array.from({ length: 101 }, (_, i) => ({ name: `f${i}`, content: '' }))), options: { limits: { maxEntries: 100 } }, code: 'LIMIT_EXCEEDED', message: /more than 100 entries/ },
   { name: 'oversized PAX header', layer: () => rawTar([entry({ name: 'p', xattrs: new Map([['user.big', Buffer.alloc(2 << 20)]]) })]), code: 'LIMIT_EXCEEDED' },
+  {
+    name: 'many PAX headers before one entry',
+    layer: () => rawTar([
+      ...Array.from({ length: 8 }, (_, i) => paxHeader({ [`SCHILY.xattr.user.k${i}`]: 'v'.repeat(200_000) })),
+      entry({ name: 'innocent' }),
+    ]),
+    code: 'LIMIT_EXCEEDED', message: /extension headers/,
+  },
   { name: 'malformed header checksum', layer: async () => { const t = await buildTar([{ name: 'a', content: 'x' }]); t[10] = 0x7a; return t; }, code: 'INVALID_ARGUMENT', message: /checksum/ },
   { name: 'random garbage', layer: () => Buffer.from('this is not a tar archive at all'.repeat(40)), code: 'INVALID_ARGUMENT' },
   { name: 'truncated archive', layer: async () => (await buildTar([{ name: 'a', content: 'x'.repeat(5000) }])).subarray(0, 2000), code: 'INVALID_ARGUMENT', message: /truncated/ },

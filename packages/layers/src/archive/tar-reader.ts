@@ -65,6 +65,9 @@ export class TarReader {
   private extensionFill = 0;
   private pax: Map<string, Buffer> | undefined;
   private globalPax: Map<string, Buffer> | undefined;
+  /** Extension bytes held for the next entry, and global ones for the whole archive: both bounded. */
+  private pendingExtensionBytes = 0;
+  private globalExtensionBytes = 0;
   private longName: string | undefined;
   private longLink: string | undefined;
   /** Total bytes consumed, for error messages. */
@@ -159,10 +162,12 @@ export class TarReader {
     if (!Number.isSafeInteger(size) || size < 0) throw malformed('invalid size field', headerStart);
 
     if (typeflag === 0x78 /* x */ || typeflag === 0x67 /* g */ || typeflag === 0x4c /* L */ || typeflag === 0x4b /* K */) {
-      if (size > this.limits.maxExtensionBytes) {
-        throw new CError('LIMIT_EXCEEDED', `tar extension header at byte ${headerStart} is ${size} bytes`, {
-          hint: `extension headers are limited to ${this.limits.maxExtensionBytes} bytes`,
-          details: { offset: headerStart, size },
+      // Successive headers accumulate (several 'x' before one entry, 'g' for the rest of the archive).
+      const held = typeflag === 0x67 ? (this.globalExtensionBytes += size) : (this.pendingExtensionBytes += size);
+      if (held > this.limits.maxExtensionBytes) {
+        throw new CError('LIMIT_EXCEEDED', `tar extension headers up to byte ${headerStart} hold ${held} bytes`, {
+          hint: `extension headers are limited to ${this.limits.maxExtensionBytes} bytes per entry (and for global headers)`,
+          details: { offset: headerStart, size, held },
         });
       }
       this.extensionType = typeflag;
@@ -219,6 +224,7 @@ export class TarReader {
     };
     this.longName = undefined;
     this.longLink = undefined;
+    this.pendingExtensionBytes = 0;
     if (pax) this.applyPax(entry, pax, at);
     for (const field of ['mode', 'uid', 'gid', 'mtime', 'devmajor', 'devminor'] as const) {
       if (!Number.isFinite(entry[field])) throw malformed(`invalid ${field} field in "${entry.name}"`, at);
