@@ -1,5 +1,6 @@
 // Privileged: containers through the engine's ContainerService on a real store (overlay snapshots, cgroups).
 import { existsSync } from 'node:fs';
+import { PassThrough } from 'node:stream';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { ensureBuilt, isRoot } from '../runtime/helpers';
 import { containerCgroups, containerProcesses, logText, mountsUnder, openService, removeAll, setup, type Env } from './support';
@@ -43,6 +44,25 @@ describe.skipIf(!isRoot())('containers: lifecycle', () => {
     for await (const e of env.service.logs(c.Id)) entries.push([e.stream, e.line]);
     expect(entries.sort()).toEqual([['stderr', 'err\n'], ['stdout', 'out\n']]);
     expect(env.service.inspect(c.Id.slice(0, 10)).State.ExitCode).toBe(3);
+  });
+
+  it('tty: output comes through the pty (CRLF) into the log; openStdin: stdin reaches the process, output is attached', async () => {
+    const t = await env.service.create({ image: 'busybox:e2e', cmd: ['sh', '-c', 'test -t 1 && echo on-a-tty'], tty: true });
+    await env.service.start(t.Id);
+    expect(await env.service.wait(t.Id)).toEqual({ StatusCode: 0 });
+    expect(await logText(env.service, t.Id)).toBe('on-a-tty\r\n');
+
+    const s = await env.service.create({ image: 'busybox:e2e', cmd: ['sh', '-c', 'read x; echo got $x; cat'], openStdin: true });
+    const input = new PassThrough();
+    const attached = new PassThrough();
+    let seen = '';
+    attached.on('data', (d: Buffer) => (seen += d.toString()));
+    await env.service.start(s.Id, { stdin: input, stdout: attached });
+    input.write('hello\n');
+    input.end('more\n');
+    expect(await env.service.wait(s.Id)).toEqual({ StatusCode: 0 });
+    expect(await logText(env.service, s.Id)).toBe('got hello\nmore\n');
+    expect(seen).toBe('got hello\nmore\n');
   });
 
   it('stop: PID 1 without a TERM handler is killed after the grace period; one with a handler exits at once', async () => {
