@@ -7,6 +7,7 @@ import { CError } from '@c/errors';
 import type { DaemonFacts, ImagesBackend } from './backends';
 import { createApiHandler, type ApiHandler } from './http/api-handler';
 import { Router } from './http/router';
+import { containerRoutes } from './routes/containers';
 import { imageRoutes } from './routes/images';
 import { systemRoutes } from './routes/system';
 import type { HostFacts } from './system/host';
@@ -24,7 +25,8 @@ const hijackedSockets = new WeakMap<Server, Set<Duplex>>();
 export function createRouter(services: DaemonServices): Router {
   return new Router()
     .add(...systemRoutes({ facts: services.facts, host: services.host, images: services.images }))
-    .add(...imageRoutes(services.images));
+    .add(...imageRoutes(services.images))
+    .add(...containerRoutes());
 }
 
 /** An http.Server serving the Docker Engine API; not listening yet. */

@@ -169,6 +169,13 @@ describe('c-daemon with the docker CLI, dockerode and curl', () => {
     expect(pull.stderr).toMatch(/Error response from daemon: .*missing/);
   });
 
+  it('docker run says containers are not supported yet, without pulling', async () => {
+    const runResult = await docker('run', '--rm', busybox, 'true');
+    expect(runResult.code).not.toBe(0);
+    expect(runResult.stderr).toContain('this c daemon cannot create containers yet');
+    expect(runResult.stderr).not.toContain('Unable to find image');
+  });
+
   it('docker push sends a tagged image to the registry', async () => {
     const target = `${registry?.host}/pushed:v1`;
     expect((await docker('tag', busybox, target)).code).toBe(0);
