@@ -164,6 +164,7 @@ export async function createContainer(request: CreateRequest): Promise<CreatedCo
       initStartTime: procStat(pid)?.startTime ?? '',
       cgroupsPath: cgroups.path,
       process: validated.process,
+      seccomp: spec.linux?.seccomp,
       namespaces: validated.namespaces.map((n) => n.type),
     };
     store.write(record);

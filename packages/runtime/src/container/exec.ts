@@ -12,6 +12,8 @@ import { planRlimits } from '../spec/rlimits';
 import type { SpecProcess } from '../spec/types';
 import { validateProcess } from '../spec/validate';
 import { readHostFacts } from './host-facts';
+import { compileSeccomp } from './init-config';
+import { loadSeccomp } from '../init/init-main';
 import { statusOf } from './lifecycle';
 import type { Lifecycle } from './lifecycle';
 
@@ -62,6 +64,7 @@ export function execInContainer(ctx: Lifecycle, sys: Syscalls, request: ExecRequ
   const host = readHostFacts(sys);
   const caps = resolveCapabilities(proc.capabilities, host.availableCapabilities);
   const rlimits = planRlimits(proc.rlimits, host.hardLimit, host.canRaiseRlimits);
+  const seccomp = compileSeccomp(record.seccomp);
   for (const w of rlimits.warnings) request.warn?.(w);
   const pidFileFd = request.pidFile !== undefined ? openSync(request.pidFile, O.WRONLY | O.CREAT | O.TRUNC | O.CLOEXEC, 0o644) : undefined;
   const consoleSock = proc.terminal && request.consoleSocket !== undefined ? connectUnixSocket(request.consoleSocket) : undefined;
@@ -97,6 +100,8 @@ export function execInContainer(ctx: Lifecycle, sys: Syscalls, request: ExecRequ
     }
   }
   applyRlimits(sys, rlimits.limits);
+  const noNewPrivileges = proc.noNewPrivileges === true;
+  if (seccomp && !noNewPrivileges) loadSeccomp(sys, seccomp);
   applyIdentity(sys, {
     user: proc.user,
     capabilities: caps.masks,
@@ -106,6 +111,8 @@ export function execInContainer(ctx: Lifecycle, sys: Syscalls, request: ExecRequ
     lastCap: host.lastCap,
   });
   const executable = lookPath(proc.args![0]!, env, proc.cwd);
+  // The filter binds this thread and what it spawns; this process only waits for the child from here on.
+  if (seccomp && noNewPrivileges) loadSeccomp(sys, seccomp);
   const envObject: Record<string, string> = {};
   for (const entry of env) {
     const eq = entry.indexOf('=');

@@ -1,4 +1,6 @@
 import { resolve } from 'node:path';
+import { compileSeccompProfile } from '@c/namespaces';
+import type { SeccompProfile } from '@c/namespaces';
 import type { InitConfig } from '../init/protocol';
 import { resolveCapabilities } from '../spec/capabilities';
 import { planRlimits } from '../spec/rlimits';
@@ -35,6 +37,7 @@ export function planInit(
   const rlimits = planRlimits(process.rlimits, host.hardLimit, host.canRaiseRlimits, options.rlimitPolicy ?? 'clamp');
   warnings.push(...rlimits.warnings);
   const hex = (v: bigint) => v.toString();
+  const seccomp = compileSeccomp(spec.linux?.seccomp, warnings);
   const config: InitConfig = {
     namespaces: validated.namespaces.filter((n) => n.type !== 'pid').map((n) => ({ type: n.type, path: n.path })),
     rootfs: {
@@ -72,7 +75,16 @@ export function planInit(
       oomScoreAdj: process.oomScoreAdj,
       lastCap: host.lastCap,
     },
+    seccomp,
     execFifo,
   };
   return { config, warnings };
+}
+
+/** Compile linux.seccomp in the parent (the init only loads the program). */
+export function compileSeccomp(profile: Record<string, unknown> | undefined, warnings: string[] = []): { program: string; flags: number } | undefined {
+  if (profile === undefined) return undefined;
+  const compiled = compileSeccompProfile(profile as unknown as SeccompProfile);
+  if (compiled.unknownSyscalls.length > 0) warnings.push(`seccomp: syscalls unknown on this architecture skipped: ${compiled.unknownSyscalls.slice(0, 10).join(', ')}`);
+  return { program: compiled.program.toString('base64'), flags: compiled.flags };
 }

@@ -36,6 +36,8 @@ export interface ContainerRecord {
   cgroupsPath: string;
   /** Defaults for `exec`: the container's process config. */
   process: SpecProcess;
+  /** linux.seccomp of the spec, applied to exec'd processes too. */
+  seccomp?: Record<string, unknown> | undefined;
   /** The container's namespaces from the spec (types only matter for exec). */
   namespaces: string[];
 }

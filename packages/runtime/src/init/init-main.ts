@@ -31,6 +31,10 @@ export function enterNamespaces(sys: Syscalls, namespaces: InitConfig['namespace
   if (flags !== 0) sys.unshare(flags);
 }
 
+export function loadSeccomp(sys: Syscalls, seccomp: { program: string; flags: number }): void {
+  sys.seccompSetFilter(Buffer.from(seccomp.program, 'base64'), seccomp.flags);
+}
+
 /** Make the process look like a fresh exec target: blocking stdio, no inherited fds, default signals. */
 export function prepareExec(sys: Syscalls): void {
   for (const fd of [0, 1, 2]) {
@@ -95,6 +99,8 @@ export function runInit(sys: Syscalls): number {
       id.rlimits.map((r) => ({ type: r.type, resource: r.resource, soft: BigInt(r.soft), hard: BigInt(r.hard) })),
     );
     mkdirSync(config.process.cwd, { recursive: true });
+    // Without no_new_privs, loading a filter needs CAP_SYS_ADMIN: load it while we still have it.
+    if (config.seccomp && !id.noNewPrivileges) loadSeccomp(sys, config.seccomp);
     applyIdentity(sys, {
       user: id.user,
       capabilities: {
@@ -125,6 +131,8 @@ export function runInit(sys: Syscalls): number {
   closeSync(fifo);
   try {
     prepareExec(sys);
+    // With no_new_privs, as late as possible: the filter then only has to allow execve itself.
+    if (config.seccomp && config.identity.noNewPrivileges) loadSeccomp(sys, config.seccomp);
     sys.execve(executable, config.process.args, config.process.env);
   } catch (error) {
     process.stderr.write(`c-runtime init: ${toReport(error).type === 'error' ? (error as Error).message : String(error)}\n`);

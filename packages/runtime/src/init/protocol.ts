@@ -24,6 +24,8 @@ export interface InitConfig {
     oomScoreAdj?: number | undefined;
     lastCap: number;
   };
+  /** A compiled seccomp filter (base64 BPF) and its SECCOMP_FILTER_FLAG_*; loaded last before execve. */
+  seccomp?: { program: string; flags: number } | undefined;
   /** Host path of the exec fifo the init blocks on until `start`. */
   execFifo: string;
 }

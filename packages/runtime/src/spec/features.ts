@@ -17,7 +17,7 @@ export function features(): Record<string, unknown> {
       namespaces: ['cgroup', 'ipc', 'mount', 'network', 'pid', 'uts'],
       capabilities: [...CAPABILITY_NAMES],
       cgroup: { v1: true, v2: false, systemd: false, systemdUser: false },
-      seccomp: { enabled: false },
+      seccomp: { enabled: true, actions: ['SCMP_ACT_ALLOW', 'SCMP_ACT_ERRNO', 'SCMP_ACT_KILL', 'SCMP_ACT_KILL_PROCESS', 'SCMP_ACT_KILL_THREAD', 'SCMP_ACT_LOG', 'SCMP_ACT_TRACE', 'SCMP_ACT_TRAP'] },
       apparmor: { enabled: false },
       selinux: { enabled: false },
     },

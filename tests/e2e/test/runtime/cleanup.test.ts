@@ -51,8 +51,10 @@ describe.skipIf(!isRoot())('c-runtime cleanup', () => {
         const r = await cli(ws.state, ['run', '--bundle', bundle.dir, id]);
         expect(r.code, r.stderr).toBe(0);
       } else {
-        expect((await cli(ws.state, ['run', '--detach', '--bundle', bundle.dir, id])).code).toBe(0);
-        expect((await cli(ws.state, ['delete', '--force', id])).code).toBe(0);
+        const started = await cli(ws.state, ['run', '--detach', '--bundle', bundle.dir, id]);
+        expect(started.code, started.stderr).toBe(0);
+        const deleted = await cli(ws.state, ['delete', '--force', id]);
+        expect(deleted.code, deleted.stderr).toBe(0);
       }
     }
     const after = counts();

@@ -88,3 +88,29 @@ describe.skipIf(!isRoot())('c-runtime resources and mounts', () => {
     expect(Math.abs(ratio - 1)).toBeLessThan(0.02);
   }, 300_000);
 });
+
+describe.skipIf(!isRoot())('c-runtime seccomp', () => {
+  it('applies linux.seccomp to the container process and to exec', async () => {
+    const profile = {
+      defaultAction: 'SCMP_ACT_ALLOW',
+      architectures: ['SCMP_ARCH_X86_64'],
+      syscalls: [{ names: ['mkdir', 'mkdirat'], action: 'SCMP_ACT_ERRNO', errnoRet: 1 }],
+    };
+    const fg = await run(['sh', '-c', 'mkdir /tmp/x 2>&1; touch /tmp/ok && echo touched'], (s) => {
+      s.linux!.seccomp = profile;
+    });
+    expect(fg.stdout).toMatch(/mkdir: can't create directory '\/tmp\/x': Operation not permitted\ntouched/);
+    const bundle = makeBundle(ws.dir, ['sleep', '30'], (s) => {
+      s.linux!.seccomp = profile;
+    });
+    const id = uniqueId('seccomp');
+    expect((await cli(ws.state, ['run', '--detach', '--bundle', bundle.dir, id])).code).toBe(0);
+    try {
+      const r = await cli(ws.state, ['exec', id, 'sh', '-c', 'mkdir /tmp/y 2>&1; grep Seccomp: /proc/self/status']);
+      expect(r.stdout).toMatch(/Operation not permitted/);
+      expect(r.stdout).toMatch(/Seccomp:\s+2/);
+    } finally {
+      await cli(ws.state, ['delete', '--force', id]);
+    }
+  });
+});
