@@ -475,7 +475,7 @@ export class NetworkManager {
     if (bridge === undefined || subnet === undefined || gateway === undefined) return;
     const ipam = await Ipam.open(this.store.ipamPath(network.id), subnet, gateway);
     await this.links.ensureBridge({ name: bridge, gatewayCidr: `${gateway}/${parseSubnet(subnet).prefixLength}`, mtu: this.mtu });
-    await this.nat.addNetwork(bridge, subnet, !network.internal);
+    await this.nat.addNetwork(bridge, subnet, network.internal);
     if (!network.isDefault && this.options.embeddedDns !== false) {
       const server = new DnsServer({ address: gateway, port: this.options.dnsPort ?? 53, upstreams: this.upstreams });
       await server.start();
@@ -490,7 +490,7 @@ export class NetworkManager {
     await this.dns.get(network.id)?.stop();
     this.dns.delete(network.id);
     if (network.bridge !== undefined && network.subnet !== undefined) {
-      await this.nat.removeNetwork(network.bridge, network.subnet, !network.internal).catch(() => undefined);
+      await this.nat.removeNetwork(network.bridge, network.subnet, network.internal).catch(() => undefined);
       await this.links.deleteLink(network.bridge);
     }
     await this.store.deleteNetwork(network.id);

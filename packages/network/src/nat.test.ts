@@ -13,24 +13,26 @@ describe('NatTable (recorded nft scripts)', () => {
     expect(script).toContain('ip saddr 127.0.0.0/8 oifname @bridges masquerade');
     expect(script).toContain('ip saddr @subnets oifname != @bridges masquerade');
     expect(script).toContain('iifname @bridges oifname @bridges drop');
+    // Internal networks are cut off before published-port traffic is let through.
+    expect(script.indexOf('oifname @internal drop')).toBeLessThan(script.indexOf('ct status dnat accept'));
   });
 
   it('adds and removes networks and published ports as set and map elements', async () => {
     const runner = new RecordingRunner();
     const nat = new NatTable(runner, 'c');
-    await nat.addNetwork('c0', '172.17.0.0/16', true);
+    await nat.addNetwork('c0', '172.17.0.0/16', false);
     await nat.addPorts([
       { protocol: 'tcp', hostIp: '', hostPort: 8080, containerIp: '172.17.0.2', containerPort: 80 },
       { protocol: 'udp', hostIp: '127.0.0.1', hostPort: 5353, containerIp: '172.17.0.2', containerPort: 53 },
     ]);
     await nat.removePorts([{ protocol: 'tcp', hostIp: '', hostPort: 8080, containerIp: '172.17.0.2', containerPort: 80 }]);
-    await nat.removeNetwork('cbr-1', '172.18.0.0/16', false);
+    await nat.removeNetwork('cbr-1', '172.18.0.0/16', true);
     await nat.addPorts([]);
     expect(runner.calls.map((c) => c.input?.trim())).toEqual([
       'add element ip c bridges { "c0" }\nadd element ip c same_bridge { "c0" . "c0" }\nadd element ip c subnets { 172.17.0.0/16 }',
       'add element ip c pub_tcp { 8080 : 172.17.0.2 . 80 }\nadd element ip c pub_ip_udp { 127.0.0.1 . 5353 : 172.17.0.2 . 53 }',
       'delete element ip c pub_tcp { 8080 }',
-      'delete element ip c bridges { "cbr-1" }\ndelete element ip c same_bridge { "cbr-1" . "cbr-1" }',
+      'delete element ip c bridges { "cbr-1" }\ndelete element ip c same_bridge { "cbr-1" . "cbr-1" }\ndelete element ip c internal { "cbr-1" }',
     ]);
   });
 

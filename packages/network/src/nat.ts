@@ -41,12 +41,13 @@ export class NatTable {
     }
   }
 
-  async addNetwork(bridge: string, subnet: string, masquerade: boolean): Promise<void> {
-    await this.apply('add', this.networkElements(bridge, subnet, masquerade));
+  /** `internal`: no masquerade and no forwarding in or out of the bridge (docker's --internal). */
+  async addNetwork(bridge: string, subnet: string, internal: boolean): Promise<void> {
+    await this.apply('add', this.networkElements(bridge, subnet, internal));
   }
 
-  async removeNetwork(bridge: string, subnet: string, masquerade: boolean): Promise<void> {
-    await this.apply('delete', this.networkElements(bridge, subnet, masquerade));
+  async removeNetwork(bridge: string, subnet: string, internal: boolean): Promise<void> {
+    await this.apply('delete', this.networkElements(bridge, subnet, internal));
   }
 
   async addPorts(entries: readonly DnatEntry[]): Promise<void> {
@@ -76,13 +77,14 @@ export class NatTable {
     await this.runner.run(['nft', '-f', '-'], `${script}\n`);
   }
 
-  private networkElements(bridge: string, subnet: string, masquerade: boolean): [string, string][] {
+  private networkElements(bridge: string, subnet: string, internal: boolean): [string, string][] {
     checkInterfaceName(bridge);
     const elements: [string, string][] = [
       ['bridges', `"${bridge}"`],
       ['same_bridge', `"${bridge}" . "${bridge}"`],
     ];
-    if (masquerade) elements.push(['subnets', subnet]);
+    if (internal) elements.push(['internal', `"${bridge}"`]);
+    else elements.push(['subnets', subnet]);
     return elements;
   }
 
@@ -101,6 +103,7 @@ table ip ${t} {
   set bridges { type ifname; }
   set same_bridge { type ifname . ifname; }
   set subnets { type ipv4_addr; flags interval; }
+  set internal { type ifname; }
   map pub_tcp { type inet_service : ipv4_addr . inet_service; }
   map pub_udp { type inet_service : ipv4_addr . inet_service; }
   map pub_ip_tcp { type ipv4_addr . inet_service : ipv4_addr . inet_service; }
@@ -121,8 +124,10 @@ table ip ${t} {
   }
   chain forward {
     type filter hook forward priority filter; policy accept;
-    ct status dnat accept
     iifname . oifname @same_bridge accept
+    iifname @internal drop
+    oifname @internal drop
+    ct status dnat accept
     iifname @bridges oifname @bridges drop
   }
 }

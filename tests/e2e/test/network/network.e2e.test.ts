@@ -198,6 +198,22 @@ describe.skipIf(!isRoot || !haveTools)('network (privileged, netns stand-ins for
     expect(links().filter((l) => l.startsWith('ce2eb-'))).toEqual([]);
   });
 
+  it('an internal network reaches its own members but nothing behind the host', async () => {
+    const m = await open();
+    await internet();
+    await m.createNetwork({ name: 'e2e-internal', internal: true });
+    // Give "the internet" a route back to the container pool, so only the drop rule (not a missing masquerade) stops it.
+    must(['ip', '-n', INTERNET_NS, 'route', 'add', '10.231.0.0/16', 'via', '198.18.0.1']);
+    const a = await m.connect({ containerId: 'a'.repeat(64), containerName: 'alpha', netnsPath: addNetns(cleanup, 'ce2e-a'), network: 'e2e-internal' });
+    await m.connect({ containerId: 'b'.repeat(64), containerName: 'beta', netnsPath: addNetns(cleanup, 'ce2e-b'), network: 'e2e-internal' });
+    await startHttpd(cleanup, 'ce2e-a', httpRoot(cleanup, 'inside'), 80);
+    expect(await wgetIn('ce2e-b', `http://${a.endpoint.IPAddress}/`)).toBe('inside');
+    expect(await wgetIn('ce2e-b', 'http://198.18.0.2/', 2)).toBeUndefined();
+    // The same request from the default bridge goes out: the drop is the network's, not the route's.
+    await m.connect({ containerId: 'c'.repeat(64), containerName: 'gamma', netnsPath: addNetns(cleanup, 'ce2e-c') });
+    expect(await wgetIn('ce2e-c', 'http://198.18.0.2/')).toBe('internet');
+  });
+
   it('a daemon restart keeps leases, published ports and DNS names, and drops endpoints whose container died', async () => {
     let m = await open();
     const net = await m.createNetwork({ name: 'e2e-restart' });
