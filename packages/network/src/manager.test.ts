@@ -118,6 +118,27 @@ describe('NetworkManager (fake kernel)', () => {
     expect(manager.listNetworks().map((n) => n.Name).sort()).toEqual(['bridge', 'host', 'none']);
   });
 
+  it('a network whose DNS server cannot start leaves no bridge, nft element or state behind', async () => {
+    const { createSocket } = await import('node:dgram');
+    const blocker = createSocket('udp4');
+    await new Promise<void>((resolve) => blocker.bind(0, '127.0.0.1', resolve));
+    try {
+      const manager = await NetworkManager.open({ ...options, embeddedDns: true, dnsPort: blocker.address().port });
+      kernel.clear();
+      // Gateway 127.0.0.1 on a loopback subnet: the DNS server tries the port the blocker holds.
+      await expect(manager.createNetwork({ name: 'dns-fails', subnet: '127.0.0.0/24', gateway: '127.0.0.1' })).rejects.toMatchObject({ code: 'UNAVAILABLE' });
+      expect(manager.listNetworks().map((n) => n.Name)).not.toContain('dns-fails');
+      const commands = kernel.commands();
+      const bridge = /link add name (cbr-\w+)/.exec(commands.join('\n'))?.[1] ?? 'none';
+      expect(commands).toContain(`ip link del ${bridge}`);
+      expect(commands.some((c) => c.startsWith('nft -f - | delete element ip c bridges'))).toBe(true);
+      expect(readdirSync(join(options.stateDir, 'networks')).length).toBe(3);
+      expect(readdirSync(join(options.stateDir, 'ipam')).length).toBe(1);
+    } finally {
+      blocker.close();
+    }
+  });
+
   it('plans namespaces per --network value and rejects unknown networks', async () => {
     const manager = await NetworkManager.open(options);
     const lookup = () => ({ id: 'c'.repeat(64), path: '/proc/9/ns/net' });

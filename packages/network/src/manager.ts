@@ -158,7 +158,13 @@ export class NetworkManager {
       const id = randomBytes(32).toString('hex');
       const bridge = checkInterfaceName(`${this.options.bridgePrefix ?? 'cbr-'}${id}`.slice(0, 15));
       const record = await this.buildBridgeRecord({ ...options, id, bridge, isDefault: false });
-      await this.bringUp(record);
+      try {
+        await this.bringUp(record);
+      } catch (error) {
+        // Half a network (a bridge without DNS, say) must not outlive the failed create.
+        await this.tearDown(record).catch(() => undefined);
+        throw error;
+      }
       return this.inspect(record);
     });
   }

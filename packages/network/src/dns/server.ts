@@ -20,6 +20,8 @@ export interface DnsServerOptions {
 
 /** Largest TCP DNS message we accept (the 2-byte length prefix allows 65535). */
 const MAX_TCP_MESSAGE = 65535;
+/** Containers share one server per network: bound the TCP connections one of them can hold open. */
+const MAX_TCP_CLIENTS = 128;
 
 /**
  * The embedded resolver of one user network: answers A queries for the containers on it (names and aliases,
@@ -142,6 +144,10 @@ export class DnsServer {
   }
 
   private serveTcp(socket: Socket): void {
+    if (this.tcpClients.size >= MAX_TCP_CLIENTS) {
+      socket.destroy();
+      return;
+    }
     this.tcpClients.add(socket);
     socket.on('close', () => this.tcpClients.delete(socket));
     socket.on('error', () => socket.destroy());
