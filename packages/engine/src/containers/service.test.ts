@@ -1,0 +1,163 @@
+// ContainerService without root: a fake image port (an image with no layers) and the copy snapshotter in a temp
+// dir. Covers create → record + bundle, names, restore, rename, list, remove; running containers are in tests/e2e.
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { CError } from '@c/errors';
+import type { ImageConfig } from '@c/image';
+import { CopySnapshotter } from '@c/layers';
+import { ROOTFS_MOUNT_ANNOTATION, type ContainerCgroups } from '@c/runtime';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { ImagePort } from './image-port';
+import { ContainerService } from './service';
+import type { EngineEvent } from './events';
+
+const IMAGE_ID = `sha256:${'c'.repeat(64)}`;
+const CONFIG: ImageConfig = {
+  architecture: 'amd64',
+  os: 'linux',
+  rootfs: { type: 'layers', diff_ids: [] },
+  config: { Cmd: ['sh'], Env: ['PATH=/bin'], Labels: { from: 'image' }, WorkingDir: '/work' },
+};
+
+const fakeImages: ImagePort = {
+  async resolve(nameOrId) {
+    if (nameOrId !== 'fake:1' && !IMAGE_ID.includes(nameOrId)) throw new CError('NOT_FOUND', `No such image: ${nameOrId}`);
+    return { id: IMAGE_ID, config: structuredClone(CONFIG), layers: [] };
+  },
+  open() {
+    throw new Error('no layers to open');
+  },
+};
+
+let dir: string;
+let services: ContainerService[];
+
+/** Cgroups that exist only in memory: start's failure path must not need root. */
+const fakeCgroups = (path: string): ContainerCgroups => ({
+  path,
+  create() {},
+  addProcess() {},
+  pids: () => [],
+  isFrozen: () => false,
+  freeze: async () => {},
+  thaw: async () => {},
+  oomKills: () => 0,
+  destroy: async () => {},
+});
+
+/** An init that reads its plan from fd 3 and refuses it, the way the real init reports a failure. */
+function refusingInit(): string {
+  const path = join(dir, 'refusing-init.cjs');
+  writeFileSync(
+    path,
+    `const fs = require('fs'); let b = ''; const buf = Buffer.alloc(65536);
+     while (!b.includes('\\n')) { const n = fs.readSync(3, buf); if (n === 0) break; b += buf.subarray(0, n).toString(); }
+     fs.writeSync(3, JSON.stringify({ type: 'error', code: 'NOT_FOUND', message: 'fake init: no such executable', exitCode: 127 }) + '\\n');
+     process.exit(127);`,
+  );
+  return path;
+}
+
+async function open(): Promise<ContainerService> {
+  const service = await ContainerService.open({
+    root: dir,
+    images: fakeImages,
+    snapshotter: new CopySnapshotter(join(dir, 'snapshots')),
+    initScript: refusingInit(),
+    cgroups: fakeCgroups,
+  });
+  services.push(service);
+  return service;
+}
+
+beforeEach(() => {
+  dir = mkdtempSync(join(tmpdir(), 'c-ctr-unit-'));
+  services = [];
+});
+afterEach(() => {
+  for (const s of services) s.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+describe('ContainerService (no root)', () => {
+  it('create writes a docker-shaped record and a bundle whose spec mounts the snapshot', async () => {
+    const service = await open();
+    const events: EngineEvent[] = [];
+    service.events.subscribe((e) => events.push(e));
+    const c = await service.create({ image: 'fake:1', name: 'box', cmd: ['echo', 'hi'], env: ['A=1'], labels: { run: 'yes' } });
+    expect(c).toMatchObject({
+      Name: '/box',
+      Path: 'echo',
+      Args: ['hi'],
+      Image: IMAGE_ID,
+      Driver: 'copy',
+      State: { Status: 'created', Running: false, Pid: 0, ExitCode: 0 },
+      Config: { Image: 'fake:1', Env: ['PATH=/bin', 'A=1'], Labels: { from: 'image', run: 'yes' }, WorkingDir: '/work', Hostname: c.Id.slice(0, 12) },
+      HostConfig: { RestartPolicy: { Name: 'no', MaximumRetryCount: 0 }, AutoRemove: false },
+    });
+    const recordDir = service.recordDir(c.Id);
+    expect(JSON.parse(readFileSync(join(recordDir, 'config.v2.json'), 'utf8'))).toEqual(c);
+    expect(c.LogPath).toBe(join(recordDir, `${c.Id}-json.log`));
+    const spec = JSON.parse(readFileSync(join(recordDir, 'bundle/config.json'), 'utf8')) as { process: { args: string[]; cwd: string }; annotations: Record<string, string> };
+    expect(spec.process.args).toEqual(['echo', 'hi']);
+    expect(spec.process.cwd).toBe('/work');
+    const rootfs = JSON.parse(spec.annotations[ROOTFS_MOUNT_ANNOTATION]!) as { type: string; source: string };
+    expect(rootfs.type).toBe('bind');
+    expect(existsSync(rootfs.source)).toBe(true);
+    expect(readFileSync(join(recordDir, 'hostname'), 'utf8')).toBe(`${c.Id.slice(0, 12)}\n`);
+    expect(events.map((e) => [e.Type, e.Action, e.Actor.ID, e.Actor.Attributes.name])).toEqual([['container', 'create', c.Id, 'box']]);
+  });
+
+  it('finds containers by id, name, /name and unique prefix; reports docker\'s not-found message', async () => {
+    const service = await open();
+    const a = await service.create({ image: 'fake:1' });
+    expect(service.inspect(a.Id).Id).toBe(a.Id);
+    expect(service.inspect(a.Name).Id).toBe(a.Id);
+    expect(service.inspect(a.Name.slice(1)).Id).toBe(a.Id);
+    expect(service.inspect(a.Id.slice(0, 12)).Id).toBe(a.Id);
+    expect(() => service.inspect('nothing')).toThrow('No such container: nothing');
+    await expect(service.create({ image: 'other:1' })).rejects.toThrow('No such image: other:1');
+  });
+
+  it('names are unique and a failed create frees its name', async () => {
+    const service = await open();
+    const a = await service.create({ image: 'fake:1', name: 'xx' });
+    await expect(service.create({ image: 'fake:1', name: 'xx' })).rejects.toMatchObject({ code: 'CONFLICT', message: expect.stringContaining(`"/xx" is already in use by container "${a.Id}"`) });
+    await expect(service.create({ image: 'fake:1', name: 'yy', restartPolicy: 'always', autoRemove: true })).rejects.toThrow(/Conflicting options/);
+    expect((await service.create({ image: 'fake:1', name: 'yy' })).Name).toBe('/yy');
+    service.rename('xx', 'zz');
+    await expect(service.create({ image: 'fake:1', name: 'zz' })).rejects.toThrow(/already in use/);
+    expect((await service.create({ image: 'fake:1', name: 'xx' })).Name).toBe('/xx');
+  });
+
+  it('a new service on the same root restores every record; remove deletes record, snapshot and files', async () => {
+    const first = await open();
+    const a = await first.create({ image: 'fake:1', name: 'keep' });
+    const b = await first.create({ image: 'fake:1', name: 'drop', labels: { tier: 'x' } });
+    first.close();
+    const second = await open();
+    expect(second.list({ all: true }).map((s) => s.Names[0]).sort()).toEqual(['/drop', '/keep']);
+    expect(second.list()).toEqual([]);
+    expect(second.list({ all: true, filters: { label: ['tier=x'] } }).map((s) => s.Id)).toEqual([b.Id]);
+    expect(second.inspect('keep').State.Status).toBe('created');
+    const removed = second.wait('drop', 'removed');
+    await second.remove('drop');
+    expect(await removed).toEqual({ StatusCode: 0 });
+    expect(existsSync(second.recordDir(b.Id))).toBe(false);
+    await expect(second.snapshotter.stat(b.C.snapshotKey)).rejects.toThrow();
+    expect(second.list({ all: true }).map((s) => s.Id)).toEqual([a.Id]);
+  });
+
+  it('a start whose init reports an error leaves the container created with the error recorded', async () => {
+    const service = await open();
+    const a = await service.create({ image: 'fake:1' });
+    await expect(service.start(a.Id)).rejects.toThrow(/fake init: no such executable|Operation not permitted|EPERM/);
+    const after = service.inspect(a.Id);
+    expect(after.State.Status).toBe('created');
+    expect(after.State.Running).toBe(false);
+    expect(after.State.Error).toMatch(/fake init|EPERM|not permitted/);
+    await expect(service.kill(a.Id)).rejects.toThrow(/is not running/);
+    expect(await service.wait(a.Id)).toEqual({ StatusCode: after.State.ExitCode });
+  });
+});
