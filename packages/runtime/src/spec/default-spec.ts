@@ -39,7 +39,7 @@ export function defaultSpec(options: DefaultSpecOptions = {}): Spec {
       args: options.args ?? ['sh'],
       env: ['PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin', 'TERM=xterm'],
       cwd: '/',
-      capabilities: { bounding: caps, effective: caps, permitted: caps, ambient: [], inheritable: [] },
+      capabilities: { bounding: [...caps], effective: [...caps], permitted: [...caps], ambient: [], inheritable: [] },
       rlimits: [{ type: 'RLIMIT_NOFILE', hard: 1024, soft: 1024 }],
       noNewPrivileges: true,
     },
