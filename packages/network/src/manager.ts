@@ -329,7 +329,7 @@ export class NetworkManager {
       hostname: options.hostname,
       hosts: {
         hostname: options.hostname,
-        ...(options.containerName !== undefined && embeddedDns !== undefined ? { name: options.containerName.replace(/^\//, '') } : {}),
+        ...(options.containerName !== undefined ? { name: options.containerName.replace(/^\//, '') } : {}),
         ...(options.domainname !== undefined ? { domainname: options.domainname } : {}),
         addresses: mine.map((e) => e.ipv4),
         ...(options.extraHosts !== undefined ? { extraHosts: options.extraHosts } : {}),

@@ -1,5 +1,5 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, rmdirSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -59,6 +59,11 @@ export function addNetns(cleanup: Cleanup, name: string): string {
   cleanup.add(() => {
     sh(['ip', 'netns', 'del', name]);
     rmSync(`/etc/netns/${name}`, { recursive: true, force: true });
+    try {
+      rmdirSync('/etc/netns'); // only when empty: other namespaces' files stay
+    } catch {
+      // not empty, or not there
+    }
   });
   return `/run/netns/${name}`;
 }
