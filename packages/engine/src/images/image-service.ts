@@ -7,6 +7,7 @@ import { CError } from '@c/errors';
 import { formatReference, hostPlatform, parsePlatform, type Descriptor, type Platform, type Reference } from '@c/image';
 import { applyChanges } from './changes';
 import { coalescingSink } from './coalescing-sink';
+import { leasingSink } from './leasing-sink';
 import { readConfig, readIndex, readManifest, writeDocument, type ManifestDocument } from './documents';
 import { buildInspect, imageSize, type ImageInspect } from './inspect';
 import { OCI_CONFIG, OCI_MANIFEST, storeTarballLayer } from './import-tarball';
@@ -89,17 +90,17 @@ export class ImageService {
     const name = recordName(ref);
     const previous = await this.parts.images.get(name);
     const lease = `pull-${randomUUID()}`;
-    // The lease marks the pull as in flight, so a concurrent GC keeps what it has already stored.
-    await this.parts.images.acquireLease?.(lease, []);
+    const images = this.parts.images;
+    // Blobs are leased as the registry client first touches them (GC keeps them until the name is recorded).
+    const leased = images.acquireLease
+      ? leasingSink(this.parts.content, (digests) => images.acquireLease!(lease, digests))
+      : this.parts.content;
     try {
-      const pulled = await this.parts.registry.pull(ref, coalescingSink(this.parts.content), {
+      const pulled = await this.parts.registry.pull(ref, coalescingSink(leased), {
         platform: platform ?? hostPlatform(),
         onProgress: options.onProgress ? (event) => options.onProgress?.(toTransferEvent(event)) : undefined,
         signal: options.signal,
       });
-      const blobs = [pulled.manifestDigest, pulled.manifest.config.digest, ...pulled.manifest.layers.map((l) => l.digest)];
-      if (pulled.indexDigest) blobs.push(pulled.indexDigest);
-      await this.parts.images.acquireLease?.(lease, blobs);
       const target: Descriptor = {
         mediaType: pulled.manifest.mediaType ?? OCI_MANIFEST,
         digest: pulled.manifestDigest,
@@ -124,7 +125,7 @@ export class ImageService {
         status: upToDate ? 'up-to-date' : 'downloaded',
       };
     } finally {
-      await this.parts.images.releaseLease?.(lease);
+      await images.releaseLease?.(lease).catch(() => undefined);
     }
   }
 
