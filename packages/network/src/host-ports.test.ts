@@ -33,6 +33,15 @@ describe('HostPortAllocator', () => {
     await expect(ports.allocate('tcp', '127.0.0.1', { start: busy, end: busy })).rejects.toThrow(`127.0.0.1:${busy} failed: port is already allocated`);
   });
 
+  it('refuses a host address that is not local with its own error', async () => {
+    const ports = new HostPortAllocator([43000, 43010]);
+    await expect(ports.allocate('tcp', '192.0.2.254', { start: 43001, end: 43001 })).rejects.toMatchObject({
+      code: 'INVALID_ARGUMENT',
+      message: 'cannot publish on 192.0.2.254: it is not an address of this host',
+    });
+    await expect(ports.allocate('udp', '192.0.2.254')).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
+  });
+
   it('picks distinct random ports inside the range and reports exhaustion', async () => {
     const ports = new HostPortAllocator([41000, 41004]);
     const got = [];

@@ -16,7 +16,9 @@ export class HostPortAllocator {
   /** Reserve a port: the single port of `range`, or a free one from `range` (default: the dynamic range). */
   async allocate(protocol: PortProtocol, hostIp: string, range?: { start: number; end: number }): Promise<number> {
     if (range !== undefined && range.start === range.end) {
-      if (this.isTaken(protocol, hostIp, range.start) || !(await canBind(protocol, hostIp, range.start))) {
+      const bindable = this.isTaken(protocol, hostIp, range.start) ? 'EADDRINUSE' : await tryBind(protocol, hostIp, range.start);
+      if (bindable === 'EADDRNOTAVAIL') throw notLocal(hostIp);
+      if (bindable !== 'ok') {
         throw new CError('CONFLICT', `Bind for ${hostIp || '0.0.0.0'}:${range.start} failed: port is already allocated`, {
           hint: 'publish on another host port, or stop the container or program that uses it',
           details: { protocol, hostIp, hostPort: range.start },
@@ -32,8 +34,10 @@ export class HostPortAllocator {
       const port = start + ((offset + i) % span);
       if (this.isTaken(protocol, hostIp, port)) continue;
       this.taken.add(key(protocol, hostIp, port));
-      if (await canBind(protocol, hostIp, port)) return port;
+      const bindable = await tryBind(protocol, hostIp, port);
+      if (bindable === 'ok') return port;
       this.taken.delete(key(protocol, hostIp, port));
+      if (bindable === 'EADDRNOTAVAIL') throw notLocal(hostIp);
     }
     throw new CError('LIMIT_EXCEEDED', `no free ${protocol} host port in ${start}-${end} on ${hostIp || '0.0.0.0'}`, {
       hint: 'free some published ports or widen the range',
@@ -72,21 +76,31 @@ function readLocalPortRange(): [number, number] {
   return [49153, 65535];
 }
 
-/** True when no other program holds the port (we do not keep the socket: the kernel DNAT rule serves the port). */
-function canBind(protocol: PortProtocol, hostIp: string, port: number): Promise<boolean> {
+function notLocal(hostIp: string): CError {
+  return new CError('INVALID_ARGUMENT', `cannot publish on ${hostIp}: it is not an address of this host`, {
+    hint: 'publish on 0.0.0.0 (all addresses), 127.0.0.1, or one of the addresses `ip addr` shows',
+  });
+}
+
+/**
+ * 'ok' when no other program holds the port (we do not keep the socket: the kernel DNAT rule serves the port),
+ * else the bind error code (EADDRINUSE, EADDRNOTAVAIL, …).
+ */
+function tryBind(protocol: PortProtocol, hostIp: string, port: number): Promise<string> {
   const host = hostIp === '' ? '0.0.0.0' : hostIp;
+  const codeOf = (error: unknown) => (error as NodeJS.ErrnoException).code ?? 'EUNKNOWN';
   return new Promise((resolve) => {
     if (protocol === 'udp') {
       const socket = createSocket('udp4');
-      socket.once('error', () => {
+      socket.once('error', (error) => {
         socket.close();
-        resolve(false);
+        resolve(codeOf(error));
       });
-      socket.bind(port, host, () => socket.close(() => resolve(true)));
+      socket.bind(port, host, () => socket.close(() => resolve('ok')));
       return;
     }
     const server = createServer();
-    server.once('error', () => resolve(false));
-    server.listen({ host, port, exclusive: true }, () => server.close(() => resolve(true)));
+    server.once('error', (error) => resolve(codeOf(error)));
+    server.listen({ host, port, exclusive: true }, () => server.close(() => resolve('ok')));
   });
 }

@@ -70,7 +70,7 @@ function readName(buf: Uint8Array, offset: number): [string, number] {
   return [labels.join('.'), end === -1 ? position : end];
 }
 
-function encodeName(name: string): Buffer {
+export function encodeName(name: string): Buffer {
   const trimmed = name.endsWith('.') ? name.slice(0, -1) : name;
   const parts: Buffer[] = [];
   if (trimmed !== '') {
@@ -197,6 +197,23 @@ export function buildAnswer(query: DnsMessage, addresses: readonly string[] | un
       question && addresses && question.type === RR_TYPE.A
         ? addresses.map((data) => ({ name: question.name, type: RR_TYPE.A, class: CLASS_IN, ttl, data }))
         : [],
+  });
+}
+
+/** The reply to a PTR query: `name` as the pointer target. */
+export function buildPtrAnswer(query: DnsMessage, name: string, ttl = 600): Buffer {
+  const question = query.questions[0];
+  return encodeMessage({
+    id: query.id,
+    response: true,
+    opcode: query.opcode,
+    authoritative: true,
+    truncated: false,
+    recursionDesired: query.recursionDesired,
+    recursionAvailable: true,
+    rcode: RCODE.NOERROR,
+    questions: question ? [question] : [],
+    answers: question ? [{ name: question.name, type: RR_TYPE.PTR, class: CLASS_IN, ttl, data: encodeName(name) }] : [],
   });
 }
 

@@ -84,6 +84,16 @@ describe('DnsServer', () => {
     expect(upstreamQueries).toEqual([]);
   });
 
+  it('answers reverse (PTR) lookups for container addresses and forwards the rest', async () => {
+    server.add('ep1', ['web', 'www'], '172.18.0.2');
+    const reply = await udpAsk(port, buildQuery(21, '2.0.18.172.in-addr.arpa', RR_TYPE.PTR));
+    expect(reply.rcode).toBe(RCODE.NOERROR);
+    expect(reply.answers[0]?.type).toBe(RR_TYPE.PTR);
+    expect(Buffer.from(reply.answers[0]?.data as Uint8Array).toString('hex')).toBe('03776562' + '00');
+    expect((await udpAsk(port, buildQuery(22, '9.0.18.172.in-addr.arpa', RR_TYPE.PTR))).rcode).toBe(RCODE.NXDOMAIN);
+    expect(upstreamQueries).toEqual(['9.0.18.172.in-addr.arpa']);
+  });
+
   it('answers over TCP with the length prefix', async () => {
     server.add('ep1', ['db'], '172.18.0.9');
     const reply = await tcpAsk(port, buildQuery(13, 'db'));

@@ -1,7 +1,7 @@
 import { createSocket, type Socket as UdpSocket } from 'node:dgram';
 import { createServer, type Server, type Socket } from 'node:net';
 import { CError } from '@c/errors';
-import { buildAnswer, buildError, decodeMessage, RCODE, RR_TYPE, type DnsMessage } from './message';
+import { buildAnswer, buildError, buildPtrAnswer, decodeMessage, RCODE, RR_TYPE, type DnsMessage } from './message';
 
 export interface Upstream {
   host: string;
@@ -59,6 +59,12 @@ export class DnsServer {
   lookup(name: string): string[] | undefined {
     const owners = this.records.get(normalise(name));
     return owners === undefined ? undefined : [...new Set(owners.values())];
+  }
+
+  /** The first name registered for `address` (reverse lookups), undefined when none is. */
+  reverse(address: string): string | undefined {
+    for (const [name, owners] of this.records) for (const value of owners.values()) if (value === address) return name;
+    return undefined;
   }
 
   /** Every record, for inspection and leak checks. */
@@ -127,6 +133,11 @@ export class DnsServer {
     if (query.response) return undefined;
     const question = query.questions[0];
     if (query.opcode !== 0 || question === undefined || query.questions.length !== 1) return buildError(query.id, RCODE.NOTIMP, query);
+    if (question.type === RR_TYPE.PTR) {
+      const address = reverseAddress(question.name);
+      const name = address === undefined ? undefined : this.reverse(address);
+      if (name !== undefined) return buildPtrAnswer(query, name);
+    }
     const local = this.lookup(question.name);
     if (local !== undefined) {
       // Known container: A gets the addresses; any other type gets an empty NOERROR so resolvers stop asking.
@@ -170,6 +181,12 @@ export class DnsServer {
       }
     });
   }
+}
+
+/** "2.0.18.172.in-addr.arpa" → "172.18.0.2". */
+function reverseAddress(name: string): string | undefined {
+  const match = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.in-addr\.arpa\.?$/i.exec(name);
+  return match ? [match[4], match[3], match[2], match[1]].join('.') : undefined;
 }
 
 function normalise(name: string): string {

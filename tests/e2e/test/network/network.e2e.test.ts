@@ -179,6 +179,8 @@ describe.skipIf(!isRoot || !haveTools)('network (privileged, netns stand-ins for
     expect((await lookup('ce2e-a', ids.b.slice(0, 12), gw1)).stdout).toContain(b.endpoint.IPAddress);
     // Names resolve through the generated resolv.conf (libc resolver in busybox wget).
     expect(await wgetIn('ce2e-a', 'http://beta/')).toBe('from-beta');
+    // Reverse lookups name the container.
+    expect((await lookup('ce2e-a', b.endpoint.IPAddress, gw1)).stdout).toMatch(/name = beta/);
     // Unknown names are forwarded upstream.
     expect((await lookup('ce2e-a', 'outside.test', gw1)).stdout).toContain('198.18.0.2');
 
