@@ -1,7 +1,7 @@
 export { NetworkManager } from './manager';
 export type { NetworkManagerOptions, CreateNetworkOptions, ConnectOptions, ContainerFilesOptions } from './manager';
 export type { ConnectResult, EndpointSettings, NetworkInspect, NetworkRecord, EndpointRecord } from './types';
-export { parseNetworkMode, planNetns } from './modes';
+export { parseNetworkMode, planNetns, specNetworkNamespace } from './modes';
 export type { NetworkMode, NetnsPlan } from './modes';
 export { parsePublishSpec, publishAllExposed, toPortMap, portKey } from './ports';
 export type { PortMapping, PortMap, PortProtocol, PublishedPort } from './ports';
@@ -15,7 +15,7 @@ export { buildResolvConf, buildHosts, parseResolvConf, upstreamNameservers, writ
 export type { BindMountSpec, ResolvConfInput, HostsInput, ContainerFilesInput, ParsedResolvConf } from './files';
 export { DnsServer } from './dns/server';
 export type { DnsServerOptions, Upstream } from './dns/server';
-export { decodeMessage, encodeMessage, buildQuery, buildAnswer, buildError, RR_TYPE, RCODE } from './dns/message';
+export { decodeMessage, encodeMessage, buildQuery, buildAnswer, buildPtrAnswer, buildError, RR_TYPE, RCODE } from './dns/message';
 export type { DnsMessage, DnsQuestion, DnsAnswer } from './dns/message';
 export { HostPortAllocator } from './host-ports';
 export { LinkOps } from './link';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseNetworkMode, planNetns } from './modes';
+import { parseNetworkMode, planNetns, specNetworkNamespace } from './modes';
 
 describe('network modes', () => {
   it('parses docker --network values', () => {
@@ -19,5 +19,11 @@ describe('network modes', () => {
     expect(planNetns({ kind: 'bridge' }, lookup)).toEqual({ kind: 'new', connect: true });
     expect(planNetns({ kind: 'container', container: 'web' }, lookup)).toEqual({ kind: 'join', path: '/proc/42/ns/net', containerId: 'abc' });
     expect(() => planNetns({ kind: 'container', container: 'db' }, lookup)).toThrow(/db: it is not running/);
+  });
+
+  it('turns a plan into the runtime spec namespace entry', () => {
+    expect(specNetworkNamespace({ kind: 'host' })).toBeUndefined();
+    expect(specNetworkNamespace({ kind: 'new', connect: false })).toEqual({ type: 'network' });
+    expect(specNetworkNamespace({ kind: 'join', path: '/proc/42/ns/net', containerId: 'x' })).toEqual({ type: 'network', path: '/proc/42/ns/net' });
   });
 });

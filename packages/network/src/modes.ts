@@ -53,3 +53,15 @@ export function planNetns(mode: NetworkMode, lookupNetns: (container: string) =>
     }
   }
 }
+
+/** The OCI runtime spec `linux.namespaces` entry for a plan: none for host, with a path to join another's. */
+export function specNetworkNamespace(plan: NetnsPlan): { type: 'network'; path?: string } | undefined {
+  switch (plan.kind) {
+    case 'host':
+      return undefined;
+    case 'new':
+      return { type: 'network' };
+    case 'join':
+      return { type: 'network', path: plan.path };
+  }
+}
