@@ -106,6 +106,7 @@ export class ContainerService {
   private readonly waiters = new Map<string, Waiter[]>();
   private readonly backoff = new Map<string, number>();
   private readonly restartTimers = new Map<string, NodeJS.Timeout>();
+  private readonly starting = new Set<string>();
   private readonly store: ContainerRecordStore;
   private readonly lifecycle: Lifecycle;
   private readonly now: () => Date;
@@ -153,6 +154,8 @@ export class ContainerService {
     try {
       const config = mergeConfig(image.config.config, options.image, id, options);
       const hostConfig = hostConfigOf(options);
+      // docker's -v creates a missing host directory.
+      for (const bind of parseBinds(hostConfig.Binds ?? [])) if (!existsSync(bind.Source)) mkdirSync(bind.Source, { recursive: true });
       if (options.logMaxSize !== undefined) parseByteSize(options.logMaxSize);
       const unpacked = await unpackImage({ layers: image.layers, diffIds: image.config.rootfs.diff_ids }, (layer) => this.options.images.open(layer), this.snapshotter);
       const mounts = await this.snapshotter.prepare(snapshotKey, unpacked.chainId, { labels: { 'c.container.id': id } });
@@ -229,6 +232,17 @@ export class ContainerService {
 
   async start(input: string, stdio: StartOptions = {}): Promise<void> {
     const record = this.get(input);
+    const id = record.Id;
+    if (this.starting.has(id)) throw new CError('CONFLICT', `container ${id} is already being started`, { hint: 'wait for the other start to finish' });
+    this.starting.add(id);
+    try {
+      await this.startLocked(record, stdio);
+    } finally {
+      this.starting.delete(id);
+    }
+  }
+
+  private async startLocked(record: ContainerRecord, stdio: StartOptions): Promise<void> {
     const id = record.Id;
     if (record.State.Running) {
       if (record.State.Paused) throw new CError('CONFLICT', `cannot start a paused container, try unpause instead`, { hint: `c unpause ${id.slice(0, 12)}` });

@@ -1,5 +1,6 @@
 // Privileged: containers through the engine's ContainerService on a real store (overlay snapshots, cgroups).
-import { existsSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { ensureBuilt, isRoot } from '../runtime/helpers';
@@ -106,6 +107,48 @@ describe.skipIf(!isRoot())('containers: lifecycle', () => {
     expect(await env.service.wait(b.Id)).toEqual({ StatusCode: 0 });
     expect(await logText(env.service, a.Id)).toBe('a\n');
     expect(await logText(env.service, b.Id)).toMatch(/No such file or directory\nls-ok\n$/);
+  });
+
+  it('run options: user, workdir, hostname, env, read-only rootfs, ro and rw binds (missing host dir created)', async () => {
+    const data = join(env.dir, 'data');
+    mkdirSync(data);
+    writeFileSync(join(data, 'in.txt'), 'from host\n');
+    const out = join(env.dir, 'out-new');
+    const c = await env.service.create({
+      image: 'busybox:e2e',
+      // (No /dev/null as uid 1000 here: @c/runtime creates device nodes through the umask, 0644.)
+      cmd: ['sh', '-c', 'id -u; pwd; hostname; echo $MODE; cat /data/in.txt; touch /data/w 2>&1 | grep -q Read-only && echo ro-bind; echo y > /out/w && echo rw-bind; touch /rootfile 2>&1 | grep -q Read-only && echo ro-root'],
+      user: 'user',
+      workingDir: '/tmp',
+      hostname: 'boxy',
+      env: ['MODE=test'],
+      readOnly: true,
+      binds: [`${data}:/data:ro`, `${out}:/out`],
+    });
+    expect(existsSync(out)).toBe(true);
+    chmodSync(out, 0o777);
+    await env.service.start(c.Id);
+    expect(await env.service.wait(c.Id)).toEqual({ StatusCode: 0 });
+    expect(await logText(env.service, c.Id)).toBe('1000\n/tmp\nboxy\ntest\nfrom host\nro-bind\nrw-bind\nro-root\n');
+    expect(readFileSync(join(out, 'w'), 'utf8')).toBe('y\n');
+    expect(env.service.inspect(c.Id).Mounts).toEqual([
+      { Type: 'bind', Source: data, Destination: '/data', Mode: 'ro', RW: false, Propagation: 'rprivate' },
+      { Type: 'bind', Source: out, Destination: '/out', Mode: '', RW: true, Propagation: 'rprivate' },
+    ]);
+  });
+
+  it('latency: create + start + exit of `true`, one after another', async () => {
+    const times: number[] = [];
+    for (let i = 0; i < 10; i++) {
+      const t0 = performance.now();
+      const c = await env.service.create({ image: 'busybox:e2e', cmd: ['true'] });
+      await env.service.start(c.Id);
+      expect(await env.service.wait(c.Id)).toEqual({ StatusCode: 0 });
+      times.push(performance.now() - t0);
+      await env.service.remove(c.Id);
+    }
+    times.sort((a, b) => a - b);
+    console.log(`create+start+exit of true: median ${times[5]!.toFixed(0)} ms, min ${times[0]!.toFixed(0)} ms, max ${times[9]!.toFixed(0)} ms`);
   });
 
   it('names are unique (docker\'s conflict message), rename frees the old name, inspect finds by name and prefix', async () => {
