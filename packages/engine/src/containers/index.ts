@@ -1,4 +1,4 @@
-export { ContainerService, EXIT_CODE_UNKNOWN, statusText, summaryOf, type ContainerServiceOptions, type StartOptions } from './service';
+export { ContainerService, EXIT_CODE_UNKNOWN, statusText, summaryOf, type Attachment, type ContainerServiceOptions, type StartOptions } from './service';
 export { EventBus, type EngineEvent, type EventListener } from './events';
 export { storeImagePort, type ContainerImage, type ImagePort } from './image-port';
 export { mergeConfig, mergeEnv, hostConfigOf, commandOf, DEFAULT_PATH } from './config';

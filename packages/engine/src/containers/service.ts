@@ -80,6 +80,15 @@ interface Live {
   logger?: JsonFileLogWriter;
   startedAtMs: number;
   adoptTimer?: NodeJS.Timeout;
+  /** Where attached stdin goes (the init's stdin pipe, or the pty master). */
+  stdinSink?: Writable;
+}
+
+/** Streams attached to a container (docker attach): output is copied to them, stdin read from them. */
+export interface Attachment {
+  stdin?: Readable;
+  stdout?: Writable;
+  stderr?: Writable;
 }
 
 interface Waiter {
@@ -107,6 +116,7 @@ export class ContainerService {
   private readonly backoff = new Map<string, number>();
   private readonly restartTimers = new Map<string, NodeJS.Timeout>();
   private readonly starting = new Set<string>();
+  private readonly attachments = new Map<string, Set<Attachment>>();
   private readonly store: ContainerRecordStore;
   private readonly lifecycle: Lifecycle;
   private readonly now: () => Date;
@@ -283,31 +293,33 @@ export class ContainerService {
     }
     const child = created.child;
     const outputs: Readable[] = [];
-    const copy = (stream: LogStream, source: Readable | null | undefined, attach: Writable | undefined) => {
+    if (stdio.stdin || stdio.stdout || stdio.stderr) this.attach(id, stdio);
+    const copy = (stream: LogStream, source: Readable | null | undefined) => {
       if (!source) return;
       outputs.push(source);
       source.on('data', (chunk: Buffer) => {
         logger.write(stream, chunk);
-        attach?.write(chunk);
+        for (const a of this.attachments.get(id) ?? []) (stream === 'stdout' ? a.stdout : a.stderr)?.write(chunk);
       });
       source.on('error', () => undefined);
     };
+    let stdinSink: Writable | undefined;
     if (created.ptyMaster !== undefined) {
       const master = new TtyReadStream(created.ptyMaster);
-      copy('stdout', master, stdio.stdout);
-      if (stdio.stdin) stdio.stdin.on('data', (chunk: Buffer) => master.write(chunk));
+      copy('stdout', master);
+      stdinSink = master;
     } else {
-      copy('stdout', child.stdout, stdio.stdout);
-      copy('stderr', child.stderr, stdio.stderr);
+      copy('stdout', child.stdout);
+      copy('stderr', child.stderr);
       if (child.stdin) {
         child.stdin.on('error', () => undefined);
-        if (stdio.stdin) stdio.stdin.pipe(child.stdin);
-        else child.stdin.end();
+        stdinSink = child.stdin;
       }
     }
     let resolveExited!: () => void;
-    const live: Live = { child, logger, exited: new Promise((r) => (resolveExited = r)), startedAtMs: Date.now() };
+    const live: Live = { child, logger, exited: new Promise((r) => (resolveExited = r)), startedAtMs: Date.now(), stdinSink };
     this.live.set(id, live);
+    for (const a of this.attachments.get(id) ?? []) if (a.stdin && stdinSink) a.stdin.pipe(stdinSink);
     child.once('exit', (code, signal) => {
       void this.onExit(id, live, code, signal, outputs).finally(resolveExited);
     });
@@ -367,6 +379,7 @@ export class ContainerService {
     ]);
     live.logger?.close();
     live.logger = undefined;
+    this.detachAll(id);
     const exitCode = code ?? 128 + parseSignal(signal ?? 'SIGKILL');
     let oomKilled = false;
     try {
@@ -434,6 +447,37 @@ export class ContainerService {
     } catch (error) {
       if (!isCError(error, 'NOT_FOUND')) throw error;
     }
+  }
+
+  /**
+   * Attaches streams to a created or running container until `detach()` or the container's exit: its output is
+   * copied to `stdout`/`stderr` (with a tty everything is stdout), `stdin` is piped to its stdin when it was created
+   * with openStdin. Attaching before `start` (as `docker run` does) sees the output from the first byte.
+   */
+  attach(input: string, streams: Attachment): { detach: () => void } {
+    const record = this.get(input);
+    const id = record.Id;
+    const set = this.attachments.get(id) ?? new Set<Attachment>();
+    this.attachments.set(id, set);
+    const attachment: Attachment = { ...streams };
+    if (!record.Config.OpenStdin) delete attachment.stdin;
+    set.add(attachment);
+    const sink = this.live.get(id)?.stdinSink;
+    if (attachment.stdin && sink) attachment.stdin.pipe(sink);
+    return {
+      detach: () => {
+        set.delete(attachment);
+        const current = this.live.get(id)?.stdinSink;
+        if (attachment.stdin && current) attachment.stdin.unpipe(current);
+      },
+    };
+  }
+
+  private detachAll(id: string): void {
+    const set = this.attachments.get(id);
+    if (!set) return;
+    for (const a of set) a.stdin?.unpipe();
+    this.attachments.delete(id);
   }
 
   // ---------------------------------------------------------------- signals
@@ -681,6 +725,11 @@ export class ContainerService {
   /** Emits an event about a container (used by exec and health checks too). */
   emit(record: ContainerRecord, action: string, extra: Record<string, string> = {}): void {
     this.events.emit('container', action, record.Id, { ...record.Config.Labels, image: record.Config.Image, name: record.Name.slice(1), ...extra });
+  }
+
+  /** Ids of the containers created from an image (config digest): an image remove should refuse while any exist. */
+  containersUsingImage(imageId: string): string[] {
+    return [...this.records.values()].filter((r) => r.Image === imageId).map((r) => r.Id);
   }
 
   /** The directory of a container's record, logs and bundle. */

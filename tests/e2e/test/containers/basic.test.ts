@@ -66,6 +66,31 @@ describe.skipIf(!isRoot())('containers: lifecycle', () => {
     expect(seen).toBe('got hello\nmore\n');
   });
 
+  it('attach: before start sees everything; a later attach sees what follows; detach stops the copy', async () => {
+    const c = await env.service.create({ image: 'busybox:e2e', cmd: ['sh', '-c', 'echo first; read x; echo "got $x"; read y; echo "then $y" >&2'], openStdin: true });
+    const early = { out: '', err: '' };
+    const earlyOut = new PassThrough().on('data', (d: Buffer) => (early.out += d.toString()));
+    const earlyErr = new PassThrough().on('data', (d: Buffer) => (early.err += d.toString()));
+    const stdin = new PassThrough();
+    const first = env.service.attach(c.Id, { stdin, stdout: earlyOut, stderr: earlyErr });
+    await env.service.start(c.Id);
+    await new Promise((r) => setTimeout(r, 300));
+    let late = '';
+    const lateSession = env.service.attach(c.Id, { stderr: new PassThrough().on('data', (d: Buffer) => (late += d.toString())) });
+    stdin.write('one\n');
+    await new Promise((r) => setTimeout(r, 300));
+    first.detach();
+    stdin.write('ignored-after-detach\n');
+    // Only the second session's stdin (none) remains: feed the last line through a new attachment.
+    env.service.attach(c.Id, { stdin: new PassThrough().end('two\n') as unknown as PassThrough });
+    expect(await env.service.wait(c.Id)).toEqual({ StatusCode: 0 });
+    lateSession.detach();
+    expect(early.out).toBe('first\ngot one\n');
+    expect(early.err).toBe('');
+    expect(late).toBe('then two\n');
+    expect(await logText(env.service, c.Id)).toBe('first\ngot one\nthen two\n');
+  });
+
   it('stop: PID 1 without a TERM handler is killed after the grace period; one with a handler exits at once', async () => {
     const stubborn = await env.service.create({ image: 'busybox:e2e', cmd: ['sleep', '100'] });
     await env.service.start(stubborn.Id);
