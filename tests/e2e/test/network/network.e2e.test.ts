@@ -1,8 +1,8 @@
 import { createSocket, type Socket } from 'node:dgram';
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readlinkSync, rmSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { NetworkManager, buildAnswer, decodeMessage, parsePublishSpec, type NetworkManagerOptions } from '../../../../packages/network/src/index';
 import { Cleanup, addNetns, hostGet, hostServer, httpRoot, links, must, run, sh, startHttpd, wgetIn } from './support';
 
@@ -34,6 +34,16 @@ describe.skipIf(!isRoot || !haveTools)('network (privileged, netns stand-ins for
     });
     return manager;
   };
+
+  // The manager turns on IPv4 forwarding (host-wide, as docker does); give the host back the value it had.
+  const FORWARDING = '/proc/sys/net/ipv4/ip_forward';
+  let forwardingBefore: string | undefined;
+  beforeAll(() => {
+    forwardingBefore = readFileSync(FORWARDING, 'utf8');
+  });
+  afterAll(() => {
+    if (forwardingBefore !== undefined) writeFileSync(FORWARDING, forwardingBefore);
+  });
 
   beforeEach(async () => {
     cleanup = new Cleanup();
