@@ -4,7 +4,7 @@
 //      and container → container on the bridge, pushing BYTES through busybox nc.
 // Everything it creates (netns, bridge, nft table, state dir) is removed at exit, also on failure.
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { NetworkManager, SpawnRunner, parsePublishSpec } from '../packages/network/src/index';
@@ -56,6 +56,8 @@ async function push(serverNs: string, port: number, client: string | undefined, 
 }
 
 const state = mkdtempSync(join(tmpdir(), 'c-bench-net-'));
+// The manager enables IPv4 forwarding host-wide; put back what the host had.
+const forwardingBefore = readFileSync('/proc/sys/net/ipv4/ip_forward', 'utf8');
 let manager: NetworkManager | undefined;
 try {
   for (const ns of NS) {
@@ -121,4 +123,5 @@ try {
   spawnSync('nft', ['delete', 'table', 'ip', 'c_bench']);
   spawnSync('ip', ['link', 'del', 'cbench0']);
   rmSync(state, { recursive: true, force: true });
+  writeFileSync('/proc/sys/net/ipv4/ip_forward', forwardingBefore);
 }
