@@ -2,8 +2,17 @@
  * The few libc calls Node lacks: extended attributes on links (l*xattr) and mknod for device nodes and
  * fifos. Bound lazily through koffi so importing @c/layers costs nothing until a layer needs them.
  */
-import koffi from 'koffi';
+import { createRequire } from 'node:module';
+import type Koffi from 'koffi';
 import { CError } from '@c/errors';
+
+type KoffiModule = typeof Koffi;
+let koffiModule: KoffiModule | undefined;
+/** Loaded on first use: most layers need no xattr or device call, and the native module costs ~40 ms. */
+function koffi(): KoffiModule {
+  koffiModule ??= createRequire(import.meta.url)('koffi') as KoffiModule;
+  return koffiModule;
+}
 
 interface LibcCalls {
   lsetxattr: (path: string, name: string, value: Buffer, size: number, flags: number) => number;
@@ -16,7 +25,7 @@ let bound: LibcCalls | undefined;
 
 function libc(): LibcCalls {
   if (bound) return bound;
-  const lib = koffi.load('libc.so.6');
+  const lib = koffi().load('libc.so.6');
   bound = {
     lsetxattr: lib.func('int lsetxattr(const char *path, const char *name, const void *value, size_t size, int flags)'),
     lgetxattr: lib.func('long lgetxattr(const char *path, const char *name, void *value, size_t size)'),
@@ -33,7 +42,7 @@ const ERRNO_NAMES: Record<number, string> = {
 
 /** A failed libc call, with the errno name in `details.errno` so callers can decide what is benign. */
 function syscallError(call: string, path: string, extra = ''): CError {
-  const errno = koffi.errno();
+  const errno = koffi().errno();
   const name = ERRNO_NAMES[errno] ?? `errno ${errno}`;
   return new CError('SYSCALL', `${call}(${path}${extra}) failed: ${name}`, {
     details: { errno: name, path, call },
