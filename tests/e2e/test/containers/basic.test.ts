@@ -91,6 +91,15 @@ describe.skipIf(!isRoot())('containers: lifecycle', () => {
     expect(await logText(env.service, c.Id)).toBe('first\ngot one\nthen two\n');
   });
 
+  it('start of a missing executable fails with the runtime\'s message; the container stays created with code 127', async () => {
+    const c = await env.service.create({ image: 'busybox:e2e', cmd: ['no-such-program'] });
+    await expect(env.service.start(c.Id)).rejects.toThrow(/no-such-program/);
+    const state = env.service.inspect(c.Id).State;
+    expect(state).toMatchObject({ Status: 'created', Running: false, ExitCode: 127 });
+    expect(state.Error).toMatch(/no-such-program/);
+    expect(containerCgroups().filter((p) => p.endsWith(c.Id))).toEqual([]);
+  });
+
   it('stop: PID 1 without a TERM handler is killed after the grace period; one with a handler exits at once', async () => {
     const stubborn = await env.service.create({ image: 'busybox:e2e', cmd: ['sleep', '100'] });
     await env.service.start(stubborn.Id);
