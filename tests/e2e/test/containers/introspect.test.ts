@@ -49,8 +49,10 @@ async function tarFrom(script: string): Promise<Readable> {
 async function hostileTar(entries: { name: string; body?: string; linkname?: string }[]): Promise<Readable> {
   const tar = pack();
   const chunks: Buffer[] = [];
-  tar.on('data', (chunk: Buffer) => chunks.push(chunk));
-  const done = new Promise((resolve) => tar.on('end', resolve));
+  tar.on('data', (chunk: unknown) => {
+    chunks.push(chunk as Buffer);
+  });
+  const done = new Promise<void>((resolve) => tar.on('end', () => resolve()));
   for (const e of entries) {
     if (e.linkname !== undefined) tar.entry({ name: e.name, type: 'symlink', linkname: e.linkname });
     else tar.entry({ name: e.name, mode: 0o644 }, e.body ?? '');
