@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { ImageSummary } from '@c/engine';
+import type { ImageSummary } from '@c/engine/images';
 import { matchesFilter, renderImages } from './images';
 
 const now = Date.parse('2026-01-01T12:00:00Z');

@@ -1,4 +1,4 @@
-import type { ImageSummary } from '@c/engine';
+import type { ImageSummary } from '@c/engine/images';
 import type { GlobalOptions } from '../context';
 import { formatTable, humanAge, humanSize, shortId } from '../output/format';
 import { imageService } from '../service';

@@ -1,5 +1,5 @@
 import { CError, toCError } from '@c/errors';
-import type { ImageInspect } from '@c/engine';
+import type { ImageInspect } from '@c/engine/images';
 import type { GlobalOptions } from '../context';
 import { reportError } from '../report-error';
 import { imageService } from '../service';

@@ -3,7 +3,7 @@
  * (`3f57d9401f8d: Downloading  [=====>      ]  1.2MB/4.3MB`); otherwise one plain line per status change, so
  * logs stay readable.
  */
-import type { TransferEvent } from '@c/engine';
+import type { TransferEvent } from '@c/engine/images';
 import { humanSize } from './format';
 
 /** Docker's wording for each transfer status the engine reports. */

@@ -1,0 +1,27 @@
+/** Image operations (`@c/engine/images`): everything the image commands need, without the container side. */
+export { ImageService, normalizeRegistryHost, type ImageServiceParts } from './image-service';
+export { createImageService, DEFAULT_ROOT, type CreateImageServiceOptions } from './create';
+export type {
+  ContentPort,
+  CredentialWriterPort,
+  ImageRecord,
+  ImageRecordPort,
+  PulledImagePort,
+  RegistryPort,
+  TransferProgress,
+  ByteSource,
+} from './ports';
+export type {
+  ImageSummary,
+  ImageInspect,
+  ImportOptions,
+  ImportResult,
+  PullOptions,
+  PullResult,
+  PushOptions,
+  PushResult,
+  RemoveResultItem,
+  TransferEvent,
+} from './types';
+export type { DockerContainerConfig } from './inspect';
+export { applyChanges, type ConfigEdits } from './changes';
