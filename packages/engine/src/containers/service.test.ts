@@ -43,6 +43,8 @@ const fakeCgroups = (path: string): ContainerCgroups => ({
   freeze: async () => {},
   thaw: async () => {},
   oomKills: () => 0,
+  directories: () => [],
+  ownDirectories: () => [],
   destroy: async () => {},
 });
 

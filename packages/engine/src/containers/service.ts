@@ -573,7 +573,7 @@ export class ContainerService {
 
   // ---------------------------------------------------------------- wait / remove / rename
 
-  wait(input: string, condition: WaitCondition = 'not-running'): Promise<WaitResult> {
+  async wait(input: string, condition: WaitCondition = 'not-running'): Promise<WaitResult> {
     const record = this.get(input);
     if (condition === 'not-running' && !record.State.Running && record.State.Status !== 'restarting') {
       return Promise.resolve({ StatusCode: record.State.ExitCode });
@@ -709,7 +709,7 @@ export class ContainerService {
   }
 
   /** `c commit`: the container's changes as a new image layer (needs `stores` in the options). */
-  commit(input: string, options: CommitOptions): Promise<CommitResult> {
+  async commit(input: string, options: CommitOptions): Promise<CommitResult> {
     const stores = this.options.stores;
     if (stores === undefined) throw new CError('UNSUPPORTED', 'this container service was opened without the image stores', { hint: 'pass stores: { content, images } to ContainerService.open' });
     return commitContainer(this, this.options.images, stores, input, options);
