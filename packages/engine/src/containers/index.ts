@@ -25,3 +25,4 @@ export { ExecManager, type ExecCreateOptions, type ExecInspect, type ExecStream 
 export { Introspector, type ArchiveStat, type Change, type ContainerStats, type TopResult } from './introspect';
 export { commitContainer, type CommitOptions, type CommitResult, type CommitStores } from './commit';
 export { HealthChecker, applyProbe, healthCommand, healthTiming, HEALTH_DEFAULTS, type HealthTiming, type ProbeOutcome } from './health';
+export { createContainerService, type CreateContainerServiceOptions } from './create-service';

@@ -8,8 +8,7 @@ import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
-import { ContainerService, createImageService, storeImagePort } from '@c/engine';
-import { ContentStore, ImageStore, storeLayout } from '@c/layers';
+import { createContainerService, createImageService, type ContainerService } from '@c/engine';
 
 const APPLETS = ['sh', 'cat', 'echo', 'ls', 'sleep', 'ps', 'true', 'false', 'touch', 'id', 'hostname', 'env', 'pwd', 'wc', 'mkdir', 'rm', 'test'];
 
@@ -58,10 +57,7 @@ export async function setup(prefix: string): Promise<Env> {
 }
 
 export function openService(root: string): Promise<ContainerService> {
-  const layout = storeLayout(root);
-  const content = new ContentStore(layout.content);
-  const images = new ImageStore(layout.images);
-  return ContainerService.open({ root, images: storeImagePort(content, images), stores: { content, images } });
+  return createContainerService({ root });
 }
 
 export async function removeAll(service: ContainerService): Promise<void> {

@@ -1,0 +1,24 @@
+/** Wires a ContainerService to the real store under a root (default /var/lib/c), like createImageService. */
+import { ContentStore, ImageStore, storeLayout } from '@c/layers';
+import type { EventBus } from './events';
+import { storeImagePort } from './image-port';
+import { ContainerService } from './service';
+
+export interface CreateContainerServiceOptions {
+  /** The store root; default `$C_ROOT` or `/var/lib/c`. */
+  root?: string;
+  /** Share one bus with the image service so `events` shows both. */
+  events?: EventBus;
+}
+
+export function createContainerService(options: CreateContainerServiceOptions = {}): Promise<ContainerService> {
+  const layout = storeLayout(options.root);
+  const content = new ContentStore(layout.content);
+  const images = new ImageStore(layout.images);
+  return ContainerService.open({
+    root: layout.root,
+    images: storeImagePort(content, images),
+    stores: { content, images },
+    ...(options.events ? { events: options.events } : {}),
+  });
+}
