@@ -163,3 +163,32 @@ describe('ContainerService (no root)', () => {
     expect(await service.wait(a.Id)).toEqual({ StatusCode: after.State.ExitCode });
   });
 });
+
+describe('docker ps columns', () => {
+  const base = {
+    Id: 'd'.repeat(64),
+    Name: '/web',
+    Created: '2024-01-01T00:00:00.000Z',
+    Path: 'sh',
+    Args: ['-c', 'echo a b'],
+    Image: IMAGE_ID,
+    Mounts: [],
+    Config: { Image: 'fake:1', Labels: { a: '1' } },
+  };
+  const now = new Date('2024-01-01T01:00:00.000Z');
+  const at = (state: Record<string, unknown>) => ({ ...base, State: { StartedAt: '2024-01-01T00:59:30.000Z', FinishedAt: '2024-01-01T00:30:00.000Z', ExitCode: 3, ...state } }) as never;
+
+  it('status text like docker ps', async () => {
+    const { statusText, summaryOf } = await import('./service');
+    expect(statusText(at({ Status: 'created' }), now)).toBe('Created');
+    expect(statusText(at({ Status: 'running' }), now)).toBe('Up 30 seconds');
+    expect(statusText(at({ Status: 'running', Health: { Status: 'starting' } }), now)).toBe('Up 30 seconds (health: starting)');
+    expect(statusText(at({ Status: 'running', Health: { Status: 'healthy' } }), now)).toBe('Up 30 seconds (healthy)');
+    expect(statusText(at({ Status: 'paused' }), now)).toBe('Up 30 seconds (Paused)');
+    expect(statusText(at({ Status: 'exited' }), now)).toBe('Exited (3) 30 minutes ago');
+    expect(statusText(at({ Status: 'restarting' }), now)).toBe('Restarting (3) 30 minutes ago');
+    expect(statusText(at({ Status: 'dead' }), now)).toBe('Dead');
+    const summary = summaryOf(at({ Status: 'exited' }), now);
+    expect(summary).toMatchObject({ Names: ['/web'], Image: 'fake:1', ImageID: IMAGE_ID, Command: "sh -c 'echo a b'", Created: 1704067200, State: 'exited', Labels: { a: '1' } });
+  });
+});

@@ -601,6 +601,9 @@ export class ContainerService {
     const record = this.get(input);
     const id = record.Id;
     if (record.State.Status === 'removing') return;
+    if (record.State.Status === 'dead' && !options.force) {
+      throw new CError('CONFLICT', `container ${id} is dead: its removal failed before (${record.State.Error})`, { hint: `retry with c rm -f ${id.slice(0, 12)}` });
+    }
     if (record.State.Running && !options.force) {
       throw new CError(
         'CONFLICT',
@@ -611,7 +614,6 @@ export class ContainerService {
     this.cancelRestart(record);
     record.C.manuallyStopped = true;
     const live = this.live.get(id);
-    const wasStatus = record.State.Status;
     record.State.Status = 'removing';
     if (live !== undefined) {
       if (record.State.Paused) await this.thaw(id).catch(() => undefined);
@@ -627,7 +629,10 @@ export class ContainerService {
         if (!isCError(error, 'NOT_FOUND')) throw error;
       });
     } catch (error) {
-      record.State.Status = wasStatus === 'running' ? 'exited' : wasStatus;
+      // docker's "dead": removal failed half-way; another `remove -f` retries it.
+      record.State.Status = 'dead';
+      record.State.Dead = true;
+      record.State.Running = false;
       record.State.Error = error instanceof Error ? error.message : String(error);
       this.store.save(record);
       throw error;

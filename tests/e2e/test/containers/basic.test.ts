@@ -272,6 +272,7 @@ describe.skipIf(!isRoot())('containers: lifecycle', () => {
     const cgroupsBefore = containerCgroups().length;
     const processesBefore = containerProcesses().length;
     const ids: string[] = [];
+    const rssBefore = process.memoryUsage().rss;
     const t0 = Date.now();
     let createMs = 0;
     for (let batch = 0; batch < 5; batch++) {
@@ -284,6 +285,7 @@ describe.skipIf(!isRoot())('containers: lifecycle', () => {
       ids.push(...created.map((c) => c.Id));
     }
     const startMs = Date.now() - t0;
+    const rssGrowth = process.memoryUsage().rss - rssBefore;
     expect(env.service.list().length).toBeGreaterThanOrEqual(100);
     expect(containerProcesses().length - processesBefore).toBeGreaterThanOrEqual(100);
     const t1 = Date.now();
@@ -291,7 +293,7 @@ describe.skipIf(!isRoot())('containers: lifecycle', () => {
       await Promise.all(ids.slice(batch * 20, batch * 20 + 20).map((id) => env.service.remove(id, { force: true })));
     }
     const removeMs = Date.now() - t1;
-    console.log(`100 containers: create+start ${startMs} ms (of which create ${createMs} ms), remove -f ${removeMs} ms`);
+    console.log(`100 containers: create+start ${startMs} ms (of which create ${createMs} ms), remove -f ${removeMs} ms; engine RSS +${(rssGrowth / 1024 / 1024).toFixed(1)} MiB while 100 ran`);
     expect(env.service.list({ all: true }).filter((c) => ids.includes(c.Id))).toEqual([]);
     expect(mountsUnder(env.root).length).toBe(mountsBefore);
     expect(containerCgroups().length).toBe(cgroupsBefore);
