@@ -1,4 +1,5 @@
-export { ContainerService, EXIT_CODE_UNKNOWN, statusText, summaryOf, type Attachment, type ContainerServiceOptions, type StartOptions } from './service';
+export { statusText, summaryOf } from './summary';
+export { ContainerService, EXIT_CODE_UNKNOWN, type Attachment, type ContainerServiceOptions, type StartOptions } from './service';
 export { EventBus, type EngineEvent, type EventListener } from './events';
 export { storeImagePort, type ContainerImage, type ImagePort } from './image-port';
 export { mergeConfig, mergeEnv, hostConfigOf, commandOf, DEFAULT_PATH } from './config';

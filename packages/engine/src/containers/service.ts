@@ -40,7 +40,10 @@ import { readRootfsFile } from './rootfs-files';
 import { runtimeInitScript } from './runtime-paths';
 import { buildSpec } from './spec';
 import { ContainerRecordStore } from './store';
+import { summaryOf } from './summary';
 import type { ContainerRecord, ContainerSummary, CreateContainerOptions, WaitCondition, WaitResult } from './types';
+
+export { statusText, summaryOf } from './summary';
 import { resolveUser } from './user';
 
 export interface ContainerServiceOptions {
@@ -854,52 +857,4 @@ function graphDriverData(mounts: readonly { type: string; source: string; option
   if (root.type !== 'overlay') return { Source: root.source };
   const option = (name: string) => root.options.find((o) => o.startsWith(`${name}=`))?.slice(name.length + 1) ?? '';
   return { LowerDir: option('lowerdir'), UpperDir: option('upperdir'), WorkDir: option('workdir') };
-}
-
-function ago(ms: number): string {
-  const s = Math.max(0, Math.round(ms / 1000));
-  if (s < 1) return 'Less than a second';
-  if (s < 60) return `${s} seconds`;
-  const m = Math.round(s / 60);
-  if (m < 60) return m === 1 ? 'About a minute' : `${m} minutes`;
-  const h = Math.round(m / 60);
-  if (h < 48) return h === 1 ? 'About an hour' : `${h} hours`;
-  return `${Math.round(h / 24)} days`;
-}
-
-/** docker ps's human Status column. */
-export function statusText(record: ContainerRecord, now: Date): string {
-  const s = record.State;
-  switch (s.Status) {
-    case 'created':
-      return 'Created';
-    case 'running':
-      return `Up ${ago(now.getTime() - Date.parse(s.StartedAt))}${s.Health ? ` (${s.Health.Status === 'starting' ? 'health: starting' : s.Health.Status})` : ''}`;
-    case 'paused':
-      return `Up ${ago(now.getTime() - Date.parse(s.StartedAt))} (Paused)`;
-    case 'restarting':
-      return `Restarting (${s.ExitCode}) ${ago(now.getTime() - Date.parse(s.FinishedAt))} ago`;
-    case 'removing':
-      return 'Removal In Progress';
-    case 'dead':
-      return 'Dead';
-    case 'exited':
-      return `Exited (${s.ExitCode}) ${ago(now.getTime() - Date.parse(s.FinishedAt))} ago`;
-  }
-}
-
-export function summaryOf(record: ContainerRecord, now: Date): ContainerSummary {
-  const argv = [record.Path, ...record.Args].map((a) => (/\s/.test(a) ? `'${a}'` : a));
-  return {
-    Id: record.Id,
-    Names: [record.Name],
-    Image: record.Config.Image,
-    ImageID: record.Image,
-    Command: argv.join(' '),
-    Created: Math.floor(Date.parse(record.Created) / 1000),
-    State: record.State.Status,
-    Status: statusText(record, now),
-    Labels: { ...record.Config.Labels },
-    Mounts: record.Mounts.map((m) => ({ ...m })),
-  };
 }
