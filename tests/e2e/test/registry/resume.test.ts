@@ -19,6 +19,7 @@ describe.skipIf(!haveRegistry)('resuming an interrupted pull', () => {
   let proxy: SlowProxy;
   let pusher: CliEnvironment;
   let puller: CliEnvironment;
+  let interrupted: CliEnvironment;
   let work: string;
   let layerDigest: string;
   let layerSize: number;
@@ -29,6 +30,7 @@ describe.skipIf(!haveRegistry)('resuming an interrupted pull', () => {
     proxy = await startSlowProxy(registry.port);
     pusher = cliEnvironment();
     puller = cliEnvironment();
+    interrupted = cliEnvironment();
     const image = `${registry.host}/big:1`;
     expectSuccess(await pusher.run(['import', buildRandomTar(work, 'big.tar', LAYER_BYTES), image]), 'c import');
     expectSuccess(await pusher.run(['push', '-q', image]), 'c push');
@@ -44,6 +46,7 @@ describe.skipIf(!haveRegistry)('resuming an interrupted pull', () => {
     await registry?.stop();
     pusher?.cleanup();
     puller?.cleanup();
+    interrupted?.cleanup();
     if (work) rmSync(work, { recursive: true, force: true });
   });
 
@@ -78,5 +81,29 @@ describe.skipIf(!haveRegistry)('resuming an interrupted pull', () => {
     const stored = readFileSync(join(puller.root, 'content/blobs/sha256', layerDigest.slice(7)));
     expect(stored.length).toBe(layerSize);
     expect(`sha256:${createHash('sha256').update(stored).digest('hex')}`).toBe(layerDigest);
+  });
+
+  it('stops on Ctrl-C with exit code 130 and one error line, keeping what it fetched', async () => {
+    const image = `${proxy.host}/big:1`;
+    proxy.reset();
+    proxy.setRate(4 * 1024 * 1024);
+    const child = interrupted.spawn(['pull', image]);
+    let stderr = '';
+    child.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    const exited = new Promise<number | null>((resolve) => child.once('close', (code) => resolve(code)));
+    const deadline = Date.now() + 60_000;
+    while (proxy.blobRequests.filter((r) => r.path.endsWith(layerDigest)).reduce((s, r) => s + r.bytes, 0) < layerSize / 4) {
+      if (Date.now() > deadline || child.exitCode !== null) throw new Error('the pull did not get a quarter of the layer');
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    child.kill('SIGINT');
+    expect(await exited).toBe(130);
+    expect(stderr.split('\n').filter(Boolean)).toHaveLength(1);
+    expect(stderr).toMatch(/^Error: .+/);
+    proxy.reset();
+    proxy.setRate(undefined);
+    expectSuccess(await interrupted.run(['pull', '-q', image]), 'pull after Ctrl-C');
+    const again = proxy.blobRequests.filter((r) => r.path.endsWith(layerDigest));
+    expect(again[0]?.range).toMatch(/^bytes=[1-9]\d*-$/);
   });
 });
