@@ -1,21 +1,26 @@
-import { appendFileSync } from 'node:fs';
+import { openSync, writeSync } from 'node:fs';
 
 export type LogFormat = 'text' | 'json';
 
 /** runc-style logging: JSON lines in --log FILE; stderr in the chosen format. */
 export class Logger {
+  /** Opened once: `run` may later stand inside the container's mount namespace, where the path means something else. */
+  private readonly fd: number | undefined;
+
   constructor(
-    private readonly file: string | undefined,
+    file: string | undefined,
     private readonly format: LogFormat,
     private readonly debugEnabled: boolean,
-  ) {}
+  ) {
+    this.fd = file === undefined ? undefined : openSync(file, 'a', 0o600);
+  }
 
   private write(level: 'error' | 'warning' | 'debug' | 'info', msg: string, toStderr: boolean): void {
     const time = new Date().toISOString();
     const json = JSON.stringify({ level, msg, time });
-    if (this.file !== undefined) {
+    if (this.fd !== undefined) {
       try {
-        appendFileSync(this.file, `${json}\n`);
+        writeSync(this.fd, `${json}\n`);
       } catch {
         // An unwritable log must not hide the error itself.
       }

@@ -169,9 +169,10 @@ async function cmdCreate(ctx: Context, args: ParsedArgs, run: boolean): Promise<
   const preserve = flagString(args, 'preserve-fds');
   if (preserve !== undefined && preserve !== '0') ctx.log.warn(`--preserve-fds ${preserve} is not supported; no extra fds are passed`);
   if (flagBool(args, 'no-pivot')) throw new CError('UNSUPPORTED', '--no-pivot is not supported', { hint: 'c-runtime always uses pivot_root' });
+  const bundleDir = flagString(args, 'bundle') ?? '.';
   const created = await createContainer({
     id,
-    bundle: flagString(args, 'bundle') ?? '.',
+    bundle: bundleDir,
     store: ctx.lifecycle.store,
     sys: ctx.sys,
     cgroups: ctx.lifecycle.cgroups,

@@ -18,6 +18,10 @@ export interface ContainerCgroups {
   thaw(): Promise<void>;
   /** How many times the kernel's OOM killer killed a process in this cgroup. */
   oomKills(): number;
+  /** The container cgroup's directories on the host (after `create`). */
+  directories(): string[];
+  /** For each of `directories()`, the matching directory of this process's own cgroup (to move back out). */
+  ownDirectories(): string[];
   /** Remove the cgroup (it must be empty); nothing to do if it does not exist. */
   destroy(): Promise<void>;
 }

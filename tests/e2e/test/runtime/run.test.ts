@@ -13,7 +13,7 @@ async function run(args: string[], edit?: Parameters<typeof makeBundle>[2], inpu
 
 describe.skipIf(!isRoot())('c-runtime run', () => {
   it('runs as PID 1 with its own hostname and the spec mounts', async () => {
-    const r = await run(['sh', '-c', 'echo pid=$$; hostname; cat /proc/self/mountinfo']);
+    const r = await run(['sh', '-c', 'echo pid=$$; hostname; cat /proc/self/mountinfo; echo procs=$(ls /proc | grep -c "^[0-9]")']);
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/^pid=1\ne2e-box\n/);
@@ -25,6 +25,8 @@ describe.skipIf(!isRoot())('c-runtime run', () => {
     expect(mounts).toMatch(/ \/dev\/mqueue rw.* - mqueue mqueue/);
     // Nothing of the host's mount table leaks in (the host has /work, /sys/fs/cgroup...).
     expect(mounts).not.toMatch(/ \/work/);
+    // /proc belongs to the container's pid namespace: sh, its subshell, ls and grep; the host has hundreds.
+    expect(Number(/procs=(\d+)/.exec(r.stdout)?.[1])).toBeLessThanOrEqual(5);
   });
 
   it('masks /proc and /sys paths and makes readonlyPaths read-only', async () => {
