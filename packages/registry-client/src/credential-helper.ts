@@ -16,6 +16,9 @@ interface HelperResult {
   stderr: string;
 }
 
+/** Most bytes of helper output (stdout and stderr together) read before the helper is killed. */
+const MAX_HELPER_OUTPUT = 64 * 1024;
+
 function runHelper(name: string, action: string, input: string, timeoutMs: number, env: NodeJS.ProcessEnv): Promise<HelperResult> {
   const program = `docker-credential-${name}`;
   return new Promise((resolve, reject) => {
@@ -24,8 +27,10 @@ function runHelper(name: string, action: string, input: string, timeoutMs: numbe
     let stdout = '';
     let stderr = '';
     let timedOut = false;
-    const timer = setTimeout(() => {
+    const stop = (error: CError) => {
+      if (timedOut) return;
       timedOut = true;
+      clearTimeout(timer);
       try {
         if (child.pid !== undefined) process.kill(-child.pid, 'SIGKILL');
       } catch {
@@ -33,14 +38,29 @@ function runHelper(name: string, action: string, input: string, timeoutMs: numbe
       }
       child.stdout.destroy();
       child.stderr.destroy();
-      reject(
+      reject(error);
+    };
+    const timer = setTimeout(() => {
+      stop(
         new CError('UNAVAILABLE', `credential helper ${program} ${action} did not answer within ${timeoutMs} ms`, {
           hint: 'the helper may be waiting for a keychain unlock; check it by hand',
         }),
       );
     }, timeoutMs);
-    child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
-    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+    // A credential is a few KiB at most: a helper that keeps writing is broken (or hostile), not slow.
+    const append = (stream: 'stdout' | 'stderr', data: string) => {
+      if (stream === 'stdout') stdout += data;
+      else stderr += data;
+      if (stdout.length + stderr.length > MAX_HELPER_OUTPUT) {
+        stop(
+          new CError('LIMIT_EXCEEDED', `credential helper ${program} ${action} wrote more than ${MAX_HELPER_OUTPUT} bytes`, {
+            hint: 'check the helper by running it by hand',
+          }),
+        );
+      }
+    };
+    child.stdout.setEncoding('utf8').on('data', (d: string) => append('stdout', d));
+    child.stderr.setEncoding('utf8').on('data', (d: string) => append('stderr', d));
     child.stdin.on('error', () => {}); // the helper may exit before reading stdin
     child.once('error', (error: NodeJS.ErrnoException) => {
       clearTimeout(timer);
@@ -64,7 +84,8 @@ function isNotFound(result: HelperResult): boolean {
 }
 
 function helperFailure(name: string, action: string, result: HelperResult): CError {
-  const output = (result.stdout.trim() || result.stderr.trim()).slice(0, 500);
+  // stdout is where a helper puts secrets: only stderr may reach the message (and the logs behind it).
+  const output = result.stderr.trim().slice(0, 500) || 'no message on stderr';
   return new CError('UNAVAILABLE', `credential helper docker-credential-${name} ${action} failed (exit ${result.code}): ${output}`, {
     hint: 'check the helper by running it by hand',
   });

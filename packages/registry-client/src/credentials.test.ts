@@ -102,6 +102,25 @@ fi`);
     expect(Date.now() - started).toBeLessThan(5000);
   });
 
+  it('kills a helper that floods its output and reports LIMIT_EXCEEDED', async () => {
+    const env = await installHelper('yes credential');
+    await writeConfig({ credsStore: 'test' });
+    const store = new DockerConfigCredentials({ env, helperTimeoutMs: 20_000 });
+    const started = Date.now();
+    await expect(store.get('docker.io')).rejects.toMatchObject({ code: 'LIMIT_EXCEEDED', message: expect.stringContaining('wrote more than') });
+    expect(Date.now() - started).toBeLessThan(5000);
+  });
+
+  it('keeps what a failing helper printed on stdout (where secrets go) out of the error', async () => {
+    const env = await installHelper(`echo '{"Username":"u","Secret":"s3cr3t-value"}'; echo 'keychain locked' >&2; exit 1`);
+    await writeConfig({ credsStore: 'test' });
+    const store = new DockerConfigCredentials({ env });
+    const error = (await store.get('docker.io').catch((e: unknown) => e)) as Error;
+    expect(error.message).toContain('keychain locked');
+    expect(JSON.stringify(error)).not.toContain('s3cr3t-value');
+    expect(error.message).not.toContain('s3cr3t-value');
+  });
+
   it('reports a missing helper binary', async () => {
     await writeConfig({ credsStore: 'absent-helper' });
     const store = new DockerConfigCredentials({ env: { PATH: binDir, DOCKER_CONFIG: dir } });

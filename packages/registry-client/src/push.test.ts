@@ -230,3 +230,27 @@ describe('push', () => {
     await expect(new RegistryClient(fast).push(ref, store, img.manifest.descriptor)).rejects.toMatchObject({ code: 'DIGEST_MISMATCH' });
   });
 });
+
+describe('push to an upload location on another origin', () => {
+  it('never sends the registry token to it (other host, or same host on another port or scheme)', async () => {
+    const img = image(['layer']);
+    const layer = img.layers[0]!;
+    const seen: Array<string | undefined> = [];
+    const record = function (this: { req: { headers: Record<string, string | undefined> } }) {
+      seen.push(this.req.headers.authorization);
+      return '';
+    };
+    nock(REG).get('/v2/').reply(401, '', { 'www-authenticate': 'Bearer realm="https://auth.example.com/token",service="reg"' });
+    nock('https://auth.example.com').get('/token').query(true).reply(200, { token: 'secret-token' }).persist();
+    headMissing(layer.descriptor.digest);
+    headMissing(img.config.descriptor.digest);
+    nock(REG).post('/v2/team/app/blobs/uploads/').matchHeader('authorization', 'Bearer secret-token').reply(202, '', { location: 'https://storage.example.net/up/1' });
+    nock('https://storage.example.net').put('/up/1').query(true).reply(201, record);
+    nock(REG).post('/v2/team/app/blobs/uploads/').reply(202, '', { location: 'http://registry.example.com:8080/up/2' });
+    nock('http://registry.example.com:8080').put('/up/2').query(true).reply(201, record);
+    nock(REG).put('/v2/team/app/manifests/v1').matchHeader('authorization', 'Bearer secret-token').reply(201);
+    await new RegistryClient(fast).push(ref, storeWith(img), img.manifest.descriptor);
+    nock.cleanAll();
+    expect(seen).toEqual([undefined, undefined]);
+  });
+});

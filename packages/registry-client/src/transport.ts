@@ -111,9 +111,13 @@ export class RegistryTransport {
     for (let attempt = 0; ; attempt++) {
       let response: RegistryResponse;
       try {
-        const authorization = await this.auth.authorization(req.registry, scopes);
         const headers: Record<string, string> = { ...req.headers };
-        if (authorization) headers.authorization = authorization;
+        // Upload locations may be absolute URLs on another origin (a storage backend): the registry's
+        // credentials go only to the registry's own origin (scheme, host and port).
+        if (url.origin === this.baseUrl(req.registry).origin) {
+          const authorization = await this.auth.authorization(req.registry, scopes);
+          if (authorization) headers.authorization = authorization;
+        }
         const body = req.body ? await req.body() : undefined;
         response = await this.sendFollowing(req, url, headers, body);
       } catch (error) {
