@@ -39,7 +39,7 @@ mkdir -p "$STATE"
 in_ns() { unshare -m --propagation private bash -c 'umount /sys/fs/cgroup/unified 2>/dev/null || true; exec "$@"' in_ns "$@"; }
 
 now() { date +%s%N; }
-declare -A SAMPLES=([c]="" [runc]="" [crun]="")
+declare -A SAMPLES=([c]="" [runc]="" [crun]="" [node]="")
 run_one() { # tool id -> elapsed ns
   local tool=$1 id=$2 t0 t1
   t0=$(now)
@@ -47,13 +47,14 @@ run_one() { # tool id -> elapsed ns
     c) node "$CLI" --root "$STATE/c" run -b "$BUNDLE" "$id" </dev/null >/dev/null ;;
     runc) runc --root "$STATE/runc" run -b "$BUNDLE" "$id" </dev/null >/dev/null ;;
     crun) in_ns crun --root "$STATE/crun" run -b "$BUNDLE" "$id" </dev/null >/dev/null ;;
+    node) node -e 0 ;; # the floor: c-runtime run is two Node start-ups (CLI + init) plus the container work
   esac
   t1=$(now)
   echo $(( (t1 - t0) / 1000 ))
 }
 
 for ((i = 1; i <= WARMUP + N; i++)); do
-  for tool in c runc crun; do
+  for tool in c runc crun node; do
     us=$(run_one "$tool" "b$i$tool$RANDOM")
     if ((i > WARMUP)); then SAMPLES[$tool]+="$us "; fi
   done
@@ -72,6 +73,7 @@ node -e '
   }
   result.ratioRunc = median(tools.c) / median(tools.runc);
   result.ratioCrun = median(tools.c) / median(tools.crun);
-  console.log(`c/runc ${result.ratioRunc.toFixed(2)}x   c/crun ${result.ratioCrun.toFixed(2)}x   (load ${result.load.toFixed(1)})`);
+  result.cMinusTwoNodeMs = (median(tools.c) - 2 * median(tools.node)) / 1000;
+  console.log(`c/runc ${result.ratioRunc.toFixed(2)}x   c/crun ${result.ratioCrun.toFixed(2)}x   c - 2 x node start ${result.cMinusTwoNodeMs.toFixed(1)} ms   (load ${result.load.toFixed(1)})`);
   require("fs").writeFileSync(out, JSON.stringify(result, null, 2));
-' "$N" "$OUT" c "${SAMPLES[c]}" runc "${SAMPLES[runc]}" crun "${SAMPLES[crun]}"
+' "$N" "$OUT" c "${SAMPLES[c]}" runc "${SAMPLES[runc]}" crun "${SAMPLES[crun]}" node "${SAMPLES[node]}"
