@@ -32,7 +32,7 @@ rm -rf "$RUN_DIR"
 mkdir -p "$IMAGE_DIR" "$RUN_DIR"
 
 # --- the image: three layers of many small files, deterministic tars (sorted, fixed mtime, root owner) ---------
-LAYERS=("usr/include" "usr/lib/python3 usr/lib/python3.11" "usr/share/vim usr/share/perl usr/share/i18n usr/share/cmake-3.25 usr/share/icons")
+LAYERS=("usr/include" "usr/lib/python3 usr/lib/python3.11" "usr/share/vim usr/share/perl usr/share/i18n usr/share/cmake-3.25 usr/share/icons usr/share/fonts usr/share/mime usr/share/java")
 if [ ! -f "$IMAGE_DIR/done" ]; then
   echo "building the image in $IMAGE_DIR/oci ..." >&2
   rm -rf "$IMAGE_DIR/oci"
