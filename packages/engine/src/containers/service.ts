@@ -28,6 +28,7 @@ import { parseBinds } from './binds';
 import { commandOf, hostConfigOf, mergeConfig } from './config';
 import { commitContainer, type CommitOptions, type CommitResult, type CommitStores } from './commit';
 import { EventBus } from './events';
+import { openOutputFifos, reopenOutputFifos } from './output-fifos';
 import { ExecManager } from './exec';
 import { HealthChecker } from './health';
 import { Introspector, type ArchiveStat, type Change, type ContainerStats, type TopResult } from './introspect';
@@ -78,6 +79,8 @@ export const EXIT_CODE_UNKNOWN = 255;
 
 interface Live {
   child?: ChildProcess;
+  /** The output streams being logged (FIFO readers or the pty master). */
+  outputs: Readable[];
   /** Resolves when the exit has been recorded. */
   exited: Promise<void>;
   logger?: JsonFileLogWriter;
@@ -100,6 +103,19 @@ interface Waiter {
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+function openLogger(record: ContainerRecord): JsonFileLogWriter {
+  const config = record.HostConfig.LogConfig.Config;
+  return new JsonFileLogWriter(record.LogPath, {
+    maxSize: config['max-size'] !== undefined ? parseByteSize(config['max-size']) : DEFAULT_LOG_MAX_SIZE,
+    maxFile: config['max-file'] !== undefined ? Number(config['max-file']) : DEFAULT_LOG_MAX_FILE,
+  });
+}
+
+/** Resolves when every stream has closed, or after `ms`. */
+function drained(streams: readonly Readable[], ms: number): Promise<unknown> {
+  return Promise.race([Promise.all(streams.map((s) => (s.closed || s.destroyed ? undefined : new Promise((r) => s.once('close', r))))), sleep(ms)]);
+}
 
 function notFound(input: string): CError {
   return new CError('NOT_FOUND', `No such container: ${input}`, { hint: 'list containers with `c ps -a`', details: { container: input } });
@@ -271,12 +287,9 @@ export class ContainerService {
     }
     // A runtime state left by a crash would make create fail with "exists".
     await this.deleteRuntimeState(id);
-    const logConfig = record.HostConfig.LogConfig.Config;
-    const logger = new JsonFileLogWriter(record.LogPath, {
-      maxSize: logConfig['max-size'] !== undefined ? parseByteSize(logConfig['max-size']) : DEFAULT_LOG_MAX_SIZE,
-      maxFile: logConfig['max-file'] !== undefined ? Number(logConfig['max-file']) : DEFAULT_LOG_MAX_FILE,
-    });
+    const logger = openLogger(record);
     const tty = record.Config.Tty;
+    const fifos = tty ? undefined : openOutputFifos(this.store.dir(id));
     let created: Awaited<ReturnType<typeof createContainer>>;
     try {
       created = await createContainer({
@@ -285,46 +298,41 @@ export class ContainerService {
         store: this.lifecycle.store,
         sys: linuxSyscalls,
         cgroups: this.lifecycle.cgroups,
-        stdio: [record.Config.OpenStdin && !tty ? 'pipe' : 'ignore', 'pipe', 'pipe'],
+        stdio: [record.Config.OpenStdin && !tty ? 'pipe' : 'ignore', fifos?.writers.stdout ?? 'ignore', fifos?.writers.stderr ?? 'ignore'],
         keepPtyMaster: tty,
         initScript: this.options.initScript ?? runtimeInitScript(),
       });
     } catch (error) {
+      fifos?.closeWriters();
+      fifos?.readers.stdout.destroy();
+      fifos?.readers.stderr.destroy();
       logger.close();
       this.recordStartFailure(record, error);
       throw error;
     }
+    // The container holds its own copies now; ours would keep the FIFOs from ever reaching EOF.
+    fifos?.closeWriters();
     const child = created.child;
-    const outputs: Readable[] = [];
     if (stdio.stdin || stdio.stdout || stdio.stderr) this.attach(id, stdio);
-    const copy = (stream: LogStream, source: Readable | null | undefined) => {
-      if (!source) return;
-      outputs.push(source);
-      source.on('data', (chunk: Buffer) => {
-        logger.write(stream, chunk);
-        for (const a of this.attachments.get(id) ?? []) (stream === 'stdout' ? a.stdout : a.stderr)?.write(chunk);
-      });
-      source.on('error', () => undefined);
-    };
     let stdinSink: Writable | undefined;
+    let outputs: Readable[];
     if (created.ptyMaster !== undefined) {
       const master = new TtyReadStream(created.ptyMaster);
-      copy('stdout', master);
+      outputs = this.pumpOutputs(id, logger, { stdout: master });
       stdinSink = master;
     } else {
-      copy('stdout', child.stdout);
-      copy('stderr', child.stderr);
+      outputs = this.pumpOutputs(id, logger, fifos?.readers ?? {});
       if (child.stdin) {
         child.stdin.on('error', () => undefined);
         stdinSink = child.stdin;
       }
     }
     let resolveExited!: () => void;
-    const live: Live = { child, logger, exited: new Promise((r) => (resolveExited = r)), startedAtMs: Date.now(), stdinSink };
+    const live: Live = { child, logger, outputs, exited: new Promise((r) => (resolveExited = r)), startedAtMs: Date.now(), stdinSink };
     this.live.set(id, live);
     for (const a of this.attachments.get(id) ?? []) if (a.stdin && stdinSink) a.stdin.pipe(stdinSink);
     child.once('exit', (code, signal) => {
-      void this.onExit(id, live, code, signal, outputs).finally(resolveExited);
+      void this.onExit(id, live, code, signal).finally(resolveExited);
     });
     try {
       await startContainer(this.lifecycle, id);
@@ -374,12 +382,9 @@ export class ContainerService {
     if (this.records.has(record.Id)) this.store.save(record);
   }
 
-  private async onExit(id: string, live: Live, code: number | null, signal: NodeJS.Signals | null, outputs: Readable[]): Promise<void> {
-    // Every process of the pid namespace died with its init, so the pipes close soon: wait for the last output.
-    await Promise.race([
-      Promise.all(outputs.map((s) => (s.readableEnded || s.destroyed ? undefined : new Promise((r) => s.once('close', r))))),
-      sleep(2000),
-    ]);
+  private async onExit(id: string, live: Live, code: number | null, signal: NodeJS.Signals | null): Promise<void> {
+    // Every process of the pid namespace died with its init, so the FIFOs reach EOF soon: wait for the last output.
+    await drained(live.outputs, 2000);
     live.logger?.close();
     live.logger = undefined;
     this.detachAll(id);
@@ -450,6 +455,22 @@ export class ContainerService {
     } catch (error) {
       if (!isCError(error, 'NOT_FOUND')) throw error;
     }
+  }
+
+  /** Copies output into the log and to every attachment; returns the streams being read. */
+  private pumpOutputs(id: string, logger: JsonFileLogWriter, sources: Partial<Record<LogStream, Readable>>): Readable[] {
+    const outputs: Readable[] = [];
+    for (const stream of ['stdout', 'stderr'] as const) {
+      const source = sources[stream];
+      if (!source) continue;
+      outputs.push(source);
+      source.on('data', (chunk: Buffer) => {
+        logger.write(stream, chunk);
+        for (const a of this.attachments.get(id) ?? []) (stream === 'stdout' ? a.stdout : a.stderr)?.write(chunk);
+      });
+      source.on('error', () => undefined);
+    }
+    return outputs;
   }
 
   /**
@@ -620,10 +641,9 @@ export class ContainerService {
     record.State.Status = 'removing';
     if (live !== undefined) {
       if (record.State.Paused) await this.thaw(id).catch(() => undefined);
-      if (live.adoptTimer) clearInterval(live.adoptTimer);
       this.signalInit(id, 9, true);
-      if (live.child) await live.exited;
-      else await this.deleteRuntimeState(id);
+      // An adopted container's exit is seen by its poll, which also closes its log.
+      await live.exited;
       this.live.delete(id);
     }
     try {
@@ -817,7 +837,13 @@ export class ContainerService {
   private adopt(record: ContainerRecord): void {
     const id = record.Id;
     let resolveExited!: () => void;
-    const live: Live = { exited: new Promise((r) => (resolveExited = r)), startedAtMs: Date.parse(record.State.StartedAt) || Date.now() };
+    const live: Live = { outputs: [], exited: new Promise((r) => (resolveExited = r)), startedAtMs: Date.parse(record.State.StartedAt) || Date.now() };
+    // Its output FIFOs kept it writing while no engine ran; pick up the log where the last engine left it.
+    const readers = record.Config.Tty ? undefined : reopenOutputFifos(this.store.dir(id));
+    if (readers) {
+      live.logger = openLogger(record);
+      live.outputs = this.pumpOutputs(id, live.logger, readers);
+    }
     live.adoptTimer = setInterval(() => {
       let status: string;
       try {
@@ -827,7 +853,13 @@ export class ContainerService {
       }
       if (status !== 'stopped') return;
       clearInterval(live.adoptTimer);
-      void this.deleteRuntimeState(id)
+      void drained(live.outputs, 2000)
+        .then(() => {
+          live.logger?.close();
+          live.logger = undefined;
+          this.detachAll(id);
+          return this.deleteRuntimeState(id);
+        })
         .catch(() => undefined)
         .then(() => {
           if (this.live.get(id) === live) {
@@ -847,7 +879,17 @@ export class ContainerService {
     this.health.close();
     for (const timer of this.restartTimers.values()) clearTimeout(timer);
     this.restartTimers.clear();
-    for (const live of this.live.values()) if (live.adoptTimer) clearInterval(live.adoptTimer);
+    for (const live of this.live.values()) {
+      if (live.adoptTimer) clearInterval(live.adoptTimer);
+      // Let go of the containers as if this engine had exited: they keep running and a new service adopts them.
+      live.child?.removeAllListeners('exit');
+      live.child?.unref();
+      for (const output of live.outputs) output.destroy();
+      live.stdinSink?.destroy();
+      live.logger?.close();
+      live.logger = undefined;
+    }
+    this.live.clear();
   }
 }
 

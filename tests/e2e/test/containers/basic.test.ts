@@ -7,6 +7,7 @@ import { ensureBuilt, isRoot } from '../runtime/helpers';
 import { containerCgroups, containerProcesses, logText, mountsUnder, openService, removeAll, setup, type Env } from './support';
 
 let env: Env;
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 beforeAll(async () => {
   if (!isRoot()) return;
   ensureBuilt();
@@ -239,32 +240,36 @@ describe.skipIf(!isRoot())('containers: lifecycle', () => {
     expect(summary.Command).toBe('sleep 100');
   });
 
-  it('a new ContainerService on the same root finds the containers, running or not', async () => {
-    const running = await env.service.create({ image: 'busybox:e2e', cmd: ['sleep', '100'], name: 'survivor' });
+  it('an engine restart: the new ContainerService adopts running containers and keeps logging their output', async () => {
+    const running = await env.service.create({ image: 'busybox:e2e', cmd: ['sh', '-c', 'i=0; while true; do i=$((i+1)); echo tick $i; sleep 0.05; done'], name: 'survivor' });
     const exited = await env.service.create({ image: 'busybox:e2e', cmd: ['sh', '-c', 'exit 4'], name: 'finished' });
     await env.service.start(running.Id);
     await env.service.start(exited.Id);
     await env.service.wait(exited.Id);
+    await sleep(300);
+    // The first engine goes away: it stops reading and forgets its children, which keep running.
+    env.service.close();
+    await sleep(500);
     const second = await openService(env.root);
-    try {
-      expect(second.inspect('survivor').State).toMatchObject({ Status: 'running', Running: true });
-      expect(second.inspect('finished').State).toMatchObject({ Status: 'exited', ExitCode: 4 });
-      // The second service can exec into and stop what the first one started.
-      expect((await second.exec.run('survivor', { cmd: ['echo', 'still here'] })).stdout).toBe('still here\n');
-      await second.stop('survivor', 1);
-      expect(second.inspect('survivor').State).toMatchObject({ Status: 'exited', Running: false });
-    } finally {
-      second.close();
-    }
-    // Restoring again: the stopped container stays exited and keeps its code.
+    env.service = second;
+    expect(second.inspect('survivor').State).toMatchObject({ Status: 'running', Running: true });
+    expect(second.inspect('finished').State).toMatchObject({ Status: 'exited', ExitCode: 4 });
+    await sleep(500);
+    // Nothing was lost while no engine read the output: the counter is contiguous from 1.
+    const numbers = (await logText(second, 'survivor')).trim().split('\n').map((l) => Number(l.replace('tick ', '')));
+    expect(numbers.length).toBeGreaterThan(15);
+    expect(numbers).toEqual(Array.from({ length: numbers.length }, (_, i) => i + 1));
+    // The new engine can exec into and stop what the first one started; the exit code could not be reaped.
+    expect((await second.exec.run('survivor', { cmd: ['echo', 'still here'] })).stdout).toBe('still here\n');
+    await second.stop('survivor', 1);
+    expect(second.inspect('survivor').State).toMatchObject({ Status: 'exited', Running: false, ExitCode: 255 });
     const third = await openService(env.root);
     try {
-      expect(third.inspect('survivor').State.Running).toBe(false);
+      expect(third.inspect('survivor').State).toMatchObject({ Status: 'exited', ExitCode: 255 });
+      expect(third.inspect('finished').State.ExitCode).toBe(4);
     } finally {
       third.close();
     }
-    // The first service still believes it runs until its own exit handler sees the kill.
-    await env.service.wait(running.Id);
   });
 
   it('100 containers created and started concurrently (batches of 20) and removed: nothing leaks', async () => {

@@ -43,17 +43,18 @@ export async function setup(prefix: string): Promise<Env> {
   makeRootfs(rootfs);
   const images = createImageService({ root });
   await images.import(await tarOf(rootfs), 'busybox:e2e', { changes: ['CMD ["sh"]'] });
-  const service = await openService(root);
-  return {
+  const env: Env = {
     dir,
     root,
-    service,
+    service: await openService(root),
+    // Uses env.service at cleanup time: a test may replace it (an engine restart).
     cleanup: async () => {
-      await removeAll(service);
-      service.close();
+      await removeAll(env.service);
+      env.service.close();
       rmSync(dir, { recursive: true, force: true });
     },
   };
+  return env;
 }
 
 export function openService(root: string): Promise<ContainerService> {
