@@ -5,7 +5,7 @@ import { gzipSync } from 'node:zlib';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { isCError } from '@c/errors';
 import { applyLayer } from './apply';
-import { getXattr } from './libc';
+import { getXattr } from './xattrs';
 import { END_OF_ARCHIVE, encodeHeader } from './tar-writer';
 import type { TarEntry } from './tar-format';
 import { buildTar, chunked, isRoot, listTree, removeDir, tempDir } from './testing';

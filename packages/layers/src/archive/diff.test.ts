@@ -10,7 +10,7 @@ import type { Snapshotter } from '../snapshots/types';
 import { unpackImage } from '../snapshots/unpack';
 import { applyLayer } from './apply';
 import { type DiffOptions, type DiffResult, writeDiff } from './diff';
-import { setXattr } from './libc';
+import { setXattr } from './xattrs';
 import { TarReader } from './tar-reader';
 import { chunked, isRoot, listTree, removeDir, tempDir } from './testing';
 

@@ -10,7 +10,7 @@ import type { Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createGzip } from 'node:zlib';
 import { CError } from '@c/errors';
-import { getXattr, readXattrs } from './libc';
+import { getXattr, readXattrs } from './xattrs';
 import { END_OF_ARCHIVE, encodeHeader, paddingFor } from './tar-writer';
 import type { EntryType, TarEntry } from './tar-format';
 import { OPAQUE_MARKER, OVERLAY_OPAQUE_XATTR, OVERLAY_XATTR_PREFIX, isOverlayWhiteout, whiteoutName } from './whiteout';

@@ -25,7 +25,8 @@ import {
   type Stats,
 } from 'node:fs';
 import { CError } from '@c/errors';
-import { errnoOf, mknod, S_IFBLK, S_IFCHR, S_IFIFO, setXattr } from './libc';
+import { copyUp, findLowerFile } from './copy-up';
+import { errnoOf, getXattr, mknod, S_IFBLK, S_IFCHR, S_IFIFO, setXattr } from './xattrs';
 import { RootResolver, entryComponents, unsafeEntry } from './paths';
 import type { TarEntry } from './tar-format';
 import type { EntrySink } from './tar-reader';
@@ -214,11 +215,16 @@ export class Extractor {
     const targetRelative = targetComponents.join('/');
     if (targetRelative === relative) return; // a link to itself: nothing to do
     const targetParent = this.resolver.directory(targetComponents, targetComponents.length - 1, entry.name, false);
-    const target = targetParent === undefined ? undefined : `${targetParent}/${targetComponents[targetComponents.length - 1]!}`;
-    const stat = target === undefined ? undefined : lstatSync(target, { throwIfNoEntry: false });
+    let target = targetParent === undefined ? undefined : `${targetParent}/${targetComponents[targetComponents.length - 1]!}`;
+    let stat = target === undefined ? undefined : lstatSync(target, { throwIfNoEntry: false });
+    // A whiteout is this layer's deletion marker, not a file: linking to it would delete the link's path.
+    if (stat && this.options.whiteouts === 'overlay' && isOverlayWhiteout(stat)) stat = undefined;
+    else if (!stat && this.options.whiteouts === 'overlay') {
+      ({ target, stat } = this.copyUpLinkTarget(targetComponents, targetRelative, entry) ?? { target, stat });
+    }
     if (!target || !stat) {
       throw new CError('INVALID_ARGUMENT', `layer entry "${entry.name}" is a hard link to "${entry.linkname}", which is not in this layer`, {
-        hint: 'hard links must point at an earlier entry of the same layer',
+        hint: 'hard links must point at an earlier entry of the same layer or a file a lower layer holds',
         details: { entry: entry.name, linkname: entry.linkname },
       });
     }
@@ -226,6 +232,35 @@ export class Extractor {
     const existing = lstatSync(path, { throwIfNoEntry: false });
     if (existing && existing.ino === stat.ino && existing.dev === stat.dev) return;
     this.replaceAt(path, relative, () => linkSync(target, path));
+  }
+
+  /**
+   * An overlay upper dir holds only this layer: a link target that a lower layer holds is copied up first
+   * (see copy-up.ts). Returns the copy's path and stat, or undefined when no lower layer shows it.
+   */
+  private copyUpLinkTarget(components: string[], relative: string, entry: TarEntry): { target: string; stat: Stats } | undefined {
+    const lowerRoots = this.options.lowerRoots ?? [];
+    if (lowerRoots.length === 0) return undefined;
+    const upperParent = this.resolver.directory(components, components.length - 1, entry.name, false);
+    // An upper ancestor made opaque by this layer hides the lower layers' content below it.
+    if (upperParent !== undefined && this.hasOpaqueUpperAncestor(components)) return undefined;
+    const lower = findLowerFile(lowerRoots, components);
+    if (!lower) return undefined;
+    const parent = this.resolver.directory(components, components.length - 1, entry.name, true)!;
+    const target = `${parent}/${components[components.length - 1]!}`;
+    if (!copyUp(lower, target)) {
+      throw unsafeEntry(entry.name, `is a hard link to "${relative}", which a lower layer holds as a special file`);
+    }
+    return { target, stat: lstatSync(target) };
+  }
+
+  private hasOpaqueUpperAncestor(components: string[]): boolean {
+    let path = this.root;
+    for (let i = 0; i < components.length - 1; i++) {
+      path = `${path}/${components[i]!}`;
+      if (getXattr(path, OVERLAY_OPAQUE_XATTR)?.toString() === 'y') return true;
+    }
+    return false;
   }
 
   private createNode(entry: TarEntry, path: string, relative: string): void {

@@ -8,7 +8,7 @@ import { gzipSync } from 'node:zlib';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { type ErrorCode, isCError } from '@c/errors';
 import { type ApplyOptions, applyLayer } from './apply';
-import { getXattr } from './libc';
+import { getXattr } from './xattrs';
 import { END_OF_ARCHIVE, encodeHeader, paddingFor } from './tar-writer';
 import type { TarEntry } from './tar-format';
 import { type TestEntry, buildTar, chunked, isRoot, removeDir, snapshotOf, tempDir } from './testing';

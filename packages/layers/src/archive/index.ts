@@ -7,5 +7,5 @@ export { encodeHeader, paddingFor, END_OF_ARCHIVE } from './tar-writer';
 export type { EntryType, TarEntry } from './tar-format';
 export { entryComponents } from './paths';
 export { OPAQUE_MARKER, OVERLAY_OPAQUE_XATTR, parseWhiteout, whiteoutName } from './whiteout';
-export { readXattrs, setXattr, getXattr } from './libc';
+export { readXattrs, setXattr, getXattr } from './xattrs';
 export { writeDiff, type DiffInput, type DiffOptions, type DiffResult } from './diff';

@@ -5,7 +5,7 @@
  */
 import { chmodSync, lchownSync, lstatSync, mkdirSync, type Stats, unlinkSync, utimesSync } from 'node:fs';
 import { CError } from '@c/errors';
-import { setXattr } from './libc';
+import { setXattr } from './xattrs';
 import { OVERLAY_OPAQUE_XATTR, isOverlayWhiteout } from './whiteout';
 
 const MAX_PATH_BYTES = 4096;

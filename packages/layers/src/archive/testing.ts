@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { pack, type Header } from 'tar-stream';
-import { readXattrs } from './libc';
+import { readXattrs } from './xattrs';
 
 export interface TestEntry {
   name: string;

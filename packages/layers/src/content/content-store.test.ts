@@ -7,18 +7,9 @@ import { isCError } from '@c/errors';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ContentStore } from './content-store';
 import { fixturePath, killAllChildren, spawnTsChild } from './test-fixtures/child-process';
+import { codeOf } from '../util/testing';
 
 const sha256 = (bytes: Uint8Array) => `sha256:${createHash('sha256').update(bytes).digest('hex')}`;
-
-async function codeOf(promise: Promise<unknown>): Promise<string> {
-  try {
-    await promise;
-  } catch (error) {
-    if (isCError(error)) return error.code;
-    throw error;
-  }
-  return 'no error';
-}
 
 async function collect<T>(iterable: AsyncIterable<T>): Promise<T[]> {
   const out: T[] = [];

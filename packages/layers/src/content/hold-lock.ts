@@ -55,15 +55,6 @@ export function isLockTimeout(error: unknown): boolean {
   return error instanceof Error && error.message.startsWith('timed out waiting for the lock');
 }
 
-export function processAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
 /** True while a process (this one included) holds `lockPath`. */
 export async function isLockHeld(lockPath: string): Promise<boolean> {
   return isFileLocked(lockPath);

@@ -6,20 +6,11 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { fixturePath, killAllChildren, spawnTsChild } from '../content/test-fixtures/child-process';
 import { ImageStore } from './image-store';
 import { storeLayout } from './layout';
+import { codeOf } from '../util/testing';
 
 const fixture = fixturePath(import.meta.url, 'test-fixtures/image-store-child.ts');
 const digest = (char: string) => `sha256:${char.repeat(64)}`;
 const manifest = (char: string) => ({ mediaType: 'application/vnd.oci.image.manifest.v1+json', digest: digest(char), size: 500 });
-
-async function codeOf(promise: Promise<unknown>): Promise<string> {
-  try {
-    await promise;
-  } catch (error) {
-    if (isCError(error)) return error.code;
-    throw error;
-  }
-  return 'no error';
-}
 
 let dir: string;
 let path: string;

@@ -7,7 +7,7 @@ import { randomBytes } from 'node:crypto';
 import { CError } from '@c/errors';
 import { isLockTimeout } from '../content/hold-lock';
 import { readJsonFile, withFileLock, writeFileAtomic } from '../util/atomic';
-import { processStartTime, sameProcessAlive } from './process-identity';
+import { processStartTime, sameProcessAlive } from '../util/process-identity';
 import {
   checkImageName,
   checkLeaseDigests,

@@ -64,8 +64,10 @@ describe('unpackImage', () => {
     const snapshotter = new CopySnapshotter(`${root}/store`);
     await snapshotter.prepare('extract-dead-x', undefined, { labels: { 'c.unpack.pid': '999999999' } });
     await snapshotter.prepare('extract-live-x', undefined, { labels: { 'c.unpack.pid': String(process.pid) } });
+    // A live pid that an earlier process used: its start time differs, so the snapshot is abandoned.
+    await snapshotter.prepare('extract-reused-x', undefined, { labels: { 'c.unpack.pid': String(process.pid), 'c.unpack.pid-start': '1' } });
     await snapshotter.prepare('container', undefined);
-    expect(await removeAbandonedUnpacks(snapshotter)).toEqual(['extract-dead-x']);
+    expect((await removeAbandonedUnpacks(snapshotter)).sort()).toEqual(['extract-dead-x', 'extract-reused-x']);
     const left: string[] = [];
     await snapshotter.walk((info) => void left.push(info.name));
     expect(left).toEqual(['container', 'extract-live-x']);

@@ -7,10 +7,13 @@ import { randomBytes } from 'node:crypto';
 import { CError, isCError } from '@c/errors';
 import { chainIds as computeChainIds, type Descriptor, type Digest } from '@c/image';
 import { type ApplyLimits, type ApplyResult, type ByteSource, applyLayer } from '../archive/apply';
+import { processStartTime, sameProcessAlive } from '../util/process-identity';
 import type { Snapshotter } from './types';
 
 const EXTRACT_PREFIX = 'extract-';
 const UNPACK_PID_LABEL = 'c.unpack.pid';
+/** The unpacking process's start time, so a later process that reuses the pid does not keep it alive. */
+const UNPACK_PID_START_LABEL = 'c.unpack.pid-start';
 
 /** Opens a layer blob for reading. */
 export type OpenBlob = (layer: Descriptor) => Promise<ByteSource> | ByteSource;
@@ -59,7 +62,7 @@ export async function unpackImage(
     const layer = image.layers[i]!;
     const parent = i === 0 ? undefined : chainIds[i - 1];
     const key = `${EXTRACT_PREFIX}${randomBytes(6).toString('hex')}-${chainId}`;
-    await snapshotter.prepare(key, parent, { labels: { 'c.layer.digest': layer.digest, [UNPACK_PID_LABEL]: String(process.pid) } });
+    await snapshotter.prepare(key, parent, { labels: { 'c.layer.digest': layer.digest, [UNPACK_PID_LABEL]: String(process.pid), ...pidStartLabel() } });
     try {
       const target = await snapshotter.applyTarget(key);
       const applied = await applyLayer(await open(layer), target.root, {
@@ -107,17 +110,13 @@ export async function removeAbandonedUnpacks(snapshotter: Snapshotter): Promise<
   await snapshotter.walk((info) => {
     if (info.kind !== 'active' || !info.name.startsWith(EXTRACT_PREFIX)) return;
     const pid = Number(info.labels[UNPACK_PID_LABEL]);
-    if (!(pid > 0) || !processAlive(pid)) abandoned.push(info.name);
+    if (!(pid > 0) || !sameProcessAlive(pid, info.labels[UNPACK_PID_START_LABEL])) abandoned.push(info.name);
   });
   for (const key of abandoned) await snapshotter.remove(key).catch(() => undefined);
   return abandoned;
 }
 
-function processAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
+function pidStartLabel(): Record<string, string> {
+  const startTime = processStartTime(process.pid);
+  return startTime === undefined ? {} : { [UNPACK_PID_START_LABEL]: startTime };
 }

@@ -3,7 +3,16 @@
  * (field 22 of /proc/<pid>/stat, in clock ticks since boot) differs between the two.
  */
 import { readFileSync } from 'node:fs';
-import { processAlive } from '../content/hold-lock';
+
+/** True while a process with this pid exists (EPERM: it exists but belongs to someone else). */
+export function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
 
 /** The start time of `pid`, or undefined when it is not running (or /proc is unavailable). */
 export function processStartTime(pid: number): string | undefined {
