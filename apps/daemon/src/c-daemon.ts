@@ -2,7 +2,7 @@ import { toCError } from '@c/errors';
 import { readFileSync } from 'node:fs';
 import { USAGE, parseDaemonArgs, resolveGroup } from './args';
 import { startDaemon } from './daemon';
-import { createEngineImagesBackend } from './engine-backend';
+import { createEngineImagesBackend, openEngineContainersBackend } from './engine-backend';
 import { readOwnVersion } from './version';
 
 const log = (line: string): void => {
@@ -20,9 +20,11 @@ async function main(): Promise<void> {
     return;
   }
   const socketGid = config.group === undefined ? undefined : resolveGroup(config.group, readFileSync('/etc/group', 'utf8'));
+  const containers = await openEngineContainersBackend(config.root);
   const daemon = await startDaemon({
     config,
     images: createEngineImagesBackend(config.root),
+    containers,
     log,
     ...(socketGid === undefined ? {} : { socketGid }),
   });
@@ -35,6 +37,8 @@ async function main(): Promise<void> {
     log(`received ${signal}, shutting down`);
     daemon.close().then(
       () => {
+        // Containers keep running: the next daemon on this root adopts them.
+        containers.close();
         log('stopped');
         process.exit(0);
       },

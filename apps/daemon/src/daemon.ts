@@ -1,5 +1,6 @@
 import type { Server } from 'node:http';
 import type { ImagesBackend } from './backends';
+import type { ContainersBackend } from './containers/backend';
 import type { DaemonConfig } from './args';
 import { loadDaemonId } from './system/daemon-id';
 import { readHostFacts } from './system/host';
@@ -15,6 +16,7 @@ export interface RunningDaemon {
 export interface StartDaemonOptions {
   config: Pick<DaemonConfig, 'sockets' | 'root'>;
   images: ImagesBackend;
+  containers?: ContainersBackend;
   log?: (line: string) => void;
   socketMode?: number;
   /** Group id owning the sockets. */
@@ -26,6 +28,7 @@ export async function startDaemon(options: StartDaemonOptions): Promise<RunningD
   const version = readOwnVersion();
   const services = {
     images: options.images,
+    ...(options.containers ? { containers: options.containers } : {}),
     facts: {
       version,
       id: loadDaemonId(options.config.root),

@@ -1,9 +1,23 @@
-import { createImageService } from '@c/engine';
+import { ContainerService, createImageService, storeImagePort } from '@c/engine';
+import { ContentStore, ImageStore, storeLayout } from '@c/layers';
 import type { ImagesBackend } from './backends';
+import type { ContainersBackend } from './containers/backend';
 
 /** The engine's image service over the store under `root`: the daemon's only source of image state. */
 export function createEngineImagesBackend(root: string): ImagesBackend {
   // ImageService satisfies ImagesBackend structurally; the assignment is the compile-time check of that contract.
   const service: ImagesBackend = createImageService({ root });
+  return service;
+}
+
+/**
+ * The engine's container service over the same root: loads every container record and adopts the ones still
+ * running (see @c/engine's restore). `close()` stops its timers; the containers keep running.
+ */
+export async function openEngineContainersBackend(root: string): Promise<ContainersBackend & { close(): void }> {
+  const layout = storeLayout(root);
+  const content = new ContentStore(layout.content);
+  const images = new ImageStore(layout.images);
+  const service: ContainerService = await ContainerService.open({ root, images: storeImagePort(content, images), stores: { content, images } });
   return service;
 }

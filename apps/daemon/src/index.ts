@@ -14,7 +14,15 @@ export type {
   TransferEvent,
 } from './backends';
 export { startDaemon, type RunningDaemon, type StartDaemonOptions } from './daemon';
-export { createEngineImagesBackend } from './engine-backend';
+export { createEngineImagesBackend, openEngineContainersBackend } from './engine-backend';
+export type { ContainerStdio, ContainersBackend, EventsBackend, ExecBackend } from './containers/backend';
+export { parseCreateRequest, type CreateRequest } from './containers/create-body';
+export { inspectDocument, statsDocument, summaryRow, systemCpuUsage, execDocument, type StatsSample } from './containers/shapes';
+export { PendingAttachments, outputWriter, sinkWritable, stdioFor, type Attachment } from './containers/stdio';
+export { containerRoutes, type ContainerRouteOptions } from './routes/containers';
+export { execRoutes } from './routes/exec';
+export { eventRoutes, eventMatches } from './routes/events';
+export { diskUsageRoutes } from './routes/df';
 export { errorResponse, statusForCode } from './http-status';
 export { createApiHandler, type ApiHandler, type ApiHandlerOptions } from './http/api-handler';
 export {

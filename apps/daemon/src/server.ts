@@ -7,13 +7,19 @@ import { CError } from '@c/errors';
 import type { DaemonFacts, ImagesBackend } from './backends';
 import { createApiHandler, type ApiHandler } from './http/api-handler';
 import { Router } from './http/router';
+import type { ContainersBackend } from './containers/backend';
 import { containerRoutes } from './routes/containers';
+import { diskUsageRoutes } from './routes/df';
+import { eventRoutes } from './routes/events';
+import { execRoutes } from './routes/exec';
 import { imageRoutes } from './routes/images';
 import { systemRoutes } from './routes/system';
 import type { HostFacts } from './system/host';
 
 export interface DaemonServices {
   images: ImagesBackend;
+  /** Absent in image-only setups (unit tests of the image routes): container paths are then 404. */
+  containers?: ContainersBackend;
   facts: DaemonFacts;
   host: HostFacts;
   log?: (line: string) => void;
@@ -21,12 +27,20 @@ export interface DaemonServices {
 
 const hijackedSockets = new WeakMap<Server, Set<Duplex>>();
 
-/** One router for the whole API, assembled from one route list per domain (containers join later). */
+/** One router for the whole API, assembled from one route list per domain. */
 export function createRouter(services: DaemonServices): Router {
-  return new Router()
-    .add(...systemRoutes({ facts: services.facts, host: services.host, images: services.images }))
-    .add(...imageRoutes(services.images))
-    .add(...containerRoutes());
+  const { containers } = services;
+  const router = new Router()
+    .add(...systemRoutes({ facts: services.facts, host: services.host, images: services.images, ...(containers ? { containers } : {}) }))
+    .add(...imageRoutes(services.images));
+  if (containers) {
+    router
+      .add(...containerRoutes(containers))
+      .add(...execRoutes(containers))
+      .add(...eventRoutes(containers.events))
+      .add(...diskUsageRoutes(services.images, containers));
+  }
+  return router;
 }
 
 /** An http.Server serving the Docker Engine API; not listening yet. */

@@ -1,5 +1,5 @@
 import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
-import { PassThrough, type Duplex } from 'node:stream';
+import { PassThrough, type Duplex, type Readable } from 'node:stream';
 import { API_VERSION, MIN_API_VERSION, checkApiVersion, splitVersionedPath } from '@c/api';
 import { CError } from '@c/errors';
 import { errorResponse } from '../http-status';
@@ -43,11 +43,65 @@ function parseUrl(req: IncomingMessage): ParsedRequest {
  * iterates when the input ends, and that must not be the socket, whose output side is still needed (stdin
  * half-close, then the remaining output).
  */
-function detachedInput(source: NodeJS.ReadableStream): NodeJS.ReadableStream {
+function detachedInput(source: NodeJS.ReadableStream): PassThrough {
   const input = new PassThrough();
   source.pipe(input);
   source.on('error', (error: Error) => input.destroy(error));
   return input;
+}
+
+/** Largest JSON document read ahead of a raw stream. */
+const MAX_JSON_PREFIX_BYTES = 1024 * 1024;
+
+/** Reads exactly `length` bytes from a paused stream, leaving the rest in it. */
+async function readExactly(stream: Readable, length: number): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  let got = 0;
+  while (got < length) {
+    const chunk = stream.read() as Buffer | null;
+    if (chunk === null) {
+      if (stream.readableEnded || stream.destroyed) break;
+      await new Promise<void>((resolve) => {
+        const done = (): void => {
+          stream.off('readable', done);
+          stream.off('end', done);
+          stream.off('close', done);
+          resolve();
+        };
+        stream.on('readable', done);
+        stream.on('end', done);
+        stream.on('close', done);
+      });
+      continue;
+    }
+    const wanted = length - got;
+    if (chunk.length > wanted) {
+      stream.unshift(chunk.subarray(wanted));
+      chunks.push(chunk.subarray(0, wanted));
+      got = length;
+    } else {
+      chunks.push(chunk);
+      got += chunk.length;
+    }
+  }
+  return Buffer.concat(chunks, got);
+}
+
+/** `readJsonPrefix` of a StreamContext over an input that already receives the client's bytes. */
+function jsonPrefixReader(req: IncomingMessage, input: PassThrough): () => Promise<unknown> {
+  return async () => {
+    const length = Number(req.headers['content-length'] ?? 0);
+    if (!Number.isSafeInteger(length) || length <= 0) return undefined;
+    if (length > MAX_JSON_PREFIX_BYTES) {
+      throw new CError('INVALID_ARGUMENT', `request body of ${req.method} ${req.url} exceeds ${MAX_JSON_PREFIX_BYTES} bytes`, { hint: 'send a smaller JSON document' });
+    }
+    const bytes = await readExactly(input, length);
+    try {
+      return JSON.parse(bytes.toString('utf8')) as unknown;
+    } catch (error) {
+      throw new CError('INVALID_ARGUMENT', `request body of ${req.method} ${req.url} is not valid JSON`, { cause: error, hint: 'send a JSON document' });
+    }
+  };
 }
 
 const STATUS_TEXT: Record<number, string> = {
@@ -108,16 +162,18 @@ export function createApiHandler(options: ApiHandlerOptions): ApiHandler {
       }
       // A stream endpoint without an upgrade: 200 and the raw stream in the response body, stdin from the
       // request body, which may stay open while the output streams (dockerode without hijack).
+      const input = detachedInput(req);
       await route.stream({
         req,
         params,
         query,
         apiVersion: version,
+        readJsonPrefix: jsonPrefixReader(req, input),
         open: (contentType) => {
           res.writeHead(200, { 'Content-Type': contentType });
           res.flushHeaders();
           return {
-            input: detachedInput(req),
+            input,
             upgraded: false,
             write: (chunk) => (res.writableEnded || res.destroyed ? false : res.write(chunk)),
             end: () => res.end(),
@@ -167,16 +223,18 @@ export function createApiHandler(options: ApiHandlerOptions): ApiHandler {
         });
       }
       if (head.length > 0) socket.unshift(head);
+      const input = detachedInput(socket);
       await route.stream({
         req,
         params,
         query,
         apiVersion: version,
+        readJsonPrefix: jsonPrefixReader(req, input),
         open: (contentType: RawStreamContentType): RawStream => {
           opened = true;
           writeHead(101, 'UPGRADED', { 'Content-Type': contentType, Connection: 'Upgrade', Upgrade: 'tcp' });
           return {
-            input: detachedInput(socket),
+            input,
             upgraded: true,
             write: (chunk) => (socket.writableEnded || socket.destroyed ? false : socket.write(chunk)),
             end: () => socket.end(),

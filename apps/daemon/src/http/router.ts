@@ -33,6 +33,12 @@ export interface StreamContext {
   query: URLSearchParams;
   apiVersion: string;
   /**
+   * Reads the JSON document that precedes the raw stream (exec start's `{"Detach":…,"Tty":…}`): exactly
+   * `Content-Length` bytes, whether or not the connection is being upgraded; `undefined` without a body. Call it
+   * before `open`; what follows stays in `input`.
+   */
+  readJsonPrefix(): Promise<unknown>;
+  /**
    * Sends the success status (101 UPGRADED when the client asked for `Upgrade: tcp`, else 200) with the content
    * type, and hands over the connection. Fail (throw) before calling it to answer with a JSON error instead.
    */

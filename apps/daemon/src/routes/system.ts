@@ -1,6 +1,7 @@
 import { API_VERSION, MIN_API_VERSION, parseAuthConfig, type InfoResponse, type VersionResponse } from '@c/api';
 import { CError } from '@c/errors';
 import type { DaemonFacts, ImagesBackend } from '../backends';
+import type { ContainersBackend } from '../containers/backend';
 import { readJsonBody, sendJson } from '../http/respond';
 import type { Route } from '../http/router';
 import type { HostFacts } from '../system/host';
@@ -9,10 +10,28 @@ export interface SystemRoutesOptions {
   facts: DaemonFacts;
   host: HostFacts;
   images: Pick<ImagesBackend, 'list' | 'login'>;
+  /** Absent in image-only setups (tests): then there are no containers to count. */
+  containers?: Pick<ContainersBackend, 'list'>;
+}
+
+export interface ContainerCounts {
+  running: number;
+  paused: number;
+  stopped: number;
+}
+
+function countContainers(containers: SystemRoutesOptions['containers']): ContainerCounts {
+  const counts = { running: 0, paused: 0, stopped: 0 };
+  for (const row of containers?.list({ all: true }) ?? []) {
+    if (row.State === 'paused') counts.paused += 1;
+    else if (row.State === 'running' || row.State === 'restarting') counts.running += 1;
+    else counts.stopped += 1;
+  }
+  return counts;
 }
 
 /** `/_ping`, `/version`, `/info`, `/auth`. */
-export function systemRoutes({ facts, host, images }: SystemRoutesOptions): Route[] {
+export function systemRoutes({ facts, host, images, containers }: SystemRoutesOptions): Route[] {
   const ping: Route['handler'] = ({ req, res }) => {
     res.setHeader('Builder-Version', '1');
     res.setHeader('Cache-Control', 'no-cache, no-store, must-revalidate');
@@ -41,7 +60,7 @@ export function systemRoutes({ facts, host, images }: SystemRoutesOptions): Rout
       handler: async ({ res }) => {
         const rows = await images.list();
         const imageCount = new Set(rows.map((row) => row.id)).size;
-        sendJson(res, 200, infoResponse(facts, host, { images: imageCount }));
+        sendJson(res, 200, infoResponse(facts, host, { images: imageCount, containers: countContainers(containers) }));
       },
     },
     {
@@ -88,14 +107,18 @@ export function versionResponse(facts: DaemonFacts, host: HostFacts): VersionRes
   };
 }
 
-export function infoResponse(facts: DaemonFacts, host: HostFacts, counts: { images: number }): InfoResponse {
+export function infoResponse(
+  facts: DaemonFacts,
+  host: HostFacts,
+  counts: { images: number; containers?: ContainerCounts },
+): InfoResponse {
+  const containers = counts.containers ?? { running: 0, paused: 0, stopped: 0 };
   return {
     ID: facts.id,
-    // Containers arrive with the runtime; until then there are none to count.
-    Containers: 0,
-    ContainersRunning: 0,
-    ContainersPaused: 0,
-    ContainersStopped: 0,
+    Containers: containers.running + containers.paused + containers.stopped,
+    ContainersRunning: containers.running,
+    ContainersPaused: containers.paused,
+    ContainersStopped: containers.stopped,
     Images: counts.images,
     Driver: 'overlay2',
     DriverStatus: [],
