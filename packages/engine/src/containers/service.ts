@@ -134,7 +134,7 @@ export class ContainerService {
   private readonly waiters = new Map<string, Waiter[]>();
   private readonly backoff = new Map<string, number>();
   private readonly restartTimers = new Map<string, NodeJS.Timeout>();
-  private readonly starting = new Set<string>();
+  private readonly starting = new Map<string, Promise<void>>();
   private readonly attachments = new Map<string, Set<Attachment>>();
   private readonly store: ContainerRecordStore;
   private readonly lifecycle: Lifecycle;
@@ -263,12 +263,18 @@ export class ContainerService {
     const record = this.get(input);
     const id = record.Id;
     if (this.starting.has(id)) throw new CError('CONFLICT', `container ${id} is already being started`, { hint: 'wait for the other start to finish' });
-    this.starting.add(id);
+    const starting = this.startLocked(record, stdio);
+    this.starting.set(id, starting);
     try {
-      await this.startLocked(record, stdio);
+      await starting;
     } finally {
       this.starting.delete(id);
     }
+  }
+
+  /** Waits for a start in flight (a restart policy's, or another caller's) so stop/remove act on its outcome. */
+  private async settleStart(id: string): Promise<void> {
+    await this.starting.get(id)?.catch(() => undefined);
   }
 
   private async startLocked(record: ContainerRecord, stdio: StartOptions): Promise<void> {
@@ -510,6 +516,7 @@ export class ContainerService {
     const record = this.get(input);
     const id = record.Id;
     this.cancelRestart(record);
+    await this.settleStart(id);
     record.C.manuallyStopped = true;
     const live = this.live.get(id);
     if (!record.State.Running || live === undefined) {
@@ -636,6 +643,7 @@ export class ContainerService {
       );
     }
     this.cancelRestart(record);
+    await this.settleStart(id);
     record.C.manuallyStopped = true;
     const live = this.live.get(id);
     record.State.Status = 'removing';

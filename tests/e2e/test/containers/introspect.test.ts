@@ -169,6 +169,19 @@ describe.skipIf(!isRoot())('containers: introspection and policies', () => {
     expect(() => env.service.inspect(gone.Id)).toThrow(/No such container/);
   });
 
+  it('restart policy always brings back a container that exits 0, with growing backoff', async () => {
+    const c = await env.service.create({ image: 'busybox:e2e', cmd: ['sh', '-c', 'echo up; exit 0'], restartPolicy: 'always' });
+    await env.service.start(c.Id);
+    await until(() => env.service.inspect(c.Id).RestartCount >= 3, 15_000);
+    expect(env.service.inspect(c.Id).RestartCount).toBeGreaterThanOrEqual(3);
+    expect((await logText(env.service, c.Id)).split('\n').filter(Boolean).length).toBeGreaterThanOrEqual(3);
+    await env.service.stop(c.Id, 1);
+    const count = env.service.inspect(c.Id).RestartCount;
+    await sleep(1000);
+    expect(env.service.inspect(c.Id).RestartCount).toBe(count);
+    expect(['exited']).toContain(env.service.inspect(c.Id).State.Status);
+  });
+
   it('a stop does not trigger restart policy always; events tell the story', async () => {
     const events: string[] = [];
     const unsubscribe = env.service.events.subscribe((e) => events.push(e.Action));
