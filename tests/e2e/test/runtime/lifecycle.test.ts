@@ -110,6 +110,36 @@ describe.skipIf(!isRoot())('c-runtime lifecycle', () => {
     expect([...seen].filter((exe) => /node/.test(exe))).toEqual([]);
   });
 
+  it('pause/resume freeze the container, exec --process and exec --detach work, kill --all reaches every process', async () => {
+    const bundle = makeBundle(ws.dir, ['sh', '-c', 'sleep 30 & sleep 31 & wait']);
+    const id = uniqueId('more');
+    expect((await cli(ws.state, ['run', '--detach', '--bundle', bundle.dir, id])).code).toBe(0);
+    try {
+      await waitFor(() => cli(ws.state, ['ps', '--format', 'json', id]), (r) => (JSON.parse(r.stdout || '[]') as number[]).length >= 3);
+      expect((await cli(ws.state, ['pause', id])).code).toBe(0);
+      expect((await state(id)).status).toBe('paused');
+      expect((await cli(ws.state, ['resume', id])).code).toBe(0);
+      expect((await state(id)).status).toBe('running');
+
+      const processFile = join(ws.dir, `${id}-process.json`);
+      writeFileSync(processFile, JSON.stringify({ args: ['sh', '-c', 'echo $GREETING from $(pwd); id -u'], env: ['PATH=/bin', 'GREETING=hello'], cwd: '/tmp', user: { uid: 1000, gid: 1000 } }));
+      const viaFile = await cli(ws.state, ['exec', '--process', processFile, id]);
+      expect(viaFile.stdout).toBe('hello from /tmp\n1000\n');
+
+      const pidFile = join(ws.dir, `${id}-exec.pid`);
+      expect((await cli(ws.state, ['exec', '--detach', '--pid-file', pidFile, id, 'sleep', '32'])).code).toBe(0);
+      const execPid = Number(readFileSync(pidFile, 'utf8'));
+      expect(JSON.parse((await cli(ws.state, ['ps', '--format', 'json', id])).stdout)).toContain(execPid);
+
+      expect((await cli(ws.state, ['kill', '--all', id, 'KILL'])).code).toBe(0);
+      const stopped = await waitFor(() => state(id), (s) => s.status === 'stopped');
+      expect(stopped.status).toBe('stopped');
+      expect(existsSync(`/proc/${execPid}`) && !readFileSync(`/proc/${execPid}/stat`, 'utf8').includes(') Z')).toBe(false);
+    } finally {
+      await cli(ws.state, ['delete', '--force', id]);
+    }
+  });
+
   it.skipIf(!hasCommand('umoci') || !hasCommand('runc'))('gives runc-shaped state JSON on a bundle from umoci unpack', async () => {
     const layout = join(ws.dir, 'oci');
     const rootfs = join(ws.dir, 'umoci-src');
