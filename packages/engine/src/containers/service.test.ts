@@ -164,6 +164,19 @@ describe('ContainerService (no root)', () => {
   });
 });
 
+describe('prune', () => {
+  it('removes the stopped containers that match, and only those', async () => {
+    const service = await open();
+    const a = await service.create({ image: 'fake:1', labels: { keep: 'no' } });
+    const b = await service.create({ image: 'fake:1', labels: { keep: 'yes' } });
+    const result = await service.prune({ label: ['keep=no'] });
+    expect(result.ContainersDeleted).toEqual([a.Id]);
+    expect(result.SpaceReclaimed).toBeGreaterThanOrEqual(0);
+    expect(service.list({ all: true }).map((s) => s.Id)).toEqual([b.Id]);
+    expect((await service.prune()).ContainersDeleted).toEqual([b.Id]);
+  });
+});
+
 describe('docker ps columns', () => {
   const base = {
     Id: 'd'.repeat(64),

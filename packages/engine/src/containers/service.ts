@@ -427,6 +427,7 @@ export class ContainerService {
     };
     if (record.State.Health) record.State.Health = { ...record.State.Health, Status: 'unhealthy' };
     this.store.save(record);
+    if (oomKilled) this.emit(record, 'oom');
     this.emit(record, 'die', { exitCode: String(exitCode) });
     this.settleWaiters(id, (w) => w.condition !== 'removed', { StatusCode: exitCode });
     if (this.closed || record.State.Status === 'removing') return;
@@ -674,6 +675,25 @@ export class ContainerService {
     this.backoff.delete(id);
     this.emit(record, 'destroy');
     this.settleWaiters(id, () => true, { StatusCode: record.State.ExitCode });
+  }
+
+  /** `container prune`: removes every stopped container (optionally only those matching `filters`). */
+  async prune(filters: ContainerFilters = {}): Promise<{ ContainersDeleted: string[]; SpaceReclaimed: number }> {
+    validateFilters(filters);
+    const deleted: string[] = [];
+    let reclaimed = 0;
+    for (const record of [...this.records.values()]) {
+      if (record.State.Running || record.State.Status === 'restarting' || record.State.Status === 'removing') continue;
+      if (!matchesFilters(record, filters)) continue;
+      try {
+        reclaimed += (await this.snapshotter.usage(record.C.snapshotKey)).size;
+      } catch {
+        // no snapshot left: nothing to count
+      }
+      await this.remove(record.Id);
+      deleted.push(record.Id);
+    }
+    return { ContainersDeleted: deleted, SpaceReclaimed: reclaimed };
   }
 
   rename(input: string, newName: string): void {

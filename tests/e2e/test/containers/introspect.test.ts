@@ -204,9 +204,15 @@ describe.skipIf(!isRoot())('containers: introspection and policies', () => {
       cmd: ['sh', '-c', 'x=aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa; while true; do x="$x$x"; done'],
       memory: 16 * 1024 * 1024,
     });
+    const actions: string[] = [];
+    const unsubscribe = env.service.events.subscribe((e) => {
+      if (e.Actor.ID === c.Id) actions.push(e.Action);
+    });
     await env.service.start(c.Id);
     const result = await env.service.wait(c.Id);
+    unsubscribe();
     expect(result.StatusCode).toBe(137);
     expect(env.service.inspect(c.Id).State.OOMKilled).toBe(true);
+    expect(actions).toEqual(['start', 'oom', 'die']);
   }, 60_000);
 });
