@@ -59,6 +59,12 @@ describe('c-runtime CLI', () => {
     expect(JSON.parse(err.trim())).toMatchObject({ level: 'error' });
   });
 
+  it('delete --force of a missing container succeeds; without --force it is NOT_FOUND', async () => {
+    expect(await run(['--root', dir, 'delete', '--force', 'gone'])).toBe(0);
+    expect(await run(['--root', dir, 'delete', 'gone'])).toBe(1);
+    expect(err).toMatch(/container does not exist: gone/);
+  });
+
   it('rejects a bundle without config.json before creating any state', async () => {
     expect(await run(['--root', join(dir, 'state'), 'create', '--bundle', dir, 'c1'])).toBe(1);
     expect(err).toMatch(/cannot read .*config.json/);

@@ -1,7 +1,7 @@
 import type { ChildProcess } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { CError, toCError } from '@c/errors';
+import { CError, isCError, toCError } from '@c/errors';
 import { linuxSyscalls, preloadSyscalls } from '@c/namespaces';
 import type { Syscalls } from '@c/namespaces';
 import { pumpPty } from '../console/pump';
@@ -383,7 +383,12 @@ export async function main(argv: readonly string[], options: { cgroups?: Cgroups
         killContainer(ctx.lifecycle, requireId(args, command), parseSignal(args.positionals[1]), flagBool(args, 'all'));
         return 0;
       case 'delete':
-        await deleteContainer(ctx.lifecycle, requireId(args, command), flagBool(args, 'force'));
+        try {
+          await deleteContainer(ctx.lifecycle, requireId(args, command), flagBool(args, 'force'));
+        } catch (error) {
+          // Like runc: `delete --force` of a container that is already gone succeeds (podman and containerd retry).
+          if (!(flagBool(args, 'force') && isCError(error, 'NOT_FOUND'))) throw error;
+        }
         return 0;
       case 'pause':
       case 'resume':
