@@ -4,7 +4,7 @@
  * json-file log, sees their exit through Node's ChildProcess, and records it.
  */
 import type { ChildProcess } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Readable, Writable } from 'node:stream';
 import { ReadStream as TtyReadStream } from 'node:tty';
@@ -25,7 +25,7 @@ import {
   type Lifecycle,
 } from '@c/runtime';
 import { parseBinds } from './binds';
-import { commandOf, hostConfigOf, mergeConfig } from './config';
+import { hostConfigOf, mergeConfig } from './config';
 import { commitContainer, type CommitOptions, type CommitResult, type CommitStores } from './commit';
 import { EventBus } from './events';
 import { openOutputFifos, reopenOutputFifos } from './output-fifos';
@@ -41,6 +41,7 @@ import { readRootfsFile } from './rootfs-files';
 import { runtimeInitScript } from './runtime-paths';
 import { buildSpec } from './spec';
 import { ContainerRecordStore } from './store';
+import { makeBundleDir, newRecord, writeEtcFiles, ZERO_TIME } from './record';
 import { summaryOf } from './summary';
 import type { ContainerRecord, ContainerSummary, CreateContainerOptions, WaitCondition, WaitResult } from './types';
 
@@ -191,56 +192,24 @@ export class ContainerService {
       prepared = true;
       const user = resolveUser(config.User, readRootfsFile(mounts, '/etc/passwd'), readRootfsFile(mounts, '/etc/group'));
       const dir = this.store.dir(id);
-      const bundle = join(dir, 'bundle');
-      mkdirSync(join(bundle, 'rootfs'), { recursive: true, mode: 0o700 });
-      const files = {
-        hostname: join(dir, 'hostname'),
-        hosts: join(dir, 'hosts'),
-        resolvConf: join(dir, 'resolv.conf'),
-      };
-      writeFileSync(files.hostname, `${config.Hostname}\n`);
-      writeFileSync(files.hosts, `127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n127.0.1.1\t${config.Hostname}\n`);
-      if (existsSync('/etc/resolv.conf')) copyFileSync('/etc/resolv.conf', files.resolvConf);
-      else writeFileSync(files.resolvConf, '');
+      const bundle = makeBundleDir(dir);
+      const files = writeEtcFiles(dir, config.Hostname);
       const spec = buildSpec({ id, config, hostConfig, rootfsMounts: mounts, user, files, rootPath: 'rootfs' });
       writeFileSync(join(bundle, 'config.json'), JSON.stringify(spec, null, 2));
-      const { path, args } = commandOf(config);
-      const record: ContainerRecord = {
-        Id: id,
-        Name: name,
-        Created: this.now().toISOString(),
-        Path: path,
-        Args: args,
-        State: {
-          Status: 'created',
-          Running: false,
-          Paused: false,
-          Restarting: false,
-          OOMKilled: false,
-          Dead: false,
-          Pid: 0,
-          ExitCode: 0,
-          Error: '',
-          StartedAt: '0001-01-01T00:00:00Z',
-          FinishedAt: '0001-01-01T00:00:00Z',
-        },
-        Image: image.id,
-        ResolvConfPath: files.resolvConf,
-        HostnamePath: files.hostname,
-        HostsPath: files.hosts,
-        LogPath: join(dir, `${id}-json.log`),
-        RestartCount: 0,
-        Driver: this.snapshotter.driver,
-        Platform: 'linux',
-        Config: config,
-        HostConfig: hostConfig,
-        Mounts: parseBinds(hostConfig.Binds ?? []),
-        GraphDriver: { Name: this.snapshotter.driver, Data: graphDriverData(mounts) },
-        C: { snapshotKey, manuallyStopped: false, ...(unpacked.chainId !== undefined ? { parentChainId: unpacked.chainId } : {}) },
-      };
-      if (config.Healthcheck?.Test && config.Healthcheck.Test[0] !== 'NONE') {
-        record.State.Health = { Status: 'starting', FailingStreak: 0, Log: [] };
-      }
+      const record = newRecord({
+        id,
+        name,
+        created: this.now(),
+        imageId: image.id,
+        config,
+        hostConfig,
+        dir,
+        files,
+        driver: this.snapshotter.driver,
+        mounts,
+        snapshotKey,
+        parentChainId: unpacked.chainId,
+      });
       this.store.save(record);
       this.records.set(id, record);
       this.emit(record, 'create');
@@ -364,7 +333,7 @@ export class ContainerService {
       ExitCode: 0,
       Error: '',
       StartedAt: this.now().toISOString(),
-      FinishedAt: '0001-01-01T00:00:00Z',
+      FinishedAt: ZERO_TIME,
     };
     if (record.State.Health) record.State.Health = { Status: 'starting', FailingStreak: 0, Log: [] };
     record.C.manuallyStopped = false;
@@ -412,7 +381,7 @@ export class ContainerService {
     this.health.unwatch(id);
     if (record === undefined) return;
     const live = record.State;
-    const ranForMs = live.StartedAt.startsWith('0001') ? 0 : this.now().getTime() - Date.parse(live.StartedAt);
+    const ranForMs = live.StartedAt === ZERO_TIME ? 0 : this.now().getTime() - Date.parse(live.StartedAt);
     record.State = {
       ...live,
       Status: live.Status === 'removing' ? 'removing' : 'exited',
@@ -921,10 +890,3 @@ export class ContainerService {
   }
 }
 
-function graphDriverData(mounts: readonly { type: string; source: string; options: string[] }[]): Record<string, string> {
-  const root = mounts[0];
-  if (root === undefined) return {};
-  if (root.type !== 'overlay') return { Source: root.source };
-  const option = (name: string) => root.options.find((o) => o.startsWith(`${name}=`))?.slice(name.length + 1) ?? '';
-  return { LowerDir: option('lowerdir'), UpperDir: option('upperdir'), WorkDir: option('workdir') };
-}
