@@ -298,7 +298,7 @@ describe.skipIf(!isRoot())('containers: lifecycle', () => {
       await Promise.all(ids.slice(batch * 20, batch * 20 + 20).map((id) => env.service.remove(id, { force: true })));
     }
     const removeMs = Date.now() - t1;
-    console.log(`100 containers: create+start ${startMs} ms (of which create ${createMs} ms), remove -f ${removeMs} ms; engine RSS +${(rssGrowth / 1024 / 1024).toFixed(1)} MiB while 100 ran`);
+    console.log(`100 containers: create+start ${startMs} ms (of which create ${createMs} ms), remove -f ${removeMs} ms; engine RSS change ${(rssGrowth / 1024 / 1024).toFixed(1)} MiB while 100 ran (GC noise included)`);
     expect(env.service.list({ all: true }).filter((c) => ids.includes(c.Id))).toEqual([]);
     expect(mountsUnder(env.root).length).toBe(mountsBefore);
     expect(containerCgroups().length).toBe(cgroupsBefore);
