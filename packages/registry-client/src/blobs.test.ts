@@ -37,6 +37,19 @@ describe('fetchBlob over nock', () => {
     expect(progress).toEqual([...progress].sort((a, b) => a - b));
   });
 
+  it('ignores an auth challenge from the CDN it was redirected to (no credentials to its realm)', async () => {
+    nock(REG).get('/v2/').reply(401, '', { 'www-authenticate': 'Bearer realm="https://auth.example.com/token",service="registry.example.com"' });
+    nock('https://auth.example.com').get('/token').query(true).reply(200, { token: 'secret-token' });
+    nock(REG).get(path).reply(307, '', { location: 'https://cdn.example.net/blobs/abc' });
+    nock('https://cdn.example.net').get('/blobs/abc').reply(401, '', { 'www-authenticate': 'Basic realm="https://evil.example.net/token"' });
+    const asked: string[] = [];
+    const client = new RegistryClient({ ...fast, credentials: { get: async (registry) => (asked.push(registry), { username: 'u', password: 'p' }) } });
+    const error = await client.fetchBlob(R, 'team/app', layer.descriptor, new MemoryBlobStore()).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(Error);
+    // The registry's bearer token was fetched once; the CDN's Basic challenge did not make us send the password.
+    expect(asked).toEqual([R]);
+  });
+
   it('keeps Authorization on a redirect within the same origin', async () => {
     nock(REG).get('/v2/').reply(401, '', { 'www-authenticate': 'Basic realm="r"' });
     const auth = `Basic ${Buffer.from('u:p').toString('base64')}`;

@@ -128,7 +128,9 @@ export class RegistryTransport {
         throw networkError(error, req.registry, url);
       }
       const status = response.res.statusCode ?? 0;
-      if (status === 401 && !authRetried) {
+      // Only the registry itself may tell us how to authenticate to it: a challenge from a CDN or an upload
+      // host (after a redirect, or an absolute upload location) would otherwise pick where the credentials go.
+      if (status === 401 && !authRetried && response.url.origin === this.baseUrl(req.registry).origin) {
         authRetried = true;
         const retryScopes = await this.auth.unauthorized(req.registry, scopes, response.res.headers['www-authenticate']);
         if (retryScopes) {
