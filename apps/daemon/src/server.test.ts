@@ -93,12 +93,6 @@ describe('daemon API over a unix socket', () => {
     expect(JSON.parse(tooOld.body).message).toMatch(/too old/);
   });
 
-  it('answers container create with 501 until the runtime lands, not a 404 that makes docker run pull', async () => {
-    const res = await raw(socket, 'POST', '/v1.43/containers/create?name=x');
-    expect(res.status).toBe(501);
-    expect(JSON.parse(res.body)).toEqual({ message: 'this c daemon cannot create containers yet' });
-  });
-
   it('answers unknown endpoints with 404 page not found', async () => {
     const res = await raw(socket, 'GET', '/v1.43/swarm');
     expect(res.status).toBe(404);

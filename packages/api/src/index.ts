@@ -29,6 +29,8 @@ export { MAX_REGISTRY_AUTH_LENGTH, decodeRegistryAuth, encodeRegistryAuth, parse
 export { DEFAULT_SOCKET_PATH, EngineClient } from './client/engine-client';
 export type { EngineClientOptions, ImagesApi, PullOptions, PushOptions, RemoveImageOptions } from './client/engine-client';
 export { errorCodeForStatus } from './client/status';
+export { stdioFrames } from './client/containers-api';
+export type { AttachOptions, ContainersApi, EventsOptions, ExecApi, LogsOptions } from './client/containers-api';
 export type { HijackedStream } from './client/transport';
 export type * from './types/system';
 export type * from './types/images';

@@ -7,6 +7,8 @@ import type { ImageDeleteResponseItem, ImageInspect, ImageSummary } from '../typ
 import type { ProgressMessage } from '../types/progress';
 import type { AuthConfig, AuthResponse, InfoResponse, PingResult, VersionResponse } from '../types/system';
 import { API_VERSION, MIN_API_VERSION, compareApiVersions } from '../version';
+import type { EventMessage, SystemDfResponse } from '../types/containers';
+import { containersApi, eventStream, execApi, systemDf, type ClientCalls, type ContainersApi, type EventsOptions, type ExecApi } from './containers-api';
 import { errorCodeForStatus } from './status';
 import {
   errorFromResponse,
@@ -68,8 +70,11 @@ export interface ImagesApi {
 export class EngineClient {
   readonly socketPath: string;
   readonly images: ImagesApi;
+  readonly containers: ContainersApi;
+  readonly exec: ExecApi;
   private version_: string;
   private readonly transport: TransportOptions;
+  private readonly calls: ClientCalls;
 
   constructor(options: EngineClientOptions = {}) {
     this.socketPath = options.socketPath ?? DEFAULT_SOCKET_PATH;
@@ -79,6 +84,14 @@ export class EngineClient {
       timeoutMs: options.timeoutMs ?? 60_000,
       maxBodyBytes: options.maxBodyBytes ?? 64 * 1024 * 1024,
     };
+    const calls: ClientCalls = {
+      json: (spec) => this.json(spec),
+      call: (spec) => this.call(spec),
+      hijack: (spec) => sendUpgrade(this.transport, this.versioned(spec)),
+    };
+    this.calls = calls;
+    this.containers = containersApi(calls);
+    this.exec = execApi(calls);
     this.images = {
       list: (opts = {}) =>
         this.json<ImageSummary[]>({
@@ -174,6 +187,16 @@ export class EngineClient {
       this.transport,
       this.versioned({ method: options.method ?? 'POST', path, query: options.query, signal: options.signal }),
     );
+  }
+
+  /** `GET /events`: docker-shaped events as they happen (from `since`, until `until` or until the caller stops). */
+  events(options: EventsOptions = {}): AsyncGenerator<EventMessage> {
+    return eventStream(this.calls, options);
+  }
+
+  /** `GET /system/df`. */
+  systemDf(): Promise<SystemDfResponse> {
+    return systemDf(this.calls);
   }
 
   /** `POST /auth`: checks credentials against a registry. Throws UNAUTHORIZED when they are refused. */

@@ -20,6 +20,8 @@ export interface RequestSpec {
   headers?: Record<string, string>;
   /** Serialized as JSON. */
   body?: unknown;
+  /** A raw body streamed as it is (a tar for `PUT /containers/{id}/archive`); excludes `body`. */
+  upload?: { stream: NodeJS.ReadableStream; contentType: string };
   signal?: AbortSignal;
   /** Streams (pull, push) may legitimately stay quiet for long: no timeout. */
   streaming?: boolean;
@@ -38,6 +40,7 @@ export function buildPath(path: string, query: RequestSpec['query']): string {
 export function send(options: TransportOptions, spec: RequestSpec): Promise<IncomingMessage> {
   const payload = spec.body === undefined ? undefined : Buffer.from(JSON.stringify(spec.body));
   const headers: Record<string, string> = { ...spec.headers };
+  if (spec.upload) headers['Content-Type'] = spec.upload.contentType;
   if (payload) {
     headers['Content-Type'] = 'application/json';
     headers['Content-Length'] = String(payload.length);
@@ -89,7 +92,12 @@ export function send(options: TransportOptions, spec: RequestSpec): Promise<Inco
       }
       reject(new CError('UNAVAILABLE', `${target} failed: ${error.message}`, { cause: error }));
     });
-    req.end(payload);
+    if (spec.upload) {
+      spec.upload.stream.on('error', (error: Error) => req.destroy(error));
+      spec.upload.stream.pipe(req);
+    } else {
+      req.end(payload);
+    }
   });
 }
 
@@ -141,12 +149,14 @@ export interface HijackedStream {
  */
 export function sendUpgrade(options: TransportOptions, spec: RequestSpec): Promise<HijackedStream> {
   const target = `${spec.method} ${spec.path}`;
+  const payload = spec.body === undefined ? undefined : Buffer.from(JSON.stringify(spec.body));
+  const bodyHeaders: Record<string, string> = payload ? { 'Content-Type': 'application/json', 'Content-Length': String(payload.length) } : {};
   return new Promise((resolve, reject) => {
     const req = httpRequest({
       socketPath: options.socketPath,
       method: spec.method,
       path: buildPath(spec.path, spec.query),
-      headers: { ...spec.headers, Connection: 'Upgrade', Upgrade: 'tcp' },
+      headers: { ...spec.headers, ...bodyHeaders, Connection: 'Upgrade', Upgrade: 'tcp' },
       signal: spec.signal,
     });
     req.on('upgrade', (res: IncomingMessage, socket: Duplex, head: Buffer) => {
@@ -160,6 +170,6 @@ export function sendUpgrade(options: TransportOptions, spec: RequestSpec): Promi
     req.on('error', (error: Error) =>
       reject(error instanceof CError ? error : new CError('UNAVAILABLE', `${target} failed: ${error.message}`, { cause: error })),
     );
-    req.end();
+    req.end(payload);
   });
 }

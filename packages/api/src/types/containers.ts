@@ -97,3 +97,135 @@ export interface ContainerWaitResponse {
   StatusCode: number;
   Error?: { Message: string } | null;
 }
+
+/** `POST /containers/create` body (the fields c reads; docker's full ContainerCreateRequest is accepted). */
+export interface ContainerCreateRequest {
+  Image: string;
+  Cmd?: string[];
+  Entrypoint?: string[] | null;
+  Env?: string[];
+  WorkingDir?: string;
+  User?: string;
+  Hostname?: string;
+  Domainname?: string;
+  Tty?: boolean;
+  OpenStdin?: boolean;
+  StdinOnce?: boolean;
+  AttachStdin?: boolean;
+  AttachStdout?: boolean;
+  AttachStderr?: boolean;
+  Labels?: Record<string, string>;
+  ExposedPorts?: Record<string, Record<string, never>>;
+  Healthcheck?: { Test?: string[]; Interval?: number; Timeout?: number; Retries?: number; StartPeriod?: number };
+  StopSignal?: string;
+  StopTimeout?: number;
+  HostConfig?: {
+    Binds?: string[];
+    Memory?: number;
+    NanoCpus?: number;
+    CpuShares?: number;
+    CpuQuota?: number;
+    CpuPeriod?: number;
+    PidsLimit?: number;
+    ReadonlyRootfs?: boolean;
+    CapAdd?: string[];
+    CapDrop?: string[];
+    RestartPolicy?: { Name: '' | 'no' | 'always' | 'on-failure' | 'unless-stopped'; MaximumRetryCount?: number };
+    AutoRemove?: boolean;
+    NetworkMode?: string;
+    PortBindings?: Record<string, Array<{ HostIp?: string; HostPort?: string }>>;
+    LogConfig?: { Type: string; Config?: Record<string, string> };
+    Privileged?: boolean;
+    Init?: boolean;
+  };
+}
+
+export interface ContainerCreateResponse {
+  Id: string;
+  Warnings: string[];
+}
+
+/** `GET /containers/{id}/top`. */
+export interface ContainerTopResponse {
+  Titles: string[];
+  Processes: string[][];
+}
+
+/** `GET /containers/{id}/changes`: Kind 0 modified, 1 added, 2 deleted. */
+export interface ContainerChange {
+  Path: string;
+  Kind: 0 | 1 | 2;
+}
+
+/** `X-Docker-Container-Path-Stat` of `GET|HEAD /containers/{id}/archive` (base64 JSON). */
+export interface ContainerPathStat {
+  name: string;
+  size: number;
+  mode: number;
+  mtime: string;
+  linkTarget: string;
+}
+
+/** `GET /containers/{id}/stats`, the parts `docker stats` reads. */
+export interface ContainerStatsResponse {
+  read: string;
+  preread: string;
+  name: string;
+  id: string;
+  pids_stats: { current?: number; limit?: number };
+  cpu_stats: { cpu_usage: { total_usage: number }; system_cpu_usage?: number; online_cpus?: number };
+  precpu_stats: { cpu_usage: { total_usage: number }; system_cpu_usage?: number; online_cpus?: number };
+  memory_stats: { usage?: number; max_usage?: number; limit?: number; stats?: Record<string, number> };
+}
+
+export interface ContainerPruneResponse {
+  ContainersDeleted: string[] | null;
+  SpaceReclaimed: number;
+}
+
+/** `POST /containers/{id}/exec` body. */
+export interface ExecCreateRequest {
+  Cmd: string[];
+  Env?: string[];
+  WorkingDir?: string;
+  User?: string;
+  Tty?: boolean;
+  AttachStdin?: boolean;
+  AttachStdout?: boolean;
+  AttachStderr?: boolean;
+}
+
+/** `GET /exec/{id}/json`. */
+export interface ExecInspectResponse {
+  ID: string;
+  ContainerID: string;
+  Running: boolean;
+  ExitCode: number | null;
+  Pid: number;
+  OpenStdin: boolean;
+  OpenStdout: boolean;
+  OpenStderr: boolean;
+  ProcessConfig: { entrypoint: string; arguments: string[]; tty: boolean; user: string; privileged: boolean };
+}
+
+/** One line of `GET /events`. */
+export interface EventMessage {
+  Type: 'container' | 'image' | 'network' | 'volume' | string;
+  Action: string;
+  Actor: { ID: string; Attributes: Record<string, string> };
+  scope: string;
+  time: number;
+  timeNano: number;
+  status?: string;
+  id?: string;
+  from?: string;
+}
+
+/** `GET /system/df`. */
+export interface SystemDfResponse {
+  LayersSize: number;
+  Images: unknown[];
+  Containers: ContainerSummary[];
+  Volumes: unknown[];
+  BuildCache: unknown[];
+}

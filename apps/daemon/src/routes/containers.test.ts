@@ -1,0 +1,298 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { request } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Readable } from 'node:stream';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { EngineClient, STDERR, STDOUT, demultiplex, type Frame } from '@c/api';
+import { isCError } from '@c/errors';
+import { startDaemon, type RunningDaemon } from '../daemon';
+import { FakeContainers } from '../testing/fake-containers';
+import { MemoryImages } from '../testing/memory-images';
+
+interface RawResponse {
+  status: number;
+  headers: Record<string, string | string[] | undefined>;
+  body: Buffer;
+}
+
+function raw(socketPath: string, method: string, path: string, body?: unknown): Promise<RawResponse> {
+  return new Promise((resolve, reject) => {
+    const payload = body === undefined ? undefined : Buffer.from(JSON.stringify(body));
+    const headers: Record<string, string> = payload ? { 'Content-Type': 'application/json', 'Content-Length': String(payload.length) } : {};
+    const req = request({ socketPath, method, path, headers }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (chunk: Buffer) => chunks.push(chunk));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks) }));
+    });
+    req.on('error', reject);
+    req.end(payload);
+  });
+}
+
+async function collect(frames: AsyncIterable<Frame>): Promise<Array<[number, string]>> {
+  const out: Array<[number, string]> = [];
+  for await (const frame of frames) out.push([frame.stream, frame.payload.toString()]);
+  return out;
+}
+
+describe('container routes over a fake engine', () => {
+  let dir: string;
+  let containers: FakeContainers;
+  let daemon: RunningDaemon;
+  let socket: string;
+  let client: EngineClient;
+
+  beforeEach(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'c-daemon-ctr-'));
+    containers = new FakeContainers();
+    socket = join(dir, 'c.sock');
+    daemon = await startDaemon({ config: { sockets: [socket], root: join(dir, 'root') }, images: new MemoryImages(), containers });
+    client = new EngineClient({ socketPath: socket, timeoutMs: 5000 });
+  });
+
+  afterEach(async () => {
+    await daemon.close();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('creates with docker’s body, 201 with Id and Warnings; unknown image 404; name conflict 409', async () => {
+    const created = await raw(socket, 'POST', '/v1.43/containers/create?name=web', {
+      Image: 'busybox',
+      Cmd: ['echo', 'hi'],
+      Env: ['A=b'],
+      Labels: { team: 'c' },
+      HostConfig: { Memory: 64 << 20, NanoCpus: 1.5e9, AutoRemove: false, PortBindings: { '80/tcp': [{ HostPort: '8080' }] } },
+    });
+    expect(created.status).toBe(201);
+    const body = JSON.parse(created.body.toString()) as { Id: string; Warnings: string[] };
+    expect(body.Id).toMatch(/^[0-9a-f]{64}$/);
+    expect(body.Warnings).toEqual([expect.stringMatching(/Published ports/)]);
+    const record = containers.inspect(body.Id);
+    expect(record.Config.Env).toEqual(['A=b']);
+    expect(record.HostConfig.NanoCpus).toBe(1.5e9);
+
+    const missing = await raw(socket, 'POST', '/containers/create', { Image: 'nope' });
+    expect(missing.status).toBe(404);
+    expect(JSON.parse(missing.body.toString())).toEqual({ message: 'No such image: nope' });
+    const conflict = await raw(socket, 'POST', '/containers/create?name=web', { Image: 'busybox' });
+    expect(conflict.status).toBe(409);
+    expect(JSON.parse(conflict.body.toString()).message).toMatch(/^Conflict\. The container name "\/web" is already in use/);
+    const privileged = await raw(socket, 'POST', '/containers/create', { Image: 'busybox', HostConfig: { Privileged: true } });
+    expect(privileged.status).toBe(501);
+  });
+
+  it('answers No such container with 404 on every container path', async () => {
+    for (const [method, path] of [
+      ['GET', '/containers/ghost/json'],
+      ['POST', '/containers/ghost/start'],
+      ['POST', '/containers/ghost/stop'],
+      ['POST', '/containers/ghost/wait'],
+      ['DELETE', '/containers/ghost'],
+      ['GET', '/containers/ghost/logs?stdout=1'],
+      ['POST', '/containers/ghost/exec'],
+    ] as const) {
+      const res = await raw(socket, method, `/v1.41${path}`, method === 'POST' && path.endsWith('exec') ? { Cmd: ['true'] } : undefined);
+      expect(res.status, `${method} ${path}`).toBe(404);
+      expect(JSON.parse(res.body.toString())).toEqual({ message: 'No such container: ghost' });
+    }
+  });
+
+  it('runs like docker run: attach (hijacked) and wait next-exit before start, output multiplexed, exit code', async () => {
+    const { Id } = await client.containers.create({ Image: 'busybox', Cmd: ['echo', 'hello', 'world'] });
+    const attached = await client.containers.attach(Id, { stdout: true, stderr: true });
+    expect(attached.contentType).toBe('application/vnd.docker.multiplexed-stream');
+    const waited = client.containers.wait(Id, { condition: 'next-exit' });
+    const frames = collect(demultiplex(attached.socket as AsyncIterable<Buffer>));
+    await client.containers.start(Id);
+    expect(await frames).toEqual([[STDOUT, 'hello world\n']]);
+    expect(await waited).toEqual({ StatusCode: 0, Error: null });
+  });
+
+  it('feeds stdin through a hijacked attach and ends it on half-close', async () => {
+    const { Id } = await client.containers.create({ Image: 'busybox', Cmd: ['cat'], OpenStdin: true });
+    const attached = await client.containers.attach(Id, { stdin: true });
+    const frames = collect(demultiplex(attached.socket as AsyncIterable<Buffer>));
+    await client.containers.start(Id);
+    attached.socket.write('piped ');
+    attached.socket.end('input');
+    expect((await frames).map(([, text]) => text).join('')).toBe('piped input');
+    expect((await client.containers.wait(Id)).StatusCode).toBe(0);
+  });
+
+  it('attach without hijack: 200 raw stream body while the request body stays open (dockerode hijack:false)', async () => {
+    const { Id } = await client.containers.create({ Image: 'busybox', Cmd: ['cat'], OpenStdin: true, Tty: true });
+    const output = new Promise<{ type: string | undefined; text: string }>((resolve, reject) => {
+      const req = request({ socketPath: socket, method: 'POST', path: `/containers/${Id}/attach?stream=1&stdin=1&stdout=1` }, (res) => {
+        let text = '';
+        res.on('data', (chunk: Buffer) => (text += chunk.toString()));
+        res.on('end', () => resolve({ type: res.headers['content-type'], text }));
+      });
+      req.on('error', reject);
+      req.flushHeaders();
+      setTimeout(() => {
+        void client.containers.start(Id).then(() => {
+          req.write('typed');
+          req.end();
+        });
+      }, 50);
+    });
+    expect(await output).toEqual({ type: 'application/vnd.docker.raw-stream', text: 'typed' });
+  });
+
+  it('docker run --rm of a missing command: 400 with the executable message, container removed, wait(removed) returns', async () => {
+    const { Id } = await client.containers.create({ Image: 'busybox', Cmd: ['nosuchcmd'], HostConfig: { AutoRemove: true } });
+    const removed = client.containers.wait(Id, { condition: 'removed' });
+    const res = await raw(socket, 'POST', `/containers/${Id}/start`);
+    expect(res.status).toBe(400);
+    expect(JSON.parse(res.body.toString()).message).toMatch(/executable file not found in \$PATH/);
+    await removed;
+    expect(containers.removed).toContain(Id);
+  });
+
+  it('start and stop answer 304 when nothing changes; kill of a stopped container is 409', async () => {
+    const { Id } = await client.containers.create({ Image: 'busybox', Cmd: ['sleep'] });
+    expect((await raw(socket, 'POST', `/containers/${Id}/start`)).status).toBe(204);
+    expect((await raw(socket, 'POST', `/containers/${Id}/start`)).status).toBe(304);
+    expect((await raw(socket, 'POST', `/containers/${Id}/stop?t=1`)).status).toBe(204);
+    await client.containers.wait(Id);
+    expect((await raw(socket, 'POST', `/containers/${Id}/stop`)).status).toBe(304);
+    const kill = await raw(socket, 'POST', `/containers/${Id}/kill`);
+    expect(kill.status).toBe(409);
+    expect(JSON.parse(kill.body.toString()).message).toMatch(/is not running/);
+  });
+
+  it('lists with all/limit/filters, inspects with docker’s sections, renames, removes', async () => {
+    const a = await client.containers.create({ Image: 'busybox', Cmd: ['sleep'] }, { name: 'a1' });
+    const b = await client.containers.create({ Image: 'busybox', Cmd: ['echo'] }, { name: 'b1' });
+    await client.containers.start(a.Id);
+    expect((await client.containers.list()).map((c) => c.Id)).toEqual([a.Id]);
+    expect((await client.containers.list({ all: true })).length).toBe(2);
+    expect((await client.containers.list({ filters: { status: ['created'] } })).map((c) => c.Id)).toEqual([b.Id]);
+    const row = (await client.containers.list())[0]!;
+    expect(row.Ports).toEqual([]);
+    expect(row.NetworkSettings).toEqual({ Networks: {} });
+    const inspect = await client.containers.inspect('a1');
+    expect(inspect.State.Running).toBe(true);
+    expect(inspect.NetworkSettings).toMatchObject({ Ports: {}, Networks: {} });
+    expect(inspect).not.toHaveProperty('C');
+    await client.containers.rename('b1', 'b2');
+    expect((await client.containers.inspect(b.Id)).Name).toBe('/b2');
+    await expect(client.containers.remove(a.Id)).rejects.toSatisfy((e) => isCError(e, 'CONFLICT'));
+    await client.containers.remove(a.Id, { force: true });
+    await expect(client.containers.inspect(a.Id)).rejects.toSatisfy((e) => isCError(e, 'NOT_FOUND'));
+    const pruned = await client.containers.prune();
+    expect(pruned.ContainersDeleted).toEqual([b.Id]);
+  });
+
+  it('logs: multiplexed frames per stream, tail, stdout-only, and 400 without a stream', async () => {
+    const { Id } = await client.containers.create({ Image: 'busybox', Cmd: ['warn', 'oops'] });
+    await client.containers.start(Id);
+    await client.containers.wait(Id);
+    containers.logLines.get(Id)!.push({ stream: 'stdout', line: 'second\n', time: '2024-01-01T00:00:00.000000001Z' });
+    expect(await collect(client.containers.logs(Id))).toEqual([
+      [STDERR, 'oops\n'],
+      [STDOUT, 'second\n'],
+    ]);
+    expect(await collect(client.containers.logs(Id, { stderr: false }))).toEqual([[STDOUT, 'second\n']]);
+    expect(await collect(client.containers.logs(Id, { tail: 1, timestamps: true }))).toEqual([[STDOUT, '2024-01-01T00:00:00.000000001Z second\n']]);
+    const bad = await raw(socket, 'GET', `/containers/${Id}/logs`);
+    expect(bad.status).toBe(400);
+    expect(JSON.parse(bad.body.toString()).message).toBe('Bad parameters: you must choose at least one stream');
+  });
+
+  it('exec: create 201, hijacked start with the JSON body first, exit code in inspect; detached start', async () => {
+    const { Id } = await client.containers.create({ Image: 'busybox', Cmd: ['sleep'] });
+    await client.containers.start(Id);
+    const exec = await client.exec.create(Id, { Cmd: ['echo', 'in', 'exec'] });
+    const stream = await client.exec.start(exec.Id);
+    expect(await collect(demultiplex(stream.socket as AsyncIterable<Buffer>))).toEqual([[STDOUT, 'in exec\n']]);
+    expect(await client.exec.inspect(exec.Id)).toMatchObject({ Running: false, ExitCode: 0, OpenStdout: true });
+
+    const cat = await client.exec.create(Id, { Cmd: ['cat'], AttachStdin: true });
+    const catStream = await client.exec.start(cat.Id);
+    const frames = collect(demultiplex(catStream.socket as AsyncIterable<Buffer>));
+    catStream.socket.end('to exec stdin');
+    expect((await frames).map(([, t]) => t).join('')).toBe('to exec stdin');
+
+    const failing = await client.exec.create(Id, { Cmd: ['exit', '4'] });
+    await client.exec.startDetached(failing.Id);
+    await expect.poll(async () => (await client.exec.inspect(failing.Id)).ExitCode).toBe(4);
+    const missing = await raw(socket, 'GET', '/exec/nope/json');
+    expect(missing.status).toBe(404);
+  });
+
+  it('top, changes, stats (one sample, docker’s shape), pause/unpause', async () => {
+    const { Id } = await client.containers.create({ Image: 'busybox', Cmd: ['sleep'] }, { name: 'st' });
+    await client.containers.start(Id);
+    expect((await client.containers.top(Id)).Processes[0]).toEqual(['0', '4242', '1', 'sleep']);
+    expect(await client.containers.changes(Id)).toEqual([{ Path: '/tmp/new', Kind: 1 }]);
+    const stats = await client.containers.stats(Id, { oneShot: true });
+    expect(stats).toMatchObject({ name: '/st', id: Id, pids_stats: { current: 1 }, memory_stats: { usage: 4096, limit: 1 << 20 } });
+    expect(stats.cpu_stats.cpu_usage.total_usage).toBe(5_000_000);
+    expect(stats.cpu_stats.system_cpu_usage).toBeGreaterThan(0);
+    let samples = 0;
+    for await (const sample of client.containers.statsStream(Id)) {
+      expect(sample.id).toBe(Id);
+      if (++samples === 2) break;
+    }
+    await client.containers.pause(Id);
+    expect((await client.containers.inspect(Id)).State.Status).toBe('paused');
+    await client.containers.unpause(Id);
+    expect((await client.containers.inspect(Id)).State.Status).toBe('running');
+  });
+
+  it('archive: PUT a tar, HEAD/GET with X-Docker-Container-Path-Stat, 404 for a missing path; export streams a tar', async () => {
+    const { Id } = await client.containers.create({ Image: 'busybox', Cmd: ['sleep'] });
+    await client.containers.putArchive(Id, '/data/file', Readable.from([Buffer.from('archive-bytes')]));
+    expect(containers.archives.get('/data/file')?.toString()).toBe('archive-bytes');
+    expect(await client.containers.statPath(Id, '/data/file')).toMatchObject({ name: 'file', size: 13, mode: 0o644 });
+    const { tar } = await client.containers.getArchive(Id, '/data/file');
+    let text = '';
+    for await (const chunk of tar) text += String(chunk);
+    expect(text).toBe('archive-bytes');
+    const head = await raw(socket, 'HEAD', `/containers/${Id}/archive?path=/missing`);
+    expect(head.status).toBe(404);
+    const exported = await client.containers.export(Id);
+    expect(exported.headers['content-type']).toBe('application/x-tar');
+    exported.resume();
+  });
+
+  it('commit names the image from repo and tag and passes changes', async () => {
+    const { Id } = await client.containers.create({ Image: 'busybox', Cmd: ['sleep'] }, { name: 'cm' });
+    const result = await client.containers.commit('cm', { repo: 'mine', tag: 'v1', changes: ['CMD ["sh"]'] });
+    expect(result.Id).toBe('sha256:' + 'c'.repeat(64));
+    expect(containers.commits).toEqual([{ id: Id, reference: 'mine:v1', changes: ['CMD ["sh"]'] }]);
+    expect((await raw(socket, 'POST', '/commit?container=cm')).status).toBe(400);
+  });
+
+  it('events: history since, filters, live stream until the client stops', async () => {
+    const since = Math.floor(Date.now() / 1000) - 1;
+    const { Id } = await client.containers.create({ Image: 'busybox', Cmd: ['echo', 'x'] }, { name: 'ev' });
+    const seen: string[] = [];
+    const live = (async () => {
+      for await (const event of client.events({ since, filters: { type: ['container'], event: ['create', 'die'] } })) {
+        seen.push(`${event.Action} ${event.Actor.Attributes.name}`);
+        if (event.Action === 'die') break;
+      }
+    })();
+    await new Promise((r) => setTimeout(r, 50));
+    await client.containers.start(Id);
+    await live;
+    expect(seen).toEqual(['create ev', 'die ev']);
+    const bounded: string[] = [];
+    for await (const event of client.events({ since, until: Math.ceil(Date.now() / 1000) + 1, filters: { container: ['ev'] } })) bounded.push(event.Action);
+    expect(bounded).toEqual(['create', 'start', 'die']);
+  });
+
+  it('info counts containers; system df lists them', async () => {
+    const { Id } = await client.containers.create({ Image: 'busybox', Cmd: ['sleep'] });
+    await client.containers.create({ Image: 'busybox', Cmd: ['sleep'] });
+    await client.containers.start(Id);
+    const info = await client.info();
+    expect([info.Containers, info.ContainersRunning, info.ContainersStopped]).toEqual([2, 1, 1]);
+    const df = await client.systemDf();
+    expect(df.Containers.length).toBe(2);
+    expect(df.Volumes).toEqual([]);
+  });
+});
