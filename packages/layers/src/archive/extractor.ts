@@ -8,6 +8,7 @@ import {
   constants,
   fchmodSync,
   fchownSync,
+  ftruncateSync,
   futimesSync,
   chmodSync,
   lchownSync,
@@ -155,12 +156,24 @@ export class Extractor {
       fd = openSync(path, CREATE_FILE, mode);
     });
     this.openFd = fd;
+    let position = 0;
+    let holes = false;
     return {
       write: (chunk) => {
         let offset = 0;
-        while (offset < chunk.length) offset += writeSync(fd, chunk, offset, chunk.length - offset);
+        while (offset < chunk.length) {
+          const written = writeSync(fd, chunk, offset, chunk.length - offset, position);
+          offset += written;
+          position += written;
+        }
+      },
+      // A sparse file's hole: never written, so it takes no disk space.
+      skip: (length) => {
+        position += length;
+        holes = true;
       },
       end: () => {
+        if (holes) ftruncateSync(fd, position);
         if (this.options.preserveOwnership && (entry.uid !== this.euid || entry.gid !== this.egid)) {
           fchownSync(fd, entry.uid, entry.gid);
         }

@@ -218,6 +218,21 @@ const CASES: HostileCase[] = [
     ]),
     code: 'LIMIT_EXCEEDED', message: /extension headers/,
   },
+  {
+    name: 'sparse file claiming a petabyte',
+    layer: () => rawTar([paxHeader({ 'GNU.sparse.map': '0,0', 'GNU.sparse.size': String(2 ** 50), 'GNU.sparse.name': 'big' }), entry({ name: 'big' })]),
+    code: 'LIMIT_EXCEEDED', message: /sparse tar entry "big" declares/,
+  },
+  {
+    name: 'sparse map with overlapping regions',
+    layer: () => rawTar([paxHeader({ 'GNU.sparse.map': '0,0,100,0,50,0', 'GNU.sparse.size': '1000', 'GNU.sparse.name': 'overlap' }), entry({ name: 'overlap' })]),
+    code: 'INVALID_ARGUMENT', message: /out of order/,
+  },
+  {
+    name: 'sparse 1.0 map larger than its data',
+    layer: () => rawTar([paxHeader({ 'GNU.sparse.major': '1', 'GNU.sparse.minor': '0', 'GNU.sparse.realsize': '10', 'GNU.sparse.name': 'short' }), entry({ name: 'short', size: 4 }), Buffer.from('1\n0\n'), Buffer.alloc(508)]),
+    code: 'INVALID_ARGUMENT',
+  },
   { name: 'malformed header checksum', layer: async () => { const t = await buildTar([{ name: 'a', content: 'x' }]); t[10] = 0x7a; return t; }, code: 'INVALID_ARGUMENT', message: /checksum/ },
   { name: 'random garbage', layer: () => Buffer.from('this is not a tar archive at all'.repeat(40)), code: 'INVALID_ARGUMENT' },
   { name: 'truncated archive', layer: async () => (await buildTar([{ name: 'a', content: 'x'.repeat(5000) }])).subarray(0, 2000), code: 'INVALID_ARGUMENT', message: /truncated/ },

@@ -112,7 +112,7 @@ describe('TarReader', () => {
     expect(readAll(tar.subarray(0, 512 + 1024))).toHaveLength(1);
   });
 
-  it('bounds extension headers and refuses sparse and unknown entries', () => {
+  it('bounds extension headers, checks sparse maps and refuses unknown entries', () => {
     const hugePax = ourTar([{ entry: { ...base, name: 'p', xattrs: new Map([['user.big', Buffer.alloc(2 << 20)]]) } }]);
     try {
       readAll(hugePax);
@@ -120,13 +120,24 @@ describe('TarReader', () => {
     } catch (error) {
       expect(isCError(error, 'LIMIT_EXCEEDED')).toBe(true);
     }
-    const header = encodeHeader({ ...base, name: 'sparse' });
-    header[156] = 0x53; // 'S'
-    let sum = 0;
-    header.fill(0x20, 148, 156);
-    for (const byte of header) sum += byte;
-    header.write(`${sum.toString(8).padStart(6, '0')}\0 `, 148, 'latin1');
-    expect(() => readAll(Buffer.concat([header, END_OF_ARCHIVE]))).toThrow(/type 'S'/);
+    const withType = (flag: number, edit: (header: Buffer) => void = () => {}) => {
+      const header = encodeHeader({ ...base, name: 'odd' });
+      header[156] = flag;
+      edit(header);
+      let sum = 0;
+      header.fill(0x20, 148, 156);
+      for (const byte of header) sum += byte;
+      header.write(`${sum.toString(8).padStart(6, '0')}\0 `, 148, 'latin1');
+      return Buffer.concat([header, END_OF_ARCHIVE]);
+    };
+    expect(() => readAll(withType(0x56 /* V: volume label */))).toThrow(/type 'V'/);
+    // An old GNU sparse header whose map names 10 bytes the entry does not store.
+    const lying = withType(0x53, (header) => {
+      header.write('00000000000\0', 386, 'latin1');
+      header.write('00000000012\0', 398, 'latin1');
+      header.write('00000000012\0', 483, 'latin1');
+    });
+    expect(() => readAll(lying)).toThrow(/maps 10 bytes of data but stores 0/);
   });
 
   it('skips data a writer attached to a non-file entry', () => {

@@ -4,6 +4,7 @@
  * headers are bounded, and every header is checksum-verified.
  */
 import { CError } from '@c/errors';
+import { checkRegions, MAX_SPARSE_REGIONS, oldGnuRegions, paxMapRegions, SparseExpander, SparseMapReader, type SparseRegion } from './sparse';
 import {
   BLOCK,
   type EntryType,
@@ -18,6 +19,8 @@ import {
 /** Receives one entry's data; `end` is called after the last byte. */
 export interface EntrySink {
   write(chunk: Buffer): void;
+  /** Moves the write position `length` bytes on without writing: a hole of a sparse file. */
+  skip?(length: number): void;
   end(): void;
 }
 
@@ -27,9 +30,28 @@ export type EntryHandler = (entry: TarEntry) => EntrySink | undefined;
 export interface TarReaderLimits {
   /** Largest PAX or GNU long-name extension header accepted (bytes). */
   maxExtensionBytes: number;
+  /** Largest real size of a sparse file (its holes cost no disk, but no file needs more). */
+  maxSparseBytes: number;
 }
 
-const DEFAULT_LIMITS: TarReaderLimits = { maxExtensionBytes: 1 << 20 };
+const DEFAULT_LIMITS: TarReaderLimits = { maxExtensionBytes: 1 << 20, maxSparseBytes: 64 * 2 ** 30 };
+
+/** GNU sparse details from PAX records (formats 0.1 and 1.0). */
+interface PaxSparse {
+  major?: string;
+  minor?: string;
+  name?: string;
+  realSize?: number;
+  map?: string;
+}
+
+/** An old GNU sparse header ('S') whose map continues in extension blocks. */
+interface PendingGnuSparse {
+  header: Buffer;
+  regions: SparseRegion[];
+  size: number;
+  at: number;
+}
 
 const TYPES: Record<number, EntryType> = {
   0x00: 'file',
@@ -70,6 +92,8 @@ export class TarReader {
   private globalExtensionBytes = 0;
   private longName: string | undefined;
   private longLink: string | undefined;
+  private pendingSparse: PendingGnuSparse | undefined;
+  private paxSparse: PaxSparse | undefined;
   /** Total bytes consumed, for error messages. */
   private position = 0;
   private readonly limits: TarReaderLimits;
@@ -141,7 +165,7 @@ export class TarReader {
   /** Declares the end of input; throws when it cut an entry or header short. */
   finish(): void {
     if (this.state === 'done') return;
-    if (this.state === 'header' && this.headerFill === 0 && !this.pax && !this.longName && !this.longLink) return;
+    if (this.state === 'header' && this.headerFill === 0 && !this.pax && !this.longName && !this.longLink && !this.pendingSparse) return;
     throw new CError('INVALID_ARGUMENT', `truncated tar stream: input ended at byte ${this.position} inside an entry`, {
       hint: 'the layer blob is incomplete; re-pull it',
       details: { offset: this.position },
@@ -150,6 +174,10 @@ export class TarReader {
 
   private onHeader(block: Buffer): void {
     const headerStart = this.position;
+    if (this.pendingSparse) {
+      this.onGnuSparseExtension(block);
+      return;
+    }
     if (isZeroBlock(block)) {
       this.state = 'done';
       return;
@@ -179,8 +207,22 @@ export class TarReader {
       return;
     }
 
+    if (typeflag === 0x53 /* S: old GNU sparse */) {
+      const regions: SparseRegion[] = [];
+      oldGnuRegions(block, 386, 4, regions);
+      this.pendingSparse = { header: Buffer.from(block), regions, size, at: headerStart };
+      if (block[482] === 0) this.startGnuSparse();
+      return;
+    }
+
     const type = TYPES[typeflag];
     const entry = this.decodeEntry(block, type, typeflag, size, headerStart);
+    const sparse = this.paxSparse;
+    this.paxSparse = undefined;
+    if (sparse && entry.type === 'file') {
+      this.startPaxSparse(entry, sparse, size, headerStart);
+      return;
+    }
     // A PAX size replaces the header's; it is the amount of data that follows, whatever the type.
     const dataSize = entry.size !== (type === 'file' ? size : 0) ? entry.size : size;
     if (entry.type !== 'file') entry.size = 0;
@@ -277,12 +319,85 @@ export class TarReader {
             entry.xattrs ??= new Map();
             entry.xattrs.set(key.slice(XATTR_PAX_PREFIX.length), Buffer.from(value));
           } else if (key.startsWith('GNU.sparse.')) {
-            throw new CError('UNSUPPORTED', `tar entry "${entry.name}" is a GNU sparse file`, {
-              hint: 'rebuild the layer without --sparse',
-            });
+            this.paxSparseRecord(entry, key.slice('GNU.sparse.'.length), text(), at);
           }
       }
     }
+  }
+
+  private paxSparseRecord(entry: TarEntry, key: string, value: string, at: number): void {
+    const sparse = (this.paxSparse ??= {});
+    switch (key) {
+      case 'major':
+      case 'minor':
+      case 'name':
+      case 'map':
+        sparse[key] = value;
+        break;
+      case 'size':
+      case 'realsize': {
+        const size = Number(value);
+        if (!Number.isSafeInteger(size) || size < 0) throw malformed(`invalid GNU.sparse.${key} in "${entry.name}"`, at);
+        sparse.realSize = size;
+        break;
+      }
+      case 'offset':
+      case 'numbytes':
+        // Format 0.0 repeats these keys per region; a record map cannot hold them and no current tar writes it.
+        throw new CError('UNSUPPORTED', `tar entry "${entry.name}" is a GNU sparse file in format 0.0`, {
+          hint: 'rebuild the layer with a current GNU tar, or without --sparse',
+        });
+    }
+  }
+
+  /** Starts a PAX sparse file: 0.1 carries its map in a record, 1.0 at the start of the data. */
+  private startPaxSparse(entry: TarEntry, sparse: PaxSparse, headerSize: number, at: number): void {
+    if (sparse.realSize === undefined) throw malformed(`sparse entry "${entry.name}" has no real size`, at);
+    if (sparse.name !== undefined) entry.name = sparse.name;
+    const dataSize = entry.size !== headerSize ? entry.size : headerSize;
+    entry.size = sparse.realSize;
+    let sink: EntrySink | undefined;
+    if (sparse.major === '1' && sparse.minor === '0') {
+      sink = new SparseMapReader(entry.name, sparse.realSize, dataSize, this.limits.maxSparseBytes, this.handler(entry));
+    } else if (sparse.map !== undefined) {
+      const regions = paxMapRegions(sparse.map, entry.name);
+      checkRegions(regions, sparse.realSize, dataSize, entry.name, this.limits.maxSparseBytes);
+      sink = new SparseExpander(regions, sparse.realSize, this.handler(entry));
+    } else {
+      throw new CError('UNSUPPORTED', `tar entry "${entry.name}" is a GNU sparse file in an unknown format`, {
+        hint: 'rebuild the layer without --sparse',
+      });
+    }
+    this.startData(sink, dataSize);
+  }
+
+  /** An old GNU sparse header continues in 512-byte blocks of 21 regions each while byte 504 is set. */
+  private onGnuSparseExtension(block: Buffer): void {
+    const pending = this.pendingSparse!;
+    oldGnuRegions(block, 0, 21, pending.regions);
+    if (pending.regions.length > MAX_SPARSE_REGIONS) {
+      checkRegions(pending.regions, 0, 0, readString(pending.header, 0, 100), this.limits.maxSparseBytes);
+    }
+    if (block[504] === 0) this.startGnuSparse();
+  }
+
+  private startGnuSparse(): void {
+    const { header, regions, size, at } = this.pendingSparse!;
+    this.pendingSparse = undefined;
+    const entry = this.decodeEntry(header, 'file', 0x53, size, at);
+    this.paxSparse = undefined;
+    const realSize = parseNumeric(header, 483, 12);
+    checkRegions(regions, realSize, size, entry.name, this.limits.maxSparseBytes);
+    entry.size = realSize;
+    this.startData(new SparseExpander(regions, realSize, this.handler(entry)), size);
+  }
+
+  private startData(sink: EntrySink, dataSize: number): void {
+    this.remaining = dataSize;
+    this.padding = padOf(dataSize);
+    this.sink = sink;
+    if (dataSize === 0) this.endData();
+    else this.state = 'data';
   }
 
   private endExtension(): void {
