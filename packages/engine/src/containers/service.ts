@@ -84,6 +84,8 @@ interface Live {
   outputs: Readable[];
   /** Resolves when the exit has been recorded. */
   exited: Promise<void>;
+  /** Resolves once `start` has recorded the container as running (or failed): exits are recorded after it. */
+  started: Promise<void>;
   logger?: JsonFileLogWriter;
   startedAtMs: number;
   adoptTimer?: NodeJS.Timeout;
@@ -303,7 +305,16 @@ export class ContainerService {
       }
     }
     let resolveExited!: () => void;
-    const live: Live = { child, logger, outputs, exited: new Promise((r) => (resolveExited = r)), startedAtMs: Date.now(), stdinSink };
+    let markStarted!: () => void;
+    const live: Live = {
+      child,
+      logger,
+      outputs,
+      exited: new Promise((r) => (resolveExited = r)),
+      started: new Promise((r) => (markStarted = r)),
+      startedAtMs: Date.now(),
+      stdinSink,
+    };
     this.live.set(id, live);
     for (const a of this.attachments.get(id) ?? []) if (a.stdin && stdinSink) a.stdin.pipe(stdinSink);
     child.once('exit', (code, signal) => {
@@ -312,6 +323,7 @@ export class ContainerService {
     try {
       await startContainer(this.lifecycle, id);
     } catch (error) {
+      markStarted();
       try {
         process.kill(created.record.pid, 'SIGKILL');
       } catch {
@@ -338,14 +350,11 @@ export class ContainerService {
     if (record.State.Health) record.State.Health = { Status: 'starting', FailingStreak: 0, Log: [] };
     record.C.manuallyStopped = false;
     record.C.initStartTime = created.record.initStartTime;
-    // The exit may already have happened while we waited for start (a fast `true`).
-    if (this.live.get(id) === live && child.exitCode === null && child.signalCode === null) {
-      this.store.save(record);
-      this.emit(record, 'start');
-      this.health.watch(record);
-    } else {
-      this.emit(record, 'start');
-    }
+    this.store.save(record);
+    this.emit(record, 'start');
+    this.health.watch(record);
+    // A fast process (`true`) may have exited already: its exit is recorded only now, after `start`.
+    markStarted();
   }
 
   private recordStartFailure(record: ContainerRecord, error: unknown): void {
@@ -358,6 +367,7 @@ export class ContainerService {
   }
 
   private async onExit(id: string, live: Live, code: number | null, signal: NodeJS.Signals | null): Promise<void> {
+    await live.started;
     // Every process of the pid namespace died with its init, so the FIFOs reach EOF soon: wait for the last output.
     await drained(live.outputs, 2000);
     live.logger?.close();
@@ -834,7 +844,12 @@ export class ContainerService {
   private adopt(record: ContainerRecord): void {
     const id = record.Id;
     let resolveExited!: () => void;
-    const live: Live = { outputs: [], exited: new Promise((r) => (resolveExited = r)), startedAtMs: Date.parse(record.State.StartedAt) || Date.now() };
+    const live: Live = {
+      outputs: [],
+      exited: new Promise((r) => (resolveExited = r)),
+      started: Promise.resolve(),
+      startedAtMs: Date.parse(record.State.StartedAt) || Date.now(),
+    };
     // Its output FIFOs kept it writing while no engine ran; pick up the log where the last engine left it.
     const readers = record.Config.Tty ? undefined : reopenOutputFifos(this.store.dir(id));
     if (readers) {

@@ -172,6 +172,21 @@ describe.skipIf(!isRoot())('containers: lifecycle', () => {
     ]);
   });
 
+  it('processes that exit at once are recorded as exited after their start, never left running', async () => {
+    const created = await Promise.all(Array.from({ length: 20 }, () => env.service.create({ image: 'busybox:e2e', cmd: ['true'] })));
+    const events: string[] = [];
+    const unsubscribe = env.service.events.subscribe((e) => {
+      if (e.Actor.ID === created[0]!.Id) events.push(e.Action);
+    });
+    await Promise.all(created.map((c) => env.service.start(c.Id)));
+    const results = await Promise.all(created.map((c) => env.service.wait(c.Id)));
+    unsubscribe();
+    expect(results).toEqual(created.map(() => ({ StatusCode: 0 })));
+    for (const c of created) expect(env.service.inspect(c.Id).State).toMatchObject({ Status: 'exited', Running: false, Pid: 0 });
+    expect(env.service.list().filter((s) => created.some((c) => c.Id === s.Id))).toEqual([]);
+    expect(events).toEqual(['start', 'die']);
+  });
+
   it('latency: create + start + exit of `true`, one after another', async () => {
     const times: number[] = [];
     for (let i = 0; i < 10; i++) {
