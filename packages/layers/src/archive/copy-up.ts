@@ -21,7 +21,7 @@ import {
   type Stats,
   writeSync,
 } from 'node:fs';
-import { isOverlayWhiteout, OVERLAY_OPAQUE_XATTR, OVERLAY_XATTR_PREFIX } from './whiteout';
+import { isOverlayWhiteout, isOverlayXattr, OVERLAY_OPAQUE_XATTR } from './whiteout';
 import { getXattr, readXattrs, setXattr } from './xattrs';
 
 /** A file found in a lower layer: its path there and its lstat. */
@@ -98,6 +98,6 @@ export function copyUp(lower: LowerFile, path: string): boolean {
 
 function copyXattrs(from: string, to: string): void {
   for (const [name, value] of readXattrs(from)) {
-    if (!name.startsWith(OVERLAY_XATTR_PREFIX)) setXattr(to, name, value);
+    if (!isOverlayXattr(name)) setXattr(to, name, value);
   }
 }

@@ -13,7 +13,7 @@ import { CError } from '@c/errors';
 import { getXattr, readXattrs } from './xattrs';
 import { END_OF_ARCHIVE, encodeHeader, paddingFor } from './tar-writer';
 import type { EntryType, TarEntry } from './tar-format';
-import { OPAQUE_MARKER, OVERLAY_OPAQUE_XATTR, OVERLAY_XATTR_PREFIX, isOverlayWhiteout, whiteoutName } from './whiteout';
+import { OPAQUE_MARKER, OVERLAY_OPAQUE_XATTR, isOverlayWhiteout, isOverlayXattr, whiteoutName } from './whiteout';
 
 export type DiffInput = { kind: 'upper'; upper: string } | { kind: 'tree'; tree: string; base?: string };
 
@@ -209,7 +209,7 @@ function changeOf(path: string, absolute: string, stat: Stats): Change {
     gname: '',
   };
   const xattrs = readXattrs(absolute);
-  for (const name of [...xattrs.keys()]) if (name.startsWith(OVERLAY_XATTR_PREFIX)) xattrs.delete(name);
+  for (const name of [...xattrs.keys()]) if (isOverlayXattr(name)) xattrs.delete(name);
   if (xattrs.size > 0) entry.xattrs = xattrs;
   const change: Change = { entry };
   if (type === 'file') change.source = absolute;

@@ -31,7 +31,7 @@ import { errnoOf, getXattr, mknod, S_IFBLK, S_IFCHR, S_IFIFO, setXattr } from '.
 import { RootResolver, entryComponents, unsafeEntry } from './paths';
 import type { TarEntry } from './tar-format';
 import type { EntrySink } from './tar-reader';
-import { OVERLAY_OPAQUE_XATTR, OVERLAY_XATTR_PREFIX, isOverlayWhiteout, parseWhiteout } from './whiteout';
+import { OVERLAY_OPAQUE_XATTR, isOverlayWhiteout, isOverlayXattr, parseWhiteout } from './whiteout';
 
 /** How whiteouts land on disk: overlayfs's own form (upper dir of an overlay) or by deleting (full copy). */
 export type WhiteoutMode = 'overlay' | 'delete';
@@ -375,7 +375,7 @@ export class Extractor {
     if (!entry.xattrs) return;
     for (const [name, value] of entry.xattrs) {
       // overlayfs reads its own state (whiteouts, redirects, metacopy) from these: a layer may not forge it.
-      if (name.startsWith(OVERLAY_XATTR_PREFIX)) {
+      if (isOverlayXattr(name)) {
         this.stats.neutralised++;
         continue;
       }

@@ -199,6 +199,17 @@ const CASES: HostileCase[] = [
       if (isRoot) expect(getXattr(`${root}/d`, 'trusted.overlay.redirect')).toBeUndefined();
     },
   },
+  {
+    name: 'forged user.overlay xattrs (overlayfs userxattr mode) are dropped',
+    layer: tar([
+      { name: 'd/', type: 'directory', pax: { 'SCHILY.xattr.user.overlay.opaque': 'y', 'SCHILY.xattr.user.overlay.redirect': '/etc', 'SCHILY.xattr.user.kept': 'k' } },
+    ]),
+    check: ({ root }) => {
+      expect(getXattr(`${root}/d`, 'user.overlay.opaque')).toBeUndefined();
+      expect(getXattr(`${root}/d`, 'user.overlay.redirect')).toBeUndefined();
+      expect(getXattr(`${root}/d`, 'user.kept')?.toString()).toBe('k');
+    },
+  },
   { name: 'device node under the reject policy', layer: tar([{ name: 'mem', type: 'character-device', devmajor: 1, devminor: 1 }]), options: { devices: 'reject' }, code: 'UNSAFE_CONTENT', message: /"mem" is a char device/ },
   {
     name: 'device node under the skip policy',

@@ -10,6 +10,13 @@ export const AUFS_META_PREFIX = '.wh..wh.';
 export const OVERLAY_OPAQUE_XATTR = 'trusted.overlay.opaque';
 /** overlayfs keeps its own state in this namespace; a layer must never set these. */
 export const OVERLAY_XATTR_PREFIX = 'trusted.overlay.';
+/** The same state when overlayfs is mounted with `userxattr` (unprivileged overlay). */
+export const OVERLAY_USER_XATTR_PREFIX = 'user.overlay.';
+
+/** True for an xattr overlayfs reads as its own state (whiteouts, opaque dirs, redirects, metacopy). */
+export function isOverlayXattr(name: string): boolean {
+  return name.startsWith(OVERLAY_XATTR_PREFIX) || name.startsWith(OVERLAY_USER_XATTR_PREFIX);
+}
 
 export type Whiteout =
   | { kind: 'delete'; name: string }
