@@ -54,6 +54,15 @@ describe.skipIf(!isRoot())('containers: lifecycle', () => {
     expect(await env.service.wait(t.Id)).toEqual({ StatusCode: 0 });
     expect(await logText(env.service, t.Id)).toBe('on-a-tty\r\n');
 
+    // docker run -it: keystrokes go through the pty (echoed back by the line discipline).
+    const it2 = await env.service.create({ image: 'busybox:e2e', cmd: ['sh', '-c', 'read x; echo "got $x"'], tty: true, openStdin: true });
+    const keys = new PassThrough();
+    let screen = '';
+    await env.service.start(it2.Id, { stdin: keys, stdout: new PassThrough().on('data', (d: Buffer) => (screen += d.toString())) });
+    keys.write('typed\r');
+    expect(await env.service.wait(it2.Id)).toEqual({ StatusCode: 0 });
+    expect(screen).toContain('got typed');
+
     const s = await env.service.create({ image: 'busybox:e2e', cmd: ['sh', '-c', 'read x; echo got $x; cat'], openStdin: true });
     const input = new PassThrough();
     const attached = new PassThrough();
