@@ -50,6 +50,17 @@ describe('fetchBlob over nock', () => {
     expect(asked).toEqual([R]);
   });
 
+  it.each([
+    ['another port', 'https://registry.example.com:8443/storage/blob'],
+    ['plain http on the same host', 'http://registry.example.com/storage/blob'],
+  ])('drops Authorization on a redirect to the same host on %s', async (_what, location) => {
+    nock(REG).get('/v2/').reply(401, '', { 'www-authenticate': 'Basic realm="r"' });
+    nock(REG).get(path).matchHeader('authorization', /^Basic /).reply(302, '', { location });
+    nock(new URL(location).origin, { badheaders: ['authorization'] }).get('/storage/blob').reply(200, layer.bytes);
+    const client = new RegistryClient({ ...fast, credentials: { get: async () => ({ username: 'u', password: 'p' }) } });
+    expect(await client.fetchBlob(R, 'team/app', layer.descriptor, new MemoryBlobStore())).toBe('downloaded');
+  });
+
   it('keeps Authorization on a redirect within the same origin', async () => {
     nock(REG).get('/v2/').reply(401, '', { 'www-authenticate': 'Basic realm="r"' });
     const auth = `Basic ${Buffer.from('u:p').toString('base64')}`;

@@ -1,7 +1,8 @@
 import { chmodSync, linkSync, mkdirSync, rmSync, symlinkSync, unlinkSync, writeFileSync } from 'node:fs';
-import { PassThrough } from 'node:stream';
+import { PassThrough, Writable } from 'node:stream';
 import { gunzipSync } from 'node:zlib';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { isCError } from '@c/errors';
 import { CopySnapshotter } from '../snapshots/copy';
 import { imageOf, richLayers } from '../snapshots/fixtures';
 import { OverlaySnapshotter } from '../snapshots/overlay';
@@ -125,5 +126,50 @@ describe('diff of a tree without a parent', () => {
     expect(result.mediaType).toBe('application/vnd.oci.image.layer.v1.tar');
     expect(result.digest).toBe(result.diffId);
     expect(entryNames(Buffer.concat(chunks))).toEqual(['file:a', 'directory:b/', 'directory:b/c/', 'file:b/c/d']);
+  });
+});
+
+describe('a file swapped for a symlink while its layer is written', () => {
+  let dir: string;
+  beforeEach(() => {
+    dir = tempDir('diff-swap');
+  });
+  afterEach(() => removeDir(dir));
+
+  it.each([
+    ['the file itself', (upper: string, outside: string) => {
+      unlinkSync(`${upper}/b-secret`);
+      symlinkSync(`${outside}/secret`, `${upper}/b-secret`);
+    }],
+    ['a parent directory', (upper: string, outside: string) => {
+      rmSync(`${upper}/c`, { recursive: true });
+      symlinkSync(outside, `${upper}/c`);
+    }],
+  ])('never reads through it (%s): CONFLICT, and the outside file is not in the output', async (_what, swap) => {
+    const upper = `${dir}/upper`;
+    const outside = `${dir}/outside`;
+    mkdirSync(`${upper}/c`, { recursive: true });
+    mkdirSync(outside);
+    writeFileSync(`${upper}/a-big`, Buffer.alloc(3 << 20, 0x61)); // several chunks: the swap happens mid-stream
+    writeFileSync(`${upper}/b-secret`, 'XXXXXXXXXXXXXXXX');
+    writeFileSync(`${upper}/c/secret`, 'XXXXXXXXXXXXXXXX');
+    writeFileSync(`${outside}/secret`, 'HOST-SECRET-0123'); // same size as what the scan saw
+    const written: Buffer[] = [];
+    let swapped = false;
+    const output = new Writable({
+      highWaterMark: 1,
+      write(chunk: Buffer, _encoding, callback) {
+        written.push(chunk);
+        if (!swapped) {
+          swapped = true;
+          swap(upper, outside);
+        }
+        setImmediate(callback);
+      },
+    });
+    const error = await writeDiff({ kind: 'tree', tree: upper }, output, { gzip: false }).catch((e: unknown) => e);
+    expect(swapped).toBe(true);
+    expect(isCError(error, 'CONFLICT')).toBe(true);
+    expect(Buffer.concat(written).includes('HOST-SECRET')).toBe(false);
   });
 });

@@ -5,7 +5,7 @@
  * always gives the same bytes.
  */
 import { createHash } from 'node:crypto';
-import { closeSync, lstatSync, openSync, readSync, readdirSync, readlinkSync, type Stats } from 'node:fs';
+import { closeSync, constants, fstatSync, lstatSync, openSync, readSync, readdirSync, readlinkSync, type Stats } from 'node:fs';
 import type { Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createGzip } from 'node:zlib';
@@ -38,6 +38,8 @@ export interface DiffResult {
 interface Change {
   entry: TarEntry;
   source?: string;
+  /** The inode scanned at `source`: the file read later must be that one. */
+  sourceId?: { dev: number; ino: number };
   /** dev:ino and link count, to find hard links. */
   inode?: string;
   nlink?: number;
@@ -76,13 +78,32 @@ export async function writeDiff(input: DiffInput, output: Writable, options: Dif
   };
 }
 
+const READ_SOURCE = constants.O_RDONLY | constants.O_NOFOLLOW;
+
+const replaced = (source: string) =>
+  new CError('CONFLICT', `${source} was replaced while its layer was written`, { hint: 'stop the container before committing it' });
+
+function openSource(source: string): number {
+  try {
+    return openSync(source, READ_SOURCE);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ELOOP') throw replaced(source);
+    throw error;
+  }
+}
+
 function* tarChunks(changes: Change[]): Generator<Buffer> {
   const buffer = Buffer.allocUnsafe(1 << 20);
-  for (const { entry, source } of changes) {
+  for (const { entry, source, sourceId } of changes) {
     yield encodeHeader(entry);
     if (entry.type !== 'file' || entry.size === 0 || !source) continue;
-    const fd = openSync(source, 'r');
+    // A running container can swap a file (or a parent directory) for a symlink between the scan and this
+    // read; following it would copy a host file into the layer. Never follow the last component, and
+    // require the inode the scan saw, which no path through a swapped parent can reach.
+    const fd = openSource(source);
     try {
+      const opened = fstatSync(fd);
+      if (!opened.isFile() || (sourceId && (opened.dev !== sourceId.dev || opened.ino !== sourceId.ino))) throw replaced(source);
       let left = entry.size;
       while (left > 0) {
         const read = readSync(fd, buffer, 0, Math.min(buffer.length, left), null);
@@ -212,7 +233,10 @@ function changeOf(path: string, absolute: string, stat: Stats): Change {
   for (const name of [...xattrs.keys()]) if (isOverlayXattr(name)) xattrs.delete(name);
   if (xattrs.size > 0) entry.xattrs = xattrs;
   const change: Change = { entry };
-  if (type === 'file') change.source = absolute;
+  if (type === 'file') {
+    change.source = absolute;
+    change.sourceId = { dev: stat.dev, ino: stat.ino };
+  }
   if (type !== 'directory' && stat.nlink > 1) {
     change.inode = `${stat.dev}:${stat.ino}`;
     change.nlink = stat.nlink;
