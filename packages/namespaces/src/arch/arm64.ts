@@ -10,6 +10,7 @@ export const ARM64: ArchTable = {
   scmpArch: 'SCMP_ARCH_AARCH64',
   nr: {
     pivot_root: 41,
+    rt_sigaction: 134,
     seccomp: 277,
     gettid: 178,
     pidfd_open: 434,

@@ -19,6 +19,7 @@ export interface ArchTable {
     readonly openat2: number;
     readonly getpid: number;
     readonly bpf: number;
+    readonly rt_sigaction: number;
   };
   /** open(2) flags whose values differ between architectures. */
   readonly openFlags: { readonly DIRECTORY: number; readonly NOFOLLOW: number; readonly DIRECT: number; readonly LARGEFILE: number };

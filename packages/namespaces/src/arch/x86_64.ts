@@ -11,6 +11,7 @@ export const X86_64: ArchTable = {
   scmpArch: 'SCMP_ARCH_X86_64',
   nr: {
     pivot_root: 155,
+    rt_sigaction: 13,
     seccomp: 317,
     gettid: 186,
     pidfd_open: 434,

@@ -10,6 +10,9 @@ import { libc } from './libc';
 const GLIBC_RESERVED_SIGNALS = new Set([32, 33]);
 const SIGKILL = 9;
 const SIGSTOP = 19;
+const SIG_IGN = 1n;
+/** struct kernel_sigaction: handler, flags, restorer, 8-byte mask (arm64 and x86_64 both fit in 32 bytes). */
+const KERNEL_SIGACTION_BYTES = 32;
 /** glibc's sigset_t is 1024 bits; the kernel reads the first 64. */
 const SIGSET_BYTES = 128;
 
@@ -264,6 +267,17 @@ export class LinuxSyscalls implements Syscalls {
       const previous = signal(sig, null);
       const failed = previous !== null && libc().koffi.address(previous) === 0xffff_ffff_ffff_ffffn;
       if (failed) fail('resetSignalDispositions', [], errno());
+    }
+    // glibc's signal() refuses its reserved signals, but an ignored disposition inherited from our own parent
+    // would survive execve into the payload: put those back to SIG_DFL through the raw syscall. Only when
+    // ignored, since a handler glibc installed is reset by execve anyway and may still be needed until then.
+    const nr = archTable().nr.rt_sigaction;
+    for (const sig of GLIBC_RESERVED_SIGNALS) {
+      const old = Buffer.alloc(KERNEL_SIGACTION_BYTES);
+      call('resetSignalDispositions', [], () => libc().syscall(nr, 'int', sig, 'void *', null, 'void *', old, 'size_t', 8));
+      if (old.readBigUInt64LE(0) !== SIG_IGN) continue;
+      const dfl = Buffer.alloc(KERNEL_SIGACTION_BYTES);
+      call('resetSignalDispositions', [], () => libc().syscall(nr, 'int', sig, 'void *', dfl, 'void *', null, 'size_t', 8));
     }
   }
 
