@@ -6,21 +6,9 @@ import type { Argv } from 'yargs';
 import { version } from '../package.json';
 import { CError } from '@c/errors';
 import { reportError } from './report-error';
-import type { GlobalOptions } from './context';
-
-type Handler = (argv: Record<string, unknown>, globals: GlobalOptions) => Promise<void>;
-
-/** Defers loading a command module until the command runs. */
-function lazy(load: () => Promise<{ run: Handler }>) {
-  return async (argv: Record<string, unknown>) => {
-    const globals: GlobalOptions = {
-      root: (argv.root as string | undefined) ?? process.env.C_ROOT ?? '/var/lib/c',
-      debug: Boolean(argv.debug),
-    };
-    const { run } = await load();
-    await run(argv, globals);
-  };
-}
+import { splitContainerCommand } from './argv-split';
+import { containerGroup, daemonCommand, imagePrune, systemGroup, topLevelCommands } from './commands/table';
+import { lazy } from './lazy';
 
 const pull = {
   command: 'pull <image>',
@@ -81,7 +69,7 @@ const inspect = {
   builder: (y: Argv) =>
     y
       .positional('images', { type: 'string', array: true, demandOption: true, describe: 'Names or IDs' })
-      .option('format', { alias: 'f', type: 'string', hidden: true }),
+      .option('format', { alias: 'f', type: 'string', describe: 'Format the output using a Go template' }),
   handler: lazy(() => import('./commands/inspect')),
 };
 
@@ -117,12 +105,6 @@ const logout = {
   handler: lazy(() => import('./commands/logout')),
 };
 
-const versionCommand = {
-  command: 'version',
-  describe: 'Show the c version information',
-  builder: (y: Argv) => y,
-  handler: lazy(() => import('./commands/version')),
-};
 
 const imageGroup = {
   command: 'image',
@@ -138,6 +120,7 @@ const imageGroup = {
       .command(tag)
       .command(inspect)
       .command(importCommand)
+      .command(imagePrune)
       .demandCommand(1, 'c image needs a subcommand'),
   handler: () => undefined,
 };
@@ -150,11 +133,12 @@ async function main(): Promise<void> {
     return;
   }
   const { default: yargs } = await import('yargs');
-  const cli = yargs(args)
+  const cli = yargs(splitContainerCommand(args))
     .scriptName('c')
     .usage('Usage: c [OPTIONS] COMMAND')
     .option('root', { type: 'string', global: true, describe: 'Root of the local store (env C_ROOT, default /var/lib/c)' })
     .option('debug', { alias: 'D', type: 'boolean', global: true, describe: 'Show error details (stack traces)' })
+    .option('host', { alias: 'H', type: 'string', global: true, describe: 'Daemon socket, unix:///PATH (env C_HOST; default <root>/c.sock with --root/C_ROOT, else /run/c/c.sock)' })
     .command(pull)
     .command(push)
     .command(images('images [repository]'))
@@ -164,9 +148,13 @@ async function main(): Promise<void> {
     .command(importCommand)
     .command(login)
     .command(logout)
-    .command(versionCommand)
+    .command(topLevelCommands)
+    .command(containerGroup)
+    .command(systemGroup)
+    .command(daemonCommand)
     .version(`c version ${version}`)
     .alias('version', 'v')
+    .parserConfiguration({ 'populate--': true })
     .help()
     .alias('help', 'h')
     .strict()

@@ -2,6 +2,10 @@
 export interface GlobalOptions {
   /** The store root: --root, else $C_ROOT, else /var/lib/c. */
   root: string;
+  /** True when the root came from --root or $C_ROOT (then the default socket lives under it). */
+  rootGiven: boolean;
+  /** -H/--host as given (unix:///path), else undefined. */
+  host: string | undefined;
   debug: boolean;
 }
 

@@ -1,9 +1,16 @@
 import { describe, expect, it } from 'vitest';
 import { CError, ERROR_CODES } from '@c/errors';
-import { EXIT_CODES, exitCodeFor } from './exit-codes';
+import { EXIT_CODES, exitCodeFor, runFailureExitCode } from './exit-codes';
 import { reportError } from './report-error';
 
 describe('exit codes', () => {
+  it('gives c run docker\'s 125/126/127 from the daemon\'s start error', () => {
+    expect(runFailureExitCode('exec: "nope": executable file not found in $PATH')).toBe(127);
+    expect(runFailureExitCode('exec: "/etc/passwd": permission denied')).toBe(126);
+    expect(runFailureExitCode('No such image: nothing:latest')).toBe(125);
+    expect(runFailureExitCode('cannot connect to the c daemon')).toBe(125);
+  });
+
   it('has an entry for every error code, none of them 0', () => {
     for (const code of ERROR_CODES) expect(EXIT_CODES[code]).toBeGreaterThan(0);
     expect(Object.keys(EXIT_CODES).sort()).toEqual([...ERROR_CODES].sort());

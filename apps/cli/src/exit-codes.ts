@@ -10,6 +10,10 @@ export const EXIT_OK = 0;
 export const EXIT_FAILURE = 1;
 /** The command could not run as given: unknown flag, missing argument, malformed reference. */
 export const EXIT_USAGE = 125;
+/** `c run`: the container's command exists but could not be invoked (permission denied, not executable). */
+export const EXIT_CANNOT_INVOKE = 126;
+/** `c run`: the container's command was not found. */
+export const EXIT_COMMAND_NOT_FOUND = 127;
 /** Interrupted (Ctrl-C or a cancelled operation). */
 export const EXIT_CANCELLED = 130;
 
@@ -31,4 +35,15 @@ export const EXIT_CODES: Readonly<Record<ErrorCode, number>> = {
 
 export function exitCodeFor(code: ErrorCode): number {
   return EXIT_CODES[code] ?? EXIT_FAILURE;
+}
+
+/**
+ * `c run` / `c start -a`: like docker, every failure of c itself (daemon error, missing image, bad flag) is 125,
+ * except a command that could not be started in the container: 127 when it does not exist, 126 when it cannot
+ * be executed. The daemon says which only in the message (as dockerd does), so the message decides.
+ */
+export function runFailureExitCode(message: string): number {
+  if (/executable file not found|no such file or directory|command not found/i.test(message)) return EXIT_COMMAND_NOT_FOUND;
+  if (/permission denied|not executable|exec format error/i.test(message)) return EXIT_CANNOT_INVOKE;
+  return EXIT_USAGE;
 }

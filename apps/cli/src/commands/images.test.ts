@@ -1,17 +1,20 @@
 import { describe, expect, it } from 'vitest';
-import type { ImageSummary } from '@c/engine/images';
-import { matchesFilter, renderImages } from './images';
+import type { ImageSummary } from '@c/api';
+import { imageRows, matchesFilter, renderImages } from './images';
 
 const now = Date.parse('2026-01-01T12:00:00Z');
 const id = `sha256:${'ab'.repeat(32)}`;
-const rows: ImageSummary[] = [
-  { repository: 'busybox', tag: 'latest', digest: `sha256:${'cd'.repeat(32)}`, id, created: '2026-01-01T10:00:00Z', size: 4_261_550, name: 'docker.io/library/busybox:latest' },
-  { repository: 'localhost:5000/busybox', tag: undefined, digest: `sha256:${'ef'.repeat(32)}`, id, created: undefined, size: 1090, name: 'x' },
+const summary = (over: Partial<ImageSummary>): ImageSummary => ({
+  Id: id, ParentId: '', RepoTags: [], RepoDigests: [], Created: 0, Size: 0, SharedSize: -1, Labels: null, Containers: -1, ...over,
+});
+const images = [
+  summary({ RepoTags: ['busybox:latest'], RepoDigests: [`busybox@sha256:${'cd'.repeat(32)}`], Created: Date.parse('2026-01-01T10:00:00Z') / 1000, Size: 4_261_550 }),
+  summary({ RepoDigests: [`localhost:5000/busybox@sha256:${'ef'.repeat(32)}`], Size: 1090 }),
 ];
 
 describe('c images output', () => {
   it('prints docker columns with short ids, ages and sizes', () => {
-    expect(renderImages(rows, { quiet: false, digests: false, noTrunc: false }, now)).toBe(
+    expect(renderImages(imageRows(images), { quiet: false, digests: false, noTrunc: false }, now)).toBe(
       [
         'REPOSITORY               TAG      IMAGE ID       CREATED       SIZE',
         'busybox                  latest   abababababab   2 hours ago   4.26MB',
@@ -20,23 +23,22 @@ describe('c images output', () => {
       ].join('\n'),
     );
   });
-
   it('adds a DIGEST column and full ids on request', () => {
-    const text = renderImages(rows, { quiet: false, digests: true, noTrunc: true }, now);
+    const text = renderImages(imageRows(images), { quiet: false, digests: true, noTrunc: true }, now);
     expect(text.split('\n')[0]).toMatch(/^REPOSITORY\s+TAG\s+DIGEST\s+IMAGE ID\s+CREATED\s+SIZE$/);
     expect(text).toContain(`sha256:${'cd'.repeat(32)}   ${id}`);
   });
-
-  it('prints only ids with -q', () => {
+  it('prints one row per tag and only ids with -q', () => {
+    const rows = imageRows([summary({ RepoTags: ['a:1', 'b:2'] })]);
+    expect(rows.map((r) => `${r.repository}:${r.tag}`)).toEqual(['a:1', 'b:2']);
     expect(renderImages(rows, { quiet: true, digests: false, noTrunc: false }, now)).toBe('abababababab\nabababababab\n');
   });
-
   it('filters by repository and optionally tag', () => {
-    const first = rows[0]!;
-    expect(matchesFilter(first, 'busybox')).toBe(true);
-    expect(matchesFilter(first, 'busybox:latest')).toBe(true);
-    expect(matchesFilter(first, 'busybox:1')).toBe(false);
-    expect(matchesFilter(rows[1]!, 'localhost:5000/busybox')).toBe(true);
-    expect(matchesFilter(rows[1]!, 'busybox')).toBe(false);
+    const [first, second] = imageRows(images);
+    expect(matchesFilter(first!, 'busybox')).toBe(true);
+    expect(matchesFilter(first!, 'busybox:latest')).toBe(true);
+    expect(matchesFilter(first!, 'busybox:1')).toBe(false);
+    expect(matchesFilter(second!, 'localhost:5000/busybox')).toBe(true);
+    expect(matchesFilter(second!, 'busybox')).toBe(false);
   });
 });

@@ -1,7 +1,7 @@
-import type { ImageSummary } from '@c/engine/images';
+import type { ImageSummary } from '@c/api';
 import type { GlobalOptions } from '../context';
+import { connect } from '../daemon/connect';
 import { formatTable, humanAge, humanSize, shortId } from '../output/format';
-import { imageService } from '../service';
 
 export interface ImagesView {
   quiet: boolean;
@@ -9,8 +9,38 @@ export interface ImagesView {
   noTrunc: boolean;
 }
 
+/** One table row per repository:tag of an image (docker's `images`); untagged images get `<none>`. */
+export interface ImageRow {
+  repository: string;
+  tag: string | undefined;
+  digest: string;
+  id: string;
+  created: string | undefined;
+  size: number;
+}
+
+export function imageRows(images: readonly ImageSummary[]): ImageRow[] {
+  const rows: ImageRow[] = [];
+  for (const image of images) {
+    const created = image.Created > 0 ? new Date(image.Created * 1000).toISOString() : undefined;
+    const digestOf = (repository: string): string =>
+      image.RepoDigests.find((d) => d.startsWith(`${repository}@`))?.slice(repository.length + 1) ?? '<none>';
+    const tags = image.RepoTags.filter((t) => t !== '<none>:<none>');
+    if (tags.length === 0) {
+      const repository = image.RepoDigests[0]?.split('@')[0] ?? '<none>';
+      rows.push({ repository, tag: undefined, digest: digestOf(repository), id: image.Id, created, size: image.Size });
+    }
+    for (const repoTag of tags) {
+      const colon = repoTag.lastIndexOf(':');
+      const repository = repoTag.slice(0, colon);
+      rows.push({ repository, tag: repoTag.slice(colon + 1), digest: digestOf(repository), id: image.Id, created, size: image.Size });
+    }
+  }
+  return rows;
+}
+
 /** Docker's `images` table (or ids only with -q). Pure, for tests. */
-export function renderImages(rows: readonly ImageSummary[], view: ImagesView, now: number = Date.now()): string {
+export function renderImages(rows: readonly ImageRow[], view: ImagesView, now: number = Date.now()): string {
   if (view.quiet) return rows.map((row) => `${shortId(row.id, view.noTrunc)}\n`).join('');
   const header = ['REPOSITORY', 'TAG', ...(view.digests ? ['DIGEST'] : []), 'IMAGE ID', 'CREATED', 'SIZE'];
   const body = rows.map((row) => [
@@ -25,7 +55,7 @@ export function renderImages(rows: readonly ImageSummary[], view: ImagesView, no
 }
 
 /** `busybox` matches every busybox tag; `busybox:1` only that tag. */
-export function matchesFilter(row: ImageSummary, filter: string | undefined): boolean {
+export function matchesFilter(row: ImageRow, filter: string | undefined): boolean {
   if (!filter) return true;
   const colon = filter.lastIndexOf(':');
   const hasTag = colon > filter.lastIndexOf('/');
@@ -35,7 +65,8 @@ export function matchesFilter(row: ImageSummary, filter: string | undefined): bo
 
 export async function run(argv: Record<string, unknown>, globals: GlobalOptions): Promise<void> {
   const filter = typeof argv.repository === 'string' ? argv.repository : undefined;
-  const rows = (await imageService(globals).list()).filter((row) => matchesFilter(row, filter));
+  const client = await connect(globals);
+  const rows = imageRows(await client.images.list()).filter((row) => matchesFilter(row, filter));
   process.stdout.write(
     renderImages(rows, { quiet: Boolean(argv.quiet), digests: Boolean(argv.digests), noTrunc: argv.trunc === false }),
   );

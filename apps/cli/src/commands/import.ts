@@ -1,8 +1,9 @@
 import { createReadStream } from 'node:fs';
 import { CError } from '@c/errors';
-import { parsePlatform } from '@c/image';
+import { importImage } from '../api-extras';
 import type { GlobalOptions } from '../context';
-import { imageService } from '../service';
+import { connect } from '../daemon/connect';
+import { splitTarget } from './tag';
 
 export async function run(argv: Record<string, unknown>, globals: GlobalOptions): Promise<void> {
   const file = String(argv.file);
@@ -20,12 +21,15 @@ export async function run(argv: Record<string, unknown>, globals: GlobalOptions)
       );
     });
   }
-  const result = await imageService(globals).import(source, String(argv.reference), {
-    sourceName: file,
+  const { repo, tag } = splitTarget(String(argv.reference));
+  const client = await connect(globals);
+  const id = await importImage(client, source, {
+    repo,
+    tag,
     ...(typeof argv.message === 'string' ? { message: argv.message } : {}),
     // A repeated -c arrives as an array, a single one as a string.
     ...(argv.change === undefined ? {} : { changes: ([] as unknown[]).concat(argv.change).map(String) }),
-    ...(typeof argv.platform === 'string' ? { platform: parsePlatform(argv.platform) } : {}),
+    ...(typeof argv.platform === 'string' ? { platform: argv.platform } : {}),
   });
-  process.stdout.write(`${result.id}\n`);
+  process.stdout.write(`${id}\n`);
 }

@@ -2,7 +2,8 @@ import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { CError } from '@c/errors';
 import type { GlobalOptions } from '../context';
-import { imageService } from '../service';
+import { DockerConfigCredentials } from '@c/registry-client';
+import { connect } from '../daemon/connect';
 import { prompt, readAll } from '../input';
 
 export async function run(argv: Record<string, unknown>, globals: GlobalOptions): Promise<void> {
@@ -32,8 +33,19 @@ export async function run(argv: Record<string, unknown>, globals: GlobalOptions)
   if (!username || !password) {
     throw new CError('INVALID_ARGUMENT', 'login needs a username and a password', { hint: 'pass -u USER and --password-stdin' });
   }
-  await imageService(globals).login(server, { username, password });
+  const registry = registryHost(server);
+  const client = await connect(globals);
+  await client.auth({ username, password, serveraddress: registry });
+  await new DockerConfigCredentials().saveCredentials(registry, { username, password });
   const configDir = process.env.DOCKER_CONFIG ?? join(homedir(), '.docker');
   process.stderr.write(`WARNING! Your password will be stored unencrypted in ${join(configDir, 'config.json')}.\n`);
   process.stdout.write('Login Succeeded\n');
+}
+
+/** `docker.io`, `https://index.docker.io/v1/` and the like all name Docker Hub. */
+export function registryHost(input: string | undefined): string {
+  if (!input) return 'docker.io';
+  const host = input.replace(/^[a-z]+:\/\//i, '').replace(/\/.*$/, '').toLowerCase();
+  if (host === 'index.docker.io' || host === 'registry-1.docker.io' || host === 'docker.io') return 'docker.io';
+  return host;
 }

@@ -1,9 +1,10 @@
+import { DockerConfigCredentials } from '@c/registry-client';
 import type { GlobalOptions } from '../context';
-import { imageService } from '../service';
+import { registryHost } from './login';
 
-export async function run(argv: Record<string, unknown>, globals: GlobalOptions): Promise<void> {
-  const result = await imageService(globals).logout(typeof argv.server === 'string' ? argv.server : undefined);
-  process.stdout.write(
-    result.removed ? `Removing login credentials for ${result.registry}\n` : `Not logged in to ${result.registry}\n`,
-  );
+/** Credentials live in the client's docker config (the daemon reads the same file when it runs as this user). */
+export async function run(argv: Record<string, unknown>, _globals: GlobalOptions): Promise<void> {
+  const registry = registryHost(typeof argv.server === 'string' ? argv.server : undefined);
+  const removed = await new DockerConfigCredentials().removeCredentials(registry);
+  process.stdout.write(removed ? `Removing login credentials for ${registry}\n` : `Not logged in to ${registry}\n`);
 }

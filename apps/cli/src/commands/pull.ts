@@ -1,31 +1,27 @@
-import { parseReference } from '@c/image';
+import type { EngineClient } from '@c/api';
+import { parseReference, withDefaultTag, formatReference } from '@c/image';
 import { interruptSignal, type GlobalOptions } from '../context';
+import { connect } from '../daemon/connect';
 import { ProgressPrinter } from '../output/progress';
-import { imageService } from '../service';
+
+/** Pulls through the daemon, printing docker's progress (or nothing with `quiet`); returns the full reference. */
+export async function pullImage(client: EngineClient, image: string, options: { quiet: boolean; platform?: string; out: NodeJS.WritableStream & { isTTY?: boolean } }): Promise<string> {
+  const ref = parseReference(image);
+  if (!options.quiet && !ref.tag && !ref.digest) options.out.write('Using default tag: latest\n');
+  const printer = options.quiet ? undefined : new ProgressPrinter(options.out);
+  for await (const message of client.images.pull(image, { ...(options.platform ? { platform: options.platform } : {}), signal: interruptSignal() })) {
+    printer?.update(message);
+  }
+  printer?.finish();
+  return formatReference(ref.digest ? ref : withDefaultTag(ref));
+}
 
 export async function run(argv: Record<string, unknown>, globals: GlobalOptions): Promise<void> {
-  const image = String(argv.image);
-  const quiet = Boolean(argv.quiet);
-  const out = process.stdout;
-  const ref = parseReference(image);
-  if (!quiet) {
-    if (!ref.tag && !ref.digest) out.write('Using default tag: latest\n');
-    out.write(`${ref.digest ?? ref.tag ?? 'latest'}: Pulling from ${ref.repository}\n`);
-  }
-  const printer = quiet ? undefined : new ProgressPrinter(out, 'pull');
-  const result = await imageService(globals).pull(image, {
+  const client = await connect(globals);
+  const full = await pullImage(client, String(argv.image), {
+    quiet: Boolean(argv.quiet),
     ...(typeof argv.platform === 'string' ? { platform: argv.platform } : {}),
-    ...(printer ? { onProgress: (event) => event.kind === undefined || event.kind === 'layer' ? printer.update(event) : undefined } : {}),
-    signal: interruptSignal(),
+    out: process.stdout,
   });
-  if (!quiet) {
-    printer?.finish();
-    out.write(`Digest: ${result.digest}\n`);
-    out.write(
-      result.status === 'up-to-date'
-        ? `Status: Image is up to date for ${result.reference}\n`
-        : `Status: Downloaded newer image for ${result.reference}\n`,
-    );
-  }
-  out.write(`${result.fullReference}\n`);
+  process.stdout.write(`${full}\n`);
 }

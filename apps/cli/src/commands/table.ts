@@ -1,0 +1,308 @@
+/**
+ * The yargs declarations of the container, system and daemon commands (docker's names and flags). Handlers are
+ * loaded lazily: `c run` loads run.ts, the api client and nothing of the engine.
+ */
+import type { Argv, CommandModule } from 'yargs';
+import { lazy } from '../lazy';
+
+/** One command declaration; yargs' generic option types are erased here (every handler reads a plain record). */
+interface Command {
+  command: string;
+  describe: string;
+  aliases?: string[];
+  builder: (y: Argv) => unknown;
+  handler: (argv: Record<string, unknown>) => Promise<void> | undefined;
+}
+const asModules = (list: readonly Command[]): CommandModule[] => list as unknown as CommandModule[];
+
+const run = () => import('./run');
+const lifecycle = () => import('./lifecycle');
+const introspect = () => import('./introspect');
+const prune = () => import('./prune');
+const transfer = () => import('./transfer');
+
+const many = (name: string, describe = 'Container names or IDs') => (y: Argv) => y.positional(name, { type: 'string', array: true, demandOption: true, describe });
+
+/** The flags `c run` and `c create` share. */
+function createOptions(y: Argv): Argv {
+  return y
+    .positional('image', { type: 'string', demandOption: true, describe: 'Image to run' })
+    .positional('command', { type: 'string', array: true, describe: 'Command and arguments' })
+    .option('name', { type: 'string', describe: 'Assign a name to the container' })
+    .option('interactive', { alias: 'i', type: 'boolean', describe: 'Keep STDIN open even if not attached' })
+    .option('tty', { alias: 't', type: 'boolean', describe: 'Allocate a pseudo-TTY' })
+    .option('env', { alias: 'e', type: 'string', array: true, requiresArg: true, describe: 'Set environment variables' })
+    .option('env-file', { type: 'string', array: true, requiresArg: true, describe: 'Read in a file of environment variables' })
+    .option('workdir', { alias: 'w', type: 'string', describe: 'Working directory inside the container' })
+    .option('user', { alias: 'u', type: 'string', describe: 'Username or UID (format: <name|uid>[:<group|gid>])' })
+    .option('entrypoint', { type: 'string', describe: 'Overwrite the default ENTRYPOINT of the image' })
+    .option('volume', { alias: 'v', type: 'string', array: true, requiresArg: true, describe: 'Bind mount a volume (HOST:CONTAINER[:ro])' })
+    .option('hostname', { type: 'string', describe: 'Container host name' })
+    .option('memory', { alias: 'm', type: 'string', describe: 'Memory limit (512m, 1g)' })
+    .option('cpus', { type: 'string', describe: 'Number of CPUs' })
+    .option('pids-limit', { type: 'number', describe: 'Tune container pids limit' })
+    .option('read-only', { type: 'boolean', describe: "Mount the container's root filesystem as read only" })
+    .option('cap-add', { type: 'string', array: true, requiresArg: true, describe: 'Add Linux capabilities' })
+    .option('cap-drop', { type: 'string', array: true, requiresArg: true, describe: 'Drop Linux capabilities' })
+    .option('restart', { type: 'string', describe: 'Restart policy (no, always, on-failure[:N], unless-stopped)' })
+    .option('health-cmd', { type: 'string', describe: 'Command to run to check health' })
+    .option('health-interval', { type: 'string', describe: 'Time between running the check (ms|s|m|h)' })
+    .option('health-timeout', { type: 'string', describe: 'Maximum time to allow one check to run (ms|s|m|h)' })
+    .option('health-retries', { type: 'number', describe: 'Consecutive failures needed to report unhealthy' })
+    .option('health-start-period', { type: 'string', describe: 'Start period for the container to initialize (ms|s|m|h)' })
+    .option('label', { alias: 'l', type: 'string', array: true, requiresArg: true, describe: 'Set meta data on a container' });
+}
+
+const runCommand = {
+  command: 'run <image> [command..]',
+  describe: 'Create and run a new container from an image',
+  builder: (y: Argv) =>
+    createOptions(y)
+      .option('rm', { type: 'boolean', describe: 'Automatically remove the container when it exits' })
+      .option('detach', { alias: 'd', type: 'boolean', describe: 'Run container in background and print container ID' }),
+  handler: lazy(run),
+};
+
+const createCommand = {
+  command: 'create <image> [command..]',
+  describe: 'Create a new container',
+  builder: (y: Argv) => createOptions(y).option('rm', { type: 'boolean', describe: 'Automatically remove the container when it exits' }),
+  handler: lazy(lifecycle, 'create'),
+};
+
+const timeOption = (y: Argv) => y.option('time', { alias: 't', type: 'number', describe: 'Seconds to wait before killing the container' });
+
+const commands: Command[] = [
+  runCommand,
+  createCommand,
+  {
+    command: 'start <containers..>',
+    describe: 'Start one or more stopped containers',
+    builder: (y: Argv) =>
+      many('containers')(y)
+        .option('attach', { alias: 'a', type: 'boolean', describe: "Attach STDOUT/STDERR and forward signals" })
+        .option('interactive', { alias: 'i', type: 'boolean', describe: "Attach container's STDIN" }),
+    handler: lazy(lifecycle, 'start'),
+  },
+  { command: 'stop <containers..>', describe: 'Stop one or more running containers', builder: (y: Argv) => timeOption(many('containers')(y)), handler: lazy(lifecycle, 'stop') },
+  { command: 'restart <containers..>', describe: 'Restart one or more containers', builder: (y: Argv) => timeOption(many('containers')(y)), handler: lazy(lifecycle, 'restart') },
+  {
+    command: 'kill <containers..>',
+    describe: 'Kill one or more running containers',
+    builder: (y: Argv) => many('containers')(y).option('signal', { alias: 's', type: 'string', describe: 'Signal to send to the container' }),
+    handler: lazy(lifecycle, 'kill'),
+  },
+  {
+    command: 'rm <containers..>',
+    describe: 'Remove one or more containers',
+    builder: (y: Argv) =>
+      many('containers')(y)
+        .option('force', { alias: 'f', type: 'boolean', describe: 'Force the removal of a running container (uses SIGKILL)' })
+        .option('volumes', { alias: 'v', type: 'boolean', describe: 'Remove anonymous volumes associated with the container' }),
+    handler: lazy(lifecycle, 'rm'),
+  },
+  {
+    command: 'ps',
+    describe: 'List containers',
+    builder: (y: Argv) =>
+      y
+        .option('all', { alias: 'a', type: 'boolean', describe: 'Show all containers (default shows just running)' })
+        .option('quiet', { alias: 'q', type: 'boolean', describe: 'Only display container IDs' })
+        .option('trunc', { type: 'boolean', default: true, describe: 'Truncate output (--no-trunc: full)' })
+        .option('filter', { alias: 'f', type: 'string', array: true, requiresArg: true, describe: 'Filter output based on conditions provided' })
+        .option('format', { type: 'string', describe: 'Format output using a Go template' })
+        .option('last', { alias: 'n', type: 'number', describe: 'Show n last created containers' })
+        .option('latest', { alias: 'l', type: 'boolean', describe: 'Show the latest created container' }),
+    handler: lazy(() => import('./ps')),
+  },
+  {
+    command: 'logs <container>',
+    describe: 'Fetch the logs of a container',
+    builder: (y: Argv) =>
+      y
+        .positional('container', { type: 'string', demandOption: true })
+        .option('follow', { alias: 'f', type: 'boolean', describe: 'Follow log output' })
+        .option('tail', { alias: 'n', type: 'string', describe: 'Number of lines to show from the end of the logs' })
+        .option('since', { type: 'string', describe: 'Show logs since timestamp or relative (e.g. 42m)' })
+        .option('until', { type: 'string', describe: 'Show logs before a timestamp' })
+        .option('timestamps', { alias: 't', type: 'boolean', describe: 'Show timestamps' }),
+    handler: lazy(() => import('./logs')),
+  },
+  {
+    command: 'exec <container> [command..]',
+    describe: 'Execute a command in a running container',
+    builder: (y: Argv) =>
+      y
+        .positional('container', { type: 'string', demandOption: true })
+        .positional('command', { type: 'string', array: true })
+        .option('interactive', { alias: 'i', type: 'boolean', describe: 'Keep STDIN open even if not attached' })
+        .option('tty', { alias: 't', type: 'boolean', describe: 'Allocate a pseudo-TTY' })
+        .option('detach', { alias: 'd', type: 'boolean', describe: 'Detached mode: run command in the background' })
+        .option('env', { alias: 'e', type: 'string', array: true, requiresArg: true, describe: 'Set environment variables' })
+        .option('workdir', { alias: 'w', type: 'string', describe: 'Working directory inside the container' })
+        .option('user', { alias: 'u', type: 'string', describe: 'Username or UID' }),
+    handler: lazy(() => import('./exec')),
+  },
+  {
+    command: 'inspect <names..>',
+    describe: 'Return low-level information on containers or images',
+    builder: (y: Argv) =>
+      many('names', 'Container or image names or IDs')(y)
+        .option('format', { alias: 'f', type: 'string', describe: 'Format output using a Go template' })
+        .option('type', { type: 'string', choices: ['container', 'image'], describe: 'Only this type of object' }),
+    handler: lazy(introspect, 'inspect'),
+  },
+  { command: 'wait <containers..>', describe: 'Block until containers stop, then print their exit codes', builder: many('containers'), handler: lazy(lifecycle, 'wait') },
+  {
+    command: 'attach <container>',
+    describe: "Attach local standard input, output, and error streams to a running container",
+    builder: (y: Argv) => y.positional('container', { type: 'string', demandOption: true }).option('stdin', { type: 'boolean', default: true, describe: 'Attach STDIN (--no-stdin: do not)' }),
+    handler: lazy(lifecycle, 'attach'),
+  },
+  {
+    command: 'top <container> [psArgs]',
+    describe: 'Display the running processes of a container',
+    builder: (y: Argv) => y.positional('container', { type: 'string', demandOption: true }).positional('psArgs', { type: 'string' }),
+    handler: lazy(introspect, 'top'),
+  },
+  {
+    command: 'stats [containers..]',
+    describe: 'Display a live stream of container resource usage statistics',
+    builder: (y: Argv) => y.positional('containers', { type: 'string', array: true }).option('stream', { type: 'boolean', default: true, describe: '--no-stream: one sample' }),
+    handler: lazy(introspect, 'stats'),
+  },
+  {
+    command: 'cp <source> <destination>',
+    describe: 'Copy files/folders between a container and the local filesystem',
+    builder: (y: Argv) => y.positional('source', { type: 'string', demandOption: true }).positional('destination', { type: 'string', demandOption: true }),
+    handler: lazy(transfer, 'cp'),
+  },
+  { command: 'diff <container>', describe: "Inspect changes to files on a container's filesystem", builder: (y: Argv) => y.positional('container', { type: 'string', demandOption: true }), handler: lazy(introspect, 'diff') },
+  {
+    command: 'commit <container> [repository]',
+    describe: "Create a new image from a container's changes",
+    builder: (y: Argv) =>
+      y
+        .positional('container', { type: 'string', demandOption: true })
+        .positional('repository', { type: 'string' })
+        .option('message', { alias: 'm', type: 'string', describe: 'Commit message' })
+        .option('author', { alias: 'a', type: 'string', describe: 'Author' })
+        .option('change', { alias: 'c', type: 'string', array: true, requiresArg: true, describe: 'Apply Dockerfile instruction to the created image' }),
+    handler: lazy(introspect, 'commit'),
+  },
+  { command: 'pause <containers..>', describe: 'Pause all processes within one or more containers', builder: many('containers'), handler: lazy(lifecycle, 'pause') },
+  { command: 'unpause <containers..>', describe: 'Unpause all processes within one or more containers', builder: many('containers'), handler: lazy(lifecycle, 'unpause') },
+  {
+    command: 'rename <container> <name>',
+    describe: 'Rename a container',
+    builder: (y: Argv) => y.positional('container', { type: 'string', demandOption: true }).positional('name', { type: 'string', demandOption: true }),
+    handler: lazy(lifecycle, 'rename'),
+  },
+  {
+    command: 'export <container>',
+    describe: "Export a container's filesystem as a tar archive",
+    builder: (y: Argv) => y.positional('container', { type: 'string', demandOption: true }).option('output', { alias: 'o', type: 'string', describe: 'Write to a file, instead of STDOUT' }),
+    handler: lazy(introspect, 'exportContainer'),
+  },
+];
+
+
+const containerPrune = {
+  command: 'prune',
+  describe: 'Remove all stopped containers',
+  builder: (y: Argv) => y.option('force', { alias: 'f', type: 'boolean', describe: 'Do not prompt for confirmation' }),
+  handler: lazy(prune, 'containerPrune'),
+};
+
+export const imagePrune = {
+  command: 'prune',
+  describe: 'Remove unused images',
+  builder: (y: Argv) =>
+    y
+      .option('all', { alias: 'a', type: 'boolean', describe: 'Remove all unused images, not just dangling ones' })
+      .option('force', { alias: 'f', type: 'boolean', describe: 'Do not prompt for confirmation' }),
+  handler: lazy(prune, 'imagePrune'),
+};
+
+const otherTopLevel: Command[] = [
+  {
+    command: 'save <images..>',
+    describe: 'Save one or more images to a tar archive',
+    builder: (y: Argv) => many('images', 'Image names')(y).option('output', { alias: 'o', type: 'string', describe: 'Write to a file, instead of STDOUT' }),
+    handler: lazy(transfer, 'save'),
+  },
+  {
+    command: 'load',
+    describe: 'Load an image from a tar archive or STDIN',
+    builder: (y: Argv) =>
+      y.option('input', { alias: 'i', type: 'string', describe: 'Read from tar archive file, instead of STDIN' }).option('quiet', { alias: 'q', type: 'boolean', describe: 'Suppress the load output' }),
+    handler: lazy(transfer, 'load'),
+  },
+  {
+    command: 'events',
+    describe: 'Get real time events from the server',
+    builder: (y: Argv) =>
+      y
+        .option('since', { type: 'string', describe: 'Show all events created since timestamp' })
+        .option('until', { type: 'string', describe: 'Stream events until this timestamp' })
+        .option('filter', { alias: 'f', type: 'string', array: true, requiresArg: true, describe: 'Filter output based on conditions provided' })
+        .option('format', { type: 'string', describe: 'Format output using a Go template' }),
+    handler: lazy(introspect, 'events'),
+  },
+  {
+    command: 'info',
+    describe: 'Display system-wide information',
+    builder: (y: Argv) => y.option('format', { alias: 'f', type: 'string', describe: 'Format output using a Go template' }),
+    handler: lazy(introspect, 'info'),
+  },
+  {
+    command: 'version',
+    describe: 'Show the c version information',
+    builder: (y: Argv) => y.option('format', { alias: 'f', type: 'string', describe: 'Format output using a Go template' }),
+    handler: lazy(introspect, 'version'),
+  },
+];
+
+/** The container commands at the top level (docker's short forms), plus save/load/events/info/version. */
+export const topLevelCommands = asModules([...commands, ...otherTopLevel]);
+
+export const containerGroup = {
+  command: 'container',
+  describe: 'Manage containers',
+  builder: (y: Argv) => {
+    return y
+      .command(asModules(commands))
+      .command(asModules([{ ...commands.find((c) => c.command === 'ps')!, command: 'ls', aliases: ['list'] }]))
+      .command(asModules([{ ...commands.find((c) => c.command.startsWith('rm '))!, command: 'remove <containers..>' }]))
+      .command(containerPrune)
+      .demandCommand(1, 'c container needs a subcommand');
+  },
+  handler: () => undefined,
+};
+
+export const systemGroup = {
+  command: 'system',
+  describe: 'Manage c',
+  builder: (y: Argv) =>
+    y
+      .command({ command: 'df', describe: 'Show disk usage', builder: (a: Argv) => a, handler: lazy(introspect, 'df') })
+      .command({
+        command: 'prune',
+        describe: 'Remove unused data',
+        builder: (a: Argv) =>
+          a
+            .option('all', { alias: 'a', type: 'boolean', describe: 'Remove all unused images not just dangling ones' })
+            .option('force', { alias: 'f', type: 'boolean', describe: 'Do not prompt for confirmation' }),
+        handler: lazy(prune, 'systemPrune'),
+      })
+      .command(asModules(otherTopLevel.filter((c) => c.command === 'info' || c.command === 'events')))
+      .demandCommand(1, 'c system needs a subcommand'),
+  handler: () => undefined,
+};
+
+export const daemonCommand = {
+  command: 'daemon',
+  describe: 'Run the c daemon in the foreground',
+  builder: (y: Argv) => y,
+  handler: lazy(() => import('./daemon')),
+};

@@ -1,0 +1,61 @@
+/**
+ * Starting c-daemon: in the background for the auto-start (detached, its log in `<root>/daemon.log`, its pid in
+ * `<root>/daemon.pid`), or in the foreground for `c daemon`. The daemon is spawned from its own bin so that none of
+ * the engine is loaded into the CLI.
+ */
+import { spawn } from 'node:child_process';
+import { mkdirSync, openSync, closeSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { CError } from '@c/errors';
+
+/** The built c-daemon entry of the workspace package @c/daemon. */
+export function daemonBinPath(): string {
+  if (process.env.C_DAEMON_BIN) return process.env.C_DAEMON_BIN;
+  const manifest = fileURLToPath(import.meta.resolve('@c/daemon/package.json'));
+  return join(dirname(manifest), 'dist', 'c-daemon.js');
+}
+
+export function daemonArgs(root: string, socketPath: string): string[] {
+  return ['--root', root, '-H', `unix://${socketPath}`];
+}
+
+export interface StartedDaemon {
+  pid: number;
+  log: string;
+}
+
+/** Spawns the daemon detached; it outlives this process. */
+export function startDaemonInBackground(root: string, socketPath: string): StartedDaemon {
+  mkdirSync(root, { recursive: true });
+  mkdirSync(dirname(socketPath), { recursive: true });
+  const log = join(root, 'daemon.log');
+  const fd = openSync(log, 'a');
+  try {
+    const child = spawn(process.execPath, [daemonBinPath(), ...daemonArgs(root, socketPath)], {
+      detached: true,
+      stdio: ['ignore', fd, fd],
+      env: process.env,
+    });
+    if (child.pid === undefined) {
+      throw new CError('UNAVAILABLE', `could not start c-daemon for ${socketPath}`, { hint: `see ${log}` });
+    }
+    child.unref();
+    writeFileSync(join(root, 'daemon.pid'), `${child.pid}\n`);
+    return { pid: child.pid, log };
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** `c daemon`: runs c-daemon in the foreground, forwards SIGINT/SIGTERM, exits with its status. */
+export function runDaemonInForeground(args: string[]): Promise<number> {
+  const child = spawn(process.execPath, [daemonBinPath(), ...args], { stdio: 'inherit' });
+  const forward = (signal: NodeJS.Signals) => () => child.kill(signal);
+  process.on('SIGINT', forward('SIGINT'));
+  process.on('SIGTERM', forward('SIGTERM'));
+  return new Promise((resolve, reject) => {
+    child.on('error', (error) => reject(new CError('UNAVAILABLE', `could not run c-daemon: ${error.message}`, { cause: error })));
+    child.on('exit', (code, signal) => resolve(code ?? (signal ? 128 + 15 : 1)));
+  });
+}
