@@ -2,7 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { isCError } from '@c/errors';
-import { chunked, isRoot, listTree, removeDir, tempDir } from '../archive/testing';
+import { buildTar, chunked, isRoot, listTree, removeDir, tempDir } from '../archive/testing';
 import { CopySnapshotter } from './copy';
 import { type TestImage, busyboxLayer, imageOf, richLayers, writeOciLayout } from './fixtures';
 import { OverlaySnapshotter } from './overlay';
@@ -138,5 +138,23 @@ describe.skipIf(!isRoot)('unpacked trees equal umoci unpack', () => {
 
   it('for a three-layer image with deletions, opaque dirs, hard links, symlinks, devices and xattrs', async () => {
     await compare(imageOf(await richLayers()));
+  });
+
+  it('for layers that hard-link to files of lower layers (copied up on overlay)', async () => {
+    const first = await buildTar([
+      { name: 'usr/', type: 'directory' },
+      { name: 'usr/bin/', type: 'directory' },
+      { name: 'usr/bin/tool', content: 'tool v1', mode: 0o4755, pax: { 'SCHILY.xattr.user.origin': 'layer1' } },
+      { name: 'bin', type: 'symlink', linkname: 'usr/bin' },
+      { name: 'etc/', type: 'directory' },
+      { name: 'etc/hidden', content: 'gone later' },
+    ]);
+    const second = await buildTar([
+      { name: 'usr/bin/tool-link', type: 'link', linkname: 'usr/bin/tool' },
+      { name: 'usr/local/bin/alias', type: 'link', linkname: 'usr/bin/tool' },
+      { name: 'etc/other', content: 'other' },
+    ]);
+    const third = await buildTar([{ name: 'opt/again', type: 'link', linkname: 'usr/bin/tool-link' }]);
+    await compare(imageOf([first, second, third]));
   });
 });
