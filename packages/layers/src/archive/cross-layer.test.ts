@@ -80,4 +80,11 @@ describe('layers over lower layers', () => {
     expect(isCError(error, 'INVALID_ARGUMENT')).toBe(true);
     expect(lstatSync(`${upper}/alias`, { throwIfNoEntry: false })).toBeUndefined();
   });
+
+  it.skipIf(!isRoot)('overlay: a target below a directory this layer made opaque is not copied up', async () => {
+    const layer = await buildTar([{ name: 'usr/', type: 'directory' }, { name: 'usr/.wh..wh..opq' }, { name: 'alias', type: 'link', linkname: 'usr/bin/tool' }]);
+    const error = await applyLayer(chunked(layer), upper, { whiteouts: 'overlay', lowerRoots: [lower] }).catch((e: unknown) => e);
+    expect(isCError(error, 'INVALID_ARGUMENT')).toBe(true);
+    expect(lstatSync(`${upper}/usr/bin`, { throwIfNoEntry: false })).toBeUndefined();
+  });
 });

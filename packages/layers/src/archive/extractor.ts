@@ -254,9 +254,8 @@ export class Extractor {
   private copyUpLinkTarget(components: string[], relative: string, entry: TarEntry): { target: string; stat: Stats } | undefined {
     const lowerRoots = this.options.lowerRoots ?? [];
     if (lowerRoots.length === 0) return undefined;
-    const upperParent = this.resolver.directory(components, components.length - 1, entry.name, false);
     // An upper ancestor made opaque by this layer hides the lower layers' content below it.
-    if (upperParent !== undefined && this.hasOpaqueUpperAncestor(components)) return undefined;
+    if (this.hasOpaqueUpperAncestor(components)) return undefined;
     const lower = findLowerFile(lowerRoots, components);
     if (!lower) return undefined;
     const parent = this.resolver.directory(components, components.length - 1, entry.name, true)!;
@@ -267,10 +266,16 @@ export class Extractor {
     return { target, stat: lstatSync(target) };
   }
 
+  /** Walks the upper dir's existing ancestors (lstat: a symlink or file ends the walk, never followed). */
   private hasOpaqueUpperAncestor(components: string[]): boolean {
     let path = this.root;
     for (let i = 0; i < components.length - 1; i++) {
       path = `${path}/${components[i]!}`;
+      const stat = lstatSync(path, { throwIfNoEntry: false });
+      if (!stat) return false;
+      // A whiteout ancestor: this layer deleted the whole subtree.
+      if (isOverlayWhiteout(stat)) return true;
+      if (!stat.isDirectory()) return false;
       if (getXattr(path, OVERLAY_OPAQUE_XATTR)?.toString() === 'y') return true;
     }
     return false;
