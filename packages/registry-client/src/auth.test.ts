@@ -1,9 +1,10 @@
 import nock from 'nock';
-import { afterEach, beforeAll, afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { isCError } from '@c/errors';
 import { RegistryClient } from './client';
 import { StaticCredentials } from './credentials';
 import { MediaType } from '@c/image';
+import { offlineWithNock } from './test-support/nock';
 
 const HUB = 'https://registry-1.docker.io';
 const AUTH = 'https://auth.docker.io';
@@ -19,13 +20,7 @@ function manifestHead(scope: nock.Interceptor, authorization: string): void {
   });
 }
 
-beforeAll(() => nock.disableNetConnect());
-afterAll(() => nock.enableNetConnect());
-afterEach(() => {
-  const pending = nock.pendingMocks();
-  nock.cleanAll();
-  expect(pending).toEqual([]);
-});
+offlineWithNock();
 
 describe('bearer token dance', () => {
   it('pings, gets an anonymous token from auth.docker.io and retries with Bearer', async () => {

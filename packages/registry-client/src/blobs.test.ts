@@ -6,18 +6,13 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { RegistryClient } from './client';
 import { blob } from './test-support/fixtures';
 import { MemoryBlobStore } from './test-support/memory-store';
+import { offlineWithNock } from './test-support/nock';
 
 const REG = 'https://registry.example.com';
 const R = 'registry.example.com';
 const fast = { retryBaseDelayMs: 1, maxRetries: 2 };
 
-beforeAll(() => nock.disableNetConnect());
-afterAll(() => nock.enableNetConnect());
-afterEach(() => {
-  const pending = nock.pendingMocks();
-  nock.cleanAll();
-  expect(pending).toEqual([]);
-});
+offlineWithNock();
 
 const layer = blob(randomBytes(64 * 1024));
 const path = `/v2/team/app/blobs/${layer.descriptor.digest}`;

@@ -1,22 +1,17 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import nock from 'nock';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RegistryClient } from './client';
 import { MediaType } from '@c/image';
 import { image } from './test-support/fixtures';
+import { offlineWithNock } from './test-support/nock';
 
 const REG = 'https://registry.example.com';
 const ref = (tag: string) => ({ registry: 'registry.example.com', repository: 'library/busybox', tag });
 const fast = { retryBaseDelayMs: 1, maxRetries: 2 };
 
-beforeAll(() => nock.disableNetConnect());
-afterAll(() => nock.enableNetConnect());
-afterEach(() => {
-  const pending = nock.pendingMocks();
-  nock.cleanAll();
-  expect(pending).toEqual([]);
-});
+offlineWithNock();
 
 function openRegistry(): nock.Scope {
   return nock(REG).get('/v2/').reply(200, {});

@@ -1,24 +1,19 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import nock from 'nock';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RegistryClient } from './client';
 import { hostPlatform, MediaType } from '@c/image';
 import type { PullProgress } from './pull';
 import { image, index, type Blob } from './test-support/fixtures';
 import { MemoryBlobStore } from './test-support/memory-store';
+import { offlineWithNock } from './test-support/nock';
 
 const REG = 'https://registry.example.com';
 const ref = { registry: 'registry.example.com', repository: 'library/multi', tag: 'latest' };
 const fast = { retryBaseDelayMs: 1, maxRetries: 1 };
 
-beforeAll(() => nock.disableNetConnect());
-afterAll(() => nock.enableNetConnect());
-afterEach(() => {
-  const pending = nock.pendingMocks();
-  nock.cleanAll();
-  expect(pending).toEqual([]);
-});
+offlineWithNock();
 
 const amd64 = image(['amd64 layer one', 'amd64 layer two'], 'amd64');
 const arm64 = image(['arm64 layer one', 'arm64 layer two', 'arm64 layer three'], 'arm64');

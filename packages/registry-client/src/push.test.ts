@@ -1,21 +1,16 @@
 import nock from 'nock';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { RegistryClient } from './client';
 import type { PushProgress } from './push';
 import { image, index, type TestImage } from './test-support/fixtures';
 import { MemoryBlobStore } from './test-support/memory-store';
+import { offlineWithNock } from './test-support/nock';
 
 const REG = 'https://registry.example.com';
 const ref = { registry: 'registry.example.com', repository: 'team/app', tag: 'v1' };
 const fast = { retryBaseDelayMs: 1, maxRetries: 1 };
 
-beforeAll(() => nock.disableNetConnect());
-afterAll(() => nock.enableNetConnect());
-afterEach(() => {
-  const pending = nock.pendingMocks();
-  nock.cleanAll();
-  expect(pending).toEqual([]);
-});
+offlineWithNock();
 
 function storeWith(...images: TestImage[]): MemoryBlobStore {
   const store = new MemoryBlobStore();
