@@ -40,42 +40,62 @@ export interface CreatedContainer {
   ptyMaster?: number | undefined;
 }
 
-/** Read the init's one-line report from the sync socket. */
-function readReport(socket: Socket, child: ChildProcess): Promise<InitReport> {
-  return new Promise((resolve, reject) => {
-    let buffer = '';
-    const onData = (chunk: Buffer) => {
-      buffer += chunk.toString('utf8');
-      const newline = buffer.indexOf('\n');
-      if (newline < 0) return;
-      cleanup();
-      try {
-        resolve(JSON.parse(buffer.slice(0, newline)) as InitReport);
-      } catch (cause) {
-        reject(new CError('INTERNAL', 'container init sent an unreadable report', { cause }));
+/** Reads the init's JSON lines from the sync socket, one at a time. */
+class ReportReader {
+  private buffer = '';
+  private readonly lines: InitReport[] = [];
+  private waiting: { resolve: (r: InitReport) => void; reject: (e: Error) => void } | undefined;
+  private failure: Error | undefined;
+
+  constructor(socket: Socket, child: ChildProcess) {
+    socket.on('data', (chunk: Buffer) => {
+      this.buffer += chunk.toString('utf8');
+      for (let nl = this.buffer.indexOf('\n'); nl >= 0; nl = this.buffer.indexOf('\n')) {
+        const line = this.buffer.slice(0, nl);
+        this.buffer = this.buffer.slice(nl + 1);
+        try {
+          this.push(JSON.parse(line) as InitReport);
+        } catch (cause) {
+          this.fail(new CError('INTERNAL', 'container init sent an unreadable report', { cause }));
+        }
       }
-    };
-    const onEnd = () => {
-      cleanup();
-      reject(new CError('INTERNAL', `container init exited before reporting (exit ${child.exitCode ?? child.signalCode ?? '?'})`, {
-        hint: 'run with --debug and check the log; the init may have crashed',
-      }));
-    };
-    const onError = (error: Error) => {
-      cleanup();
-      reject(new CError('INTERNAL', `cannot start the container init: ${error.message}`, { cause: error }));
-    };
-    const cleanup = () => {
-      socket.off('data', onData);
-      socket.off('end', onEnd);
-      socket.off('close', onEnd);
-      child.off('error', onError);
-    };
-    socket.on('data', onData);
-    socket.on('end', onEnd);
-    socket.on('close', onEnd);
-    child.on('error', onError);
-  });
+    });
+    const ended = () =>
+      this.fail(
+        new CError('INTERNAL', `container init exited before reporting (exit ${child.exitCode ?? child.signalCode ?? '?'})`, {
+          hint: 'run with --debug and check the log; the init may have crashed',
+        }),
+      );
+    socket.on('end', ended);
+    socket.on('close', ended);
+    child.on('error', (error) => this.fail(new CError('INTERNAL', `cannot start the container init: ${error.message}`, { cause: error })));
+  }
+
+  private push(report: InitReport): void {
+    if (this.waiting) {
+      const w = this.waiting;
+      this.waiting = undefined;
+      w.resolve(report);
+    } else {
+      this.lines.push(report);
+    }
+  }
+
+  private fail(error: Error): void {
+    this.failure ??= error;
+    if (this.waiting) {
+      const w = this.waiting;
+      this.waiting = undefined;
+      w.reject(this.failure);
+    }
+  }
+
+  next(): Promise<InitReport> {
+    const queued = this.lines.shift();
+    if (queued) return Promise.resolve(queued);
+    if (this.failure) return Promise.reject(this.failure);
+    return new Promise((resolve, reject) => (this.waiting = { resolve, reject }));
+  }
 }
 
 function reportToError(report: Extract<InitReport, { type: 'error' }>): CError {
@@ -146,11 +166,14 @@ export async function createContainer(request: CreateRequest): Promise<CreatedCo
       throw new CError('INTERNAL', `cannot spawn the container init (${process.execPath})`, { hint: 'check that node can run here' });
     }
     const socket = child.stdio[3] as Socket;
+    const reports = new ReportReader(socket, child);
+    const booted = await reports.next();
+    if (booted.type !== 'booted') throw new CError('INTERNAL', `container init sent ${booted.type} before booting`);
+    // Only now into the cgroup: Node's start-up memory stays charged to us, and its threads exist before pids.max.
     cgroups = request.cgroups(cgroupsPathFor(id, spec.linux?.cgroupsPath));
     cgroups.create(pid, spec.linux?.resources);
-    const reportPromise = readReport(socket, child);
     socket.write(`${JSON.stringify(config)}\n`);
-    const report = await reportPromise;
+    const report = await reports.next();
     if (report.type === 'error') throw reportToError(report);
     const record: ContainerRecord = {
       ociVersion: spec.ociVersion,

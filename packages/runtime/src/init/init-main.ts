@@ -76,6 +76,7 @@ function toReport(error: unknown): InitReport {
 export function runInit(sys: Syscalls): number {
   // Non-dumpable: other processes (there are none in the pid ns yet) could not open /proc/1/exe (the host's node).
   sys.prctl(PR.SET_DUMPABLE, 0);
+  writeLineSync(SYNC_FD, { type: 'booted' } satisfies InitReport);
   const line = readLineSync(SYNC_FD);
   if (line === null) return 1; // The parent went away before sending a config.
   const config = JSON.parse(line) as InitConfig;

@@ -30,8 +30,13 @@ export interface InitConfig {
   execFifo: string;
 }
 
-/** Init → parent, one JSON line on fd 3. */
+/**
+ * Init → parent, JSON lines on fd 3: `booted` once Node and koffi are loaded (the parent then moves the init into
+ * its cgroup and applies the limits, so Node's own start-up is neither charged to nor blocked by them), then
+ * `ready` or `error`.
+ */
 export type InitReport =
+  | { type: 'booted' }
   | { type: 'ready' }
   | {
       type: 'error';

@@ -30,7 +30,10 @@ describe.skipIf(!isRoot())('c-runtime resources and mounts', () => {
     const r = await run(['sh', '-c', 'for i in 1 2 3 4 5 6 7 8 9 10; do sleep 2 & done; wait; echo done'], (s) => {
       s.linux!.resources = { pids: { limit: 5 } };
     });
-    expect(r.stderr).toMatch(/can't fork|Resource temporarily unavailable/);
+    expect(r.stderr).toMatch(/can't fork: Resource temporarily unavailable/);
+    expect(r.code).toBe(2);
+    // The limit applies from the payload on: the init (Node, several threads) was not starved, and all is cleaned up.
+    expect((await cli(ws.state, ['list', '--quiet'])).stdout).toBe('');
   });
 
   it('honours bind mounts, read-only ones included', async () => {
