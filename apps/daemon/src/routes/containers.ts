@@ -283,7 +283,8 @@ export function containerRoutes(containers: ContainersBackend, options: Containe
           signal,
           ...(since !== undefined && since > 0 ? { since } : {}),
           ...(until !== undefined && until > 0 ? { until } : {}),
-          ...(tail !== null && tail !== '' && tail !== 'all' ? { tail: Math.max(0, Number(tail) || 0) } : {}),
+          // docker: `all`, empty or a negative number mean everything (dockerode sends tail=-1).
+          ...(tail !== null && /^\d+$/.test(tail) ? { tail: Number(tail) } : {}),
         });
         const tty = record.Config.Tty;
         res.writeHead(200, { 'Content-Type': streamContentType(tty) });
@@ -388,6 +389,8 @@ async function attachRoute(containers: ContainersBackend, pending: PendingAttach
   const wantStdin = queryFlag(query, 'stdin');
   const wantStdout = queryFlag(query, 'stdout');
   const wantStderr = queryFlag(query, 'stderr');
+  // dockerode sends its options as a JSON body ahead of the hijacked stream; it is not stdin.
+  if (String(context.req.headers['content-type'] ?? '').startsWith('application/json')) await context.readJsonPrefix();
   const stream = context.open(streamContentType(tty));
   const write = outputWriter((chunk) => stream.write(chunk), tty);
 
