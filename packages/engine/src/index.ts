@@ -3,3 +3,4 @@
  */
 export * from './images/index';
 export * from './containers/index';
+export * from './networks/index';

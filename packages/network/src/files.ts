@@ -1,6 +1,5 @@
-import { readFile } from 'node:fs/promises';
-import { join } from 'node:path';
-import { writeFileAtomic } from './atomic';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
 
 /** What the runtime spec needs to bind-mount one generated file into the container. */
 export interface BindMountSpec {
@@ -115,6 +114,16 @@ export interface ContainerFilesInput {
 }
 
 /** Write resolv.conf, hosts and hostname under the container's state dir; return the bind mounts for the runtime spec. */
+/**
+ * These files are bind-mounted into a running container: a rename would leave the container on the old inode,
+ * so an update (connect, disconnect) must truncate and rewrite the same file, as docker does. They are rebuilt at
+ * every start, so a torn write after a crash costs nothing.
+ */
+export async function writeInPlace(path: string, content: string): Promise<void> {
+  await mkdir(dirname(path), { recursive: true });
+  await writeFile(path, content, { mode: 0o644 });
+}
+
 export async function writeContainerFiles(input: ContainerFilesInput): Promise<BindMountSpec[]> {
   const files: [string, string][] = [
     ['/etc/resolv.conf', buildResolvConf(input.resolv)],
@@ -124,7 +133,7 @@ export async function writeContainerFiles(input: ContainerFilesInput): Promise<B
   const mounts: BindMountSpec[] = [];
   for (const [destination, content] of files) {
     const source = join(input.containerDir, destination.slice('/etc/'.length));
-    await writeFileAtomic(source, content);
+    await writeInPlace(source, content);
     mounts.push({ destination, source, type: 'bind', options: ['rbind', 'rprivate'] });
   }
   return mounts;

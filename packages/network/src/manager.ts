@@ -5,7 +5,7 @@ import { CError, isCError, notFound } from '@c/errors';
 import { KeyedMutex, writeFileAtomic } from './atomic';
 import { DnsServer, type Upstream } from './dns/server';
 import { SpawnRunner, type CommandRunner } from './exec';
-import { buildHosts, readHostResolvConf, upstreamNameservers, writeContainerFiles, type BindMountSpec } from './files';
+import { buildHosts, readHostResolvConf, upstreamNameservers, writeContainerFiles, writeInPlace, type BindMountSpec } from './files';
 import { HostPortAllocator } from './host-ports';
 import { Ipam } from './ipam';
 import { formatIpv4, formatSubnet, macForIpv4, parseIpv4, parseSubnet, subnetsOverlap, type Ipv4Subnet } from './ipv4';
@@ -346,8 +346,8 @@ export class NetworkManager {
       // --network host: the container sees the host's own files, as with docker.
       const hostsPath = mounts.find((m) => m.destination === '/etc/hosts');
       const resolvPath = mounts.find((m) => m.destination === '/etc/resolv.conf');
-      if (hostsPath) await writeFileAtomic(hostsPath.source, await readFile('/etc/hosts', 'utf8').catch(() => buildHosts({ hostname: options.hostname, addresses: [] })));
-      if (resolvPath && hostFiles.host !== '') await writeFileAtomic(resolvPath.source, hostFiles.host);
+      if (hostsPath) await writeInPlace(hostsPath.source, await readFile('/etc/hosts', 'utf8').catch(() => buildHosts({ hostname: options.hostname, addresses: [] })));
+      if (resolvPath && hostFiles.host !== '') await writeInPlace(resolvPath.source, hostFiles.host);
     }
     return mounts;
   }

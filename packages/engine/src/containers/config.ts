@@ -49,7 +49,9 @@ export function mergeConfig(image: ImageContainerConfig | undefined, imageName: 
     Entrypoint: entrypoint && entrypoint.length > 0 ? [...entrypoint] : null,
     Labels: { ...(image?.Labels ?? {}), ...(options.labels ?? {}) },
   };
-  if (image?.ExposedPorts) config.ExposedPorts = { ...image.ExposedPorts };
+  const exposed = [...Object.keys(image?.ExposedPorts ?? {}), ...(options.exposedPorts ?? []), ...Object.keys(options.portBindings ?? {})];
+  // docker: every published port is exposed too.
+  if (exposed.length > 0) config.ExposedPorts = Object.fromEntries(exposed.map((k) => [k.includes('/') ? k : `${k}/tcp`, {}]));
   const stopSignal = options.stopSignal ?? image?.StopSignal;
   if (stopSignal !== undefined) config.StopSignal = stopSignal;
   const stopTimeout = options.stopTimeout ?? image?.StopTimeout;
@@ -64,7 +66,8 @@ export function mergeConfig(image: ImageContainerConfig | undefined, imageName: 
   return config;
 }
 
-export function hostConfigOf(options: CreateContainerOptions): HostConfig {
+/** `--network` default: docker's bridge when the engine has networking, else an isolated namespace with only lo. */
+export function hostConfigOf(options: CreateContainerOptions, defaultNetworkMode = 'none'): HostConfig {
   parseBinds(options.binds ?? []);
   const restart = parseRestartPolicy(options.restartPolicy);
   if (options.autoRemove && restart.Name !== 'no') {
@@ -92,8 +95,14 @@ export function hostConfigOf(options: CreateContainerOptions): HostConfig {
     Memory: options.memory ?? 0,
     NanoCpus: Math.round((options.cpus ?? 0) * 1e9),
     PidsLimit: options.pidsLimit ?? 0,
-    NetworkMode: 'none',
+    NetworkMode: options.networkMode === undefined || options.networkMode === '' || options.networkMode === 'default' ? defaultNetworkMode : options.networkMode,
     Privileged: false,
+    PortBindings: structuredClone(options.portBindings ?? {}),
+    PublishAllPorts: options.publishAllPorts === true,
+    Dns: [...(options.dns ?? [])],
+    DnsSearch: [...(options.dnsSearch ?? [])],
+    DnsOptions: [...(options.dnsOptions ?? [])],
+    ExtraHosts: options.extraHosts && options.extraHosts.length > 0 ? [...options.extraHosts] : null,
   };
 }
 

@@ -1,6 +1,7 @@
 /** Wires a ContainerService to the real store under a root (default /var/lib/c), like createImageService. */
 import { ContentStore, ImageStore, storeLayout } from '@c/layers';
 import type { EventBus } from './events';
+import type { NetworkService } from '../networks/service';
 import { storeImagePort } from './image-port';
 import { ContainerService } from './service';
 
@@ -9,6 +10,8 @@ export interface CreateContainerServiceOptions {
   root?: string;
   /** Share one bus with the image service so `events` shows both. */
   events?: EventBus;
+  /** Container networking (`NetworkService.open({ root, events })`); without it containers default to `none`. */
+  network?: NetworkService;
 }
 
 export function createContainerService(options: CreateContainerServiceOptions = {}): Promise<ContainerService> {
@@ -20,5 +23,6 @@ export function createContainerService(options: CreateContainerServiceOptions = 
     images: storeImagePort(content, images),
     stores: { content, images },
     ...(options.events ? { events: options.events } : {}),
+    ...(options.network ? { network: options.network } : {}),
   });
 }

@@ -41,12 +41,16 @@ import { readRootfsFile } from './rootfs-files';
 import { runtimeInitScript } from './runtime-paths';
 import { buildSpec } from './spec';
 import { ContainerRecordStore } from './store';
-import { makeBundleDir, newRecord, writeEtcFiles, ZERO_TIME } from './record';
+import { makeBundleDir, newRecord, ZERO_TIME } from './record';
 import { summaryOf } from './summary';
 import type { ContainerRecord, ContainerSummary, CreateContainerOptions, WaitCondition, WaitResult } from './types';
 
 export { statusText, summaryOf } from './summary';
 import { resolveUser } from './user';
+import { ContainerNetworking, emptyNetworkSettings } from './networking';
+import type { NetworkService } from '../networks/service';
+import type { PortMap } from '@c/network';
+import type { EndpointRequest } from './types';
 
 export interface ContainerServiceOptions {
   /** The store root (`storeLayout(root)`): containers live in `<root>/containers/<id>/`. */
@@ -65,6 +69,11 @@ export interface ContainerServiceOptions {
   /** How often a container the engine did not start itself (found running at restore) is checked for exit. */
   adoptPollMs?: number;
   now?: () => Date;
+  /**
+   * Container networking (bridge, user networks, published ports). Without it, containers default to `none`
+   * (a namespace with only lo) and only `none`, `host` and `container:<ref>` are accepted.
+   */
+  network?: NetworkService;
 }
 
 export interface StartOptions {
@@ -142,6 +151,7 @@ export class ContainerService {
   private readonly store: ContainerRecordStore;
   private readonly lifecycle: Lifecycle;
   private readonly now: () => Date;
+  private readonly networking: ContainerNetworking;
   private closed = false;
 
   private constructor(
@@ -153,6 +163,7 @@ export class ContainerService {
     this.store = new ContainerRecordStore(layout.containers);
     this.lifecycle = { store: new StateStore(options.runtimeRoot ?? join(layout.root, 'runtime')), cgroups: options.cgroups ?? defaultCgroupsFactory() };
     this.now = options.now ?? (() => new Date());
+    this.networking = new ContainerNetworking(options.network);
     this.exec = new ExecManager(this);
     this.introspector = new Introspector(this);
     this.health = new HealthChecker(this);
@@ -185,7 +196,9 @@ export class ContainerService {
     let prepared = false;
     try {
       const config = mergeConfig(image.config.config, options.image, id, options);
-      const hostConfig = hostConfigOf(options);
+      const hostConfig = hostConfigOf(options, this.networking.defaultMode);
+      // Fails early for a missing network or a joined container that is not running.
+      const netnsPlan = this.networking.plan(hostConfig.NetworkMode, this.netnsOf);
       // docker's -v creates a missing host directory.
       for (const bind of parseBinds(hostConfig.Binds ?? [])) if (!existsSync(bind.Source)) mkdirSync(bind.Source, { recursive: true });
       if (options.logMaxSize !== undefined) parseByteSize(options.logMaxSize);
@@ -195,8 +208,9 @@ export class ContainerService {
       const user = resolveUser(config.User, readRootfsFile(mounts, '/etc/passwd'), readRootfsFile(mounts, '/etc/group'));
       const dir = this.store.dir(id);
       const bundle = makeBundleDir(dir);
-      const files = writeEtcFiles(dir, config.Hostname);
+      const files = await this.networking.writeFiles({ Id: id, Name: name, Config: config, HostConfig: hostConfig }, dir);
       const spec = buildSpec({ id, config, hostConfig, rootfsMounts: mounts, user, files, rootPath: 'rootfs' });
+      this.networking.applyToSpec(spec, netnsPlan);
       writeFileSync(join(bundle, 'config.json'), JSON.stringify(spec, null, 2));
       const record = newRecord({
         id,
@@ -212,6 +226,8 @@ export class ContainerService {
         snapshotKey,
         parentChainId: unpacked.chainId,
       });
+      record.NetworkSettings = emptyNetworkSettings();
+      if (options.endpoints !== undefined && Object.keys(options.endpoints).length > 0) record.C.networks = structuredClone(options.endpoints);
       this.store.save(record);
       this.records.set(id, record);
       this.emit(record, 'create');
@@ -264,6 +280,7 @@ export class ContainerService {
     }
     // A runtime state left by a crash would make create fail with "exists".
     await this.deleteRuntimeState(id);
+    this.networking.refreshJoinedNamespace(record, join(this.store.dir(id), 'bundle'), this.netnsOf);
     const logger = openLogger(record);
     const tty = record.Config.Tty;
     const fifos = tty ? undefined : openOutputFifos(this.store.dir(id));
@@ -321,6 +338,8 @@ export class ContainerService {
       void this.onExit(id, live, code, signal).finally(resolveExited);
     });
     try {
+      // The init exists and waits for `start`: connect its namespace now, so the payload starts with its network.
+      record.NetworkSettings = await this.networking.connect(record, created.record.pid, this.store.dir(id));
       await startContainer(this.lifecycle, id);
     } catch (error) {
       markStarted();
@@ -382,7 +401,17 @@ export class ContainerService {
       // no runtime state or no memory controller
     }
     await this.deleteRuntimeState(id);
+    await this.releaseNetwork(id);
     this.recordExit(id, exitCode, oomKilled, '');
+  }
+
+  /** Leases, ports, DNS names and veths of an ended container go (before a restart policy can start it again). */
+  private async releaseNetwork(id: string): Promise<void> {
+    await this.networking.disconnect(id).catch((error: unknown) => {
+      this.events.emit('container', 'network_error', id, { error: error instanceof Error ? error.message : String(error) });
+    });
+    const record = this.records.get(id);
+    if (record !== undefined) record.NetworkSettings = this.networking.settingsOf(record);
   }
 
   private recordExit(id: string, exitCode: number, oomKilled: boolean, error: string): void {
@@ -636,6 +665,7 @@ export class ContainerService {
     }
     try {
       await this.deleteRuntimeState(id);
+      await this.networking.disconnect(id);
       await this.snapshotter.remove(record.C.snapshotKey).catch((error: unknown) => {
         if (!isCError(error, 'NOT_FOUND')) throw error;
       });
@@ -695,8 +725,78 @@ export class ContainerService {
 
   /** By full id, name (with or without `/`), or unique id prefix. */
   inspect(input: string): ContainerRecord {
-    return structuredClone(this.get(input));
+    const record = structuredClone(this.get(input));
+    record.NetworkSettings ??= emptyNetworkSettings();
+    return record;
   }
+
+  /** `c port`: the container's published ports ("80/tcp" → bindings; null for exposed, unpublished ports). */
+  ports(input: string): PortMap {
+    return structuredClone(this.get(input).NetworkSettings?.Ports ?? {});
+  }
+
+  /**
+   * `network connect`: a running container is attached at once (eth1…, /etc/hosts rewritten); a stopped one is
+   * attached at its next start.
+   */
+  async connectNetwork(input: string, network: string, request: EndpointRequest = {}): Promise<void> {
+    const service = this.options.network;
+    if (service === undefined) throw new CError('UNSUPPORTED', 'this engine was opened without networking', { hint: 'open the engine with a NetworkService' });
+    const record = this.get(input);
+    const target = service.inspect(network);
+    const mode = record.HostConfig.NetworkMode;
+    if (mode === 'host' || mode === 'none' || mode.startsWith('container:')) {
+      throw new CError('CONFLICT', `container ${record.Id.slice(0, 12)} uses network mode ${mode} and cannot be connected to ${target.Name}`, {
+        hint: 'create the container on a bridge network',
+      });
+    }
+    if (record.State.Running && record.State.Pid > 0) {
+      await service.connect({
+        containerId: record.Id,
+        containerName: record.Name,
+        netnsPath: `/proc/${record.State.Pid}/ns/net`,
+        network: target.Id,
+        ...(request.aliases && request.aliases.length > 0 ? { aliases: request.aliases } : {}),
+        ...(request.ipv4Address ? { ipv4Address: request.ipv4Address } : {}),
+      });
+      await this.networking.writeFiles(record, this.store.dir(record.Id));
+      record.NetworkSettings = this.networking.settingsOf(record, `/proc/${record.State.Pid}/ns/net`);
+    }
+    record.C.networks = { ...record.C.networks, [target.Name]: request };
+    this.store.save(record);
+  }
+
+  /** `network disconnect`: detaches a running container now and forgets the network for its next starts. */
+  async disconnectNetwork(input: string, network: string): Promise<void> {
+    const service = this.options.network;
+    if (service === undefined) throw new CError('UNSUPPORTED', 'this engine was opened without networking', { hint: 'open the engine with a NetworkService' });
+    const record = this.get(input);
+    const target = service.inspect(network);
+    const connected = record.NetworkSettings?.Networks[target.Name] !== undefined;
+    const remembered = record.C.networks?.[target.Name] !== undefined;
+    if (!connected && !remembered && record.HostConfig.NetworkMode !== target.Name) {
+      throw new CError('NOT_FOUND', `container ${record.Id.slice(0, 12)} is not connected to network ${target.Name}`, { hint: `see c inspect ${record.Id.slice(0, 12)}` });
+    }
+    if (connected) await service.disconnect(record.Id, target.Id);
+    if (record.C.networks) delete record.C.networks[target.Name];
+    // docker: disconnecting the mode's own network leaves the container on none until it is connected again.
+    if (record.HostConfig.NetworkMode === target.Name || (target.Name === 'bridge' && record.HostConfig.NetworkMode === 'default')) {
+      record.HostConfig.NetworkMode = 'none';
+    }
+    if (record.State.Running) record.NetworkSettings = this.networking.settingsOf(record, `/proc/${record.State.Pid}/ns/net`);
+    this.store.save(record);
+  }
+
+  /** A running container's network namespace (for `--network container:<ref>`). */
+  private readonly netnsOf = (ref: string): { id: string; path: string } | undefined => {
+    let record: ContainerRecord;
+    try {
+      record = this.get(ref);
+    } catch {
+      return undefined;
+    }
+    return record.State.Running && record.State.Pid > 0 ? { id: record.Id, path: `/proc/${record.State.Pid}/ns/net` } : undefined;
+  };
 
   list(options: { all?: boolean; filters?: ContainerFilters } = {}): ContainerSummary[] {
     const filters = options.filters ?? {};
@@ -833,6 +933,7 @@ export class ContainerService {
       if (record.State.Running || record.State.Status === 'restarting') {
         // Ended while no engine was its parent: the exit status is lost.
         await this.deleteRuntimeState(id).catch(() => undefined);
+        await this.releaseNetwork(id);
         this.recordExit(id, EXIT_CODE_UNKNOWN, false, 'the container exited while the engine was not running; its exit status is unknown');
       } else if (status === 'created' || status === 'stopped') {
         await this.deleteRuntimeState(id).catch(() => undefined);
@@ -870,7 +971,7 @@ export class ContainerService {
           live.logger?.close();
           live.logger = undefined;
           this.detachAll(id);
-          return this.deleteRuntimeState(id);
+          return this.deleteRuntimeState(id).finally(() => this.releaseNetwork(id));
         })
         .catch(() => undefined)
         .then(() => {

@@ -3,6 +3,8 @@
  * so the daemon can serve them with little mapping.
  */
 import type { HealthConfig } from '@c/image';
+import type { EndpointSettings, PortMap } from '@c/network';
+import type { PortBindings } from '../networks/ports';
 
 export type ContainerStatus = 'created' | 'running' | 'paused' | 'restarting' | 'removing' | 'exited' | 'dead';
 
@@ -84,8 +86,29 @@ export interface HostConfig {
   NanoCpus: number;
   /** 0 or negative = unlimited (docker's null/-1). */
   PidsLimit: number;
+  /** `none`, `host`, `bridge` (the default with networking), `container:<id|name>` or a user network's name. */
   NetworkMode: string;
   Privileged: boolean;
+  PortBindings?: PortBindings;
+  PublishAllPorts?: boolean;
+  Dns?: string[];
+  DnsSearch?: string[];
+  DnsOptions?: string[];
+  /** `host:ip` entries added to /etc/hosts. */
+  ExtraHosts?: string[] | null;
+}
+
+/** docker's `NetworkSettings` (the parts clients read). */
+export interface NetworkSettings {
+  Bridge: string;
+  SandboxKey: string;
+  Ports: PortMap;
+  /** The first network's address, gateway and MAC (docker's deprecated top-level fields, still read by tools). */
+  IPAddress: string;
+  IPPrefixLen: number;
+  Gateway: string;
+  MacAddress: string;
+  Networks: Record<string, EndpointSettings>;
 }
 
 export interface MountPoint {
@@ -119,6 +142,7 @@ export interface ContainerRecord {
   HostConfig: HostConfig;
   Mounts: MountPoint[];
   GraphDriver: { Name: string; Data: Record<string, string> };
+  NetworkSettings?: NetworkSettings;
   /** c's own bookkeeping, not part of docker's shape. */
   C: {
     /** The active snapshot's key (the container's writable rootfs). */
@@ -129,7 +153,15 @@ export interface ContainerRecord {
     manuallyStopped: boolean;
     /** Host pid of the init while the container runs (Pid is the same; kept for the start-time check). */
     initStartTime?: string;
+    /** Networks to connect at start, beyond NetworkMode's (from `network connect` while stopped), with their options. */
+    networks?: Record<string, EndpointRequest>;
   };
+}
+
+/** How a container is attached to one network: docker's EndpointsConfig entry, reduced to what c supports. */
+export interface EndpointRequest {
+  aliases?: string[];
+  ipv4Address?: string;
 }
 
 /** docker-run-like options for `create`. */
@@ -165,6 +197,21 @@ export interface CreateContainerOptions {
   healthcheck?: HealthConfig;
   logMaxSize?: string;
   logMaxFile?: string;
+  /** `--network`: none | host | bridge | container:<id|name> | a network name (default bridge, or none without networking). */
+  networkMode?: string;
+  /** `-p`: docker's PortBindings (the CLI turns `-p` values into it). */
+  portBindings?: PortBindings;
+  /** `-P`: publish every exposed port on a random host port. */
+  publishAllPorts?: boolean;
+  /** `--expose` and the ports of `-p`: added to the image's ExposedPorts ("80/tcp"). */
+  exposedPorts?: string[];
+  /** EndpointsConfig[network]: `--network-alias`, `--ip`. */
+  endpoints?: Record<string, EndpointRequest>;
+  dns?: string[];
+  dnsSearch?: string[];
+  dnsOptions?: string[];
+  /** `--add-host host:ip`. */
+  extraHosts?: string[];
 }
 
 /** What a container summary in `list` looks like (docker's `ps` JSON). */

@@ -1,0 +1,2 @@
+export { NetworkService, kernelNamesFor, DEFAULT_ENGINE_ROOT, type NetworkServiceOptions } from './service';
+export { portMappingsOf, type PortBindings } from './ports';
