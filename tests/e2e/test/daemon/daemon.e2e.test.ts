@@ -169,10 +169,10 @@ describe('c-daemon with the docker CLI, dockerode and curl', () => {
     expect(pull.stderr).toMatch(/Error response from daemon: .*missing/);
   });
 
-  it('docker run says containers are not supported yet, without pulling', async () => {
-    const runResult = await docker('run', '--rm', busybox, 'true');
-    expect(runResult.code).not.toBe(0);
-    expect(runResult.stderr).toContain('this c daemon cannot create containers yet');
+  it('docker run uses the pulled image without pulling again', async () => {
+    const runResult = await docker('run', '--rm', busybox, 'echo', 'from the pulled image');
+    expect(runResult.code, runResult.stderr).toBe(0);
+    expect(runResult.stdout).toBe('from the pulled image\n');
     expect(runResult.stderr).not.toContain('Unable to find image');
   });
 
