@@ -9,13 +9,16 @@ let failed = 0;
 let skipped = 0;
 for (const file of readdirSync(dir).filter((name) => name.endsWith('.json')).sort()) {
   const report = JSON.parse(readFileSync(join(dir, file), 'utf8'));
-  const suiteFailures = report.numFailedTestSuites ?? 0;
+  // A test file that failed to load (syntax error, failed import, crashing hook) has no failed test to count.
+  const filesNotRun = report.testResults.filter(
+    (file) => file.status === 'failed' && !file.assertionResults.some((test) => test.status === 'failed'),
+  ).length;
   passed += report.numPassedTests;
-  failed += report.numFailedTests + suiteFailures;
+  failed += report.numFailedTests + filesNotRun;
   skipped += report.numPendingTests + (report.numTodoTests ?? 0);
   console.log(
     `${file.replace(/\.json$/, '')}: ${report.numPassedTests} passed, ${report.numFailedTests} failed, ${report.numPendingTests} skipped` +
-      (suiteFailures ? ` (${suiteFailures} test files failed to run)` : ''),
+      (filesNotRun ? ` (${filesNotRun} test files failed to run)` : ''),
   );
 }
 console.log(`${passed} passed, ${failed} failed, ${skipped} skipped`);
