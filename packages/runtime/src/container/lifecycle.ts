@@ -44,15 +44,19 @@ export async function startContainer(ctx: Lifecycle, id: string, timeoutMs = 10_
   try {
     const byte = Buffer.alloc(1);
     const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      let n = 0;
+    const readByte = (): boolean => {
       try {
-        n = readSync(fd, byte, 0, 1, null);
+        return readSync(fd, byte, 0, 1, null) === 1;
       } catch (error) {
         if ((error as NodeJS.ErrnoException).code !== 'EAGAIN') throw error;
+        return false;
       }
-      if (n === 1) break;
-      if (!initAlive(record)) {
+    };
+    for (;;) {
+      if (readByte()) break;
+      // The init may have written its byte, exec'd and already exited (`true`) since the read above: the byte
+      // is still in the fifo, so read once more before calling it dead.
+      if (!initAlive(record) && !readByte()) {
         throw new CError('INTERNAL', `container init of ${id} exited before start`, { hint: `see c-runtime state ${id}; delete it and create again` });
       }
       if (Date.now() > deadline) throw new CError('UNAVAILABLE', `container ${id} did not start within ${timeoutMs} ms`, { hint: 'the init is stuck; delete --force it' });
