@@ -3,7 +3,7 @@ import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readlin
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { NetworkManager, buildAnswer, decodeMessage, parsePublishSpec, type NetworkManagerOptions } from '../../../../packages/network/src/index';
+import { NetworkManager, buildAnswer, decodeMessage, parsePublishSpec, type NetworkManagerOptions } from '@c/network';
 import { Cleanup, addNetns, hostGet, hostServer, httpRoot, links, must, run, sh, startHttpd, wgetIn } from './support';
 
 const isRoot = process.getuid?.() === 0;
