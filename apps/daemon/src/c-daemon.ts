@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import { USAGE, parseDaemonArgs, resolveGroup } from './args';
 import { startDaemon } from './daemon';
 import { createEngineImagesBackend, openEngineContainersBackend } from './engine-backend';
+import { engineNetworksBackend, openEngineNetworkService } from './network-backend';
 import { readOwnVersion } from './version';
 
 const log = (line: string): void => {
@@ -20,11 +21,13 @@ async function main(): Promise<void> {
     return;
   }
   const socketGid = config.group === undefined ? undefined : resolveGroup(config.group, readFileSync('/etc/group', 'utf8'));
-  const containers = await openEngineContainersBackend(config.root);
+  const network = await openEngineNetworkService(config.root);
+  const containers = await openEngineContainersBackend(config.root, network);
   const daemon = await startDaemon({
     config,
     images: createEngineImagesBackend(config.root),
     containers,
+    networks: engineNetworksBackend(network, containers),
     log,
     ...(socketGid === undefined ? {} : { socketGid }),
   });
@@ -39,6 +42,7 @@ async function main(): Promise<void> {
       () => {
         // Containers keep running: the next daemon on this root adopts them.
         containers.close();
+        void network.close();
         log('stopped');
         process.exit(0);
       },

@@ -1,6 +1,7 @@
 import type { Server } from 'node:http';
 import type { ImagesBackend } from './backends';
 import type { ContainersBackend } from './containers/backend';
+import type { NetworksBackend } from './routes/networks';
 import type { DaemonConfig } from './args';
 import { loadDaemonId } from './system/daemon-id';
 import { readHostFacts } from './system/host';
@@ -17,6 +18,7 @@ export interface StartDaemonOptions {
   config: Pick<DaemonConfig, 'sockets' | 'root'>;
   images: ImagesBackend;
   containers?: ContainersBackend;
+  networks?: NetworksBackend;
   log?: (line: string) => void;
   socketMode?: number;
   /** Group id owning the sockets. */
@@ -29,6 +31,7 @@ export async function startDaemon(options: StartDaemonOptions): Promise<RunningD
   const services = {
     images: options.images,
     ...(options.containers ? { containers: options.containers } : {}),
+    ...(options.networks ? { networks: options.networks } : {}),
     facts: {
       version,
       id: loadDaemonId(options.config.root),

@@ -1,4 +1,4 @@
-import { ContainerService, createImageService, storeImagePort } from '@c/engine';
+import { ContainerService, createImageService, storeImagePort, type NetworkService } from '@c/engine';
 import { ContentStore, ImageStore, storeLayout } from '@c/layers';
 import type { ImagesBackend } from './backends';
 import type { ContainersBackend } from './containers/backend';
@@ -14,10 +14,10 @@ export function createEngineImagesBackend(root: string): ImagesBackend {
  * The engine's container service over the same root: loads every container record and adopts the ones still
  * running (see @c/engine's restore). `close()` stops its timers; the containers keep running.
  */
-export async function openEngineContainersBackend(root: string): Promise<ContainersBackend & { close(): void }> {
+export async function openEngineContainersBackend(root: string, network?: NetworkService): Promise<ContainersBackend & Pick<ContainerService, 'connectNetwork' | 'disconnectNetwork'> & { close(): void }> {
   const layout = storeLayout(root);
   const content = new ContentStore(layout.content);
   const images = new ImageStore(layout.images);
-  const service: ContainerService = await ContainerService.open({ root, images: storeImagePort(content, images), stores: { content, images } });
+  const service: ContainerService = await ContainerService.open({ root, images: storeImagePort(content, images), stores: { content, images }, ...(network ? { network, events: network.events } : {}) });
   return service;
 }

@@ -13,6 +13,7 @@ import { diskUsageRoutes } from './routes/df';
 import { eventRoutes } from './routes/events';
 import { execRoutes } from './routes/exec';
 import { imageRoutes } from './routes/images';
+import { networkRoutes, type NetworksBackend } from './routes/networks';
 import { systemRoutes } from './routes/system';
 import type { HostFacts } from './system/host';
 
@@ -20,6 +21,8 @@ export interface DaemonServices {
   images: ImagesBackend;
   /** Absent in image-only setups (unit tests of the image routes): container paths are then 404. */
   containers?: ContainersBackend;
+  /** Absent without networking: network paths are then 404. */
+  networks?: NetworksBackend;
   facts: DaemonFacts;
   host: HostFacts;
   log?: (line: string) => void;
@@ -40,6 +43,7 @@ export function createRouter(services: DaemonServices): Router {
       .add(...eventRoutes(containers.events))
       .add(...diskUsageRoutes(services.images, containers));
   }
+  if (services.networks) router.add(...networkRoutes(services.networks));
   return router;
 }
 

@@ -57,6 +57,7 @@ describe('parseCreateRequest', () => {
       restartPolicy: 'on-failure:3',
       logMaxSize: '1m',
       logMaxFile: '2',
+      networkMode: 'default',
     });
     expect(warnings).toEqual([]);
   });
@@ -78,12 +79,13 @@ describe('parseCreateRequest', () => {
     expect(code({})).toBe('INVALID_ARGUMENT');
     expect(code({ Image: 'x', Cmd: [1] })).toBe('INVALID_ARGUMENT');
     expect(code({ Image: 'x', HostConfig: { Privileged: true } })).toBe('UNSUPPORTED');
-    expect(code({ Image: 'x', HostConfig: { NetworkMode: 'host' } })).toBe('UNSUPPORTED');
+    expect(code({ Image: 'x', HostConfig: { NetworkMode: 'host' } })).toBe('ok');
     expect(code({ Image: 'x', HostConfig: { LogConfig: { Type: 'syslog' } } })).toBe('UNSUPPORTED');
     expect(code({ Image: 'x', HostConfig: { NanoCpus: 1e9, CpuQuota: 1000 } })).toBe('CONFLICT');
     expect(code({ Image: 'x', HostConfig: { AutoRemove: true, RestartPolicy: { Name: 'always' } } })).toBe('INVALID_ARGUMENT');
     expect(code({ Image: 'x', HostConfig: { RestartPolicy: { Name: 'always', MaximumRetryCount: 2 } } })).toBe('INVALID_ARGUMENT');
-    const { warnings } = parseCreateRequest({ Image: 'x', HostConfig: { PortBindings: { '80/tcp': [{ HostPort: '80' }] }, CpuShares: 512, Init: true } }, null);
-    expect(warnings).toHaveLength(3);
+    const { options, warnings } = parseCreateRequest({ Image: 'x', HostConfig: { PortBindings: { '80/tcp': [{ HostPort: '80' }] }, CpuShares: 512, Init: true } }, null);
+    expect(warnings).toHaveLength(2);
+    expect(options.portBindings).toEqual({ '80/tcp': [{ HostIp: '', HostPort: '80' }] });
   });
 });

@@ -116,6 +116,37 @@ function hasEntries(value: unknown): boolean {
   return isObject(value) && Object.keys(value).length > 0;
 }
 
+/** NetworkMode, PortBindings, PublishAllPorts, ExposedPorts, Dns*, ExtraHosts, NetworkingConfig.EndpointsConfig. */
+function networking(body: Json, host: Json, options: CreateContainerOptions): void {
+  const mode = text(host, 'NetworkMode');
+  if (mode !== undefined) options.networkMode = mode;
+  if (isObject(host.PortBindings) && hasEntries(host.PortBindings)) {
+    const bindings: NonNullable<CreateContainerOptions['portBindings']> = {};
+    for (const [key, list] of Object.entries(host.PortBindings)) {
+      if (list !== null && !Array.isArray(list)) throw invalid(`PortBindings[${key}]`, 'a list of bindings');
+      bindings[key] = (list ?? []).filter(isObject).map((b) => ({ HostIp: text(b, 'HostIp') ?? '', HostPort: text(b, 'HostPort') ?? '' }));
+    }
+    options.portBindings = bindings;
+  }
+  if (flag(host, 'PublishAllPorts')) options.publishAllPorts = true;
+  if (isObject(body.ExposedPorts) && hasEntries(body.ExposedPorts)) options.exposedPorts = Object.keys(body.ExposedPorts);
+  for (const [field, key] of [['Dns', 'dns'], ['DnsSearch', 'dnsSearch'], ['DnsOptions', 'dnsOptions'], ['ExtraHosts', 'extraHosts']] as const) {
+    const list = stringList(host, field);
+    if (list !== undefined && list.length > 0) options[key] = list;
+  }
+  const networkingConfig = isObject(body.NetworkingConfig) ? body.NetworkingConfig : {};
+  const endpoints = isObject(networkingConfig.EndpointsConfig) ? networkingConfig.EndpointsConfig : {};
+  const requests: NonNullable<CreateContainerOptions['endpoints']> = {};
+  for (const [network, config] of Object.entries(endpoints)) {
+    if (!isObject(config)) continue;
+    const aliases = stringList(config, 'Aliases');
+    const ipam = isObject(config.IPAMConfig) ? config.IPAMConfig : {};
+    const ipv4Address = text(ipam, 'IPv4Address');
+    requests[network] = { ...(aliases && aliases.length > 0 ? { aliases } : {}), ...(ipv4Address ? { ipv4Address } : {}) };
+  }
+  if (Object.keys(requests).length > 0) options.endpoints = requests;
+}
+
 /** Parses the body; `name` is the `?name=` query (may be empty). */
 export function parseCreateRequest(raw: unknown, name: string | null): CreateRequest {
   if (!isObject(raw)) throw new CError('INVALID_ARGUMENT', 'container create needs a JSON body', { hint: 'send the container config as JSON' });
@@ -162,11 +193,7 @@ export function parseCreateRequest(raw: unknown, name: string | null): CreateReq
   if (flag(host, 'Privileged')) {
     throw new CError('UNSUPPORTED', 'privileged containers are not supported by c', { hint: 'add the capabilities you need with --cap-add' });
   }
-  const network = text(host, 'NetworkMode');
-  if (network === 'host' || network?.startsWith('container:')) {
-    throw new CError('UNSUPPORTED', `network mode ${network} is not supported yet`, { hint: 'leave --network unset (containers get their own network namespace)' });
-  }
-  if (hasEntries(host.PortBindings)) warnings.push('Published ports are discarded: c containers have no network beyond loopback yet.');
+  networking(body, host, options);
   if ((num(host, 'CpuShares') ?? 0) > 0) warnings.push('CPU shares are not applied by c yet; use --cpus for a limit.');
   if (flag(host, 'Init')) warnings.push('--init is not supported yet: the command runs as PID 1 of the container.');
   return { options, warnings };

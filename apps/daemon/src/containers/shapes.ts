@@ -33,7 +33,8 @@ export function inspectDocument(record: ContainerRecord): Record<string, unknown
     MountLabel: '',
     ProcessLabel: '',
     AppArmorProfile: '',
-    NetworkSettings: networkSettings(),
+    // The engine's live endpoints over docker's full (empty) shape.
+    NetworkSettings: { ...networkSettings(), ...(record.NetworkSettings ?? {}) },
   };
 }
 

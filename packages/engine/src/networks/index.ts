@@ -1,2 +1,3 @@
 export { NetworkService, kernelNamesFor, DEFAULT_ENGINE_ROOT, type NetworkServiceOptions } from './service';
 export { portMappingsOf, type PortBindings } from './ports';
+export type { NetworkInspect, EndpointSettings, PortMap } from '@c/network';
