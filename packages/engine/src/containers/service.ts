@@ -9,7 +9,9 @@ import { join } from 'node:path';
 import type { Readable, Writable } from 'node:stream';
 import { ReadStream as TtyReadStream } from 'node:tty';
 import { CError, isCError } from '@c/errors';
-import { createSnapshotter, storeLayout, unpackImage, type ByteSource, type Snapshotter } from '@c/layers';
+import { createSnapshotter, storeLayout, type ByteSource, type Snapshotter } from '@c/layers';
+import { IMAGE_ID_LABEL } from '../images/storage';
+import { unpackLayers } from '../images/unpack';
 import { linuxSyscalls, preloadSyscalls } from '@c/namespaces';
 import {
   StateStore,
@@ -202,8 +204,10 @@ export class ContainerService {
       // docker's -v creates a missing host directory.
       for (const bind of parseBinds(hostConfig.Binds ?? [])) if (!existsSync(bind.Source)) mkdirSync(bind.Source, { recursive: true });
       if (options.logMaxSize !== undefined) parseByteSize(options.logMaxSize);
-      const unpacked = await unpackImage({ layers: image.layers, diffIds: image.config.rootfs.diff_ids }, (layer) => this.options.images.open(layer), this.snapshotter);
-      const mounts = await this.snapshotter.prepare(snapshotKey, unpacked.chainId, { labels: { 'c.container.id': id } });
+      // The pull's unpack path: a no-op when the pull unpacked the image already.
+      const unpacked = await unpackLayers({ layers: image.layers, diffIds: image.config.rootfs.diff_ids }, (layer) => this.options.images.open(layer), this.snapshotter);
+      // The image label tells image prune and df which image this container holds.
+      const mounts = await this.snapshotter.prepare(snapshotKey, unpacked.chainId, { labels: { 'c.container.id': id, [IMAGE_ID_LABEL]: image.id } });
       prepared = true;
       const user = resolveUser(config.User, readRootfsFile(mounts, '/etc/passwd'), readRootfsFile(mounts, '/etc/group'));
       const dir = this.store.dir(id);

@@ -12,16 +12,26 @@ import { readConfig, readIndex, readManifest, writeDocument, type ManifestDocume
 import { buildInspect, imageSize, type ImageInspect } from './inspect';
 import { OCI_CONFIG, OCI_MANIFEST, storeTarballLayer } from './import-tarball';
 import { familiarRepository, familiarTag, idPrefix, normalizeReference, recordName, repositoryAndTag } from './names';
+import type { Snapshotter } from '@c/layers';
+import { ImageMounts } from './image-mounts';
+import { holdersOf, holds, layerChainIds, surveySnapshots, unpackedSize, type SnapshotSurvey } from './storage';
+import { unpackLayers } from './unpack';
 import type {
   ByteSource,
   ContentPort,
   CredentialWriterPort,
+  GarbagePort,
+  MountPort,
   ImageRecord,
   ImageRecordPort,
   RegistryPort,
   TransferProgress,
 } from './ports';
 import type {
+  DiskUsage,
+  ImageDiskUsage,
+  MountResult,
+  PruneResult,
   ImageSummary,
   ImportOptions,
   ImportResult,
@@ -42,6 +52,15 @@ export interface ImageServiceParts {
   tmpDir: string;
   /** Frees blobs no image references any more; called after an image is deleted. */
   collectGarbage?: () => Promise<unknown>;
+  /**
+   * Where layers are unpacked (committed snapshots by ChainID). With it, `pull` leaves the image unpacked and
+   * ready to run, sizes are unpacked sizes, and `mount`, `df` and `prune` work. A function is called once, lazily.
+   */
+  snapshotter?: Snapshotter | (() => Promise<Snapshotter>);
+  /** GC over blobs and snapshots, for `df` and `prune`. */
+  garbage?: GarbagePort;
+  /** Image mounts: their directory (`<root>/mounts`) and what performs the mounts. */
+  mounts?: { root: string; mounter: MountPort };
   now?: () => Date;
 }
 
@@ -79,6 +98,7 @@ export function normalizeRegistryHost(input: string | undefined): string {
 
 export class ImageService {
   private readonly now: () => Date;
+  private snapshots: Promise<Snapshotter> | undefined;
 
   constructor(private readonly parts: ImageServiceParts) {
     this.now = parts.now ?? (() => new Date());
@@ -115,6 +135,15 @@ export class ImageService {
         createdAt: previous?.createdAt ?? now,
         updatedAt: now,
       });
+      const snapshotter = await this.snapshotter();
+      if (snapshotter) {
+        // Still under the pull's lease; the name recorded above keeps the snapshots from GC as they commit.
+        const config = await readConfig(this.parts.content, pulled.configDigest);
+        await unpackLayers({ layers: pulled.manifest.layers, diffIds: config.rootfs.diff_ids }, (layer) => this.parts.content.open(layer.digest), snapshotter, {
+          ...(options.onProgress ? { onProgress: options.onProgress } : {}),
+          ...(options.signal ? { signal: options.signal } : {}),
+        });
+      }
       const upToDate = previous?.target.digest === pulled.manifestDigest;
       return {
         reference: this.familiar(ref),
@@ -171,6 +200,8 @@ export class ImageService {
 
   async list(): Promise<ImageSummary[]> {
     const rows: ImageSummary[] = [];
+    const snapshotter = await this.snapshotter();
+    const survey = snapshotter ? await surveySnapshots(snapshotter) : undefined;
     for (const record of await this.parts.images.list()) {
       const manifest = await readManifest(this.parts.content, record.target.digest);
       const config = await readConfig(this.parts.content, manifest.config.digest);
@@ -181,7 +212,7 @@ export class ImageService {
         digest: record.indexDigest ?? record.target.digest,
         id: manifest.config.digest,
         created: (config as { created?: string }).created,
-        size: imageSize(manifest),
+        size: await this.sizeOf(manifest, config.rootfs?.diff_ids, survey),
         name: record.name,
       });
     }
@@ -255,7 +286,196 @@ export class ImageService {
       ),
     ];
     const lastTagTime = related.map((r) => r.record.updatedAt).sort().at(-1) ?? image.record.updatedAt;
-    return buildInspect({ configDigest: image.configDigest, config, manifest: image.manifest, repoTags, repoDigests, lastTagTime });
+    const document = buildInspect({ configDigest: image.configDigest, config, manifest: image.manifest, repoTags, repoDigests, lastTagTime });
+    const snapshotter = await this.snapshotter();
+    if (snapshotter) document.Size = await this.sizeOf(image.manifest, config.rootfs?.diff_ids, await surveySnapshots(snapshotter));
+    return document;
+  }
+
+  /** Docker's SIZE: the unpacked layers' disk usage once unpacked, else the compressed layers' sum. */
+  private async sizeOf(manifest: ManifestDocument, diffIds: readonly string[] | undefined, survey: SnapshotSurvey | undefined): Promise<number> {
+    if (survey && diffIds) {
+      const unpacked = await unpackedSize(survey, layerChainIds(diffIds));
+      if (unpacked !== undefined) return unpacked;
+    }
+    return imageSize(manifest);
+  }
+
+  private snapshotter(): Promise<Snapshotter | undefined> {
+    const source = this.parts.snapshotter;
+    if (source === undefined) return Promise.resolve(undefined);
+    this.snapshots ??= typeof source === 'function' ? source() : Promise.resolve(source);
+    return this.snapshots;
+  }
+
+  private async requireSnapshotter(operation: string): Promise<Snapshotter> {
+    const snapshotter = await this.snapshotter();
+    if (!snapshotter) {
+      throw new CError('UNSUPPORTED', `${operation} needs a snapshotter, and this image service has none`, {
+        hint: 'create the service with createImageService (it wires the store\'s snapshotter)',
+      });
+    }
+    return snapshotter;
+  }
+
+  /** Unpacks a local image (a no-op when it is) and returns its layers' ChainIDs, bottom first. */
+  private async unpacked(image: ResolvedImage, options: { signal?: AbortSignal } = {}): Promise<string[]> {
+    const snapshotter = await this.requireSnapshotter('unpacking an image');
+    const config = await readConfig(this.parts.content, image.configDigest);
+    const result = await unpackLayers({ layers: image.manifest.layers, diffIds: config.rootfs.diff_ids }, (layer) => this.parts.content.open(layer.digest), snapshotter, options);
+    return result.chainIds;
+  }
+
+  // ------------------------------------------------------------------ image mounts
+
+  private async imageMounts(): Promise<ImageMounts> {
+    const snapshotter = await this.requireSnapshotter('image mount');
+    const mounts = this.parts.mounts;
+    if (!mounts) {
+      throw new CError('UNSUPPORTED', 'image mount is not configured in this image service', { hint: 'create the service with createImageService' });
+    }
+    return new ImageMounts(mounts.root, snapshotter, mounts.mounter);
+  }
+
+  /**
+   * `c image mount REF` (podman's): mounts a read-only view of the image's rootfs and returns its path. Mounting
+   * an image again returns the same path and counts one more user; each `unmount` releases one.
+   */
+  async mount(input: string, options: { signal?: AbortSignal } = {}): Promise<MountResult> {
+    const image = await this.resolve(input);
+    const chain = await this.unpacked(image, options);
+    const top = chain.at(-1);
+    if (top === undefined) {
+      throw new CError('UNSUPPORTED', `image ${input} has no layers: there is no rootfs to mount`, { hint: 'mount an image with at least one layer' });
+    }
+    const mounted = await (await this.imageMounts()).acquire(image.configDigest, top);
+    return { id: mounted.id, path: mounted.path, count: mounted.count };
+  }
+
+  /** Releases one mount of the image (every mount with `all`); the last one unmounts and removes the view. */
+  async unmount(input: string, options: { all?: boolean } = {}): Promise<MountResult> {
+    const image = await this.resolve(input);
+    const left = await (await this.imageMounts()).release(image.configDigest, options);
+    return { id: left.id, path: left.path, count: left.count };
+  }
+
+  /** The mounted images, with their paths and counts. */
+  async mounted(): Promise<Array<MountResult & { names: string[] }>> {
+    if (!this.parts.mounts || !this.parts.snapshotter) return [];
+    const records = await this.parts.images.list();
+    const rows = [];
+    for (const entry of await (await this.imageMounts()).list()) {
+      const names = records.filter((record) => record.configDigest === entry.id).map((record) => this.familiarRecordName(record));
+      rows.push({ id: entry.id, path: entry.path, count: entry.count, names });
+    }
+    return rows;
+  }
+
+  // ------------------------------------------------------------------ space
+
+  /**
+   * `c system df`: what images and containers hold. `totals.images.reclaimable` is exactly what
+   * `prune({ all: true })` would free now (the same GC plan), `unreferenced` what `prune()` would.
+   */
+  async df(): Promise<DiskUsage> {
+    const { garbage, survey, used, records } = await this.spaceState();
+    const unusedNow = (record: ImageRecord) => !used.has(record.configDigest ?? record.target.digest);
+    const now = await garbage.usage();
+    const ifPruned = await garbage.usage({ without: unusedNow });
+    const holders = holdersOf(survey);
+    const chains = new Map<string, string[]>();
+    for (const record of records) {
+      const id = record.configDigest ?? record.target.digest;
+      if (chains.has(id)) continue;
+      const config = await readConfig(this.parts.content, (await readManifest(this.parts.content, record.target.digest)).config.digest);
+      chains.set(id, layerChainIds(config.rootfs?.diff_ids));
+    }
+    const chainUsers = new Map<string, number>();
+    for (const chain of chains.values()) for (const chainId of chain) chainUsers.set(chainId, (chainUsers.get(chainId) ?? 0) + 1);
+    const images: ImageDiskUsage[] = [];
+    for (const [id, chain] of chains) {
+      const blobs = now.images.find((row) => row.id === id);
+      let unpacked = 0;
+      let sharedUnpacked = 0;
+      for (const chainId of chain) {
+        if (survey.byName.get(chainId)?.kind !== 'committed') continue;
+        const bytes = await survey.size(chainId);
+        unpacked += bytes;
+        if ((chainUsers.get(chainId) ?? 0) > 1) sharedUnpacked += bytes;
+      }
+      const size = (blobs?.size ?? 0) + unpacked;
+      const sharedSize = (blobs?.sharedSize ?? 0) + sharedUnpacked;
+      images.push({
+        id,
+        names: records.filter((record) => (record.configDigest ?? record.target.digest) === id).map((record) => record.name),
+        size,
+        sharedSize,
+        uniqueSize: size - sharedSize,
+        unpackedSize: unpacked,
+        containers: holders.filter((holder) => holds(holder, id, chain.at(-1))).length,
+      });
+    }
+    let committed = 0;
+    for (const info of survey.all) if (info.kind === 'committed') committed += await survey.size(info.name);
+    const containers = [];
+    for (const holder of holders) {
+      if (holder.kind !== 'container' || holder.container === undefined) continue;
+      containers.push({ id: holder.container, snapshot: holder.snapshot, size: await survey.size(holder.snapshot), ...(holder.imageId ? { imageId: holder.imageId } : {}) });
+    }
+    return {
+      images,
+      containers,
+      buildCache: { count: 0, size: 0, reclaimable: 0 },
+      totals: {
+        images: { count: images.length, active: images.filter((image) => image.containers > 0).length, size: now.blobs.bytes + committed, reclaimable: ifPruned.reclaimable.bytes },
+        containers: { count: containers.length, size: containers.reduce((sum, row) => sum + row.size, 0) },
+      },
+      unreferenced: now.reclaimable.bytes,
+    };
+  }
+
+  /**
+   * `c image prune`: frees blobs and snapshots nothing references (a re-tagged name's old image, an interrupted
+   * pull's leftovers). With `all`, first removes every image no container (or image mount) uses, as
+   * `docker image prune -a` does. Frees what `df()` reported as reclaimable.
+   */
+  async prune(options: { all?: boolean } = {}): Promise<PruneResult> {
+    const { garbage, used, records } = await this.spaceState();
+    const deleted: RemoveResultItem[] = [];
+    if (options.all) {
+      const ids = new Set<string>();
+      for (const record of records) {
+        const id = record.configDigest ?? record.target.digest;
+        if (used.has(id)) continue;
+        await this.parts.images.delete(record.name);
+        deleted.push({ Untagged: this.familiarRecordName(record) });
+        ids.add(id);
+      }
+      for (const id of ids) deleted.push({ Deleted: id });
+    }
+    const { removed } = await garbage.collect();
+    return { ImagesDeleted: deleted, SpaceReclaimed: removed.bytes };
+  }
+
+  /** GC, the snapshot survey and which image ids a container or image mount holds. */
+  private async spaceState(): Promise<{ garbage: GarbagePort; survey: SnapshotSurvey; used: Set<string>; records: ImageRecord[] }> {
+    const garbage = this.parts.garbage;
+    if (!garbage) throw new CError('UNSUPPORTED', 'this image service has no garbage collector', { hint: 'create the service with createImageService' });
+    const survey = await surveySnapshots(await this.requireSnapshotter('disk usage'));
+    const records = await this.parts.images.list();
+    const holders = holdersOf(survey);
+    const used = new Set<string>();
+    for (const holder of holders) if (holder.imageId !== undefined) used.add(holder.imageId);
+    const unlabelled = holders.filter((holder) => holder.imageId === undefined);
+    if (unlabelled.length > 0) {
+      for (const record of records) {
+        const id = record.configDigest ?? record.target.digest;
+        const config = await readConfig(this.parts.content, (await readManifest(this.parts.content, record.target.digest)).config.digest);
+        const top = layerChainIds(config.rootfs?.diff_ids).at(-1);
+        if (unlabelled.some((holder) => holds(holder, id, top))) used.add(id);
+      }
+    }
+    return { garbage, survey, used, records };
   }
 
   async import(source: ByteSource, target: string, options: ImportOptions = {}): Promise<ImportResult> {

@@ -5,6 +5,7 @@
  */
 import type { Readable } from 'node:stream';
 import type { BlobSink, BlobStore, Descriptor, Platform, Reference } from '@c/image';
+import type { GcPlan, GcUsage, Mount } from '@c/layers';
 
 /** Blobs by digest: the BlobStore seam plus enumeration and deletion. */
 export interface ContentPort extends BlobStore {
@@ -76,3 +77,16 @@ export interface CredentialWriterPort {
 
 /** Anything that can be read as a byte stream (a tarball on disk, stdin). */
 export type ByteSource = Readable | AsyncIterable<Uint8Array>;
+
+/** GC of the store (blobs and snapshots): what would be freed, and freeing it. @c/layers' GarbageCollector. */
+export interface GarbagePort {
+  /** `without`: image records to count as deleted (what pruning them would free). */
+  usage(options?: { without?: (record: ImageRecord) => boolean }): Promise<GcUsage>;
+  collect(): Promise<{ removed: GcPlan }>;
+}
+
+/** Performs and undoes the mounts of an image view (mount(8) on the host; a fake in unit tests). */
+export interface MountPort {
+  mount(mount: Mount, target: string): Promise<void>;
+  unmount(target: string): Promise<void>;
+}

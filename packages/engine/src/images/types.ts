@@ -60,7 +60,10 @@ export interface ImageSummary {
   id: string;
   /** ISO time from the image config, undefined when the config has none. */
   created: string | undefined;
-  /** Sum of compressed layer sizes, in bytes. */
+  /**
+   * Bytes on disk of the unpacked layers (docker's SIZE) once the image is unpacked; before that (a service
+   * without a snapshotter, an unpack that failed) the sum of the compressed layer sizes.
+   */
   size: number;
   /** The store key. */
   name: string;
@@ -85,3 +88,61 @@ export interface ImportResult {
 }
 
 export type { ImageInspect };
+
+/** One image in `df()`. Bytes are what GC would free: blob sizes plus unpacked snapshot disk usage. */
+export interface ImageDiskUsage {
+  /** Image id (config digest). */
+  id: string;
+  /** Full names pointing at it. */
+  names: string[];
+  /** Blobs and unpacked layers this image references. */
+  size: number;
+  /** Part of `size` another image references too. */
+  sharedSize: number;
+  /** Part of `size` only this image references (removing it alone frees this). */
+  uniqueSize: number;
+  /** The unpacked layers alone (docker's SIZE column of `c images`). */
+  unpackedSize: number;
+  /** Containers (and image mounts) built on it. */
+  containers: number;
+}
+
+/** One container's writable layer in `df()`. */
+export interface ContainerDiskUsage {
+  id: string;
+  /** Its active snapshot's key. */
+  snapshot: string;
+  /** Bytes of its writable layer. */
+  size: number;
+  /** The image id, when known. */
+  imageId?: string;
+}
+
+export interface DiskUsage {
+  images: ImageDiskUsage[];
+  containers: ContainerDiskUsage[];
+  /** c has no build cache yet: always zero, kept so `df` shows docker's three rows. */
+  buildCache: { count: number; size: number; reclaimable: number };
+  totals: {
+    /** `size`: every blob and committed snapshot; `reclaimable`: exactly what `prune({ all: true })` frees now. */
+    images: { count: number; active: number; size: number; reclaimable: number };
+    containers: { count: number; size: number };
+  };
+  /** What `prune()` without `all` frees now: blobs and snapshots no image, container or lease references. */
+  unreferenced: number;
+}
+
+export interface PruneResult {
+  /** Docker's shape: the names untagged and the image ids deleted. */
+  ImagesDeleted: RemoveResultItem[];
+  /** Bytes freed (blobs, unpacked layers, stale ingests). */
+  SpaceReclaimed: number;
+}
+
+export interface MountResult {
+  id: string;
+  /** Host path of the read-only rootfs. */
+  path: string;
+  /** Outstanding mounts of this image after the call (0 after the last unmount). */
+  count: number;
+}

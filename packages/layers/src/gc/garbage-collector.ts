@@ -11,7 +11,7 @@ import { isCError, CError } from '@c/errors';
 import { isDigest } from '@c/image';
 import type { ContentStore, IngestStatus, StoredBlob } from '../content/content-store';
 import type { ImageStore, ImageStoreSnapshot } from '../metadata/image-store';
-import { imageIdOf } from '../metadata/records';
+import { imageIdOf, type ImageRecord } from '../metadata/records';
 import { Marker, type MarkResult } from './mark';
 import type { GcImageUsage, GcItem, GcLiveSet, GcPlan, GcResourceCollector, GcTotals, GcUsage } from './types';
 
@@ -36,6 +36,11 @@ export interface GcResult {
   locksPruned: number;
 }
 
+export interface UsageOptions {
+  /** Image records to count as deleted (a what-if for pruning them). */
+  without?: (record: ImageRecord) => boolean;
+}
+
 const DEFAULT_STALE_INGEST_MS = 24 * 60 * 60_000;
 
 interface Survey {
@@ -53,10 +58,15 @@ export class GarbageCollector {
     this.#options = options;
   }
 
-  /** Totals, per-image sizes and exactly what `collect()` would remove now. Changes nothing. */
-  async usage(): Promise<GcUsage> {
+  /**
+   * Totals, per-image sizes and exactly what `collect()` would remove now. Changes nothing. With `without`, the
+   * image records it selects are treated as deleted: the plan is then what deleting them and collecting frees
+   * (`c system df`'s RECLAIMABLE for `prune -a`).
+   */
+  async usage(options: UsageOptions = {}): Promise<GcUsage> {
     const { images } = this.#options;
-    return images.withLock(async (snapshot) => {
+    return images.withLock(async (all) => {
+      const snapshot = options.without ? { ...all, images: all.images.filter((record) => !options.without!(record)) } : all;
       const survey = await this.#survey(snapshot);
       const resources: GcUsage['resources'] = [];
       for (const collector of this.#options.collectors ?? []) {

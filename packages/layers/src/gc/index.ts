@@ -1,5 +1,5 @@
 export { GarbageCollector } from './garbage-collector';
-export type { GarbageCollectorOptions, GcResult } from './garbage-collector';
+export type { GarbageCollectorOptions, GcResult, UsageOptions } from './garbage-collector';
 export type {
   GcImageUsage,
   GcItem,

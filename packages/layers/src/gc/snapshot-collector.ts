@@ -3,6 +3,7 @@
  * snapshot or view (a container rootfs, a layer being unpacked) is built on it, directly or through its
  * parents. Everything else committed is removed, children before parents.
  */
+import { SNAPSHOT_SIZE_LABEL } from '../snapshots/labels';
 import type { GcItem, GcLiveSet, GcResourceCollector, GcTotals } from './types';
 
 /** The part of a snapshotter GC needs (the snapshotter in ../snapshots satisfies it). */
@@ -16,6 +17,14 @@ export interface SnapshotEntry {
   name: string;
   kind: 'active' | 'view' | 'committed';
   parent?: string;
+  labels?: Record<string, string>;
+}
+
+/** A committed snapshot's size from its commit-time label (immutable), else measured. */
+async function sizeOf(snapshots: CollectableSnapshots, entry: SnapshotEntry): Promise<number> {
+  const label = entry.kind === 'committed' ? entry.labels?.[SNAPSHOT_SIZE_LABEL] : undefined;
+  if (label !== undefined && Number.isSafeInteger(Number(label))) return Number(label);
+  return (await snapshots.usage(entry.name)).size;
 }
 
 export function snapshotCollector(snapshots: CollectableSnapshots, name = 'snapshots'): GcResourceCollector {
@@ -40,7 +49,7 @@ export function snapshotCollector(snapshots: CollectableSnapshots, name = 'snaps
       // Deepest first: a snapshot can only be removed once nothing is based on it.
       dead.sort((a, b) => depth(b) - depth(a) || a.name.localeCompare(b.name));
       const items: GcItem[] = [];
-      for (const entry of dead) items.push({ id: entry.name, size: (await snapshots.usage(entry.name)).size });
+      for (const entry of dead) items.push({ id: entry.name, size: await sizeOf(snapshots, entry) });
       return items;
     },
     async remove(items: readonly GcItem[]): Promise<GcItem[]> {
@@ -58,7 +67,7 @@ export function snapshotCollector(snapshots: CollectableSnapshots, name = 'snaps
     async total(): Promise<GcTotals> {
       const all = await entries(snapshots);
       let bytes = 0;
-      for (const entry of all) bytes += (await snapshots.usage(entry.name)).size;
+      for (const entry of all) bytes += await sizeOf(snapshots, entry);
       return { count: all.length, bytes };
     },
   };
@@ -69,6 +78,7 @@ async function entries(snapshots: CollectableSnapshots): Promise<SnapshotEntry[]
   await snapshots.walk((info) => {
     const entry: SnapshotEntry = { name: info.name, kind: info.kind };
     if (info.parent !== undefined) entry.parent = info.parent;
+    if (info.labels !== undefined) entry.labels = info.labels;
     all.push(entry);
   });
   return all;

@@ -8,6 +8,7 @@ import { CError, isCError } from '@c/errors';
 import { chainIds as computeChainIds, type Descriptor, type Digest } from '@c/image';
 import { type ApplyLimits, type ApplyResult, type ByteSource, applyLayer } from '../archive/apply';
 import { processStartTime, sameProcessAlive } from '../util/process-identity';
+import { SNAPSHOT_SIZE_LABEL } from './labels';
 import type { Snapshotter } from './types';
 
 const EXTRACT_PREFIX = 'extract-';
@@ -25,9 +26,20 @@ export interface UnpackImageInput {
   diffIds: readonly Digest[];
 }
 
+
+/** One layer's step while unpacking: `extracting` before applying, `applied` after commit, `reused` when present. */
+export interface UnpackLayerEvent {
+  index: number;
+  layer: Descriptor;
+  chainId: string;
+  state: 'extracting' | 'applied' | 'reused';
+}
+
 export interface UnpackOptions {
   limits?: Partial<ApplyLimits>;
   signal?: AbortSignal;
+  /** Called as each layer starts and ends (pull progress: docker's "Extracting" / "Pull complete"). */
+  onLayer?: (event: UnpackLayerEvent) => void;
 }
 
 export interface UnpackResult {
@@ -55,11 +67,13 @@ export async function unpackImage(
   const result: UnpackResult = { chainId: chainIds.at(-1), chainIds, applied: [], reused: 0 };
   for (let i = 0; i < chainIds.length; i++) {
     const chainId = chainIds[i]!;
+    const layer = image.layers[i]!;
     if (await isCommitted(snapshotter, chainId)) {
       result.reused++;
+      options.onLayer?.({ index: i, layer, chainId, state: 'reused' });
       continue;
     }
-    const layer = image.layers[i]!;
+    options.onLayer?.({ index: i, layer, chainId, state: 'extracting' });
     const parent = i === 0 ? undefined : chainIds[i - 1];
     const key = `${EXTRACT_PREFIX}${randomBytes(6).toString('hex')}-${chainId}`;
     await snapshotter.prepare(key, parent, { labels: { 'c.layer.digest': layer.digest, [UNPACK_PID_LABEL]: String(process.pid), ...pidStartLabel() } });
@@ -74,16 +88,20 @@ export async function unpackImage(
         ...(options.limits ? { limits: options.limits } : {}),
         ...(options.signal ? { signal: options.signal } : {}),
       });
+      // Measured once here so image sizes and `df` need no tree walk later (a committed layer is immutable).
+      const { size } = await snapshotter.usage(key);
       try {
-        await snapshotter.commit(chainId, key);
+        await snapshotter.commit(chainId, key, { labels: { [SNAPSHOT_SIZE_LABEL]: String(size) } });
       } catch (error) {
         // Someone else unpacked the same stack meanwhile: theirs is as good as ours.
         if (!isCError(error, 'CONFLICT')) throw error;
         await snapshotter.remove(key);
         result.reused++;
+        options.onLayer?.({ index: i, layer, chainId, state: 'reused' });
         continue;
       }
       result.applied.push(applied);
+      options.onLayer?.({ index: i, layer, chainId, state: 'applied' });
     } catch (error) {
       await snapshotter.remove(key).catch(() => undefined);
       throw error;
