@@ -4,6 +4,7 @@ export type {
   OpenHow,
   Pty,
   Rlimit,
+  ReceivedFds,
   RlimitInput,
   SyscallName,
   Syscalls,
@@ -15,6 +16,7 @@ export { SyscallError, isSyscallError, type SyscallErrorOptions } from './syscal
 export { ERRNO, errnoName, errnoMessage, errnoNumber } from './errno';
 export { DESCRIBE, flagNames } from './describe';
 export {
+  AF,
   AT,
   AT_FDCWD,
   BPF_CGROUP_DEVICE,
@@ -28,6 +30,9 @@ export {
   LOCK,
   FD_CLOEXEC,
   MFD,
+  MSG,
+  SCM_MAX_FD,
+  SOCK,
   LINUX_CAPABILITY_VERSION_3,
   MNT,
   MS,

@@ -238,6 +238,24 @@ export class RecordingSyscalls implements Syscalls {
   mknod(path: string, mode: number, dev = 0n): void {
     this.record('mknod', [path, mode, dev], () => undefined);
   }
+  chmod(path: string, mode: number): void {
+    this.record('chmod', [path, mode], () => undefined);
+  }
+  socket(domain: number, type: number, protocol = 0): number {
+    return this.record('socket', [domain, type, protocol], () => this.fd());
+  }
+  socketpair(type: number): [number, number] {
+    return this.record('socketpair', [type], () => [this.fd(), this.fd()]);
+  }
+  connectUnix(fd: number, path: string): void {
+    this.record('connectUnix', [fd, path], () => undefined);
+  }
+  sendFds(sock: number, fds: readonly number[], data: Uint8Array): number {
+    return this.record('sendFds', [sock, [...fds], data], () => data.length);
+  }
+  recvFds(sock: number, options: { maxFds?: number; maxData?: number } = {}) {
+    return this.record('recvFds', [sock, { ...options }], () => ({ data: Buffer.alloc(0), fds: [] as number[], truncated: false }));
+  }
   lsetxattr(path: string, name: string, value: Uint8Array, flags = 0): void {
     this.record('lsetxattr', [path, name, value, flags], () => undefined);
   }

@@ -137,8 +137,26 @@ export interface Syscalls {
   setCloexec(fd: number, on: boolean): void;
   /** fcntl(F_SETFL): set or clear O_NONBLOCK. */
   setNonblocking(fd: number, on: boolean): void;
-  /** mknod(2): mode = S_IF* | permissions; `dev` from `makedev(major, minor)`. */
+  /** mknod(2): mode = S_IF* | permissions; `dev` from `makedev(major, minor)`. The umask applies: chmod after. */
   mknod(path: string, mode: number, dev?: bigint): void;
+  /** chmod(2): permission bits (0o7777), not subject to the umask. Follows symlinks. */
+  chmod(path: string, mode: number): void;
+  /** socket(2); returns the fd. Pass SOCK.CLOEXEC in `type` unless the fd must survive exec. */
+  socket(domain: number, type: number, protocol?: number): number;
+  /** socketpair(AF_UNIX, type): two connected fds. */
+  socketpair(type: number): [number, number];
+  /** connect(2) a unix socket `fd` to the filesystem path `path` (at most 107 bytes). */
+  connectUnix(fd: number, path: string): void;
+  /**
+   * sendmsg(2) with one SCM_RIGHTS message: `fds` (1-253) travel with `data` (at least one byte: the kernel
+   * drops ancillary data sent with an empty payload on stream sockets). Returns the bytes of `data` sent.
+   */
+  sendFds(sock: number, fds: readonly number[], data: Uint8Array): number;
+  /**
+   * recvmsg(2) for one message: up to `maxData` bytes and up to `maxFds` fds (received close-on-exec). Fds the
+   * sender passed beyond `maxFds` are closed by the kernel and reported as `truncated`.
+   */
+  recvFds(sock: number, options?: { maxFds?: number; maxData?: number }): ReceivedFds;
   /**
    * flock(2) on an open fd (LOCK_SH/EX/UN, optionally | LOCK_NB). With LOCK_NB, returns false instead of
    * blocking while another open file description holds a conflicting lock. The kernel drops the lock when
@@ -153,6 +171,13 @@ export interface Syscalls {
   llistxattr(path: string): string[];
   getpid(): number;
   gettid(): number;
+}
+
+/** What `recvFds` got: the payload, the fds, and whether the kernel truncated the control data. */
+export interface ReceivedFds {
+  data: Buffer;
+  fds: number[];
+  truncated: boolean;
 }
 
 /** The method names of `Syscalls`, as recorded by `RecordingSyscalls`. */

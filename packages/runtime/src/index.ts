@@ -49,3 +49,11 @@ export { cgroupsPathFor, type ContainerCgroups, type CgroupsFactory } from './co
 export { defaultCgroupsFactory } from './container/cgroups-adapter';
 export { sendFd, receiveFd, connectUnixSocket } from './console/send-fd';
 export { main as runCli, VERSION } from './cli/main';
+export {
+  defaultInitScript,
+  defaultCliScript,
+  resolveRuntimeFile,
+  runtimeFileCandidates,
+  type RuntimeFile,
+  type ResolveOptions as RuntimeFileOptions,
+} from './paths/runtime-files';

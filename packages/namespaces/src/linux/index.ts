@@ -1,10 +1,11 @@
 import { CError } from '@c/errors';
 import { archTable } from '../arch';
-import { BPF_CMD, F, FD_CLOEXEC, LINUX_CAPABILITY_VERSION_3, LOCK, O, RLIM_INFINITY, SECCOMP, TIOC } from '../constants';
+import { BPF_CMD, F, FD_CLOEXEC, LINUX_CAPABILITY_VERSION_3, LOCK, MSG, O, RLIM_INFINITY, SECCOMP, TIOC } from '../constants';
 import { DESCRIBE, syscallNameOf } from '../describe';
 import { SyscallError } from '../syscall-error';
-import type { CapabilitySets, OpenHow, Pty, Rlimit, RlimitInput, SyscallName, Syscalls, Winsize } from '../syscalls';
+import type { CapabilitySets, OpenHow, Pty, ReceivedFds, Rlimit, RlimitInput, SyscallName, Syscalls, Winsize } from '../syscalls';
 import { libc } from './libc';
+import { checkFdsToSend, parseReceived, receiveMessage, sendMessage, sockaddrUn } from './socket-messages';
 
 /** Signals glibc reserves for its threads (SIGCANCEL, SIGSETXID): signal() refuses them. */
 const GLIBC_RESERVED_SIGNALS = new Set([32, 33]);
@@ -436,6 +437,47 @@ export class LinuxSyscalls implements Syscalls {
     call('mknod', [path, mode, dev], () => libc().mknod(path, mode, dev));
   }
 
+  chmod(path: string, mode: number): void {
+    call('chmod', [path, mode], () => libc().chmod(path, mode & 0o7777));
+  }
+
+  socket(domain: number, type: number, protocol = 0): number {
+    return call('socket', [domain, type, protocol], () => libc().socket(domain, type, protocol));
+  }
+
+  socketpair(type: number): [number, number] {
+    const pair = Buffer.alloc(8);
+    call('socketpair', [type], () => libc().socketpair(1 /* AF_UNIX */, type, 0, pair));
+    return [pair.readInt32LE(0), pair.readInt32LE(4)];
+  }
+
+  connectUnix(fd: number, path: string): void {
+    const addr = sockaddrUn(path);
+    if (addr === null) fail('connectUnix', [fd, path], 36 /* ENAMETOOLONG */);
+    call('connectUnix', [fd, path], () => libc().connect(fd, addr, addr.length));
+  }
+
+  sendFds(sock: number, fds: readonly number[], data: Uint8Array): number {
+    checkFdsToSend(fds, data);
+    const message = sendMessage(addressOf, fds, data);
+    const sent = call('sendFds', [sock, fds, data], () => libc().sendmsg(sock, message.msghdr, 0x4000 /* MSG_NOSIGNAL */));
+    keepAlive(message.keep);
+    return sent;
+  }
+
+  recvFds(sock: number, options: { maxFds?: number; maxData?: number } = {}): ReceivedFds {
+    const maxFds = options.maxFds ?? 1;
+    const maxData = options.maxData ?? 4096;
+    const message = receiveMessage(addressOf, maxData, maxFds);
+    const got = call('recvFds', [sock, options], () => libc().recvmsg(sock, message.msghdr, MSG.CMSG_CLOEXEC));
+    keepAlive(message.keep);
+    const { fds, truncated } = parseReceived(message);
+    // CMSG_SPACE rounds up to 8 bytes, so the kernel may deliver one fd more than asked for: close it.
+    const extras = fds.splice(maxFds);
+    for (const extra of extras) libc().close(extra);
+    return { data: message.data.subarray(0, got), fds, truncated: truncated || extras.length > 0 };
+  }
+
   lsetxattr(path: string, name: string, value: Uint8Array, flags = 0): void {
     const buf = Buffer.from(value);
     call('lsetxattr', [path, name, value, flags], () => libc().lsetxattr(path, name, buf, buf.length, flags));
@@ -476,6 +518,16 @@ export class LinuxSyscalls implements Syscalls {
     const nr = archTable().nr.gettid;
     return call('gettid', [], () => libc().syscall(nr));
   }
+}
+
+/** The address koffi sees for a Buffer (written into structs the kernel reads). */
+function addressOf(buffer: Buffer): bigint {
+  return BigInt(libc().koffi.address(buffer) as unknown as bigint);
+}
+
+/** Keeps buffers whose addresses went into a struct referenced until the call that reads them has returned. */
+function keepAlive(buffers: readonly Buffer[]): number {
+  return buffers.length;
 }
 
 /** The real syscalls. */

@@ -41,6 +41,12 @@ export interface Libc {
   ptsname_r: Fn;
   fcntl: Fn;
   mknod: Fn;
+  chmod: Fn;
+  socket: Fn;
+  socketpair: Fn;
+  connect: Fn;
+  sendmsg: BigFn;
+  recvmsg: BigFn;
   flock: Fn;
   lsetxattr: Fn;
   lgetxattr: BigFn;
@@ -98,6 +104,12 @@ export function libc(): Libc {
     ptsname_r: f('int ptsname_r(int fd, void *buf, size_t buflen)'),
     fcntl: f('int fcntl(int fd, int cmd, ...)'),
     mknod: f('int mknod(const char *path, uint32_t mode, uint64_t dev)'),
+    chmod: f('int chmod(const char *path, uint32_t mode)'),
+    socket: f('int socket(int domain, int type, int protocol)'),
+    socketpair: f('int socketpair(int domain, int type, int protocol, void *sv)'),
+    connect: f('int connect(int fd, const void *addr, uint32_t len)'),
+    sendmsg: lib.func('intptr_t sendmsg(int fd, const void *msg, int flags)') as BigFn,
+    recvmsg: lib.func('intptr_t recvmsg(int fd, void *msg, int flags)') as BigFn,
     flock: f('int flock(int fd, int operation)'),
     lsetxattr: f('int lsetxattr(const char *path, const char *name, const void *value, size_t size, int flags)'),
     lgetxattr: lib.func('long lgetxattr(const char *path, const char *name, void *value, size_t size)') as BigFn,

@@ -1,9 +1,10 @@
 import { spawn } from 'node:child_process';
-import { constants as fsConstants, closeSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { constants as fsConstants, closeSync, fstatSync, mkdirSync, mkdtempSync, openSync, readFileSync, readSync, readdirSync, rmSync, statSync, symlinkSync, writeFileSync, writeSync } from 'node:fs';
 import { tmpdir, hostname } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, test } from 'vitest';
-import { AT_FDCWD, LOCK, O, RESOLVE, RLIMIT, S_IF, SIGNALS, makedev } from '../constants';
+import { AF, AT_FDCWD, LOCK, O, RESOLVE, RLIMIT, S_IF, SIGNALS, SOCK, makedev } from '../constants';
 import { isSyscallError } from '../syscall-error';
 import { isPrivileged, runInChild } from '../test-support/child';
 import { linuxSyscalls as sys } from './index';
@@ -22,6 +23,94 @@ function tempDir(): string {
 function fdinfoFlags(fd: number): number {
   return Number.parseInt(/flags:\s*([0-7]+)/.exec(readFileSync(`/proc/self/fdinfo/${fd}`, 'utf8'))?.[1] ?? 'x', 8);
 }
+
+function readAll(fd: number): string {
+  const buf = Buffer.alloc(256);
+  return buf.toString('utf8', 0, readSync(fd, buf, 0, buf.length, 0));
+}
+
+describe('unix sockets with SCM_RIGHTS', () => {
+  function pair(): [number, number] {
+    const fds = sys.socketpair(SOCK.STREAM | SOCK.CLOEXEC);
+    cleanups.push(() => fds.forEach((fd) => closeSync(fd)));
+    return fds;
+  }
+
+  function fileWith(text: string): number {
+    const path = join(tempDir(), 'f');
+    writeFileSync(path, text);
+    const fd = openSync(path, 'r');
+    cleanups.push(() => closeSync(fd));
+    return fd;
+  }
+
+  test('sendFds passes open files that recvFds turns into new, close-on-exec fds of the same files', () => {
+    const [a, b] = pair();
+    const one = fileWith('first');
+    const two = fileWith('second');
+    expect(sys.sendFds(a, [one, two], Buffer.from('/dev/ptmx'))).toBe(9);
+    const got = sys.recvFds(b, { maxFds: 4 });
+    cleanups.push(() => got.fds.forEach((fd) => closeSync(fd)));
+    expect(got.data.toString()).toBe('/dev/ptmx');
+    expect(got.truncated).toBe(false);
+    expect(got.fds).toHaveLength(2);
+    expect(got.fds).not.toContain(one);
+    expect(got.fds.map(readAll)).toEqual(['first', 'second']);
+    expect(fstatSync(got.fds[0] ?? -1).ino).toBe(fstatSync(one).ino);
+    for (const fd of got.fds) expect(fdinfoFlags(fd) & O.CLOEXEC).toBe(O.CLOEXEC);
+  });
+
+  test('recvFds reports truncation when more fds arrive than it has room for', () => {
+    const [a, b] = pair();
+    const one = fileWith('1');
+    const before = readdirSync('/proc/self/fd').length;
+    sys.sendFds(a, [one, one, one], Buffer.from('x'));
+    const got = sys.recvFds(b, { maxFds: 1 });
+    // The fds that did not fit are closed, not leaked.
+    expect(readdirSync('/proc/self/fd').length).toBe(before + 1);
+    cleanups.push(() => got.fds.forEach((fd) => closeSync(fd)));
+    expect(got.fds).toHaveLength(1);
+    expect(got.truncated).toBe(true);
+    expect(readAll(got.fds[0] ?? -1)).toBe('1');
+  });
+
+  test('a message without fds comes back with none', () => {
+    const [a, b] = pair();
+    writeSync(a, 'plain');
+    const got = sys.recvFds(b);
+    expect(got).toEqual({ data: Buffer.from('plain'), fds: [], truncated: false });
+  });
+
+  test('sendFds refuses an empty payload and an empty fd list before calling the kernel', () => {
+    const [a] = pair();
+    expect(() => sys.sendFds(a, [0], new Uint8Array())).toThrow(/payload is empty/);
+    expect(() => sys.sendFds(a, [], Buffer.from('x'))).toThrow(/0 fds/);
+  });
+
+  test('socket + connectUnix reach a listening server; a missing path fails with ENOENT naming it', async () => {
+    const dir = tempDir();
+    const path = join(dir, 'sock');
+    const server = createServer();
+    await new Promise<void>((resolve) => server.listen(path, resolve));
+    cleanups.push(() => server.close());
+    const accepted = new Promise<void>((resolve) => server.once('connection', (c) => { c.destroy(); resolve(); }));
+    const fd = sys.socket(AF.UNIX, SOCK.STREAM | SOCK.CLOEXEC);
+    cleanups.push(() => closeSync(fd));
+    sys.connectUnix(fd, path);
+    await accepted;
+    const other = sys.socket(AF.UNIX, SOCK.STREAM | SOCK.CLOEXEC);
+    cleanups.push(() => closeSync(other));
+    let failure: unknown;
+    try {
+      sys.connectUnix(other, join(dir, 'missing'));
+    } catch (error) {
+      failure = error;
+    }
+    expect(isSyscallError(failure, 'ENOENT')).toBe(true);
+    expect(String(failure)).toContain(`connect(fd ${other}, ${join(dir, 'missing')}) failed: ENOENT`);
+    expect(() => sys.connectUnix(other, `/${'x'.repeat(120)}`)).toThrow(/ENAMETOOLONG/);
+  });
+});
 
 describe('real syscalls (unprivileged)', () => {
   test('importing the package does not load koffi; the first call does', () => {
@@ -348,6 +437,19 @@ describe.skipIf(!isPrivileged)('real syscalls (root with CAP_SYS_ADMIN; skipped 
     const st = statSync(path);
     expect(st.isCharacterDevice()).toBe(true);
     expect(st.rdev).toBe(0x103);
+  });
+
+  test('chmod sets the bits the umask took away from mknod', () => {
+    const path = join(tempDir(), 'null');
+    const old = process.umask(0o022);
+    try {
+      sys.mknod(path, S_IF.CHR | 0o666, makedev(1, 3));
+    } finally {
+      process.umask(old);
+    }
+    expect(statSync(path).mode & 0o777).toBe(0o644);
+    sys.chmod(path, 0o666);
+    expect(statSync(path).mode & 0o777).toBe(0o666);
   });
 
   test('capset drops a capability in a child; prlimit lowers a limit', () => {

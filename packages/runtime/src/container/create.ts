@@ -10,7 +10,8 @@ import type { CgroupsFactory, ContainerCgroups } from './cgroups-port';
 import { readHostFacts } from './host-facts';
 import { planInit } from './init-config';
 import { loadBundle } from './load-bundle';
-import { defaultInitScript, spawnInit } from './spawn-init';
+import { defaultInitScript } from '../paths/runtime-files';
+import { spawnInit } from './spawn-init';
 import type { StdioEntry } from './spawn-init';
 import { procStat } from './state';
 import type { ContainerRecord, StateStore } from './state';
@@ -47,7 +48,7 @@ class ReportReader {
   private waiting: { resolve: (r: InitReport) => void; reject: (e: Error) => void } | undefined;
   private failure: Error | undefined;
 
-  constructor(socket: Socket, child: ChildProcess) {
+  constructor(socket: Socket, child: ChildProcess, id: string) {
     socket.on('data', (chunk: Buffer) => {
       this.buffer += chunk.toString('utf8');
       for (let nl = this.buffer.indexOf('\n'); nl >= 0; nl = this.buffer.indexOf('\n')) {
@@ -56,19 +57,33 @@ class ReportReader {
         try {
           this.push(JSON.parse(line) as InitReport);
         } catch (cause) {
-          this.fail(new CError('INTERNAL', 'container init sent an unreadable report', { cause }));
+          this.fail(new CError('INTERNAL', `container ${id}: the init sent an unreadable report`, { cause, details: { id } }));
         }
       }
     });
     const ended = () =>
       this.fail(
-        new CError('INTERNAL', `container init exited before reporting (exit ${child.exitCode ?? child.signalCode ?? '?'})`, {
+        new CError('INTERNAL', `container ${id}: the init exited before reporting (exit ${child.exitCode ?? child.signalCode ?? '?'})`, {
           hint: 'run with --debug and check the log; the init may have crashed',
+          details: { id },
         }),
       );
     socket.on('end', ended);
     socket.on('close', ended);
-    child.on('error', (error) => this.fail(new CError('INTERNAL', `cannot start the container init: ${error.message}`, { cause: error })));
+    // Without this listener an ECONNRESET/EPIPE (the init died before reading its config) is an uncaught
+    // exception that takes the caller down, and the caller may be the daemon.
+    socket.on('error', (cause: NodeJS.ErrnoException) =>
+      this.fail(
+        new CError('INTERNAL', `container ${id}: the sync socket to the init failed (${cause.code ?? cause.message}); the init died before taking its config`, {
+          cause,
+          hint: 'run with --debug and check the log; the init may have crashed',
+          details: { id },
+        }),
+      ),
+    );
+    child.on('error', (error) =>
+      this.fail(new CError('INTERNAL', `container ${id}: cannot start the init: ${error.message}`, { cause: error, details: { id } })),
+    );
   }
 
   private push(report: InitReport): void {
@@ -166,7 +181,7 @@ export async function createContainer(request: CreateRequest): Promise<CreatedCo
       throw new CError('INTERNAL', `cannot spawn the container init (${process.execPath})`, { hint: 'check that node can run here' });
     }
     const socket = child.stdio[3] as Socket;
-    const reports = new ReportReader(socket, child);
+    const reports = new ReportReader(socket, child, id);
     const booted = await reports.next();
     if (booted.type !== 'booted') throw new CError('INTERNAL', `container init sent ${booted.type} before booting`);
     // Only now into the cgroup: Node's start-up memory stays charged to us, and its threads exist before pids.max.
@@ -193,7 +208,7 @@ export async function createContainer(request: CreateRequest): Promise<CreatedCo
     store.write(record);
     if (request.pidFile !== undefined) writeFileSync(request.pidFile, String(pid));
     if (ptyMaster !== undefined && request.consoleSocket !== undefined) {
-      sendFd(request.consoleSocket, ptyMaster);
+      sendFd(request.consoleSocket, ptyMaster, '/dev/ptmx', sys);
       closeSync(ptyMaster);
       ptyMaster = undefined;
     }

@@ -4,7 +4,7 @@ import { closeSync, openSync, readFileSync, statSync, writeSync } from 'node:fs'
 import { CError } from '@c/errors';
 import { CLONE, NAMESPACES, O, PR } from '@c/namespaces';
 import type { NamespaceType, Syscalls } from '@c/namespaces';
-import { closeSocket, connectUnixSocket, sendFdOverSocket } from '../console/send-fd';
+import { connectUnixSocket, sendFdOverSocket } from '../console/send-fd';
 import { lookPath } from '../init/lookpath';
 import { applyIdentity, applyRlimits } from '../init/process-setup';
 import { resolveCapabilities } from '../spec/capabilities';
@@ -67,7 +67,7 @@ export function execInContainer(ctx: Lifecycle, sys: Syscalls, request: ExecRequ
   const seccomp = compileSeccomp(record.seccomp);
   for (const w of rlimits.warnings) request.warn?.(w);
   const pidFileFd = request.pidFile !== undefined ? openSync(request.pidFile, O.WRONLY | O.CREAT | O.TRUNC | O.CLOEXEC, 0o644) : undefined;
-  const consoleSock = proc.terminal && request.consoleSocket !== undefined ? connectUnixSocket(request.consoleSocket) : undefined;
+  const consoleSock = proc.terminal && request.consoleSocket !== undefined ? connectUnixSocket(request.consoleSocket, sys) : undefined;
   const nsFds: { fd: number; flag: number }[] = [];
   try {
     sys.prctl(PR.SET_DUMPABLE, 0);
@@ -92,8 +92,8 @@ export function execInContainer(ctx: Lifecycle, sys: Syscalls, request: ExecRequ
     const pty = sys.openpty();
     ptySlave = openSync(pty.slavePath, O.RDWR | O.NOCTTY);
     if (consoleSock !== undefined) {
-      sendFdOverSocket(consoleSock, pty.master, pty.slavePath);
-      closeSocket(consoleSock);
+      sendFdOverSocket(consoleSock, pty.master, pty.slavePath, sys);
+      closeSync(consoleSock);
       closeSync(pty.master);
     } else {
       request.onPtyMaster?.(pty.master);

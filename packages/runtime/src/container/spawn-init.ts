@@ -1,14 +1,10 @@
 import { spawn } from 'node:child_process';
 import type { ChildProcess, StdioOptions } from 'node:child_process';
 import { closeSync, openSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { CLONE, O } from '@c/namespaces';
 import type { Syscalls } from '@c/namespaces';
 
-/** The init script next to the bundled entry (dist/c-runtime-init.js); C_RUNTIME_INIT overrides it for tests. */
-export function defaultInitScript(): string {
-  return process.env.C_RUNTIME_INIT ?? fileURLToPath(new URL('./c-runtime-init.js', import.meta.url));
-}
+export { defaultInitScript } from '../paths/runtime-files';
 
 export type StdioEntry = Exclude<StdioOptions, string>[number];
 

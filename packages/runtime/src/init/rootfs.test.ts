@@ -71,6 +71,10 @@ describe('setupRootfs', () => {
     const sys = new RecordingSyscalls();
     setupRootfs(sys, config(), kindOf);
     expect(sys.callsOf('mknod').map(([path]) => path.replace(rootfs, ''))).toEqual(['/dev/null', '/dev/zero', '/dev/full', '/dev/random', '/dev/urandom', '/dev/tty']);
+    // Each node gets its mode again after mknod, which the umask would otherwise have narrowed.
+    expect(sys.callsOf('chmod').map(([path, mode]) => `${path.replace(rootfs, '')} ${mode.toString(8)}`)).toEqual(['/dev/null 666', '/dev/zero 666', '/dev/full 666', '/dev/random 666', '/dev/urandom 666', '/dev/tty 666']);
+    const names = sys.names();
+    expect(names.indexOf('chmod')).toBe(names.indexOf('mknod') + 1);
     expect(readlinkSync(join(rootfs, 'dev/ptmx'))).toBe('pts/ptmx');
     expect(readlinkSync(join(rootfs, 'dev/stdin'))).toBe('/proc/self/fd/0');
   });

@@ -166,7 +166,10 @@ export function populateDev(sys: Syscalls, config: RootfsConfig, devices: readon
     const target = secureJoin(config.rootfs, device.path);
     mkdirp(dirname(target));
     try {
-      sys.mknod(target, deviceMode(device), makedev(device.major ?? 0, device.minor ?? 0));
+      const mode = deviceMode(device);
+      sys.mknod(target, mode, makedev(device.major ?? 0, device.minor ?? 0));
+      // mknod applies the umask (0o022 → /dev/null 0644, unwritable for non-root users): set the mode explicitly.
+      sys.chmod(target, mode & 0o7777);
     } catch (error) {
       // Without CAP_MKNOD (nested runtimes), bind the host's node instead, as runc does.
       if (!isSyscallError(error, 'EPERM')) throw error;

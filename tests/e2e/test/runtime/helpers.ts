@@ -21,7 +21,8 @@ function newestMtime(dir: string): number {
 /** Build @c/runtime's dist if it is missing or older than its sources (the init must be plain JS). */
 export function ensureBuilt(): void {
   const built = existsSync(CLI) && existsSync(join(RUNTIME_PKG, 'dist/c-runtime-init.js')) ? statSync(CLI).mtimeMs : 0;
-  if (built > newestMtime(join(RUNTIME_PKG, 'src'))) return;
+  // The bundle inlines @c/namespaces: its sources count too.
+  if (built > Math.max(newestMtime(join(RUNTIME_PKG, 'src')), newestMtime(join(RUNTIME_PKG, '../namespaces/src')))) return;
   const r = spawnSync('pnpm', ['--filter', '@c/runtime', 'build'], { cwd: RUNTIME_PKG, encoding: 'utf8' });
   if (r.status !== 0) throw new Error(`building @c/runtime failed:\n${r.stdout}\n${r.stderr}`);
 }

@@ -66,6 +66,26 @@ describe.skipIf(!isRoot())('c-runtime run', () => {
     expect(r.stdout).toMatch(/CapEff:\s+0000000000000000/);
   });
 
+  it('creates /dev nodes 0666 whatever the umask, so a non-root user can write /dev/null', async () => {
+    const r = await run(['sh', '-c', 'echo x > /dev/null && echo null-ok; echo y > /dev/full || echo full-refused; head -c 3 /dev/zero | wc -c; stat -c "%n %a" /dev/null /dev/zero /dev/full /dev/random /dev/urandom /dev/tty'], (s) => {
+      s.process!.user = { uid: 1000, gid: 1000 };
+    });
+    expect(r.code).toBe(0);
+    expect(r.stdout.split('\n').slice(0, 9)).toEqual([
+      'null-ok',
+      'full-refused',
+      '3',
+      '/dev/null 666',
+      '/dev/zero 666',
+      '/dev/full 666',
+      '/dev/random 666',
+      '/dev/urandom 666',
+      '/dev/tty 666',
+    ]);
+    // The ENOSPC of /dev/full, not a permission error.
+    expect(r.stderr).toMatch(/No space left on device/);
+  });
+
   it('returns the process exit status and 127 for a missing executable', async () => {
     expect((await run(['sh', '-c', 'exit 7'])).code).toBe(7);
     const missing = await run(['nope']);

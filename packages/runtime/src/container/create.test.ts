@@ -1,0 +1,102 @@
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { CError } from '@c/errors';
+import { RecordingSyscalls } from '@c/namespaces';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { defaultSpec } from '../spec/default-spec';
+import type { ContainerCgroups } from './cgroups-port';
+import { createContainer } from './create';
+import { StateStore } from './state';
+
+// The init is spawned for real (RecordingSyscalls turns unshare/setns into no-ops, so no root is needed); the
+// scripts below stand in for an init that dies at the worst moments.
+let dir: string;
+let savedInit: string | undefined;
+beforeEach(() => {
+  dir = mkdtempSync(join(tmpdir(), 'c-runtime-create-'));
+  savedInit = process.env.C_RUNTIME_INIT;
+});
+afterEach(() => {
+  if (savedInit === undefined) delete process.env.C_RUNTIME_INIT;
+  else process.env.C_RUNTIME_INIT = savedInit;
+  rmSync(dir, { recursive: true, force: true });
+});
+
+function bundle(): string {
+  const path = join(dir, 'bundle');
+  mkdirSync(join(path, 'rootfs'), { recursive: true });
+  writeFileSync(join(path, 'config.json'), JSON.stringify(defaultSpec({ args: ['true'], terminal: false })));
+  return path;
+}
+
+function initScript(body: string): string {
+  const path = join(dir, `init-${Math.random().toString(36).slice(2)}.mjs`);
+  writeFileSync(path, body);
+  return path;
+}
+
+function fakeCgroups(log: string[]): (path: string) => ContainerCgroups {
+  return (path) => ({
+    path,
+    create: (pid) => log.push(`create ${pid}`),
+    addProcess: () => undefined,
+    pids: () => [],
+    isFrozen: () => false,
+    freeze: async () => undefined,
+    thaw: async () => undefined,
+    oomKills: () => 0,
+    directories: () => [],
+    ownDirectories: () => [],
+    destroy: async () => {
+      log.push('destroy');
+    },
+  });
+}
+
+async function createFailure(id: string, log: string[]): Promise<CError> {
+  const store = new StateStore(join(dir, 'state'));
+  const failure = await createContainer({ id, bundle: bundle(), store, sys: new RecordingSyscalls(), cgroups: fakeCgroups(log), stdio: ['ignore', 'ignore', 'ignore'] }).then(
+    () => undefined,
+    (error: unknown) => error,
+  );
+  expect(failure).toBeInstanceOf(CError);
+  // Everything made for the container is gone again.
+  expect(readdirSync(store.root)).toEqual([]);
+  return failure as CError;
+}
+
+describe('createContainer when the init dies', () => {
+  it('rejects with an error naming the container when the init ($C_RUNTIME_INIT) exits at once', async () => {
+    process.env.C_RUNTIME_INIT = initScript('process.exit(3);\n');
+    const log: string[] = [];
+    const error = await createFailure('dies-at-once', log);
+    expect(error.message).toMatch(/^container dies-at-once: the init exited before reporting/);
+    expect(error.hint).toMatch(/--debug/);
+    expect(log).toEqual([]);
+  });
+
+  it('turns a broken sync socket (init gone before reading its config) into a CError, not an uncaught exception', async () => {
+    // Reports "booted", then dies with unread data pending: the config write meets EPIPE or ECONNRESET.
+    process.env.C_RUNTIME_INIT = initScript(
+      "import { writeSync } from 'node:fs';\nwriteSync(3, JSON.stringify({ type: 'booted' }) + '\\n');\nprocess.exit(0);\n",
+    );
+    const log: string[] = [];
+    const error = await createFailure('dies-after-boot', log);
+    expect(error.message).toMatch(/^container dies-after-boot: the (init exited before reporting|sync socket to the init failed \((EPIPE|ECONNRESET)\))/);
+    expect(log[0]).toMatch(/^create \d+$/);
+    expect(log.at(-1)).toBe('destroy');
+  });
+
+  it('survives a socket error raised while nobody waits for a report', async () => {
+    // The init reports booted and is killed by the caller's write racing its exit, many times over: any unhandled
+    // 'error' event would fail the test run.
+    process.env.C_RUNTIME_INIT = initScript(
+      "import { writeSync } from 'node:fs';\nwriteSync(3, JSON.stringify({ type: 'booted' }) + '\\n');\nsetTimeout(() => process.exit(0), Math.random() * 5);\n",
+    );
+    for (let i = 0; i < 5; i++) {
+      const error = await createFailure(`race-${i}`, []);
+      expect(error.message).toContain(`container race-${i}:`);
+    }
+  });
+});

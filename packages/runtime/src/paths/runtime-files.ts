@@ -1,0 +1,56 @@
+// Where the init and the CLI are, whoever asks: this module runs from src/ (tests, tsc), from dist/ (the CLI's own
+// bundle) and inlined into another package's bundle (the daemon's dist/), so import.meta.url alone cannot say.
+import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { CError } from '@c/errors';
+
+export type RuntimeFile = 'c-runtime-init.js' | 'c-runtime.js';
+
+const OVERRIDES: Record<RuntimeFile, string> = { 'c-runtime-init.js': 'C_RUNTIME_INIT', 'c-runtime.js': 'C_RUNTIME_CLI' };
+
+export interface ResolveOptions {
+  /** The module asking (default: this one). */
+  from?: string | URL;
+  env?: NodeJS.ProcessEnv;
+}
+
+/** The candidates in order: the override, a sibling of the asking module (dist/ itself), @c/runtime's dist/. */
+export function runtimeFileCandidates(file: RuntimeFile, options: ResolveOptions = {}): string[] {
+  const env = options.env ?? process.env;
+  const override = env[OVERRIDES[file]];
+  if (override !== undefined && override !== '') return [override];
+  const from = options.from ?? import.meta.url;
+  const fromPath = typeof from === 'string' && !from.startsWith('file:') ? from : fileURLToPath(from);
+  const candidates = [join(dirname(fromPath), file)];
+  try {
+    const manifest = createRequire(fromPath).resolve('@c/runtime/package.json');
+    candidates.push(join(dirname(manifest), 'dist', file));
+  } catch {
+    // @c/runtime is not resolvable from there (a copied bundle): only the sibling can work.
+  }
+  return [...new Set(candidates)];
+}
+
+/** The first candidate that exists; NOT_FOUND naming every path tried otherwise. */
+export function resolveRuntimeFile(file: RuntimeFile, options: ResolveOptions = {}): string {
+  const candidates = runtimeFileCandidates(file, options);
+  const found = candidates.find((path) => existsSync(path));
+  if (found !== undefined) return found;
+  const what = file === 'c-runtime.js' ? 'the c-runtime CLI' : 'the container init';
+  throw new CError('NOT_FOUND', `${what} (${file}) not found; tried ${candidates.join(', ')}`, {
+    hint: `build it (pnpm --filter @c/runtime build) or set ${OVERRIDES[file]} to its path`,
+    details: { path: candidates[0] },
+  });
+}
+
+/** The container init script ($C_RUNTIME_INIT overrides it). */
+export function defaultInitScript(): string {
+  return resolveRuntimeFile('c-runtime-init.js');
+}
+
+/** The c-runtime CLI script ($C_RUNTIME_CLI overrides it). */
+export function defaultCliScript(): string {
+  return resolveRuntimeFile('c-runtime.js');
+}
