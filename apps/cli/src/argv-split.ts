@@ -3,13 +3,14 @@
  * like a flag (`c run busybox ls -l`). yargs cannot know where IMAGE is, so the arguments are split here first and
  * the container's command is passed after `--`.
  */
+import { NETWORK_VALUE_FLAGS } from './containers/network-flags';
 
 /** Flags of run/create/exec that take a value (the next argument), short and long forms. */
 export const VALUE_FLAGS = new Set([
   '--name', '-e', '--env', '--env-file', '-w', '--workdir', '-u', '--user', '--entrypoint', '-v', '--volume', '--hostname',
   '-m', '--memory', '--cpus', '--pids-limit', '--cap-add', '--cap-drop', '--restart', '--health-cmd', '--health-interval',
   '--health-timeout', '--health-retries', '--health-start-period', '-l', '--label', '--root', '-H', '--host', '--detach-keys',
-  '--platform',
+  '--platform', ...NETWORK_VALUE_FLAGS,
 ]);
 
 /** Global flags that may precede the command and take a value. */

@@ -9,6 +9,8 @@ import { reportError } from './report-error';
 import { splitContainerCommand } from './argv-split';
 import { containerGroup, daemonCommand, imagePrune, systemGroup, topLevelCommands } from './commands/table';
 import { lazy } from './lazy';
+import { networkGroup } from './commands/network';
+import { portCommand } from './commands/port';
 
 const pull = {
   command: 'pull <image>',
@@ -150,6 +152,8 @@ async function main(): Promise<void> {
     .command(logout)
     .command(topLevelCommands)
     .command(containerGroup)
+    .command(networkGroup)
+    .command(portCommand)
     .command(systemGroup)
     .command(daemonCommand)
     .version(`c version ${version}`)

@@ -4,6 +4,7 @@
  */
 import type { Argv, CommandModule } from 'yargs';
 import { lazy } from '../lazy';
+import { networkOptions } from '../containers/network-flags';
 
 /** One command declaration; yargs' generic option types are erased here (every handler reads a plain record). */
 interface Command {
@@ -25,7 +26,7 @@ const many = (name: string, describe = 'Container names or IDs') => (y: Argv) =>
 
 /** The flags `c run` and `c create` share. */
 function createOptions(y: Argv): Argv {
-  return y
+  return networkOptions(y)
     .positional('image', { type: 'string', demandOption: true, describe: 'Image to run' })
     .positional('command', { type: 'string', array: true, describe: 'Command and arguments' })
     .option('name', { type: 'string', describe: 'Assign a name to the container' })

@@ -5,6 +5,7 @@
 import type { ContainerCreateRequest } from '@c/api';
 import { CError } from '@c/errors';
 import { envFlag } from './env-file';
+import { applyNetworkFlags, type NetworkFlags } from './network-flags';
 
 export interface RunFlags {
   image: string;
@@ -34,6 +35,7 @@ export interface RunFlags {
   healthRetries?: number;
   healthStartPeriod?: string;
   label?: string[];
+  network?: NetworkFlags;
 }
 
 function invalid(message: string, hint: string): CError {
@@ -138,6 +140,7 @@ export function createBody(flags: RunFlags, env: NodeJS.ProcessEnv = process.env
     }
     host.AutoRemove = true;
   }
+  applyNetworkFlags(body, host, flags.network);
   if (Object.keys(host).length) body.HostConfig = host;
   return body;
 }

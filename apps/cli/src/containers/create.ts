@@ -8,6 +8,7 @@ import { CError, isCError } from '@c/errors';
 import { pullImage } from '../commands/pull';
 import { createBody, type RunFlags } from './create-body';
 import { parseEnvFile } from './env-file';
+import { networkFlagsFrom } from './network-flags';
 
 const list = (value: unknown): string[] | undefined => (value === undefined ? undefined : ([] as unknown[]).concat(value).map(String));
 const str = (value: unknown): string | undefined => (typeof value === 'string' ? value : typeof value === 'number' ? String(value) : undefined);
@@ -53,6 +54,7 @@ export async function runFlagsFrom(argv: Record<string, unknown>): Promise<RunFl
     healthRetries: typeof argv['health-retries'] === 'number' ? argv['health-retries'] : undefined,
     healthStartPeriod: str(argv['health-start-period']),
     label: list(argv.label),
+    network: networkFlagsFrom(argv),
   };
   for (const [key, value] of Object.entries(optional)) if (value !== undefined) (flags as unknown as Record<string, unknown>)[key] = value;
   return flags;

@@ -8,6 +8,7 @@ import type { ProgressMessage } from '../types/progress';
 import type { AuthConfig, AuthResponse, InfoResponse, PingResult, VersionResponse } from '../types/system';
 import { API_VERSION, MIN_API_VERSION, compareApiVersions } from '../version';
 import type { EventMessage, SystemDfResponse } from '../types/containers';
+import { networksApi, type NetworksApi } from './networks-api';
 import { containersApi, eventStream, execApi, systemDf, type ClientCalls, type ContainersApi, type EventsOptions, type ExecApi } from './containers-api';
 import { errorCodeForStatus } from './status';
 import {
@@ -72,6 +73,7 @@ export class EngineClient {
   readonly images: ImagesApi;
   readonly containers: ContainersApi;
   readonly exec: ExecApi;
+  readonly networks: NetworksApi;
   private version_: string;
   private readonly transport: TransportOptions;
   private readonly calls: ClientCalls;
@@ -92,6 +94,7 @@ export class EngineClient {
     this.calls = calls;
     this.containers = containersApi(calls);
     this.exec = execApi(calls);
+    this.networks = networksApi(calls);
     this.images = {
       list: (opts = {}) =>
         this.json<ImageSummary[]>({

@@ -134,10 +134,16 @@ export interface ContainerCreateRequest {
     AutoRemove?: boolean;
     NetworkMode?: string;
     PortBindings?: Record<string, Array<{ HostIp?: string; HostPort?: string }>>;
+    PublishAllPorts?: boolean;
+    Dns?: string[];
+    DnsSearch?: string[];
+    DnsOptions?: string[];
+    ExtraHosts?: string[];
     LogConfig?: { Type: string; Config?: Record<string, string> };
     Privileged?: boolean;
     Init?: boolean;
   };
+  NetworkingConfig?: { EndpointsConfig?: Record<string, { Aliases?: string[]; IPAMConfig?: { IPv4Address?: string } }> };
 }
 
 export interface ContainerCreateResponse {
