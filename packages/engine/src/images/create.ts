@@ -16,7 +16,7 @@ import {
 import { DockerConfigCredentials, RegistryClient } from '@c/registry-client';
 import { hostMounter } from './host-mounter';
 import { ImageService } from './image-service';
-import type { GarbagePort } from './ports';
+import type { GarbagePort, RegistryPort } from './ports';
 
 export const DEFAULT_ROOT = '/var/lib/c';
 
@@ -25,15 +25,19 @@ export interface CreateImageServiceOptions {
   root?: string;
   /** Registries to reach over plain HTTP besides localhost and 127.0.0.0/8. */
   insecureRegistries?: string[];
+  /** Another registry client (tests, embedding); default the real RegistryClient with docker's credentials. */
+  registry?: RegistryPort;
 }
 
 export function createImageService(options: CreateImageServiceOptions = {}): ImageService {
   const layout = storeLayout(options.root ?? DEFAULT_ROOT);
   const credentials = new DockerConfigCredentials();
-  const registry = new RegistryClient({
-    credentials,
-    ...(options.insecureRegistries ? { insecureRegistries: options.insecureRegistries } : {}),
-  });
+  const registry =
+    options.registry ??
+    new RegistryClient({
+      credentials,
+      ...(options.insecureRegistries ? { insecureRegistries: options.insecureRegistries } : {}),
+    });
   const content = new ContentStore(layout.content);
   const images = new ImageStore(layout.images);
   // Probing the driver mounts a trial overlay: done on first use, so `c images` never pays for it.
