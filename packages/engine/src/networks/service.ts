@@ -14,6 +14,7 @@ import {
   type NetworkManagerOptions,
 } from '@c/network';
 import { EventBus } from '../containers/events';
+import { collectOrphans, registerRoot, ROOT_REGISTRY } from './orphans';
 
 export interface NetworkServiceOptions {
   /** The engine root: networks, endpoints and leases live in `<root>/network`. */
@@ -25,6 +26,8 @@ export interface NetworkServiceOptions {
    * host (tests, a development daemon) never share kernel objects.
    */
   manager?: Partial<Omit<NetworkManagerOptions, 'stateDir'>>;
+  /** Where roots are registered for orphan collection (default /run/c/network-roots; tests pass their own). */
+  rootRegistry?: string;
 }
 
 export const DEFAULT_ENGINE_ROOT = '/var/lib/c';
@@ -44,7 +47,13 @@ export class NetworkService {
   ) {}
 
   static async open(options: NetworkServiceOptions): Promise<NetworkService> {
-    const manager = await NetworkManager.open({ ...kernelNamesFor(options.root), ...options.manager, stateDir: join(options.root, 'network') });
+    const names = kernelNamesFor(options.root);
+    if (options.root !== DEFAULT_ENGINE_ROOT && options.manager?.nftTable === undefined) {
+      const registry = options.rootRegistry ?? ROOT_REGISTRY;
+      collectOrphans(registry);
+      registerRoot({ root: options.root, ...names }, registry);
+    }
+    const manager = await NetworkManager.open({ ...names, ...options.manager, stateDir: join(options.root, 'network') });
     return new NetworkService(manager, options.events ?? new EventBus());
   }
 
