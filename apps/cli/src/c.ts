@@ -123,6 +123,8 @@ const imageGroup = {
       .command(inspect)
       .command(importCommand)
       .command(imagePrune)
+      .command({ command: 'mount <images..>', describe: 'Mount images\' root filesystems read-only and print their paths', builder: (m: Argv) => m.positional('images', { type: 'string', array: true, demandOption: true }), handler: lazy(() => import('./commands/image-mount'), 'mount') })
+      .command({ command: 'unmount <images..>', aliases: ['umount'], describe: 'Release mounts of images', builder: (m: Argv) => m.positional('images', { type: 'string', array: true, demandOption: true }).option('all', { alias: 'a', type: 'boolean', describe: 'Release every mount of each image' }), handler: lazy(() => import('./commands/image-mount'), 'unmount') })
       .demandCommand(1, 'c image needs a subcommand'),
   handler: () => undefined,
 };

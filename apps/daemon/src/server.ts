@@ -13,6 +13,7 @@ import { diskUsageRoutes } from './routes/df';
 import { eventRoutes } from './routes/events';
 import { execRoutes } from './routes/exec';
 import { imageRoutes } from './routes/images';
+import { imageStorageRoutes } from './routes/image-storage';
 import { networkRoutes, type NetworksBackend } from './routes/networks';
 import { systemRoutes } from './routes/system';
 import type { HostFacts } from './system/host';
@@ -35,7 +36,8 @@ export function createRouter(services: DaemonServices): Router {
   const { containers } = services;
   const router = new Router()
     .add(...systemRoutes({ facts: services.facts, host: services.host, images: services.images, ...(containers ? { containers } : {}) }))
-    .add(...imageRoutes(services.images));
+    .add(...imageRoutes(services.images))
+    .add(...imageStorageRoutes(services.images));
   if (containers) {
     router
       .add(...containerRoutes(containers))
