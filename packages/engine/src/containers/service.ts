@@ -131,6 +131,19 @@ function drained(streams: readonly Readable[], ms: number): Promise<unknown> {
   return Promise.race([Promise.all(streams.map((s) => (s.closed || s.destroyed ? undefined : new Promise((r) => s.once('close', r))))), sleep(ms)]);
 }
 
+/**
+ * EndpointsConfig as clients send it: the docker CLI names the mode's network even for `default`, `none` and
+ * `host`; only real networks are kept, `default` being the bridge.
+ */
+function endpointRequests(endpoints: Record<string, EndpointRequest> | undefined): Record<string, EndpointRequest> {
+  const out: Record<string, EndpointRequest> = {};
+  for (const [network, request] of Object.entries(endpoints ?? {})) {
+    if (network === 'none' || network === 'host' || network.startsWith('container:')) continue;
+    out[network === 'default' ? 'bridge' : network] = structuredClone(request);
+  }
+  return out;
+}
+
 function notFound(input: string): CError {
   return new CError('NOT_FOUND', `No such container: ${input}`, { hint: 'list containers with `c ps -a`', details: { container: input } });
 }
@@ -231,7 +244,8 @@ export class ContainerService {
         parentChainId: unpacked.chainId,
       });
       record.NetworkSettings = emptyNetworkSettings();
-      if (options.endpoints !== undefined && Object.keys(options.endpoints).length > 0) record.C.networks = structuredClone(options.endpoints);
+      const endpoints = endpointRequests(options.endpoints);
+      if (Object.keys(endpoints).length > 0) record.C.networks = endpoints;
       this.store.save(record);
       this.records.set(id, record);
       this.emit(record, 'create');

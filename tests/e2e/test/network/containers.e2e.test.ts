@@ -243,6 +243,30 @@ describe.skipIf(!isRoot() || !haveTools)('containers on networks (privileged)', 
     expect(withDns.output).toMatch(/192\.0\.2\.10\s+db/);
   });
 
+  it('an engine restart: both restores agree, the published port keeps working, the stop releases it', async () => {
+    const c = await runDetached({ portBindings: { '80/tcp': [{ HostPort: '' }] } });
+    const port = Number(containers.ports(c.Id)['80/tcp']?.[0]?.HostPort);
+    containers.close();
+    await network.close();
+    network = await NetworkService.open({
+      root,
+      events,
+      manager: { subnetPools: [{ base: '10.232.0.0/16', size: 24 }], dnsUpstreams: [{ host: '127.0.0.1', port: upstream.address().port }] },
+    });
+    const { ContentStore, ImageStore, storeLayout } = await import('@c/layers');
+    const { storeImagePort } = await import('@c/engine');
+    const layout = storeLayout(root);
+    containers = await ContainerService.open({ root, images: storeImagePort(new ContentStore(layout.content), new ImageStore(layout.images)), events, network, adoptPollMs: 100 });
+    const adopted = containers.inspect(c.Id);
+    expect(adopted.State.Running).toBe(true);
+    expect(adopted.NetworkSettings?.Ports['80/tcp']?.[0]?.HostPort).toBe(String(port));
+    expect(network.manager.containerSettings(c.Id).networks.bridge?.IPAddress).toBe(adopted.NetworkSettings?.IPAddress);
+    expect(await hostGet(`http://127.0.0.1:${port}/`)).toBe('hello from the container\n');
+    await containers.stop(c.Id, 1);
+    expect(network.manager.hostInterfaces()).toEqual([]);
+    expect(network.manager.leases('bridge')).toEqual([]);
+  }, 60_000);
+
   it.skip('apt-get through NAT: skipped, this machine has no external network (and the suite never reaches outside addresses)', () => {});
 
   it('100 containers with published ports, created and removed: no veths, nft elements, leases or DNS records stay', async () => {
