@@ -135,7 +135,7 @@ export class ImageService {
         createdAt: previous?.createdAt ?? now,
         updatedAt: now,
       });
-      const snapshotter = await this.snapshotter();
+      const snapshotter = options.unpack === false ? undefined : await this.snapshotter();
       if (snapshotter) {
         // Still under the pull's lease; the name recorded above keeps the snapshots from GC as they commit.
         const config = await readConfig(this.parts.content, pulled.configDigest);

@@ -22,6 +22,14 @@ export type {
   PushResult,
   RemoveResultItem,
   TransferEvent,
+  DiskUsage,
+  ImageDiskUsage,
+  ContainerDiskUsage,
+  PruneResult,
+  MountResult,
 } from './types';
+export { unpackLayers, type UnpackableImage, type UnpackStepOptions } from './unpack';
+export { IMAGE_ID_LABEL } from './storage';
+export type { GarbagePort, MountPort } from './ports';
 export type { DockerContainerConfig } from './inspect';
 export { applyChanges, type ConfigEdits } from './changes';

@@ -17,6 +17,8 @@ export interface TransferEvent {
 
 export interface PullOptions {
   platform?: Platform | string;
+  /** Unpack the layers into snapshots after downloading (default true when the service has a snapshotter). */
+  unpack?: boolean;
   onProgress?: (event: TransferEvent) => void;
   signal?: AbortSignal;
 }
