@@ -107,4 +107,22 @@ describe('GC with snapshots', () => {
     expect(empty.blobs.count).toBe(0);
     expect(empty.resources).toEqual([{ name: 'snapshots', count: 0, bytes: 0 }]);
   });
+
+  it('usage({ without }) plans exactly what deleting those images and collecting frees, and changes nothing', async () => {
+    const base = await buildTar([{ name: 'etc/os-release', content: 'ID=test\n' }]);
+    const chainA = await pullAndUnpack('r/a:1', [base, await buildTar([{ name: 'a.txt', content: 'a'.repeat(10_000) }])]);
+    await pullAndUnpack('r/b:1', [base, await buildTar([{ name: 'b.txt', content: 'b' }])]);
+    const gc = new GarbageCollector({ content, images, collectors: [snapshotCollector(snapshotter)] });
+    const whatIf = await gc.usage({ without: (record) => record.name === 'r/a:1' });
+    expect(whatIf.reclaimable.resources[0]?.items.map((item) => item.id)).toEqual([chainA[1]]);
+    expect(whatIf.reclaimable.blobs).toHaveLength(3); // a's manifest, config and top layer
+    // Nothing happened: the image and its snapshot are still there, and nothing is reclaimable as things are.
+    expect((await images.get('r/a:1'))?.name).toBe('r/a:1');
+    expect((await gc.usage()).reclaimable.bytes).toBe(0);
+
+    await images.delete('r/a:1');
+    const result = await gc.collect();
+    expect(result.removed.bytes).toBe(whatIf.reclaimable.bytes);
+    expect(result.removed.resources).toEqual(whatIf.reclaimable.resources);
+  });
 });

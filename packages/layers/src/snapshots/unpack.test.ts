@@ -8,6 +8,7 @@ import { type TestImage, busyboxLayer, imageOf, richLayers, writeOciLayout } fro
 import { OverlaySnapshotter } from './overlay';
 import { performMounts, unmountAll } from './testing';
 import type { Snapshotter } from './types';
+import { SNAPSHOT_SIZE_LABEL } from './labels';
 import { removeAbandonedUnpacks, unpackImage } from './unpack';
 
 const opener = (image: TestImage) => (layer: { digest: string }) => chunked(image.blobs.get(layer.digest)!, 16_384);
@@ -46,6 +47,22 @@ describe('unpackImage', () => {
     expect(await committedCount(snapshotter)).toBe(3);
     const again = await unpackImage(imageB, opener(imageB), snapshotter);
     expect(again).toMatchObject({ reused: 3, applied: [] });
+  });
+
+  it('reports each layer (extracting → applied, or reused) and labels commits with their measured size', async () => {
+    const [l1, l2, l3] = await richLayers();
+    const imageA = imageOf([l1!, l2!]);
+    const imageB = imageOf([l1!, l2!, l3!]);
+    const snapshotter = new CopySnapshotter(`${root}/store`);
+    await unpackImage(imageA, opener(imageA), snapshotter);
+    const events: string[] = [];
+    await unpackImage(imageB, opener(imageB), snapshotter, { onLayer: (e) => events.push(`${e.index}:${e.state}:${e.chainId === imageB.diffIds[0] || e.index > 0}`) });
+    expect(events).toEqual(['0:reused:true', '1:reused:true', '2:extracting:true', '2:applied:true']);
+    const top = (await unpackImage(imageB, opener(imageB), snapshotter)).chainId!;
+    const info = await snapshotter.stat(top);
+    const measured = (await snapshotter.usage(top)).size;
+    expect(measured).toBeGreaterThan(0);
+    expect(info.labels[SNAPSHOT_SIZE_LABEL]).toBe(String(measured));
   });
 
   it('removes the half-applied snapshot when a blob does not match its digest', async () => {
