@@ -1,9 +1,13 @@
 #!/usr/bin/env bash
-# bench/pull.sh: `c pull` against `skopeo copy docker://… oci:DIR` (and `podman pull` when installed) for a
-# ~100 MB, 3-layer image of many small files, served by a loopback docker-registry.
+# bench/pull.sh: c's pull against `skopeo copy docker://… oci:DIR` (download into a store) and against
+# `podman pull` (download + unpack), for a ~100 MB, 3-layer image of many small files, served by a loopback
+# docker-registry.
 #
-#   RUNS=7 bench/pull.sh          # build the cli first: pnpm turbo run build --filter @c/cli...
+#   RUNS=7 bench/pull.sh          # build first: pnpm turbo run build --filter @c/engine...
 #
+# c runs as bench/pull-c.mjs: a fresh `node` process running the engine's ImageService.pull, as the daemon does
+# (`c pull` itself is a client of the daemon). `download` mode stops when the blobs are verified in the content
+# store; `unpack` mode also commits the layer snapshots, as every `c pull` now does.
 # Each run starts from an empty destination (fresh C_ROOT, fresh OCI dir); the tools alternate so load spikes
 # hit both. Prints every run, the medians and the ratio c/skopeo. Everything lives under $BENCH_DIR.
 set -euo pipefail
@@ -11,7 +15,8 @@ set -euo pipefail
 RUNS=${RUNS:-7}
 HERE=$(cd "$(dirname "$0")" && pwd)
 REPO=$(dirname "$HERE")
-C_JS=${C_JS:-$REPO/apps/cli/dist/c.js}
+C_PULL=${C_PULL:-$REPO/bench/pull-c.mjs}
+ENGINE_JS=$REPO/packages/engine/dist/images/index.js
 BENCH_DIR=${BENCH_DIR:-/tmp/c-bench-pull}
 IMAGE_DIR=$BENCH_DIR/image          # kept between invocations (building it takes a while); CLEAN=1 rebuilds
 RUN_DIR=$BENCH_DIR/run              # registry storage and destinations, removed at exit
@@ -19,7 +24,7 @@ RUN_DIR=$BENCH_DIR/run              # registry storage and destinations, removed
 for tool in docker-registry skopeo umoci node; do
   command -v "$tool" >/dev/null || { echo "bench/pull.sh: $tool is not installed" >&2; exit 1; }
 done
-[ -f "$C_JS" ] || { echo "bench/pull.sh: $C_JS is missing; run: pnpm turbo run build --filter @c/cli..." >&2; exit 1; }
+[ -f "$ENGINE_JS" ] || { echo "bench/pull.sh: $ENGINE_JS is missing; run: pnpm turbo run build --filter @c/engine..." >&2; exit 1; }
 
 REGISTRY_PID=
 cleanup() {
@@ -76,10 +81,10 @@ echo "image: $REF, 3 layers, $COMPRESSED compressed bytes; $RUNS runs each, alte
 
 # --- the runs ---------------------------------------------------------------------------------------------------
 now_ms() { date +%s%N | awk '{printf "%.1f", $1 / 1e6}'; }
-time_c() {
+time_c() { # $1 = download | unpack
   rm -rf "$RUN_DIR/c-root"
   local t0; t0=$(now_ms)
-  C_ROOT="$RUN_DIR/c-root" node "$C_JS" pull -q "$REF" >/dev/null
+  node "$C_PULL" "$REF" "$RUN_DIR/c-root" "$1" >/dev/null
   awk -v a="$t0" -v b="$(now_ms)" 'BEGIN{printf "%.1f", b - a}'
 }
 time_skopeo() {
@@ -98,13 +103,16 @@ time_podman() {
 }
 
 C_TIMES=()
+U_TIMES=()
 S_TIMES=()
 P_TIMES=()
 for run in $(seq "$RUNS"); do
-  if [ $((run % 2)) = 1 ]; then c=$(time_c); s=$(time_skopeo); else s=$(time_skopeo); c=$(time_c); fi
+  if [ $((run % 2)) = 1 ]; then c=$(time_c download); s=$(time_skopeo); else s=$(time_skopeo); c=$(time_c download); fi
+  u=$(time_c unpack)
   C_TIMES+=("$c")
+  U_TIMES+=("$u")
   S_TIMES+=("$s")
-  line="run $run: c ${c} ms, skopeo ${s} ms"
+  line="run $run: c download ${c} ms, skopeo ${s} ms, c pull+unpack ${u} ms"
   if [ "$HAVE_PODMAN" = 1 ]; then p=$(time_podman); P_TIMES+=("$p"); line="$line, podman ${p} ms"; fi
   echo "$line (load $(cut -d' ' -f1 /proc/loadavg))"
 done
@@ -114,4 +122,10 @@ C_MED=$(median "${C_TIMES[@]}")
 S_MED=$(median "${S_TIMES[@]}")
 echo "median: c pull ${C_MED} ms, skopeo copy ${S_MED} ms, ratio c/skopeo $(awk -v c="$C_MED" -v s="$S_MED" 'BEGIN{printf "%.2f", c / s}')x"
 echo "throughput: c $(awk -v b="$COMPRESSED" -v t="$C_MED" 'BEGIN{printf "%.0f", b / t / 1000}') MB/s, skopeo $(awk -v b="$COMPRESSED" -v t="$S_MED" 'BEGIN{printf "%.0f", b / t / 1000}') MB/s"
-if [ "$HAVE_PODMAN" = 1 ]; then echo "median: podman pull $(median "${P_TIMES[@]}") ms (pull + unpack)"; else echo "podman: not installed, skipped"; fi
+U_MED=$(median "${U_TIMES[@]}")
+if [ "$HAVE_PODMAN" = 1 ]; then
+  P_MED=$(median "${P_TIMES[@]}")
+  echo "median: c pull+unpack ${U_MED} ms, podman pull ${P_MED} ms, ratio c/podman $(awk -v c="$U_MED" -v p="$P_MED" 'BEGIN{printf "%.2f", c / p}')x"
+else
+  echo "median: c pull+unpack ${U_MED} ms; podman: not installed, skipped"
+fi

@@ -15,6 +15,7 @@ import { familiarRepository, familiarTag, idPrefix, normalizeReference, recordNa
 import type { Snapshotter } from '@c/layers';
 import { ImageMounts } from './image-mounts';
 import { holdersOf, holds, layerChainIds, surveySnapshots, unpackedSize, type SnapshotSurvey } from './storage';
+import { PipelinedUnpack } from './pipelined-unpack';
 import { unpackLayers } from './unpack';
 import type {
   ByteSource,
@@ -24,6 +25,7 @@ import type {
   MountPort,
   ImageRecord,
   ImageRecordPort,
+  PulledImagePort,
   RegistryPort,
   TransferProgress,
 } from './ports';
@@ -115,12 +117,34 @@ export class ImageService {
     const leased = images.acquireLease
       ? leasingSink(this.parts.content, (digests) => images.acquireLease!(lease, digests))
       : this.parts.content;
+    // Unpacking starts while layers still download (each layer once its verified blob is stored).
+    const snapshotter = options.unpack === false ? undefined : await this.snapshotter();
+    const pipeline = snapshotter
+      ? new PipelinedUnpack(this.parts.content, snapshotter, {
+          ...(options.onProgress ? { onProgress: options.onProgress } : {}),
+          ...(options.signal ? { signal: options.signal } : {}),
+        })
+      : undefined;
+    const forward = options.onProgress;
+    const onProgress =
+      pipeline || forward
+        ? (event: TransferProgress) => {
+            pipeline?.observe(event);
+            forward?.(toTransferEvent(event));
+          }
+        : undefined;
     try {
-      const pulled = await this.parts.registry.pull(ref, coalescingSink(leased), {
-        platform: platform ?? hostPlatform(),
-        onProgress: options.onProgress ? (event) => options.onProgress?.(toTransferEvent(event)) : undefined,
-        signal: options.signal,
-      });
+      let pulled: PulledImagePort;
+      try {
+        pulled = await this.parts.registry.pull(ref, coalescingSink(leased), {
+          platform: platform ?? hostPlatform(),
+          onProgress,
+          signal: options.signal,
+        });
+      } catch (error) {
+        await pipeline?.abandon();
+        throw error;
+      }
       const target: Descriptor = {
         mediaType: pulled.manifest.mediaType ?? OCI_MANIFEST,
         digest: pulled.manifestDigest,
@@ -135,15 +159,9 @@ export class ImageService {
         createdAt: previous?.createdAt ?? now,
         updatedAt: now,
       });
-      const snapshotter = options.unpack === false ? undefined : await this.snapshotter();
-      if (snapshotter) {
-        // Still under the pull's lease; the name recorded above keeps the snapshots from GC as they commit.
-        const config = await readConfig(this.parts.content, pulled.configDigest);
-        await unpackLayers({ layers: pulled.manifest.layers, diffIds: config.rootfs.diff_ids }, (layer) => this.parts.content.open(layer.digest), snapshotter, {
-          ...(options.onProgress ? { onProgress: options.onProgress } : {}),
-          ...(options.signal ? { signal: options.signal } : {}),
-        });
-      }
+      // Snapshots committed before the name was recorded were kept by the lease on their manifest (GC marks
+      // a leased manifest's ChainIDs); from here the record keeps them.
+      await pipeline?.finish(pulled.manifestDigest);
       const upToDate = previous?.target.digest === pulled.manifestDigest;
       return {
         reference: this.familiar(ref),

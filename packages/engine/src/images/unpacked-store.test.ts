@@ -15,6 +15,7 @@ import { createSnapshotter, storeLayout, type Snapshotter } from '@c/layers';
 import { createImageService } from './create';
 import type { ImageService } from './image-service';
 import { FakeRegistry } from './test-fakes';
+import type { RegistryPort } from './ports';
 import type { TransferEvent } from './types';
 import { unpackLayers } from './unpack';
 
@@ -258,5 +259,88 @@ describe.skipIf(!isRoot)('df and prune', () => {
     expect(pruned.SpaceReclaimed).toBe(df.unreferenced);
     expect(before - diskBytes()).toBe(df.unreferenced);
     expect((await service.list()).map((row) => row.name)).toEqual(['127.0.0.1:5000/moving:1']);
+  });
+});
+
+/** A registry that sends the real client's events (kinds, digests) and lets the test pace each layer's arrival. */
+function pacedRegistry(source: FakeRegistry, beforeLayer: (index: number) => Promise<void>): RegistryPort {
+  return {
+    async pull(ref, sink, options) {
+      const rootDigest = source.tags.get(`${ref.registry}/${ref.repository}:${ref.tag ?? 'latest'}`)!;
+      const store = source.store;
+      const put = async (digest: string) => {
+        const bytes = Buffer.from(await store.read(digest));
+        const ingest = await sink.ingest(digest, bytes.length);
+        await ingest.write(bytes);
+        await ingest.commit();
+      };
+      const manifest = JSON.parse(Buffer.from(await store.read(rootDigest)).toString()) as { config: Descriptor; layers: Descriptor[] };
+      await put(rootDigest);
+      options.onProgress?.({ id: rootDigest.slice(7, 19), digest: rootDigest, kind: 'manifest', status: 'done' });
+      await put(manifest.config.digest);
+      options.onProgress?.({ id: manifest.config.digest.slice(7, 19), digest: manifest.config.digest, kind: 'config', status: 'done' });
+      for (const [index, layer] of manifest.layers.entries()) {
+        await beforeLayer(index);
+        await put(layer.digest);
+        options.onProgress?.({ id: layer.digest.slice(7, 19), digest: layer.digest, kind: 'layer', status: 'done', current: layer.size, total: layer.size });
+      }
+      return { manifestDigest: rootDigest, configDigest: manifest.config.digest, manifest };
+    },
+    push: () => Promise.reject(new Error('not used')),
+    login: () => Promise.reject(new Error('not used')),
+  };
+}
+
+describe.skipIf(!isRoot)('download and unpack overlap', () => {
+  it('applies layer 0 while layer 1 is still downloading, never before its blob is stored', async () => {
+    const l0 = layerOf({ 'bin/zero': 100_000 });
+    const l1 = layerOf({ 'bin/one': 100_000 });
+    publish('127.0.0.1:5000/paced:1', [l0, l1]);
+    const log: string[] = [];
+    let extracted0: () => void = () => undefined;
+    const sawExtract0 = new Promise<void>((resolve) => (extracted0 = resolve));
+    const paced = createImageService({
+      root,
+      registry: pacedRegistry(registry, async (index) => {
+        log.push(`arrive ${index}`);
+        if (index === 1) {
+          await Promise.race([sawExtract0, new Promise((r) => setTimeout(r, 3000))]);
+          log.push('release 1');
+        }
+      }),
+    });
+    await paced.pull('127.0.0.1:5000/paced:1', {
+      onProgress: (event) => {
+        if (event.status === 'Extracting' || event.status === 'Pull complete') {
+          const index = event.digest === l0.descriptor.digest ? 0 : 1;
+          log.push(`${event.status} ${index}`);
+          if (index === 0 && event.status === 'Pull complete') extracted0();
+        }
+      },
+    });
+    // Layer 0 was applied while layer 1 was held back (the registry waited for it), and each layer only after
+    // its blob was stored.
+    // ('arrive 1', when the registry starts waiting, may come before or after layer 0's Extracting.)
+    expect(log.filter((line) => line !== 'arrive 1')).toEqual(['arrive 0', 'Extracting 0', 'Pull complete 0', 'release 1', 'Extracting 1', 'Pull complete 1']);
+    expect(await committedNames()).toEqual([...chainIds([l0.diffId, l1.diffId])].sort());
+  });
+
+  it('a download that fails mid-way stops the unpack and leaves no half-applied snapshot', async () => {
+    const l0 = layerOf({ 'bin/zero': 50_000 });
+    publish('127.0.0.1:5000/broken:1', [l0, layerOf({ 'bin/one': 50_000 })]);
+    const failing = createImageService({
+      root,
+      registry: pacedRegistry(registry, async (index) => {
+        if (index === 1) {
+          await new Promise((r) => setTimeout(r, 200));
+          throw new Error('connection reset');
+        }
+      }),
+    });
+    await expect(failing.pull('127.0.0.1:5000/broken:1')).rejects.toThrow(/connection reset/);
+    const active: string[] = [];
+    await snapshotter.walk((info) => void (info.kind !== 'committed' && active.push(info.name)));
+    expect(active).toEqual([]);
+    expect(await failing.list()).toEqual([]);
   });
 });
