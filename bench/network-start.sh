@@ -6,6 +6,8 @@
 #   RUNS=30 bench/network-start.sh      # as root; build the daemon first: pnpm --filter @c/daemon build
 #
 # The docker CLI is the client (the c CLI adds a Node start-up, ~80 ms of noise, to both sides equally).
+# Then bench/network-start.mts repeats it inside the engine's process, paired and interleaved (none, bridge, …),
+# and times the connect (on the start path) and the disconnect (at exit) themselves.
 # Everything lives under $BENCH_DIR; the bridge and nft table of its root are removed at exit.
 set -euo pipefail
 
@@ -77,3 +79,6 @@ node -e 'const [n1,n2,b1,b2]=process.argv.slice(1).map(Number);console.log(`brid
 LEFT=$(ip -o link show | grep -c ': vc' || true)
 echo "veths left after the runs: ${LEFT}"
 echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
+
+echo "--- in the engine's process (bench/network-start.mts) ---"
+(cd "$REPO/packages/network" && RUNS=$RUNS pnpm exec tsx --conditions c-source "$REPO/bench/network-start.mts")

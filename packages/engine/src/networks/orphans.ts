@@ -18,9 +18,12 @@ export interface RootEntry {
   nftTable: string;
 }
 
-export function registerRoot(entry: RootEntry, registry = ROOT_REGISTRY): void {
+/** Records a root's kernel names; returns the entry's path. */
+export function registerRoot(entry: RootEntry, registry = ROOT_REGISTRY): string {
   mkdirSync(registry, { recursive: true, mode: 0o700 });
-  writeFileSync(join(registry, `${entry.nftTable}.json`), JSON.stringify(entry));
+  const path = join(registry, `${entry.nftTable}.json`);
+  writeFileSync(path, JSON.stringify(entry));
+  return path;
 }
 
 function parseEntry(text: string): RootEntry | undefined {

@@ -4,6 +4,7 @@
  * serves the network endpoints from it.
  */
 import { createHash } from 'node:crypto';
+import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import {
   NetworkManager,
@@ -44,17 +45,20 @@ export class NetworkService {
   private constructor(
     readonly manager: NetworkManager,
     readonly events: EventBus,
+    /** This root's entry in the orphan registry (removed by destroy). */
+    private readonly registryEntry?: string,
   ) {}
 
   static async open(options: NetworkServiceOptions): Promise<NetworkService> {
     const names = kernelNamesFor(options.root);
+    let registryEntry: string | undefined;
     if (options.root !== DEFAULT_ENGINE_ROOT && options.manager?.nftTable === undefined) {
       const registry = options.rootRegistry ?? ROOT_REGISTRY;
       collectOrphans(registry);
-      registerRoot({ root: options.root, ...names }, registry);
+      registryEntry = registerRoot({ root: options.root, ...names }, registry);
     }
     const manager = await NetworkManager.open({ ...names, ...options.manager, stateDir: join(options.root, 'network') });
-    return new NetworkService(manager, options.events ?? new EventBus());
+    return new NetworkService(manager, options.events ?? new EventBus(), registryEntry);
   }
 
   async create(options: CreateNetworkOptions): Promise<NetworkInspect> {
@@ -118,7 +122,8 @@ export class NetworkService {
   }
 
   /** Removes every bridge, endpoint and nft table this engine made (tests, uninstall). */
-  destroy(): Promise<void> {
-    return this.manager.destroy();
+  async destroy(): Promise<void> {
+    await this.manager.destroy();
+    if (this.registryEntry !== undefined) rmSync(this.registryEntry, { force: true });
   }
 }
