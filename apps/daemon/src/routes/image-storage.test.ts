@@ -21,20 +21,20 @@ function post(socketPath: string, path: string): Promise<{ status: number; body:
 
 /** MemoryImages plus the engine's mount/unmount/prune, recording how they were called. */
 class MountableImages extends MemoryImages {
-  readonly calls: string[] = [];
+  readonly storageCalls: string[] = [];
   private count = 0;
   async mount(name: string) {
-    this.calls.push(`mount ${name}`);
+    this.storageCalls.push(`mount ${name}`);
     if (name === 'missing') throw new CError('NOT_FOUND', `No such image: ${name}`);
     return { id: `sha256:${'a'.repeat(64)}`, path: `/var/lib/c/mounts/${'a'.repeat(64)}`, count: ++this.count };
   }
   async unmount(name: string, options: { all?: boolean } = {}) {
-    this.calls.push(`unmount ${name} all=${Boolean(options.all)}`);
+    this.storageCalls.push(`unmount ${name} all=${Boolean(options.all)}`);
     this.count = options.all ? 0 : this.count - 1;
     return { id: `sha256:${'a'.repeat(64)}`, path: `/var/lib/c/mounts/${'a'.repeat(64)}`, count: this.count };
   }
   async prune(options: { all?: boolean } = {}) {
-    this.calls.push(`prune all=${Boolean(options.all)}`);
+    this.storageCalls.push(`prune all=${Boolean(options.all)}`);
     return options.all ? { ImagesDeleted: [{ Untagged: 'busybox:latest' }], SpaceReclaimed: 4096 } : { ImagesDeleted: [], SpaceReclaimed: 0 };
   }
 }
@@ -65,7 +65,7 @@ describe('image storage routes', () => {
     expect(await post(socket, `/v1.43/images/${name}/mount`)).toEqual({ status: 200, body: { Id: `sha256:${'a'.repeat(64)}`, Path: `/var/lib/c/mounts/${'a'.repeat(64)}`, Count: 1 } });
     expect((await post(socket, `/images/${name}/mount`)).body).toMatchObject({ Count: 2 });
     expect((await post(socket, `/images/${name}/unmount?all=1`)).body).toMatchObject({ Count: 0 });
-    expect(images.calls).toEqual(['mount 127.0.0.1:5000/team/app:1', 'mount 127.0.0.1:5000/team/app:1', 'unmount 127.0.0.1:5000/team/app:1 all=true']);
+    expect(images.storageCalls).toEqual(['mount 127.0.0.1:5000/team/app:1', 'mount 127.0.0.1:5000/team/app:1', 'unmount 127.0.0.1:5000/team/app:1 all=true']);
     const missing = await post(socket, '/images/missing/mount');
     expect(missing).toEqual({ status: 404, body: { message: 'No such image: missing' } });
   });
@@ -76,7 +76,7 @@ describe('image storage routes', () => {
     expect(await post(socket, '/images/prune')).toEqual({ status: 200, body: { ImagesDeleted: null, SpaceReclaimed: 0 } });
     const all = await post(socket, `/images/prune?filters=${encodeURIComponent('{"dangling":["false"]}')}`);
     expect(all).toEqual({ status: 200, body: { ImagesDeleted: [{ Untagged: 'busybox:latest' }], SpaceReclaimed: 4096 } });
-    expect(images.calls).toEqual(['prune all=false', 'prune all=true']);
+    expect(images.storageCalls).toEqual(['prune all=false', 'prune all=true']);
   });
 
   it('answers 501 when the image backend cannot mount', async () => {
