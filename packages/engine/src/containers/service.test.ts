@@ -48,12 +48,16 @@ const fakeCgroups = (path: string): ContainerCgroups => ({
   destroy: async () => {},
 });
 
-/** An init that reads its plan from fd 3 and refuses it, the way the real init reports a failure. */
+/**
+ * An init that says it booted (the runtime's protocol: booted, then the plan arrives), reads its plan from fd 3 and
+ * refuses it, the way the real init reports a failure.
+ */
 function refusingInit(): string {
   const path = join(dir, 'refusing-init.cjs');
   writeFileSync(
     path,
     `const fs = require('fs'); let b = ''; const buf = Buffer.alloc(65536);
+     fs.writeSync(3, JSON.stringify({ type: 'booted' }) + '\\n');
      while (!b.includes('\\n')) { const n = fs.readSync(3, buf); if (n === 0) break; b += buf.subarray(0, n).toString(); }
      fs.writeSync(3, JSON.stringify({ type: 'error', code: 'NOT_FOUND', message: 'fake init: no such executable', exitCode: 127 }) + '\\n');
      process.exit(127);`,
@@ -161,6 +165,25 @@ describe('ContainerService (no root)', () => {
     expect(after.State.Error).toMatch(/fake init|EPERM|not permitted/);
     await expect(service.kill(a.Id)).rejects.toThrow(/is not running/);
     expect(await service.wait(a.Id)).toEqual({ StatusCode: after.State.ExitCode });
+  });
+});
+
+describe('network modes without a NetworkService', () => {
+  it('none by default (a namespace with only lo), host drops the namespace, bridge is refused and frees the name', async () => {
+    const service = await open();
+    const namespaces = (id: string) =>
+      (JSON.parse(readFileSync(join(service.recordDir(id), 'bundle', 'config.json'), 'utf8')) as { linux: { namespaces: { type: string }[] } }).linux.namespaces
+        .filter((n) => n.type === 'network');
+    const a = await service.create({ image: 'fake:1' });
+    expect(a.HostConfig.NetworkMode).toBe('none');
+    expect(namespaces(a.Id)).toEqual([{ type: 'network' }]);
+    expect(a.NetworkSettings?.Networks).toEqual({});
+    expect(service.ports(a.Id)).toEqual({});
+    const b = await service.create({ image: 'fake:1', networkMode: 'host' });
+    expect(namespaces(b.Id)).toEqual([]);
+    await expect(service.create({ image: 'fake:1', name: 'web', networkMode: 'bridge' })).rejects.toThrow(/without networking/);
+    await expect(service.connectNetwork(a.Id, 'bridge')).rejects.toThrow(/without networking/);
+    expect((await service.create({ image: 'fake:1', name: 'web' })).Name).toBe('/web');
   });
 });
 
