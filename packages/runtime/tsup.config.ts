@@ -1,16 +1,33 @@
 import { defineLibConfig } from '@c/tooling/tsup';
 
-// Three entries: the library, the CLI and the container init. Workspace packages are bundled in so the CLI and
-// the init each load one file (start-up time, and the init must have everything loaded before pivot_root);
-// koffi stays external (a native addon).
-export default defineLibConfig({
-  entry: ['src/index.ts', 'src/c-runtime.ts', 'src/c-runtime-init.ts'],
+// Workspace packages are bundled in so the CLI and the init each load one file (start-up time, and the init must
+// have everything loaded before pivot_root); koffi stays external (a native addon).
+const bundled = {
   noExternal: [/^@c\//],
+  external: ['koffi'],
   // Containers and tests on this machine run dist/ while it is rebuilt: never leave it empty.
   clean: false,
-  external: ['koffi'],
-  dts: { entry: 'src/index.ts' },
-  esbuildOptions(options) {
+  esbuildOptions(options: { conditions?: string[] }) {
     options.conditions = ['c-source'];
   },
-});
+};
+
+export default [
+  // The library and ESM builds of the CLI and the init (kept for callers that name dist/c-runtime*.js).
+  defineLibConfig({
+    ...bundled,
+    entry: ['src/index.ts', 'src/c-runtime.ts', 'src/c-runtime-init.ts'],
+    dts: { entry: 'src/index.ts' },
+  }),
+  // CommonJS builds of the CLI and the init: Node's ESM loader reads modules through the thread pool and costs
+  // 10-40 ms per start-up on a loaded machine (bench/start-variants.mjs); these two are what c-runtime runs.
+  // `shims` gives import.meta.url (koffi and the init are resolved relative to it).
+  defineLibConfig({
+    ...bundled,
+    entry: { 'c-runtime': 'src/c-runtime.ts', 'c-runtime-init': 'src/c-runtime-init.ts' },
+    format: ['cjs'],
+    outExtension: () => ({ js: '.cjs' }),
+    shims: true,
+    dts: false,
+  }),
+];

@@ -1,9 +1,11 @@
 import { readSync, writeSync } from 'node:fs';
 
-const pause = new Int32Array(new SharedArrayBuffer(4));
+// Made on first use: a V8 startup snapshot is built without SharedArrayBuffer.
+let pause: Int32Array | undefined;
 
 /** Block until `ms` pass, without an event loop (the init runs synchronously end to end). */
 export function sleepSync(ms: number): void {
+  pause ??= new Int32Array(new SharedArrayBuffer(4));
   Atomics.wait(pause, 0, 0, ms);
 }
 

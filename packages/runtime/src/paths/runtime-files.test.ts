@@ -31,15 +31,20 @@ describe('resolveRuntimeFile', () => {
     expect(resolveRuntimeFile('c-runtime.js', { ...noEnv, from })).toBe(join(runtime, 'dist/c-runtime.js'));
   });
 
-  it('takes the sibling when running from dist/ itself', () => {
+  it('takes the sibling when running from dist/ itself, the CommonJS build first', () => {
     const from = new URL(`file://${join(runtime, 'dist/c-runtime.js')}`);
-    expect(runtimeFileCandidates('c-runtime-init.js', { ...noEnv, from })).toEqual([join(runtime, 'dist/c-runtime-init.js')]);
+    expect(runtimeFileCandidates('c-runtime-init.js', { ...noEnv, from })).toEqual([join(runtime, 'dist/c-runtime-init.cjs'), join(runtime, 'dist/c-runtime-init.js')]);
+    expect(resolveRuntimeFile('c-runtime-init.js', { ...noEnv, from })).toBe(join(runtime, 'dist/c-runtime-init.js'));
+    writeFileSync(join(runtime, 'dist/c-runtime-init.cjs'), '');
+    expect(resolveRuntimeFile('c-runtime-init.js', { ...noEnv, from })).toBe(join(runtime, 'dist/c-runtime-init.cjs'));
   });
 
   it("finds @c/runtime's dist/ from another package's bundle through node_modules", () => {
     const from = join(root, 'daemon/dist/c-daemon.js');
     expect(runtimeFileCandidates('c-runtime-init.js', { ...noEnv, from })).toEqual([
+      join(root, 'daemon/dist/c-runtime-init.cjs'),
       join(root, 'daemon/dist/c-runtime-init.js'),
+      join(runtime, 'dist/c-runtime-init.cjs'),
       join(runtime, 'dist/c-runtime-init.js'),
     ]);
     expect(resolveRuntimeFile('c-runtime-init.js', { ...noEnv, from })).toBe(join(runtime, 'dist/c-runtime-init.js'));

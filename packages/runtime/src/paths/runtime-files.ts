@@ -16,21 +16,26 @@ export interface ResolveOptions {
   env?: NodeJS.ProcessEnv;
 }
 
-/** The candidates in order: the override, a sibling of the asking module (dist/ itself), @c/runtime's dist/. */
+/**
+ * The candidates in order: the override alone; else a sibling of the asking module (dist/ itself), then
+ * @c/runtime's dist/, each as `.cjs` before `.js`.
+ */
 export function runtimeFileCandidates(file: RuntimeFile, options: ResolveOptions = {}): string[] {
   const env = options.env ?? process.env;
   const override = env[OVERRIDES[file]];
   if (override !== undefined && override !== '') return [override];
   const from = options.from ?? import.meta.url;
   const fromPath = typeof from === 'string' && !from.startsWith('file:') ? from : fileURLToPath(from);
-  const candidates = [join(dirname(fromPath), file)];
+  const dirs = [dirname(fromPath)];
   try {
     const manifest = createRequire(fromPath).resolve('@c/runtime/package.json');
-    candidates.push(join(dirname(manifest), 'dist', file));
+    dirs.push(join(dirname(manifest), 'dist'));
   } catch {
     // @c/runtime is not resolvable from there (a copied bundle): only the sibling can work.
   }
-  return [...new Set(candidates)];
+  // The CommonJS build first in each place: it starts faster (see tsup.config.ts); the ESM one is the fallback.
+  const names = [file.replace(/\.js$/, '.cjs'), file];
+  return [...new Set(dirs.flatMap((dir) => names.map((name) => join(dir, name))))];
 }
 
 /** The first candidate that exists; NOT_FOUND naming every path tried otherwise. */
