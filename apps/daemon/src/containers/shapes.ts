@@ -42,7 +42,7 @@ export function inspectDocument(record: ContainerRecord): Record<string, unknown
 export function summaryRow(summary: ContainerSummary, networkMode: string): Record<string, unknown> {
   return {
     ...summary,
-    Ports: [],
+    Ports: summary.Ports ?? [],
     HostConfig: { NetworkMode: networkMode },
     NetworkSettings: { Networks: {} },
   };

@@ -1,5 +1,5 @@
 /** docker ps's view of a container: the summary row and its human Status column. */
-import type { ContainerRecord, ContainerSummary } from './types';
+import type { ContainerRecord, ContainerSummary, PortRow } from './types';
 
 function ago(ms: number): string {
   const s = Math.max(0, Math.round(ms / 1000));
@@ -46,5 +46,18 @@ export function summaryOf(record: ContainerRecord, now: Date): ContainerSummary 
     Status: statusText(record, now),
     Labels: { ...record.Config.Labels },
     Mounts: record.Mounts.map((m) => ({ ...m })),
+    Ports: portRows(record),
   };
+}
+
+/** docker ps's Ports: one row per published binding, one without PublicPort per exposed but unpublished port. */
+function portRows(record: ContainerRecord): PortRow[] {
+  const rows: PortRow[] = [];
+  for (const [key, bindings] of Object.entries(record.NetworkSettings?.Ports ?? {})) {
+    const [port = '0', proto = 'tcp'] = key.split('/');
+    const Type = proto as PortRow['Type'];
+    if (bindings === null || bindings.length === 0) rows.push({ PrivatePort: Number(port), Type });
+    else for (const b of bindings) rows.push({ IP: b.HostIp, PrivatePort: Number(port), PublicPort: Number(b.HostPort), Type });
+  }
+  return rows;
 }

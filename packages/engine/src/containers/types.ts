@@ -226,6 +226,16 @@ export interface ContainerSummary {
   Status: string;
   Labels: Record<string, string>;
   Mounts: MountPoint[];
+  /** Published (and exposed) ports of a running container. */
+  Ports?: PortRow[];
+}
+
+/** One entry of docker ps's `Ports`. */
+export interface PortRow {
+  IP?: string;
+  PrivatePort: number;
+  PublicPort?: number;
+  Type: 'tcp' | 'udp' | 'sctp';
 }
 
 export interface WaitResult {

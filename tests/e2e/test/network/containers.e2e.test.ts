@@ -183,6 +183,8 @@ describe.skipIf(!isRoot() || !haveTools)('containers on networks (privileged)', 
     const port = Number(containers.ports(c.Id)['80/tcp']?.[0]?.HostPort);
     expect(port).toBeGreaterThan(0);
     expect(await hostGet(`http://127.0.0.1:${port}/`)).toBe('hello from the container\n');
+    // docker ps's Ports column.
+    expect(containers.list().find((row) => row.Id === c.Id)?.Ports).toEqual([{ IP: '0.0.0.0', PrivatePort: 80, PublicPort: port, Type: 'tcp' }]);
   });
 
   it('two containers on a user network reach each other by name and alias; a container on another network cannot', async () => {
