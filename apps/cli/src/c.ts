@@ -160,7 +160,7 @@ async function main(): Promise<void> {
     .command(daemonCommand)
     .version(`c version ${version}`)
     .alias('version', 'v')
-    .parserConfiguration({ 'populate--': true })
+    .parserConfiguration({ 'populate--': true, 'greedy-arrays': false })
     .help()
     .alias('help', 'h')
     .strict()
