@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'vitest';
-import { CLONE, MNT, MS } from './constants';
+import { AF, CLONE, MNT, MS, SOCK } from './constants';
 import { ExecveRecorded, RecordingSyscalls } from './recording';
 import { SyscallError } from './syscall-error';
 import type { Syscalls } from './syscalls';
@@ -83,5 +83,16 @@ describe('RecordingSyscalls', () => {
 
   test('rejects unknown errno names', () => {
     expect(() => new RecordingSyscalls().failOn('mount', 'ENOPE')).toThrow(/ENOPE/);
+  });
+
+  test('records the socket calls and fails sendFds with the words of the real sendmsg', () => {
+    const sys = new RecordingSyscalls().failOn('sendFds', 'EPIPE');
+    const sock = sys.socket(AF.UNIX, SOCK.STREAM | SOCK.CLOEXEC);
+    sys.connectUnix(sock, '/run/console.sock');
+    expect(() => sys.sendFds(sock, [7], Buffer.from('/dev/ptmx'))).toThrow(`sendmsg(fd ${sock}, SCM_RIGHTS [7]) failed: EPIPE`);
+    expect(sys.recvFds(sock)).toEqual({ data: Buffer.alloc(0), fds: [], truncated: false });
+    sys.chmod('/dev/null', 0o666);
+    expect(sys.names()).toEqual(['socket', 'connectUnix', 'sendFds', 'recvFds', 'chmod']);
+    expect(sys.callsOf('connectUnix')).toEqual([[sock, '/run/console.sock']]);
   });
 });
