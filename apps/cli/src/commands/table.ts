@@ -32,26 +32,26 @@ function createOptions(y: Argv): Argv {
     .option('name', { type: 'string', describe: 'Assign a name to the container' })
     .option('interactive', { alias: 'i', type: 'boolean', describe: 'Keep STDIN open even if not attached' })
     .option('tty', { alias: 't', type: 'boolean', describe: 'Allocate a pseudo-TTY' })
-    .option('env', { alias: 'e', type: 'string', array: true, requiresArg: true, describe: 'Set environment variables' })
-    .option('env-file', { type: 'string', array: true, requiresArg: true, describe: 'Read in a file of environment variables' })
+    .option('env', { alias: 'e', type: 'string', requiresArg: true, describe: 'Set environment variables' })
+    .option('env-file', { type: 'string', requiresArg: true, describe: 'Read in a file of environment variables' })
     .option('workdir', { alias: 'w', type: 'string', describe: 'Working directory inside the container' })
     .option('user', { alias: 'u', type: 'string', describe: 'Username or UID (format: <name|uid>[:<group|gid>])' })
     .option('entrypoint', { type: 'string', describe: 'Overwrite the default ENTRYPOINT of the image' })
-    .option('volume', { alias: 'v', type: 'string', array: true, requiresArg: true, describe: 'Bind mount a volume (HOST:CONTAINER[:ro])' })
+    .option('volume', { alias: 'v', type: 'string', requiresArg: true, describe: 'Bind mount a volume (HOST:CONTAINER[:ro])' })
     .option('hostname', { type: 'string', describe: 'Container host name' })
     .option('memory', { alias: 'm', type: 'string', describe: 'Memory limit (512m, 1g)' })
     .option('cpus', { type: 'string', describe: 'Number of CPUs' })
     .option('pids-limit', { type: 'number', describe: 'Tune container pids limit' })
     .option('read-only', { type: 'boolean', describe: "Mount the container's root filesystem as read only" })
-    .option('cap-add', { type: 'string', array: true, requiresArg: true, describe: 'Add Linux capabilities' })
-    .option('cap-drop', { type: 'string', array: true, requiresArg: true, describe: 'Drop Linux capabilities' })
+    .option('cap-add', { type: 'string', requiresArg: true, describe: 'Add Linux capabilities' })
+    .option('cap-drop', { type: 'string', requiresArg: true, describe: 'Drop Linux capabilities' })
     .option('restart', { type: 'string', describe: 'Restart policy (no, always, on-failure[:N], unless-stopped)' })
     .option('health-cmd', { type: 'string', describe: 'Command to run to check health' })
     .option('health-interval', { type: 'string', describe: 'Time between running the check (ms|s|m|h)' })
     .option('health-timeout', { type: 'string', describe: 'Maximum time to allow one check to run (ms|s|m|h)' })
     .option('health-retries', { type: 'number', describe: 'Consecutive failures needed to report unhealthy' })
     .option('health-start-period', { type: 'string', describe: 'Start period for the container to initialize (ms|s|m|h)' })
-    .option('label', { alias: 'l', type: 'string', array: true, requiresArg: true, describe: 'Set meta data on a container' });
+    .option('label', { alias: 'l', type: 'string', requiresArg: true, describe: 'Set meta data on a container' });
 }
 
 const runCommand = {
@@ -110,7 +110,7 @@ const commands: Command[] = [
         .option('all', { alias: 'a', type: 'boolean', describe: 'Show all containers (default shows just running)' })
         .option('quiet', { alias: 'q', type: 'boolean', describe: 'Only display container IDs' })
         .option('trunc', { type: 'boolean', default: true, describe: 'Truncate output (--no-trunc: full)' })
-        .option('filter', { alias: 'f', type: 'string', array: true, requiresArg: true, describe: 'Filter output based on conditions provided' })
+        .option('filter', { alias: 'f', type: 'string', requiresArg: true, describe: 'Filter output based on conditions provided' })
         .option('format', { type: 'string', describe: 'Format output using a Go template' })
         .option('last', { alias: 'n', type: 'number', describe: 'Show n last created containers' })
         .option('latest', { alias: 'l', type: 'boolean', describe: 'Show the latest created container' }),
@@ -139,7 +139,7 @@ const commands: Command[] = [
         .option('interactive', { alias: 'i', type: 'boolean', describe: 'Keep STDIN open even if not attached' })
         .option('tty', { alias: 't', type: 'boolean', describe: 'Allocate a pseudo-TTY' })
         .option('detach', { alias: 'd', type: 'boolean', describe: 'Detached mode: run command in the background' })
-        .option('env', { alias: 'e', type: 'string', array: true, requiresArg: true, describe: 'Set environment variables' })
+        .option('env', { alias: 'e', type: 'string', requiresArg: true, describe: 'Set environment variables' })
         .option('workdir', { alias: 'w', type: 'string', describe: 'Working directory inside the container' })
         .option('user', { alias: 'u', type: 'string', describe: 'Username or UID' }),
     handler: lazy(() => import('./exec')),
@@ -188,7 +188,7 @@ const commands: Command[] = [
         .positional('repository', { type: 'string' })
         .option('message', { alias: 'm', type: 'string', describe: 'Commit message' })
         .option('author', { alias: 'a', type: 'string', describe: 'Author' })
-        .option('change', { alias: 'c', type: 'string', array: true, requiresArg: true, describe: 'Apply Dockerfile instruction to the created image' }),
+        .option('change', { alias: 'c', type: 'string', requiresArg: true, describe: 'Apply Dockerfile instruction to the created image' }),
     handler: lazy(introspect, 'commit'),
   },
   { command: 'pause <containers..>', describe: 'Pause all processes within one or more containers', builder: many('containers'), handler: lazy(lifecycle, 'pause') },
@@ -246,7 +246,7 @@ const otherTopLevel: Command[] = [
       y
         .option('since', { type: 'string', describe: 'Show all events created since timestamp' })
         .option('until', { type: 'string', describe: 'Stream events until this timestamp' })
-        .option('filter', { alias: 'f', type: 'string', array: true, requiresArg: true, describe: 'Filter output based on conditions provided' })
+        .option('filter', { alias: 'f', type: 'string', requiresArg: true, describe: 'Filter output based on conditions provided' })
         .option('format', { type: 'string', describe: 'Format output using a Go template' }),
     handler: lazy(introspect, 'events'),
   },

@@ -9,15 +9,25 @@ import { resolveDaemonTarget } from './host';
 import { startDaemonInBackground } from './launch';
 
 const START_TIMEOUT_MS = 20_000;
+/** A daemon that accepts but does not answer a ping within this is stuck: say so rather than start a second one. */
+const PING_TIMEOUT_MS = 10_000;
+
+/** Only "nothing listens there" (no socket file, or nobody accepting) means c may start a daemon. */
+function nobodyListens(error: unknown): boolean {
+  if (!isCError(error, 'UNAVAILABLE')) return false;
+  const code = (error.cause as NodeJS.ErrnoException | undefined)?.code;
+  return code === 'ENOENT' || code === 'ECONNREFUSED';
+}
 
 export async function connect(globals: GlobalOptions): Promise<EngineClient> {
   const target = resolveDaemonTarget({ host: globals.host, env: process.env, root: globals.root, rootGiven: globals.rootGiven });
   const client = new EngineClient({ socketPath: target.socketPath });
+  const pinger = new EngineClient({ socketPath: target.socketPath, timeoutMs: PING_TIMEOUT_MS });
   try {
-    await client.ping();
+    await pinger.ping();
     return client;
   } catch (error) {
-    if (!target.autoStart || !isCError(error, 'UNAVAILABLE')) throw error;
+    if (!target.autoStart || !nobodyListens(error)) throw error;
   }
   const started = startDaemonInBackground(globals.root, target.socketPath);
   process.stderr.write(`c: started the daemon (pid ${started.pid}, log ${started.log})\n`);
@@ -25,7 +35,7 @@ export async function connect(globals: GlobalOptions): Promise<EngineClient> {
   let last: unknown;
   while (Date.now() < deadline) {
     try {
-      await client.ping();
+      await pinger.ping();
       return client;
     } catch (error) {
       last = error;

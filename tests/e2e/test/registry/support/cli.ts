@@ -2,7 +2,7 @@
  * Runs the BUILT cli (apps/cli/dist/c.js) as a real process, with its own store root and docker config dir.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -25,6 +25,21 @@ export interface CliEnvironment {
   /** Starts `c ARGS…` and hands back the process (for kill -9 tests). */
   spawn(args: string[]): ChildProcess;
   cleanup(): void;
+}
+
+/**
+ * `c` starts a daemon per store root on first use (socket `<root>/c.sock`, pid in `<root>/daemon.pid`): stop it
+ * so no test leaves one behind.
+ */
+export function stopAutoStartedDaemon(root: string): void {
+  const pidFile = join(root, 'daemon.pid');
+  if (!existsSync(pidFile)) return;
+  const pid = Number(readFileSync(pidFile, 'utf8').trim());
+  try {
+    if (pid > 0) process.kill(pid, 'SIGTERM');
+  } catch {
+    // already gone
+  }
 }
 
 export function assertBuilt(): void {
@@ -61,7 +76,10 @@ export function cliEnvironment(): CliEnvironment {
         child.on('close', (code, signal) => resolvePromise({ code, signal, stdout, stderr }));
         child.stdin?.end(options.input ?? '');
       }),
-    cleanup: () => rmSync(base, { recursive: true, force: true }),
+    cleanup: () => {
+      stopAutoStartedDaemon(root);
+      rmSync(base, { recursive: true, force: true });
+    },
   };
 }
 

@@ -1,0 +1,161 @@
+/**
+ * `c` against a real daemon: auto-started on first use for a temporary root (socket `<root>/c.sock`), then every
+ * container command through it. Runs the BUILT cli and daemon (build first:
+ * `pnpm turbo run build --filter @c/cli... --filter @c/daemon...`).
+ */
+import { execFileSync, spawn } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync, copyFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CLI_PATH, cliEnvironment, expectSuccess, stopAutoStartedDaemon, type CliEnvironment } from '../registry/support/cli';
+
+const haveBusybox = existsSync('/bin/busybox');
+const haveScript = existsSync('/usr/bin/script');
+
+/** A one-layer image from the host's static busybox: sh and a few applets. */
+function busyboxTar(dir: string): string {
+  const rootfs = join(dir, 'rootfs');
+  for (const sub of ['bin', 'etc', 'tmp']) mkdirSync(join(rootfs, sub), { recursive: true });
+  copyFileSync('/bin/busybox', join(rootfs, 'bin/busybox'));
+  for (const applet of ['sh', 'echo', 'cat', 'true', 'sleep', 'ls', 'test', 'hostname', 'pwd', 'env']) symlinkSync('busybox', join(rootfs, 'bin', applet));
+  writeFileSync(join(rootfs, 'etc/passwd'), 'root:x:0:0:root:/root:/bin/sh\n');
+  const tar = join(dir, 'busybox.tar');
+  execFileSync('tar', ['-C', rootfs, '-cf', tar, '.']);
+  return tar;
+}
+
+describe.skipIf(!haveBusybox)('c against its daemon', () => {
+  let c: CliEnvironment;
+  let work: string;
+  const image = 'cli-e2e/busybox:1';
+
+  beforeAll(async () => {
+    work = mkdtempSync(join(tmpdir(), 'c-e2e-cli-work-'));
+    c = cliEnvironment();
+  });
+
+  afterAll(async () => {
+    try {
+      if (c) {
+        const ids = (await c.run(['ps', '-aq'])).stdout.split('\n').filter(Boolean);
+        if (ids.length) await c.run(['rm', '-f', ...ids]);
+      }
+    } finally {
+      if (c) stopAutoStartedDaemon(c.root);
+      // Give the daemon a moment to remove its socket before the root goes.
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      c?.cleanup();
+      if (work) rmSync(work, { recursive: true, force: true });
+    }
+  });
+
+  it('starts the daemon on first use and says so, once', async () => {
+    const first = expectSuccess(await c.run(['import', busyboxTar(work), image]), 'c import');
+    expect(first.stderr).toMatch(/^c: started the daemon \(pid \d+, log .*daemon\.log\)$/m);
+    expect(first.stdout).toMatch(/^sha256:[0-9a-f]{64}\n$/);
+    expect(existsSync(join(c.root, 'c.sock'))).toBe(true);
+    const second = expectSuccess(await c.run(['images', '-q']), 'c images');
+    expect(second.stderr).not.toContain('started the daemon');
+    expect(second.stdout.trim()).toBe(first.stdout.trim().slice(7, 19));
+  });
+
+  it('runs a container and exits with its status (0, 3), docker style 125/126/127', async () => {
+    const hello = await c.run(['run', '--rm', image, 'echo', 'hello from a container']);
+    expect(hello).toMatchObject({ code: 0, stdout: 'hello from a container\n' });
+    expect((await c.run(['run', '--rm', image, 'sh', '-c', 'exit 3'])).code).toBe(3);
+    const missing = await c.run(['run', '--rm', image, 'no-such-command']);
+    expect(missing.code).toBe(127);
+    expect(missing.stderr).toMatch(/executable file not found/);
+    expect((await c.run(['run', '--rm', image, '/etc/passwd'])).code).toBe(126);
+    const noImage = await c.run(['run', '--rm', '127.0.0.1:1/nothing:1', 'true']);
+    expect(noImage.code).toBe(125);
+    expect(noImage.stderr).toContain("Unable to find image '127.0.0.1:1/nothing:1' locally");
+    expect((await c.run(['run', '--bogus-flag', image])).code).toBe(125);
+  });
+
+  it('passes flags through: env, workdir, hostname, entrypoint, labels', async () => {
+    const envFile = join(work, 'vars.env');
+    writeFileSync(envFile, '# comment\nFROM_FILE=1\n');
+    const result = expectSuccess(
+      await c.run(['run', '--rm', '-e', 'A=b c', '--env-file', envFile, '-w', '/tmp', '--hostname', 'box', image, 'sh', '-c', 'echo "$A|$FROM_FILE|$(pwd)|$(hostname)"']),
+      'c run with flags',
+    );
+    expect(result.stdout).toBe('b c|1|/tmp|box\n');
+    const entry = expectSuccess(await c.run(['run', '--rm', '--entrypoint', 'echo', image, 'via', 'entrypoint']), 'c run --entrypoint');
+    expect(entry.stdout).toBe('via entrypoint\n');
+  });
+
+  it.skipIf(!haveScript)('gives -t a terminal (under script, a pty)', async () => {
+    const command = `${process.execPath} ${CLI_PATH} run --rm -t ${image} sh -c 'test -t 1 && echo on-a-tty'`;
+    const out = execFileSync('script', ['-qec', command, '/dev/null'], { env: { ...process.env, C_ROOT: c.root, DOCKER_CONFIG: c.dockerConfig }, encoding: 'utf8', timeout: 60_000 });
+    expect(out).toContain('on-a-tty');
+  });
+
+  it('runs detached, shows logs (and follows them until stop), lists with filters and formats', async () => {
+    const started = expectSuccess(
+      await c.run(['run', '-d', '--name', 'ticker', '--label', 'role=e2e', image, 'sh', '-c', 'echo first; trap "exit 0" TERM; while true; do sleep 0.2; done']),
+      'c run -d',
+    );
+    const id = started.stdout.trim();
+    expect(id).toMatch(/^[0-9a-f]{64}$/);
+    const deadline = Date.now() + 10_000;
+    let logs = '';
+    while (Date.now() < deadline && !logs.includes('first')) logs = (await c.run(['logs', 'ticker'])).stdout;
+    expect(logs).toBe('first\n');
+
+    const ps = expectSuccess(await c.run(['ps', '--filter', 'name=ticker', '--format', '{{.Names}} {{.State}} {{.Labels}}']), 'c ps');
+    expect(ps.stdout).toBe('ticker running role=e2e\n');
+    expect((await c.run(['ps', '-q', '--filter', 'label=role=e2e'])).stdout.trim()).toBe(id.slice(0, 12));
+    expect((await c.run(['ps', '-q', '--filter', 'status=exited', '--filter', 'name=ticker'])).stdout).toBe('');
+    expect((await c.run(['inspect', '--format', '{{.State.Status}} {{.Name}}', 'ticker'])).stdout).toBe('running /ticker\n');
+
+    const follower = spawn(process.execPath, [CLI_PATH, 'logs', '-f', 'ticker'], { env: { ...process.env, C_ROOT: c.root } });
+    let followed = '';
+    follower.stdout.on('data', (chunk: Buffer) => (followed += chunk.toString()));
+    const followerExit = new Promise<number | null>((resolve) => follower.on('close', resolve));
+    expect(expectSuccess(await c.run(['stop', '-t', '5', 'ticker']), 'c stop').stdout).toBe('ticker\n');
+    expect(await followerExit).toBe(0);
+    expect(followed).toBe('first\n');
+    expect((await c.run(['ps', '-a', '--filter', 'name=ticker', '--format', '{{.State}}'])).stdout).toBe('exited\n');
+    expect((await c.run(['wait', 'ticker'])).stdout).toBe('0\n');
+    expect(expectSuccess(await c.run(['rm', 'ticker']), 'c rm').stdout).toBe('ticker\n');
+    const gone = await c.run(['rm', 'ticker']);
+    expect(gone.code).toBe(1);
+    expect(gone.stderr).toContain('No such container: ticker');
+  });
+
+  it('execs in a running container and copies files both ways', async () => {
+    const id = expectSuccess(await c.run(['run', '-d', '--name', 'box', image, 'sh', '-c', 'trap "exit 0" TERM; while true; do sleep 0.2; done']), 'c run -d').stdout.trim();
+    try {
+      expect((await c.run(['exec', 'box', 'echo', 'in', 'the', 'box'])).stdout).toBe('in the box\n');
+      expect((await c.run(['exec', '-e', 'X=y', '-w', '/etc', 'box', 'sh', '-c', 'echo $X $(pwd); exit 4'])).code).toBe(4);
+      expect((await c.run(['exec', 'box', 'no-such-command'])).code).toBe(127);
+      const piped = await c.run(['exec', '-i', 'box', 'cat'], { input: 'through stdin\n' });
+      expect(piped.stdout).toBe('through stdin\n');
+
+      const local = join(work, 'note.txt');
+      writeFileSync(local, 'from the host\n');
+      expectSuccess(await c.run(['cp', local, 'box:/tmp/copied.txt']), 'c cp to the container');
+      expect((await c.run(['exec', 'box', 'cat', '/tmp/copied.txt'])).stdout).toBe('from the host\n');
+      const back = join(work, 'passwd-copy');
+      expectSuccess(await c.run(['cp', 'box:/etc/passwd', back]), 'c cp from the container');
+      expect(readFileSync(back, 'utf8')).toBe('root:x:0:0:root:/root:/bin/sh\n');
+
+      const diff = (await c.run(['diff', 'box'])).stdout;
+      expect(diff).toMatch(/^A \/tmp\/copied\.txt$/m);
+      const top = expectSuccess(await c.run(['top', 'box']), 'c top').stdout;
+      expect(top.split('\n')[0]).toMatch(/PID/);
+    } finally {
+      await c.run(['rm', '-f', id]);
+    }
+  });
+
+  // Skipped: with a container started with OpenStdin, the daemon blocks in a synchronous read of the container's
+  // stdout FIFO (its process sits in D state until the container exits), so `run -i` hangs the whole daemon. The
+  // same stdin path through exec works (above). Unskip once the engine reads container FIFOs asynchronously.
+  it.skip('pipes stdin into run -i', async () => {
+    const result = await c.run(['run', '--rm', '-i', image, 'cat'], { input: 'line one\nline two\n' });
+    expect(result).toMatchObject({ code: 0, stdout: 'line one\nline two\n' });
+  });
+});
