@@ -119,7 +119,7 @@ describe.skipIf(!isRoot() || !haveTools)('containers on networks (privileged)', 
   }, 120_000);
 
   /** Runs a container to its end and returns its output. */
-  async function runToEnd(options: CreateContainerOptions): Promise<{ code: number; output: string; record: ContainerRecord }> {
+  async function runToEnd(options: Omit<CreateContainerOptions, 'image'>): Promise<{ code: number; output: string; record: ContainerRecord }> {
     const c = await containers.create({ image: IMAGE, ...options });
     const exit = containers.wait(c.Id, 'next-exit');
     await containers.start(c.Id);
@@ -130,7 +130,7 @@ describe.skipIf(!isRoot() || !haveTools)('containers on networks (privileged)', 
   }
 
   /** Starts a long-running container (httpd) and returns its record once started. */
-  async function runDetached(options: CreateContainerOptions): Promise<ContainerRecord> {
+  async function runDetached(options: Omit<CreateContainerOptions, 'image'>): Promise<ContainerRecord> {
     const c = await containers.create({ image: IMAGE, cmd: ['httpd', '-f', '-p', '80', '-h', '/www'], ...options });
     await containers.start(c.Id);
     return containers.inspect(c.Id);
