@@ -98,6 +98,7 @@ export const DESCRIBE: Describers = {
   flock: (fd, operation) => `flock(fd ${fd}, ${operation})`,
   mknod: (path, mode) => `mknod(${path}, 0o${mode.toString(8)})`,
   chmod: (path, mode) => `chmod(${path}, 0o${mode.toString(8)})`,
+  lchown: (path, uid, gid) => `lchown(${path}, ${uid}, ${gid})`,
   socket: (domain, type) => `socket(${domain === 1 ? 'AF_UNIX' : domain}, ${type})`,
   socketpair: (type) => `socketpair(AF_UNIX, ${type})`,
   connectUnix: (fd, path) => `connect(fd ${fd}, ${path})`,

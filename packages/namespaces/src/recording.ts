@@ -241,6 +241,9 @@ export class RecordingSyscalls implements Syscalls {
   chmod(path: string, mode: number): void {
     this.record('chmod', [path, mode], () => undefined);
   }
+  lchown(path: string, uid: number, gid: number): void {
+    this.record('lchown', [path, uid, gid], () => undefined);
+  }
   socket(domain: number, type: number, protocol = 0): number {
     return this.record('socket', [domain, type, protocol], () => this.fd());
   }

@@ -141,6 +141,8 @@ export interface Syscalls {
   mknod(path: string, mode: number, dev?: bigint): void;
   /** chmod(2): permission bits (0o7777), not subject to the umask. Follows symlinks. */
   chmod(path: string, mode: number): void;
+  /** lchown(2): owner and group of `path` itself (a symlink is not followed); -1 keeps one unchanged. */
+  lchown(path: string, uid: number, gid: number): void;
   /** socket(2); returns the fd. Pass SOCK.CLOEXEC in `type` unless the fd must survive exec. */
   socket(domain: number, type: number, protocol?: number): number;
   /** socketpair(AF_UNIX, type): two connected fds. */

@@ -441,6 +441,10 @@ export class LinuxSyscalls implements Syscalls {
     call('chmod', [path, mode], () => libc().chmod(path, mode & 0o7777));
   }
 
+  lchown(path: string, uid: number, gid: number): void {
+    call('lchown', [path, uid, gid], () => libc().lchown(path, uid, gid));
+  }
+
   socket(domain: number, type: number, protocol = 0): number {
     return call('socket', [domain, type, protocol], () => libc().socket(domain, type, protocol));
   }

@@ -42,6 +42,7 @@ export interface Libc {
   fcntl: Fn;
   mknod: Fn;
   chmod: Fn;
+  lchown: Fn;
   socket: Fn;
   socketpair: Fn;
   connect: Fn;
@@ -105,6 +106,7 @@ export function libc(): Libc {
     fcntl: f('int fcntl(int fd, int cmd, ...)'),
     mknod: f('int mknod(const char *path, uint32_t mode, uint64_t dev)'),
     chmod: f('int chmod(const char *path, uint32_t mode)'),
+    lchown: f('int lchown(const char *path, int uid, int gid)'),
     socket: f('int socket(int domain, int type, int protocol)'),
     socketpair: f('int socketpair(int domain, int type, int protocol, void *sv)'),
     connect: f('int connect(int fd, const void *addr, uint32_t len)'),

@@ -452,6 +452,16 @@ describe.skipIf(!isPrivileged)('real syscalls (root with CAP_SYS_ADMIN; skipped 
     expect(statSync(path).mode & 0o777).toBe(0o666);
   });
 
+  test('lchown gives a node its owner; -1 keeps the group', () => {
+    const path = join(tempDir(), 'tty');
+    sys.mknod(path, S_IF.CHR | 0o620, makedev(5, 0));
+    sys.lchown(path, 1000, 5);
+    expect(statSync(path)).toMatchObject({ uid: 1000, gid: 5 });
+    sys.lchown(path, 1001, -1);
+    expect(statSync(path)).toMatchObject({ uid: 1001, gid: 5 });
+    expect(() => sys.lchown(join(tempDir(), 'missing'), 0, 0)).toThrow(/lchown\(.*missing, 0, 0\) failed: ENOENT/);
+  });
+
   test('capset drops a capability in a child; prlimit lowers a limit', () => {
     const result = runInChild(`
       const { linuxSyscalls: sys, capabilityNumber, RLIMIT } = ns;

@@ -79,6 +79,16 @@ describe('setupRootfs', () => {
     expect(readlinkSync(join(rootfs, 'dev/stdin'))).toBe('/proc/self/fd/0');
   });
 
+  it('gives spec devices their fileMode and owner after mknod', () => {
+    const sys = new RecordingSyscalls();
+    setupRootfs(sys, config({ devices: [{ path: '/dev/fuse', type: 'c', major: 10, minor: 229, fileMode: 0o600, uid: 1000, gid: 1000 }] }), kindOf);
+    const fuse = (name: 'chmod' | 'lchown') => sys.callsOf(name).filter(([path]) => path.endsWith('/dev/fuse'));
+    expect(fuse('chmod').map(([, mode]) => mode)).toEqual([0o600]);
+    expect(fuse('lchown').map(([, uid, gid]) => [uid, gid])).toEqual([[1000, 1000]]);
+    // Root-owned defaults need no chown.
+    expect(sys.callsOf('lchown')).toHaveLength(1);
+  });
+
   it('falls back to bind-mounting host devices when mknod is refused', () => {
     const sys = new RecordingSyscalls().failOn('mknod', 'EPERM');
     setupRootfs(sys, config(), kindOf);

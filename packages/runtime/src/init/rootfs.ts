@@ -170,6 +170,8 @@ export function populateDev(sys: Syscalls, config: RootfsConfig, devices: readon
       sys.mknod(target, mode, makedev(device.major ?? 0, device.minor ?? 0));
       // mknod applies the umask (0o022 → /dev/null 0644, unwritable for non-root users): set the mode explicitly.
       sys.chmod(target, mode & 0o7777);
+      // The spec's owner for the node (runc applies it too); absent = root, which mknod already gave it.
+      if ((device.uid ?? 0) !== 0 || (device.gid ?? 0) !== 0) sys.lchown(target, device.uid ?? 0, device.gid ?? 0);
     } catch (error) {
       // Without CAP_MKNOD (nested runtimes), bind the host's node instead, as runc does.
       if (!isSyscallError(error, 'EPERM')) throw error;

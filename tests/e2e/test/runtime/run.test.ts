@@ -67,11 +67,13 @@ describe.skipIf(!isRoot())('c-runtime run', () => {
   });
 
   it('creates /dev nodes 0666 whatever the umask, so a non-root user can write /dev/null', async () => {
-    const r = await run(['sh', '-c', 'echo x > /dev/null && echo null-ok; echo y > /dev/full || echo full-refused; head -c 3 /dev/zero | wc -c; stat -c "%n %a" /dev/null /dev/zero /dev/full /dev/random /dev/urandom /dev/tty'], (s) => {
+    const r = await run(['sh', '-c', 'echo x > /dev/null && echo null-ok; echo y > /dev/full || echo full-refused; head -c 3 /dev/zero | wc -c; stat -c "%n %a" /dev/null /dev/zero /dev/full /dev/random /dev/urandom /dev/tty; stat -c "%n %a %u:%g" /dev/mine; echo z > /dev/mine && echo mine-ok'], (s) => {
       s.process!.user = { uid: 1000, gid: 1000 };
+      // A spec device with its own mode and owner (a null device the user owns, mode 0600).
+      s.linux!.devices = [{ path: '/dev/mine', type: 'c', major: 1, minor: 3, fileMode: 0o600, uid: 1000, gid: 1000 }];
     });
     expect(r.code).toBe(0);
-    expect(r.stdout.split('\n').slice(0, 9)).toEqual([
+    expect(r.stdout.split('\n').slice(0, 11)).toEqual([
       'null-ok',
       'full-refused',
       '3',
@@ -81,6 +83,8 @@ describe.skipIf(!isRoot())('c-runtime run', () => {
       '/dev/random 666',
       '/dev/urandom 666',
       '/dev/tty 666',
+      '/dev/mine 600 1000:1000',
+      'mine-ok',
     ]);
     // The ENOSPC of /dev/full, not a permission error.
     expect(r.stderr).toMatch(/No space left on device/);
