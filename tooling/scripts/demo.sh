@@ -8,7 +8,13 @@ bash tooling/scripts/setup.sh
 work=$(mktemp -d /tmp/c-demo.XXXXXX)
 registry_pid=""
 cleanup() {
-  [ -n "$registry_pid" ] && kill "$registry_pid" 2>/dev/null && wait "$registry_pid" 2>/dev/null
+  [ -n "$registry_pid" ] && kill "$registry_pid" 2>/dev/null && { wait "$registry_pid" 2>/dev/null || true; }
+  # c started a daemon for this root on first use (socket $C_ROOT/c.sock): stop it.
+  if [ -f "$work/root/daemon.pid" ]; then
+    daemon_pid=$(cat "$work/root/daemon.pid")
+    kill "$daemon_pid" 2>/dev/null || true
+    for _ in $(seq 50); do kill -0 "$daemon_pid" 2>/dev/null || break; sleep 0.1; done
+  fi
   rm -rf "$work"
 }
 trap cleanup EXIT
@@ -45,3 +51,11 @@ step rmi "$image"
 step pull "$image"
 step images
 step image inspect "$image"
+
+# Containers, through the daemon c started for this root.
+step run --rm "$image" echo hello from a container
+id=$(c run -d --name demo "$image" sh -c 'trap "exit 0" TERM; echo started; while true; do sleep 1; done')
+step ps --filter name=demo
+step exec demo sh -c 'echo hello from exec in $(hostname)'
+step logs demo
+step rm -f demo

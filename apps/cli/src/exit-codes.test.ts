@@ -40,7 +40,7 @@ describe('reportError', () => {
   });
 
   it('adds the stack only with --debug', () => {
-    expect(capture(new CError('INTERNAL', 'boom'), true).text).toMatch(/^Error: boom\nCError: boom\n\s+at /);
+    expect(capture(new CError('INTERNAL', 'boom', { hint: 'h' }), true).text).toMatch(/^Error: boom: h\nCError: boom\n\s+at /);
   });
 
   it('gives usage errors (INVALID_ARGUMENT) the usage exit code', () => {
@@ -52,5 +52,16 @@ describe('reportError', () => {
     const { code, text } = capture(new TypeError('x is undefined'));
     expect(code).toBe(1);
     expect(text).toMatch(/^Error: x is undefined: this is unexpected/);
+  });
+});
+
+describe('daemon errors get a hint', () => {
+  it('adds what to do to a bare daemon message', () => {
+    let text = '';
+    reportError(new CError('NOT_FOUND', 'No such image: nothere:1'), false, { write: (t: string) => (text += t) });
+    expect(text).toBe('Error: No such image: nothere:1: check the name with `c images`, or pull it with `c pull`\n');
+    text = '';
+    reportError(new CError('INTERNAL', 'pushing blob sha256:ab failed: HTTP 401'), false, { write: (t: string) => (text += t) });
+    expect(text).toMatch(/HTTP 401: log in with `c login REGISTRY`/);
   });
 });

@@ -33,6 +33,10 @@ describe('c images output', () => {
     expect(rows.map((r) => `${r.repository}:${r.tag}`)).toEqual(['a:1', 'b:2']);
     expect(renderImages(rows, { quiet: true, digests: false, noTrunc: false }, now)).toBe('abababababab\nabababababab\n');
   });
+  it('adds a <none> row for a repository known only by digest', () => {
+    const rows = imageRows([summary({ RepoTags: ['a:1'], RepoDigests: ['a@sha256:11', 'b@sha256:22'] })]);
+    expect(rows.map((r) => [r.repository, r.tag ?? '<none>', r.digest])).toEqual([['a', '1', 'sha256:11'], ['b', '<none>', 'sha256:22']]);
+  });
   it('filters by repository and optionally tag', () => {
     const [first, second] = imageRows(images);
     expect(matchesFilter(first!, 'busybox')).toBe(true);

@@ -30,10 +30,21 @@ export function imageRows(images: readonly ImageSummary[]): ImageRow[] {
       const repository = image.RepoDigests[0]?.split('@')[0] ?? '<none>';
       rows.push({ repository, tag: undefined, digest: digestOf(repository), id: image.Id, created, size: image.Size });
     }
+    const tagged = new Set<string>();
     for (const repoTag of tags) {
       const colon = repoTag.lastIndexOf(':');
       const repository = repoTag.slice(0, colon);
+      tagged.add(repository);
       rows.push({ repository, tag: repoTag.slice(colon + 1), digest: digestOf(repository), id: image.Id, created, size: image.Size });
+    }
+    // A repository known only by digest (pulled by digest) gets its own <none> row, as in docker.
+    if (tags.length > 0) {
+      for (const repoDigest of image.RepoDigests) {
+        const repository = repoDigest.slice(0, repoDigest.indexOf('@'));
+        if (tagged.has(repository)) continue;
+        tagged.add(repository);
+        rows.push({ repository, tag: undefined, digest: digestOf(repository), id: image.Id, created, size: image.Size });
+      }
     }
   }
   return rows;

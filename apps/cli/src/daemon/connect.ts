@@ -8,7 +8,7 @@ import type { GlobalOptions } from '../context';
 import { resolveDaemonTarget } from './host';
 import { startDaemonInBackground } from './launch';
 
-const START_TIMEOUT_MS = 20_000;
+const START_TIMEOUT_MS = 60_000;
 /** A daemon that accepts but does not answer a ping within this is stuck: say so rather than start a second one. */
 const PING_TIMEOUT_MS = 10_000;
 
