@@ -62,11 +62,18 @@ class ManagedCgroups implements ContainerCgroups {
     return this.manager;
   }
 
-  create(pid: number, resources: SpecResources | undefined): void {
+  private prepared: CgroupManager | undefined;
+
+  prepare(resources: SpecResources | undefined): void {
     const manager = this.makeManager();
     manager.create(this.path, toLinuxResources(resources));
     this.manager = manager;
-    manager.addProcess(pid);
+    this.prepared = manager;
+  }
+
+  create(pid: number, resources: SpecResources | undefined): void {
+    if (this.prepared === undefined) this.prepare(resources);
+    this.bound().addProcess(pid);
   }
 
   addProcess(pid: number): void {

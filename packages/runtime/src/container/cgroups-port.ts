@@ -7,7 +7,12 @@ import type { SpecResources } from '../spec/types';
 export interface ContainerCgroups {
   /** The cgroup path relative to each hierarchy root, e.g. "/c-runtime/<id>". */
   readonly path: string;
-  /** Create the cgroup, apply the limits and move `pid` into it. */
+  /**
+   * Optional: create the cgroup and apply the limits now, without a process (`create` then only moves `pid` in).
+   * Lets the runtime do this while the init is still starting.
+   */
+  prepare?(resources: SpecResources | undefined): void;
+  /** Create the cgroup, apply the limits and move `pid` into it (after `prepare`: only move `pid` in). */
   create(pid: number, resources: SpecResources | undefined): void;
   /** Move another process (exec) into the cgroup. */
   addProcess(pid: number): void;

@@ -39,6 +39,7 @@ function initScript(body: string): string {
 function fakeCgroups(log: string[]): (path: string) => ContainerCgroups {
   return (path) => ({
     path,
+    prepare: () => log.push('prepare'),
     create: (pid) => log.push(`create ${pid}`),
     addProcess: () => undefined,
     pids: () => [],
@@ -73,7 +74,8 @@ describe('createContainer when the init dies', () => {
     const error = await createFailure('dies-at-once', log);
     expect(error.message).toMatch(/^container dies-at-once: the init exited before reporting/);
     expect(error.hint).toMatch(/--debug/);
-    expect(log).toEqual([]);
+    // The cgroup was prepared while the init started, never joined, and removed again.
+    expect(log).toEqual(['prepare', 'destroy']);
   });
 
   it('turns a broken sync socket (init gone before reading its config) into a CError, not an uncaught exception', async () => {
@@ -84,7 +86,8 @@ describe('createContainer when the init dies', () => {
     const log: string[] = [];
     const error = await createFailure('dies-after-boot', log);
     expect(error.message).toMatch(/^container dies-after-boot: the (init exited before reporting|sync socket to the init failed \((EPIPE|ECONNRESET)\))/);
-    expect(log[0]).toMatch(/^create \d+$/);
+    expect(log[0]).toBe('prepare');
+    expect(log[1]).toMatch(/^create \d+$/);
     expect(log.at(-1)).toBe('destroy');
   });
 

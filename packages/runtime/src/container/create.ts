@@ -182,10 +182,12 @@ export async function createContainer(request: CreateRequest): Promise<CreatedCo
     }
     const socket = child.stdio[3] as Socket;
     const reports = new ReportReader(socket, child, id);
+    // Make the cgroup and its limits while the init's Node starts (on another core, if there is one).
+    cgroups = request.cgroups(cgroupsPathFor(id, spec.linux?.cgroupsPath));
+    cgroups.prepare?.(spec.linux?.resources);
     const booted = await reports.next();
     if (booted.type !== 'booted') throw new CError('INTERNAL', `container init sent ${booted.type} before booting`);
     // Only now into the cgroup: Node's start-up memory stays charged to us, and its threads exist before pids.max.
-    cgroups = request.cgroups(cgroupsPathFor(id, spec.linux?.cgroupsPath));
     cgroups.create(pid, spec.linux?.resources);
     socket.write(`${JSON.stringify(config)}\n`);
     const report = await reports.next();
