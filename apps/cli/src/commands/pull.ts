@@ -1,6 +1,6 @@
 import type { EngineClient } from '@c/api';
 import { parseReference, withDefaultTag, formatReference } from '@c/image';
-import { interruptSignal, type GlobalOptions } from '../context';
+import { interruptSignal, interrupted, type GlobalOptions } from '../context';
 import { connect } from '../daemon/connect';
 import { ProgressPrinter } from '../output/progress';
 
@@ -9,8 +9,13 @@ export async function pullImage(client: EngineClient, image: string, options: { 
   const ref = parseReference(image);
   if (!options.quiet && !ref.tag && !ref.digest) options.out.write('Using default tag: latest\n');
   const printer = options.quiet ? undefined : new ProgressPrinter(options.out);
-  for await (const message of client.images.pull(image, { ...(options.platform ? { platform: options.platform } : {}), signal: interruptSignal() })) {
-    printer?.update(message);
+  const signal = interruptSignal();
+  try {
+    for await (const message of client.images.pull(image, { ...(options.platform ? { platform: options.platform } : {}), signal })) {
+      printer?.update(message);
+    }
+  } catch (error) {
+    throw interrupted(error, signal, `pull of ${image}`);
   }
   printer?.finish();
   return formatReference(ref.digest ? ref : withDefaultTag(ref));

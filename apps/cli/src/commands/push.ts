@@ -1,5 +1,5 @@
 import { familiarName, parseReference, withDefaultTag } from '@c/image';
-import { interruptSignal, type GlobalOptions } from '../context';
+import { interruptSignal, interrupted, type GlobalOptions } from '../context';
 import { connect } from '../daemon/connect';
 import { ProgressPrinter } from '../output/progress';
 
@@ -9,7 +9,12 @@ export async function run(argv: Record<string, unknown>, globals: GlobalOptions)
   const ref = withDefaultTag(parseReference(image));
   const client = await connect(globals);
   const printer = quiet ? undefined : new ProgressPrinter(process.stdout);
-  for await (const message of client.images.push(image, { signal: interruptSignal() })) printer?.update(message);
+  const signal = interruptSignal();
+  try {
+    for await (const message of client.images.push(image, { signal })) printer?.update(message);
+  } catch (error) {
+    throw interrupted(error, signal, `push of ${image}`);
+  }
   printer?.finish();
   if (quiet) process.stdout.write(`${familiarName(ref)}\n`);
 }
