@@ -159,3 +159,44 @@ describe.skipIf(!haveBusybox)('c against its daemon', () => {
     expect(result).toMatchObject({ code: 0, stdout: 'line one\nline two\n' });
   });
 });
+
+describe('c daemon and -H', () => {
+  let base: string;
+  afterAll(() => {
+    if (base) rmSync(base, { recursive: true, force: true });
+  });
+
+  it('runs the daemon in the foreground on the socket -H names, and stops on SIGTERM', async () => {
+    base = mkdtempSync(join(tmpdir(), 'c-e2e-daemon-fg-'));
+    const socket = join(base, 'fg.sock');
+    const daemon = spawn(process.execPath, [CLI_PATH, 'daemon', '--root', join(base, 'root'), '-H', `unix://${socket}`], { stdio: 'ignore' });
+    const exited = new Promise<number | null>((resolve) => daemon.on('close', resolve));
+    try {
+      const deadline = Date.now() + 60_000;
+      while (!existsSync(socket) && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
+      const env = { ...process.env, C_ROOT: '', C_HOST: '' };
+      const run = (args: string[]) =>
+        new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
+          const child = spawn(process.execPath, [CLI_PATH, ...args], { env });
+          let stdout = '';
+          let stderr = '';
+          child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+          child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+          child.on('close', (code) => resolve({ code, stdout, stderr }));
+        });
+      const version = await run(['-H', `unix://${socket}`, 'version']);
+      expect(version.code).toBe(0);
+      expect(version.stdout).toMatch(/Server:\n Version: +\S+\n API version: +1\.\d+/);
+      expect(version.stderr).not.toContain('started the daemon');
+      // A socket named explicitly is never auto-started.
+      const nobody = await run(['-H', `unix://${join(base, 'nobody.sock')}`, 'ps']);
+      expect(nobody.code).toBe(1);
+      expect(nobody.stderr).toMatch(/^Error: cannot connect to the c daemon at unix:\/\/.*nobody\.sock/);
+      expect(existsSync(join(base, 'nobody.sock'))).toBe(false);
+    } finally {
+      daemon.kill('SIGTERM');
+    }
+    expect(await exited).toBe(0);
+    expect(existsSync(socket)).toBe(false);
+  });
+});
