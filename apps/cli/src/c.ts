@@ -159,7 +159,6 @@ async function main(): Promise<void> {
     .command(systemGroup)
     .command(daemonCommand)
     .version(`c version ${version}`)
-    .alias('version', 'v')
     .parserConfiguration({ 'populate--': true, 'greedy-arrays': false })
     .help()
     .alias('help', 'h')

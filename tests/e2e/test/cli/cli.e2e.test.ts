@@ -82,6 +82,11 @@ describe.skipIf(!haveBusybox)('c against its daemon', () => {
       'c run with flags',
     );
     expect(result.stdout).toBe('b c|1|/tmp|box\n');
+    const shared = join(work, 'shared');
+    mkdirSync(shared, { recursive: true });
+    writeFileSync(join(shared, 'f'), 'bound\n');
+    const bound = expectSuccess(await c.run(['run', '--rm', '-v', `${shared}:/mnt:ro`, '-m', '64m', '--pids-limit', '50', image, 'cat', '/mnt/f']), 'c run -v');
+    expect(bound.stdout).toBe('bound\n');
     const entry = expectSuccess(await c.run(['run', '--rm', '--entrypoint', 'echo', image, 'via', 'entrypoint']), 'c run --entrypoint');
     expect(entry.stdout).toBe('via entrypoint\n');
   });
