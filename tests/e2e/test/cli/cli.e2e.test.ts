@@ -156,6 +156,31 @@ describe.skipIf(!haveBusybox)('c against its daemon', () => {
     }
   });
 
+  it('forwards Ctrl-C to the container without a terminal (sig-proxy) and reports its events', async () => {
+    const since = String(Math.floor(Date.now() / 1000) - 1);
+    const child = spawn(process.execPath, [CLI_PATH, 'run', '--name', 'sigs', image, 'sh', '-c', 'trap "echo got-int; exit 5" INT; echo ready; while true; do sleep 0.1; done'], {
+      env: { ...process.env, C_ROOT: c.root },
+    });
+    let out = '';
+    child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
+    const exited = new Promise<number | null>((resolve) => child.on('close', resolve));
+    try {
+      const deadline = Date.now() + 30_000;
+      while (!out.includes('ready') && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
+      child.kill('SIGINT');
+      expect(await exited).toBe(5);
+      expect(out).toBe('ready\ngot-int\n');
+      const until = String(Math.floor(Date.now() / 1000) + 1);
+      const events = expectSuccess(await c.run(['events', '--since', since, '--until', until, '--filter', 'container=sigs', '--format', '{{.Action}}']), 'c events');
+      const actions = events.stdout.split('\n').filter(Boolean);
+      expect(actions).toEqual(expect.arrayContaining(['create', 'start', 'die']));
+      expect(actions.indexOf('create')).toBeLessThan(actions.indexOf('die'));
+    } finally {
+      child.kill('SIGKILL');
+      await c.run(['rm', '-f', 'sigs']);
+    }
+  });
+
   // Skipped: with a container started with OpenStdin, the daemon blocks in a synchronous read of the container's
   // stdout FIFO (its process sits in D state until the container exits), so `run -i` hangs the whole daemon. The
   // same stdin path through exec works (above). Unskip once the engine reads container FIFOs asynchronously.
