@@ -97,6 +97,8 @@ export interface BackendImportOptions {
   changes?: string[];
   /** How the source is named in messages (`-` for the request body). */
   sourceName?: string;
+  /** `os/arch[/variant]` the image config records; the daemon's own platform when absent. */
+  platform?: string;
 }
 
 export interface BackendImportResult {

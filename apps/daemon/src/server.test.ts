@@ -271,6 +271,9 @@ describe('daemon API over a unix socket', () => {
     expect(res.status).toBe(200);
     expect(JSON.parse(res.body)).toEqual({ status: 'sha256:' + 'e'.repeat(64) });
     expect(images.calls.at(-1)).toEqual({ op: 'import', args: ['c-e2e/imported:v2', 2048, { changes: ['CMD ["sh"]'], sourceName: '-', message: 'hi' }] });
+    const arm = await raw(socket, 'POST', '/images/create?fromSrc=-&repo=c-e2e/arm&platform=linux%2Farm64', {}, body);
+    expect(arm.status).toBe(200);
+    expect(images.calls.at(-1)).toEqual({ op: 'import', args: ['c-e2e/arm', 2048, { changes: [], sourceName: '-', platform: 'linux/arm64' }] });
     const noRepo = await raw(socket, 'POST', '/images/create?fromSrc=-', {}, body);
     expect(noRepo.status).toBe(400);
     const empty = await raw(socket, 'POST', '/images/create?fromSrc=-&repo=x');

@@ -205,10 +205,12 @@ async function importImage(images: ImagesBackend, { req, res, query }: RequestCo
   }
   const target = familiarName(joinReference(repo, query.get('tag')));
   const message = query.get('message');
+  const platform = query.get('platform') || undefined;
   const result = await images.import(req, target, {
     changes: query.getAll('changes').filter((change) => change.trim() !== ''),
     sourceName: '-',
     ...(message ? { message } : {}),
+    ...(platform ? { platform } : {}),
   });
   const write = startJsonStream(res);
   write({ status: result.id });

@@ -102,6 +102,12 @@ describe('import', () => {
     expect(readdirSync(join(work, 'tmp'))).toEqual([]);
   });
 
+  it('records a platform given as os/arch/variant text (the API query form)', async () => {
+    await service.import(Readable.from([rootfsTar({ 'a.txt': 'a' })]), 'arm', { platform: 'linux/arm64/v8' });
+    const inspect = await service.inspect('arm');
+    expect([inspect.Os, inspect.Architecture, inspect.Variant]).toEqual(['linux', 'arm64', 'v8']);
+  });
+
   it('gives a gzip tarball the same diffId as the plain tar', async () => {
     const tar = rootfsTar({ 'a.txt': 'a' });
     const plain = await service.import(Readable.from([tar]), 'plain', { platform: AMD64 });

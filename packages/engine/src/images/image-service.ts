@@ -502,10 +502,10 @@ export class ImageService {
       throw new CError('INVALID_ARGUMENT', `cannot import to a digest reference: ${target}`, { hint: 'use name:tag' });
     }
     const sourceName = options.sourceName ?? '-';
-    // Validate the changes before reading a possibly large tarball.
+    // Validate the changes and the platform before reading a possibly large tarball.
     const containerConfig = applyChanges({}, options.changes ?? []);
+    const platform = (typeof options.platform === 'string' ? parsePlatform(options.platform) : options.platform) ?? hostPlatform();
     const layer = await storeTarballLayer(this.parts.content, source, { tmpDir: this.parts.tmpDir, sourceName });
-    const platform = options.platform ?? hostPlatform();
     const created = this.now().toISOString();
     const comment = options.message ?? `Imported from ${sourceName}`;
     const config = {

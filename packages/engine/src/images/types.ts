@@ -80,7 +80,8 @@ export interface ImportOptions {
   changes?: string[];
   /** How the source is named in messages (`-` for stdin). */
   sourceName?: string;
-  platform?: Platform;
+  /** The platform the config records (`linux/arm64` or a parsed one); the host's when absent. */
+  platform?: Platform | string;
 }
 
 export interface ImportResult {
