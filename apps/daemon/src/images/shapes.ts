@@ -1,11 +1,22 @@
 import type { ImageInspect, ImageSummary } from '@c/api';
 import type { ImageInspectDocument, ImageRow } from '../backends';
 
+export interface SummaryOptions {
+  /**
+   * Give each name recorded by digest only (`repo@sha256:…`, from a pull by digest) a summary of its own with
+   * `RepoTags: []`, as docker does: that is what makes `docker images` show a `<none>` TAG row for it even when
+   * the same repository also has a tag for the image. Default true; `df` counts images, so it merges them.
+   */
+  separateDigestOnly?: boolean;
+}
+
 /** Docker lists one row per image (config digest), with every name that points at it. Keeps the engine's order. */
-export function toImageSummaries(rows: readonly ImageRow[]): ImageSummary[] {
-  const byId = new Map<string, ImageSummary>();
+export function toImageSummaries(rows: readonly ImageRow[], options: SummaryOptions = {}): ImageSummary[] {
+  const separate = options.separateDigestOnly ?? true;
+  const byKey = new Map<string, ImageSummary>();
   for (const row of rows) {
-    let summary = byId.get(row.id);
+    const key = separate && row.tag === undefined ? `${row.id} ${row.name}` : row.id;
+    let summary = byKey.get(key);
     if (!summary) {
       const created = row.created === undefined ? Number.NaN : Date.parse(row.created);
       summary = {
@@ -20,13 +31,13 @@ export function toImageSummaries(rows: readonly ImageRow[]): ImageSummary[] {
         Labels: null,
         Containers: -1,
       };
-      byId.set(row.id, summary);
+      byKey.set(key, summary);
     }
     if (row.tag !== undefined) summary.RepoTags.push(`${row.repository}:${row.tag}`);
     const repoDigest = `${row.repository}@${row.digest}`;
     if (!summary.RepoDigests.includes(repoDigest)) summary.RepoDigests.push(repoDigest);
   }
-  return [...byId.values()];
+  return [...byKey.values()];
 }
 
 /** Adds what Docker's inspect has and the engine's document leaves to the daemon (storage driver, API 1.43 fields). */

@@ -15,7 +15,7 @@ export function diskUsageRoutes(images: Pick<ImagesBackend, 'list'>, containers:
         const rows = containers.list({ all: true });
         const usedBy = new Map<string, number>();
         for (const row of rows) usedBy.set(row.ImageID, (usedBy.get(row.ImageID) ?? 0) + 1);
-        const imageSummaries = toImageSummaries(await images.list()).map((image) => ({ ...image, Containers: usedBy.get(image.Id) ?? 0 }));
+        const imageSummaries = toImageSummaries(await images.list(), { separateDigestOnly: false }).map((image) => ({ ...image, Containers: usedBy.get(image.Id) ?? 0 }));
         sendJson(res, 200, {
           // Layers shared between images are counted once per image here: the store does not report sharing yet.
           LayersSize: imageSummaries.reduce((sum, image) => sum + image.Size, 0),
