@@ -117,7 +117,7 @@ export interface ImagesBackend {
   push(reference: string, options?: BackendPushOptions): Promise<BackendPushResult>;
   /** Stores a root filesystem tarball (plain or gzip) as a one-layer image named `target`. */
   import(source: AsyncIterable<Uint8Array>, target: string, options?: BackendImportOptions): Promise<BackendImportResult>;
-  /** Verifies credentials with the registry (Docker Hub when undefined) and stores them for later pulls/pushes. */
+  /** Verifies credentials with the registry (Docker Hub when undefined); stores nothing (clients send X-Registry-Auth). */
   login(registry: string | undefined, credentials: { username: string; password: string }): Promise<{ registry: string }>;
 }
 

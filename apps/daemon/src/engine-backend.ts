@@ -6,7 +6,8 @@ import type { ContainersBackend } from './containers/backend';
 /** The engine's image service over the store under `root`: the daemon's only source of image state. */
 export function createEngineImagesBackend(root: string): ImagesBackend {
   // ImageService satisfies ImagesBackend structurally; the assignment is the compile-time check of that contract.
-  const service: ImagesBackend = createImageService({ root });
+  // Like dockerd, the daemon keeps no registry credentials: each pull/push uses its own X-Registry-Auth.
+  const service: ImagesBackend = createImageService({ root, savedCredentials: false });
   return service;
 }
 

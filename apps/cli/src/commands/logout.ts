@@ -2,7 +2,7 @@ import { DockerConfigCredentials } from '@c/registry-client';
 import type { GlobalOptions } from '../context';
 import { registryHost } from './login';
 
-/** Credentials live in the client's docker config (the daemon reads the same file when it runs as this user). */
+/** Credentials live only in the client's docker config: pulls and pushes send them to the daemon per request (X-Registry-Auth). */
 export async function run(argv: Record<string, unknown>, _globals: GlobalOptions): Promise<void> {
   const registry = registryHost(typeof argv.server === 'string' ? argv.server : undefined);
   const removed = await new DockerConfigCredentials().removeCredentials(registry);

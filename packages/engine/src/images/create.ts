@@ -13,7 +13,7 @@ import {
   storeLayout,
   type Snapshotter,
 } from '@c/layers';
-import { DockerConfigCredentials, RegistryClient } from '@c/registry-client';
+import { DockerConfigCredentials, RegistryClient, type CredentialStore } from '@c/registry-client';
 import { hostMounter } from './host-mounter';
 import { ImageService } from './image-service';
 import type { GarbagePort, RegistryPort } from './ports';
@@ -25,19 +25,44 @@ export interface CreateImageServiceOptions {
   root?: string;
   /** Registries to reach over plain HTTP besides localhost and 127.0.0.0/8. */
   insecureRegistries?: string[];
-  /** Another registry client (tests, embedding); default the real RegistryClient with docker's credentials. */
+  /** Another registry client (tests, embedding); default the real RegistryClient, one per call. */
   registry?: RegistryPort;
+  /**
+   * Read and write docker's config.json (`$DOCKER_CONFIG`) for registry credentials (default true): pulls and
+   * pushes without `auth` use the saved ones, `login` saves. A daemon passes false: like dockerd it keeps no
+   * credentials, and each pull or push uses only what its client sent.
+   */
+  savedCredentials?: boolean;
+}
+
+/**
+ * The real registry client, a fresh one per call: its tokens and connections live only as long as the call, so
+ * one request's credentials never serve another (after `logout`, a pull is anonymous again).
+ */
+function perCallRegistry(fallback: CredentialStore | undefined, insecureRegistries: string[] | undefined): RegistryPort {
+  async function withClient<T>(credentials: CredentialStore | undefined, use: (client: RegistryClient) => Promise<T>): Promise<T> {
+    const chosen = credentials ?? fallback;
+    const client = new RegistryClient({
+      ...(chosen ? { credentials: chosen } : {}),
+      ...(insecureRegistries ? { insecureRegistries } : {}),
+    });
+    try {
+      return await use(client);
+    } finally {
+      client.close();
+    }
+  }
+  return {
+    pull: (ref, sink, { credentials, ...options }) => withClient(credentials, (client) => client.pull(ref, sink, options)),
+    push: (ref, source, root, { credentials, ...options }) => withClient(credentials, (client) => client.push(ref, source, root, options)),
+    login: (registry, login) => withClient(undefined, (client) => client.login(registry, login)),
+  };
 }
 
 export function createImageService(options: CreateImageServiceOptions = {}): ImageService {
   const layout = storeLayout(options.root ?? DEFAULT_ROOT);
-  const credentials = new DockerConfigCredentials();
-  const registry =
-    options.registry ??
-    new RegistryClient({
-      credentials,
-      ...(options.insecureRegistries ? { insecureRegistries: options.insecureRegistries } : {}),
-    });
+  const credentials = options.savedCredentials === false ? undefined : new DockerConfigCredentials();
+  const registry = options.registry ?? perCallRegistry(credentials, options.insecureRegistries);
   const content = new ContentStore(layout.content);
   const images = new ImageStore(layout.images);
   // Probing the driver mounts a trial overlay: done on first use, so `c images` never pays for it.
@@ -62,10 +87,14 @@ export function createImageService(options: CreateImageServiceOptions = {}): Ima
     snapshotter,
     mounts: { root: join(layout.root, 'mounts'), mounter: hostMounter },
     registry,
-    credentials: {
-      save: (host, login) => credentials.saveCredentials(host, login),
-      remove: (host) => credentials.removeCredentials(host),
-    },
+    ...(credentials
+      ? {
+          credentials: {
+            save: (host: string, login: { username: string; password: string }) => credentials.saveCredentials(host, login),
+            remove: (host: string) => credentials.removeCredentials(host),
+          },
+        }
+      : {}),
     tmpDir: layout.tmp,
   });
 }

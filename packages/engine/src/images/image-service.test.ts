@@ -271,6 +271,20 @@ describe('pull and push', () => {
     await expectCError(service.push('localhost:5000/none:1'), 'NOT_FOUND', /does not exist locally with the tag: localhost:5000\/none:1/);
   });
 
+  it('hands each pull and push only its own credentials, for the image\'s registry alone', async () => {
+    publishTwoPlatforms();
+    await service.pull('localhost:5000/multi:1', { platform: AMD64, auth: { username: 'alice', password: 'pw' } });
+    await service.pull('localhost:5000/multi:1', { platform: AMD64 });
+    const basic = Buffer.from('bob:pw:with:colons').toString('base64');
+    await service.push('localhost:5000/multi:1', { auth: { auth: basic } });
+    expect(registry.credentialsSeen).toEqual([
+      { own: 'alice', other: undefined },
+      { own: undefined, other: undefined },
+      { own: 'bob', other: undefined },
+    ]);
+    await expectCError(service.push('localhost:5000/multi:1', { auth: { auth: 'bm9jb2xvbg==' } }), 'INVALID_ARGUMENT', /localhost:5000.*auth/);
+  });
+
   it('passes registry errors through unchanged', async () => {
     await expectCError(service.pull('localhost:5000/absent:1'), 'NOT_FOUND', /manifest unknown/);
     expect(images.records.size).toBe(0);
@@ -289,6 +303,15 @@ describe('login and logout', () => {
     expect(saved.get('localhost:5000')).toBe('alice');
     expect(await service.logout('localhost:5000')).toEqual({ registry: 'localhost:5000', removed: true });
     expect(await service.logout('localhost:5000')).toEqual({ registry: 'localhost:5000', removed: false });
+  });
+
+  it('only checks credentials when the service has nowhere to save them (a daemon)', async () => {
+    registry.users.set('alice', 'secret');
+    const daemonSide = new ImageService({ content, images, registry, tmpDir: join(work, 'tmp') });
+    await expectCError(daemonSide.login('localhost:5000', { username: 'alice', password: 'wrong' }), 'UNAUTHORIZED');
+    expect(await daemonSide.login('localhost:5000', { username: 'alice', password: 'secret' })).toEqual({ registry: 'localhost:5000' });
+    expect(await daemonSide.logout('localhost:5000')).toEqual({ registry: 'localhost:5000', removed: false });
+    expect(saved.size).toBe(0);
   });
 
   it('treats every Docker Hub spelling as docker.io', () => {

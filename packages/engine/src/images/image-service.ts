@@ -16,6 +16,7 @@ import type { Snapshotter } from '@c/layers';
 import { ImageMounts } from './image-mounts';
 import { holdersOf, holds, layerChainIds, surveySnapshots, unpackedSize, type SnapshotSurvey } from './storage';
 import { PipelinedUnpack } from './pipelined-unpack';
+import { callCredentials } from './registry-auth';
 import { unpackLayers } from './unpack';
 import type {
   ByteSource,
@@ -49,7 +50,8 @@ export interface ImageServiceParts {
   content: ContentPort;
   images: ImageRecordPort;
   registry: RegistryPort;
-  credentials: CredentialWriterPort;
+  /** Where `login` saves credentials and `logout` removes them; without it `login` only checks them (a daemon). */
+  credentials?: CredentialWriterPort;
   /** Scratch space for imports (same filesystem as the store is best). */
   tmpDir: string;
   /** Frees blobs no image references any more; called after an image is deleted. */
@@ -136,10 +138,12 @@ export class ImageService {
     try {
       let pulled: PulledImagePort;
       try {
+        const credentials = callCredentials(ref.registry, options.auth);
         pulled = await this.parts.registry.pull(ref, coalescingSink(leased), {
           platform: platform ?? hostPlatform(),
           onProgress,
           signal: options.signal,
+          ...(credentials ? { credentials } : {}),
         });
       } catch (error) {
         await pipeline?.abandon();
@@ -185,9 +189,11 @@ export class ImageService {
       });
     }
     const root = await this.pushRoot(record);
+    const credentials = callCredentials(ref.registry, options.auth);
     const pushed = await this.parts.registry.push(ref, this.parts.content, root, {
       onProgress: options.onProgress ? (event) => options.onProgress?.(toTransferEvent(event)) : undefined,
       signal: options.signal,
+      ...(credentials ? { credentials } : {}),
     });
     const digest = typeof pushed === 'string' ? pushed : root.digest;
     return {
@@ -531,18 +537,18 @@ export class ImageService {
     return { id: configDescriptor.digest, manifestDigest: manifestDescriptor.digest, reference: this.familiar(ref) };
   }
 
-  /** Verifies the credentials with the registry, then saves them (docker's config.json). */
+  /** Verifies the credentials with the registry, then saves them (docker's config.json) when the service has a credential writer. */
   async login(registry: string | undefined, credentials: { username: string; password: string }): Promise<{ registry: string }> {
     const host = normalizeRegistryHost(registry);
     await this.parts.registry.login(host, credentials);
-    await this.parts.credentials.save(host, credentials);
+    await this.parts.credentials?.save(host, credentials);
     return { registry: host };
   }
 
-  /** Removes saved credentials; `removed` is false when none were stored. */
+  /** Removes saved credentials; `removed` is false when none were stored (always, for a service that saves none). */
   async logout(registry: string | undefined): Promise<{ registry: string; removed: boolean }> {
     const host = normalizeRegistryHost(registry);
-    return { registry: host, removed: await this.parts.credentials.remove(host) };
+    return { registry: host, removed: (await this.parts.credentials?.remove(host)) ?? false };
   }
 
   /** Finds a local image by name (`busybox`, `busybox:1.36`, `name@sha256:…`) or by id / id prefix. */

@@ -8,6 +8,8 @@ export type {
   ImageRecordPort,
   PulledImagePort,
   RegistryPort,
+  CallCredentialStore,
+  RegistryCallCredentials,
   TransferProgress,
   ByteSource,
 } from './ports';
@@ -20,6 +22,7 @@ export type {
   PullResult,
   PushOptions,
   PushResult,
+  RegistryAuth,
   RemoveResultItem,
   TransferEvent,
   DiskUsage,

@@ -53,17 +53,30 @@ export interface PulledImagePort {
   manifest: { mediaType?: string; layers: Descriptor[]; config: Descriptor };
 }
 
+/** Credentials for one registry, as @c/registry-client's CredentialStore hands them out. */
+export interface RegistryCallCredentials {
+  username?: string;
+  password?: string;
+  identityToken?: string;
+}
+
+/** @c/registry-client's CredentialStore: credentials by registry host. */
+export interface CallCredentialStore {
+  get(registry: string): Promise<RegistryCallCredentials | undefined>;
+}
+
 export interface RegistryPort {
+  /** `credentials`: for this call only (anonymous when absent, unless the port has its own). */
   pull(
     ref: Reference,
     sink: BlobSink,
-    options: { platform?: Platform; onProgress?: (event: TransferProgress) => void; signal?: AbortSignal },
+    options: { platform?: Platform; onProgress?: (event: TransferProgress) => void; signal?: AbortSignal; credentials?: CallCredentialStore },
   ): Promise<PulledImagePort>;
   push(
     ref: Reference,
     source: BlobStore,
     root: Descriptor,
-    options: { onProgress?: (event: TransferProgress) => void; signal?: AbortSignal },
+    options: { onProgress?: (event: TransferProgress) => void; signal?: AbortSignal; credentials?: CallCredentialStore },
   ): Promise<unknown>;
   login(registry: string, credentials: { username: string; password: string }): Promise<unknown>;
 }

@@ -7,7 +7,7 @@ import { createHash } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { CError } from '@c/errors';
 import type { BlobIngest, BlobSink, BlobStore, Descriptor, Platform, Reference } from '@c/image';
-import type { ImageRecord, ImageRecordPort, PulledImagePort, RegistryPort, TransferProgress } from './ports';
+import type { CallCredentialStore, ImageRecord, ImageRecordPort, PulledImagePort, RegistryPort, TransferProgress } from './ports';
 
 const sha256 = (bytes: Uint8Array) => `sha256:${createHash('sha256').update(bytes).digest('hex')}`;
 
@@ -107,6 +107,15 @@ export class FakeRegistry implements RegistryPort {
   readonly tags = new Map<string, string>();
   readonly users = new Map<string, string>();
   readonly pushed: Descriptor[] = [];
+  /** Per pull/push: the username its call credentials give for the image's registry and for another host. */
+  readonly credentialsSeen: Array<{ own: string | undefined; other: string | undefined }> = [];
+
+  private async see(ref: Reference, credentials: CallCredentialStore | undefined): Promise<void> {
+    this.credentialsSeen.push({
+      own: (await credentials?.get(ref.registry))?.username,
+      other: (await credentials?.get('elsewhere.example.com'))?.username,
+    });
+  }
 
   tag(ref: Reference, digest: string): void {
     this.tags.set(`${key(ref)}:${ref.tag ?? 'latest'}`, digest);
@@ -115,8 +124,9 @@ export class FakeRegistry implements RegistryPort {
   async pull(
     ref: Reference,
     sink: BlobSink,
-    options: { platform?: Platform; onProgress?: (event: TransferProgress) => void },
+    options: { platform?: Platform; onProgress?: (event: TransferProgress) => void; credentials?: CallCredentialStore },
   ): Promise<PulledImagePort> {
+    await this.see(ref, options.credentials);
     const rootDigest = ref.digest ?? this.tags.get(`${key(ref)}:${ref.tag ?? 'latest'}`);
     if (!rootDigest || !this.store.blobs.has(rootDigest)) {
       throw new CError('NOT_FOUND', `manifest for ${key(ref)} not found: manifest unknown`);
@@ -147,7 +157,8 @@ export class FakeRegistry implements RegistryPort {
     return { manifestDigest, ...(indexDigest ? { indexDigest } : {}), configDigest: manifest.config.digest, manifest };
   }
 
-  async push(ref: Reference, source: BlobStore, root: Descriptor): Promise<string> {
+  async push(ref: Reference, source: BlobStore, root: Descriptor, options: { credentials?: CallCredentialStore } = {}): Promise<string> {
+    await this.see(ref, options.credentials);
     const bytes = Buffer.from(await source.read(root.digest));
     const doc = JSON.parse(bytes.toString()) as { manifests?: Descriptor[]; config?: Descriptor; layers?: Descriptor[] };
     for (const child of doc.manifests ?? []) await this.push({ ...ref, tag: undefined }, source, child);

@@ -15,8 +15,20 @@ export interface TransferEvent {
   kind?: string;
 }
 
+/** Registry credentials for one pull or push, in docker's AuthConfig shape (what `X-Registry-Auth` carries). */
+export interface RegistryAuth {
+  username?: string;
+  password?: string;
+  /** base64 of `user:password`, sent by old clients instead of the two fields. */
+  auth?: string;
+  identitytoken?: string;
+  serveraddress?: string;
+}
+
 export interface PullOptions {
   platform?: Platform | string;
+  /** Credentials for the image's registry, for this pull only; anonymous when absent (unless the service reads saved ones). */
+  auth?: RegistryAuth;
   /** Unpack the layers into snapshots after downloading (default true when the service has a snapshotter). */
   unpack?: boolean;
   onProgress?: (event: TransferEvent) => void;
@@ -38,6 +50,8 @@ export interface PullResult {
 }
 
 export interface PushOptions {
+  /** Credentials for the image's registry, for this push only; anonymous when absent (unless the service reads saved ones). */
+  auth?: RegistryAuth;
   onProgress?: (event: TransferEvent) => void;
   signal?: AbortSignal;
 }
