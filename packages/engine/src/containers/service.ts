@@ -31,6 +31,7 @@ import { hostConfigOf, mergeConfig } from './config';
 import { commitContainer, type CommitOptions, type CommitResult, type CommitStores } from './commit';
 import { EventBus } from './events';
 import { openOutputFifos, reopenOutputFifos } from './output-fifos';
+import { openStdinFifo } from './stdin-fifo';
 import { ExecManager } from './exec';
 import { HealthChecker } from './health';
 import { Introspector, type ArchiveStat, type Change, type ContainerStats, type TopResult } from './introspect';
@@ -302,6 +303,8 @@ export class ContainerService {
     const logger = openLogger(record);
     const tty = record.Config.Tty;
     const fifos = tty ? undefined : openOutputFifos(this.store.dir(id));
+    // Not Node's 'pipe' (a socket): see stdin-fifo.ts for the deadlock a socket on fd 0 causes.
+    const stdinFifo = record.Config.OpenStdin && !tty ? openStdinFifo(this.store.dir(id)) : undefined;
     let created: Awaited<ReturnType<typeof createContainer>>;
     try {
       created = await createContainer({
@@ -310,7 +313,7 @@ export class ContainerService {
         store: this.lifecycle.store,
         sys: linuxSyscalls,
         cgroups: this.lifecycle.cgroups,
-        stdio: [record.Config.OpenStdin && !tty ? 'pipe' : 'ignore', fifos?.writers.stdout ?? 'ignore', fifos?.writers.stderr ?? 'ignore'],
+        stdio: [stdinFifo?.reader ?? 'ignore', fifos?.writers.stdout ?? 'ignore', fifos?.writers.stderr ?? 'ignore'],
         keepPtyMaster: tty,
         initScript: this.options.initScript ?? runtimeInitScript(),
       });
@@ -318,12 +321,15 @@ export class ContainerService {
       fifos?.closeWriters();
       fifos?.readers.stdout.destroy();
       fifos?.readers.stderr.destroy();
+      stdinFifo?.closeReader();
+      stdinFifo?.writer.destroy();
       logger.close();
       this.recordStartFailure(record, error);
       throw error;
     }
     // The container holds its own copies now; ours would keep the FIFOs from ever reaching EOF.
     fifos?.closeWriters();
+    stdinFifo?.closeReader();
     const child = created.child;
     if (stdio.stdin || stdio.stdout || stdio.stderr) this.attach(id, stdio);
     let stdinSink: Writable | undefined;
@@ -334,9 +340,10 @@ export class ContainerService {
       stdinSink = master;
     } else {
       outputs = this.pumpOutputs(id, logger, fifos?.readers ?? {});
-      if (child.stdin) {
-        child.stdin.on('error', () => undefined);
-        stdinSink = child.stdin;
+      if (stdinFifo) {
+        // EPIPE once the container has exited (or closed its stdin) is not the engine's failure.
+        stdinFifo.writer.on('error', () => undefined);
+        stdinSink = stdinFifo.writer;
       }
     }
     let resolveExited!: () => void;
@@ -410,6 +417,9 @@ export class ContainerService {
     live.logger?.close();
     live.logger = undefined;
     this.detachAll(id);
+    // Our write side of the stdin FIFO: nobody reads it any more (a pty master is closed with the outputs).
+    const stdinSink = live.stdinSink;
+    if (stdinSink !== undefined && !live.outputs.some((output: unknown) => output === stdinSink)) stdinSink.destroy();
     const exitCode = code ?? 128 + parseSignal(signal ?? 'SIGKILL');
     let oomKilled = false;
     try {

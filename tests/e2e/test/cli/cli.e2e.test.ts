@@ -181,10 +181,9 @@ describe.skipIf(!haveBusybox)('c against its daemon', () => {
     }
   });
 
-  // Skipped: with a container started with OpenStdin, the daemon blocks in a synchronous read of the container's
-  // stdout FIFO (its process sits in D state until the container exits), so `run -i` hangs the whole daemon. The
-  // same stdin path through exec works (above). Unskip once the engine reads container FIFOs asynchronously.
-  it.skip('pipes stdin into run -i', async () => {
+  // Once hung the daemon: `cat` sendfile()d from a socket stdin into its stdout FIFO, holding the FIFO's lock while
+  // waiting, and the daemon's read of that FIFO slept in D state. The container's stdin is a FIFO now (stdin-fifo.ts).
+  it('pipes stdin into run -i', async () => {
     const result = await c.run(['run', '--rm', '-i', image, 'cat'], { input: 'line one\nline two\n' });
     expect(result).toMatchObject({ code: 0, stdout: 'line one\nline two\n' });
   });
