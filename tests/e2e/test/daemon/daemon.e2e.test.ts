@@ -67,7 +67,7 @@ describe('c-daemon with the docker CLI, dockerode and curl', () => {
     privateRegistry = await startRegistry(join(dir, 'private-registry'), { htpasswd });
     await pushLayout(image.layoutDir, `${privateRegistry.host}/busybox:latest`, 'c:secret');
     socket = join(dir, 'run', 'c.sock');
-    // The daemon keeps registry logins in its own docker config, here inside the temp dir.
+    // Like dockerd, the daemon keeps no registry logins: this config must stay untouched (the client's is docker-config).
     daemon = await startDaemonProcess(socket, join(dir, 'root'), { DOCKER_CONFIG: join(dir, 'daemon-docker-config') });
     // A stale dist means a rebuild first (about a minute on a busy machine).
   }, 300_000);
@@ -220,7 +220,7 @@ describe('c-daemon with the docker CLI, dockerode and curl', () => {
     expect(imported.stdout.trim()).toBe((await docker('image', 'inspect', '--format', '{{.Id}}', 'c-e2e/imported:v1')).stdout.trim());
   });
 
-  it('docker login checks credentials with the registry, and the daemon then pulls with them', async () => {
+  it('docker login checks credentials with the registry, and pulls then send them (X-Registry-Auth)', async () => {
     const host = privateRegistry?.host ?? '';
     const anonymous = await docker('pull', `${host}/busybox`);
     expect(anonymous.code).not.toBe(0);
@@ -231,8 +231,10 @@ describe('c-daemon with the docker CLI, dockerode and curl', () => {
     const login = await docker('login', host, '-u', 'c', '-p', 'secret');
     expect(login.code, login.stderr).toBe(0);
     expect(login.stdout).toContain('Login Succeeded');
-    const saved = await readFile(join(dir, 'daemon-docker-config', 'config.json'), 'utf8');
+    // docker saves the login in the client's config; the daemon stores nothing.
+    const saved = await readFile(join(dir, 'docker-config', 'config.json'), 'utf8');
     expect(Object.keys((JSON.parse(saved) as { auths: Record<string, unknown> }).auths)).toContain(host);
+    expect(existsSync(join(dir, 'daemon-docker-config', 'config.json'))).toBe(false);
     const pull = await docker('pull', `${host}/busybox`);
     expect(pull.code, pull.stderr).toBe(0);
     expect(pull.stdout).toContain(`Status: Downloaded newer image for ${host}/busybox:latest`);
