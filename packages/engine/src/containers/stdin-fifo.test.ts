@@ -37,7 +37,7 @@ describe('stdin FIFO', () => {
     const child = spawn('/bin/busybox', ['cat'], { stdio: [fifo.reader, 'pipe', 'inherit'] });
     fifo.closeReader();
     let out = '';
-    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    child.stdout?.on('data', (d: Buffer) => (out += d.toString()));
     const exited = new Promise<number | null>((resolve) => child.on('close', resolve));
     fifo.writer.write('one\n');
     fifo.writer.end('two\n');
