@@ -428,7 +428,11 @@ export class ContainerService {
     } catch {
       // no runtime state or no memory controller
     }
-    await this.deleteRuntimeState(id);
+    // A failure here (a cgroup still busy) must not lose the exit: the state stays, and `remove` or the next
+    // start deletes it again.
+    await this.deleteRuntimeState(id).catch((error: unknown) => {
+      this.events.emit('container', 'runtime_error', id, { error: error instanceof Error ? error.message : String(error) });
+    });
     await this.releaseNetwork(id);
     this.recordExit(id, exitCode, oomKilled, '');
   }

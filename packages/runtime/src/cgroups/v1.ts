@@ -288,10 +288,17 @@ export class CgroupV1Manager implements CgroupManager {
   }
 
   async destroy(): Promise<void> {
-    for (const [controller, dir] of this.dirs) {
-      await removeCgroupDir(dir);
-      this.dirs.delete(controller);
+    // Every hierarchy is tried even when one fails, so one busy directory never leaves the other seven behind.
+    let failure: unknown;
+    for (const [controller, dir] of [...this.dirs]) {
+      try {
+        await removeCgroupDir(dir);
+        this.dirs.delete(controller);
+      } catch (error) {
+        failure ??= error;
+      }
     }
+    if (failure !== undefined) throw failure;
     this.cgroupPath = undefined;
   }
 

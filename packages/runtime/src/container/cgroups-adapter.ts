@@ -117,14 +117,29 @@ class ManagedCgroups implements ContainerCgroups {
     return this.bound().thaw();
   }
 
+  /**
+   * A manager bound to the directories that exist now, never creating any: reads and removal after the
+   * container's end must not bring back a cgroup another caller already removed (that is how cgroups leaked).
+   */
+  private existing(): CgroupManager | undefined {
+    if (this.manager !== undefined) return this.manager;
+    const manager = this.makeManager();
+    return manager.attach(this.path) ? manager : undefined;
+  }
+
   oomKills(): number {
     if (!this.exists()) return 0;
-    return this.bound().stats().memory.oomKills;
+    return this.existing()?.stats().memory.oomKills ?? 0;
   }
 
   async destroy(): Promise<void> {
-    if (!this.exists()) return;
-    await this.bound().destroy();
+    // Not guarded by one controller's directory: after a half-done removal (pids gone, freezer left) the
+    // remaining directories must still go.
+    const manager = this.existing();
+    if (manager === undefined) return;
+    await manager.destroy();
+    this.manager = undefined;
+    this.prepared = undefined;
   }
 }
 

@@ -225,8 +225,9 @@ export async function createContainer(request: CreateRequest): Promise<CreatedCo
       }
       await waitExit(child, 5000);
     }
-    await cgroups?.destroy().catch(() => {
-      // best effort: the error that matters is the one being thrown
+    // Best effort (the error that matters is the one being thrown), but never silent: a cgroup left here leaks.
+    await cgroups?.destroy().catch((cause: unknown) => {
+      warn(`container ${id}: its cgroup ${cgroups?.path ?? ''} could not be removed: ${cause instanceof Error ? cause.message : String(cause)}`);
     });
     if (ptySlave !== undefined) closeSync(ptySlave);
     if (ptyMaster !== undefined) closeSync(ptyMaster);
