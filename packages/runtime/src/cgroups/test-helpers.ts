@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync, rmdirSync } from 'node:fs';
+import type { CgroupManager } from './types';
 
 /** Root with CAP_SYS_ADMIN: the cgroup tests write to /sys/fs/cgroup. */
 export function isPrivileged(): boolean {
@@ -47,4 +48,17 @@ export function killChildren(children: ChildProcess[]): void {
 
 export function uniqueName(prefix: string): string {
   return `${prefix}-${process.pid}-${Math.random().toString(36).slice(2, 8)}`;
+}
+
+/** Kills and removes every manager's cgroups; removes what is left by hand so a failed test never leaks a cgroup. */
+export async function destroyManagers(managers: CgroupManager[]): Promise<void> {
+  for (const manager of managers.splice(0)) {
+    const dirs = manager.directories();
+    try {
+      await manager.killAll();
+      await manager.destroy();
+    } finally {
+      for (const dir of dirs) if (existsSync(dir)) rmdirSync(dir);
+    }
+  }
 }

@@ -5,7 +5,7 @@ import { afterEach, describe, expect, test } from 'vitest';
 import { detectCgroupLayout, ownCgroups } from './detect';
 import { createCgroupManager } from './index';
 import type { CgroupManager } from './types';
-import { isPrivileged, killChildren, spawnWaiting, uniqueName } from './test-helpers';
+import { destroyManagers, isPrivileged, killChildren, spawnWaiting, uniqueName } from './test-helpers';
 
 const layout = detectCgroupLayout();
 const canRun = isPrivileged() && ['memory', 'pids', 'freezer', 'cpu'].every((c) => layout.v1.has(c));
@@ -16,16 +16,7 @@ const children: ChildProcess[] = [];
 const managers: CgroupManager[] = [];
 afterEach(async () => {
   killChildren(children);
-  for (const manager of managers.splice(0)) {
-    const dirs = manager.directories();
-    try {
-      await manager.killAll();
-      await manager.destroy();
-    } finally {
-      // Last resort, so a failed test never leaves a cgroup behind.
-      for (const dir of dirs) if (existsSync(dir)) rmdirSync(dir);
-    }
-  }
+  await destroyManagers(managers);
 });
 
 function newManager(): CgroupManager {

@@ -1,11 +1,11 @@
 import type { ChildProcess } from 'node:child_process';
-import { existsSync, readFileSync, readdirSync, rmdirSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, test } from 'vitest';
 import { detectCgroupLayout } from './detect';
 import { createCgroupManager } from './index';
 import type { CgroupManager } from './types';
-import { isPrivileged, killChildren, spawnWaiting, uniqueName } from './test-helpers';
+import { destroyManagers, isPrivileged, killChildren, spawnWaiting, uniqueName } from './test-helpers';
 
 // On this hybrid host the cgroup2 mount has no resource controllers (they are bound to v1), but the core
 // files work: cgroup.procs, cgroup.freeze, cgroup.kill, cpu.stat. On a pure v2 host the same tests run there.
@@ -19,15 +19,7 @@ const children: ChildProcess[] = [];
 const managers: CgroupManager[] = [];
 afterEach(async () => {
   killChildren(children);
-  for (const manager of managers.splice(0)) {
-    const dirs = manager.directories();
-    try {
-      await manager.killAll();
-      await manager.destroy();
-    } finally {
-      for (const dir of dirs) if (existsSync(dir)) rmdirSync(dir);
-    }
-  }
+  await destroyManagers(managers);
 });
 
 function newManager(): CgroupManager {
