@@ -1,5 +1,6 @@
 import type { ChildProcess } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { access } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { CError, isCError, toCError } from '@c/errors';
 import { linuxSyscalls, preloadSyscalls } from '@c/namespaces';
@@ -266,6 +267,12 @@ async function cmdExec(ctx: Context, args: ParsedArgs): Promise<number> {
   const consoleSocket = flagString(args, 'console-socket');
   if (proc.terminal && detach && consoleSocket === undefined) {
     throw new CError('INVALID_ARGUMENT', 'cannot allocate a tty for a detached exec without --console-socket', { hint: 'pass --console-socket PATH' });
+  }
+  if (proc.terminal && !detach && consoleSocket === undefined) {
+    // After joining the container's pid namespace this process can create no thread (clone(CLONE_THREAD) fails
+    // with EINVAL when pid_for_children differs), and a stdin that is a file is read through libuv's pool: start
+    // the pool (all its threads at once) now.
+    await access('/');
   }
   let master: number | undefined;
   const handle = execInContainer(ctx.lifecycle, ctx.sys, {

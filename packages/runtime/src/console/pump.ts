@@ -1,4 +1,4 @@
-import { closeSync, createReadStream, createWriteStream } from 'node:fs';
+import { ReadStream } from 'node:tty';
 import type { Syscalls } from '@c/namespaces';
 
 export interface PtyPump {
@@ -30,30 +30,28 @@ export function pumpPty(sys: Syscalls, master: number): PtyPump {
     }
   };
   process.stdout.on('resize', onResize);
-  const input = createReadStream('', { fd: master, autoClose: false, highWaterMark: 16384 });
-  const output = createWriteStream('', { fd: master, autoClose: false });
-  stdin.pipe(output);
+  // One libuv tty handle for both directions (epoll, no thread pool: after `exec` joins the container's pid
+  // namespace this process can start no new thread, and fs streams would start the pool's).
+  const pty = new ReadStream(master);
+  pty.on('data', (chunk: Buffer) => process.stdout.write(chunk));
+  // The caller's EOF does not end the pty (shutdown(2) on a tty fails and would stop the copy).
+  stdin.pipe(pty, { end: false });
   let resolveDone!: () => void;
   const done = new Promise<void>((r) => (resolveDone = r));
   let finished = false;
   const finish = () => {
     if (finished) return;
     finished = true;
-    stdin.unpipe(output);
+    stdin.unpipe(pty);
     stdin.pause();
     if (stdin.isTTY) stdin.setRawMode(wasRaw);
     process.stdout.off('resize', onResize);
-    input.destroy();
-    try {
-      closeSync(master);
-    } catch {
-      // closed already
-    }
+    pty.destroy(); // closes the master
     resolveDone();
   };
-  input.on('data', (chunk) => process.stdout.write(chunk));
   // EIO on the master = every slave fd is closed: the container is done.
-  input.on('error', finish);
-  input.on('end', finish);
+  pty.on('error', finish);
+  pty.on('end', finish);
+  pty.on('close', finish);
   return { done, stop: finish };
 }

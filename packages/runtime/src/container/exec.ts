@@ -1,9 +1,10 @@
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
-import { closeSync, openSync, readFileSync, statSync, writeSync } from 'node:fs';
+import { closeSync, lstatSync, openSync, readFileSync, statSync, writeSync } from 'node:fs';
 import { CError } from '@c/errors';
 import { CLONE, NAMESPACES, O, PR } from '@c/namespaces';
 import type { NamespaceType, Syscalls } from '@c/namespaces';
+import { createCttyShim } from '../console/ctty-shim';
 import { connectUnixSocket, sendFdOverSocket } from '../console/send-fd';
 import { lookPath } from '../init/lookpath';
 import { applyIdentity, applyRlimits } from '../init/process-setup';
@@ -30,6 +31,22 @@ export interface ExecRequest {
   /** With process.terminal and no console socket: receives the pty master to copy to and from. */
   onPtyMaster?: (master: number) => void;
   warn?: (message: string) => void;
+}
+
+/**
+ * The controlling-terminal shim as a memfd, if it can run here: an architecture with a shim and a procfs at the
+ * container's /proc (checked after joining its mount namespace). Otherwise the payload runs without a ctty.
+ */
+function cttyShim(sys: Syscalls, warn: ((message: string) => void) | undefined): number | undefined {
+  let procfs = false;
+  try {
+    procfs = lstatSync('/proc/self').isSymbolicLink();
+  } catch {
+    // no /proc in the container
+  }
+  const fd = procfs ? createCttyShim(sys) : undefined;
+  if (fd === undefined) warn?.(`exec --tty: the terminal cannot become the process's controlling terminal here (${procfs ? `no shim for ${process.arch}` : 'the container has no /proc'})`);
+  return fd;
 }
 
 export interface ExecHandle {
@@ -87,10 +104,12 @@ export function execInContainer(ctx: Lifecycle, sys: Syscalls, request: ExecRequ
   }
   const env = proc.env ?? [];
   let ptySlave: number | undefined;
+  let ctty: number | undefined;
   if (proc.terminal) {
     // posix_openpt now opens the container's /dev/ptmx: the pty belongs to the container's devpts.
     const pty = sys.openpty();
     ptySlave = openSync(pty.slavePath, O.RDWR | O.NOCTTY);
+    ctty = cttyShim(sys, request.warn);
     if (consoleSock !== undefined) {
       sendFdOverSocket(consoleSock, pty.master, pty.slavePath, sys);
       closeSync(consoleSock);
@@ -120,14 +139,19 @@ export function execInContainer(ctx: Lifecycle, sys: Syscalls, request: ExecRequ
   }
   // Detached or not, the process keeps our stdio (conmon and containerd hand their pipes to `exec -d`).
   const stdio = ptySlave !== undefined ? [ptySlave, ptySlave, ptySlave] : ['inherit', 'inherit', 'inherit'];
-  const child = spawn(executable, proc.args!.slice(1), {
-    argv0: proc.args![0]!,
+  // With a tty the child runs the shim first (setsid, TIOCSCTTY on fd 0, execve): the pty becomes the payload's
+  // controlling terminal, so ^C on it signals the payload. /proc/self is the child's in the container's procfs.
+  const [file, args, argv0] =
+    ctty !== undefined ? [`/proc/self/fd/${ctty}`, [executable, ...proc.args!], 'c-runtime-ctty'] : [executable, proc.args!.slice(1), proc.args![0]!];
+  const child = spawn(file, args, {
+    argv0,
     cwd: proc.cwd,
     env: envObject,
     stdio: stdio as ('inherit' | 'ignore' | number)[],
     detached: request.detach === true || ptySlave !== undefined,
   });
   if (ptySlave !== undefined) closeSync(ptySlave);
+  if (ctty !== undefined) closeSync(ctty);
   if (child.pid === undefined) {
     throw new CError('INTERNAL', `exec: cannot spawn ${executable} in container ${request.id}`, { hint: 'check the executable and its interpreter in the container' });
   }
