@@ -33,6 +33,7 @@ export type { InitConfig, InitReport } from './init/protocol';
 export { planInit, type HostFacts, type PlannedInit } from './container/init-config';
 export { StateStore, DEFAULT_STATE_ROOT, validateId, type ContainerRecord, type ContainerStatus, type OciState } from './container/state';
 export { createContainer, type CreateRequest, type CreatedContainer } from './container/create';
+export { InitProcess } from './container/init-process';
 export {
   startContainer,
   stateOf,

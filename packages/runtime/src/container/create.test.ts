@@ -7,6 +7,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { defaultSpec } from '../spec/default-spec';
 import type { ContainerCgroups } from './cgroups-port';
 import { createContainer } from './create';
+import { InitProcess } from './init-process';
 import { StateStore } from './state';
 
 // The init is spawned for real (RecordingSyscalls turns unshare/setns into no-ops, so no root is needed); the
@@ -101,5 +102,75 @@ describe('createContainer when the init dies', () => {
       const error = await createFailure(`race-${i}`, []);
       expect(error.message).toContain(`container race-${i}:`);
     }
+  });
+});
+
+// Reports booted, reads its plan, and answers with an error report describing what it got: the plan's stdioFds,
+// whether fd 4 is a socket (the stdio channel), and its pid.
+const ECHO_PLAN_INIT = [
+  "import { fstatSync, readSync, writeSync } from 'node:fs';",
+  "writeSync(3, JSON.stringify({ type: 'booted' }) + '\\n');",
+  "let line = ''; const buf = Buffer.alloc(65536);",
+  "while (!line.includes('\\n')) { const n = readSync(3, buf, 0, buf.length, null); if (n === 0) process.exit(1); line += buf.toString('utf8', 0, n); }",
+  'const plan = JSON.parse(line);',
+  'let fd4 = false; try { fd4 = fstatSync(4).isSocket(); } catch {}',
+  "writeSync(3, JSON.stringify({ type: 'error', code: 'INTERNAL', message: JSON.stringify({ stdioFds: plan.stdioFds ?? null, fd4, pid: process.pid }) }) + '\\n');",
+  '',
+].join('\n');
+
+describe('createContainer with a pre-started (pooled) init', () => {
+  it('uses the booted init it is given: no second spawn, stdio announced in the plan, fd 4 a socket', async () => {
+    const script = initScript(ECHO_PLAN_INIT);
+    const sys = new RecordingSyscalls();
+    const warm = InitProcess.spawnPooled(sys, { initScript: script });
+    await warm.booted;
+    const log: string[] = [];
+    const store = new StateStore(join(dir, 'state'));
+    const error = await createContainer({ id: 'warm', bundle: bundle(), store, sys, cgroups: fakeCgroups(log), stdio: ['ignore', 1, 'inherit'], init: warm, initScript: script }).then(
+      () => undefined,
+      (e: unknown) => e as CError,
+    );
+    const got = JSON.parse(error?.message ?? '{}') as { stdioFds: number[] | null; fd4: boolean; pid: number };
+    expect(got).toEqual({ stdioFds: [1, 2], fd4: true, pid: warm.pid });
+    // One unshare for the pooled init only: createContainer spawned nothing itself.
+    expect(sys.callsOf('unshare')).toHaveLength(1);
+    expect(log).toEqual(['prepare', `create ${warm.pid}`, 'destroy']);
+    expect(readdirSync(store.root)).toEqual([]);
+  });
+
+  it('a cold init gets no stdioFds in its plan', async () => {
+    process.env.C_RUNTIME_INIT = initScript(ECHO_PLAN_INIT);
+    const store = new StateStore(join(dir, 'state'));
+    const error = await createContainer({ id: 'cold', bundle: bundle(), store, sys: new RecordingSyscalls(), cgroups: fakeCgroups([]), stdio: ['ignore', 'ignore', 'ignore'] }).then(
+      () => undefined,
+      (e: unknown) => e as CError,
+    );
+    expect(JSON.parse(error?.message ?? '{}')).toMatchObject({ stdioFds: null, fd4: false });
+  });
+
+  it('kills a pooled init that does not fit (stdio it cannot carry) and spawns a fresh one', async () => {
+    const script = initScript(ECHO_PLAN_INIT);
+    process.env.C_RUNTIME_INIT = script;
+    const sys = new RecordingSyscalls();
+    const warm = InitProcess.spawnPooled(sys, { initScript: script });
+    await warm.booted;
+    const exited = new Promise((r) => warm.child.once('exit', (_code, signal) => r(signal)));
+    const store = new StateStore(join(dir, 'state'));
+    const error = await createContainer({ id: 'unfit', bundle: bundle(), store, sys, cgroups: fakeCgroups([]), stdio: ['pipe', 'ignore', 'ignore'], init: warm }).then(
+      () => undefined,
+      (e: unknown) => e as CError,
+    );
+    expect(await exited).toBe('SIGKILL');
+    const got = JSON.parse(error?.message ?? '{}') as { pid: number; stdioFds: null };
+    expect(got.pid).not.toBe(warm.pid);
+    expect(got.stdioFds).toBeNull();
+  });
+
+  it('an idle pooled init exits on its own when its parent end of the sync socket closes', async () => {
+    const warm = InitProcess.spawnPooled(new RecordingSyscalls(), { initScript: initScript(ECHO_PLAN_INIT) });
+    await warm.booted;
+    const exited = new Promise((r) => warm.child.once('exit', (code) => r(code)));
+    warm.close();
+    expect(await exited).toBe(1);
   });
 });

@@ -1,6 +1,5 @@
 import type { ChildProcess } from 'node:child_process';
 import { closeSync, openSync, writeFileSync } from 'node:fs';
-import type { Socket } from 'node:net';
 import { CError } from '@c/errors';
 import { O, S_IF } from '@c/namespaces';
 import type { Syscalls } from '@c/namespaces';
@@ -11,7 +10,7 @@ import { readHostFacts } from './host-facts';
 import { planInit } from './init-config';
 import { loadBundle } from './load-bundle';
 import { defaultInitScript } from '../paths/runtime-files';
-import { spawnInit } from './spawn-init';
+import { InitProcess } from './init-process';
 import type { StdioEntry } from './spawn-init';
 import { procStat } from './state';
 import type { ContainerRecord, StateStore } from './state';
@@ -30,6 +29,12 @@ export interface CreateRequest {
   keepPtyMaster?: boolean;
   stdio?: [StdioEntry, StdioEntry, StdioEntry];
   initScript?: string;
+  /**
+   * A booted init started ahead of time (`InitProcess.spawnPooled`, a daemon's warm pool). Used instead of
+   * spawning one when it fits the container (no pid namespace to join; stdio made of fds); otherwise it is killed
+   * and a fresh init is spawned. Either way the caller must not use it again.
+   */
+  init?: InitProcess | undefined;
   warn?: (message: string) => void;
 }
 
@@ -39,78 +44,6 @@ export interface CreatedContainer {
   cgroups: ContainerCgroups;
   /** The pty master when `keepPtyMaster` was asked and the process has a terminal. */
   ptyMaster?: number | undefined;
-}
-
-/** Reads the init's JSON lines from the sync socket, one at a time. */
-class ReportReader {
-  private buffer = '';
-  private readonly lines: InitReport[] = [];
-  private waiting: { resolve: (r: InitReport) => void; reject: (e: Error) => void } | undefined;
-  private failure: Error | undefined;
-
-  constructor(socket: Socket, child: ChildProcess, id: string) {
-    socket.on('data', (chunk: Buffer) => {
-      this.buffer += chunk.toString('utf8');
-      for (let nl = this.buffer.indexOf('\n'); nl >= 0; nl = this.buffer.indexOf('\n')) {
-        const line = this.buffer.slice(0, nl);
-        this.buffer = this.buffer.slice(nl + 1);
-        try {
-          this.push(JSON.parse(line) as InitReport);
-        } catch (cause) {
-          this.fail(new CError('INTERNAL', `container ${id}: the init sent an unreadable report`, { cause, details: { id } }));
-        }
-      }
-    });
-    const ended = () =>
-      this.fail(
-        new CError('INTERNAL', `container ${id}: the init exited before reporting (exit ${child.exitCode ?? child.signalCode ?? '?'})`, {
-          hint: 'run with --debug and check the log; the init may have crashed',
-          details: { id },
-        }),
-      );
-    socket.on('end', ended);
-    socket.on('close', ended);
-    // Without this listener an ECONNRESET/EPIPE (the init died before reading its config) is an uncaught
-    // exception that takes the caller down, and the caller may be the daemon.
-    socket.on('error', (cause: NodeJS.ErrnoException) =>
-      this.fail(
-        new CError('INTERNAL', `container ${id}: the sync socket to the init failed (${cause.code ?? cause.message}); the init died before taking its config`, {
-          cause,
-          hint: 'run with --debug and check the log; the init may have crashed',
-          details: { id },
-        }),
-      ),
-    );
-    child.on('error', (error) =>
-      this.fail(new CError('INTERNAL', `container ${id}: cannot start the init: ${error.message}`, { cause: error, details: { id } })),
-    );
-  }
-
-  private push(report: InitReport): void {
-    if (this.waiting) {
-      const w = this.waiting;
-      this.waiting = undefined;
-      w.resolve(report);
-    } else {
-      this.lines.push(report);
-    }
-  }
-
-  private fail(error: Error): void {
-    this.failure ??= error;
-    if (this.waiting) {
-      const w = this.waiting;
-      this.waiting = undefined;
-      w.reject(this.failure);
-    }
-  }
-
-  next(): Promise<InitReport> {
-    const queued = this.lines.shift();
-    if (queued) return Promise.resolve(queued);
-    if (this.failure) return Promise.reject(this.failure);
-    return new Promise((resolve, reject) => (this.waiting = { resolve, reject }));
-  }
 }
 
 function reportToError(report: Extract<InitReport, { type: 'error' }>): CError {
@@ -148,7 +81,7 @@ export async function createContainer(request: CreateRequest): Promise<CreatedCo
   }
   store.create(id);
   const fifo = store.fifoPath(id);
-  let child: ChildProcess | undefined;
+  let init: InitProcess | undefined;
   let cgroups: ContainerCgroups | undefined;
   let ptyMaster: number | undefined;
   let ptySlave: number | undefined;
@@ -165,32 +98,37 @@ export async function createContainer(request: CreateRequest): Promise<CreatedCo
     for (const w of warnings) warn(w);
     const stdio: [StdioEntry, StdioEntry, StdioEntry] =
       ptySlave !== undefined ? [ptySlave, ptySlave, ptySlave] : (request.stdio ?? ['inherit', 'inherit', 'inherit']);
-    const pidNs = validated.namespaces.find((n) => n.type === 'pid');
-    child = spawnInit(sys, {
-      initScript: request.initScript ?? defaultInitScript(),
-      pidNamespacePath: pidNs?.path,
-      stdio,
-    });
-    if (ptySlave !== undefined) {
-      closeSync(ptySlave);
-      ptySlave = undefined;
+    const pidNamespacePath = validated.namespaces.find((n) => n.type === 'pid')?.path;
+    // The only difference between a cold and a warm start: where the booted init comes from.
+    const warm = request.init;
+    const useWarm = warm?.fits({ pidNamespacePath, stdio }) === true;
+    if (warm !== undefined && !useWarm) {
+      warm.kill();
+      warm.close();
     }
-    const pid = child.pid;
+    init =
+      useWarm && warm !== undefined
+        ? warm
+        : InitProcess.spawn(sys, { initScript: request.initScript ?? defaultInitScript(), pidNamespacePath, stdio, id });
+    init.assign(id);
+    init.setRef(true);
+    const pid = init.pid;
     if (pid === undefined) {
       await new Promise((r) => setImmediate(r));
       throw new CError('INTERNAL', `cannot spawn the container init (${process.execPath})`, { hint: 'check that node can run here' });
     }
-    const socket = child.stdio[3] as Socket;
-    const reports = new ReportReader(socket, child, id);
     // Make the cgroup and its limits while the init's Node starts (on another core, if there is one).
     cgroups = request.cgroups(cgroupsPathFor(id, spec.linux?.cgroupsPath));
     cgroups.prepare?.(spec.linux?.resources);
-    const booted = await reports.next();
-    if (booted.type !== 'booted') throw new CError('INTERNAL', `container init sent ${booted.type} before booting`);
+    await init.booted;
     // Only now into the cgroup: Node's start-up memory stays charged to us, and its threads exist before pids.max.
     cgroups.create(pid, spec.linux?.resources);
-    socket.write(`${JSON.stringify(config)}\n`);
-    const report = await reports.next();
+    init.send(config, stdio);
+    if (ptySlave !== undefined) {
+      closeSync(ptySlave);
+      ptySlave = undefined;
+    }
+    const report = await init.next();
     if (report.type === 'error') throw reportToError(report);
     const record: ContainerRecord = {
       ociVersion: spec.ociVersion,
@@ -214,16 +152,18 @@ export async function createContainer(request: CreateRequest): Promise<CreatedCo
       closeSync(ptyMaster);
       ptyMaster = undefined;
     }
-    socket.destroy();
-    return { record, child, cgroups, ptyMaster };
+    init.close();
+    return { record, child: init.child, cgroups, ptyMaster };
   } catch (error) {
-    if (child?.pid !== undefined) {
-      try {
-        process.kill(child.pid, 'SIGKILL');
-      } catch {
-        // already gone
-      }
-      await waitExit(child, 5000);
+    // A warm init handed in and never reached is ours to end as well.
+    if (init === undefined && request.init !== undefined) {
+      request.init.kill();
+      request.init.close();
+    }
+    if (init !== undefined) {
+      init.kill();
+      init.close();
+      if (init.pid !== undefined) await waitExit(init.child, 5000);
     }
     // Best effort (the error that matters is the one being thrown), but never silent: a cgroup left here leaks.
     await cgroups?.destroy().catch((cause: unknown) => {

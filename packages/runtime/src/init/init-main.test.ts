@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { CLONE, CLOSE_RANGE, RecordingSyscalls, SIG } from '@c/namespaces';
-import { enterNamespaces, prepareExec } from './init-main';
+import { STDIO_FD, enterNamespaces, prepareExec, receiveStdio } from './init-main';
 
 let dir: string;
 beforeEach(() => {
@@ -37,5 +37,27 @@ describe('prepareExec', () => {
   it('tolerates a closed stdio fd', () => {
     const sys = new RecordingSyscalls().failOn('setCloexec', 'EBADF', { when: (a) => a[0] === 2 });
     expect(() => prepareExec(sys)).not.toThrow();
+  });
+});
+
+describe('receiveStdio (a pooled init)', () => {
+  it('takes the fds from fd 4, dup2s each onto its target, then closes them and fd 4', () => {
+    const sys = new RecordingSyscalls().respond('recvFds', { data: Buffer.from('s'), fds: [7, 8], truncated: false });
+    receiveStdio(sys, [1, 2]);
+    expect(sys.callsOf('recvFds')).toEqual([[STDIO_FD, { maxFds: 2, maxData: 16 }]]);
+    expect(sys.callsOf('dup3')).toEqual([[7, 1, 0], [8, 2, 0]]);
+    expect(sys.callsOf('close')).toEqual([[7], [8], [STDIO_FD]]);
+  });
+
+  it('with nothing to receive only closes fd 4', () => {
+    const sys = new RecordingSyscalls();
+    receiveStdio(sys, []);
+    expect(sys.names()).toEqual(['close']);
+  });
+
+  it('fails (and closes what came) when fewer fds arrive than the plan names', () => {
+    const sys = new RecordingSyscalls().respond('recvFds', { data: Buffer.from('s'), fds: [7], truncated: false });
+    expect(() => receiveStdio(sys, [0, 1])).toThrow(/expected 2 stdio fds/);
+    expect(sys.callsOf('close')).toEqual([[7]]);
   });
 });

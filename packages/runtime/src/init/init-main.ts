@@ -1,5 +1,5 @@
 import { closeSync, mkdirSync, openSync, writeSync } from 'node:fs';
-import { isCError } from '@c/errors';
+import { CError, isCError } from '@c/errors';
 import { CLOSE_RANGE, NAMESPACES, O, PR, SIG, isSyscallError } from '@c/namespaces';
 import type { NamespaceType, Syscalls } from '@c/namespaces';
 import { lookPath } from './lookpath';
@@ -10,6 +10,27 @@ import { readLineSync, writeLineSync } from './sync-io';
 
 /** fd 3 in the init: the socketpair to the parent (config in, report out). */
 export const SYNC_FD = 3;
+/** fd 4 in an init started ahead of its container: the container's stdio arrives there (SCM_RIGHTS). */
+export const STDIO_FD = 4;
+
+/**
+ * A pooled init was spawned with /dev/null on 0-2: take the container's stdio from fd 4 and dup2 it into place
+ * (before any namespace change, as a cold init would have had it from the start).
+ */
+export function receiveStdio(sys: Syscalls, targets: readonly number[]): void {
+  if (targets.length > 0) {
+    const got = sys.recvFds(STDIO_FD, { maxFds: targets.length, maxData: 16 });
+    if (got.fds.length !== targets.length) {
+      for (const fd of got.fds) sys.close(fd);
+      throw new CError('INTERNAL', `the init expected ${targets.length} stdio fds on fd ${STDIO_FD} and got ${got.fds.length}`, { hint: 'the parent must send the fds before the plan' });
+    }
+    got.fds.forEach((fd, i) => {
+      sys.dup3(fd, targets[i]!, 0);
+      sys.close(fd);
+    });
+  }
+  sys.close(STDIO_FD);
+}
 
 /** Join namespaces that have a path, then create the rest in one unshare. */
 export function enterNamespaces(sys: Syscalls, namespaces: InitConfig['namespaces']): void {
@@ -83,6 +104,7 @@ export function runInit(sys: Syscalls): number {
   let executable: string;
   let fifoPathFd: number;
   try {
+    if (config.stdioFds !== undefined) receiveStdio(sys, config.stdioFds);
     fifoPathFd = openSync(config.execFifo, O.PATH | O.CLOEXEC);
     enterNamespaces(sys, config.namespaces);
     setupRootfs(sys, config.rootfs);

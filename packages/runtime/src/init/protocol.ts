@@ -28,6 +28,11 @@ export interface InitConfig {
   seccomp?: { program: string; flags: number } | undefined;
   /** Host path of the exec fifo the init blocks on until `start`. */
   execFifo: string;
+  /**
+   * Only for an init started ahead of its container (a pool's): the fds (of 0-2) the fds waiting on fd 4
+   * (SCM_RIGHTS, sent just before this line) become, in order. Absent: the init got its stdio at spawn.
+   */
+  stdioFds?: number[] | undefined;
 }
 
 /**
