@@ -277,9 +277,9 @@ export const BPF_PROG_TYPE_CGROUP_DEVICE = 15;
 export const BPF_CGROUP_DEVICE = 6;
 export const BPF_F_ALLOW_MULTI = 2;
 
-/** Socket domains, types and message flags c uses (unix sockets with SCM_RIGHTS). */
-export const AF = { UNIX: 1 } as const;
-export const SOCK = { STREAM: 1, DGRAM: 2, SEQPACKET: 5, NONBLOCK: 0o4000, CLOEXEC: 0o2000000 } as const;
-export const MSG = { CMSG_CLOEXEC: 0x40000000 } as const;
+/** Socket domains, types and message flags c uses (unix sockets with SCM_RIGHTS, netlink for networking). */
+export const AF = { UNIX: 1, NETLINK: 16 } as const;
+export const SOCK = { STREAM: 1, DGRAM: 2, RAW: 3, SEQPACKET: 5, NONBLOCK: 0o4000, CLOEXEC: 0o2000000 } as const;
+export const MSG = { DONTWAIT: 0x40, NOSIGNAL: 0x4000, CMSG_CLOEXEC: 0x40000000 } as const;
 /** The most fds one SCM_RIGHTS message may carry (the kernel's SCM_MAX_FD). */
 export const SCM_MAX_FD = 253;

@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'vitest';
-import { AF, CLONE, MNT, MS, SOCK } from './constants';
+import { AF, CLONE, MNT, MS, MSG, SOCK } from './constants';
 import { ExecveRecorded, RecordingSyscalls } from './recording';
 import { SyscallError } from './syscall-error';
 import type { Syscalls } from './syscalls';
@@ -94,5 +94,17 @@ describe('RecordingSyscalls', () => {
     sys.chmod('/dev/null', 0o666);
     expect(sys.names()).toEqual(['socket', 'connectUnix', 'sendFds', 'recvFds', 'chmod']);
     expect(sys.callsOf('connectUnix')).toEqual([[sock, '/run/console.sock']]);
+  });
+
+  test('records bind, send, recv and sendAsync; a scripted sendAsync failure rejects', async () => {
+    const sys = new RecordingSyscalls().failOn('sendAsync', 'ENOBUFS', { times: 1 });
+    const sock = sys.socket(AF.NETLINK, SOCK.RAW | SOCK.CLOEXEC, 0);
+    sys.bind(sock, Buffer.from([16, 0, 0, 0]));
+    expect(sys.send(sock, Buffer.from('abc'))).toBe(3);
+    expect(sys.recv(sock, Buffer.alloc(16), MSG.DONTWAIT)).toBe(0);
+    await expect(sys.sendAsync(sock, Buffer.from('abcd'))).rejects.toThrow(`send(fd ${sock}, 4 bytes) on a worker thread failed: ENOBUFS`);
+    await expect(sys.sendAsync(sock, Buffer.from('abcd'))).resolves.toBe(4);
+    expect(sys.names()).toEqual(['socket', 'bind', 'send', 'recv', 'sendAsync', 'sendAsync']);
+    expect(sys.callsOf('recv')).toEqual([[sock, Buffer.alloc(16), MSG.DONTWAIT]]);
   });
 });

@@ -253,6 +253,23 @@ export class RecordingSyscalls implements Syscalls {
   connectUnix(fd: number, path: string): void {
     this.record('connectUnix', [fd, path], () => undefined);
   }
+  bind(fd: number, address: Uint8Array): void {
+    this.record('bind', [fd, address], () => undefined);
+  }
+  send(fd: number, data: Uint8Array, flags = 0): number {
+    return this.record('send', [fd, data, flags], () => data.length);
+  }
+  /** Records like the others; a scripted failure rejects (the real call reports failures asynchronously too). */
+  sendAsync(fd: number, data: Uint8Array, flags = 0): Promise<number> {
+    try {
+      return this.record('sendAsync', [fd, data, flags], () => Promise.resolve(data.length));
+    } catch (error) {
+      return Promise.reject(error);
+    }
+  }
+  recv(fd: number, buffer: Uint8Array, flags = 0): number {
+    return this.record('recv', [fd, buffer, flags], () => 0);
+  }
   sendFds(sock: number, fds: readonly number[], data: Uint8Array): number {
     return this.record('sendFds', [sock, [...fds], data], () => data.length);
   }

@@ -149,6 +149,19 @@ export interface Syscalls {
   socketpair(type: number): [number, number];
   /** connect(2) a unix socket `fd` to the filesystem path `path` (at most 107 bytes). */
   connectUnix(fd: number, path: string): void;
+  /** bind(2) with a raw socket address (struct sockaddr_nl, sockaddr_un…) as the kernel reads it. */
+  bind(fd: number, address: Uint8Array): void;
+  /** send(2) of `data` in one call (one datagram); returns the bytes sent. MSG.* flags. */
+  send(fd: number, data: Uint8Array, flags?: number): number;
+  /**
+   * send(2) on a libuv worker thread, for requests the kernel holds inside the call (a netlink RTM_DELLINK waits
+   * for an RCU grace period): the event loop goes on meanwhile. A worker thread's errno cannot be read from the
+   * main thread, so a failure rejects with errno EIO naming the call; errors the kernel reports in a reply
+   * (netlink acks) are unaffected.
+   */
+  sendAsync(fd: number, data: Uint8Array, flags?: number): Promise<number>;
+  /** recv(2) into `buffer`; returns the bytes received (0 at the end of a stream). MSG.DONTWAIT never blocks. */
+  recv(fd: number, buffer: Uint8Array, flags?: number): number;
   /**
    * sendmsg(2) with one SCM_RIGHTS message: `fds` (1-253) travel with `data` (at least one byte: the kernel
    * drops ancillary data sent with an empty payload on stream sockets). Returns the bytes of `data` sent.

@@ -461,6 +461,33 @@ export class LinuxSyscalls implements Syscalls {
     call('connectUnix', [fd, path], () => libc().connect(fd, addr, addr.length));
   }
 
+  bind(fd: number, address: Uint8Array): void {
+    const buf = Buffer.from(address);
+    call('bind', [fd, address], () => libc().bind(fd, buf, buf.length));
+  }
+
+  send(fd: number, data: Uint8Array, flags = 0): number {
+    return call('send', [fd, data, flags], () => libc().send(fd, data, data.length, flags));
+  }
+
+  sendAsync(fd: number, data: Uint8Array, flags = 0): Promise<number> {
+    const buf = Buffer.from(data);
+    return new Promise((resolve, reject) => {
+      libc().send.async(fd, buf, buf.length, flags, (error: unknown, sent: number | bigint) => {
+        if (error) return reject(error instanceof Error ? error : new CError('INTERNAL', String(error)));
+        const value = Number(sent);
+        // errno belongs to the worker thread and is gone by now: report EIO, naming the call.
+        if (value < 0) return reject(new SyscallError('send', DESCRIBE.sendAsync(fd, data, flags), 5 /* EIO */));
+        keepAlive([buf]);
+        resolve(value);
+      });
+    });
+  }
+
+  recv(fd: number, buffer: Uint8Array, flags = 0): number {
+    return call('recv', [fd, buffer, flags], () => libc().recv(fd, buffer, buffer.length, flags));
+  }
+
   sendFds(sock: number, fds: readonly number[], data: Uint8Array): number {
     checkFdsToSend(fds, data);
     const message = sendMessage(addressOf, fds, data);

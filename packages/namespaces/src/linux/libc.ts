@@ -46,6 +46,9 @@ export interface Libc {
   socket: Fn;
   socketpair: Fn;
   connect: Fn;
+  bind: Fn;
+  send: BigFn & { async: (...args: unknown[]) => void };
+  recv: BigFn;
   sendmsg: BigFn;
   recvmsg: BigFn;
   flock: Fn;
@@ -110,6 +113,9 @@ export function libc(): Libc {
     socket: f('int socket(int domain, int type, int protocol)'),
     socketpair: f('int socketpair(int domain, int type, int protocol, void *sv)'),
     connect: f('int connect(int fd, const void *addr, uint32_t len)'),
+    bind: f('int bind(int fd, const void *addr, uint32_t len)'),
+    send: lib.func('intptr_t send(int fd, const void *buf, size_t len, int flags)') as BigFn & { async: (...args: unknown[]) => void },
+    recv: lib.func('intptr_t recv(int fd, void *buf, size_t len, int flags)') as BigFn,
     sendmsg: lib.func('intptr_t sendmsg(int fd, const void *msg, int flags)') as BigFn,
     recvmsg: lib.func('intptr_t recvmsg(int fd, void *msg, int flags)') as BigFn,
     flock: f('int flock(int fd, int operation)'),

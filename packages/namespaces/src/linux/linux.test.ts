@@ -4,7 +4,7 @@ import { constants as fsConstants, closeSync, fstatSync, mkdirSync, mkdtempSync,
 import { tmpdir, hostname } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, test } from 'vitest';
-import { AF, AT_FDCWD, LOCK, O, RESOLVE, RLIMIT, S_IF, SIGNALS, SOCK, makedev } from '../constants';
+import { AF, AT_FDCWD, LOCK, MSG, O, RESOLVE, RLIMIT, S_IF, SIGNALS, SOCK, makedev } from '../constants';
 import { isSyscallError } from '../syscall-error';
 import { isPrivileged, runInChild } from '../test-support/child';
 import { linuxSyscalls as sys } from './index';
@@ -109,6 +109,72 @@ describe('unix sockets with SCM_RIGHTS', () => {
     expect(isSyscallError(failure, 'ENOENT')).toBe(true);
     expect(String(failure)).toContain(`connect(fd ${other}, ${join(dir, 'missing')}) failed: ENOENT`);
     expect(() => sys.connectUnix(other, `/${'x'.repeat(120)}`)).toThrow(/ENAMETOOLONG/);
+  });
+});
+
+describe('netlink sockets: socket, bind, send, recv, sendAsync', () => {
+  const NETLINK_ROUTE = 0;
+  const RTM_GETLINK = 18;
+  const RTM_NEWLINK = 16;
+  const NLM_F_REQUEST = 1;
+
+  /** RTM_GETLINK for interface index 1 (lo, in every network namespace), with sequence number `seq`. */
+  function getLoopback(seq: number): Buffer {
+    const message = Buffer.alloc(32);
+    message.writeUInt32LE(32, 0);
+    message.writeUInt16LE(RTM_GETLINK, 4);
+    message.writeUInt16LE(NLM_F_REQUEST, 6);
+    message.writeUInt32LE(seq, 8);
+    message.writeInt32LE(1, 20); // ifinfomsg.ifi_index
+    return message;
+  }
+
+  function routeSocket(): number {
+    const fd = sys.socket(AF.NETLINK, SOCK.RAW | SOCK.CLOEXEC, NETLINK_ROUTE);
+    cleanups.push(() => closeSync(fd));
+    const address = Buffer.alloc(12); // struct sockaddr_nl: family, pad, pid 0 (the kernel picks), groups 0
+    address.writeUInt16LE(AF.NETLINK, 0);
+    sys.bind(fd, address);
+    return fd;
+  }
+
+  test('a bound NETLINK_ROUTE socket answers RTM_GETLINK for lo; recv with DONTWAIT fails EAGAIN once drained', () => {
+    const fd = routeSocket();
+    const request = getLoopback(7);
+    expect(sys.send(fd, request)).toBe(request.length);
+    const buffer = Buffer.alloc(65536);
+    const got = sys.recv(fd, buffer, MSG.DONTWAIT);
+    expect(got).toBeGreaterThan(32);
+    expect(buffer.readUInt16LE(4)).toBe(RTM_NEWLINK);
+    expect(buffer.readUInt32LE(8)).toBe(7);
+    expect(buffer.readInt32LE(20)).toBe(1);
+    let failure: unknown;
+    try {
+      sys.recv(fd, buffer, MSG.DONTWAIT);
+    } catch (error) {
+      failure = error;
+    }
+    expect(isSyscallError(failure, 'EAGAIN')).toBe(true);
+    expect(String(failure)).toContain(`recv(fd ${fd}, 65536 bytes) failed: EAGAIN`);
+  });
+
+  test('sendAsync sends from a worker thread; the reply is there when it resolves', async () => {
+    const fd = routeSocket();
+    const request = getLoopback(8);
+    await expect(sys.sendAsync(fd, request)).resolves.toBe(request.length);
+    const buffer = Buffer.alloc(65536);
+    expect(sys.recv(fd, buffer, MSG.DONTWAIT)).toBeGreaterThan(32);
+    expect(buffer.readUInt32LE(8)).toBe(8);
+  });
+
+  test('failures name the call: bind with a foreign family, send and sendAsync on a closed fd', async () => {
+    const fd = sys.socket(AF.NETLINK, SOCK.RAW | SOCK.CLOEXEC, NETLINK_ROUTE);
+    const unix = Buffer.alloc(12);
+    unix.writeUInt16LE(AF.UNIX, 0);
+    expect(() => sys.bind(fd, unix)).toThrow(`bind(fd ${fd}, family 1) failed: EINVAL`);
+    closeSync(fd);
+    expect(() => sys.send(fd, getLoopback(9))).toThrow(`send(fd ${fd}, 32 bytes) failed: EBADF`);
+    await expect(sys.sendAsync(fd, getLoopback(10))).rejects.toThrow(`send(fd ${fd}, 32 bytes) on a worker thread failed: EIO`);
   });
 });
 
