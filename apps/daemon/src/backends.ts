@@ -108,8 +108,30 @@ export interface BackendImportResult {
 
 export type RemovedItem = { Untagged: string } | { Deleted: string };
 
+/**
+ * The store's exact disk accounting (the engine's `ImageService.df()`): blobs and unpacked snapshots, each counted
+ * once however many images share it. `totals.images.reclaimable` is what `prune({ all: true })` frees.
+ */
+export interface BackendDiskUsage {
+  images: Array<{
+    /** Image id (config digest). */
+    id: string;
+    /** Blobs and unpacked layers the image references. */
+    size: number;
+    /** Part of `size` another image references too. */
+    sharedSize: number;
+    /** Containers and image mounts built on it. */
+    containers: number;
+  }>;
+  /** Writable layers, by container id. */
+  containers: Array<{ id: string; size: number }>;
+  totals: { images: { count: number; active: number; size: number; reclaimable: number } };
+}
+
 export interface ImagesBackend {
   list(): Promise<ImageRow[]>;
+  /** What `GET /system/df` reports: every blob and snapshot once, and what pruning would free. */
+  df(): Promise<BackendDiskUsage>;
   inspect(name: string): Promise<ImageInspectDocument>;
   tag(source: string, target: string): Promise<void>;
   remove(name: string, options?: { force?: boolean }): Promise<RemovedItem[]>;

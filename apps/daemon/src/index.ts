@@ -1,5 +1,6 @@
 export { DEFAULT_ROOT, DEFAULT_SOCKET, USAGE, parseDaemonArgs, parseHost, resolveGroup, type DaemonConfig } from './args';
 export type {
+  BackendDiskUsage,
   BackendImportOptions,
   BackendImportResult,
   BackendPullOptions,

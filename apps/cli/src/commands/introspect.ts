@@ -6,6 +6,7 @@ import { CError, isCError, toCError } from '@c/errors';
 import { version as clientVersion } from '../../package.json';
 import type { GlobalOptions } from '../context';
 import { connect } from '../daemon/connect';
+import { diskUsageRows } from '../output/disk-usage';
 import { formatTable, humanSize, shortId } from '../output/format';
 import { printInspected } from '../output/inspect';
 import { renderTemplate } from '../output/template';
@@ -190,28 +191,11 @@ export const version: Handler = async (argv, globals) => {
   }
 };
 
+/** `c system df`: the daemon's exact totals (shared layers once; RECLAIMABLE is what `prune -a` frees) when it sends them. */
 export const df: Handler = async (argv, globals) => {
   const client = await connect(globals);
   const usage = await client.systemDf();
-  const images = usage.Images as Array<{ Size?: number; Containers?: number; SharedSize?: number }>;
-  const imageSize = images.reduce((s, i) => s + (i.Size ?? 0), 0);
-  const activeImages = images.filter((i) => (i.Containers ?? 0) > 0);
-  const containerSize = usage.Containers.reduce((s, c) => s + (c.SizeRw ?? 0), 0);
-  const running = usage.Containers.filter((c) => c.State === 'running');
-  const idleContainers = usage.Containers.filter((c) => c.State !== 'running').reduce((s, c) => s + (c.SizeRw ?? 0), 0);
-  const reclaimImages = images.filter((i) => (i.Containers ?? 0) <= 0).reduce((s, i) => s + (i.Size ?? 0), 0);
-  const pct = (part: number, whole: number) => (whole > 0 ? ` (${Math.round((part / whole) * 100)}%)` : '');
-  process.stdout.write(
-    formatTable(
-      ['TYPE', 'TOTAL', 'ACTIVE', 'SIZE', 'RECLAIMABLE'],
-      [
-        ['Images', String(images.length), String(activeImages.length), humanSize(imageSize), `${humanSize(reclaimImages)}${pct(reclaimImages, imageSize)}`],
-        ['Containers', String(usage.Containers.length), String(running.length), humanSize(containerSize), `${humanSize(idleContainers)}${pct(idleContainers, containerSize)}`],
-        ['Local Volumes', String(usage.Volumes.length), '0', '0B', '0B'],
-        ['Build Cache', String(usage.BuildCache.length), '0', '0B', '0B'],
-      ],
-    ),
-  );
+  process.stdout.write(formatTable(['TYPE', 'TOTAL', 'ACTIVE', 'SIZE', 'RECLAIMABLE'], diskUsageRows(usage)));
 };
 
 /** `c export [-o FILE] CONTAINER`: the filesystem as a tar; refuses to write a tar to a terminal, like docker. */

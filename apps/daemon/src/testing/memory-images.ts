@@ -4,6 +4,7 @@
  */
 import { CError } from '@c/errors';
 import type {
+  BackendDiskUsage,
   BackendImportResult,
   BackendPullOptions,
   BackendPullResult,
@@ -50,6 +51,14 @@ export class MemoryImages implements ImagesBackend {
       created: image.created,
       size: image.size,
     }));
+  }
+
+  /** Every image id once, sharing nothing and used by nothing: all of it reclaimable. */
+  async df(): Promise<BackendDiskUsage> {
+    const byId = new Map([...this.names.values()].map((image) => [image.id, image]));
+    const images = [...byId.values()].map((image) => ({ id: image.id, size: image.size, sharedSize: 0, containers: 0 }));
+    const size = images.reduce((sum, image) => sum + image.size, 0);
+    return { images, containers: [], totals: { images: { count: images.length, active: 0, size, reclaimable: size } } };
   }
 
   private get(name: string): MemoryImage {

@@ -227,6 +227,15 @@ export interface EventMessage {
   from?: string;
 }
 
+/** One type's totals in `GET /system/df`, as docker's API 1.52 adds them (`ImagesDiskUsage`, …). */
+export interface DiskUsageTotals {
+  ActiveCount: number;
+  TotalCount: number;
+  /** Bytes pruning that type would free. */
+  Reclaimable: number;
+  TotalSize: number;
+}
+
 /** `GET /system/df`. */
 export interface SystemDfResponse {
   LayersSize: number;
@@ -234,4 +243,7 @@ export interface SystemDfResponse {
   Containers: ContainerSummary[];
   Volumes: unknown[];
   BuildCache: unknown[];
+  /** Absent from older daemons: clients then derive the totals from the rows, as docker's CLI does. */
+  ImagesDiskUsage?: DiskUsageTotals;
+  ContainersDiskUsage?: DiskUsageTotals;
 }
