@@ -19,6 +19,7 @@ import type {
   LogEntry,
   ReadLogOptions,
   TopResult,
+  TtySize,
   WaitCondition,
   WaitResult,
 } from '@c/engine';
@@ -33,6 +34,8 @@ export interface ExecBackend {
   create(container: string, options: ExecCreateOptions): string;
   inspect(execId: string): ExecInspect;
   start(execId: string, stdio?: ContainerStdio): Promise<{ stdout: Readable; stderr: Readable; exit: Promise<number> }>;
+  /** The terminal size of a running tty exec (nothing for one without a tty). */
+  resize(execId: string, size: TtySize): void;
 }
 
 export interface EventsBackend {
@@ -44,6 +47,11 @@ export interface EventsBackend {
 export interface ContainersBackend {
   create(options: CreateContainerOptions): Promise<ContainerRecord>;
   start(id: string, stdio?: ContainerStdio): Promise<void>;
+  /**
+   * Attaches to a created or running container until `detach()` or its exit: live output from now on, stdin when
+   * it was created with OpenStdin (`closeStdin: false` keeps the container's stdin open when `stdin` ends).
+   */
+  attach(id: string, stdio: ContainerStdio, options?: { closeStdin?: boolean }): { detach: () => void };
   stop(id: string, timeoutSeconds?: number): Promise<void>;
   kill(id: string, signal?: string): Promise<void>;
   restart(id: string, timeoutSeconds?: number): Promise<void>;
@@ -52,6 +60,8 @@ export interface ContainersBackend {
   wait(id: string, condition?: WaitCondition): Promise<WaitResult>;
   remove(id: string, options?: { force?: boolean; volumes?: boolean }): Promise<void>;
   rename(id: string, name: string): void;
+  /** The terminal size of a running tty container (nothing for one without a tty). */
+  resize(id: string, size: TtySize): void;
   inspect(id: string): ContainerRecord;
   list(options?: { all?: boolean; filters?: ContainerFilters }): ContainerSummary[];
   logs(id: string, options?: Omit<ReadLogOptions, 'isDone'>): AsyncIterable<LogEntry>;

@@ -169,6 +169,7 @@ export function parseCreateRequest(raw: unknown, name: string | null): CreateReq
   set('domainname', text(body, 'Domainname'));
   set('tty', flag(body, 'Tty'));
   set('openStdin', flag(body, 'OpenStdin'));
+  set('stdinOnce', flag(body, 'StdinOnce'));
   set('labels', stringMap(body, 'Labels'));
   set('stopSignal', text(body, 'StopSignal'));
   set('stopTimeout', num(body, 'StopTimeout'));

@@ -120,6 +120,52 @@ describe('container routes over a fake engine', () => {
     expect((await client.containers.wait(Id)).StatusCode).toBe(0);
   });
 
+  it('attach to a running container taps its live output and forwards stdin; StdinOnce decides whether EOF closes it', async () => {
+    const { Id } = await client.containers.create({ Image: 'busybox', Cmd: ['cat'], OpenStdin: true });
+    await client.containers.start(Id);
+    const first = await client.containers.attach(Id, { stdin: true, stdout: true, stderr: true });
+    let received = Buffer.alloc(0);
+    first.socket.on('data', (chunk: Buffer) => (received = Buffer.concat([received, chunk])));
+    first.socket.write('live ');
+    first.socket.end('one');
+    // Multiplexed frames: 8-byte headers, the payload's length in the last 4.
+    const payloads = (): string => {
+      let text = '';
+      for (let at = 0; at + 8 <= received.length; at += 8 + received.readUInt32BE(at + 4)) text += received.subarray(at + 8, at + 8 + received.readUInt32BE(at + 4)).toString();
+      return text;
+    };
+    await expect.poll(payloads).toBe('live one');
+    // Without StdinOnce the client's EOF leaves the container's stdin open: it keeps running.
+    await new Promise((r) => setTimeout(r, 50));
+    expect(containers.inspect(Id).State.Running).toBe(true);
+    first.socket.destroy();
+
+    const { Id: once } = await client.containers.create({ Image: 'busybox', Cmd: ['cat'], OpenStdin: true, StdinOnce: true });
+    await client.containers.start(once);
+    const second = await client.containers.attach(once, { stdin: true, stdout: true });
+    const frames = collect(demultiplex(second.socket as AsyncIterable<Buffer>));
+    second.socket.end('bye');
+    // The stream ends with the container, which ended with its stdin.
+    expect(await frames).toEqual([[STDOUT, 'bye']]);
+    expect((await client.containers.wait(once)).StatusCode).toBe(0);
+    await containers.remove(Id, { force: true });
+  });
+
+  it('resize sets a running tty container’s size; 409 when stopped, 400 without h and w', async () => {
+    const { Id } = await client.containers.create({ Image: 'busybox', Cmd: ['sleep'], Tty: true });
+    expect((await raw(socket, 'POST', `/containers/${Id}/resize?h=33&w=101`)).status).toBe(409);
+    await client.containers.start(Id);
+    expect((await raw(socket, 'POST', `/containers/${Id}/resize?h=33&w=101`)).status).toBe(200);
+    expect(containers.sizes.get(Id)).toEqual({ height: 33, width: 101 });
+    expect((await raw(socket, 'POST', `/containers/${Id}/resize?h=33`)).status).toBe(400);
+    const exec = await raw(socket, 'POST', `/containers/${Id}/exec`, { Cmd: ['sleep'], Tty: true });
+    const execId = (JSON.parse(exec.body.toString()) as { Id: string }).Id;
+    expect((await raw(socket, 'POST', `/exec/${execId}/resize?h=40&w=120`)).status).toBe(200);
+    expect(containers.sizes.get(execId)).toEqual({ height: 40, width: 120 });
+    expect((await raw(socket, 'POST', `/exec/nope/resize?h=40&w=120`)).status).toBe(404);
+    await containers.remove(Id, { force: true });
+  });
+
   it('attach without hijack: 200 raw stream body while the request body stays open (dockerode hijack:false)', async () => {
     const { Id } = await client.containers.create({ Image: 'busybox', Cmd: ['cat'], OpenStdin: true, Tty: true });
     const output = new Promise<{ type: string | undefined; text: string }>((resolve, reject) => {

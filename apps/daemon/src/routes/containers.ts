@@ -12,8 +12,9 @@ import type { ContainerRecord, WaitCondition } from '@c/engine';
 import type { ContainersBackend } from '../containers/backend';
 import { parseCreateRequest } from '../containers/create-body';
 import { inspectDocument, statsDocument, summaryRow, systemCpuUsage, type StatsSample } from '../containers/shapes';
-import { PendingAttachments, outputWriter, stdioFor, type Attachment } from '../containers/stdio';
+import { PendingAttachments, outputWriter, sinkWritable, stdioFor, type Attachment } from '../containers/stdio';
 import { pathParam, queryInt, queryTime, requiredQuery } from '../http/params';
+import { ttySize } from '../containers/tty-size';
 import { queryFlag, readJsonBody, sendJson } from '../http/respond';
 import type { RawStreamContentType, RequestContext, Route, StreamContext } from '../http/router';
 
@@ -194,9 +195,8 @@ export function containerRoutes(containers: ContainersBackend, options: Containe
     {
       method: 'POST',
       pattern: '/containers/{id}/resize',
-      // The engine has no resize for a container's console yet; docker answers 200 for a running TTY container.
-      handler: ({ res, params }) => {
-        containers.inspect(id(params));
+      handler: ({ res, params, query }) => {
+        containers.resize(id(params), ttySize(query));
         res.writeHead(200, { 'Content-Length': '0' });
         res.end();
       },
@@ -380,7 +380,7 @@ async function waitRoute(containers: ContainersBackend, { res, params, query }: 
 
 /**
  * `POST /containers/{id}/attach`: replays the log (`logs=1`), then (`stream=1`) either waits for the start the
- * client is about to ask for (docker run attaches first), or follows a running container's output from now on.
+ * client is about to ask for (docker run attaches first), or taps a running container's output and stdin live.
  */
 async function attachRoute(containers: ContainersBackend, pending: PendingAttachments, context: StreamContext): Promise<void> {
   const { params, query } = context;
@@ -424,11 +424,25 @@ async function attachRoute(containers: ContainersBackend, pending: PendingAttach
     });
     return;
   }
-  // Already running: the engine offers no live tap yet, so follow the log from now on (stdin cannot be attached).
-  const controller = new AbortController();
-  context.req.socket.once('close', () => controller.abort());
-  for await (const entry of containers.logs(record.Id, { stdout: wantStdout, stderr: wantStderr, follow: true, since: Date.now() / 1000, signal: controller.signal })) {
-    write(entry.stream === 'stderr' ? STDERR : STDOUT, Buffer.from(entry.line));
+  // Already running: a live tap on its output from now on, and its stdin when it was created with OpenStdin.
+  // docker closes the container's stdin when the client's ends only for StdinOnce containers.
+  const closed = new Promise<void>((resolve) => {
+    if (context.req.socket.destroyed) resolve();
+    context.req.socket.once('close', () => resolve());
+  });
+  const { detach } = containers.attach(
+    record.Id,
+    {
+      ...(wantStdin && record.Config.OpenStdin ? { stdin: stream.input as Readable } : {}),
+      ...(wantStdout ? { stdout: sinkWritable((chunk) => write(STDOUT, chunk)) } : {}),
+      ...(wantStderr ? { stderr: sinkWritable((chunk) => write(STDERR, chunk)) } : {}),
+    },
+    { closeStdin: record.Config.StdinOnce },
+  );
+  try {
+    await Promise.race([containers.wait(record.Id, 'not-running'), closed]);
+  } finally {
+    detach();
   }
   stream.end();
 }

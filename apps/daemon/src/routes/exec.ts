@@ -6,6 +6,7 @@ import type { ContainersBackend } from '../containers/backend';
 import { execDocument } from '../containers/shapes';
 import { outputWriter, sinkWritable } from '../containers/stdio';
 import { pathParam } from '../http/params';
+import { ttySize } from '../containers/tty-size';
 import { readJsonBody, sendJson } from '../http/respond';
 import type { Route } from '../http/router';
 
@@ -90,9 +91,8 @@ export function execRoutes(containers: ContainersBackend): Route[] {
     {
       method: 'POST',
       pattern: '/exec/{id}/resize',
-      // Execs run without a console in c (the engine starts them with pipes), so there is nothing to resize.
-      handler: ({ res, params }) => {
-        containers.exec.inspect(pathParam(params, 'id'));
+      handler: ({ res, params, query }) => {
+        containers.exec.resize(pathParam(params, 'id'), ttySize(query));
         res.writeHead(200, { 'Content-Length': '0' });
         res.end();
       },

@@ -3,7 +3,7 @@
  * `echo A B` prints to stdout and exits 0, `warn TEXT` prints to stderr, `exit N` exits with N, `cat` copies stdin
  * to stdout until it ends, `sleep` runs until stopped or killed. Execs understand the same commands.
  */
-import type { Readable } from 'node:stream';
+import { PassThrough, type Readable } from 'node:stream';
 import { CError } from '@c/errors';
 import { EventBus, type ContainerRecord, type ContainerSummary, type CreateContainerOptions, type ExecInspect, type LogEntry, type WaitCondition, type WaitResult } from '@c/engine';
 import type { ContainerStdio, ContainersBackend, ExecBackend } from '../containers/backend';
@@ -85,6 +85,11 @@ export class FakeContainers implements ContainersBackend {
         });
         return id;
       },
+      resize: (id, size) => {
+        const exec = execs.get(id);
+        if (!exec) throw new CError('NOT_FOUND', `No such exec instance: ${id}`, { hint: 'create it' });
+        if (exec.inspect.ProcessConfig.tty) this.sizes.set(id, size);
+      },
       inspect: (id) => {
         const exec = execs.get(id);
         if (!exec) throw new CError('NOT_FOUND', `No such exec instance: ${id}`, { hint: 'create it' });
@@ -124,7 +129,7 @@ export class FakeContainers implements ContainersBackend {
       Args: options.cmd?.slice(1) ?? [],
       State: { Status: 'created', Running: false, Paused: false, Restarting: false, OOMKilled: false, Dead: false, Pid: 0, ExitCode: 0, Error: '', StartedAt: '0001-01-01T00:00:00Z', FinishedAt: '0001-01-01T00:00:00Z' },
       Image: 'sha256:' + 'b'.repeat(64),
-      Config: { Tty: options.tty === true, OpenStdin: options.openStdin === true, StdinOnce: false, Cmd: options.cmd ?? null, Env: options.env ?? [], Labels: options.labels ?? {}, Image: options.image },
+      Config: { Tty: options.tty === true, OpenStdin: options.openStdin === true, StdinOnce: options.stdinOnce === true, Cmd: options.cmd ?? null, Env: options.env ?? [], Labels: options.labels ?? {}, Image: options.image },
       HostConfig: { AutoRemove: options.autoRemove === true, NetworkMode: 'none', Memory: options.memory ?? 0, NanoCpus: (options.cpus ?? 0) * 1e9 },
       C: { snapshotKey: 'x', manuallyStopped: false },
     } as unknown as ContainerRecord;
@@ -139,20 +144,49 @@ export class FakeContainers implements ContainersBackend {
     throw new CError('NOT_FOUND', `No such container: ${input}`, { hint: 'list them' });
   }
 
+  /** Clients attached to running containers (attach after start). */
+  private readonly attached = new Map<string, Set<ContainerStdio>>();
+  /** The stdin of each running OpenStdin container, fed by the start's and the attachments' stdin. */
+  private readonly stdins = new Map<string, PassThrough>();
+
   async start(input: string, stdio: ContainerStdio = {}): Promise<void> {
     const record = this.get(input);
     const emit = (stream: 'stdout' | 'stderr', text: string): void => {
       this.logLines.get(record.Id)?.push({ stream, line: text, time: new Date().toISOString() });
       (stream === 'stdout' ? stdio.stdout : stdio.stderr)?.write(Buffer.from(text));
+      for (const a of this.attached.get(record.Id) ?? []) (stream === 'stdout' ? a.stdout : a.stderr)?.write(Buffer.from(text));
     };
-    const handle = runScript(record.Config.Cmd ?? [], stdio, emit, (code) => this.exited(record, code));
+    let stdin: PassThrough | undefined;
+    if (record.Config.OpenStdin) {
+      stdin = new PassThrough();
+      this.stdins.set(record.Id, stdin);
+      stdio.stdin?.pipe(stdin);
+    }
+    const handle = runScript(record.Config.Cmd ?? [], stdin ? { ...stdio, stdin } : stdio, emit, (code) => this.exited(record, code));
     record.State = { ...record.State, Status: 'running', Running: true, StartedAt: new Date().toISOString() };
     this.running.set(record.Id, handle);
     this.events.emit('container', 'start', record.Id, { name: record.Name.slice(1) });
   }
 
+  attach(input: string, stdio: ContainerStdio, options: { closeStdin?: boolean } = {}): { detach: () => void } {
+    const record = this.get(input);
+    const set = this.attached.get(record.Id) ?? new Set<ContainerStdio>();
+    this.attached.set(record.Id, set);
+    set.add(stdio);
+    const stdin = this.stdins.get(record.Id);
+    if (stdin && stdio.stdin) stdio.stdin.pipe(stdin, { end: options.closeStdin !== false });
+    return {
+      detach: () => {
+        set.delete(stdio);
+        if (stdin) stdio.stdin?.unpipe(stdin);
+      },
+    };
+  }
+
   private exited(record: ContainerRecord, code: number): void {
     this.running.delete(record.Id);
+    this.attached.delete(record.Id);
+    this.stdins.delete(record.Id);
     record.State = { ...record.State, Status: 'exited', Running: false, Paused: false, ExitCode: code, FinishedAt: new Date().toISOString() };
     this.events.emit('container', 'die', record.Id, { name: record.Name.slice(1), exitCode: String(code) });
     this.settle(record.Id, (w) => w.condition !== 'removed', { StatusCode: code });
@@ -203,6 +237,15 @@ export class FakeContainers implements ContainersBackend {
     this.records.delete(record.Id);
     this.removed.push(record.Id);
     this.settle(record.Id, () => true, { StatusCode: record.State.ExitCode });
+  }
+
+  /** Terminal sizes set by resize, by container or exec id. */
+  readonly sizes = new Map<string, { height: number; width: number }>();
+
+  resize(input: string, size: { height: number; width: number }): void {
+    const record = this.get(input);
+    if (!record.State.Running) throw new CError('CONFLICT', `Container ${record.Id} is not running`, { hint: 'start it' });
+    if (record.Config.Tty) this.sizes.set(record.Id, size);
   }
 
   rename(input: string, name: string): void {

@@ -40,7 +40,7 @@ export function mergeConfig(image: ImageContainerConfig | undefined, imageName: 
     AttachStderr: true,
     Tty: options.tty === true,
     OpenStdin: options.openStdin === true,
-    StdinOnce: false,
+    StdinOnce: options.openStdin === true && options.stdinOnce === true,
     Env: env,
     Cmd: cmd && cmd.length > 0 ? [...cmd] : null,
     Image: imageName,

@@ -13,6 +13,7 @@ import type { SpecProcess } from '@c/runtime';
 import { mergeEnv } from './config';
 import { readRootfsFile } from './rootfs-files';
 import { runtimeCli } from './runtime-paths';
+import { checkTtySize, setProcessTtySize, type TtySize } from './tty-size';
 import type { ContainerService } from './service';
 import { resolveUser } from './user';
 
@@ -113,7 +114,8 @@ export class ExecManager {
     const user = resolveUser(userSpec, readRootfsFile(mounts, '/etc/passwd'), readRootfsFile(mounts, '/etc/group'));
     const process: SpecProcess = {
       ...base,
-      terminal: false,
+      // With a tty, `c-runtime exec` holds the pty master and copies it to and from its stdio (our pipes).
+      terminal: exec.options.tty === true,
       args: [...exec.options.cmd],
       env: mergeEnv(base.env, exec.options.env),
       cwd: exec.options.workingDir || base.cwd,
@@ -152,6 +154,20 @@ export class ExecManager {
       });
     });
     return { stdout: child.stdout!, stderr: child.stderr!, exit };
+  }
+
+  /**
+   * docker's exec resize: the size of a running tty exec's terminal, set on the pty its process has as stdin (the
+   * master is in its `c-runtime exec`). Without a tty, or once it has exited, there is nothing to resize.
+   */
+  resize(execId: string, size: TtySize): void {
+    checkTtySize(size);
+    const exec = this.find(execId);
+    if (!exec.options.tty) return;
+    const { Running, Pid } = this.inspect(execId);
+    if (!Running) throw new CError('CONFLICT', `exec ${execId} is not running`, { hint: 'resize it while it runs' });
+    if (Pid === 0) throw new CError('CONFLICT', `exec ${execId} has not started its process yet`, { hint: 'retry the resize' });
+    setProcessTtySize(Pid, size);
   }
 
   /** Convenience: run to completion and collect the output. */

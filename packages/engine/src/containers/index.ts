@@ -27,3 +27,4 @@ export { Introspector, type ArchiveStat, type Change, type ContainerStats, type 
 export { commitContainer, type CommitOptions, type CommitResult, type CommitStores } from './commit';
 export { HealthChecker, applyProbe, healthCommand, healthTiming, HEALTH_DEFAULTS, type HealthTiming, type ProbeOutcome } from './health';
 export { createContainerService, type CreateContainerServiceOptions } from './create-service';
+export { checkTtySize, setTtySize, setProcessTtySize, type TtySize } from './tty-size';

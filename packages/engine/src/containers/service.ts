@@ -32,6 +32,7 @@ import { commitContainer, type CommitOptions, type CommitResult, type CommitStor
 import { EventBus } from './events';
 import { openOutputFifos, reopenOutputFifos } from './output-fifos';
 import { openStdinFifo } from './stdin-fifo';
+import { checkTtySize, setProcessTtySize, setTtySize, type TtySize } from './tty-size';
 import { ExecManager } from './exec';
 import { HealthChecker } from './health';
 import { Introspector, type ArchiveStat, type Change, type ContainerStats, type TopResult } from './introspect';
@@ -103,6 +104,8 @@ interface Live {
   adoptTimer?: NodeJS.Timeout;
   /** Where attached stdin goes (the init's stdin pipe, or the pty master). */
   stdinSink?: Writable;
+  /** The pty master of a tty container started by this engine (resize). */
+  ptyMaster?: number;
 }
 
 /** Streams attached to a container (docker attach): output is copied to them, stdin read from them. */
@@ -356,6 +359,7 @@ export class ContainerService {
       started: new Promise((r) => (markStarted = r)),
       startedAtMs: Date.now(),
       stdinSink,
+      ...(created.ptyMaster !== undefined ? { ptyMaster: created.ptyMaster } : {}),
     };
     this.live.set(id, live);
     for (const a of this.attachments.get(id) ?? []) if (a.stdin && stdinSink) a.stdin.pipe(stdinSink);
@@ -524,8 +528,9 @@ export class ContainerService {
    * Attaches streams to a created or running container until `detach()` or the container's exit: its output is
    * copied to `stdout`/`stderr` (with a tty everything is stdout), `stdin` is piped to its stdin when it was created
    * with openStdin. Attaching before `start` (as `docker run` does) sees the output from the first byte.
+   * `closeStdin: false` (docker attach without StdinOnce) leaves the container's stdin open when `stdin` ends.
    */
-  attach(input: string, streams: Attachment): { detach: () => void } {
+  attach(input: string, streams: Attachment, options: { closeStdin?: boolean } = {}): { detach: () => void } {
     const record = this.get(input);
     const id = record.Id;
     const set = this.attachments.get(id) ?? new Set<Attachment>();
@@ -534,7 +539,7 @@ export class ContainerService {
     if (!record.Config.OpenStdin) delete attachment.stdin;
     set.add(attachment);
     const sink = this.live.get(id)?.stdinSink;
-    if (attachment.stdin && sink) attachment.stdin.pipe(sink);
+    if (attachment.stdin && sink) attachment.stdin.pipe(sink, { end: options.closeStdin !== false });
     return {
       detach: () => {
         set.delete(attachment);
@@ -542,6 +547,20 @@ export class ContainerService {
         if (attachment.stdin && current) attachment.stdin.unpipe(current);
       },
     };
+  }
+
+  /**
+   * docker's resize: the size of a running tty container's terminal (TIOCSWINSZ on the pty master; for a container
+   * adopted from an earlier engine, on its init's stdin). A container without a tty has nothing to resize.
+   */
+  resize(input: string, size: TtySize): void {
+    const record = this.get(input);
+    checkTtySize(size);
+    if (!record.State.Running) throw new CError('CONFLICT', `Container ${record.Id} is not running`, { hint: 'start it first' });
+    if (!record.Config.Tty) return;
+    const master = this.live.get(record.Id)?.ptyMaster;
+    if (master !== undefined) setTtySize(master, size);
+    else setProcessTtySize(record.State.Pid, size);
   }
 
   private detachAll(id: string): void {

@@ -179,6 +179,8 @@ export interface CreateContainerOptions {
   domainname?: string;
   tty?: boolean;
   openStdin?: boolean;
+  /** docker's StdinOnce: an attached client ending its stdin closes the container's stdin. */
+  stdinOnce?: boolean;
   /** `host:container[:ro|rw]`. */
   binds?: string[];
   /** Bytes. */
