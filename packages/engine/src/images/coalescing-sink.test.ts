@@ -1,53 +1,52 @@
-import { describe, expect, it } from 'vitest';
-import type { BlobIngest, BlobSink } from '@c/image';
+import { randomBytes, createHash } from 'node:crypto';
+import { mkdtemp, rm, stat } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ContentStore } from '@c/layers';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { coalescingSink } from './coalescing-sink';
+import type { ContentPort } from './ports';
 
-/** Records the writes the wrapped store receives. */
-function recordingSink(offset = 0) {
-  const writes: number[] = [];
-  const calls: string[] = [];
-  const sink: BlobSink = {
-    has: async () => false,
-    ingest: async (): Promise<BlobIngest> => ({
-      offset,
-      write: async (chunk) => void writes.push(chunk.byteLength),
-      commit: async () => void calls.push('commit'),
-      close: async () => void calls.push('close'),
-      abort: async () => void calls.push('abort'),
-    }),
-  };
-  return { sink, writes, calls };
-}
+let dir: string;
+beforeEach(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'c-coalescing-'));
+});
+afterEach(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
 
 describe('coalescingSink', () => {
-  it('gathers small chunks into writes of at least the buffer size and flushes the rest on commit', async () => {
-    const { sink, writes, calls } = recordingSink();
-    const ingest = await coalescingSink(sink, 100).ingest('sha256:x', 1000);
-    for (let i = 0; i < 25; i++) await ingest.write(new Uint8Array(16));
-    expect(writes).toEqual([112, 112, 112]);
+  it('has the store gather network-sized chunks into batches and commit them whole', async () => {
+    const content = new ContentStore(join(dir, 'content'));
+    const payload = randomBytes(250);
+    const digest = `sha256:${createHash('sha256').update(payload).digest('hex')}`;
+    const ingest = await coalescingSink(content, 100).ingest(digest, payload.length);
+    const data = join(dir, 'content/ingest', digest.slice(7), 'data');
+    for (let at = 0; at < 96; at += 16) await ingest.write(payload.subarray(at, at + 16));
+    expect((await stat(data)).size).toBe(0); // 96 bytes gathered, under the batch size
+    await ingest.write(payload.subarray(96, 112));
+    expect((await stat(data)).size).toBe(112); // one batch written
+    await ingest.write(payload.subarray(112));
     await ingest.commit();
-    expect(writes).toEqual([112, 112, 112, 64]);
-    expect(calls).toEqual(['commit']);
+    expect(Buffer.from(await content.read(digest)).equals(payload)).toBe(true);
   });
 
-  it('writes buffered bytes before closing (kept for resume) and drops them on abort', async () => {
-    const kept = recordingSink();
-    const closing = await coalescingSink(kept.sink, 100).ingest('sha256:x', 1000);
-    await closing.write(new Uint8Array(10));
-    await closing.close();
-    expect(kept.writes).toEqual([10]);
-    expect(kept.calls).toEqual(['close']);
-
-    const dropped = recordingSink();
-    const aborting = await coalescingSink(dropped.sink, 100).ingest('sha256:x', 1000);
-    await aborting.write(new Uint8Array(10));
-    await aborting.abort();
-    expect(dropped.writes).toEqual([]);
-    expect(dropped.calls).toEqual(['abort']);
-  });
-
-  it('reports the resume offset of the wrapped ingest', async () => {
-    const { sink } = recordingSink(4096);
-    expect((await coalescingSink(sink).ingest('sha256:x', 10_000)).offset).toBe(4096);
+  it('asks the store for its answer to has() and passes the batch size to every ingest', async () => {
+    const asked: Array<{ writeBatchBytes?: number } | undefined> = [];
+    const content = new ContentStore(join(dir, 'content'));
+    const spy: ContentPort = {
+      has: (digest) => content.has(digest),
+      size: (digest) => content.size(digest),
+      open: (digest) => content.open(digest),
+      read: (digest) => content.read(digest),
+      ingest: (digest, size, options) => {
+        asked.push(options);
+        return content.ingest(digest, size, options);
+      },
+    };
+    const sink = coalescingSink(spy);
+    expect(await sink.has(`sha256:${'0'.repeat(64)}`)).toBe(false);
+    await (await sink.ingest(`sha256:${'1'.repeat(64)}`, 10)).abort();
+    expect(asked).toEqual([{ writeBatchBytes: 1024 * 1024 }]);
   });
 });

@@ -115,10 +115,11 @@ export class ImageService {
     const previous = await this.parts.images.get(name);
     const lease = `pull-${randomUUID()}`;
     const images = this.parts.images;
-    // Blobs are leased as the registry client first touches them (GC keeps them until the name is recorded).
-    const leased = images.acquireLease
-      ? leasingSink(this.parts.content, (digests) => images.acquireLease!(lease, digests))
-      : this.parts.content;
+    // Writes are gathered into ~1 MiB batches by the store; blobs are leased as the registry client first
+    // touches them (GC keeps them until the name is recorded).
+    const batched = coalescingSink(this.parts.content);
+    const sink = images.acquireLease ? leasingSink(batched, (digests) => images.acquireLease!(lease, digests)) : batched;
+    let leaseEnded = false;
     // Unpacking starts while layers still download (each layer once its verified blob is stored).
     const snapshotter = options.unpack === false ? undefined : await this.snapshotter();
     const pipeline = snapshotter
@@ -139,7 +140,7 @@ export class ImageService {
       let pulled: PulledImagePort;
       try {
         const credentials = callCredentials(ref.registry, options.auth);
-        pulled = await this.parts.registry.pull(ref, coalescingSink(leased), {
+        pulled = await this.parts.registry.pull(ref, sink, {
           platform: platform ?? hostPlatform(),
           onProgress,
           signal: options.signal,
@@ -155,16 +156,21 @@ export class ImageService {
         size: await this.parts.content.size(pulled.manifestDigest),
       };
       const now = this.now().toISOString();
-      await this.parts.images.put({
-        name,
-        target,
-        ...(pulled.indexDigest ? { indexDigest: pulled.indexDigest } : {}),
-        configDigest: pulled.configDigest,
-        createdAt: previous?.createdAt ?? now,
-        updatedAt: now,
-      });
-      // Snapshots committed before the name was recorded were kept by the lease on their manifest (GC marks
-      // a leased manifest's ChainIDs); from here the record keeps them.
+      // One durable update: the record, and the end of the lease it replaces. Snapshots committed before the
+      // name was recorded were kept by the lease on their manifest (GC marks a leased manifest's ChainIDs);
+      // from here the record keeps them, and the ones the unpack still commits.
+      await this.parts.images.put(
+        {
+          name,
+          target,
+          ...(pulled.indexDigest ? { indexDigest: pulled.indexDigest } : {}),
+          configDigest: pulled.configDigest,
+          createdAt: previous?.createdAt ?? now,
+          updatedAt: now,
+        },
+        images.acquireLease ? { releaseLease: lease } : {},
+      );
+      leaseEnded = true;
       await pipeline?.finish(pulled.manifestDigest);
       const upToDate = previous?.target.digest === pulled.manifestDigest;
       return {
@@ -176,7 +182,7 @@ export class ImageService {
         status: upToDate ? 'up-to-date' : 'downloaded',
       };
     } finally {
-      await images.releaseLease?.(lease).catch(() => undefined);
+      if (!leaseEnded) await images.releaseLease?.(lease).catch(() => undefined);
     }
   }
 

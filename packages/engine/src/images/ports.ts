@@ -4,11 +4,16 @@
  * unit tests hand in in-memory fakes.
  */
 import type { Readable } from 'node:stream';
-import type { BlobSink, BlobStore, Descriptor, Platform, Reference } from '@c/image';
+import type { BlobIngest, BlobSink, BlobStore, Descriptor, Platform, Reference } from '@c/image';
 import type { GcPlan, GcUsage, Mount } from '@c/layers';
 
 /** Blobs by digest: the BlobStore seam plus enumeration and deletion. */
 export interface ContentPort extends BlobStore {
+  /**
+   * Opens the write of a blob. `writeBatchBytes` lets the store gather that many bytes of writes before it
+   * writes them at once (the pull's network chunks are 16-64 KiB); a store may ignore it.
+   */
+  ingest(digest: string, expectedSize: number, options?: { writeBatchBytes?: number }): Promise<BlobIngest>;
   delete?(digest: string): Promise<unknown>;
 }
 
@@ -29,7 +34,8 @@ export interface ImageRecord {
 export interface ImageRecordPort {
   get(name: string): Promise<ImageRecord | undefined>;
   list(): Promise<ImageRecord[]>;
-  put(record: ImageRecord): Promise<unknown>;
+  /** Records a name; with `releaseLease`, ends that lease in the same update, once the record is stored. */
+  put(record: ImageRecord, options?: { releaseLease?: string }): Promise<unknown>;
   delete(name: string): Promise<unknown>;
   acquireLease?(id: string, digests: string[]): Promise<unknown>;
   releaseLease?(id: string): Promise<unknown>;

@@ -83,8 +83,9 @@ export class MemoryImageStore implements ImageRecordPort {
   async list(): Promise<ImageRecord[]> {
     return [...this.records.values()];
   }
-  async put(record: ImageRecord): Promise<void> {
+  async put(record: ImageRecord, options: { releaseLease?: string } = {}): Promise<void> {
     this.records.set(record.name, record);
+    if (options.releaseLease !== undefined) await this.releaseLease(options.releaseLease);
   }
   async delete(name: string): Promise<void> {
     this.records.delete(name);

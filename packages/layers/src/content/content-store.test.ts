@@ -130,9 +130,19 @@ describe('digest validation', () => {
   });
 });
 
-describe('ingest', () => {
+// Every ingest test runs with the digest computed on this thread and on the hashing worker.
+const HASHING = [
+  { hashing: 'inline', hashOffThreadFrom: Number.POSITIVE_INFINITY },
+  { hashing: 'off-thread', hashOffThreadFrom: 0 },
+];
+
+describe.each(HASHING)('ingest, $hashing hashing', ({ hashOffThreadFrom }) => {
   const payload = randomBytes(300_000);
   const digest = sha256(payload);
+
+  beforeEach(() => {
+    store = new ContentStore(join(root, 'content'), { hashOffThreadFrom });
+  });
 
   it('makes the blob visible only at commit', async () => {
     const ingest = await store.ingest(digest, payload.length);
@@ -276,12 +286,68 @@ describe('ingest', () => {
     expect(await codeOf(impatient.ingest(digest, payload.length))).toBe('UNAVAILABLE');
     await first.abort();
   });
+
+  it('with writeBatchBytes, gathers writes until a batch is full; commit and close write the rest', async () => {
+    const dataFile = join(root, 'content/ingest', digest.slice(7), 'data');
+    const batched = await store.ingest(digest, payload.length, { writeBatchBytes: 100_000 });
+    await batched.write(payload.subarray(0, 60_000));
+    expect((await stat(dataFile)).size).toBe(0); // gathered
+    await batched.write(payload.subarray(60_000, 130_000));
+    expect((await stat(dataFile)).size).toBe(130_000); // one writev of both chunks
+    await batched.write(payload.subarray(130_000, 150_000));
+    await batched.close();
+    expect((await stat(dataFile)).size).toBe(150_000);
+
+    const resumed = await store.ingest(digest, payload.length, { writeBatchBytes: 1 << 20 });
+    expect(resumed.offset).toBe(150_000);
+    for (let at = 150_000; at < payload.length; at += 7_000) await resumed.write(payload.subarray(at, Math.min(at + 7_000, payload.length)));
+    await resumed.commit();
+    expect(Buffer.from(await store.read(digest)).equals(payload)).toBe(true);
+    expect(await codeOf(store.ingest(digest, payload.length, { writeBatchBytes: -1 }))).toBe('INVALID_ARGUMENT');
+  });
+
+  it('with writeBatchBytes, abort drops the gathered bytes and an overflow is caught before they are written', async () => {
+    const batched = await store.ingest(digest, payload.length, { writeBatchBytes: 1 << 20 });
+    await batched.write(payload);
+    expect(await codeOf(batched.write(Buffer.from('!')))).toBe('DIGEST_MISMATCH');
+    expect(await store.listIngests()).toEqual([]);
+    const again = await store.ingest(digest, payload.length, { writeBatchBytes: 1 << 20 });
+    expect(again.offset).toBe(0);
+    await again.write(payload.subarray(0, 1000));
+    await again.abort();
+    expect(await store.listIngests()).toEqual([]);
+  });
 });
 
-describe('ingest across processes', () => {
+describe('hashing off the main thread', () => {
+  it('hashes many large blobs at once, each from its own file, and still catches a wrong one', async () => {
+    const offThread = new ContentStore(join(root, 'content'), { hashOffThreadFrom: 1 });
+    const payloads = [0, 1, 2, 3].map((i) => randomBytes(3 * 1024 * 1024 + i * 1001));
+    await Promise.all(
+      payloads.map(async (bytes) => {
+        const ingest = await offThread.ingest(sha256(bytes), bytes.length, { writeBatchBytes: 1 << 20 });
+        for (let at = 0; at < bytes.length; at += 65_536) await ingest.write(bytes.subarray(at, Math.min(at + 65_536, bytes.length)));
+        await ingest.commit();
+      }),
+    );
+    for (const bytes of payloads) expect(await offThread.verify(sha256(bytes))).toBe(true);
+    const claimed = randomBytes(payloads[0]!.length);
+    const wrong = await offThread.ingest(sha256(claimed), claimed.length, { writeBatchBytes: 1 << 20 });
+    await wrong.write(payloads[0]!);
+    expect(await codeOf(wrong.commit())).toBe('DIGEST_MISMATCH');
+    expect(await offThread.has(sha256(claimed))).toBe(false);
+  });
+});
+
+describe.each(HASHING)('ingest across processes, $hashing hashing', ({ hashOffThreadFrom }) => {
   const payload = randomBytes(2 * 1024 * 1024 + 17);
   const digest = sha256(payload);
   const fixture = fixturePath(import.meta.url, 'test-fixtures/ingest-child.ts');
+  const env = { HASH_OFF_THREAD_FROM: String(hashOffThreadFrom) };
+
+  beforeEach(() => {
+    store = new ContentStore(join(root, 'content'), { hashOffThreadFrom });
+  });
 
   async function payloadFile(): Promise<string> {
     const path = join(root, 'payload');
@@ -291,7 +357,7 @@ describe('ingest across processes', () => {
 
   it('resumes what a writer killed with SIGKILL left, taking over its lock', async () => {
     const content = join(root, 'content');
-    const child = spawnTsChild(fixture, ['partial', content, digest, String(payload.length), await payloadFile(), '777777']);
+    const child = spawnTsChild(fixture, ['partial', content, digest, String(payload.length), await payloadFile(), '777777'], env);
     await child.waitForLine('wrote 777777');
     expect(await store.listIngests()).toMatchObject([{ active: true, offset: 777_777 }]);
     child.process.kill('SIGKILL');
@@ -310,7 +376,8 @@ describe('ingest across processes', () => {
     const file = await payloadFile();
     const offsets: number[] = [];
     for (let round = 0; round < 5; round++) {
-      const child = spawnTsChild(fixture, ['full', content, digest, String(payload.length), file]);
+      // Batched writes, as a pull makes them: a kill loses at most the batch not yet written.
+      const child = spawnTsChild(fixture, ['full', content, digest, String(payload.length), file], { ...env, WRITE_BATCH_BYTES: String(128 * 1024) });
       await child.waitForLine('ready');
       child.process.stdin?.write('go\n');
       offsets.push(Number((await child.waitForLine('opened')).split('=')[1]));
@@ -332,7 +399,7 @@ describe('ingest across processes', () => {
 
   it('pruneLocks removes the lock of a killed writer once its ingest is gone, and nothing else', async () => {
     const content = join(root, 'content');
-    const child = spawnTsChild(fixture, ['partial', content, digest, String(payload.length), await payloadFile(), '1000']);
+    const child = spawnTsChild(fixture, ['partial', content, digest, String(payload.length), await payloadFile(), '1000'], env);
     await child.waitForLine('wrote 1000');
     const live = await store.ingest(sha256(Buffer.from('live')), 4);
     expect(await store.pruneLocks()).toBe(0); // both writers alive
@@ -351,7 +418,7 @@ describe('ingest across processes', () => {
   it('two processes ingesting the same blob both succeed and the blob is intact', async () => {
     const content = join(root, 'content');
     const file = await payloadFile();
-    const children = [0, 1].map(() => spawnTsChild(fixture, ['full', content, digest, String(payload.length), file]));
+    const children = [0, 1].map(() => spawnTsChild(fixture, ['full', content, digest, String(payload.length), file], env));
     await Promise.all(children.map((child) => child.waitForLine('ready')));
     for (const child of children) child.process.stdin?.write('go\n');
     const codes = await Promise.all(children.map((child) => child.exited));

@@ -19,6 +19,11 @@ export interface ContentStoreOptions {
   ingestLockTimeoutMs?: number;
   /** The default bound of `read()` (default 64 MiB): it loads the whole blob into memory. */
   readLimit?: number;
+  /**
+   * Ingests of blobs this large or larger are hashed on a worker thread, from the data file as it grows
+   * (default 4 MiB; `Infinity` hashes everything on the calling thread). Small blobs are not worth the hop.
+   */
+  hashOffThreadFrom?: number;
 }
 
 /** A committed blob. */
@@ -58,6 +63,15 @@ export interface ImportStreamOptions {
   algorithm?: BlobDigestAlgorithm;
 }
 
+export interface IngestOptions {
+  /**
+   * Gather writes until this many bytes and write them with one writev(2) (default 0: every write is in the
+   * file when its promise resolves). The chunks are kept, not copied, so the caller must not reuse them. A
+   * crash loses at most one batch of the partial data, which a resumed ingest fetches again.
+   */
+  writeBatchBytes?: number;
+}
+
 export interface ReadBlobOptions {
   /** Refuse blobs larger than this many bytes with LIMIT_EXCEEDED. */
   maxSize?: number;
@@ -70,16 +84,19 @@ export interface AbortIngestOptions {
 
 const DEFAULT_INGEST_LOCK_TIMEOUT_MS = 10 * 60_000;
 const DEFAULT_READ_LIMIT = 64 * 1024 * 1024;
+const DEFAULT_HASH_OFF_THREAD_FROM = 4 * 1024 * 1024;
 
 export class ContentStore implements BlobStore {
   readonly layout: ContentLayout;
   readonly #ingestLockTimeoutMs: number;
   readonly #readLimit: number;
+  readonly #hashOffThreadFrom: number;
 
   constructor(root: string, options: ContentStoreOptions = {}) {
     this.layout = new ContentLayout(root);
     this.#ingestLockTimeoutMs = options.ingestLockTimeoutMs ?? DEFAULT_INGEST_LOCK_TIMEOUT_MS;
     this.#readLimit = options.readLimit ?? DEFAULT_READ_LIMIT;
+    this.#hashOffThreadFrom = options.hashOffThreadFrom ?? DEFAULT_HASH_OFF_THREAD_FROM;
   }
 
   get root(): string {
@@ -101,9 +118,20 @@ export class ContentStore implements BlobStore {
   }
 
   /** Opens or resumes the write of a blob (see ingest.ts); `offset` says where the caller continues. */
-  async ingest(digest: string, expectedSize: number): Promise<BlobIngest> {
+  async ingest(digest: string, expectedSize: number, options: IngestOptions = {}): Promise<BlobIngest> {
+    const writeBatchBytes = options.writeBatchBytes ?? 0;
+    if (!Number.isSafeInteger(writeBatchBytes) || writeBatchBytes < 0) {
+      throw new CError('INVALID_ARGUMENT', `invalid write batch size ${writeBatchBytes} for the ingest of ${digest}`, {
+        hint: 'pass a non-negative number of bytes',
+        details: { digest, writeBatchBytes },
+      });
+    }
     await this.#ensureDirs();
-    return openIngest(this.layout, digest, expectedSize, { lockTimeoutMs: this.#ingestLockTimeoutMs });
+    return openIngest(this.layout, digest, expectedSize, {
+      lockTimeoutMs: this.#ingestLockTimeoutMs,
+      hashOffThreadFrom: this.#hashOffThreadFrom,
+      writeBatchBytes,
+    });
   }
 
   /** A stream of the blob, from byte `start` (default 0). */

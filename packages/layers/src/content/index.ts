@@ -4,6 +4,7 @@ export type {
   BlobInfo,
   ContentStoreOptions,
   ImportStreamOptions,
+  IngestOptions,
   IngestStatus,
   ReadBlobOptions,
   StoredBlob,

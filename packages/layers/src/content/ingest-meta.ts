@@ -1,5 +1,6 @@
 /** The small record kept next to an ingest's data, so a resumed or listed ingest knows what it expects. */
-import { readJsonFile, writeFileAtomic } from '../util/atomic';
+import { writeFile } from 'node:fs/promises';
+import { readJsonFile } from '../util/atomic';
 import { isBlobDigest } from './digest';
 
 export interface IngestMeta {
@@ -29,6 +30,11 @@ export async function readIngestMeta(path: string): Promise<IngestMeta | undefin
   return meta;
 }
 
+/**
+ * Written once, into a fresh ingest directory, without fsync: the record only lets a later attempt trust the
+ * partial data. Lost or torn after a crash, it reads as unknown and the write restarts from zero, which is safe;
+ * making it durable cost two fsyncs per blob.
+ */
 export async function writeIngestMeta(path: string, meta: IngestMeta): Promise<void> {
-  await writeFileAtomic(path, `${JSON.stringify(meta)}\n`);
+  await writeFile(path, `${JSON.stringify(meta)}\n`, { mode: 0o644 });
 }

@@ -1,13 +1,17 @@
 /**
  * Resumable blob writes. `openIngest` takes the per-digest lock, finds what an earlier attempt left in
- * ingest/<hex>/data, re-hashes that prefix to restore the digest state, and hands back a writer that
- * continues from there. commit() verifies size and digest before the blob becomes visible.
+ * ingest/<hex>/data and hands back a writer that continues from there; the digest covers that prefix too.
+ * A writer may ask for its writes to be gathered into batches written with one writev(2) each (no copies);
+ * by default each write is in the file when its promise resolves. Large blobs are hashed off the main thread
+ * from the data file as it grows (file-hasher.ts), small ones as they are written.
+ * commit() verifies size and digest before the blob becomes visible.
  */
 import { createReadStream } from 'node:fs';
 import { mkdir, open, rm, stat, type FileHandle } from 'node:fs/promises';
 import { CError } from '@c/errors';
 import type { BlobIngest } from '@c/image';
-import { createDigester, digestMismatch, parseBlobDigest, sizeMismatch, type Digester } from './digest';
+import { createDigester, digestMismatch, parseBlobDigest, sizeMismatch, type BlobDigestAlgorithm, type Digester } from './digest';
+import { hashFileOffThread, type FileHashJob } from './file-hasher';
 import { holdFileLock, type ReleaseLock } from './hold-lock';
 import { readIngestMeta, writeIngestMeta } from './ingest-meta';
 import type { ContentLayout } from './layout';
@@ -16,7 +20,14 @@ import { publishBlob } from './publish';
 export interface OpenIngestOptions {
   /** How long to wait for another writer of the same digest before failing with UNAVAILABLE. */
   lockTimeoutMs: number;
+  /** Blobs of at least this many bytes are hashed on a worker thread (Infinity: never). */
+  hashOffThreadFrom: number;
+  /** Gather writes until this many bytes, then write them at once (0: write each one as it comes). */
+  writeBatchBytes: number;
 }
+
+/** Chunks gathered before one writev(2) (well under IOV_MAX). */
+const WRITE_BATCH_CHUNKS = 256;
 
 /** Opens (or resumes) the write of `digest`, which must end up `expectedSize` bytes long. */
 export async function openIngest(
@@ -46,14 +57,33 @@ export async function openIngest(
       await mkdir(layout.ingestDir(ref), { recursive: true });
       await writeIngestMeta(layout.ingestMeta(ref), { digest, expectedSize, startedAt: new Date().toISOString() });
     }
-    const running = createDigester(algorithm);
-    if (kept > 0) await hashPrefix(dataPath, kept, running);
     const handle = await open(dataPath, 'a', 0o600);
-    return new FileIngest({ layout, ref, digest, expectedSize, handle, running, release });
+    let hash: IngestHash;
+    try {
+      hash = await startHash(dataPath, algorithm, kept, expectedSize >= options.hashOffThreadFrom);
+    } catch (error) {
+      await handle.close();
+      throw error;
+    }
+    return new FileIngest({ layout, ref, digest, expectedSize, handle, hash, kept, batchBytes: options.writeBatchBytes, release });
   } catch (error) {
     await release();
     throw error;
   }
+}
+
+/** How an ingest computes its digest: inline over the chunks it is handed, or from the file off the main thread. */
+type IngestHash = { kind: 'inline'; digester: Digester } | { kind: 'file'; job: FileHashJob };
+
+async function startHash(dataPath: string, algorithm: BlobDigestAlgorithm, kept: number, offThread: boolean): Promise<IngestHash> {
+  if (offThread) {
+    const job = hashFileOffThread(dataPath, algorithm);
+    if (kept > 0) job.advance(kept);
+    return { kind: 'file', job };
+  }
+  const digester = createDigester(algorithm);
+  if (kept > 0) await hashPrefix(dataPath, kept, digester);
+  return { kind: 'inline', digester };
 }
 
 function checkSize(size: number, digest: string): void {
@@ -143,7 +173,10 @@ interface FileIngestParts {
   digest: string;
   expectedSize: number;
   handle: FileHandle;
-  running: Digester;
+  hash: IngestHash;
+  /** Bytes an earlier attempt left on disk (hashed already, or being hashed). */
+  kept: number;
+  batchBytes: number;
   release: ReleaseLock;
 }
 
@@ -151,58 +184,69 @@ type IngestState = 'open' | 'committed' | 'closed' | 'aborted';
 
 class FileIngest implements BlobIngest {
   readonly #parts: FileIngestParts;
-  readonly #startOffset: number;
   #state: IngestState = 'open';
+  /** Bytes accepted: on disk plus gathered. */
+  #held: number;
+  /** Bytes in the data file. */
+  #onDisk: number;
+  #batch: Uint8Array[] = [];
+  #batchBytes = 0;
   // Writes are chained so a caller that does not await each one still appends in order.
   #queue: Promise<void> = Promise.resolve();
 
   constructor(parts: FileIngestParts) {
     this.#parts = parts;
-    this.#startOffset = parts.running.bytes;
+    this.#held = parts.kept;
+    this.#onDisk = parts.kept;
   }
 
   get offset(): number {
-    return this.#startOffset;
+    return this.#parts.kept;
   }
 
   /** Bytes held so far, the resumed prefix included. */
   get written(): number {
-    return this.#parts.running.bytes;
+    return this.#held;
   }
 
   write(chunk: Uint8Array): Promise<void> {
     return this.#enqueue(async () => {
       this.#checkOpen('write to');
-      const { digest, expectedSize, handle, running } = this.#parts;
-      if (running.bytes + chunk.byteLength > expectedSize) {
-        const actual = running.bytes + chunk.byteLength;
+      const { digest, expectedSize, hash } = this.#parts;
+      if (this.#held + chunk.byteLength > expectedSize) {
+        const actual = this.#held + chunk.byteLength;
         await this.#discard();
         throw sizeMismatch(digest, expectedSize, actual, 'ingest');
       }
-      let done = 0;
-      while (done < chunk.byteLength) {
-        const { bytesWritten } = await handle.write(chunk, done, chunk.byteLength - done);
-        done += bytesWritten;
-      }
-      running.update(chunk);
+      if (chunk.byteLength === 0) return;
+      if (hash.kind === 'inline') hash.digester.update(chunk);
+      this.#held += chunk.byteLength;
+      // A batching caller hands over its chunks (network buffers are not reused): kept, not copied.
+      this.#batch.push(chunk);
+      this.#batchBytes += chunk.byteLength;
+      if (this.#batchBytes >= this.#parts.batchBytes || this.#batch.length >= WRITE_BATCH_CHUNKS) await this.#flush();
     });
   }
 
   commit(): Promise<void> {
     return this.#enqueue(async () => {
       this.#checkOpen('commit');
-      const { layout, ref, digest, expectedSize, handle, running } = this.#parts;
-      if (running.bytes !== expectedSize) {
-        const actual = running.bytes;
+      const { layout, ref, digest, expectedSize, handle, hash } = this.#parts;
+      await this.#flushOrDiscard();
+      if (this.#held !== expectedSize) {
+        const actual = this.#held;
         await this.#discard();
         throw sizeMismatch(digest, expectedSize, actual, 'ingest commit');
       }
-      const actual = running.digest();
+      // The fsync and the end of the hashing overlap; nothing is published before both are done.
+      const [actual] = await Promise.all([
+        hash.kind === 'inline' ? hash.digester.digest() : hash.job.finish(this.#onDisk),
+        handle.sync(),
+      ]);
       if (actual !== digest) {
         await this.#discard();
         throw digestMismatch(digest, actual, 'ingest commit');
       }
-      await handle.sync();
       await handle.close();
       try {
         await publishBlob(layout, layout.ingestData(ref), digest);
@@ -217,12 +261,17 @@ class FileIngest implements BlobIngest {
   close(): Promise<void> {
     return this.#enqueue(async () => {
       if (this.#state !== 'open') return;
-      this.#state = 'closed';
       try {
-        await this.#parts.handle.sync();
-        await this.#parts.handle.close();
+        await this.#flush();
       } finally {
-        await this.#parts.release();
+        this.#state = 'closed';
+        this.#stopHash();
+        try {
+          await this.#parts.handle.sync();
+          await this.#parts.handle.close();
+        } finally {
+          await this.#parts.release();
+        }
       }
     });
   }
@@ -234,9 +283,42 @@ class FileIngest implements BlobIngest {
     });
   }
 
+  /** Writes the gathered chunks with writev(2), continuing after short writes. */
+  async #flush(): Promise<void> {
+    if (this.#batchBytes === 0) return;
+    let chunks = this.#batch;
+    const total = this.#batchBytes;
+    this.#batch = [];
+    this.#batchBytes = 0;
+    let done = 0;
+    while (done < total) {
+      const { bytesWritten } = await this.#parts.handle.writev(chunks);
+      done += bytesWritten;
+      if (done < total) chunks = remainingAfter(chunks, bytesWritten);
+    }
+    this.#onDisk += total;
+    if (this.#parts.hash.kind === 'file') this.#parts.hash.job.advance(this.#onDisk);
+  }
+
+  async #flushOrDiscard(): Promise<void> {
+    try {
+      await this.#flush();
+    } catch (error) {
+      await this.#discard();
+      throw error;
+    }
+  }
+
+  #stopHash(): void {
+    if (this.#parts.hash.kind === 'file') this.#parts.hash.job.drop();
+  }
+
   /** Drops the partial data and the lock; the next ingest of this digest starts from zero. */
   async #discard(): Promise<void> {
     this.#state = 'aborted';
+    this.#batch = [];
+    this.#batchBytes = 0;
+    this.#stopHash();
     try {
       await this.#parts.handle.close().catch(() => undefined);
       await rm(this.#parts.layout.ingestDir(this.#parts.ref), { recursive: true, force: true });
@@ -259,4 +341,14 @@ class FileIngest implements BlobIngest {
     this.#queue = next.catch(() => undefined);
     return next;
   }
+}
+
+/** The chunks still to write after the first `written` bytes of `chunks` went out. */
+function remainingAfter(chunks: Uint8Array[], written: number): Uint8Array[] {
+  let skip = written;
+  let index = 0;
+  while (index < chunks.length && skip >= chunks[index]!.byteLength) skip -= chunks[index++]!.byteLength;
+  const rest = chunks.slice(index);
+  if (skip > 0 && rest[0]) rest[0] = rest[0].subarray(skip);
+  return rest;
 }

@@ -135,7 +135,7 @@ describe('leases', () => {
     expect(await timed.listLeases()).toEqual([]);
     // A write drops ended leases from the file.
     await timed.acquireLease('pull-2', [digest('c')]);
-    expect(Object.keys(JSON.parse(await readFile(path, 'utf8')).leases)).toEqual(['pull-2']);
+    expect(Object.keys(JSON.parse(await readFile(timed.leasesPath, 'utf8')).leases)).toEqual(['pull-2']);
     expect(await timed.releaseLease('pull-2')).toBe(true);
     expect(await timed.releaseLease('pull-2')).toBe(false);
     expect(await codeOf(timed.acquireLease('../x', [digest('a')]))).toBe('INVALID_ARGUMENT');
@@ -158,6 +158,46 @@ describe('leases', () => {
     expect(await store.listLeases()).toEqual([]);
   });
 
+  it('keeps leases out of images.json: a lease alone leaves the records file untouched', async () => {
+    await store.put({ name: 'r/a:1', target: manifest('a') });
+    const records = await readFile(path, 'utf8');
+    await store.acquireLease('pull-1', [digest('a')]);
+    expect(await readFile(path, 'utf8')).toBe(records);
+    expect(store.leasesPath).toBe(join(dir, 'images.leases.json'));
+    expect(Object.keys(JSON.parse(await readFile(store.leasesPath, 'utf8')).leases)).toEqual(['pull-1']);
+    expect(JSON.parse(records).leases).toEqual({});
+  });
+
+  it('put with releaseLease records the image and ends the lease in one update', async () => {
+    await store.acquireLease('pull-1', [digest('a'), manifest('a').digest]);
+    await store.acquireLease('pull-2', [digest('b')]);
+    await store.put({ name: 'r/a:1', target: manifest('a') }, { releaseLease: 'pull-1' });
+    expect((await store.get('r/a:1'))?.target).toEqual(manifest('a'));
+    expect((await store.listLeases()).map((lease) => lease.id)).toEqual(['pull-2']);
+    expect(await codeOf(store.put({ name: 'r/a:1', target: manifest('a') }, { releaseLease: '../x' }))).toBe('INVALID_ARGUMENT');
+  });
+
+  it('reads leases an older c kept in images.json and moves them out when leases change', async () => {
+    const legacy = { id: 'old-pull', digests: [digest('a')], createdAt: '2026-01-01T00:00:00.000Z', expiresAt: '2999-01-01T00:00:00.000Z' };
+    await writeFile(path, JSON.stringify({ version: 1, images: {}, leases: { 'old-pull': legacy } }));
+    expect((await store.listLeases()).map((lease) => lease.id)).toEqual(['old-pull']);
+    await store.acquireLease('pull-1', [digest('b')]);
+    expect(JSON.parse(await readFile(path, 'utf8')).leases).toEqual({});
+    expect((await store.listLeases()).map((lease) => lease.id)).toEqual(['old-pull', 'pull-1']);
+    expect(await store.releaseLease('old-pull')).toBe(true);
+    expect((await store.listLeases()).map((lease) => lease.id)).toEqual(['pull-1']);
+  });
+
+  it('a torn lease file (what a crash can leave) reads as no leases and records stay readable', async () => {
+    await store.put({ name: 'r/a:1', target: manifest('a') });
+    await store.acquireLease('pull-1', [digest('a')]);
+    await writeFile(store.leasesPath, '{"version":1,"lea');
+    expect(await store.listLeases()).toEqual([]);
+    expect((await store.list()).map((record) => record.name)).toEqual(['r/a:1']);
+    await store.acquireLease('pull-2', [digest('b')]);
+    expect((await store.listLeases()).map((lease) => lease.id)).toEqual(['pull-2']);
+  });
+
   it('a lease bound to a process ends when that process dies; an unbound one stays', async () => {
     const bound = spawnTsChild(fixture, ['lease', path, 'pull-dead', digest('a'), '1']);
     expect(await bound.exited, bound.stderr()).toBe(0);
@@ -176,6 +216,21 @@ describe('concurrency', () => {
     expect(names).toHaveLength(100);
     for (let i = 0; i < 50; i++) expect(names).toContain(`alpha/img:${i}`);
     for (let i = 0; i < 50; i++) expect(names).toContain(`beta/img:${i}`);
+  });
+
+  it('a process killed with SIGKILL while pulling (lease, then record + release) leaves whole records and no live lease', async () => {
+    const puller = spawnTsChild(fixture, ['pulls', path, 'killed', '1000']);
+    await puller.waitForLine('pulled 5');
+    puller.process.kill('SIGKILL');
+    expect(await puller.exited).toBe('SIGKILL');
+    // Every put that returned is there, and the records form an unbroken run: nothing torn, nothing lost.
+    const names = (await store.list()).map((record) => record.name);
+    expect(names.length).toBeGreaterThanOrEqual(5);
+    for (let i = 0; i < names.length; i++) expect(names).toContain(`killed/img:${i}`);
+    // Its lease (bound to the dead process) protects nothing; a new update drops it from the file.
+    expect(await store.listLeases()).toEqual([]);
+    await store.put({ name: 'r/after:1', target: manifest('a') });
+    expect(JSON.parse(await readFile(store.leasesPath, 'utf8')).leases).toEqual({});
   });
 
   it('takes the lock over from a process killed while holding it', async () => {
@@ -227,12 +282,12 @@ describe('storeLayout', () => {
 describe('process identity', () => {
   it('a lease whose pid now belongs to another process has ended', async () => {
     await store.acquireLease('mine', [digest('a')]);
-    const file = JSON.parse(await readFile(path, 'utf8'));
+    const file = JSON.parse(await readFile(store.leasesPath, 'utf8'));
     expect(file.leases.mine.pid).toBe(process.pid);
     expect(file.leases.mine.pidStartTime).toMatch(/^\d+$/);
     // Same pid, different start time: what a recycled pid looks like.
     file.leases.mine.pidStartTime = String(Number(file.leases.mine.pidStartTime) + 1);
-    await writeFile(path, JSON.stringify(file));
+    await writeFile(store.leasesPath, JSON.stringify(file));
     expect(await store.listLeases()).toEqual([]);
   });
 });

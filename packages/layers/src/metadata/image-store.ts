@@ -1,12 +1,15 @@
 /**
- * The image store: name → image record, plus leases, in one JSON file (<C_ROOT>/images.json). Every change
- * is a read-modify-write under a cross-process file lock and lands with an atomic rename, so concurrent
- * CLI processes lose no update and a crash leaves the old file or the new one.
+ * The image store: name → image record in one JSON file (<C_ROOT>/images.json), leases in a second one next to
+ * it (lease-file.ts). Every change is a read-modify-write of both under one cross-process file lock and lands
+ * with atomic renames, so concurrent processes lose no update and a crash leaves the old file or the new one.
+ * Records are written durably (fsync) and only when they change; process-bound leases are not (they cannot
+ * outlive a crash anyway), so a pull pays for one durable write: its record, with its lease released.
  */
 import { randomBytes } from 'node:crypto';
 import { CError } from '@c/errors';
 import { isLockTimeout } from '../content/hold-lock';
 import { readJsonFile, withFileLock, writeFileAtomic } from '../util/atomic';
+import { leaseFilePath, readLeaseFile, writeLeaseFile } from './lease-file';
 import { processStartTime, sameProcessAlive } from '../util/process-identity';
 import {
   checkImageName,
@@ -47,6 +50,11 @@ export interface LeaseOptions {
   bindToProcess?: boolean;
 }
 
+export interface PutOptions {
+  /** Ends this lease in the same locked update, once the record is durable (a pull's last step). */
+  releaseLease?: string;
+}
+
 export interface ImageStoreOptions {
   /** How long a writer waits for the file lock (default 30 s). */
   lockTimeoutMs?: number;
@@ -59,12 +67,15 @@ const HEX_PREFIX_RE = /^[a-f0-9]{1,128}$/;
 
 export class ImageStore {
   readonly path: string;
+  /** Where the leases are (`images.leases.json` next to `images.json`). */
+  readonly leasesPath: string;
   readonly #lockPath: string;
   readonly #lockTimeoutMs: number;
   readonly #now: () => number;
 
   constructor(path: string, options: ImageStoreOptions = {}) {
     this.path = path;
+    this.leasesPath = leaseFilePath(path);
     this.#lockPath = `${path}.lock`;
     this.#lockTimeoutMs = options.lockTimeoutMs ?? 30_000;
     this.#now = options.now ?? Date.now;
@@ -80,10 +91,15 @@ export class ImageStore {
     return sortedImages(await this.#read());
   }
 
-  /** Creates or replaces the record of `input.name`; keeps the original createdAt when replacing. */
-  async put(input: NewImageRecord): Promise<ImageRecord> {
+  /**
+   * Creates or replaces the record of `input.name`; keeps the original createdAt when replacing. With
+   * `releaseLease`, ends that lease in the same update (after the record is on disk).
+   */
+  async put(input: NewImageRecord, options: PutOptions = {}): Promise<ImageRecord> {
     const checked = checkNewRecord(input);
+    const releasing = options.releaseLease === undefined ? undefined : checkLeaseId(options.releaseLease);
     return this.#update((db) => {
+      if (releasing !== undefined) delete db.leases[releasing];
       const now = new Date(this.#now()).toISOString();
       const previous = db.images[checked.name];
       const record: ImageRecord = {
@@ -225,11 +241,23 @@ export class ImageStore {
 
   async #update<T>(change: (db: ImageDb) => T): Promise<T> {
     return this.#locked(async () => {
-      const db = await this.#read();
+      const { db, inRecordsFile } = await this.#load();
+      const imagesBefore = JSON.stringify(db.images);
+      const leasesBefore = { ...db.leases };
       const result = change(db);
       // Leases that ended are dropped on every write, so the file does not grow with dead pulls.
       for (const [id, lease] of Object.entries(db.leases)) if (!this.#leaseActive(lease)) delete db.leases[id];
-      await writeFileAtomic(this.path, `${JSON.stringify(db, null, 1)}\n`);
+      const changed = changedLeases(leasesBefore, db.leases);
+      const leasesChanged = changed.length > 0 || Object.keys(leasesBefore).some((id) => !(id in db.leases));
+      // Leases an older c kept in images.json move to the lease file the first time leases change.
+      if (JSON.stringify(db.images) !== imagesBefore || (inRecordsFile && leasesChanged)) {
+        await writeFileAtomic(this.path, `${JSON.stringify({ version: 1, images: db.images, leases: {} }, null, 1)}\n`);
+      }
+      if (leasesChanged) {
+        // Only a lease that outlives its process needs to survive a crash.
+        const durable = changed.some((lease) => lease.pid === undefined);
+        await writeLeaseFile(this.leasesPath, db.leases, durable);
+      }
       return result;
     });
   }
@@ -254,7 +282,18 @@ export class ImageStore {
     }
   }
 
+  /** Records and leases as one view; `inRecordsFile` says images.json still holds leases (an older c's). */
+  async #load(): Promise<{ db: ImageDb; inRecordsFile: boolean }> {
+    const [records, leases] = await Promise.all([this.#readRecords(), readLeaseFile(this.leasesPath)]);
+    const inRecordsFile = Object.keys(records.leases).length > 0;
+    return { db: { version: 1, images: records.images, leases: { ...records.leases, ...leases } }, inRecordsFile };
+  }
+
   async #read(): Promise<ImageDb> {
+    return (await this.#load()).db;
+  }
+
+  async #readRecords(): Promise<ImageDb> {
     let raw: unknown;
     try {
       raw = await readJsonFile<unknown>(this.path, undefined);
@@ -273,6 +312,13 @@ export class ImageStore {
     if (!isPlainObject(db.images) || !isPlainObject(db.leases)) throw corrupt(this.path, 'images or leases missing');
     return { version: 1, images: db.images as ImageDb['images'], leases: db.leases as ImageDb['leases'] };
   }
+}
+
+/** Leases of `after` that are new or differ from `before`. */
+function changedLeases(before: Record<string, Lease>, after: Record<string, Lease>): Lease[] {
+  return Object.entries(after)
+    .filter(([id, lease]) => JSON.stringify(before[id]) !== JSON.stringify(lease))
+    .map(([, lease]) => lease);
 }
 
 function sortedImages(db: ImageDb): ImageRecord[] {

@@ -1,7 +1,8 @@
 /**
  * The on-disk layout under C_ROOT, in one place so every package agrees on it:
  *   <root>/content       content store (blobs, ingests)        → ContentStore
- *   <root>/images.json   image records and leases              → ImageStore
+ *   <root>/images.json   image records                          → ImageStore
+ *   <root>/images.leases.json  leases of operations in flight  → ImageStore
  *   <root>/snapshots     layer and container snapshots
  *   <root>/containers    per-container state
  *   <root>/tmp           scratch space on the same filesystem (renames into the store stay atomic)

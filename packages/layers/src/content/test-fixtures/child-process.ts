@@ -19,10 +19,11 @@ export interface TsChild {
 
 const running = new Set<ChildProcess>();
 
-export function spawnTsChild(fixture: string, args: string[]): TsChild {
+export function spawnTsChild(fixture: string, args: string[], env: Record<string, string> = {}): TsChild {
   const child = spawn(process.execPath, ['--conditions=c-source', '--import', 'tsx', fixture, ...args], {
     cwd: PACKAGE_DIR,
     stdio: ['pipe', 'pipe', 'pipe'],
+    env: { ...process.env, ...env },
   });
   running.add(child);
   let out = '';

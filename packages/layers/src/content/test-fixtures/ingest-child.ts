@@ -3,6 +3,7 @@
  *   partial <root> <digest> <size> <payload> <bytes>  write <bytes>, print "wrote", then hang (to be killed)
  *   full    <root> <digest> <size> <payload>          print "ready", wait for a stdin line, then resume,
  *                                                     write the rest in small chunks and commit
+ * Environment: HASH_OFF_THREAD_FROM and WRITE_BATCH_BYTES set the store's and the ingest's options.
  */
 import { readFile } from 'node:fs/promises';
 import { ContentStore } from '../content-store';
@@ -11,13 +12,15 @@ const [mode, root, digest, sizeText, payloadPath, bytesText] = process.argv.slic
 if (!mode || !root || !digest || !sizeText || !payloadPath) throw new Error('usage: mode root digest size payload');
 
 const payload = await readFile(payloadPath);
-const store = new ContentStore(root);
+const offThread = process.env.HASH_OFF_THREAD_FROM;
+const store = new ContentStore(root, offThread === undefined ? {} : { hashOffThreadFrom: Number(offThread) });
+const writeBatchBytes = Number(process.env.WRITE_BATCH_BYTES ?? 0);
 if (mode === 'full') {
   // Start barrier: the parent releases all writers at once, so their ingests really overlap.
   process.stdout.write('ready\n');
   await new Promise((resolve) => process.stdin.once('data', resolve));
 }
-const ingest = await store.ingest(digest, Number(sizeText));
+const ingest = await store.ingest(digest, Number(sizeText), { writeBatchBytes });
 process.stdout.write(`opened offset=${ingest.offset}\n`);
 
 if (mode === 'partial') {

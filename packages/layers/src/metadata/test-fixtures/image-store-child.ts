@@ -3,6 +3,8 @@
  *   put   <path> <prefix> <count>     put <count> records named <prefix>/img:<i>, then print "done"
  *   hold  <path>                      take the store's lock, print "holding", never let go
  *   lease <path> <id> <digest> <bind> acquire a lease (bound to this process when <bind> is "1"), exit
+ *   pulls <path> <prefix> <count>     what a pull does to the store, <count> times: lease a digest, then put
+ *                                     <prefix>/img:<i> releasing the lease; prints "pulled <i+1>" after each
  */
 import { ImageStore } from '../image-store';
 
@@ -23,6 +25,12 @@ if (mode === 'put') {
     process.stdout.write('holding\n');
     await new Promise(() => setInterval(() => undefined, 60_000));
   });
+} else if (mode === 'pulls') {
+  for (let i = 0; i < Number(b); i++) {
+    await store.acquireLease(`pull-${i}`, [target.digest]);
+    await store.put({ name: `${a}/img:${i}`, target }, { releaseLease: `pull-${i}` });
+    process.stdout.write(`pulled ${i + 1}\n`);
+  }
 } else if (mode === 'lease') {
   await store.acquireLease(a ?? '', [b ?? ''], { bindToProcess: c === '1' });
   process.stdout.write('leased\n');

@@ -1,0 +1,51 @@
+/**
+ * Leases live in a file of their own next to images.json (`images.leases.json`), written under the image
+ * store's lock but without fsync. A lease bound to a process protects nothing once that process is gone, and
+ * after a machine crash every such process is gone, so losing those leases in a crash loses nothing; a pull
+ * used to pay four durable rewrites of images.json for them. A lease not bound to a process (it outlives its
+ * creator) is still written durably.
+ */
+import { open, rename, rm } from 'node:fs/promises';
+import { readJsonFile, syncDirectory } from '../util/atomic';
+import type { Lease } from './records';
+import { dirname } from 'node:path';
+
+/** `images.json` → `images.leases.json`; any other name gets `.leases` appended. */
+export function leaseFilePath(imagesPath: string): string {
+  return imagesPath.endsWith('.json') ? `${imagesPath.slice(0, -'.json'.length)}.leases.json` : `${imagesPath}.leases`;
+}
+
+/**
+ * The leases on disk. A file that does not parse can only be the remains of a crash (it is replaced by
+ * rename), and leases do not survive a crash: it reads as no leases.
+ */
+export async function readLeaseFile(path: string): Promise<Record<string, Lease>> {
+  let raw: unknown;
+  try {
+    raw = await readJsonFile<unknown>(path, undefined);
+  } catch {
+    return {};
+  }
+  if (typeof raw !== 'object' || raw === null) return {};
+  const leases = (raw as { leases?: unknown }).leases;
+  return typeof leases === 'object' && leases !== null && !Array.isArray(leases) ? (leases as Record<string, Lease>) : {};
+}
+
+let tempCounter = 0;
+
+/** Replaces the lease file atomically (rename); fsyncs the file and its directory only when `durable`. */
+export async function writeLeaseFile(path: string, leases: Record<string, Lease>, durable: boolean): Promise<void> {
+  const temp = `${path}.tmp-${process.pid}-${tempCounter++}`;
+  const handle = await open(temp, 'w', 0o644);
+  try {
+    await handle.writeFile(`${JSON.stringify({ version: 1, leases }, null, 1)}\n`);
+    if (durable) await handle.sync();
+  } catch (error) {
+    await handle.close();
+    await rm(temp, { force: true });
+    throw error;
+  }
+  await handle.close();
+  await rename(temp, path);
+  if (durable) await syncDirectory(dirname(path));
+}
