@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { isCError } from '@c/errors';
-import { DEFAULT_ROOT, DEFAULT_SOCKET, parseDaemonArgs, parseHost, resolveGroup } from './args';
+import { DEFAULT_INIT_POOL, DEFAULT_ROOT, DEFAULT_SOCKET, parseDaemonArgs, parseHost, resolveGroup } from './args';
 
 describe('c-daemon arguments', () => {
   it('defaults to /run/c/c.sock and /var/lib/c', () => {
@@ -8,6 +8,7 @@ describe('c-daemon arguments', () => {
       sockets: [DEFAULT_SOCKET],
       root: DEFAULT_ROOT,
       group: undefined,
+      initPool: DEFAULT_INIT_POOL,
       help: false,
       version: false,
     });
@@ -19,6 +20,17 @@ describe('c-daemon arguments', () => {
     expect(config.root).toBe('/srv/c');
     expect(parseDaemonArgs([], { C_ROOT: '/from/env' }).root).toBe('/from/env');
     expect(parseDaemonArgs(['--root=rel'], {}).root).toMatch(/^\/.*\/rel$/);
+  });
+
+  it('--init-pool N (0 disables) over $C_INIT_POOL over the default; refuses what is not a small number', () => {
+    expect(DEFAULT_INIT_POOL).toBe(2);
+    expect(parseDaemonArgs([], { C_INIT_POOL: '0' }).initPool).toBe(0);
+    expect(parseDaemonArgs(['--init-pool', '5'], { C_INIT_POOL: '0' }).initPool).toBe(5);
+    expect(parseDaemonArgs(['--init-pool=0'], {}).initPool).toBe(0);
+    for (const bad of ['-1', 'two', '1.5', '65']) {
+      expect(() => parseDaemonArgs(['--init-pool', bad], {})).toThrow(/--init-pool must be a number from 0 to 64/);
+    }
+    expect(() => parseDaemonArgs([], { C_INIT_POOL: 'x' })).toThrow(/C_INIT_POOL must be/);
   });
 
   it('refuses TCP and malformed hosts, unknown flags and missing values', () => {

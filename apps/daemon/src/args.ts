@@ -3,6 +3,8 @@ import { CError } from '@c/errors';
 
 export const DEFAULT_SOCKET = '/run/c/c.sock';
 export const DEFAULT_ROOT = '/var/lib/c';
+/** Pre-started container inits kept ready (decision 0013): each idle one holds ~44 MB. */
+export const DEFAULT_INIT_POOL = 2;
 
 export interface DaemonConfig {
   /** Unix socket paths to listen on. */
@@ -11,6 +13,8 @@ export interface DaemonConfig {
   root: string;
   /** Group given access to the sockets (dockerd's `--group`); undefined keeps root's group. */
   group: string | undefined;
+  /** Booted container inits kept ready for starts; 0 disables the pool. */
+  initPool: number;
   help: boolean;
   version: boolean;
 }
@@ -23,6 +27,7 @@ Options:
   -H, --host unix:///PATH   socket to listen on (repeatable; default unix://${DEFAULT_SOCKET})
       --root DIR            state directory (default $C_ROOT or ${DEFAULT_ROOT})
   -G, --group NAME          group that may use the socket (mode 0660; default: root only)
+      --init-pool N         pre-started container inits kept ready (default $C_INIT_POOL or ${DEFAULT_INIT_POOL}; 0: none)
   -h, --help                print this help
   -v, --version             print the version
 `;
@@ -47,11 +52,17 @@ export function parseHost(host: string): string {
   throw invalid(`invalid host ${host}: expected unix:///PATH`);
 }
 
+function parsePoolSize(value: string, where: string): number {
+  if (!/^\d+$/.test(value) || Number(value) > 64) throw invalid(`${where} must be a number from 0 to 64, not "${value}"`);
+  return Number(value);
+}
+
 /** Parses argv (without node and the script) and the environment. */
 export function parseDaemonArgs(argv: readonly string[], env: NodeJS.ProcessEnv = process.env): DaemonConfig {
   const sockets: string[] = [];
   let root = env.C_ROOT || DEFAULT_ROOT;
   let group: string | undefined;
+  let initPool = env.C_INIT_POOL !== undefined && env.C_INIT_POOL !== '' ? parsePoolSize(env.C_INIT_POOL, 'C_INIT_POOL') : DEFAULT_INIT_POOL;
   let help = false;
   let version = false;
   for (let i = 0; i < argv.length; i++) {
@@ -77,6 +88,9 @@ export function parseDaemonArgs(argv: readonly string[], env: NodeJS.ProcessEnv 
       case '--group':
         group = value();
         break;
+      case '--init-pool':
+        initPool = parsePoolSize(value(), '--init-pool');
+        break;
       case '-h':
       case '--help':
         help = true;
@@ -89,7 +103,7 @@ export function parseDaemonArgs(argv: readonly string[], env: NodeJS.ProcessEnv 
         throw invalid(`unknown option ${arg}`);
     }
   }
-  return { sockets: sockets.length > 0 ? sockets : [DEFAULT_SOCKET], root: resolve(root), group, help, version };
+  return { sockets: sockets.length > 0 ? sockets : [DEFAULT_SOCKET], root: resolve(root), group, initPool, help, version };
 }
 
 /** The gid of a group name (or a numeric gid) from /etc/group-format text. */

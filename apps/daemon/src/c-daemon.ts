@@ -22,7 +22,10 @@ async function main(): Promise<void> {
   }
   const socketGid = config.group === undefined ? undefined : resolveGroup(config.group, readFileSync('/etc/group', 'utf8'));
   const network = await openEngineNetworkService(config.root);
-  const containers = await openEngineContainersBackend(config.root, network);
+  const containers = await openEngineContainersBackend(config.root, network, {
+    size: config.initPool,
+    onError: (error) => log(`init pool: ${toCError(error).message} (starts spawn their init meanwhile)`),
+  });
   const daemon = await startDaemon({
     config,
     images: createEngineImagesBackend(config.root),
@@ -40,7 +43,7 @@ async function main(): Promise<void> {
     log(`received ${signal}, shutting down`);
     daemon.close().then(
       () => {
-        // Containers keep running: the next daemon on this root adopts them.
+        // Containers keep running: the next daemon on this root adopts them. Pooled inits are killed.
         containers.close();
         void network.close();
         log('stopped');

@@ -1,4 +1,4 @@
-import { ContainerService, createImageService, storeImagePort, type NetworkService } from '@c/engine';
+import { ContainerService, createImageService, storeImagePort, type ContainerServiceOptions, type NetworkService } from '@c/engine';
 import { ContentStore, ImageStore, storeLayout } from '@c/layers';
 import type { ImagesBackend } from './backends';
 import type { ContainersBackend } from './containers/backend';
@@ -13,12 +13,23 @@ export function createEngineImagesBackend(root: string): ImagesBackend {
 
 /**
  * The engine's container service over the same root: loads every container record and adopts the ones still
- * running (see @c/engine's restore). `close()` stops its timers; the containers keep running.
+ * running (see @c/engine's restore). `initPool` keeps booted inits ready for starts (decision 0013). `close()` stops
+ * its timers and kills the idle pooled inits; the containers keep running.
  */
-export async function openEngineContainersBackend(root: string, network?: NetworkService): Promise<ContainersBackend & Pick<ContainerService, 'connectNetwork' | 'disconnectNetwork'> & { close(): void }> {
+export async function openEngineContainersBackend(
+  root: string,
+  network?: NetworkService,
+  initPool?: ContainerServiceOptions['initPool'],
+): Promise<ContainersBackend & Pick<ContainerService, 'connectNetwork' | 'disconnectNetwork'> & { close(): void }> {
   const layout = storeLayout(root);
   const content = new ContentStore(layout.content);
   const images = new ImageStore(layout.images);
-  const service: ContainerService = await ContainerService.open({ root, images: storeImagePort(content, images), stores: { content, images }, ...(network ? { network, events: network.events } : {}) });
+  const service: ContainerService = await ContainerService.open({
+    root,
+    images: storeImagePort(content, images),
+    stores: { content, images },
+    ...(network ? { network, events: network.events } : {}),
+    ...(initPool ? { initPool } : {}),
+  });
   return service;
 }

@@ -3,7 +3,7 @@ import { ContentStore, ImageStore, storeLayout } from '@c/layers';
 import type { EventBus } from './events';
 import type { NetworkService } from '../networks/service';
 import { storeImagePort } from './image-port';
-import { ContainerService } from './service';
+import { ContainerService, type ContainerServiceOptions } from './service';
 
 export interface CreateContainerServiceOptions {
   /** The store root; default `$C_ROOT` or `/var/lib/c`. */
@@ -12,6 +12,8 @@ export interface CreateContainerServiceOptions {
   events?: EventBus;
   /** Container networking (`NetworkService.open({ root, events })`); without it containers default to `none`. */
   network?: NetworkService;
+  /** The warm pool of pre-started inits (default: none). */
+  initPool?: ContainerServiceOptions['initPool'];
 }
 
 export function createContainerService(options: CreateContainerServiceOptions = {}): Promise<ContainerService> {
@@ -24,5 +26,6 @@ export function createContainerService(options: CreateContainerServiceOptions = 
     stores: { content, images },
     ...(options.events ? { events: options.events } : {}),
     ...(options.network ? { network: options.network } : {}),
+    ...(options.initPool ? { initPool: options.initPool } : {}),
   });
 }

@@ -16,9 +16,14 @@ function mustExist(path: string, what: string): string {
   return path;
 }
 
-/** The init every container starts with ($C_RUNTIME_INIT overrides it). */
+/**
+ * The init every container starts with ($C_RUNTIME_INIT overrides it): the CommonJS build when it exists, which
+ * starts 25-30 ms faster than the ESM one (decision 0006); the ESM file otherwise.
+ */
 export function runtimeInitScript(): string {
-  return mustExist(process.env.C_RUNTIME_INIT ?? join(runtimeDist(), 'c-runtime-init.js'), 'the container init');
+  if (process.env.C_RUNTIME_INIT !== undefined) return mustExist(process.env.C_RUNTIME_INIT, 'the container init');
+  const cjs = join(runtimeDist(), 'c-runtime-init.cjs');
+  return existsSync(cjs) ? cjs : mustExist(join(runtimeDist(), 'c-runtime-init.js'), 'the container init');
 }
 
 /** The c-runtime CLI ($C_RUNTIME_CLI overrides it). */

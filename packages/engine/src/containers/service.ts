@@ -14,6 +14,7 @@ import { IMAGE_ID_LABEL } from '../images/storage';
 import { unpackLayers } from '../images/unpack';
 import { linuxSyscalls, preloadSyscalls } from '@c/namespaces';
 import {
+  InitProcess,
   StateStore,
   createContainer,
   defaultCgroupsFactory,
@@ -41,6 +42,7 @@ import type { ImagePort } from './image-port';
 import { DEFAULT_LOG_MAX_FILE, DEFAULT_LOG_MAX_SIZE, JsonFileLogWriter, parseByteSize, readJsonLog, type LogEntry, type LogStream, type ReadLogOptions } from './json-log';
 import { canonicalName, generateName, nameConflict, newContainerId } from './names';
 import { nextBackoff, shouldRestart } from './restart-policy';
+import { InitPool } from './init-pool';
 import { readRootfsFile } from './rootfs-files';
 import { runtimeInitScript } from './runtime-paths';
 import { buildSpec } from './spec';
@@ -51,7 +53,7 @@ import type { ContainerRecord, ContainerSummary, CreateContainerOptions, WaitCon
 
 export { statusText, summaryOf } from './summary';
 import { resolveUser } from './user';
-import { ContainerNetworking, emptyNetworkSettings } from './networking';
+import { ContainerNetworking, emptyNetworkSettings, type NetnsLookup } from './networking';
 import type { NetworkService } from '../networks/service';
 import type { PortMap } from '@c/network';
 import type { EndpointRequest } from './types';
@@ -68,8 +70,13 @@ export interface ContainerServiceOptions {
   /** @c/runtime's state directory; default `<root>/runtime`. */
   runtimeRoot?: string;
   cgroups?: CgroupsFactory;
-  /** The init script; default @c/runtime's dist/c-runtime-init.js. */
+  /** The init script; default @c/runtime's dist/c-runtime-init.cjs (else .js). */
   initScript?: string;
+  /**
+   * The warm pool of pre-started inits (decision 0013): how many booted inits to keep ready (default 0: every
+   * start spawns its init), and where spawn/boot failures of pooled inits go (starts then go on cold).
+   */
+  initPool?: { size: number; onError?: (error: unknown) => void; refillDelayMs?: number };
   /** How often a container the engine did not start itself (found running at restore) is checked for exit. */
   adoptPollMs?: number;
   now?: () => Date;
@@ -171,6 +178,7 @@ export class ContainerService {
   private readonly lifecycle: Lifecycle;
   private readonly now: () => Date;
   private readonly networking: ContainerNetworking;
+  private readonly initPool: InitPool<InitProcess> | undefined;
   private closed = false;
 
   private constructor(
@@ -183,6 +191,16 @@ export class ContainerService {
     this.lifecycle = { store: new StateStore(options.runtimeRoot ?? join(layout.root, 'runtime')), cgroups: options.cgroups ?? defaultCgroupsFactory() };
     this.now = options.now ?? (() => new Date());
     this.networking = new ContainerNetworking(options.network);
+    const pool = options.initPool;
+    this.initPool =
+      pool !== undefined && pool.size > 0
+        ? new InitPool({
+            size: pool.size,
+            spawn: () => InitProcess.spawnPooled(linuxSyscalls, { initScript: this.initScript() }),
+            ...(pool.onError ? { onError: pool.onError } : {}),
+            ...(pool.refillDelayMs !== undefined ? { refillDelayMs: pool.refillDelayMs } : {}),
+          })
+        : undefined;
     this.exec = new ExecManager(this);
     this.introspector = new Introspector(this);
     this.health = new HealthChecker(this);
@@ -193,12 +211,22 @@ export class ContainerService {
     return this.options.root;
   }
 
+  /** Pre-started inits ready for the next starts (0 without a pool). */
+  get warmInits(): number {
+    return this.initPool?.idle ?? 0;
+  }
+
+  private initScript(): string {
+    return this.options.initScript ?? runtimeInitScript();
+  }
+
   /** Opens the service over a root: loads every record and reconciles it with what is really running. */
   static async open(options: ContainerServiceOptions): Promise<ContainerService> {
     preloadSyscalls();
     const snapshotter = options.snapshotter ?? (await createSnapshotter(storeLayout(options.root).snapshots));
     const service = new ContainerService(options, snapshotter);
     await service.restore();
+    service.initPool?.fill();
     return service;
   }
 
@@ -278,6 +306,8 @@ export class ContainerService {
       await starting;
     } finally {
       this.starting.delete(id);
+      // Never on the start's path: the pool boots its replacement after this start has returned.
+      this.initPool?.refill();
     }
   }
 
@@ -318,7 +348,9 @@ export class ContainerService {
         cgroups: this.lifecycle.cgroups,
         stdio: [stdinFifo?.reader ?? 'ignore', fifos?.writers.stdout ?? 'ignore', fifos?.writers.stderr ?? 'ignore'],
         keepPtyMaster: tty,
-        initScript: this.options.initScript ?? runtimeInitScript(),
+        initScript: this.initScript(),
+        // A booted init from the warm pool when one is ready; createContainer spawns one otherwise.
+        init: this.initPool?.take(),
       });
     } catch (error) {
       fifos?.closeWriters();
@@ -839,14 +871,17 @@ export class ContainerService {
   }
 
   /** A running container's network namespace (for `--network container:<ref>`). */
-  private readonly netnsOf = (ref: string): { id: string; path: string } | undefined => {
+  private readonly netnsOf: NetnsLookup = (ref) => {
     let record: ContainerRecord;
     try {
       record = this.get(ref);
     } catch {
       return undefined;
     }
-    return record.State.Running && record.State.Pid > 0 ? { id: record.Id, path: `/proc/${record.State.Pid}/ns/net` } : undefined;
+    if (!record.State.Running || record.State.Pid <= 0) return undefined;
+    // A joining container (--network container:<ref>) shares these too, as with docker.
+    const files = { hostname: record.HostnamePath, hosts: record.HostsPath, resolvConf: record.ResolvConfPath };
+    return { id: record.Id, path: `/proc/${record.State.Pid}/ns/net`, hostname: record.Config.Hostname, domainname: record.Config.Domainname, files };
   };
 
   list(options: { all?: boolean; filters?: ContainerFilters } = {}): ContainerSummary[] {
@@ -1040,6 +1075,8 @@ export class ContainerService {
   /** Stops timers (containers keep running; a new service on the same root adopts them). */
   close(): void {
     this.closed = true;
+    // Pooled inits belong to no container: they end with the engine.
+    this.initPool?.close();
     this.health.close();
     for (const timer of this.restartTimers.values()) clearTimeout(timer);
     this.restartTimers.clear();
