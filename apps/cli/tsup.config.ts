@@ -1,16 +1,22 @@
 import { fileURLToPath } from 'node:url';
 import { defineLibConfig } from '@c/tooling/tsup';
 
-// The CLI ships one executable entry; commands are split into chunks loaded only when they run.
-// yargs and its dependencies are bundled in (one file instead of ~60 ESM modules), and `string-width` is replaced
-// by a small shim (see src/shims/string-width.ts): together they take ~150 ms off every start here.
+// dist/c.cjs is the executable: `c run` (no yargs) and a dispatcher that requires dist/c-commands.cjs (the whole
+// command line) for everything else. Each is one self-contained file: no module resolution at start-up.
+// CommonJS: Node's ESM loader costs 10-40 ms per start-up here (docs/decisions/0006); `shims` gives import.meta.url.
+// yargs, its dependencies and the workspace packages the commands use are bundled in (one file per chunk instead of
+// ~60 modules resolved through node_modules), and `string-width` is replaced by a small shim
+// (src/shims/string-width.ts). @c/daemon stays external: it is spawned, never loaded.
 export default defineLibConfig({
-  entry: { c: 'src/c.ts' },
+  entry: { c: 'src/c.ts', 'c-commands': 'src/command-line.ts' },
   dts: false,
-  splitting: true,
-  noExternal: ['yargs', 'yargs-parser', 'cliui', 'string-width', 'strip-ansi', 'ansi-regex', 'wrap-ansi', 'ansi-styles', 'emoji-regex', 'get-east-asian-width', 'y18n', 'escalade', 'get-caller-file'],
+  format: ['cjs'],
+  outExtension: () => ({ js: '.cjs' }),
+  shims: true,
+  noExternal: [/^@c\/(?!daemon)/, 'yargs', 'yargs-parser', 'cliui', 'string-width', 'strip-ansi', 'ansi-regex', 'wrap-ansi', 'ansi-styles', 'emoji-regex', 'get-east-asian-width', 'y18n', 'escalade', 'get-caller-file'],
   esbuildOptions(options) {
     options.alias = { 'string-width': fileURLToPath(new URL('./src/shims/string-width.ts', import.meta.url)) };
+    options.conditions = ['c-source'];
   },
   banner: { js: '#!/usr/bin/env node' },
 });

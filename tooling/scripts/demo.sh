@@ -19,7 +19,7 @@ cleanup() {
 }
 trap cleanup EXIT
 export C_ROOT="$work/root"
-c() { node apps/cli/dist/c.js "$@"; }
+c() { node apps/cli/dist/c.cjs "$@"; }
 step() { printf '\n\033[1m$ c %s\033[0m\n' "$*"; c "$@"; }
 
 # A registry (the CNCF distribution registry, Debian's docker-registry) on a free loopback port.

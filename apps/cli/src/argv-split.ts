@@ -3,18 +3,13 @@
  * like a flag (`c run busybox ls -l`). yargs cannot know where IMAGE is, so the arguments are split here first and
  * the container's command is passed after `--`.
  */
-import { NETWORK_VALUE_FLAGS } from './containers/network-flags';
-
-/** Flags of run/create/exec that take a value (the next argument), short and long forms. */
-export const VALUE_FLAGS = new Set([
-  '--name', '-e', '--env', '--env-file', '-w', '--workdir', '-u', '--user', '--entrypoint', '-v', '--volume', '--hostname',
-  '-m', '--memory', '--cpus', '--pids-limit', '--cap-add', '--cap-drop', '--restart', '--health-cmd', '--health-interval',
-  '--health-timeout', '--health-retries', '--health-start-period', '-l', '--label', '--root', '-H', '--host', '--detach-keys',
-  '--platform', ...NETWORK_VALUE_FLAGS,
-]);
+import { GLOBAL_FLAGS, RUN_FLAGS, valueFlagSpellings } from './containers/create-flags';
 
 /** Global flags that may precede the command and take a value. */
-const GLOBAL_VALUE_FLAGS = new Set(['--root', '-H', '--host']);
+const GLOBAL_VALUE_FLAGS = new Set(valueFlagSpellings(GLOBAL_FLAGS));
+
+/** Flags of run/create/exec that take a value (the next argument), short and long forms. */
+export const VALUE_FLAGS = new Set([...valueFlagSpellings(RUN_FLAGS), ...GLOBAL_VALUE_FLAGS, '--detach-keys', '--platform']);
 
 const SPLIT_COMMANDS = new Set(['run', 'create', 'exec']);
 
@@ -24,7 +19,9 @@ function firstPositional(args: readonly string[], start: number, valueFlags: Rea
     const arg = args[i]!;
     if (arg === '--') return i + 1 < args.length ? i + 1 : -1;
     if (!arg.startsWith('-') || arg === '-') return i;
-    if (!arg.includes('=') && valueFlags.has(arg)) i++;
+    // `-x VALUE`, `--xyz VALUE`, and a cluster of short flags whose last letter takes a value (`-ie A=1`).
+    const spelled = arg.startsWith('--') ? arg : `-${arg.slice(-1)}`;
+    if (!arg.includes('=') && valueFlags.has(spelled)) i++;
   }
   return -1;
 }

@@ -1,180 +1,23 @@
 /**
- * `c`: the command line. This file only declares the commands; each command's code (and the engine behind it)
- * is imported when that command runs, so `c --version` and `c --help` load nothing but yargs.
+ * `c`: `c run` in its usual spellings runs from this bundle without yargs (see fast-run.ts); every other command
+ * loads dist/c-commands.cjs, the full yargs command line. Each Node start-up here costs ~30-70 ms and compiling code
+ * the command does not use adds to it, so this bundle holds only the run path.
  */
-import type { Argv } from 'yargs';
+import { createRequire } from 'node:module';
 import { version } from '../package.json';
-import { CError } from '@c/errors';
-import { reportError } from './report-error';
-import { splitContainerCommand } from './argv-split';
-import { containerGroup, daemonCommand, imagePrune, systemGroup, topLevelCommands } from './commands/table';
-import { lazy } from './lazy';
-import { networkGroup } from './commands/network';
-import { portCommand } from './commands/port';
+import { parseFastRun } from './fast-run';
+import { main as runMain } from './run-main';
 
-const pull = {
-  command: 'pull <image>',
-  describe: 'Download an image from a registry',
-  builder: (y: Argv) =>
-    y
-      .positional('image', { type: 'string', demandOption: true, describe: 'NAME[:TAG|@DIGEST]' })
-      .option('platform', { type: 'string', describe: 'Pull this platform (os/arch[/variant]) of a multi-platform image' })
-      .option('quiet', { alias: 'q', type: 'boolean', describe: 'Suppress verbose output' }),
-  handler: lazy(() => import('./commands/pull')),
-};
-
-const push = {
-  command: 'push <image>',
-  describe: 'Upload an image to a registry',
-  builder: (y: Argv) =>
-    y
-      .positional('image', { type: 'string', demandOption: true, describe: 'NAME[:TAG]' })
-      .option('quiet', { alias: 'q', type: 'boolean', describe: 'Suppress verbose output' }),
-  handler: lazy(() => import('./commands/push')),
-};
-
-const images = (command: string) => ({
-  command,
-  describe: 'List images',
-  builder: (y: Argv) =>
-    y
-      .positional('repository', { type: 'string', describe: 'Only images of this repository[:tag]' })
-      .option('quiet', { alias: 'q', type: 'boolean', describe: 'Only show image IDs' })
-      .option('digests', { type: 'boolean', describe: 'Show digests' })
-      .option('trunc', { type: 'boolean', default: true, describe: 'Truncate output (--no-trunc: full IDs)' }),
-  handler: lazy(() => import('./commands/images')),
-});
-
-const tag = {
-  command: 'tag <source> <target>',
-  describe: 'Create a tag TARGET_IMAGE that refers to SOURCE_IMAGE',
-  builder: (y: Argv) =>
-    y
-      .positional('source', { type: 'string', demandOption: true, describe: 'SOURCE_IMAGE[:TAG] or image ID' })
-      .positional('target', { type: 'string', demandOption: true, describe: 'TARGET_IMAGE[:TAG]' }),
-  handler: lazy(() => import('./commands/tag')),
-};
-
-const rmi = (command: string) => ({
-  command,
-  describe: 'Remove one or more images',
-  builder: (y: Argv) =>
-    y
-      .positional('images', { type: 'string', array: true, demandOption: true, describe: 'Names or IDs' })
-      .option('force', { alias: 'f', type: 'boolean', describe: 'Force removal of the image' }),
-  handler: lazy(() => import('./commands/rmi')),
-});
-
-const inspect = {
-  command: 'inspect <images..>',
-  describe: 'Display detailed information on one or more images',
-  builder: (y: Argv) =>
-    y
-      .positional('images', { type: 'string', array: true, demandOption: true, describe: 'Names or IDs' })
-      .option('format', { alias: 'f', type: 'string', describe: 'Format the output using a Go template' }),
-  handler: lazy(() => import('./commands/inspect')),
-};
-
-const importCommand = {
-  command: 'import <file> <reference>',
-  describe: 'Import the contents from a tarball to create a filesystem image',
-  builder: (y: Argv) =>
-    y
-      .positional('file', { type: 'string', demandOption: true, describe: 'A tar or tar.gz file, or - for stdin' })
-      .positional('reference', { type: 'string', demandOption: true, describe: 'REPOSITORY[:TAG]' })
-      .option('change', { alias: 'c', type: 'string', requiresArg: true, describe: 'Apply a Dockerfile instruction (repeatable)' })
-      .option('message', { alias: 'm', type: 'string', describe: 'Set a commit message for the imported image' })
-      .option('platform', { type: 'string', describe: 'Set the platform (os/arch[/variant]) of the image' }),
-  handler: lazy(() => import('./commands/import')),
-};
-
-const login = {
-  command: 'login [server]',
-  describe: 'Log in to a registry',
-  builder: (y: Argv) =>
-    y
-      .positional('server', { type: 'string', describe: 'Registry host (default: Docker Hub)' })
-      .option('username', { alias: 'u', type: 'string', describe: 'Username' })
-      .option('password', { alias: 'p', type: 'string', describe: 'Password' })
-      .option('password-stdin', { type: 'boolean', describe: 'Take the password from stdin' }),
-  handler: lazy(() => import('./commands/login')),
-};
-
-const logout = {
-  command: 'logout [server]',
-  describe: 'Log out from a registry',
-  builder: (y: Argv) => y.positional('server', { type: 'string', describe: 'Registry host (default: Docker Hub)' }),
-  handler: lazy(() => import('./commands/logout')),
-};
-
-
-const imageGroup = {
-  command: 'image',
-  describe: 'Manage images',
-  builder: (y: Argv) =>
-    y
-      .command(images('ls [repository]'))
-      .command(images('list [repository]'))
-      .command(rmi('rm <images..>'))
-      .command(rmi('remove <images..>'))
-      .command(pull)
-      .command(push)
-      .command(tag)
-      .command(inspect)
-      .command(importCommand)
-      .command(imagePrune)
-      .command({ command: 'mount <images..>', describe: 'Mount images\' root filesystems read-only and print their paths', builder: (m: Argv) => m.positional('images', { type: 'string', array: true, demandOption: true }), handler: lazy(() => import('./commands/image-mount'), 'mount') })
-      .command({ command: 'unmount <images..>', aliases: ['umount'], describe: 'Release mounts of images', builder: (m: Argv) => m.positional('images', { type: 'string', array: true, demandOption: true }).option('all', { alias: 'a', type: 'boolean', describe: 'Release every mount of each image' }), handler: lazy(() => import('./commands/image-mount'), 'unmount') })
-      .demandCommand(1, 'c image needs a subcommand'),
-  handler: () => undefined,
-};
-
-async function main(): Promise<void> {
-  const args = process.argv.slice(2);
-  // The one answer that needs no parser: skip building the command tree.
-  if (args.length === 1 && (args[0] === '--version' || args[0] === '-v')) {
-    process.stdout.write(`c version ${version}\n`);
-    return;
-  }
-  const { default: yargs } = await import('yargs');
-  const cli = yargs(splitContainerCommand(args))
-    .scriptName('c')
-    .usage('Usage: c [OPTIONS] COMMAND')
-    .option('root', { type: 'string', global: true, describe: 'Root of the local store (env C_ROOT, default /var/lib/c)' })
-    .option('debug', { alias: 'D', type: 'boolean', global: true, describe: 'Show error details (stack traces)' })
-    .option('host', { alias: 'H', type: 'string', global: true, describe: 'Daemon socket, unix:///PATH (env C_HOST; default <root>/c.sock with --root/C_ROOT, else /run/c/c.sock)' })
-    .command(pull)
-    .command(push)
-    .command(images('images [repository]'))
-    .command(tag)
-    .command(rmi('rmi <images..>'))
-    .command(imageGroup)
-    .command(importCommand)
-    .command(login)
-    .command(logout)
-    .command(topLevelCommands)
-    .command(containerGroup)
-    .command(networkGroup)
-    .command(portCommand)
-    .command(systemGroup)
-    .command(daemonCommand)
-    .version(`c version ${version}`)
-    .parserConfiguration({ 'populate--': true, 'greedy-arrays': false })
-    .help()
-    .alias('help', 'h')
-    .strict()
-    .demandCommand(1, 'c needs a command')
-    .fail((message, error) => {
-      // Command failures arrive as `error`; yargs' own validation failures only as a message.
-      if (error) throw error;
-      throw new CError('INVALID_ARGUMENT', message, { hint: "see 'c --help'" });
-    })
-    .wrap(null);
-  try {
-    await cli.parseAsync();
-  } catch (error) {
-    process.exitCode = reportError(error, process.argv.includes('--debug') || process.argv.includes('-D'));
-  }
+/** The full command line: the sibling bundle c-commands.cjs (tsup builds it from command-line.ts). */
+function commandLine(): { main(args: readonly string[]): Promise<void> } {
+  return createRequire(import.meta.url)('./c-commands.cjs') as { main(args: readonly string[]): Promise<void> };
 }
 
-await main();
+const args = process.argv.slice(2);
+if (args.length === 1 && (args[0] === '--version' || args[0] === '-v')) {
+  process.stdout.write(`c version ${version}\n`);
+} else {
+  const fastRun = parseFastRun(args);
+  if (fastRun) void runMain(fastRun.argv);
+  else void commandLine().main(args);
+}

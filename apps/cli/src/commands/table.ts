@@ -4,7 +4,7 @@
  */
 import type { Argv, CommandModule } from 'yargs';
 import { lazy } from '../lazy';
-import { networkOptions } from '../containers/network-flags';
+import { CREATE_FLAGS, RUN_FLAGS, declareFlags } from '../containers/create-flags';
 
 /** One command declaration; yargs' generic option types are erased here (every handler reads a plain record). */
 interface Command {
@@ -24,50 +24,24 @@ const transfer = () => import('./transfer');
 
 const many = (name: string, describe = 'Container names or IDs') => (y: Argv) => y.positional(name, { type: 'string', array: true, demandOption: true, describe });
 
-/** The flags `c run` and `c create` share. */
-function createOptions(y: Argv): Argv {
-  return networkOptions(y)
+/** The positionals of `c run` and `c create`; their flags are data in create-flags.ts. */
+function createPositionals(y: Argv): Argv {
+  return y
     .positional('image', { type: 'string', demandOption: true, describe: 'Image to run' })
-    .positional('command', { type: 'string', array: true, describe: 'Command and arguments' })
-    .option('name', { type: 'string', describe: 'Assign a name to the container' })
-    .option('interactive', { alias: 'i', type: 'boolean', describe: 'Keep STDIN open even if not attached' })
-    .option('tty', { alias: 't', type: 'boolean', describe: 'Allocate a pseudo-TTY' })
-    .option('env', { alias: 'e', type: 'string', requiresArg: true, describe: 'Set environment variables' })
-    .option('env-file', { type: 'string', requiresArg: true, describe: 'Read in a file of environment variables' })
-    .option('workdir', { alias: 'w', type: 'string', describe: 'Working directory inside the container' })
-    .option('user', { alias: 'u', type: 'string', describe: 'Username or UID (format: <name|uid>[:<group|gid>])' })
-    .option('entrypoint', { type: 'string', describe: 'Overwrite the default ENTRYPOINT of the image' })
-    .option('volume', { alias: 'v', type: 'string', requiresArg: true, describe: 'Bind mount a volume (HOST:CONTAINER[:ro])' })
-    .option('hostname', { type: 'string', describe: 'Container host name' })
-    .option('memory', { alias: 'm', type: 'string', describe: 'Memory limit (512m, 1g)' })
-    .option('cpus', { type: 'string', describe: 'Number of CPUs' })
-    .option('pids-limit', { type: 'number', describe: 'Tune container pids limit' })
-    .option('read-only', { type: 'boolean', describe: "Mount the container's root filesystem as read only" })
-    .option('cap-add', { type: 'string', requiresArg: true, describe: 'Add Linux capabilities' })
-    .option('cap-drop', { type: 'string', requiresArg: true, describe: 'Drop Linux capabilities' })
-    .option('restart', { type: 'string', describe: 'Restart policy (no, always, on-failure[:N], unless-stopped)' })
-    .option('health-cmd', { type: 'string', describe: 'Command to run to check health' })
-    .option('health-interval', { type: 'string', describe: 'Time between running the check (ms|s|m|h)' })
-    .option('health-timeout', { type: 'string', describe: 'Maximum time to allow one check to run (ms|s|m|h)' })
-    .option('health-retries', { type: 'number', describe: 'Consecutive failures needed to report unhealthy' })
-    .option('health-start-period', { type: 'string', describe: 'Start period for the container to initialize (ms|s|m|h)' })
-    .option('label', { alias: 'l', type: 'string', requiresArg: true, describe: 'Set meta data on a container' });
+    .positional('command', { type: 'string', array: true, describe: 'Command and arguments' });
 }
 
 const runCommand = {
   command: 'run <image> [command..]',
   describe: 'Create and run a new container from an image',
-  builder: (y: Argv) =>
-    createOptions(y)
-      .option('rm', { type: 'boolean', describe: 'Automatically remove the container when it exits' })
-      .option('detach', { alias: 'd', type: 'boolean', describe: 'Run container in background and print container ID' }),
+  builder: (y: Argv) => declareFlags(createPositionals(y), RUN_FLAGS),
   handler: lazy(run),
 };
 
 const createCommand = {
   command: 'create <image> [command..]',
   describe: 'Create a new container',
-  builder: (y: Argv) => createOptions(y).option('rm', { type: 'boolean', describe: 'Automatically remove the container when it exits' }),
+  builder: (y: Argv) => declareFlags(createPositionals(y), CREATE_FLAGS),
   handler: lazy(lifecycle, 'create'),
 };
 

@@ -5,7 +5,6 @@
 import { readFile } from 'node:fs/promises';
 import type { EngineClient } from '@c/api';
 import { CError, isCError } from '@c/errors';
-import { pullImage } from '../commands/pull';
 import { createBody, type RunFlags } from './create-body';
 import { parseEnvFile } from './env-file';
 import { networkFlagsFrom } from './network-flags';
@@ -69,6 +68,7 @@ export async function createContainer(client: EngineClient, flags: RunFlags, nam
   } catch (error) {
     if (!isCError(error, 'NOT_FOUND') || !/no such image/i.test(error.message)) throw error;
     process.stderr.write(`Unable to find image '${flags.image}' locally\n`);
+    const { pullImage } = await import('../commands/pull');
     await pullImage(client, flags.image, { quiet: false, out: process.stderr });
     created = await client.containers.create(body, options);
   }

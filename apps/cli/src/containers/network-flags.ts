@@ -3,7 +3,6 @@
  * `--dns`, `--dns-search`, `--dns-option`, `--add-host`) and their mapping onto the create body, as docker's CLI
  * does it: `-p` becomes ExposedPorts + HostConfig.PortBindings; the daemon checks the values.
  */
-import type { Argv } from 'yargs';
 import type { ContainerCreateRequest } from '@c/api';
 import { CError } from '@c/errors';
 
@@ -18,23 +17,6 @@ export interface NetworkFlags {
   dnsSearch?: string[];
   dnsOption?: string[];
   addHost?: string[];
-}
-
-/** Flags here that take a value (for argv-split). */
-export const NETWORK_VALUE_FLAGS = ['-p', '--publish', '--expose', '--network', '--net', '--network-alias', '--ip', '--dns', '--dns-search', '--dns-option', '--add-host'];
-
-export function networkOptions(y: Argv): Argv {
-  return y
-    .option('publish', { alias: 'p', type: 'string', array: true, requiresArg: true, describe: "Publish a container's port(s) to the host ([ip:][hostPort:]containerPort[/proto])" })
-    .option('publish-all', { alias: 'P', type: 'boolean', describe: 'Publish all exposed ports to random ports' })
-    .option('expose', { type: 'string', array: true, requiresArg: true, describe: 'Expose a port or a range of ports' })
-    .option('network', { alias: 'net', type: 'string', describe: 'Connect a container to a network (bridge, host, none, container:<name|id>, <network>)' })
-    .option('network-alias', { type: 'string', array: true, requiresArg: true, describe: 'Add network-scoped alias for the container' })
-    .option('ip', { type: 'string', describe: 'IPv4 address (e.g., 172.30.100.104)' })
-    .option('dns', { type: 'string', array: true, requiresArg: true, describe: 'Set custom DNS servers' })
-    .option('dns-search', { type: 'string', array: true, requiresArg: true, describe: 'Set custom DNS search domains' })
-    .option('dns-option', { type: 'string', array: true, requiresArg: true, describe: 'Set DNS options' })
-    .option('add-host', { type: 'string', array: true, requiresArg: true, describe: 'Add a custom host-to-IP mapping (host:ip)' });
 }
 
 const list = (value: unknown): string[] | undefined => (value === undefined ? undefined : ([] as unknown[]).concat(value).map(String));

@@ -34,6 +34,14 @@ export async function connect(globals: GlobalOptions): Promise<EngineClient> {
   const deadline = Date.now() + START_TIMEOUT_MS;
   let last: unknown;
   while (Date.now() < deadline) {
+    const exit = started.exit();
+    if (exit) {
+      // No point waiting out the timeout for a daemon that is gone: its log says why.
+      throw new CError('UNAVAILABLE', `the daemon started for ${target.socketPath} exited at start-up (${exit.signal ?? `status ${exit.code}`})`, {
+        hint: `see ${started.log}`,
+        cause: last,
+      });
+    }
     try {
       await pinger.ping();
       return client;

@@ -6,13 +6,14 @@
 import { spawn } from 'node:child_process';
 import { mkdirSync, openSync, closeSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { createRequire } from 'node:module';
 import { CError } from '@c/errors';
 
 /** The built c-daemon entry of the workspace package @c/daemon. */
 export function daemonBinPath(): string {
   if (process.env.C_DAEMON_BIN) return process.env.C_DAEMON_BIN;
-  const manifest = fileURLToPath(import.meta.resolve('@c/daemon/package.json'));
+  // createRequire: the CLI ships as CommonJS, where import.meta.resolve does not exist.
+  const manifest = createRequire(import.meta.url).resolve('@c/daemon/package.json');
   return join(dirname(manifest), 'dist', 'c-daemon.js');
 }
 
@@ -23,6 +24,8 @@ export function daemonArgs(root: string, socketPath: string): string[] {
 export interface StartedDaemon {
   pid: number;
   log: string;
+  /** The exit status once the daemon has exited (it should not: a daemon that dies at start-up failed). */
+  exit(): { code: number | null; signal: NodeJS.Signals | null } | undefined;
 }
 
 /** Spawns the daemon detached; it outlives this process. */
@@ -40,9 +43,13 @@ export function startDaemonInBackground(root: string, socketPath: string): Start
     if (child.pid === undefined) {
       throw new CError('UNAVAILABLE', `could not start c-daemon for ${socketPath}`, { hint: `see ${log}` });
     }
+    let exited: { code: number | null; signal: NodeJS.Signals | null } | undefined;
+    child.on('exit', (code, signal) => {
+      exited = { code, signal };
+    });
     child.unref();
     writeFileSync(join(root, 'daemon.pid'), `${child.pid}\n`);
-    return { pid: child.pid, log };
+    return { pid: child.pid, log, exit: () => exited };
   } finally {
     closeSync(fd);
   }

@@ -1,5 +1,5 @@
 /**
- * Runs the BUILT cli (apps/cli/dist/c.js) as a real process, with its own store root and docker config dir.
+ * Runs the BUILT cli (apps/cli/dist/c.cjs) as a real process, with its own store root and docker config dir.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -8,7 +8,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const here = dirname(fileURLToPath(import.meta.url));
-export const CLI_PATH = resolve(here, '../../../../../apps/cli/dist/c.js');
+export const CLI_PATH = resolve(here, '../../../../../apps/cli/dist/c.cjs');
 
 export interface CliResult {
   code: number | null;
