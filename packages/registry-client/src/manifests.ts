@@ -1,6 +1,6 @@
 /** Resolving a reference to a descriptor, and fetching manifests with their digest checked here. */
 import { CError } from '@c/errors';
-import { header, discard, readBody } from './http';
+import { header, drain, readBody } from './http';
 import {
   digestOf,
   familiarName,
@@ -61,7 +61,7 @@ export class ManifestFetcher {
       followRedirects: true,
       signal,
     });
-    discard(res);
+    await drain(res);
     const status = res.statusCode ?? 0;
     if (status === 404) {
       throw new CError('NOT_FOUND', `manifest for ${name} not found: manifest unknown`, {

@@ -101,6 +101,31 @@ describe('pull', () => {
     expect(events.filter((e) => e.digest === amd64.layers[0]!.descriptor.digest).map((e) => e.status)).toEqual(['waiting', 'exists']);
   });
 
+  it('asks the sink about every blob of the image before it stores any (one lease for a leasing sink)', async () => {
+    nock(REG).get('/v2/').reply(200, {});
+    serveManifest('latest', multi, true);
+    serveManifest(multi.descriptor.digest, multi);
+    serveManifest(arm64.manifest.descriptor.digest, arm64.manifest);
+    serveBlob(arm64.config);
+    for (const l of arm64.layers) serveBlob(l);
+    const store = new MemoryBlobStore();
+    const calls: string[] = [];
+    const sink = {
+      has: (digest: string) => {
+        calls.push(`has ${digest}`);
+        return store.has(digest);
+      },
+      ingest: (digest: string, size: number) => {
+        calls.push(`ingest ${digest}`);
+        return store.ingest(digest, size);
+      },
+    };
+    await new RegistryClient(fast).pull(ref, sink, { platform: { os: 'linux', architecture: 'arm64' } });
+    const all = [multi, arm64.manifest, arm64.config, ...arm64.layers].map((b) => `has ${b.descriptor.digest}`);
+    expect(calls.slice(0, all.length)).toEqual(all);
+    expect(calls.filter((call) => call.startsWith('ingest'))).toHaveLength(all.length);
+  });
+
   it('falls back to GET by tag when the HEAD digest header is wrong', async () => {
     const wrong = `sha256:${'e'.repeat(64)}`;
     nock(REG).get('/v2/').reply(200, {});

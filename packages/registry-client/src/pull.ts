@@ -110,11 +110,11 @@ export async function pullImage(
   }
   let indexDigest: Digest | undefined;
   let index: ImageIndex | undefined;
+  let indexBytes: Uint8Array | undefined;
   if (top.parsed.kind === 'index') {
     index = top.parsed.index;
     indexDigest = top.digest;
-    await storeBytes(sink, top.digest, top.bytes);
-    emit('index', top.digest, 'done', top.bytes.length, top.bytes.length);
+    indexBytes = top.bytes;
     const chosen = withContext(familiarName(ref), () => selectManifest(index as ImageIndex, options.platform ?? hostPlatform()));
     top = await manifests.fetchManifest({ ...location, digest: chosen.digest }, signal);
   }
@@ -122,19 +122,29 @@ export async function pullImage(
     throw new CError('UNSUPPORTED', `${top.digest} in ${ref.registry}/${ref.repository} is an index inside an index, which c does not follow`);
   }
   const { manifest } = top.parsed;
+  const configDescriptor = manifest.config;
+  // A layer may be listed twice (empty layers): download each digest once.
+  const unique = [...new Map(manifest.layers.map((l) => [l.digest, l])).values()];
+
+  // Ask the sink about every blob of the image at once, before storing any: a sink that takes a lease on each
+  // blob it is first asked about (the engine's, for GC) then takes one lease for the whole image.
+  const everything = [...(indexDigest ? [indexDigest] : []), top.digest, configDescriptor.digest, ...unique.map((l) => l.digest)];
+  await Promise.all(everything.map((digest) => sink.has(digest)));
+
+  if (indexDigest && indexBytes) {
+    await storeBytes(sink, indexDigest, indexBytes);
+    emit('index', indexDigest, 'done', indexBytes.length, indexBytes.length);
+  }
   await storeBytes(sink, top.digest, top.bytes);
   emit('manifest', top.digest, 'done', top.bytes.length, top.bytes.length);
 
   // Announce every layer first, so a progress display can lay out its lines.
   for (const layer of manifest.layers) emit('layer', layer.digest, 'waiting', 0, layer.size);
 
-  const configDescriptor = manifest.config;
   const config = await blobs.fetchBlobBytes(ref.registry, ref.repository, configDescriptor, MAX_CONFIG_BYTES, signal);
   const configStored = await storeBytes(sink, configDescriptor.digest, config);
   emit('config', configDescriptor.digest, configStored === 'exists' ? 'exists' : 'done', config.length, config.length);
 
-  // A layer may be listed twice (empty layers): download each digest once.
-  const unique = [...new Map(manifest.layers.map((l) => [l.digest, l])).values()];
   // One failed layer cancels the others (their partial data stays for a resume).
   const layersAbort = new AbortController();
   const forwardAbort = () => layersAbort.abort();

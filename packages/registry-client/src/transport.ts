@@ -9,7 +9,7 @@ import { CError } from '@c/errors';
 import { Authenticator } from './auth';
 import type { CredentialStore } from './credentials';
 import { isRetryableNetworkError, networkError, registryError } from './errors';
-import { discard, header, HttpAgents, readBody, sendHttp, type HttpMethod } from './http';
+import { discard, drain, header, HttpAgents, readBody, sendHttp, type HttpMethod } from './http';
 import { registryApiHost } from '@c/image';
 import { isRetryableStatus, parseRetryAfter, retryDelay, sleep, type RetryPolicy } from './retry';
 
@@ -85,7 +85,7 @@ export class RegistryTransport {
       pending = this.doPing(registry, undefined, signal).then(async (res) => {
         const status = res.statusCode ?? 0;
         if (status >= 500) await this.fail(res, { registry, what: `pinging registry ${registry}` });
-        discard(res);
+        await drain(res);
         this.auth.recordPing(registry, status, res.headers['www-authenticate']);
       });
       this.pings.set(registry, pending);
