@@ -2,8 +2,20 @@ import { randomBytes } from 'node:crypto';
 import { mkdir, open, rename, rm } from 'node:fs/promises';
 import { dirname, join, basename } from 'node:path';
 
-/** Write a file so that readers see the old or the new content, never a torn one: temp file, fsync, rename, fsync dir. */
-export async function writeFileAtomic(path: string, data: string, mode = 0o644): Promise<void> {
+export interface AtomicWriteOptions {
+  mode?: number;
+  /**
+   * fsync the file and its directory (default). Without it the rename is still atomic for every reader and survives
+   * a crash of the daemon (the page cache stays); only a crash of the host can lose or empty the file. That is
+   * enough for state that describes kernel objects which do not survive a reboot either (endpoints, leases), and
+   * keeps a disk busy with other work's fsyncs off the container start path.
+   */
+  durable?: boolean;
+}
+
+/** Write a file so that readers see the old or the new content, never a torn one: temp file, (fsync,) rename, (fsync dir). */
+export async function writeFileAtomic(path: string, data: string, options: AtomicWriteOptions = {}): Promise<void> {
+  const { mode = 0o644, durable = true } = options;
   const dir = dirname(path);
   await mkdir(dir, { recursive: true });
   const temp = join(dir, `.${basename(path)}.${randomBytes(6).toString('hex')}.tmp`);
@@ -11,7 +23,7 @@ export async function writeFileAtomic(path: string, data: string, mode = 0o644):
     const handle = await open(temp, 'w', mode);
     try {
       await handle.writeFile(data);
-      await handle.sync();
+      if (durable) await handle.sync();
     } finally {
       await handle.close();
     }
@@ -20,6 +32,7 @@ export async function writeFileAtomic(path: string, data: string, mode = 0o644):
     await rm(temp, { force: true });
     throw error;
   }
+  if (!durable) return;
   const dirHandle = await open(dir, 'r');
   try {
     await dirHandle.sync();

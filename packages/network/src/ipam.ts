@@ -13,7 +13,7 @@ export interface IpamFile {
 }
 
 /**
- * Address leases of one subnet, persisted after every change (temp file + rename), so a daemon restart
+ * Address leases of one subnet, persisted after every change (temp file + rename, no fsync), so a daemon restart
  * finds the same addresses in use. Hands out the lowest free host address; the network address, the
  * broadcast address and the gateway are never leased.
  */
@@ -33,7 +33,7 @@ export class Ipam {
   static async open(path: string, subnet: string, gateway: string): Promise<Ipam> {
     let file: IpamFile;
     try {
-      file = JSON.parse(await readFile(path, 'utf8')) as IpamFile;
+      file = parseLeaseFile(await readFile(path, 'utf8'), subnet, gateway);
       if (file.subnet !== subnet || file.gateway !== gateway) {
         throw new CError('CONFLICT', `lease file ${path} is for ${file.subnet} (gateway ${file.gateway}), not ${subnet} (gateway ${gateway})`, {
           hint: 'remove the network and create it again',
@@ -92,6 +92,28 @@ export class Ipam {
     return released;
   }
 
+  /**
+   * Drop the leases of every owner not in `owners` (memory only; `flush` persists) and return the released
+   * addresses. Leases are written without fsync, so after a crash the file may hold owners that never got an
+   * endpoint, or miss some: the caller reconciles it with the endpoints it knows are alive.
+   */
+  retainOnly(owners: ReadonlySet<string>): string[] {
+    const released: string[] = [];
+    for (const [address, holder] of this.leases) {
+      if (!owners.has(holder)) {
+        this.leases.delete(address);
+        released.push(formatIpv4(address));
+      }
+    }
+    return released;
+  }
+
+  /** The address `owner` holds, if any. */
+  addressOf(owner: string): string | undefined {
+    for (const [address, holder] of this.leases) if (holder === owner) return formatIpv4(address);
+    return undefined;
+  }
+
   /** Write the current leases (serialised: the last flush writes the newest state). */
   flush(): Promise<void> {
     return this.lock.run('ipam', () => this.persist());
@@ -137,6 +159,22 @@ export class Ipam {
     const leases: Record<string, string> = {};
     for (const [address, owner] of this.list()) leases[address] = owner;
     const file: IpamFile = { version: 1, subnet: formatSubnet(this.subnet), gateway: formatIpv4(this.gateway), leases };
-    return writeFileAtomic(this.path, JSON.stringify(file));
+    // No fsync: leases describe endpoints that do not survive a host crash, and the start path must not wait for
+    // the disk (see retainOnly for the reconciliation after a crash).
+    return writeFileAtomic(this.path, JSON.stringify(file), { durable: false });
   }
+}
+
+/**
+ * The lease file; an empty or torn one (a host crash before the unsynced write reached the disk) reads as no
+ * leases: no container survived that crash.
+ */
+function parseLeaseFile(text: string, subnet: string, gateway: string): IpamFile {
+  try {
+    const file = JSON.parse(text) as IpamFile;
+    if (typeof file === 'object' && file !== null && typeof file.leases === 'object') return file;
+  } catch {
+    // fall through
+  }
+  return { version: 1, subnet, gateway, leases: {} };
 }

@@ -1,7 +1,8 @@
-import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { CommandRunner } from './exec';
 import { NetworkManager, type NetworkManagerOptions } from './manager';
 import { parsePublishSpec } from './ports';
 import { FakeKernel } from './test-support/fake-kernel';
@@ -167,6 +168,84 @@ describe('NetworkManager (fake kernel)', () => {
     writeFileSync(other, '');
     await expect(second.connect({ containerId: 'c'.repeat(64), containerName: 'c', netnsPath: other, ports: parsePublishSpec('40070:80') })).rejects.toMatchObject({ code: 'CONFLICT' });
     await second.connect({ containerId: 'c'.repeat(64), containerName: 'c', netnsPath: other, ports: parsePublishSpec('40071:80') });
+  });
+
+  it('disconnectAll returns before the veth is gone; its address stays leased until then, settle() waits', async () => {
+    let openGate!: () => void;
+    const gate = new Promise<void>((resolve) => (openGate = resolve));
+    const runner: CommandRunner = {
+      run: async (argv, input) => {
+        if (argv.join(' ').startsWith('ip link del vc')) await gate;
+        return kernel.runner.run(argv, input);
+      },
+    };
+    const manager = await NetworkManager.open({ ...options, runner });
+    const first = await manager.connect({ containerId: 'a'.repeat(64), containerName: 'a', netnsPath: netns, ports: parsePublishSpec('40080:80') });
+    kernel.clear();
+    await manager.disconnectAll('a'.repeat(64));
+    // Ports, endpoint state and the container's view are gone at once.
+    expect(kernel.commands()).toContain('nft -f - | delete element ip c pub_tcp { 40080 }');
+    expect(manager.containerSettings('a'.repeat(64)).networks).toEqual({});
+    expect(readdirSync(join(options.stateDir, 'endpoints'))).toEqual([]);
+    expect(existsSync(join(kernel.sysfs, first.hostVeth))).toBe(true);
+    expect(manager.leases('bridge')).toEqual([['172.18.0.2', `releasing:${first.endpoint.EndpointID}`]]);
+    // A container started meanwhile never shares the dying veth's address (and MAC).
+    const other = join(dir, 'netns-b');
+    writeFileSync(other, '');
+    const second = await manager.connect({ containerId: 'b'.repeat(64), containerName: 'b', netnsPath: other });
+    expect(second.endpoint.IPAddress).toBe('172.18.0.3');
+    openGate();
+    await manager.settle();
+    expect(existsSync(join(kernel.sysfs, first.hostVeth))).toBe(false);
+    expect(manager.leases('bridge')).toEqual([['172.18.0.3', second.endpoint.EndpointID]]);
+  });
+
+  it('after a host crash: torn endpoint files are dropped, lease files are reconciled with the live endpoints', async () => {
+    const first = await NetworkManager.open(options);
+    const live = await first.connect({ containerId: 'a'.repeat(64), containerName: 'live', netnsPath: netns });
+    const bridgeId = first.inspectNetwork('bridge').Id;
+    await first.close();
+    const endpoints = join(options.stateDir, 'endpoints');
+    const leaseFile = join(options.stateDir, 'ipam', `${bridgeId}.json`);
+    // Unsynced writes cut short: an empty endpoint file, a lease whose endpoint never got written, a live one missing.
+    writeFileSync(join(endpoints, `${'f'.repeat(64)}.json`), '');
+    const file = JSON.parse(readFileSync(leaseFile, 'utf8')) as { leases: Record<string, string> };
+    file.leases = { '172.18.0.9': 'e'.repeat(64) };
+    writeFileSync(leaseFile, JSON.stringify(file));
+    const second = await NetworkManager.open(options);
+    expect(second.leases('bridge')).toEqual([['172.18.0.2', live.endpoint.EndpointID]]);
+    expect(readdirSync(endpoints)).toEqual([`${live.endpoint.EndpointID}.json`]);
+    await second.close();
+    // An empty lease file (the whole write lost) reads as no leases, then gets the live ones back.
+    writeFileSync(leaseFile, '');
+    const third = await NetworkManager.open(options);
+    expect(third.leases('bridge')).toEqual([['172.18.0.2', live.endpoint.EndpointID]]);
+    expect(JSON.parse(readFileSync(leaseFile, 'utf8'))).toMatchObject({ leases: { '172.18.0.2': live.endpoint.EndpointID } });
+  });
+
+  it('a container on a user network gets its DNS in resolv.conf from create on, also with --dns; connect rewrites only hosts', async () => {
+    const { createSocket } = await import('node:dgram');
+    const probe = createSocket('udp4');
+    await new Promise<void>((resolve) => probe.bind(0, '127.0.0.1', resolve));
+    const dnsPort = probe.address().port;
+    await new Promise<void>((resolve) => probe.close(() => resolve()));
+    const manager = await NetworkManager.open({ ...options, embeddedDns: true, dnsPort });
+    try {
+      // A loopback subnet: its gateway is bindable here, so the network's DNS server really starts.
+      await manager.createNetwork({ name: 'app', subnet: '127.0.77.0/24', gateway: '127.0.77.1' });
+      const containerDir = join(dir, 'ctr');
+      const files = { containerId: 'a'.repeat(64), containerDir, hostname: 'box', containerName: '/web', networkMode: 'app', dns: ['192.0.2.53'] };
+      await manager.writeContainerFiles(files);
+      expect(readFileSync(join(containerDir, 'resolv.conf'), 'utf8')).toBe('# Generated by c\nnameserver 127.0.77.1\nsearch corp.example\n# ExtServers: [192.0.2.53]\n');
+      expect(readFileSync(join(containerDir, 'hosts'), 'utf8')).not.toContain('127.0.77.');
+      await manager.connect({ containerId: 'a'.repeat(64), containerName: 'web', netnsPath: netns, network: 'app', dns: ['192.0.2.53'] });
+      writeFileSync(join(containerDir, 'resolv.conf'), 'untouched\n');
+      await manager.writeHostsFile(files);
+      expect(readFileSync(join(containerDir, 'hosts'), 'utf8')).toContain('127.0.77.2\tbox web\n');
+      expect(readFileSync(join(containerDir, 'resolv.conf'), 'utf8')).toBe('untouched\n');
+    } finally {
+      await manager.close();
+    }
   });
 
   it('writes resolv.conf, hosts and hostname for a container', async () => {

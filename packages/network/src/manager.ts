@@ -1,11 +1,12 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync, statSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { CError, isCError, notFound } from '@c/errors';
 import { KeyedMutex, writeFileAtomic } from './atomic';
 import { DnsServer, type Upstream } from './dns/server';
 import { SpawnRunner, type CommandRunner } from './exec';
-import { buildHosts, readHostResolvConf, upstreamNameservers, writeContainerFiles, writeInPlace, type BindMountSpec } from './files';
+import { buildHosts, readHostResolvConf, upstreamNameservers, writeContainerFiles, writeInPlace, type BindMountSpec, type HostsInput } from './files';
 import { HostPortAllocator } from './host-ports';
 import { Ipam } from './ipam';
 import { formatIpv4, formatSubnet, macForIpv4, parseIpv4, parseSubnet, subnetsOverlap, type Ipv4Subnet } from './ipv4';
@@ -73,6 +74,11 @@ export interface ConnectOptions {
   ipv4Address?: string;
   /** Ports to publish through this endpoint (from -p / -P). */
   ports?: PortMapping[];
+  /**
+   * The container's `--dns` servers. On a network with embedded DNS the container keeps the network's resolver
+   * (its peers' names still resolve) and the resolver forwards the container's other queries to these.
+   */
+  dns?: string[];
 }
 
 export interface ContainerFilesOptions {
@@ -122,6 +128,9 @@ export class NetworkManager {
   private readonly hostPorts: HostPortAllocator;
   private mtu = 1500;
   private upstreams: Upstream[] = [];
+  /** Veth deletions still running in the background (see release) → the namespace their peer is in. */
+  private readonly pendingLinks = new Map<Promise<void>, string | undefined>();
+  private readonly linkFailures: unknown[] = [];
 
   private constructor(private readonly options: NetworkManagerOptions) {
     const runner = options.runner ?? new SpawnRunner();
@@ -189,6 +198,8 @@ export class NetworkManager {
           hint: `disconnect or remove the containers first: ${attached.map((e) => e.containerName).join(', ')}`,
         });
       }
+      // Veths of containers that just ended may still be going: the bridge goes after them.
+      await this.settle().catch(() => undefined);
       await this.tearDown(network);
     });
   }
@@ -224,6 +235,12 @@ export class NetworkManager {
         if (mapping.protocol === 'sctp') throw new CError('UNSUPPORTED', `publishing sctp port ${mapping.containerPort} is not supported`, { hint: 'publish tcp or udp ports' });
       }
 
+      // A namespace that outlived its endpoints (a joined container's, or a test's) may still hold a peer being
+      // deleted under the name this connect is about to use.
+      const netnsId = namespaceId(options.netnsPath);
+      const sameNamespace = [...this.pendingLinks].filter(([, ns]) => ns !== undefined && ns === netnsId).map(([pending]) => pending);
+      if (sameNamespace.length > 0) await Promise.allSettled(sameNamespace);
+
       const id = randomBytes(32).toString('hex');
       const ipam = this.ipamOf(network.id);
       const ipv4 = ipam.reserve(id, options.ipv4Address);
@@ -238,7 +255,7 @@ export class NetworkManager {
         containerName: options.containerName.replace(/^\//, ''),
         aliases: options.aliases ?? [],
         netnsPath: options.netnsPath,
-        netnsId: namespaceId(options.netnsPath),
+        netnsId,
         ifname: `eth${index}`,
         hostVeth: `vc${id.slice(0, 11)}`,
         ipv4,
@@ -246,6 +263,7 @@ export class NetworkManager {
         mac: macForIpv4(parseIpv4(ipv4)),
         ports: [],
         defaultRoute: !mine.some((e) => e.defaultRoute),
+        ...(options.dns !== undefined && options.dns.length > 0 ? { dns: options.dns } : {}),
       };
       // The lease write, the links and the NAT elements do not depend on each other: overlap them (each
       // costs a process spawn or an fsync of several ms; together they are what connect adds to a start).
@@ -275,28 +293,44 @@ export class NetworkManager {
         throw failed.reason;
       }
       this.endpoints.set(id, record);
-      this.dns.get(network.id)?.add(id, this.dnsNames(record), ipv4);
+      this.dns.get(network.id)?.add(id, this.dnsNames(record), ipv4, this.endpointUpstreams(record));
       return this.connectResult(network, record);
     });
   }
 
-  /** Detach a container from one network: published ports, DNS names, veth and lease go. */
-  async disconnect(containerId: string, network: string): Promise<void> {
+  /**
+   * Detach a container from one network: published ports, DNS names, veth and lease go. `waitForLink: false`
+   * returns before the veth is deleted (see disconnectAll); by default the interface is gone on return.
+   */
+  async disconnect(containerId: string, network: string, options: { waitForLink?: boolean } = {}): Promise<void> {
     await this.lock.run('state', async () => {
       const target = this.find(network);
       const endpoint = [...this.endpoints.values()].find((e) => e.containerId === containerId && e.networkId === target.id);
       if (endpoint === undefined) {
         throw new CError('NOT_FOUND', `container ${containerId.slice(0, 12)} is not connected to network ${target.name}`, { hint: 'see c network inspect' });
       }
-      await this.release(endpoint);
+      await this.release(endpoint, options.waitForLink ?? true);
     });
   }
 
-  /** Detach a container from every network (its removal, or its exit). Idempotent. */
+  /**
+   * Detach a container from every network (its exit, or its removal). Idempotent. Published ports, DNS names and
+   * the endpoint state go before it returns; the veth is deleted in the background, because the kernel holds a
+   * link deletion for an RCU grace period (15-40 ms) and an exit should not wait for that. Its address stays
+   * leased until the veth is gone, so a new container never shares it with a dying one. `settle()` waits.
+   */
   async disconnectAll(containerId: string): Promise<void> {
     await this.lock.run('state', async () => {
-      for (const endpoint of [...this.endpoints.values()]) if (endpoint.containerId === containerId) await this.release(endpoint);
+      for (const endpoint of [...this.endpoints.values()]) if (endpoint.containerId === containerId) await this.release(endpoint, false);
     });
+  }
+
+  /** Wait for the background veth deletions; rejects with the first that failed since the last call. */
+  async settle(): Promise<void> {
+    while (this.pendingLinks.size > 0) await Promise.allSettled([...this.pendingLinks.keys()]);
+    const failure = this.linkFailures.shift();
+    this.linkFailures.length = 0;
+    if (failure !== undefined) throw failure;
   }
 
   /** The container's endpoints keyed by network name, in docker's `NetworkSettings.Networks` shape, plus its port map. */
@@ -320,20 +354,16 @@ export class NetworkManager {
   async writeContainerFiles(options: ContainerFilesOptions): Promise<BindMountSpec[]> {
     const mode = parseNetworkMode(options.networkMode);
     const hostFiles = await readHostResolvConf(this.options.resolvConfPaths);
-    const mine = [...this.endpoints.values()].filter((e) => e.containerId === options.containerId).sort((a, b) => a.ifname.localeCompare(b.ifname));
-    const first = mine[0];
-    const firstNetwork = first === undefined ? undefined : this.networks.get(first.networkId);
-    const embeddedDns = firstNetwork !== undefined && this.dns.has(firstNetwork.id) ? firstNetwork.gateway : undefined;
+    // The resolver follows the network the mode names (known at create, before any endpoint exists), else the
+    // container's first endpoint.
+    const first = this.endpointsOfContainer(options.containerId)[0];
+    const named = mode.kind === 'network' ? this.find(mode.name) : undefined;
+    const dnsNetwork = named ?? (first === undefined ? undefined : this.networks.get(first.networkId));
+    const embeddedDns = dnsNetwork !== undefined && this.dns.has(dnsNetwork.id) ? dnsNetwork.gateway : undefined;
     const mounts = await writeContainerFiles({
       containerDir: options.containerDir,
       hostname: options.hostname,
-      hosts: {
-        hostname: options.hostname,
-        ...(options.containerName !== undefined ? { name: options.containerName.replace(/^\//, '') } : {}),
-        ...(options.domainname !== undefined ? { domainname: options.domainname } : {}),
-        addresses: mine.map((e) => e.ipv4),
-        ...(options.extraHosts !== undefined ? { extraHosts: options.extraHosts } : {}),
-      },
+      hosts: this.hostsInput(options),
       resolv: {
         ...hostFiles,
         ...(embeddedDns !== undefined ? { embeddedDns } : {}),
@@ -350,6 +380,14 @@ export class NetworkManager {
       if (resolvPath && hostFiles.host !== '') await writeInPlace(resolvPath.source, hostFiles.host);
     }
     return mounts;
+  }
+
+  /**
+   * Rewrite only the container's hosts file (in place: the running container keeps its bind mount) with its
+   * current addresses: what a connect or disconnect changes. Cheaper than writeContainerFiles on the start path.
+   */
+  async writeHostsFile(options: ContainerFilesOptions): Promise<void> {
+    await writeInPlace(join(options.containerDir, 'hosts'), buildHosts(this.hostsInput(options)));
   }
 
   /** Names currently registered in a network's DNS (leak checks, debugging). */
@@ -369,6 +407,7 @@ export class NetworkManager {
 
   /** Stop the DNS servers; kernel state stays for the next `open` (a daemon restart keeps containers connected). */
   async close(): Promise<void> {
+    await this.settle().catch(() => undefined);
     await Promise.all([...this.dns.values()].map((server) => server.stop()));
     this.dns.clear();
     this.netlink?.close();
@@ -378,7 +417,8 @@ export class NetworkManager {
   /** Remove everything c created: endpoints, bridges, the nft table, the state. For uninstall and tests. */
   async destroy(): Promise<void> {
     await this.lock.run('state', async () => {
-      for (const endpoint of [...this.endpoints.values()]) await this.release(endpoint);
+      for (const endpoint of [...this.endpoints.values()]) await this.release(endpoint, true);
+      await this.settle().catch(() => undefined);
       for (const network of [...this.networks.values()]) if (network.driver === 'bridge') await this.tearDown(network);
       await this.nat.remove();
     });
@@ -423,14 +463,48 @@ export class NetworkManager {
         // The nft table was just rebuilt without its ports: only links, lease and state are left to undo.
         const stale = { ...endpoint, ports: [] };
         this.endpoints.set(endpoint.id, stale);
-        await this.release(stale);
+        await this.release(stale, true);
         continue;
       }
       this.endpoints.set(endpoint.id, endpoint);
       for (const port of endpoint.ports) this.hostPorts.claim(port.protocol, port.hostIp, port.hostPort);
       await this.nat.addPorts(this.dnatEntries(endpoint, endpoint.ports));
-      this.dns.get(network.id)?.add(endpoint.id, this.dnsNames(endpoint), endpoint.ipv4);
+      this.dns.get(network.id)?.add(endpoint.id, this.dnsNames(endpoint), endpoint.ipv4, this.endpointUpstreams(endpoint));
     }
+    await this.reconcileLeases();
+  }
+
+  /**
+   * Leases are written without fsync and before the endpoint file: after a crash the lease files may name owners
+   * without an endpoint (a connect cut short, a veth deletion that never finished) or miss live ones. The live
+   * endpoints are the truth.
+   */
+  private async reconcileLeases(): Promise<void> {
+    for (const [networkId, ipam] of this.ipams) {
+      const live = this.endpointsOf(networkId);
+      let changed = ipam.retainOnly(new Set(live.map((e) => e.id))).length > 0;
+      for (const endpoint of live) {
+        if (ipam.addressOf(endpoint.id) === undefined) {
+          ipam.reserve(endpoint.id, endpoint.ipv4);
+          changed = true;
+        }
+      }
+      if (changed) await ipam.flush();
+    }
+  }
+
+  private endpointsOfContainer(containerId: string): EndpointRecord[] {
+    return [...this.endpoints.values()].filter((e) => e.containerId === containerId).sort((a, b) => a.ifname.localeCompare(b.ifname));
+  }
+
+  private hostsInput(options: ContainerFilesOptions): HostsInput {
+    return {
+      hostname: options.hostname,
+      ...(options.containerName !== undefined ? { name: options.containerName.replace(/^\//, '') } : {}),
+      ...(options.domainname !== undefined ? { domainname: options.domainname } : {}),
+      addresses: this.endpointsOfContainer(options.containerId).map((e) => e.ipv4),
+      ...(options.extraHosts !== undefined ? { extraHosts: options.extraHosts } : {}),
+    };
   }
 
   private hasName(name: string): boolean {
@@ -534,22 +608,46 @@ export class NetworkManager {
     }));
   }
 
-  /** Undo one endpoint in the reverse order of connect; each step tolerates a half-done earlier attempt. */
-  private async release(endpoint: EndpointRecord): Promise<void> {
+  /**
+   * Undo one endpoint in the reverse order of connect; each step tolerates a half-done earlier attempt. Without
+   * `waitForLink` the veth deletion runs on in the background and the address stays leased (to
+   * `releasing:<endpoint>`) until it is done.
+   */
+  private async release(endpoint: EndpointRecord, waitForLink: boolean): Promise<void> {
     this.dns.get(endpoint.networkId)?.remove(endpoint.id);
     const ipam = this.ipams.get(endpoint.networkId);
     ipam?.forget(endpoint.id);
+    const link = this.links.deleteLink(endpoint.hostVeth);
+    if (!waitForLink) {
+      const owner = `releasing:${endpoint.id}`;
+      ipam?.reserve(owner, endpoint.ipv4);
+      this.track(
+        link.finally(() => (ipam !== undefined && ipam.forget(owner).length > 0 ? ipam.flush() : undefined)),
+        endpoint.netnsId,
+      );
+    }
     // Independent steps, overlapped; the first failure is reported after all have run.
-    const steps = await Promise.allSettled([
-      this.unpublish(endpoint),
-      this.links.deleteLink(endpoint.hostVeth),
-      ipam?.flush(),
-      this.store.deleteEndpoint(endpoint.id),
-    ]);
+    const steps = await Promise.allSettled([this.unpublish(endpoint), waitForLink ? link : undefined, ipam?.flush(), this.store.deleteEndpoint(endpoint.id)]);
     this.endpoints.delete(endpoint.id);
     // Already gone (an element or link removed by someone else) is what we wanted.
     const failed = steps.find((step): step is PromiseRejectedResult => step.status === 'rejected' && !isCError(step.reason, 'NOT_FOUND'));
     if (failed !== undefined) throw failed.reason;
+  }
+
+  /** A container's `--dns` servers as upstreams of its network's DNS (port 53, as resolv.conf would use them). */
+  private endpointUpstreams(endpoint: EndpointRecord): Upstream[] | undefined {
+    return endpoint.dns?.map((host) => ({ host, port: 53 }));
+  }
+
+  private track(work: Promise<unknown>, netnsId: string | undefined): void {
+    const pending: Promise<void> = work.then(
+      () => undefined,
+      (error: unknown) => {
+        if (!isCError(error, 'NOT_FOUND')) this.linkFailures.push(error);
+      },
+    );
+    this.pendingLinks.set(pending, netnsId);
+    void pending.finally(() => this.pendingLinks.delete(pending));
   }
 
   private dnsNames(endpoint: EndpointRecord): string[] {

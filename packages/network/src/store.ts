@@ -5,7 +5,7 @@ import type { EndpointRecord, NetworkRecord } from './types';
 
 const ID = /^[0-9a-f]{64}$/;
 
-/** Networks and endpoints as one JSON file each under the state dir (atomic replace on every change). */
+/** Networks and endpoints as one JSON file each under the state dir (atomic replace on every change; networks fsynced). */
 export class StateStore {
   readonly networksDir: string;
   readonly endpointsDir: string;
@@ -34,8 +34,9 @@ export class StateStore {
     await rm(this.ipamPath(id), { force: true });
   }
 
+  /** Not fsynced: an endpoint dies with the host, and the container start path must not wait for the disk. */
   saveEndpoint(record: EndpointRecord): Promise<void> {
-    return writeFileAtomic(join(this.endpointsDir, `${record.id}.json`), JSON.stringify(record, null, 2));
+    return writeFileAtomic(join(this.endpointsDir, `${record.id}.json`), JSON.stringify(record), { durable: false });
   }
 
   async deleteEndpoint(id: string): Promise<void> {
@@ -46,12 +47,30 @@ export class StateStore {
     return this.loadAll<NetworkRecord>(this.networksDir);
   }
 
-  loadEndpoints(): Promise<EndpointRecord[]> {
-    return this.loadAll<EndpointRecord>(this.endpointsDir);
+  /**
+   * Endpoint files that do not parse (emptied by a host crash before the unsynced write reached the disk) are
+   * removed: their containers died with the host.
+   */
+  async loadEndpoints(): Promise<EndpointRecord[]> {
+    const records: EndpointRecord[] = [];
+    for (const name of await this.jsonFiles(this.endpointsDir)) {
+      const path = join(this.endpointsDir, name);
+      try {
+        records.push(JSON.parse(await readFile(path, 'utf8')) as EndpointRecord);
+      } catch (error) {
+        if (!(error instanceof SyntaxError)) throw error;
+        await rm(path, { force: true });
+      }
+    }
+    return records;
   }
 
   private async loadAll<T>(dir: string): Promise<T[]> {
-    const names = (await readdir(dir)).filter((name) => name.endsWith('.json') && ID.test(name.slice(0, -5)));
+    const names = await this.jsonFiles(dir);
     return Promise.all(names.map(async (name) => JSON.parse(await readFile(join(dir, name), 'utf8')) as T));
+  }
+
+  private async jsonFiles(dir: string): Promise<string[]> {
+    return (await readdir(dir)).filter((name) => name.endsWith('.json') && ID.test(name.slice(0, -5)));
   }
 }

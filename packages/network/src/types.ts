@@ -38,6 +38,8 @@ export interface EndpointRecord {
   ports: PublishedPort[];
   /** This endpoint carries the container's default route. */
   defaultRoute: boolean;
+  /** The container's `--dns` servers: the network's DNS forwards its queries for unknown names there. */
+  dns?: string[];
 }
 
 /** Docker's `NetworkSettings.Networks[name]` (EndpointSettings), what `docker inspect` shows per network. */

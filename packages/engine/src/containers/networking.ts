@@ -7,15 +7,20 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { CError } from '@c/errors';
-import { parseNetworkMode, planNetns, specNetworkNamespace, type NetnsPlan } from '@c/network';
+import { parseNetworkMode, planNetns, specNetworkNamespace, type ContainerFilesOptions, type NetnsPlan } from '@c/network';
 import type { Spec } from '@c/runtime';
 import type { NetworkService } from '../networks/service';
 import { portMappingsOf } from '../networks/ports';
 import { writeEtcFiles, type EtcFiles } from './record';
 import type { ContainerRecord, EndpointRequest, NetworkSettings } from './types';
 
-/** A running container's netns, for `--network container:<ref>`. */
-export type NetnsLookup = (ref: string) => { id: string; path: string } | undefined;
+/**
+ * A running container's netns, for `--network container:<ref>`; with the /etc files and the host name the joining
+ * container takes over (docker shares them: one hosts file and resolver for every process of the namespace).
+ */
+export type NetnsLookup = (ref: string) => { id: string; path: string; hostname?: string; domainname?: string; files?: EtcFiles } | undefined;
+
+const ETC_DESTINATIONS = { hostname: '/etc/hostname', hosts: '/etc/hosts', resolvConf: '/etc/resolv.conf' } as const;
 
 export function emptyNetworkSettings(): NetworkSettings {
   return { Bridge: '', SandboxKey: '', Ports: {}, IPAddress: '', IPPrefixLen: 0, Gateway: '', MacAddress: '', Networks: {} };
@@ -69,30 +74,63 @@ export class ContainerNetworking {
   /** Writes hostname, hosts and resolv.conf for a new container (addresses are added by `connect`). */
   async writeFiles(record: Pick<ContainerRecord, 'Id' | 'Name' | 'Config' | 'HostConfig'>, dir: string): Promise<EtcFiles> {
     if (this.service === undefined) return writeEtcFiles(dir, record.Config.Hostname);
+    const mounts = await this.service.manager.writeContainerFiles(this.filesOptions(record, dir));
+    const source = (destination: string) => mounts.find((m) => m.destination === destination)?.source ?? join(dir, destination.slice('/etc/'.length));
+    return { hostname: source('/etc/hostname'), hosts: source('/etc/hosts'), resolvConf: source('/etc/resolv.conf') };
+  }
+
+  private filesOptions(record: Pick<ContainerRecord, 'Id' | 'Name' | 'Config' | 'HostConfig'>, dir: string): ContainerFilesOptions {
     const hc = record.HostConfig;
-    const mounts = await this.service.manager.writeContainerFiles({
+    return {
       containerId: record.Id,
       containerDir: dir,
       hostname: record.Config.Hostname,
       containerName: record.Name,
       ...(record.Config.Domainname !== '' ? { domainname: record.Config.Domainname } : {}),
+      // container:<ref> takes the joined container's files at start (refreshJoinedNamespace); these are placeholders.
       networkMode: hc.NetworkMode.startsWith('container:') ? 'none' : hc.NetworkMode,
       ...(hc.Dns && hc.Dns.length > 0 ? { dns: hc.Dns } : {}),
       ...(hc.DnsSearch && hc.DnsSearch.length > 0 ? { dnsSearch: hc.DnsSearch } : {}),
       ...(hc.DnsOptions && hc.DnsOptions.length > 0 ? { dnsOptions: hc.DnsOptions } : {}),
       ...(hc.ExtraHosts ? { extraHosts: hc.ExtraHosts.map(parseExtraHost) } : {}),
-    });
-    const source = (destination: string) => mounts.find((m) => m.destination === destination)?.source ?? join(dir, destination.slice('/etc/'.length));
-    return { hostname: source('/etc/hostname'), hosts: source('/etc/hosts'), resolvConf: source('/etc/resolv.conf') };
+    };
   }
 
-  /** `container:<ref>` names a namespace path only known at start: rewrite the bundle's spec with it. */
+  /**
+   * `container:<ref>` names a namespace only known at start: rewrite the bundle's spec with its path, and (as docker
+   * does at every start) take over the joined container's /etc/hosts, /etc/resolv.conf, /etc/hostname and host
+   * name, so both see the same names, resolver and addresses. Updates the record's paths and Config.Hostname.
+   */
   refreshJoinedNamespace(record: ContainerRecord, bundle: string, lookup: NetnsLookup): void {
-    if (!record.HostConfig.NetworkMode.startsWith('container:')) return;
-    const plan = this.plan(record.HostConfig.NetworkMode, lookup);
+    const mode = record.HostConfig.NetworkMode;
+    if (!mode.startsWith('container:')) return;
+    const plan = this.plan(mode, lookup);
+    const joined = lookup(mode.slice('container:'.length));
     const path = join(bundle, 'config.json');
     const spec = JSON.parse(readFileSync(path, 'utf8')) as Spec;
     this.applyToSpec(spec, plan);
+    if (joined?.files !== undefined) {
+      const files = joined.files;
+      const sources = new Map<string, string>([
+        [ETC_DESTINATIONS.hostname, files.hostname],
+        [ETC_DESTINATIONS.hosts, files.hosts],
+        [ETC_DESTINATIONS.resolvConf, files.resolvConf],
+      ]);
+      for (const mount of spec.mounts ?? []) {
+        const source = sources.get(mount.destination);
+        if (source !== undefined && mount.type === 'bind') mount.source = source;
+      }
+      record.HostnamePath = files.hostname;
+      record.HostsPath = files.hosts;
+      record.ResolvConfPath = files.resolvConf;
+    }
+    if (joined?.hostname !== undefined) {
+      const hostname = joined.hostname;
+      record.Config.Hostname = hostname;
+      record.Config.Domainname = joined.domainname ?? '';
+      spec.hostname = hostname;
+      if (spec.process?.env !== undefined) spec.process.env = spec.process.env.map((e) => (e.startsWith('HOSTNAME=') ? `HOSTNAME=${hostname}` : e));
+    }
     writeFileSync(path, JSON.stringify(spec, null, 2));
   }
 
@@ -121,9 +159,11 @@ export class ContainerNetworking {
           ...(request.aliases && request.aliases.length > 0 ? { aliases: request.aliases } : {}),
           ...(request.ipv4Address ? { ipv4Address: request.ipv4Address } : {}),
           ...(network === primary ? { ports } : {}),
+          ...(record.HostConfig.Dns && record.HostConfig.Dns.length > 0 ? { dns: record.HostConfig.Dns } : {}),
         });
       }
-      await this.writeFiles(record, dir);
+      // resolv.conf and hostname were written at create and do not change with the addresses.
+      await service.manager.writeHostsFile(this.filesOptions(record, dir));
     } catch (error) {
       await service.disconnectAll(id).catch(() => undefined);
       throw error;

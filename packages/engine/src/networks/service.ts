@@ -100,17 +100,21 @@ export class NetworkService {
     return result;
   }
 
-  async disconnect(containerId: string, networkIdOrName: string): Promise<void> {
+  /** `waitForLink: false` returns before the veth is deleted (the kernel holds that for an RCU grace period). */
+  async disconnect(containerId: string, networkIdOrName: string, options: { waitForLink?: boolean } = {}): Promise<void> {
     const network = this.manager.inspectNetwork(networkIdOrName);
-    await this.manager.disconnect(containerId, network.Id);
+    await this.manager.disconnect(containerId, network.Id, options);
     this.events.emit('network', 'disconnect', network.Id, { container: containerId, name: network.Name, type: network.Driver });
   }
 
-  /** Detaches a container from every network it is on (its exit or removal). Idempotent. */
+  /**
+   * Detaches a container from every network it is on (its exit or removal). Idempotent. The veths go in the
+   * background (see NetworkManager.disconnectAll): an exit is recorded without waiting for the kernel.
+   */
   async disconnectAll(containerId: string): Promise<void> {
     const networks = Object.values(this.manager.containerSettings(containerId).networks);
     for (const endpoint of networks) {
-      await this.disconnect(containerId, endpoint.NetworkID).catch(() => undefined);
+      await this.disconnect(containerId, endpoint.NetworkID, { waitForLink: false }).catch(() => undefined);
     }
     // Whatever a failed disconnect left behind.
     await this.manager.disconnectAll(containerId);

@@ -115,6 +115,33 @@ describe('DnsServer', () => {
     expect(upstreamQueries).toEqual(['example.test', 'example.test', 'missing.test']);
   });
 
+  it("forwards a container's queries to its own --dns servers, still answering the network's names itself", async () => {
+    const own = createSocket('udp4');
+    const ownQueries: string[] = [];
+    own.on('message', (packet, remote) => {
+      const query = decodeMessage(packet);
+      ownQueries.push(query.questions[0]?.name ?? '');
+      own.send(buildAnswer(query, ['198.51.100.7'], 30), remote.port, remote.address);
+    });
+    await new Promise<void>((resolve) => own.bind(0, '127.0.0.1', resolve));
+    try {
+      server.add('peer', ['db'], '172.18.0.9');
+      // The test's queries come from 127.0.0.1: that is the container holding --dns here.
+      server.add('me', ['me'], '127.0.0.1', [{ host: '127.0.0.1', port: own.address().port }]);
+      expect((await udpAsk(port, buildQuery(31, 'example.test'))).answers[0]?.data).toBe('198.51.100.7');
+      expect((await tcpAsk(port, buildQuery(32, 'other.test'))).answers[0]?.data).toBe('198.51.100.7');
+      expect((await udpAsk(port, buildQuery(33, 'db'))).answers[0]?.data).toBe('172.18.0.9');
+      expect(ownQueries).toEqual(['example.test', 'other.test']);
+      expect(upstreamQueries).toEqual([]);
+      // Once its endpoint goes, the network's upstreams serve that address again.
+      server.remove('me');
+      expect((await udpAsk(port, buildQuery(34, 'example.test'))).answers[0]?.data).toBe('192.0.2.80');
+      expect(upstreamQueries).toEqual(['example.test']);
+    } finally {
+      await new Promise<void>((resolve) => own.close(() => resolve()));
+    }
+  });
+
   it('returns SERVFAIL when no upstream answers', async () => {
     await server.stop();
     const silent = await freePort();

@@ -25,10 +25,13 @@ const MAX_TCP_CLIENTS = 128;
 
 /**
  * The embedded resolver of one user network: answers A queries for the containers on it (names and aliases,
- * case-insensitive) and forwards everything else to the host's resolvers. UDP and TCP on the gateway address.
+ * case-insensitive) and forwards everything else to the host's resolvers, or to a container's own `--dns` servers
+ * for its queries. UDP and TCP on the gateway address.
  */
 export class DnsServer {
   private readonly records = new Map<string, Map<string, string>>();
+  /** Containers with their own resolvers (`--dns`): client address → owner and upstreams. */
+  private readonly clients = new Map<string, { owner: string; upstreams: readonly Upstream[] }>();
   private udp: UdpSocket | undefined;
   private tcp: Server | undefined;
   private readonly tcpClients = new Set<Socket>();
@@ -38,8 +41,13 @@ export class DnsServer {
     this.port = options.port ?? 53;
   }
 
-  /** Make `names` resolve to `address`; `owner` (endpoint id) is what `remove` takes. */
-  add(owner: string, names: readonly string[], address: string): void {
+  /**
+   * Make `names` resolve to `address`; `owner` (endpoint id) is what `remove` takes. With `upstreams` (the
+   * container's `--dns` servers), names the network does not know are forwarded there for queries from `address`
+   * instead of to the network's upstreams, as docker's embedded DNS does.
+   */
+  add(owner: string, names: readonly string[], address: string, upstreams?: readonly Upstream[]): void {
+    if (upstreams !== undefined && upstreams.length > 0) this.clients.set(address, { owner, upstreams });
     for (const name of names) {
       const key = normalise(name);
       const owners = this.records.get(key) ?? new Map<string, string>();
@@ -49,6 +57,7 @@ export class DnsServer {
   }
 
   remove(owner: string): void {
+    for (const [address, client] of this.clients) if (client.owner === owner) this.clients.delete(address);
     for (const [name, owners] of this.records) {
       owners.delete(owner);
       if (owners.size === 0) this.records.delete(name);
@@ -76,7 +85,7 @@ export class DnsServer {
     const { address } = this.options;
     const udp = createSocket({ type: 'udp4' });
     udp.on('message', (packet, remote) => {
-      void this.answer(packet).then((reply) => {
+      void this.answer(packet, remote.address).then((reply) => {
         if (reply) udp.send(reply, remote.port, remote.address);
       });
     });
@@ -121,8 +130,11 @@ export class DnsServer {
     ]);
   }
 
-  /** The reply for one query packet; undefined when the packet is not worth answering (a response, garbage without a header). */
-  async answer(packet: Uint8Array): Promise<Buffer | undefined> {
+  /**
+   * The reply for one query packet from `client` (its address: picks the upstreams); undefined when the packet is
+   * not worth answering (a response, garbage without a header).
+   */
+  async answer(packet: Uint8Array, client?: string): Promise<Buffer | undefined> {
     let query: DnsMessage;
     try {
       query = decodeMessage(packet);
@@ -143,11 +155,11 @@ export class DnsServer {
       // Known container: A gets the addresses; any other type gets an empty NOERROR so resolvers stop asking.
       return buildAnswer(query, question.type === RR_TYPE.A || question.type === RR_TYPE.ANY ? local : [], 600);
     }
-    return this.forward(packet, query);
+    return this.forward(packet, query, (client === undefined ? undefined : this.clients.get(client)?.upstreams) ?? this.options.upstreams);
   }
 
-  private async forward(packet: Uint8Array, query: DnsMessage): Promise<Buffer> {
-    for (const upstream of this.options.upstreams) {
+  private async forward(packet: Uint8Array, query: DnsMessage, upstreams: readonly Upstream[]): Promise<Buffer> {
+    for (const upstream of upstreams) {
       const reply = await forwardUdp(packet, upstream, this.options.upstreamTimeoutMs ?? 2000);
       if (reply !== undefined) return reply;
     }
@@ -172,7 +184,7 @@ export class DnsServer {
         if (pending.length < 2 + length) break;
         const message = pending.subarray(2, 2 + length);
         pending = pending.subarray(2 + length);
-        void this.answer(message).then((reply) => {
+        void this.answer(message, clientAddress(socket)).then((reply) => {
           if (!reply || socket.destroyed) return;
           const prefix = Buffer.alloc(2);
           prefix.writeUInt16BE(reply.length);
@@ -181,6 +193,11 @@ export class DnsServer {
       }
     });
   }
+}
+
+/** The peer's IPv4 address as a UDP socket reports it (without the ::ffff: prefix of a dual-stack socket). */
+function clientAddress(socket: Socket): string | undefined {
+  return socket.remoteAddress?.replace(/^::ffff:/, '');
 }
 
 /** "2.0.18.172.in-addr.arpa" → "172.18.0.2". */

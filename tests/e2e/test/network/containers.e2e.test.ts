@@ -152,8 +152,9 @@ describe.skipIf(!isRoot() || !haveTools)('containers on networks (privileged)', 
       expect(output).toMatch(/^host-says-hi 10\.232\.\d+\.\d+/);
       expect(record.HostConfig.NetworkMode).toBe('bridge');
       expect(seen).toEqual(['connect', 'disconnect']);
-      // After the exit the endpoint is gone: no address any more, and no lease.
+      // After the exit the endpoint is gone: no address any more, and no lease once the veth is deleted.
       expect(record.NetworkSettings?.IPAddress).toBe('');
+      await network.manager.settle();
       expect(network.manager.leases('bridge')).toEqual([]);
     } finally {
       await local.run();
@@ -245,6 +246,61 @@ describe.skipIf(!isRoot() || !haveTools)('containers on networks (privileged)', 
     expect(withDns.output).toMatch(/192\.0\.2\.10\s+db/);
   });
 
+  it('--dns on a user network keeps the embedded DNS: peers resolve by name, other names go to the --dns server', async () => {
+    // The --dns server: a stub on the host answering every A query with 198.51.100.7 (the daemon forwards from the
+    // host's namespace, so a loopback address works, as with docker).
+    const { createSocket } = await import('node:dgram');
+    const { buildAnswer, decodeMessage, RR_TYPE } = await import('@c/network');
+    const stubAddress = '127.0.0.153';
+    const asked: string[] = [];
+    const stub = createSocket('udp4');
+    stub.on('message', (packet, remote) => {
+      const query = decodeMessage(packet);
+      const question = query.questions[0];
+      if (question?.type === RR_TYPE.A) asked.push(question.name);
+      stub.send(buildAnswer(query, ['198.51.100.7'], 30), remote.port, remote.address);
+    });
+    await new Promise<void>((resolve) => stub.bind(53, stubAddress, resolve));
+    try {
+      await network.create({ name: 'dnsfwd' });
+      const gateway = network.inspect('dnsfwd').IPAM.Config[0]!.Gateway;
+      const web = await runDetached({ name: 'dnsweb', networkMode: 'dnsfwd' });
+      const webIp = web.NetworkSettings?.Networks.dnsfwd?.IPAddress;
+      const client = await runToEnd({
+        networkMode: 'dnsfwd',
+        dns: [stubAddress],
+        cmd: ['sh', '-c', 'cat /etc/resolv.conf; echo ---; nslookup dnsweb; echo ---; nslookup outside.example.test'],
+      });
+      const [resolv, peer, outside] = client.output.split('---\n');
+      expect(resolv).toContain(`nameserver ${gateway}\n`);
+      expect(resolv).not.toContain(`nameserver ${stubAddress}`);
+      expect(resolv).toContain(`# ExtServers: [${stubAddress}]`);
+      expect(peer).toContain(`Address: ${webIp}`);
+      expect(outside).toContain('Address: 198.51.100.7');
+      expect(asked.map((n) => n.replace(/\.$/, ''))).toContain('outside.example.test');
+      expect(asked.map((n) => n.replace(/\.$/, ''))).not.toContain('dnsweb');
+    } finally {
+      await new Promise<void>((resolve) => stub.close(() => resolve()));
+    }
+  }, 60_000);
+
+  it('--network container:<ref> shares the /etc/hosts, /etc/resolv.conf, /etc/hostname and host name of <ref>', async () => {
+    await network.create({ name: 'sharenet' });
+    const web = await runDetached({ name: 'shareweb', hostname: 'alpha', networkMode: 'sharenet' });
+    const side = await runToEnd({ networkMode: 'container:shareweb', cmd: ['sh', '-c', 'cat /etc/hosts; echo ---; cat /etc/resolv.conf; echo ---; cat /etc/hostname; echo ---; hostname; echo ---; ip -o -4 addr show eth0'] });
+    const [hosts, resolv, hostnameFile, hostname, addr] = side.output.split('---\n');
+    const webIp = web.NetworkSettings?.Networks.sharenet?.IPAddress ?? 'none';
+    expect(hosts).toBe(readFileSync(web.HostsPath, 'utf8'));
+    expect(hosts).toMatch(new RegExp(`${webIp.replace(/\./g, '\\.')}\\s+alpha`));
+    expect(resolv).toBe(readFileSync(web.ResolvConfPath, 'utf8'));
+    expect(resolv).toContain(`nameserver ${network.inspect('sharenet').IPAM.Config[0]!.Gateway}`);
+    expect(hostnameFile).toBe('alpha\n');
+    expect(hostname).toBe('alpha\n');
+    expect(addr).toContain(webIp);
+    expect([side.record.HostsPath, side.record.ResolvConfPath, side.record.HostnamePath]).toEqual([web.HostsPath, web.ResolvConfPath, web.HostnamePath]);
+    expect(side.record.Config.Hostname).toBe('alpha');
+  }, 60_000);
+
   it('an engine restart: both restores agree, the published port keeps working, the stop releases it', async () => {
     const c = await runDetached({ portBindings: { '80/tcp': [{ HostPort: '' }] } });
     const port = Number(containers.ports(c.Id)['80/tcp']?.[0]?.HostPort);
@@ -265,6 +321,7 @@ describe.skipIf(!isRoot() || !haveTools)('containers on networks (privileged)', 
     expect(network.manager.containerSettings(c.Id).networks.bridge?.IPAddress).toBe(adopted.NetworkSettings?.IPAddress);
     expect(await hostGet(`http://127.0.0.1:${port}/`)).toBe('hello from the container\n');
     await containers.stop(c.Id, 1);
+    await network.manager.settle();
     expect(network.manager.hostInterfaces()).toEqual([]);
     expect(network.manager.leases('bridge')).toEqual([]);
   }, 60_000);
@@ -282,6 +339,8 @@ describe.skipIf(!isRoot() || !haveTools)('containers on networks (privileged)', 
       await exit;
       await containers.remove(c.Id, { force: true });
     }
+    // Veths of ended containers are deleted in the background: wait for the last ones.
+    await network.manager.settle();
     expect(network.manager.hostInterfaces()).toEqual([]);
     expect(network.manager.leases('bridge')).toEqual([]);
     expect(network.manager.leases('churn')).toEqual([]);

@@ -268,6 +268,7 @@ describe.skipIf(!isRoot || !haveTools)('network (privileged, netns stand-ins for
       await m.connect({ containerId: 'e'.repeat(64), containerName: 'cycler', netnsPath: path, network, ports: [...parsePublishSpec('80'), ...parsePublishSpec('53/udp')] });
       await m.disconnectAll('e'.repeat(64));
     }
+    await m.settle();
     const perCycle = (performance.now() - started) / cycles;
     console.log(`${backend}: attach+detach with 2 published ports: ${perCycle.toFixed(1)} ms per cycle`);
     // The netlink path setns()es the main thread into each container and back: it must always come back.
