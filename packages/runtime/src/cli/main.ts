@@ -10,6 +10,7 @@ import { defaultCgroupsFactory } from '../container/cgroups-adapter';
 import type { CgroupsFactory } from '../container/cgroups-port';
 import { createContainer } from '../container/create';
 import { execInContainer } from '../container/exec';
+import { runDirect } from '../container/run-direct';
 import {
   containerPids,
   deleteContainer,
@@ -171,7 +172,7 @@ async function cmdCreate(ctx: Context, args: ParsedArgs, run: boolean): Promise<
   if (preserve !== undefined && preserve !== '0') ctx.log.warn(`--preserve-fds ${preserve} is not supported; no extra fds are passed`);
   if (flagBool(args, 'no-pivot')) throw new CError('UNSUPPORTED', '--no-pivot is not supported', { hint: 'c-runtime always uses pivot_root' });
   const bundleDir = flagString(args, 'bundle') ?? '.';
-  const created = await createContainer({
+  const request = {
     id,
     bundle: bundleDir,
     store: ctx.lifecycle.store,
@@ -180,8 +181,12 @@ async function cmdCreate(ctx: Context, args: ParsedArgs, run: boolean): Promise<
     pidFile: flagString(args, 'pid-file'),
     consoleSocket,
     keepPtyMaster: !detach && consoleSocket === undefined,
-    warn: (m) => ctx.log.warn(m),
-  });
+    warn: (m: string) => ctx.log.warn(m),
+  };
+  // `run` starts the container in this process when it can (one Node start-up); `create` always spawns the init.
+  const direct = run ? await runDirect(request) : undefined;
+  const created = direct ?? (await createContainer(request));
+  if (run) ctx.log.debug(direct ? `run ${id}: started in this process (one Node start-up)` : `run ${id}: started through a container init`);
   const exited = exitStatus(created.child);
   if (!run) {
     created.child.unref();
@@ -191,7 +196,7 @@ async function cmdCreate(ctx: Context, args: ParsedArgs, run: boolean): Promise<
   let pump: ReturnType<typeof pumpPty> | undefined;
   try {
     if (created.ptyMaster !== undefined) pump = pumpPty(ctx.sys, created.ptyMaster);
-    await startContainer(ctx.lifecycle, id);
+    if (direct === undefined) await startContainer(ctx.lifecycle, id);
   } catch (error) {
     pump?.stop();
     stopForwarding();

@@ -26,6 +26,11 @@ export interface RootfsConfig {
   hostname?: string | undefined;
   domainname?: string | undefined;
   sysctl?: Readonly<Record<string, string>> | undefined;
+  /**
+   * Mount procfs for this pid namespace (`pidns=`, Linux 6.18) instead of the mounting task's: a one-process `run`
+   * builds the rootfs from outside the container's pid namespace.
+   */
+  procPidNamespace?: string | undefined;
 }
 
 /** The file kind at a path, injectable so masking can be planned in tests without the host's /proc. */
@@ -144,7 +149,9 @@ export function mountOne(sys: Syscalls, config: RootfsConfig, mount: SpecMount):
     mountCgroupTree(sys, target, options.flags, mount.type);
   } else {
     mkdirp(target);
-    sys.mount(mount.source ?? mount.type ?? 'none', target, mount.type ?? null, options.flags, options.data);
+    const pidns = mount.type === 'proc' && config.procPidNamespace !== undefined ? `pidns=${config.procPidNamespace}` : undefined;
+    const data = pidns === undefined ? options.data : options.data ? `${options.data},${pidns}` : pidns;
+    sys.mount(mount.source ?? mount.type ?? 'none', target, mount.type ?? null, options.flags, data);
   }
   for (const propagation of options.propagation) sys.mount(null, target, null, propagation);
 }

@@ -39,14 +39,14 @@ function withCtrlC(state: string, args: string[], stdin: 'pipe' | 'ignore' = 'pi
     let stdout = '';
     let stderr = '';
     let sent = false;
-    child.stdout.on('data', (d: Buffer) => {
+    child.stdout!.on('data', (d: Buffer) => {
       stdout += d.toString();
       if (!sent && stdout.includes('ready') && child.stdin) {
         sent = true;
         child.stdin.write('\x03');
       }
     });
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
     const timer = setTimeout(() => {
       child.kill('SIGKILL');
       reject(new Error(`c-runtime ${args.join(' ')} did not end after ^C; stdout: ${stdout}; stderr: ${stderr}`));

@@ -1,0 +1,273 @@
+// `run` with one Node start-up (issue #4): the CLI's main thread builds the container itself and a generated
+// static program (init/final-shim.ts) is PID 1. Order, and why:
+//  1. unshare(CLONE_FS), then the mount/uts/ipc/net namespaces and CLONE_NEWPID, on the main thread only;
+//  2. spawn the shim: libuv forks from this thread, so it lands in those namespaces as PID 1 of the new pid
+//     namespace, with our (full) credentials; it blocks on fd 3. procfs can only be mounted for a pid namespace
+//     that has a process (/proc/PID/ns/pid_for_children is ENOENT until then), hence this early spawn;
+//  3. rlimits (prlimit), oom_score_adj and the cgroup are applied to it from here while it waits; it then
+//     unshares its cgroup namespace (rooted at the container's cgroup) and we join that for the cgroup mounts;
+//  4. the main thread builds the rootfs (procfs with `pidns=`), pivot_root (which moves the waiting shim's root
+//     too: same mount namespace), masks, hostname, and resolves the executable in the container's PATH;
+//  5. the main thread returns to its own namespaces, root and cwd; its credentials never changed, and nothing
+//     else (rlimits, seccomp, no_new_privs) was applied to it;
+//  6. state.json is written, then the path goes to the shim, which drops to the process's identity and execs.
+// Kept on the two-process path (the caller falls back): non-x86_64, kernels without procfs `pidns=`, and specs
+// that join an existing pid or cgroup namespace.
+import type { ChildProcess } from 'node:child_process';
+import { spawn } from 'node:child_process';
+import { closeSync, mkdirSync, openSync, readFileSync, readSync, writeFileSync, writeSync } from 'node:fs';
+import { release } from 'node:os';
+import { join } from 'node:path';
+import { CError } from '@c/errors';
+import { CLONE, F_SEAL, MFD, O, SOCK, isSyscallError } from '@c/namespaces';
+import type { Syscalls } from '@c/namespaces';
+import { sendFd } from '../console/send-fd';
+import { buildFinalShim, finalShimSupported } from '../init/final-shim';
+import { enterNamespaces } from '../init/init-main';
+import { lookPath } from '../init/lookpath';
+import { setupRootfs } from '../init/rootfs';
+import { cgroupsPathFor } from './cgroups-port';
+import type { CgroupsFactory, ContainerCgroups } from './cgroups-port';
+import type { CreatedContainer } from './create';
+import { readHostFacts } from './host-facts';
+import { planInit } from './init-config';
+import { loadBundle } from './load-bundle';
+import { procStat } from './state';
+import type { ContainerRecord, StateStore } from './state';
+
+export interface DirectRunRequest {
+  id: string;
+  bundle: string;
+  store: StateStore;
+  sys: Syscalls;
+  cgroups: CgroupsFactory;
+  pidFile?: string | undefined;
+  consoleSocket?: string | undefined;
+  keepPtyMaster?: boolean;
+  warn?: (message: string) => void;
+}
+
+/** Remembers, per kernel release, that procfs refused `pidns=` (so later runs go straight to the init). */
+const NO_PIDNS_MARK = '.procfs-no-pidns';
+
+/** The namespaces the main thread changes, with its own ones to come back to. */
+const RESTORE: readonly { proc: string; flag: number }[] = [
+  { proc: 'mnt', flag: CLONE.NEWNS },
+  { proc: 'uts', flag: CLONE.NEWUTS },
+  { proc: 'ipc', flag: CLONE.NEWIPC },
+  { proc: 'net', flag: CLONE.NEWNET },
+  { proc: 'cgroup', flag: CLONE.NEWCGROUP },
+  { proc: 'pid', flag: CLONE.NEWPID },
+];
+
+function writeSealedMemfd(sys: Syscalls, image: Buffer): number {
+  let fd: number;
+  try {
+    fd = sys.memfdCreate('c-runtime-init', MFD.CLOEXEC | MFD.ALLOW_SEALING | MFD.EXEC);
+  } catch (error) {
+    if (!isSyscallError(error, 'EINVAL')) throw error; // MFD_EXEC: Linux 6.3+
+    fd = sys.memfdCreate('c-runtime-init', MFD.CLOEXEC | MFD.ALLOW_SEALING);
+  }
+  try {
+    for (let done = 0; done < image.length; ) done += writeSync(fd, image.subarray(done));
+    sys.addSeals(fd, F_SEAL.WRITE | F_SEAL.GROW | F_SEAL.SHRINK | F_SEAL.SEAL);
+    return fd;
+  } catch (error) {
+    closeSync(fd);
+    throw error;
+  }
+}
+
+/** Come back from the container's namespaces to ours (each setns is harmless if that one never changed). */
+function restoreThread(sys: Syscalls, own: readonly { fd: number; flag: number }[], cwd: number): void {
+  for (const { fd, flag } of own) sys.setns(fd, flag);
+  sys.fchdir(cwd);
+}
+
+async function waitExit(child: ChildProcess, ms: number): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  await new Promise<void>((resolve) => {
+    const timer = setTimeout(resolve, ms);
+    child.once('exit', () => {
+      clearTimeout(timer);
+      resolve();
+    });
+  });
+}
+
+/** Why this host or spec cannot take the one-process path, or undefined if it can. */
+export function directRunBlocker(store: StateStore, pidNsPath: string | undefined, cgroupNsPath: string | undefined): string | undefined {
+  if (process.env.C_RUNTIME_DIRECT === '0') return 'disabled by C_RUNTIME_DIRECT=0';
+  if (!finalShimSupported()) return `no final-step program for ${process.arch}`;
+  if (pidNsPath !== undefined || cgroupNsPath !== undefined) return 'the spec joins an existing pid or cgroup namespace';
+  try {
+    if (readFileSync(join(store.root, NO_PIDNS_MARK), 'utf8') === release()) return 'procfs has no pidns= option on this kernel';
+  } catch {
+    // no mark: try
+  }
+  return undefined;
+}
+
+/**
+ * `run` in this process (see the file comment). Returns undefined, having undone everything, when this host or
+ * spec needs the two-process path; the caller then uses `createContainer` + `startContainer`.
+ */
+export async function runDirect(request: DirectRunRequest): Promise<CreatedContainer | undefined> {
+  const { id, store, sys } = request;
+  const warn = request.warn ?? (() => {});
+  const { bundle, rootfs, validated } = loadBundle(request.bundle);
+  const spec = validated.spec;
+  const pidNs = validated.namespaces.find((n) => n.type === 'pid');
+  const cgroupNs = validated.namespaces.find((n) => n.type === 'cgroup');
+  if (directRunBlocker(store, pidNs?.path, cgroupNs?.path) !== undefined) return undefined;
+  const terminal = validated.process.terminal === true;
+  if (terminal && request.consoleSocket === undefined && !request.keepPtyMaster) {
+    throw new CError('INVALID_ARGUMENT', 'cannot allocate a tty without --console-socket when the container is detached', {
+      hint: 'pass --console-socket PATH or set process.terminal to false',
+    });
+  }
+  store.create(id);
+  let child: ChildProcess | undefined;
+  let cgroups: ContainerCgroups | undefined;
+  let ptyMaster: number | undefined;
+  let ptySlave: number | undefined;
+  const fds: number[] = [];
+  let procRefused = false;
+  const open = (path: string, flags: number) => {
+    const fd = openSync(path, flags | O.CLOEXEC);
+    fds.push(fd);
+    return fd;
+  };
+  try {
+    let consolePath: string | undefined;
+    if (terminal) {
+      const pty = sys.openpty();
+      ptyMaster = pty.master;
+      consolePath = pty.slavePath;
+      ptySlave = openSync(pty.slavePath, O.RDWR | O.NOCTTY);
+    }
+    const host = readHostFacts(sys);
+    const { config, warnings } = planInit(validated, bundle, '', host, { consolePath });
+    for (const w of warnings) warn(w);
+    cgroups = request.cgroups(cgroupsPathFor(id, spec.linux?.cgroupsPath));
+    cgroups.prepare?.(spec.linux?.resources);
+    const id_ = config.identity;
+    const shim = writeSealedMemfd(
+      sys,
+      buildFinalShim({
+        cgroupNamespace: cgroupNs !== undefined,
+        bounding: BigInt(id_.capabilities.bounding),
+        effective: BigInt(id_.capabilities.effective),
+        permitted: BigInt(id_.capabilities.permitted),
+        inheritable: BigInt(id_.capabilities.inheritable),
+        ambient: BigInt(id_.capabilities.ambient),
+        lastCap: id_.lastCap,
+        uid: id_.user.uid,
+        gid: id_.user.gid,
+        additionalGids: id_.user.additionalGids ?? [],
+        noNewPrivileges: id_.noNewPrivileges,
+        seccomp: config.seccomp ? { program: Buffer.from(config.seccomp.program, 'base64'), flags: config.seccomp.flags } : undefined,
+        cwd: config.process.cwd,
+        terminal,
+        args: config.process.args,
+        env: config.process.env,
+      }),
+    );
+    fds.push(shim);
+    const [parentSock, childSock] = sys.socketpair(SOCK.SEQPACKET | SOCK.CLOEXEC);
+    fds.push(parentSock, childSock);
+    const own = RESTORE.map(({ proc, flag }) => ({ fd: open(`/proc/thread-self/ns/${proc}`, O.RDONLY), flag }));
+    const cwd = open('.', O.PATH);
+    let executable: string;
+    sys.unshare(CLONE.FS);
+    try {
+      enterNamespaces(sys, config.namespaces.filter((n) => n.type !== 'cgroup'));
+      sys.unshare(CLONE.NEWPID);
+      const stdio = ptySlave !== undefined ? [ptySlave, ptySlave, ptySlave] : ['inherit', 'inherit', 'inherit'];
+      // /proc is still the host's here: /proc/self is the child's own entry there.
+      child = spawn(`/proc/self/fd/${shim}`, [], { argv0: 'c-runtime-init', stdio: [...stdio, childSock] as ('inherit' | number)[], detached: true, env: {} });
+      let spawnError: Error | undefined;
+      child.on('error', (e) => (spawnError = e));
+      const pid = child.pid;
+      if (pid === undefined) {
+        throw new CError('INTERNAL', `container ${id}: cannot start its init program${spawnError ? `: ${spawnError.message}` : ''}`, { hint: 'check vm.memfd_noexec (it must allow executable memfds)' });
+      }
+      for (const r of id_.rlimits) sys.prlimit(pid, r.resource, { soft: BigInt(r.soft), hard: BigInt(r.hard) });
+      if (id_.oomScoreAdj !== undefined) writeFileSync(`/proc/${pid}/oom_score_adj`, String(id_.oomScoreAdj));
+      cgroups.create(pid, spec.linux?.resources);
+      writeSync(parentSock, Buffer.from([1]));
+      if (readSync(parentSock, Buffer.alloc(1)) !== 1) {
+        throw new CError('INTERNAL', `container ${id}: its init program ended while its cgroup namespace was made`, { hint: 'see the message above' });
+      }
+      if (cgroupNs !== undefined) sys.setns(open(`/proc/${pid}/ns/cgroup`, O.RDONLY), CLONE.NEWCGROUP);
+      try {
+        setupRootfs(sys, { ...config.rootfs, procPidNamespace: `/proc/${pid}/ns/pid` });
+      } catch (error) {
+        procRefused = isSyscallError(error, 'EINVAL') && String((error as Error).message).includes('proc');
+        throw error;
+      }
+      mkdirSync(config.process.cwd, { recursive: true });
+      executable = lookPath(config.process.args[0]!, config.process.env, config.process.cwd);
+    } finally {
+      restoreThread(sys, own, cwd);
+    }
+    if (ptySlave !== undefined) {
+      closeSync(ptySlave);
+      ptySlave = undefined;
+    }
+    const pid = child.pid!;
+    const record: ContainerRecord = {
+      ociVersion: spec.ociVersion,
+      id,
+      pid,
+      bundle,
+      rootfs,
+      created: new Date().toISOString(),
+      owner: '',
+      annotations: spec.annotations ?? {},
+      initStartTime: procStat(pid)?.startTime ?? '',
+      cgroupsPath: cgroups.path,
+      process: validated.process,
+      seccomp: spec.linux?.seccomp,
+      namespaces: validated.namespaces.map((n) => n.type),
+    };
+    store.write(record);
+    if (request.pidFile !== undefined) writeFileSync(request.pidFile, String(pid));
+    if (ptyMaster !== undefined && request.consoleSocket !== undefined) {
+      sendFd(request.consoleSocket, ptyMaster, '/dev/ptmx', sys);
+      closeSync(ptyMaster);
+      ptyMaster = undefined;
+    }
+    writeSync(parentSock, Buffer.from(`${executable}\0`));
+    return { record, child, cgroups, ptyMaster };
+  } catch (error) {
+    if (child?.pid !== undefined) {
+      try {
+        process.kill(child.pid, 'SIGKILL');
+      } catch {
+        // already gone
+      }
+      await waitExit(child, 5000);
+    }
+    await cgroups?.destroy().catch((cause: unknown) => {
+      warn(`container ${id}: its cgroup ${cgroups?.path ?? ''} could not be removed: ${cause instanceof Error ? cause.message : String(cause)}`);
+    });
+    if (ptySlave !== undefined) closeSync(ptySlave);
+    if (ptyMaster !== undefined) closeSync(ptyMaster);
+    store.remove(id);
+    if (procRefused) {
+      writeFileSync(join(store.root, NO_PIDNS_MARK), release());
+      warn(`procfs refused pidns= (kernel ${release()}): using the two-process start`);
+      return undefined;
+    }
+    throw error;
+  } finally {
+    for (const fd of fds) {
+      try {
+        closeSync(fd);
+      } catch {
+        // closed already
+      }
+    }
+  }
+}
