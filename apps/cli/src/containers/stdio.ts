@@ -42,8 +42,9 @@ export type StreamEnd = 'ended' | 'detached';
 
 /** Pumps until the container's output ends (or the user detaches). Restores the terminal in every case. */
 export async function pumpStreams(socket: Duplex, options: StreamOptions): Promise<StreamEnd> {
-  const input = process.stdin;
-  const raw = options.tty && options.stdin && input.isTTY === true;
+  // process.stdin is a getter that opens the stream (~1 ms): only touch it when stdin is forwarded.
+  const input = options.stdin ? process.stdin : undefined;
+  const raw = options.tty && input?.isTTY === true;
   let detached = false;
   let resolveDetach: (() => void) | undefined;
   const detachedPromise = new Promise<'detached'>((resolve) => (resolveDetach = () => resolve('detached')));
@@ -64,7 +65,7 @@ export async function pumpStreams(socket: Duplex, options: StreamOptions): Promi
     if (!socket.writableEnded) socket.end();
   };
   const scanner = new DetachKeyScanner();
-  if (options.stdin) {
+  if (input) {
     if (raw) input.setRawMode(true);
     input.on('data', onData);
     input.once('end', onEnd);
@@ -85,7 +86,7 @@ export async function pumpStreams(socket: Duplex, options: StreamOptions): Promi
   try {
     return await Promise.race([output, detachedPromise]);
   } finally {
-    if (options.stdin) {
+    if (input) {
       input.off('data', onData);
       input.off('end', onEnd);
       if (raw) input.setRawMode(false);
