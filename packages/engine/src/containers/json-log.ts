@@ -55,38 +55,70 @@ export interface JsonLogOptions {
   now?: () => string;
 }
 
-export class JsonFileLogWriter {
-  private fd: number;
-  private size: number;
-  private readonly pending: Record<LogStream, string> = { stdout: '', stderr: '' };
-  // A multi-byte character may be split between two chunks.
-  private readonly decoders: Record<LogStream, StringDecoder> = { stdout: new StringDecoder('utf8'), stderr: new StringDecoder('utf8') };
-  private readonly maxSize: number;
-  private readonly maxFile: number;
-  private readonly now: () => string;
+/** What the writer takes from Node: passed in, so that the output worker runs the class's own source text. */
+export interface JsonLogDeps {
+  fs: Pick<typeof import('node:fs'), 'openSync' | 'fstatSync' | 'writeSync' | 'closeSync' | 'existsSync' | 'renameSync' | 'rmSync'>;
+  StringDecoder: typeof StringDecoder;
+  maxLine: number;
+}
 
-  constructor(readonly path: string, options: JsonLogOptions = {}) {
+export const NODE_LOG_DEPS: JsonLogDeps = { fs: { openSync, fstatSync, writeSync, closeSync, existsSync, renameSync, rmSync }, StringDecoder, maxLine: MAX_LINE };
+
+/**
+ * The json-file writer. Its code refers to nothing outside itself but globals and `deps` (no module-level names,
+ * no field initializers), because output-pump.ts runs `JsonFileLogWriter.toString()` on its worker thread: the
+ * same code logs there, from sources and from a bundle alike.
+ */
+export class JsonFileLogWriter {
+  private declare fd: number;
+  private declare size: number;
+  private declare readonly deps: JsonLogDeps;
+  private declare readonly pending: Record<LogStream, string>;
+  // A multi-byte character may be split between two chunks.
+  private declare readonly decoders: Record<LogStream, StringDecoder>;
+  private declare readonly maxSize: number;
+  private declare readonly maxFile: number;
+  private declare readonly now: () => string;
+  /** Lines encoded but not written yet, and their size in bytes. */
+  private declare batch: string[];
+  private declare batchBytes: number;
+  declare readonly path: string;
+
+  constructor(path: string, options: JsonLogOptions = {}, deps: JsonLogDeps = NODE_LOG_DEPS) {
+    this.path = path;
+    this.deps = deps;
+    this.pending = { stdout: '', stderr: '' };
+    this.decoders = { stdout: new deps.StringDecoder('utf8'), stderr: new deps.StringDecoder('utf8') };
+    this.batch = [];
+    this.batchBytes = 0;
     this.maxSize = options.maxSize ?? DEFAULT_LOG_MAX_SIZE;
     this.maxFile = Math.max(1, options.maxFile ?? DEFAULT_LOG_MAX_FILE);
     this.now = options.now ?? (() => rfc3339Nano());
-    this.fd = openSync(path, 'a', 0o640);
-    this.size = fstatSync(this.fd).size;
+    this.fd = deps.fs.openSync(path, 'a', 0o640);
+    this.size = deps.fs.fstatSync(this.fd).size;
   }
 
-  /** Appends output of one stream; complete lines are written at once, a trailing partial line waits for more. */
+  /**
+   * Appends output of one stream; complete lines are written at once (one write(2) for all the lines of a chunk,
+   * all stamped with the time the chunk arrived), a trailing partial line waits for more.
+   */
   write(stream: LogStream, chunk: Buffer | string): void {
-    let text = this.pending[stream] + (typeof chunk === 'string' ? chunk : this.decoders[stream].write(chunk));
+    const maxLine = this.deps.maxLine;
+    const text = this.pending[stream] + (typeof chunk === 'string' ? chunk : this.decoders[stream].write(chunk));
+    let time: string | undefined;
+    let at = 0;
     for (;;) {
-      const nl = text.indexOf('\n');
-      if (nl >= 0 && nl < MAX_LINE) {
-        this.append({ log: text.slice(0, nl + 1), stream, time: this.now() });
-        text = text.slice(nl + 1);
-      } else if (text.length >= MAX_LINE) {
-        this.append({ log: text.slice(0, MAX_LINE), stream, time: this.now() });
-        text = text.slice(MAX_LINE);
+      const nl = text.indexOf('\n', at);
+      if (nl >= 0 && nl - at < maxLine) {
+        this.append({ log: text.slice(at, nl + 1), stream, time: (time ??= this.now()) });
+        at = nl + 1;
+      } else if (text.length - at >= maxLine) {
+        this.append({ log: text.slice(at, at + maxLine), stream, time: (time ??= this.now()) });
+        at += maxLine;
       } else break;
     }
-    this.pending[stream] = text;
+    this.pending[stream] = text.slice(at);
+    this.writeBatch();
   }
 
   /** Writes what is left of partial lines (the process ended without a final newline). */
@@ -96,32 +128,48 @@ export class JsonFileLogWriter {
       if (this.pending[stream] !== '') this.append({ log: this.pending[stream], stream, time: this.now() });
       this.pending[stream] = '';
     }
+    this.writeBatch();
   }
 
   close(): void {
     this.flush();
-    closeSync(this.fd);
+    this.deps.fs.closeSync(this.fd);
   }
 
   private append(entry: { log: string; stream: LogStream; time: string }): void {
-    const bytes = Buffer.from(`${JSON.stringify(entry)}\n`);
-    if (this.size > 0 && this.size + bytes.length > this.maxSize) this.rotate();
-    writeSync(this.fd, bytes);
+    const line = `${JSON.stringify(entry)}\n`;
+    const length = Buffer.byteLength(line);
+    if (this.size + this.batchBytes > 0 && this.size + this.batchBytes + length > this.maxSize) {
+      this.writeBatch();
+      this.rotate();
+    }
+    this.batch.push(line);
+    this.batchBytes += length;
+  }
+
+  private writeBatch(): void {
+    if (this.batch.length === 0) return;
+    const bytes = Buffer.from(this.batch.join(''));
+    this.batch = [];
+    this.batchBytes = 0;
+    // A short write (a full disk) would leave half a line: write the rest, as the one-line appends did.
+    for (let done = 0; done < bytes.length; ) done += this.deps.fs.writeSync(this.fd, bytes, done);
     this.size += bytes.length;
   }
 
   private rotate(): void {
-    closeSync(this.fd);
+    const fs = this.deps.fs;
+    fs.closeSync(this.fd);
     if (this.maxFile === 1) {
-      rmSync(this.path, { force: true });
+      fs.rmSync(this.path, { force: true });
     } else {
-      rmSync(`${this.path}.${this.maxFile - 1}`, { force: true });
+      fs.rmSync(`${this.path}.${this.maxFile - 1}`, { force: true });
       for (let n = this.maxFile - 2; n >= 1; n--) {
-        if (existsSync(`${this.path}.${n}`)) renameSync(`${this.path}.${n}`, `${this.path}.${n + 1}`);
+        if (fs.existsSync(`${this.path}.${n}`)) fs.renameSync(`${this.path}.${n}`, `${this.path}.${n + 1}`);
       }
-      renameSync(this.path, `${this.path}.1`);
+      fs.renameSync(this.path, `${this.path}.1`);
     }
-    this.fd = openSync(this.path, 'a', 0o640);
+    this.fd = fs.openSync(this.path, 'a', 0o640);
     this.size = 0;
   }
 }

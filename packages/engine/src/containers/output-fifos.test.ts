@@ -1,9 +1,10 @@
-import { mkdtempSync, rmSync, statSync, writeSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Readable } from 'node:stream';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { fifoPath, openOutputFifos, reopenOutputFifos } from './output-fifos';
+import type { PumpedReadable } from './output-pump';
 
 let dir: string;
 beforeEach(() => {
@@ -11,7 +12,9 @@ beforeEach(() => {
 });
 afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
-function readAll(stream: Readable): Promise<string> {
+/** Taps a pumped reader and collects everything until it closes. */
+function readAll(stream: PumpedReadable): Promise<string> {
+  stream.setTap(true);
   return new Promise((resolve) => {
     let text = '';
     stream.on('data', (d: Buffer) => (text += d.toString()));
@@ -49,5 +52,54 @@ describe('output FIFOs', () => {
 
   it('reopen finds nothing for a container without FIFOs', () => {
     expect(reopenOutputFifos(dir)).toBeUndefined();
+  });
+
+  // busybox cat copies a socket stdin into the FIFO with sendfile(2), holding the FIFO's pipe mutex while it waits
+  // for more input: a read of the FIFO on the event loop would sleep in the kernel until the next input, which only
+  // the event loop could write (a deadlock). Read on the output worker, the loop keeps running.
+  it.skipIf(!existsSync('/bin/busybox'))('a read stuck behind a writer that splices from a socket does not stop the event loop', async () => {
+    const fifos = openOutputFifos(dir);
+    const child = spawn('/bin/busybox', ['cat'], { stdio: ['pipe', fifos.writers.stdout, 'ignore'] });
+    fifos.closeWriters();
+    fifos.readers.stderr.destroy();
+    let text = '';
+    fifos.readers.stdout.setTap(true);
+    fifos.readers.stdout.on('data', (d: Buffer) => (text += d.toString()));
+    const closed = new Promise((r) => fifos.readers.stdout.once('close', r));
+    try {
+      child.stdin!.write('one\n');
+      for (let i = 0; i < 5; i += 1) {
+        const before = performance.now();
+        await new Promise((r) => setTimeout(r, 20));
+        expect(performance.now() - before).toBeLessThan(500);
+      }
+      child.stdin!.end('two\n');
+      await closed;
+      expect(text).toBe('one\ntwo\n');
+    } finally {
+      child.kill('SIGKILL');
+    }
+  }, 10_000);
+
+  it('the worker logs every byte, tapped or not, and closes the log (partial line flushed) before the streams end', async () => {
+    const log = join(dir, 'ctr-json.log');
+    const fifos = openOutputFifos(dir, { path: log, maxSize: 1 << 30, maxFile: 1 });
+    let tapped = '';
+    fifos.readers.stderr.setTap(true);
+    fifos.readers.stderr.on('data', (d: Buffer) => (tapped += d.toString()));
+    let untapped = 0;
+    fifos.readers.stdout.on('data', () => (untapped += 1));
+    const closed = Promise.all([fifos.readers.stdout, fifos.readers.stderr].map((r) => new Promise((resolve) => r.once('close', resolve))));
+    const line = `${'x'.repeat(999)}\n`;
+    for (let i = 0; i < 2000; i += 1) writeSync(fifos.writers.stdout, line);
+    writeSync(fifos.writers.stderr, 'err line\nno newline');
+    fifos.closeWriters();
+    await closed;
+    expect(untapped).toBe(0);
+    expect(tapped).toBe('err line\nno newline');
+    const entries = readFileSync(log, 'utf8').trimEnd().split('\n').map((l) => JSON.parse(l) as { log: string; stream: string; time: string });
+    expect(entries.filter((e) => e.stream === 'stdout').map((e) => e.log).join('')).toBe(line.repeat(2000));
+    expect(entries.filter((e) => e.stream === 'stderr').map((e) => e.log)).toEqual(['err line\n', 'no newline']);
+    expect(entries[0]!.time).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{9}Z$/);
   });
 });

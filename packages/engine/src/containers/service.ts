@@ -32,6 +32,7 @@ import { hostConfigOf, mergeConfig } from './config';
 import { commitContainer, type CommitOptions, type CommitResult, type CommitStores } from './commit';
 import { EventBus } from './events';
 import { openOutputFifos, reopenOutputFifos } from './output-fifos';
+import { setTaps, type LogTarget } from './output-pump';
 import { openStdinFifo } from './stdin-fifo';
 import { checkTtySize, setProcessTtySize, setTtySize, type TtySize } from './tty-size';
 import { ExecManager } from './exec';
@@ -129,12 +130,18 @@ interface Waiter {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-function openLogger(record: ContainerRecord): JsonFileLogWriter {
+function logTarget(record: ContainerRecord): LogTarget {
   const config = record.HostConfig.LogConfig.Config;
-  return new JsonFileLogWriter(record.LogPath, {
+  return {
+    path: record.LogPath,
     maxSize: config['max-size'] !== undefined ? parseByteSize(config['max-size']) : DEFAULT_LOG_MAX_SIZE,
     maxFile: config['max-file'] !== undefined ? Number(config['max-file']) : DEFAULT_LOG_MAX_FILE,
-  });
+  };
+}
+
+function openLogger(record: ContainerRecord): JsonFileLogWriter {
+  const { path, maxSize, maxFile } = logTarget(record);
+  return new JsonFileLogWriter(path, { maxSize, maxFile });
 }
 
 /** Resolves when every stream has closed, or after `ms`. */
@@ -333,9 +340,10 @@ export class ContainerService {
     // A runtime state left by a crash would make create fail with "exists".
     await this.deleteRuntimeState(id);
     this.networking.refreshJoinedNamespace(record, join(this.store.dir(id), 'bundle'), this.netnsOf);
-    const logger = openLogger(record);
     const tty = record.Config.Tty;
-    const fifos = tty ? undefined : openOutputFifos(this.store.dir(id));
+    // Without a tty the output worker reads and logs the FIFOs (output-pump.ts); a pty master is logged here.
+    const logger = tty ? openLogger(record) : undefined;
+    const fifos = tty ? undefined : openOutputFifos(this.store.dir(id), logTarget(record));
     // Not Node's 'pipe' (a socket): see stdin-fifo.ts for the deadlock a socket on fd 0 causes.
     const stdinFifo = record.Config.OpenStdin && !tty ? openStdinFifo(this.store.dir(id)) : undefined;
     let created: Awaited<ReturnType<typeof createContainer>>;
@@ -358,7 +366,7 @@ export class ContainerService {
       fifos?.readers.stderr.destroy();
       stdinFifo?.closeReader();
       stdinFifo?.writer.destroy();
-      logger.close();
+      logger?.close();
       this.recordStartFailure(record, error);
       throw error;
     }
@@ -394,6 +402,7 @@ export class ContainerService {
       ...(created.ptyMaster !== undefined ? { ptyMaster: created.ptyMaster } : {}),
     };
     this.live.set(id, live);
+    this.tapOutputs(id);
     for (const a of this.attachments.get(id) ?? []) if (a.stdin && stdinSink) a.stdin.pipe(stdinSink);
     child.once('exit', (code, signal) => {
       void this.onExit(id, live, code, signal).finally(resolveExited);
@@ -540,15 +549,15 @@ export class ContainerService {
     }
   }
 
-  /** Copies output into the log and to every attachment; returns the streams being read. */
-  private pumpOutputs(id: string, logger: JsonFileLogWriter, sources: Partial<Record<LogStream, Readable>>): Readable[] {
+  /** Copies output into the log (unless the output worker logs it) and to every attachment; returns the streams. */
+  private pumpOutputs(id: string, logger: JsonFileLogWriter | undefined, sources: Partial<Record<LogStream, Readable>>): Readable[] {
     const outputs: Readable[] = [];
     for (const stream of ['stdout', 'stderr'] as const) {
       const source = sources[stream];
       if (!source) continue;
       outputs.push(source);
       source.on('data', (chunk: Buffer) => {
-        logger.write(stream, chunk);
+        logger?.write(stream, chunk);
         for (const a of this.attachments.get(id) ?? []) (stream === 'stdout' ? a.stdout : a.stderr)?.write(chunk);
       });
       source.on('error', () => undefined);
@@ -570,11 +579,13 @@ export class ContainerService {
     const attachment: Attachment = { ...streams };
     if (!record.Config.OpenStdin) delete attachment.stdin;
     set.add(attachment);
+    this.tapOutputs(id);
     const sink = this.live.get(id)?.stdinSink;
     if (attachment.stdin && sink) attachment.stdin.pipe(sink, { end: options.closeStdin !== false });
     return {
       detach: () => {
         set.delete(attachment);
+        this.tapOutputs(id);
         const current = this.live.get(id)?.stdinSink;
         if (attachment.stdin && current) attachment.stdin.unpipe(current);
       },
@@ -600,6 +611,12 @@ export class ContainerService {
     if (!set) return;
     for (const a of set) a.stdin?.unpipe();
     this.attachments.delete(id);
+    this.tapOutputs(id);
+  }
+
+  /** Output reaches this process only while someone is attached (the output worker logs it either way). */
+  private tapOutputs(id: string): void {
+    setTaps(this.live.get(id)?.outputs ?? [], (this.attachments.get(id)?.size ?? 0) > 0);
   }
 
   // ---------------------------------------------------------------- signals
@@ -1038,11 +1055,8 @@ export class ContainerService {
       startedAtMs: Date.parse(record.State.StartedAt) || Date.now(),
     };
     // Its output FIFOs kept it writing while no engine ran; pick up the log where the last engine left it.
-    const readers = record.Config.Tty ? undefined : reopenOutputFifos(this.store.dir(id));
-    if (readers) {
-      live.logger = openLogger(record);
-      live.outputs = this.pumpOutputs(id, live.logger, readers);
-    }
+    const readers = record.Config.Tty ? undefined : reopenOutputFifos(this.store.dir(id), logTarget(record));
+    if (readers) live.outputs = this.pumpOutputs(id, undefined, readers);
     live.adoptTimer = setInterval(() => {
       let status: string;
       try {

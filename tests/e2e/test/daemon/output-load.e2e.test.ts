@@ -1,0 +1,98 @@
+/**
+ * A container writing 200 MB to stdout must not stall c-daemon: its output FIFOs are read and logged off the
+ * event loop, so `GET /_ping` keeps answering within a few ms while the output streams, and the json-file log
+ * still gets every byte.
+ */
+import { readFileSync } from 'node:fs';
+import { Agent, request } from 'node:http';
+import { join } from 'node:path';
+import Docker from 'dockerode';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { openSession, type Session } from './support/session';
+
+const TOTAL = 200 * 1024 * 1024;
+const LINE = 1024;
+
+function ping(socketPath: string, agent: Agent): Promise<number> {
+  const started = performance.now();
+  return new Promise((resolve, reject) => {
+    const req = request({ socketPath, path: '/_ping', agent }, (res) => {
+      res.resume();
+      res.on('end', () => resolve(performance.now() - started));
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+const percentile = (sorted: number[], p: number): number => sorted[Math.min(sorted.length - 1, Math.floor((sorted.length * p) / 100))]!;
+
+describe.skipIf(process.getuid?.() !== 0)('c-daemon under a container writing 200 MB', () => {
+  let session: Session;
+  let client: Docker;
+
+  beforeAll(async () => {
+    session = await openSession('c-e2e-output-load-');
+    client = new Docker({ socketPath: session.socket });
+  }, 300_000);
+
+  afterAll(async () => {
+    await session?.close();
+  });
+
+  it('answers _ping within a few ms (p99) while the output streams, and the log is complete', async () => {
+    // 1 KiB lines (1023 characters and a newline), 200 MiB in all.
+    const script = `l=$(printf '%${LINE - 1}s' x); yes "$l" | head -c ${TOTAL}`;
+    const container = await client.createContainer({ Image: session.image, Cmd: ['sh', '-c', script], HostConfig: { LogConfig: { Type: 'json-file', Config: { 'max-size': '1g' } } } });
+    const agent = new Agent({ keepAlive: true, maxSockets: 1 });
+    /** Pings every 5 ms until `until()`; their latencies, sorted. */
+    const measure = async (until: () => boolean): Promise<number[]> => {
+      const latencies: number[] = [];
+      while (!until()) {
+        latencies.push(await ping(session.socket, agent));
+        await new Promise((r) => setTimeout(r, 5));
+      }
+      return latencies.sort((a, b) => a - b);
+    };
+    try {
+      await ping(session.socket, agent);
+      // The floor on this shared machine: the same pings while nothing streams.
+      const idleUntil = performance.now() + 3000;
+      const idle = await measure(() => performance.now() > idleUntil);
+      const exited = container.wait({ condition: 'next-exit' });
+      let done = false;
+      void exited.finally(() => (done = true));
+      await container.start();
+      const startedAt = performance.now();
+      const sorted = await measure(() => done);
+      const seconds = (performance.now() - startedAt) / 1000;
+      expect(await exited).toMatchObject({ StatusCode: 0 });
+      const p99 = percentile(sorted, 99);
+      const idleP99 = percentile(idle, 99);
+      const load = readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');
+      console.log(
+        `200 MiB in ${seconds.toFixed(1)} s; ${sorted.length} pings: p50 ${percentile(sorted, 50).toFixed(2)} ms, p99 ${p99.toFixed(2)} ms, max ${sorted.at(-1)!.toFixed(2)} ms; ` +
+          `idle: p50 ${percentile(idle, 50).toFixed(2)} ms, p99 ${idleP99.toFixed(2)} ms (load ${load})`,
+      );
+      expect(sorted.length).toBeGreaterThan(20);
+      // A few ms above what the machine gives an idle daemon.
+      expect(p99).toBeLessThan(idleP99 + 10);
+
+      const inspect = await container.inspect();
+      let bytes = 0;
+      let lines = 0;
+      for (const line of readFileSync(inspect.LogPath, 'utf8').split('\n')) {
+        if (line === '') continue;
+        const entry = JSON.parse(line) as { log: string; stream: string };
+        bytes += Buffer.byteLength(entry.log);
+        lines += 1;
+      }
+      expect(bytes).toBe(TOTAL);
+      expect(lines).toBe(TOTAL / LINE);
+      expect(inspect.LogPath.startsWith(join(session.root, 'containers'))).toBe(true);
+    } finally {
+      agent.destroy();
+      await container.remove({ force: true });
+    }
+  }, 600_000);
+});
