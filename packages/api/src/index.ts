@@ -32,6 +32,7 @@ export { errorCodeForStatus } from './client/status';
 export { stdioFrames } from './client/containers-api';
 export type { AttachOptions, ContainersApi, EventsOptions, ExecApi, LogsOptions } from './client/containers-api';
 export type { HijackedStream } from './client/transport';
+export type { ApiResponse, ResponseHeaders } from './client/http1';
 export type { NetworksApi, NetworkResource, NetworkCreateRequest, NetworkConnectRequest } from './client/networks-api';
 export type * from './types/system';
 export type * from './types/images';

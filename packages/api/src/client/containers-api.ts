@@ -2,7 +2,7 @@
  * Container, exec, events and system-df calls of the typed client. The stream decoders turn the daemon's wire
  * formats into values: stdio frames (`Frame`), NDJSON (events, stats).
  */
-import type { IncomingMessage } from 'node:http';
+import type { ApiResponse } from './http1';
 import { CError } from '@c/errors';
 import { encodeFilters } from '../filters';
 import { STDOUT, demultiplex, type Frame } from '../frames';
@@ -29,7 +29,7 @@ import type { HijackedStream, RequestSpec } from './transport';
 export interface ClientCalls {
   json<T>(spec: RequestSpec): Promise<T>;
   /** Non-2xx → the daemon's error; the response otherwise (the caller reads or discards it). */
-  call(spec: RequestSpec): Promise<IncomingMessage>;
+  call(spec: RequestSpec): Promise<ApiResponse>;
   hijack(spec: RequestSpec): Promise<HijackedStream>;
 }
 
@@ -91,9 +91,9 @@ export interface ContainersApi {
   /** A sample per second until the container stops or the caller breaks. */
   statsStream(id: string, options?: { signal?: AbortSignal }): AsyncGenerator<ContainerStatsResponse>;
   /** A tar of the container's filesystem. */
-  export(id: string): Promise<IncomingMessage>;
+  export(id: string): Promise<ApiResponse>;
   statPath(id: string, path: string): Promise<ContainerPathStat>;
-  getArchive(id: string, path: string): Promise<{ stat: ContainerPathStat; tar: IncomingMessage }>;
+  getArchive(id: string, path: string): Promise<{ stat: ContainerPathStat; tar: ApiResponse }>;
   putArchive(id: string, path: string, tar: NodeJS.ReadableStream): Promise<void>;
   commit(id: string, options: { repo: string; tag?: string; comment?: string; author?: string; changes?: string[] }): Promise<{ Id: string }>;
 }
@@ -112,7 +112,7 @@ function enc(id: string): string {
   return encodeURIComponent(id);
 }
 
-async function drain(res: IncomingMessage): Promise<void> {
+async function drain(res: ApiResponse): Promise<void> {
   res.resume();
   await new Promise<void>((resolve) => {
     if (res.complete) resolve();
@@ -120,7 +120,7 @@ async function drain(res: IncomingMessage): Promise<void> {
   });
 }
 
-function pathStat(res: IncomingMessage, what: string): ContainerPathStat {
+function pathStat(res: ApiResponse, what: string): ContainerPathStat {
   const header = res.headers['x-docker-container-path-stat'];
   const value = Array.isArray(header) ? header[0] : header;
   if (!value) throw new CError('INTERNAL', `${what}: the daemon sent no X-Docker-Container-Path-Stat header`);

@@ -1,4 +1,4 @@
-import type { IncomingMessage } from 'node:http';
+import type { ApiResponse } from './http1';
 import { CError, type ErrorCode } from '@c/errors';
 import { encodeRegistryAuth } from '../auth';
 import { encodeFilters } from '../filters';
@@ -212,7 +212,7 @@ export class EngineClient {
   }
 
   /** Sends a request and throws the daemon's error for a non-2xx status. */
-  private async call(spec: RequestSpec): Promise<IncomingMessage> {
+  private async call(spec: RequestSpec): Promise<ApiResponse> {
     const versioned = this.versioned(spec);
     const res = await send(this.transport, versioned);
     if ((res.statusCode ?? 0) >= 300) throw await errorFromResponse(res, `${spec.method} ${spec.path}`);

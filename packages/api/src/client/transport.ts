@@ -1,13 +1,7 @@
-import { request as httpRequest, type IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { CError } from '@c/errors';
 import { errorCodeForStatus } from './status';
-
-/**
- * A unix socket has no TLS server name. Saying so up front keeps http.Agent from deriving one from the Host header,
- * which runs net.isIP and compiles its IPv6 regular expression: ~5 ms of every CLI start-up here.
- */
-const NO_SERVER_NAME = { servername: '' } as const;
+import { http1Request, type ApiResponse, type Http1Request } from './http1';
 
 /** Where and how to reach the daemon. */
 export interface TransportOptions {
@@ -42,74 +36,63 @@ export function buildPath(path: string, query: RequestSpec['query']): string {
   return search ? `${path}?${search}` : path;
 }
 
-/** Sends one request over the unix socket; resolves with the response once headers arrive, whatever the status. */
-export function send(options: TransportOptions, spec: RequestSpec): Promise<IncomingMessage> {
-  const payload = spec.body === undefined ? undefined : Buffer.from(JSON.stringify(spec.body));
+/** The daemon's error for a failed connection or request, as a CError. */
+function transportError(options: TransportOptions, target: string, error: NodeJS.ErrnoException): CError {
+  if (error instanceof CError) return error;
+  if (error.name === 'AbortError') return new CError('CANCELLED', `${target}: request cancelled`, { cause: error });
+  if (error.code === 'ENOENT' || error.code === 'ECONNREFUSED') {
+    return new CError('UNAVAILABLE', `cannot connect to the c daemon at unix://${options.socketPath} (${error.code})`, {
+      cause: error,
+      hint: 'start c-daemon, or point -H/--host at its socket',
+    });
+  }
+  if (error.code === 'EACCES') {
+    return new CError('PERMISSION_DENIED', `permission denied on the c daemon socket ${options.socketPath}`, {
+      cause: error,
+      hint: 'run as root or as a member of the socket group',
+    });
+  }
+  return new CError('UNAVAILABLE', `${target} failed: ${error.message}`, { cause: error });
+}
+
+function toHttp1(options: TransportOptions, spec: RequestSpec, upgrade: boolean): Http1Request {
+  const target = `${spec.method} ${spec.path}`;
   const headers: Record<string, string> = { ...spec.headers };
   if (spec.upload) headers['Content-Type'] = spec.upload.contentType;
-  if (payload) {
-    headers['Content-Type'] = 'application/json';
-    headers['Content-Length'] = String(payload.length);
-  }
+  const body = spec.body === undefined ? undefined : Buffer.from(JSON.stringify(spec.body));
+  if (body) headers['Content-Type'] = 'application/json';
+  return {
+    socketPath: options.socketPath,
+    method: spec.method,
+    path: buildPath(spec.path, spec.query),
+    headers,
+    ...(body ? { body } : {}),
+    ...(spec.upload ? { upload: spec.upload.stream } : {}),
+    upgrade,
+    ...(spec.signal ? { signal: spec.signal } : {}),
+    headTimeoutMs: spec.streaming ? 0 : options.timeoutMs,
+    onHeadTimeout: () =>
+      new CError('UNAVAILABLE', `${target}: no response from the daemon at ${options.socketPath} within ${options.timeoutMs} ms`, {
+        hint: 'check that c-daemon is running and not stuck',
+      }),
+  };
+}
+
+/** Sends one request over the unix socket; resolves with the response once headers arrive, whatever the status. */
+export async function send(options: TransportOptions, spec: RequestSpec): Promise<ApiResponse> {
   const target = `${spec.method} ${spec.path}`;
-  return new Promise((resolve, reject) => {
-    const req = httpRequest(
-      {
-        socketPath: options.socketPath,
-        method: spec.method,
-        path: buildPath(spec.path, spec.query),
-        headers,
-        signal: spec.signal,
-        ...NO_SERVER_NAME,
-      },
-      (res) => {
-        req.setTimeout(0);
-        resolve(res);
-      },
-    );
-    if (!spec.streaming) {
-      req.setTimeout(options.timeoutMs, () => {
-        req.destroy(
-          new CError('UNAVAILABLE', `${target}: no response from the daemon at ${options.socketPath} within ${options.timeoutMs} ms`, {
-            hint: 'check that c-daemon is running and not stuck',
-          }),
-        );
-      });
-    }
-    req.on('error', (error: NodeJS.ErrnoException) => {
-      if (error instanceof CError) return reject(error);
-      if (error.name === 'AbortError') {
-        return reject(new CError('CANCELLED', `${target}: request cancelled`, { cause: error }));
-      }
-      if (error.code === 'ENOENT' || error.code === 'ECONNREFUSED') {
-        return reject(
-          new CError('UNAVAILABLE', `cannot connect to the c daemon at unix://${options.socketPath} (${error.code})`, {
-            cause: error,
-            hint: 'start c-daemon, or point -H/--host at its socket',
-          }),
-        );
-      }
-      if (error.code === 'EACCES') {
-        return reject(
-          new CError('PERMISSION_DENIED', `permission denied on the c daemon socket ${options.socketPath}`, {
-            cause: error,
-            hint: 'run as root or as a member of the socket group',
-          }),
-        );
-      }
-      reject(new CError('UNAVAILABLE', `${target} failed: ${error.message}`, { cause: error }));
-    });
-    if (spec.upload) {
-      spec.upload.stream.on('error', (error: Error) => req.destroy(error));
-      spec.upload.stream.pipe(req);
-    } else {
-      req.end(payload);
-    }
-  });
+  let result;
+  try {
+    result = await http1Request(toHttp1(options, spec, false));
+  } catch (error) {
+    throw transportError(options, target, error as NodeJS.ErrnoException);
+  }
+  if (result.kind !== 'response') throw new CError('INTERNAL', `${target}: the daemon switched protocols unasked`);
+  return result.response;
 }
 
 /** Reads a whole body, bounded. */
-export async function readBody(res: IncomingMessage, maxBytes: number, what: string): Promise<Buffer> {
+export async function readBody(res: ApiResponse, maxBytes: number, what: string): Promise<Buffer> {
   const chunks: Buffer[] = [];
   let total = 0;
   for await (const chunk of res as AsyncIterable<Buffer>) {
@@ -126,7 +109,7 @@ export async function readBody(res: IncomingMessage, maxBytes: number, what: str
 }
 
 /** Turns a non-2xx response into a CError carrying the daemon's `message` and a code from the status. */
-export async function errorFromResponse(res: IncomingMessage, what: string): Promise<CError> {
+export async function errorFromResponse(res: ApiResponse, what: string): Promise<CError> {
   const status = res.statusCode ?? 0;
   let message = `${what}: HTTP ${status}`;
   try {
@@ -154,30 +137,15 @@ export interface HijackedStream {
  * Sends a request with `Connection: Upgrade` / `Upgrade: tcp`, as the docker CLI does for attach and exec start.
  * Resolves with the socket on 101; rejects with the daemon's error for any other status.
  */
-export function sendUpgrade(options: TransportOptions, spec: RequestSpec): Promise<HijackedStream> {
+export async function sendUpgrade(options: TransportOptions, spec: RequestSpec): Promise<HijackedStream> {
   const target = `${spec.method} ${spec.path}`;
-  const payload = spec.body === undefined ? undefined : Buffer.from(JSON.stringify(spec.body));
-  const bodyHeaders: Record<string, string> = payload ? { 'Content-Type': 'application/json', 'Content-Length': String(payload.length) } : {};
-  return new Promise((resolve, reject) => {
-    const req = httpRequest({
-      socketPath: options.socketPath,
-      method: spec.method,
-      path: buildPath(spec.path, spec.query),
-      headers: { ...spec.headers, ...bodyHeaders, Connection: 'Upgrade', Upgrade: 'tcp' },
-      signal: spec.signal,
-      ...NO_SERVER_NAME,
-    });
-    req.on('upgrade', (res: IncomingMessage, socket: Duplex, head: Buffer) => {
-      if (head.length > 0) socket.unshift(head);
-      const type = res.headers['content-type'];
-      resolve({ socket, contentType: (Array.isArray(type) ? type[0] : type) ?? 'application/vnd.docker.raw-stream' });
-    });
-    req.on('response', (res: IncomingMessage) => {
-      errorFromResponse(res, target).then(reject, reject);
-    });
-    req.on('error', (error: Error) =>
-      reject(error instanceof CError ? error : new CError('UNAVAILABLE', `${target} failed: ${error.message}`, { cause: error })),
-    );
-    req.end(payload);
-  });
+  let result;
+  try {
+    result = await http1Request(toHttp1(options, spec, true));
+  } catch (error) {
+    throw transportError(options, target, error as NodeJS.ErrnoException);
+  }
+  if (result.kind === 'response') throw await errorFromResponse(result.response, target);
+  const type = result.headers['content-type'];
+  return { socket: result.socket, contentType: (Array.isArray(type) ? type[0] : type) ?? 'application/vnd.docker.raw-stream' };
 }
