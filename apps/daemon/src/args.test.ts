@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { isCError } from '@c/errors';
-import { DEFAULT_INIT_POOL, DEFAULT_ROOT, DEFAULT_SOCKET, parseDaemonArgs, parseHost, resolveGroup } from './args';
+import { DEFAULT_INIT_POOL, DEFAULT_INIT_POOL_REFILL_MS, DEFAULT_ROOT, DEFAULT_SOCKET, parseDaemonArgs, parseHost, resolveGroup } from './args';
 
 describe('c-daemon arguments', () => {
   it('defaults to /run/c/c.sock and /var/lib/c', () => {
@@ -9,6 +9,7 @@ describe('c-daemon arguments', () => {
       root: DEFAULT_ROOT,
       group: undefined,
       initPool: DEFAULT_INIT_POOL,
+      initPoolRefillMs: DEFAULT_INIT_POOL_REFILL_MS,
       help: false,
       version: false,
     });
@@ -31,6 +32,8 @@ describe('c-daemon arguments', () => {
       expect(() => parseDaemonArgs(['--init-pool', bad], {})).toThrow(/--init-pool must be a number from 0 to 64/);
     }
     expect(() => parseDaemonArgs([], { C_INIT_POOL: 'x' })).toThrow(/C_INIT_POOL must be/);
+    expect(parseDaemonArgs([], { C_INIT_POOL_REFILL_MS: '0' }).initPoolRefillMs).toBe(0);
+    expect(() => parseDaemonArgs([], { C_INIT_POOL_REFILL_MS: 'soon' })).toThrow(/C_INIT_POOL_REFILL_MS must be/);
   });
 
   it('refuses TCP and malformed hosts, unknown flags and missing values', () => {

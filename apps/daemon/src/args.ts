@@ -5,6 +5,8 @@ export const DEFAULT_SOCKET = '/run/c/c.sock';
 export const DEFAULT_ROOT = '/var/lib/c';
 /** Pre-started container inits kept ready (decision 0013): each idle one holds ~44 MB. */
 export const DEFAULT_INIT_POOL = 2;
+/** A replacement init boots this long after a start, off the start → exit → remove path (decision 0013). */
+export const DEFAULT_INIT_POOL_REFILL_MS = 250;
 
 export interface DaemonConfig {
   /** Unix socket paths to listen on. */
@@ -15,6 +17,8 @@ export interface DaemonConfig {
   group: string | undefined;
   /** Booted container inits kept ready for starts; 0 disables the pool. */
   initPool: number;
+  /** How long after a start the pool boots its replacement ($C_INIT_POOL_REFILL_MS; decision 0013). */
+  initPoolRefillMs: number;
   help: boolean;
   version: boolean;
 }
@@ -63,6 +67,9 @@ export function parseDaemonArgs(argv: readonly string[], env: NodeJS.ProcessEnv 
   let root = env.C_ROOT || DEFAULT_ROOT;
   let group: string | undefined;
   let initPool = env.C_INIT_POOL !== undefined && env.C_INIT_POOL !== '' ? parsePoolSize(env.C_INIT_POOL, 'C_INIT_POOL') : DEFAULT_INIT_POOL;
+  const refill = env.C_INIT_POOL_REFILL_MS;
+  if (refill !== undefined && refill !== '' && !/^\d+$/.test(refill)) throw invalid(`C_INIT_POOL_REFILL_MS must be a number of milliseconds, not "${refill}"`);
+  const initPoolRefillMs = refill !== undefined && refill !== '' ? Number(refill) : DEFAULT_INIT_POOL_REFILL_MS;
   let help = false;
   let version = false;
   for (let i = 0; i < argv.length; i++) {
@@ -103,7 +110,7 @@ export function parseDaemonArgs(argv: readonly string[], env: NodeJS.ProcessEnv 
         throw invalid(`unknown option ${arg}`);
     }
   }
-  return { sockets: sockets.length > 0 ? sockets : [DEFAULT_SOCKET], root: resolve(root), group, initPool, help, version };
+  return { sockets: sockets.length > 0 ? sockets : [DEFAULT_SOCKET], root: resolve(root), group, initPool, initPoolRefillMs, help, version };
 }
 
 /** The gid of a group name (or a numeric gid) from /etc/group-format text. */

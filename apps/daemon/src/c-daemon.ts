@@ -24,6 +24,7 @@ async function main(): Promise<void> {
   const network = await openEngineNetworkService(config.root);
   const containers = await openEngineContainersBackend(config.root, network, {
     size: config.initPool,
+    refillDelayMs: config.initPoolRefillMs,
     onError: (error) => log(`init pool: ${toCError(error).message} (starts spawn their init meanwhile)`),
   });
   const daemon = await startDaemon({

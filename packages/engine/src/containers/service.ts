@@ -439,7 +439,8 @@ export class ContainerService {
     if (record.State.Health) record.State.Health = { Status: 'starting', FailingStreak: 0, Log: [] };
     record.C.manuallyStopped = false;
     record.C.initStartTime = created.record.initStartTime;
-    this.store.save(record);
+    // No fsync on the start path: after a power loss nothing runs, and restore reconciles the record with that.
+    this.store.save(record, { durable: false });
     this.emit(record, 'start');
     this.health.watch(record);
     // A fast process (`true`) may have exited already: its exit is recorded only now, after `start`.
@@ -457,14 +458,6 @@ export class ContainerService {
 
   private async onExit(id: string, live: Live, code: number | null, signal: NodeJS.Signals | null): Promise<void> {
     await live.started;
-    // Every process of the pid namespace died with its init, so the FIFOs reach EOF soon: wait for the last output.
-    await drained(live.outputs, 2000);
-    live.logger?.close();
-    live.logger = undefined;
-    this.detachAll(id);
-    // Our write side of the stdin FIFO: nobody reads it any more (a pty master is closed with the outputs).
-    const stdinSink = live.stdinSink;
-    if (stdinSink !== undefined && !live.outputs.some((output: unknown) => output === stdinSink)) stdinSink.destroy();
     const exitCode = code ?? 128 + parseSignal(signal ?? 'SIGKILL');
     let oomKilled = false;
     try {
@@ -473,12 +466,24 @@ export class ContainerService {
     } catch {
       // no runtime state or no memory controller
     }
-    // A failure here (a cgroup still busy) must not lose the exit: the state stays, and `remove` or the next
-    // start deletes it again.
-    await this.deleteRuntimeState(id).catch((error: unknown) => {
-      this.events.emit('container', 'runtime_error', id, { error: error instanceof Error ? error.message : String(error) });
-    });
-    await this.releaseNetwork(id);
+    // Three independent clean-ups, overlapped: the last output, the runtime state and cgroup, the network.
+    await Promise.all([
+      // Every process of the pid namespace died with its init, so the FIFOs reach EOF soon: wait for the last output.
+      drained(live.outputs, 2000).then(() => {
+        live.logger?.close();
+        live.logger = undefined;
+        this.detachAll(id);
+        // Our write side of the stdin FIFO: nobody reads it any more (a pty master is closed with the outputs).
+        const stdinSink = live.stdinSink;
+        if (stdinSink !== undefined && !live.outputs.some((output: unknown) => output === stdinSink)) stdinSink.destroy();
+      }),
+      // A failure here (a cgroup still busy) must not lose the exit: the state stays, and `remove` or the next
+      // start deletes it again.
+      this.deleteRuntimeState(id).catch((error: unknown) => {
+        this.events.emit('container', 'runtime_error', id, { error: error instanceof Error ? error.message : String(error) });
+      }),
+      this.releaseNetwork(id),
+    ]);
     this.recordExit(id, exitCode, oomKilled, '');
   }
 
@@ -511,7 +516,8 @@ export class ContainerService {
       FinishedAt: this.now().toISOString(),
     };
     if (record.State.Health) record.State.Health = { ...record.State.Health, Status: 'unhealthy' };
-    this.store.save(record);
+    // An auto-removed container's exit record lives for a few milliseconds: not worth an fsync.
+    this.store.save(record, { durable: !record.HostConfig.AutoRemove });
     if (oomKilled) this.emit(record, 'oom');
     this.emit(record, 'die', { exitCode: String(exitCode) });
     this.settleWaiters(id, (w) => w.condition !== 'removed', { StatusCode: exitCode });

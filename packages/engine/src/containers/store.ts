@@ -2,7 +2,7 @@
  * Container records on disk: `<containers>/<id>/config.v2.json`, replaced atomically (write + fsync + rename),
  * so a crash leaves the old or the new record, never a torn one.
  */
-import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { writeFileAtomicSync } from '@c/layers';
 import type { ContainerRecord } from './types';
@@ -19,10 +19,20 @@ export class ContainerRecordStore {
     return join(this.root, id);
   }
 
-  save(record: ContainerRecord): void {
+  /**
+   * `durable: false` skips the fsync (still atomic: write + rename) for states a power loss makes moot anyway
+   * (running: nothing runs after a reboot, and restore reconciles records with what runs).
+   */
+  save(record: ContainerRecord, options: { durable?: boolean } = {}): void {
     const dir = this.dir(record.Id);
     mkdirSync(dir, { recursive: true, mode: 0o710 });
-    writeFileAtomicSync(join(dir, RECORD_FILE), JSON.stringify(record));
+    const path = join(dir, RECORD_FILE);
+    if (options.durable === false) {
+      writeFileSync(`${path}.tmp`, JSON.stringify(record));
+      renameSync(`${path}.tmp`, path);
+    } else {
+      writeFileAtomicSync(path, JSON.stringify(record));
+    }
   }
 
   /** Every readable record; unreadable ones are reported through `onError` and left on disk. */
