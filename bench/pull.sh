@@ -4,6 +4,7 @@
 # docker-registry.
 #
 #   RUNS=7 bench/pull.sh          # build first: pnpm turbo run build --filter @c/engine...
+#   DOWNLOAD_ONLY=1 bench/pull.sh # only c download vs skopeo (skips pull+unpack and podman: much quicker)
 #
 # c runs as bench/pull-c.mjs: a fresh `node` process running the engine's ImageService.pull, as the daemon does
 # (`c pull` itself is a client of the daemon). `download` mode stops when the blobs are verified in the content
@@ -93,8 +94,9 @@ time_skopeo() {
   skopeo copy -q --src-tls-verify=false "docker://$REF" "oci:$RUN_DIR/skopeo-oci:latest" >/dev/null
   awk -v a="$t0" -v b="$(now_ms)" 'BEGIN{printf "%.1f", b - a}'
 }
+DOWNLOAD_ONLY=${DOWNLOAD_ONLY:-0}
 HAVE_PODMAN=0
-if command -v podman >/dev/null; then HAVE_PODMAN=1; fi
+if [ "$DOWNLOAD_ONLY" != 1 ] && command -v podman >/dev/null; then HAVE_PODMAN=1; fi
 time_podman() {
   rm -rf "$RUN_DIR/podman"
   local t0; t0=$(now_ms)
@@ -108,11 +110,10 @@ S_TIMES=()
 P_TIMES=()
 for run in $(seq "$RUNS"); do
   if [ $((run % 2)) = 1 ]; then c=$(time_c download); s=$(time_skopeo); else s=$(time_skopeo); c=$(time_c download); fi
-  u=$(time_c unpack)
   C_TIMES+=("$c")
-  U_TIMES+=("$u")
   S_TIMES+=("$s")
-  line="run $run: c download ${c} ms, skopeo ${s} ms, c pull+unpack ${u} ms"
+  line="run $run: c download ${c} ms, skopeo ${s} ms"
+  if [ "$DOWNLOAD_ONLY" != 1 ]; then u=$(time_c unpack); U_TIMES+=("$u"); line="$line, c pull+unpack ${u} ms"; fi
   if [ "$HAVE_PODMAN" = 1 ]; then p=$(time_podman); P_TIMES+=("$p"); line="$line, podman ${p} ms"; fi
   echo "$line (load $(cut -d' ' -f1 /proc/loadavg))"
 done
@@ -122,6 +123,7 @@ C_MED=$(median "${C_TIMES[@]}")
 S_MED=$(median "${S_TIMES[@]}")
 echo "median: c pull ${C_MED} ms, skopeo copy ${S_MED} ms, ratio c/skopeo $(awk -v c="$C_MED" -v s="$S_MED" 'BEGIN{printf "%.2f", c / s}')x"
 echo "throughput: c $(awk -v b="$COMPRESSED" -v t="$C_MED" 'BEGIN{printf "%.0f", b / t / 1000}') MB/s, skopeo $(awk -v b="$COMPRESSED" -v t="$S_MED" 'BEGIN{printf "%.0f", b / t / 1000}') MB/s"
+[ "$DOWNLOAD_ONLY" = 1 ] && exit 0
 U_MED=$(median "${U_TIMES[@]}")
 if [ "$HAVE_PODMAN" = 1 ]; then
   P_MED=$(median "${P_TIMES[@]}")

@@ -415,6 +415,13 @@ describe.each(HASHING)('ingest across processes, $hashing hashing', ({ hashOffTh
     await live.abort();
   });
 
+  it('a process whose last act is a commit finishes it and exits normally', async () => {
+    const child = spawnTsChild(fixture, ['oneshot', join(root, 'content'), digest, String(payload.length), await payloadFile()], env);
+    expect(await child.exited, child.stderr()).toBe(0);
+    await child.waitForLine('committed');
+    expect(await store.verify(digest)).toBe(true);
+  });
+
   it('two processes ingesting the same blob both succeed and the blob is intact', async () => {
     const content = join(root, 'content');
     const file = await payloadFile();

@@ -82,6 +82,7 @@ class HashWorker {
     this.#live.add(id);
     worker.postMessage({ type: 'open', id, path, algorithm });
     let settled = false;
+    let finishing = false;
     const settle = () => {
       if (settled) return false;
       settled = true;
@@ -91,10 +92,11 @@ class HashWorker {
     };
     return {
       advance: (bytes) => {
-        if (!settled && !this.#failed.has(id)) worker.postMessage({ type: 'advance', id, upTo: bytes });
+        if (!settled && !finishing && !this.#failed.has(id)) worker.postMessage({ type: 'advance', id, upTo: bytes });
       },
       finish: async (bytes) => {
-        if (!settle()) throw new Error('the hash job is already finished');
+        if (settled || finishing) throw new Error('the hash job is already finished');
+        finishing = true;
         try {
           if (this.#failed.delete(id) || this.#worker !== worker) throw new Error('the hash worker failed');
           const hex = await new Promise<string>((resolve, reject) => {
@@ -103,11 +105,14 @@ class HashWorker {
           });
           return `${algorithm}:${hex}`;
         } catch {
-          return hashFilePrefix(path, bytes, algorithm);
+          return await hashFilePrefix(path, bytes, algorithm);
+        } finally {
+          // Only now: an unref'd worker with a reply still due would let the process exit mid-commit.
+          settle();
         }
       },
       drop: () => {
-        if (!settle()) return;
+        if (finishing || !settle()) return;
         this.#failed.delete(id);
         worker.postMessage({ type: 'drop', id });
       },

@@ -3,6 +3,8 @@
  *   partial <root> <digest> <size> <payload> <bytes>  write <bytes>, print "wrote", then hang (to be killed)
  *   full    <root> <digest> <size> <payload>          print "ready", wait for a stdin line, then resume,
  *                                                     write the rest in small chunks and commit
+ *   oneshot <root> <digest> <size> <payload>          write it all and commit, nothing else keeping the
+ *                                                     process alive: it must still print "committed"
  * Environment: HASH_OFF_THREAD_FROM and WRITE_BATCH_BYTES set the store's and the ingest's options.
  */
 import { readFile } from 'node:fs/promises';
@@ -28,6 +30,10 @@ if (mode === 'partial') {
   await ingest.write(payload.subarray(ingest.offset, end));
   process.stdout.write(`wrote ${end}\n`);
   setInterval(() => undefined, 60_000); // hold the ingest open until killed
+} else if (mode === 'oneshot') {
+  await ingest.write(payload);
+  await ingest.commit();
+  process.stdout.write('committed\n');
 } else {
   const chunk = 64 * 1024;
   for (let at = ingest.offset; at < payload.length; at += chunk) {
