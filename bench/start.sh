@@ -2,10 +2,11 @@
 # bench/start.sh - start latency of `c-runtime run` against `runc run` and `crun run` on the same busybox bundle
 # (process /bin/true), run alternately (c, runc, crun, c, runc, crun, ...) so machine load hits all three alike.
 # Prints medians, min/max and the ratios c/runc and c/crun; writes JSON to $OUT (default /tmp/c-bench-start.json).
-# `c` is the CommonJS build the c-runtime bin runs (dist/c-runtime.cjs + dist/c-runtime-init.cjs); `c-esm` is the
-# same code as ES modules (dist/c-runtime.js + dist/c-runtime-init.js), kept to show what the format costs; `node`
-# is `node -e 0`, the floor of each of c-runtime's two Node start-ups. Then bench/start-variants.mjs measures one
-# init start-up under the options tried for issue #4 (flags, CJS, V8 startup snapshot); VARIANT_ROUNDS=0 skips it.
+# `c` is the CommonJS build the c-runtime bin runs (dist/c-runtime.cjs): `run` in one process (the CLI builds the
+# container, a generated static program is PID 1); `c-init` is the same with C_RUNTIME_DIRECT=0, the two-process
+# start through dist/c-runtime-init.cjs (what `create`/`start` use); `c-esm` is `c` as ES modules (dist/c-runtime.js);
+# `node` is `node -e 0`, the floor of one Node start-up. Then bench/start-variants.mjs measures one init start-up
+# under the options tried for issue #4 (flags, CJS, V8 startup snapshot); VARIANT_ROUNDS=0 skips it.
 #
 #   N=30 bench/start.sh          # rounds (default 20), after 3 warm-up rounds
 #
@@ -52,13 +53,14 @@ mkdir -p "$STATE"
 in_ns() { unshare -m --propagation private bash -c 'umount /sys/fs/cgroup/unified 2>/dev/null || true; exec "$@"' in_ns "$@"; }
 
 now() { date +%s%N; }
-declare -A SAMPLES=([c]="" [c-esm]="" [runc]="" [crun]="" [node]="")
+declare -A SAMPLES=([c]="" [c-init]="" [c-esm]="" [runc]="" [crun]="" [node]="")
 run_one() { # tool id -> elapsed ns
   local tool=$1 id=$2 t0 t1
   t0=$(now)
   case $tool in
     c) node "$CLI" --root "$STATE/c" run -b "$BUNDLE" "$id" </dev/null >/dev/null ;;
     c-esm) C_RUNTIME_INIT=$INIT_ESM node "$CLI_ESM" --root "$STATE/c" run -b "$BUNDLE" "$id" </dev/null >/dev/null ;;
+    c-init) C_RUNTIME_DIRECT=0 node "$CLI" --root "$STATE/c" run -b "$BUNDLE" "$id" </dev/null >/dev/null ;;
     runc) runc --root "$STATE/runc" run -b "$BUNDLE" "$id" </dev/null >/dev/null ;;
     crun) in_ns crun --root "$STATE/crun" run -b "$BUNDLE" "$id" </dev/null >/dev/null ;;
     node) node -e 0 ;; # the floor: c-runtime run is two Node start-ups (CLI + init) plus the container work
@@ -68,7 +70,7 @@ run_one() { # tool id -> elapsed ns
 }
 
 for ((i = 1; i <= WARMUP + N; i++)); do
-  for tool in c c-esm runc crun node; do
+  for tool in c c-init c-esm runc crun node; do
     us=$(run_one "$tool" "b$i$tool$RANDOM")
     if ((i > WARMUP)); then SAMPLES[$tool]+="$us "; fi
   done
@@ -87,10 +89,11 @@ node -e '
   }
   result.ratioRunc = median(tools.c) / median(tools.runc);
   result.ratioCrun = median(tools.c) / median(tools.crun);
-  result.cMinusTwoNodeMs = (median(tools.c) - 2 * median(tools.node)) / 1000;
-  console.log(`c/runc ${result.ratioRunc.toFixed(2)}x   c/crun ${result.ratioCrun.toFixed(2)}x   c - 2 x node start ${result.cMinusTwoNodeMs.toFixed(1)} ms   (load ${result.load.toFixed(1)})`);
+  result.ratioInitRunc = median(tools["c-init"]) / median(tools.runc);
+  result.cMinusNodeMs = (median(tools.c) - median(tools.node)) / 1000;
+  console.log(`c/runc ${result.ratioRunc.toFixed(2)}x   c-init/runc ${result.ratioInitRunc.toFixed(2)}x   c/crun ${result.ratioCrun.toFixed(2)}x   c - node start ${result.cMinusNodeMs.toFixed(1)} ms   (load ${result.load.toFixed(1)})`);
   require("fs").writeFileSync(out, JSON.stringify(result, null, 2));
-' "$N" "$OUT" c "${SAMPLES[c]}" c-esm "${SAMPLES[c-esm]}" runc "${SAMPLES[runc]}" crun "${SAMPLES[crun]}" node "${SAMPLES[node]}"
+' "$N" "$OUT" c "${SAMPLES[c]}" c-init "${SAMPLES[c-init]}" c-esm "${SAMPLES[c-esm]}" runc "${SAMPLES[runc]}" crun "${SAMPLES[crun]}" node "${SAMPLES[node]}"
 
 if ((VARIANT_ROUNDS > 0)); then
   echo "--- one init start-up, by variant (bench/start-variants.mjs, $VARIANT_ROUNDS rounds) ---"

@@ -62,12 +62,34 @@ export interface Libc {
 let cached: Libc | undefined;
 
 /**
+ * koffi's own entry point picks its prebuilt module by reading the node binary's ELF headers (glibc or musl) and
+ * wraps it in deprecation shims: 5-10 ms of every start-up here. On Linux, load the glibc build of the same
+ * prebuilt package directly; anything unexpected (musl, another layout, a version mismatch) falls back to koffi.
+ */
+function loadKoffi(): typeof Koffi {
+  const require = createRequire(import.meta.url);
+  const entry = require.resolve('koffi');
+  if (process.platform === 'linux') {
+    try {
+      const fromKoffi = createRequire(entry);
+      const pkg = `@koromix/koffi-linux-${process.arch}`;
+      const meta = fromKoffi(`${pkg}/package.json`) as { version?: string };
+      const native = fromKoffi(`${pkg}/linux_${process.arch}/koffi.node`) as typeof Koffi & { version?: string };
+      if (native.version !== undefined && native.version === meta.version) return native;
+    } catch {
+      // not this layout or not glibc: koffi knows
+    }
+  }
+  return require(entry) as typeof Koffi;
+}
+
+/**
  * Loads koffi and binds libc on first call. Lazy so that importing @c/namespaces costs nothing; call it
  * (through `preloadSyscalls`) before pivot_root, after which the module files are out of reach.
  */
 export function libc(): Libc {
   if (cached) return cached;
-  const koffi = createRequire(import.meta.url)('koffi') as typeof Koffi;
+  const koffi = loadKoffi();
   const lib = koffi.load('libc.so.6');
   const f = (decl: string) => lib.func(decl) as Fn;
   cached = {

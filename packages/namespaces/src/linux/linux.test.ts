@@ -182,7 +182,7 @@ describe('real syscalls (unprivileged)', () => {
   test('importing the package does not load koffi; the first call does', () => {
     const result = runInChild(`
       const { createRequire } = await import('node:module');
-      const koffiLoaded = () => Object.keys(createRequire(import.meta.url).cache).some((k) => k.includes('/koffi/'));
+      const koffiLoaded = () => Object.keys(createRequire(import.meta.url).cache).some((k) => /koffi/i.test(k));
       const before = koffiLoaded();
       ns.linuxSyscalls.getpid();
       console.log(JSON.stringify({ before, after: koffiLoaded() }));

@@ -1,4 +1,4 @@
-import { ReadStream } from 'node:tty';
+import { createRequire } from 'node:module';
 import type { Syscalls } from '@c/namespaces';
 
 export interface PtyPump {
@@ -32,6 +32,8 @@ export function pumpPty(sys: Syscalls, master: number): PtyPump {
   process.stdout.on('resize', onResize);
   // One libuv tty handle for both directions (epoll, no thread pool: after `exec` joins the container's pid
   // namespace this process can start no new thread, and fs streams would start the pool's).
+  // node:tty is loaded only here: most runs have no terminal, and every module costs start-up time.
+  const { ReadStream } = createRequire(import.meta.url)('node:tty') as typeof import('node:tty');
   const pty = new ReadStream(master);
   pty.on('data', (chunk: Buffer) => process.stdout.write(chunk));
   // The caller's EOF does not end the pty (shutdown(2) on a tty fails and would stop the copy).

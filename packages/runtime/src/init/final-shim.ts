@@ -90,64 +90,92 @@ const SUB_RSP_IMM32 = [0x48, 0x81, 0xec];
 type Arg = number | bigint | { data: number } | 'stack';
 type Check = 'negative' | 'not-positive' | 'not-one' | 'none';
 
-class Data {
-  readonly bytes: number[] = [];
-  constructor(private readonly base: bigint) {}
-  private align(n: number): void {
-    while (this.bytes.length % n !== 0) this.bytes.push(0);
+/** An append-only byte buffer (this runs on every `run`: no per-byte arrays). */
+class Bytes {
+  private buf = Buffer.alloc(4096);
+  length = 0;
+  private room(n: number): void {
+    if (this.length + n <= this.buf.length) return;
+    const bigger = Buffer.alloc(Math.max(this.buf.length * 2, this.length + n));
+    this.buf.copy(bigger, 0, 0, this.length);
+    this.buf = bigger;
   }
+  bytes(values: readonly number[] | Uint8Array): void {
+    this.room(values.length);
+    this.buf.set(values, this.length);
+    this.length += values.length;
+  }
+  u64(value: bigint): void {
+    this.room(8);
+    this.buf.writeBigUInt64LE(BigInt.asUintN(64, value), this.length);
+    this.length += 8;
+  }
+  i32(value: number): void {
+    this.room(4);
+    this.buf.writeInt32LE(value, this.length);
+    this.length += 4;
+  }
+  patchI32(at: number, value: number): void {
+    this.buf.writeInt32LE(value, at);
+  }
+  align(n: number): void {
+    const pad = (n - (this.length % n)) % n;
+    this.bytes(new Uint8Array(pad));
+  }
+  view(): Buffer {
+    return this.buf.subarray(0, this.length);
+  }
+}
+
+class Data {
+  readonly out = new Bytes();
+  constructor(private readonly base: bigint) {}
   /** Appends and returns the offset (from the data start). */
-  raw(buf: Uint8Array | readonly number[], alignment = 1): number {
-    this.align(alignment);
-    const at = this.bytes.length;
-    for (const byte of buf) this.bytes.push(byte);
+  raw(buf: Uint8Array, alignment = 1): number {
+    this.out.align(alignment);
+    const at = this.out.length;
+    this.out.bytes(buf);
     return at;
   }
   cstring(s: string): number {
-    return this.raw([...Buffer.from(`${s}\0`, 'utf8')]);
+    return this.raw(Buffer.from(`${s}\0`, 'utf8'));
   }
   u64s(values: readonly bigint[]): number {
-    const b = Buffer.alloc(values.length * 8);
-    values.forEach((v, i) => b.writeBigUInt64LE(v, i * 8));
-    return this.raw(b, 8);
+    this.out.align(8);
+    const at = this.out.length;
+    for (const v of values) this.out.u64(v);
+    return at;
   }
   address(offset: number): bigint {
     return this.base + BigInt(offset);
   }
 }
 
-function imm64(value: bigint): number[] {
-  const b = Buffer.alloc(8);
-  b.writeBigUInt64LE(BigInt.asUintN(64, value));
-  return [...b];
-}
-
-function rel32(value: number): number[] {
-  const b = Buffer.alloc(4);
-  b.writeInt32LE(value);
-  return [...b];
-}
-
 /** Builds the ELF image of the final step for `plan` (x86_64 only; callers check `finalShimSupported`). */
 export function buildFinalShim(plan: FinalShimPlan): Buffer {
   const dataBase = LOAD + BigInt(HEADERS);
   const data = new Data(dataBase);
-  const code: number[] = [];
+  const code = new Bytes();
   const failures: { patchAt: number; message: number; length: number }[] = [];
   const addr = (offset: number) => data.address(offset);
+  const movabs = (reg: readonly number[], value: bigint) => {
+    code.bytes(reg);
+    code.u64(value);
+  };
 
   const call = (nr: number, args: readonly Arg[], step: string, check: Check = 'negative') => {
     args.forEach((arg, i) => {
-      if (arg === 'stack') code.push(...(i === 0 ? MOV_RDI_RSP : MOV_RSI_RSP));
-      else code.push(...ARG_REGS[i]!, ...imm64(typeof arg === 'object' ? addr(arg.data) : BigInt(arg)));
+      if (arg === 'stack') code.bytes(i === 0 ? MOV_RDI_RSP : MOV_RSI_RSP);
+      else movabs(ARG_REGS[i]!, typeof arg === 'object' ? addr(arg.data) : BigInt(arg));
     });
-    code.push(...MOV_RAX, ...imm64(BigInt(nr)), ...SYSCALL);
+    movabs(MOV_RAX, BigInt(nr));
+    code.bytes(SYSCALL);
     if (check === 'none') return;
-    if (check === 'not-one') code.push(...CMP_RAX_1, ...JNE);
-    else code.push(...TEST_RAX_RAX, ...(check === 'negative' ? JS : JLE));
+    if (check === 'not-one') code.bytes([...CMP_RAX_1, ...JNE]);
+    else code.bytes([...TEST_RAX_RAX, ...(check === 'negative' ? JS : JLE)]);
     const message = Buffer.from(`c-runtime init: ${step} failed\n`);
     failures.push({ patchAt: code.length, message: data.raw(message), length: message.length });
-    code.push(0, 0, 0, 0);
+    code.i32(0);
   };
 
   // Data the calls point at (the path buffer is the stack: the image is read-only).
@@ -156,12 +184,12 @@ export function buildFinalShim(plan: FinalShimPlan): Buffer {
   const envStrings = plan.env.map((e) => data.cstring(e));
   const argv = data.u64s([...argStrings.map(addr), 0n]);
   const envp = data.u64s([...envStrings.map(addr), 0n]);
-  const groups = data.raw(Buffer.from(new Uint32Array(plan.additionalGids).buffer), 4);
-  const capHeader = data.raw(Buffer.from(new Uint32Array([LINUX_CAPABILITY_VERSION_3, 0]).buffer), 4);
+  const groups = data.raw(new Uint8Array(new Uint32Array(plan.additionalGids).buffer), 4);
+  const capHeader = data.raw(new Uint8Array(new Uint32Array([LINUX_CAPABILITY_VERSION_3, 0]).buffer), 4);
   const lo = (v: bigint) => Number(v & 0xffffffffn);
   const hi = (v: bigint) => Number((v >> 32n) & 0xffffffffn);
   const capData = data.raw(
-    Buffer.from(new Uint32Array([lo(plan.effective), lo(plan.permitted), lo(plan.inheritable), hi(plan.effective), hi(plan.permitted), hi(plan.inheritable)]).buffer),
+    new Uint8Array(new Uint32Array([lo(plan.effective), lo(plan.permitted), lo(plan.inheritable), hi(plan.effective), hi(plan.permitted), hi(plan.inheritable)]).buffer),
     4,
   );
   let fprog: number | undefined;
@@ -174,7 +202,8 @@ export function buildFinalShim(plan: FinalShimPlan): Buffer {
   }
   const loadSeccomp = () => call(NR.seccomp, [SECCOMP_SET_MODE_FILTER, plan.seccomp!.flags, { data: fprog! }], 'seccomp');
 
-  code.push(...SUB_RSP_IMM32, ...rel32(STACK_BUFFER));
+  code.bytes(SUB_RSP_IMM32);
+  code.i32(STACK_BUFFER);
   call(NR.read, [SYNC_FD, 'stack', 1], 'waiting for the cgroup', 'not-one');
   if (plan.cgroupNamespace) call(NR.unshare, [CLONE_NEWCGROUP], 'unshare(CLONE_NEWCGROUP)');
   call(NR.write, [SYNC_FD, 'stack', 1], 'reporting the cgroup namespace', 'not-one');
@@ -205,25 +234,21 @@ export function buildFinalShim(plan: FinalShimPlan): Buffer {
   const execveFailed = Buffer.from('c-runtime init: execve failed\n');
   failures.push({ patchAt: -1, message: data.raw(execveFailed), length: execveFailed.length });
 
-  // Failure stubs: write the message to fd 2, exit 1. The fall-through after execve lands on the last one.
-  const dataSize = data.bytes.length + ((8 - (data.bytes.length % 8)) % 8);
-  // The last stub must directly follow the execve: emit stubs in reverse so it comes first.
-  const stubs = [...failures].reverse();
-  const stubStart: number[] = [];
-  for (const failure of stubs) {
-    stubStart.push(code.length);
-    code.push(...ARG_REGS[0], ...imm64(2n), ...ARG_REGS[1], ...imm64(addr(failure.message)), ...ARG_REGS[2], ...imm64(BigInt(failure.length)));
-    code.push(...MOV_RAX, ...imm64(BigInt(NR.write)), ...SYSCALL);
-    code.push(...ARG_REGS[0], ...imm64(1n), ...MOV_RAX, ...imm64(BigInt(NR.exit_group)), ...SYSCALL);
+  // Failure stubs (write the message to fd 2, exit 1), in reverse so that the execve's falls right after it.
+  for (const failure of [...failures].reverse()) {
+    if (failure.patchAt >= 0) code.patchI32(failure.patchAt, code.length - (failure.patchAt + 4));
+    movabs(ARG_REGS[0], 2n);
+    movabs(ARG_REGS[1], addr(failure.message));
+    movabs(ARG_REGS[2], BigInt(failure.length));
+    movabs(MOV_RAX, BigInt(NR.write));
+    code.bytes(SYSCALL);
+    movabs(ARG_REGS[0], 1n);
+    movabs(MOV_RAX, BigInt(NR.exit_group));
+    code.bytes(SYSCALL);
   }
-  // Point each check's jump at its own stub.
-  stubs.forEach((failure, i) => {
-    if (failure.patchAt < 0) return;
-    const target = stubStart[i]!;
-    code.splice(failure.patchAt, 4, ...rel32(target - (failure.patchAt + 4)));
-  });
 
-  const codeOffset = HEADERS + dataSize;
+  data.out.align(8);
+  const codeOffset = HEADERS + data.out.length;
   const size = codeOffset + code.length;
   const elf = Buffer.alloc(size);
   elf.set([0x7f, 0x45, 0x4c, 0x46, 2, 1, 1], 0);
@@ -244,8 +269,8 @@ export function buildFinalShim(plan: FinalShimPlan): Buffer {
   elf.writeBigUInt64LE(0x1000n, 112);
   elf.writeUInt32LE(0x6474e551, 120); // PT_GNU_STACK, RW
   elf.writeUInt32LE(6, 124);
-  elf.set(data.bytes, HEADERS);
-  elf.set(code, codeOffset);
+  elf.set(data.out.view(), HEADERS);
+  elf.set(code.view(), codeOffset);
   return elf;
 }
 
