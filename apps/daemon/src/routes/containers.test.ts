@@ -126,6 +126,8 @@ describe('container routes over a fake engine', () => {
     const first = await client.containers.attach(Id, { stdin: true, stdout: true, stderr: true });
     let received = Buffer.alloc(0);
     first.socket.on('data', (chunk: Buffer) => (received = Buffer.concat([received, chunk])));
+    // The client hands the hijacked socket over paused, so no byte is lost before a reader is there.
+    first.socket.resume();
     first.socket.write('live ');
     first.socket.end('one');
     // Multiplexed frames: 8-byte headers, the payload's length in the last 4.

@@ -3,12 +3,14 @@
  * - `POST /images/{name}/mount` and `/unmount` (non-standard, podman's `image mount`): `{ "Path": … }`.
  *   `unmount?all=1` releases every mount of the image.
  * - `POST /images/prune` (docker's): `filters={"dangling":["false"]}` is `prune -a`; frees what `df` reports.
+ * - save/load (`./image-archive.ts`).
  * Backends without these operations (unit-test fakes) answer 501.
  */
 import { parseFilters } from '@c/api';
 import { CError } from '@c/errors';
 import { queryFlag, sendJson } from '../http/respond';
 import type { Route } from '../http/router';
+import { imageArchiveRoutes } from './image-archive';
 
 interface ImageStorageBackend {
   mount(name: string): Promise<{ id: string; path: string; count: number }>;
@@ -32,6 +34,7 @@ function nameOf(params: Record<string, string>): string {
 
 export function imageStorageRoutes(images: object): Route[] {
   return [
+    ...imageArchiveRoutes(images),
     {
       method: 'POST',
       pattern: '/images/prune',

@@ -3,6 +3,11 @@
  * logout. No terminal output: progress is reported through callbacks, results are returned.
  */
 import { randomUUID } from 'node:crypto';
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Readable } from 'node:stream';
+import { saveArchive, type SaveItem } from './archive-save';
+import { ExtractedArchive, loadArchive, type LoadResult } from './archive-load';
 import { CError } from '@c/errors';
 import { formatReference, hostPlatform, parsePlatform, type Descriptor, type Platform, type Reference } from '@c/image';
 import { applyChanges } from './changes';
@@ -541,6 +546,62 @@ export class ImageService {
       updatedAt: created,
     });
     return { id: configDescriptor.digest, manifestDigest: manifestDescriptor.digest, reference: this.familiar(ref) };
+  }
+
+  /**
+   * `docker save`: the images (by name or id) as one docker-archive tar stream. An image named by a tag is saved
+   * under that tag (all the tags given for it); one given by id only, untagged.
+   */
+  async saveImages(inputs: readonly string[]): Promise<Readable> {
+    if (inputs.length === 0) throw new CError('INVALID_ARGUMENT', 'save needs at least one image', { hint: 'name the images to save' });
+    const items = new Map<string, SaveItem & { repoTags: string[] }>();
+    for (const input of inputs) {
+      const named = await this.findByName(input).catch(() => undefined);
+      const image = named ?? (await this.resolve(input));
+      let item = items.get(image.configDigest);
+      if (item === undefined) {
+        const config = await readConfig(this.parts.content, image.configDigest);
+        item = { configDigest: image.configDigest, layers: image.manifest.layers, diffIds: config.rootfs?.diff_ids ?? [], repoTags: [] };
+        items.set(image.configDigest, item);
+      }
+      const tag = named ? familiarTag(named.record.name) : undefined;
+      if (tag !== undefined && !item.repoTags.includes(tag)) item.repoTags.push(tag);
+    }
+    await mkdir(this.parts.tmpDir, { recursive: true });
+    return saveArchive(this.parts.content, [...items.values()], this.parts.tmpDir);
+  }
+
+  /**
+   * `docker load`: a docker-archive or OCI layout tar; each image gets the names the archive gives it. c keeps no
+   * untagged images yet, so an image without a name is refused (after the named ones are stored).
+   */
+  async loadImages(source: ByteSource): Promise<LoadResult[]> {
+    await mkdir(this.parts.tmpDir, { recursive: true });
+    const scratch = await mkdtemp(join(this.parts.tmpDir, 'load-'));
+    try {
+      const archive = await ExtractedArchive.extract(source, join(scratch, 'archive'));
+      const loaded = await loadArchive(archive, this.parts.content, scratch);
+      const results: LoadResult[] = [];
+      const now = this.now().toISOString();
+      for (const image of loaded) {
+        const names: string[] = [];
+        for (const name of image.names) {
+          const ref = normalizeReference(name);
+          await this.parts.images.put({ name: recordName(ref), target: image.manifest, configDigest: image.configDigest, createdAt: now, updatedAt: now });
+          names.push(this.familiar(ref));
+        }
+        results.push({ id: image.configDigest, names });
+      }
+      const unnamed = results.filter((r) => r.names.length === 0);
+      if (unnamed.length > 0) {
+        throw new CError('UNSUPPORTED', `c keeps no untagged images yet: ${unnamed.map((r) => r.id).join(', ')} came without a name`, {
+          hint: 'save the image by name (c save NAME:TAG), or tag it in the archive',
+        });
+      }
+      return results;
+    } finally {
+      await rm(scratch, { recursive: true, force: true });
+    }
   }
 
   /** Verifies the credentials with the registry, then saves them (docker's config.json) when the service has a credential writer. */

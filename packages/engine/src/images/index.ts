@@ -36,3 +36,5 @@ export { IMAGE_ID_LABEL } from './storage';
 export type { GarbagePort, MountPort } from './ports';
 export type { DockerContainerConfig } from './inspect';
 export { applyChanges, type ConfigEdits } from './changes';
+export { saveArchive, archiveDocuments, type SaveItem, type ArchiveManifestEntry } from './archive-save';
+export { ExtractedArchive, loadArchive, type LoadResult, type LoadedArchiveImage } from './archive-load';
