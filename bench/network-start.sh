@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
 # bench/network-start.sh: what the default bridge adds to a container start, end to end through c-daemon:
-# `docker run --rm bench-busybox true` with `--network none` against the default bridge (veth, address, route,
+# `docker run --rm bench-busybox true` (and `c run`) with `--network none` against the default bridge (veth, address, route,
 # lease, nft elements, /etc/hosts rewrite, and the disconnect at exit). Medians and the difference.
 #
 #   RUNS=30 bench/network-start.sh      # as root; build the daemon first: pnpm --filter @c/daemon build
 #
-# The docker CLI is the client (the c CLI adds a Node start-up, ~80 ms of noise, to both sides equally).
+# The docker CLI is the client, and the c CLI when built (its Node start-up adds noise to both sides equally).
 # Then bench/network-start.mts repeats it inside the engine's process, paired and interleaved (none, bridge, …),
 # and times the connect (on the start path) and the disconnect (at exit) themselves.
 # Everything lives under $BENCH_DIR; the bridge and nft table of its root are removed at exit.
@@ -20,7 +20,7 @@ BENCH_DIR=${BENCH_DIR:-/tmp/c-bench-network-start}
 ROOT=$BENCH_DIR/c-root
 
 [ "$(id -u)" = 0 ] || { echo "bench/network-start.sh: run as root" >&2; exit 1; }
-for tool in hyperfine node tar ip nft curl "$DOCKER"; do
+for tool in node tar ip nft curl "$DOCKER"; do
   command -v "$tool" >/dev/null || { echo "bench/network-start.sh: $tool is not installed" >&2; exit 1; }
 done
 [ -f "$DAEMON_JS" ] || { echo "bench/network-start.sh: $DAEMON_JS is missing; run: pnpm --filter @c/daemon build" >&2; exit 1; }
@@ -53,10 +53,6 @@ for applet in sh true sleep; do ln -s busybox "$BENCH_DIR/rootfs/bin/$applet"; d
 echo 'root:x:0:0:root:/root:/bin/sh' >"$BENCH_DIR/rootfs/etc/passwd"
 tar --numeric-owner -C "$BENCH_DIR/rootfs" -cf "$BENCH_DIR/rootfs.tar" .
 
-median() { # median of hyperfine's JSON export, in ms
-  node -e 'const r=require(process.argv[1]).results[0];const t=[...r.times].sort((a,b)=>a-b);const m=t.length%2?t[(t.length-1)/2]:(t[t.length/2-1]+t[t.length/2])/2;console.log((m*1000).toFixed(1))' "$1"
-}
-
 echo "load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
 node "$DAEMON_JS" -H "unix://$BENCH_DIR/c.sock" --root "$ROOT" 2>"$BENCH_DIR/c-daemon.log" &
 DAEMON_PID=$!
@@ -64,19 +60,15 @@ for _ in $(seq 100); do curl -sf --unix-socket "$BENCH_DIR/c.sock" http://c/_pin
 C="$DOCKER -H unix://$BENCH_DIR/c.sock"
 $C import --change 'CMD ["sh"]' "$BENCH_DIR/rootfs.tar" bench-busybox >/dev/null
 
-# Interleaved runs (none, bridge, none, …) would be fairer under load; hyperfine runs each command's batch in turn,
-# so both get the same warm-up and the order is alternated between two rounds.
-hyperfine -N -w 3 -r "$RUNS" --export-json "$BENCH_DIR/none1.json" "$C run --rm --network none bench-busybox true" >/dev/null
-hyperfine -N -w 3 -r "$RUNS" --export-json "$BENCH_DIR/bridge1.json" "$C run --rm bench-busybox true" >/dev/null
-hyperfine -N -w 3 -r "$RUNS" --export-json "$BENCH_DIR/bridge2.json" "$C run --rm bench-busybox true" >/dev/null
-hyperfine -N -w 3 -r "$RUNS" --export-json "$BENCH_DIR/none2.json" "$C run --rm --network none bench-busybox true" >/dev/null
-NONE1=$(median "$BENCH_DIR/none1.json"); NONE2=$(median "$BENCH_DIR/none2.json")
-BRIDGE1=$(median "$BENCH_DIR/bridge1.json"); BRIDGE2=$(median "$BENCH_DIR/bridge2.json")
-echo "docker run --rm --network none bench-busybox true: medians ${NONE1} / ${NONE2} ms (${RUNS} runs each)"
-echo "docker run --rm (default bridge) bench-busybox true: medians ${BRIDGE1} / ${BRIDGE2} ms"
-node -e 'const [n1,n2,b1,b2]=process.argv.slice(1).map(Number);console.log(`bridge adds: ${(((b1+b2)-(n1+n2))/2).toFixed(1)} ms per run (target <= 10 ms)`)' "$NONE1" "$NONE2" "$BRIDGE1" "$BRIDGE2"
-# Nothing may stay connected once every --rm container is gone.
-LEFT=$(ip -o link show | grep -c ': vc' || true)
+# Interleaved pairs (none, bridge; bridge, none; …) so both see the same load; the docker CLI and, when built, the
+# c CLI (apps/cli/dist/c.cjs) as clients.
+CLIENTS=("$DOCKER -H unix://$BENCH_DIR/c.sock")
+C_CLI=$REPO/apps/cli/dist/c.cjs
+[ -f "$C_CLI" ] && CLIENTS+=("node $C_CLI -H unix://$BENCH_DIR/c.sock")
+(cd "$REPO/packages/network" && pnpm exec tsx "$REPO/bench/network-start-clients.mts" "$RUNS" bench-busybox "${CLIENTS[@]}")
+# Nothing may stay connected once every --rm container is gone (veths go in the background: give them a moment).
+sleep 0.5
+LEFT=$(ip -o link show master "c$TAG" 2>/dev/null | grep -c . || true)
 echo "veths left after the runs: ${LEFT}"
 echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
 

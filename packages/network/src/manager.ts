@@ -128,9 +128,12 @@ export class NetworkManager {
   private readonly hostPorts: HostPortAllocator;
   private mtu = 1500;
   private upstreams: Upstream[] = [];
-  /** Veth deletions still running in the background (see release) → the namespace their peer is in. */
-  private readonly pendingLinks = new Map<Promise<void>, string | undefined>();
-  private readonly linkFailures: unknown[] = [];
+  /**
+   * Work off the start and exit paths (veth deletions, lease file writes) → the namespace a veth's peer is in, and
+   * the failures it ended in (reported by settle).
+   */
+  private readonly pending = new Map<Promise<void>, string | undefined>();
+  private readonly backgroundFailures: unknown[] = [];
 
   private constructor(private readonly options: NetworkManagerOptions) {
     const runner = options.runner ?? new SpawnRunner();
@@ -238,7 +241,7 @@ export class NetworkManager {
       // A namespace that outlived its endpoints (a joined container's, or a test's) may still hold a peer being
       // deleted under the name this connect is about to use.
       const netnsId = namespaceId(options.netnsPath);
-      const sameNamespace = [...this.pendingLinks].filter(([, ns]) => ns !== undefined && ns === netnsId).map(([pending]) => pending);
+      const sameNamespace = [...this.pending].filter(([, ns]) => ns !== undefined && ns === netnsId).map(([pending]) => pending);
       if (sameNamespace.length > 0) await Promise.allSettled(sameNamespace);
 
       const id = randomBytes(32).toString('hex');
@@ -265,10 +268,10 @@ export class NetworkManager {
         defaultRoute: !mine.some((e) => e.defaultRoute),
         ...(options.dns !== undefined && options.dns.length > 0 ? { dns: options.dns } : {}),
       };
-      // The lease write, the links and the NAT elements do not depend on each other: overlap them (each
-      // costs a process spawn or an fsync of several ms; together they are what connect adds to a start).
+      // One file write on the start path: the endpoint record, which holds the lease (open() rebuilds the lease
+      // files from the live endpoints; they are rewritten in the background). The links and the NAT elements
+      // do not depend on it: overlap them.
       const steps = await Promise.allSettled([
-        ipam.flush(),
         this.links.attachVeth({
           netnsPath: record.netnsPath,
           hostName: record.hostVeth,
@@ -294,6 +297,7 @@ export class NetworkManager {
       }
       this.endpoints.set(id, record);
       this.dns.get(network.id)?.add(id, this.dnsNames(record), ipv4, this.endpointUpstreams(record));
+      this.background(ipam.flush());
       return this.connectResult(network, record);
     });
   }
@@ -325,11 +329,11 @@ export class NetworkManager {
     });
   }
 
-  /** Wait for the background veth deletions; rejects with the first that failed since the last call. */
+  /** Wait for the background work (veth deletions, lease file writes); rejects with the first failure since the last call. */
   async settle(): Promise<void> {
-    while (this.pendingLinks.size > 0) await Promise.allSettled([...this.pendingLinks.keys()]);
-    const failure = this.linkFailures.shift();
-    this.linkFailures.length = 0;
+    while (this.pending.size > 0) await Promise.allSettled([...this.pending.keys()]);
+    const failure = this.backgroundFailures.shift();
+    this.backgroundFailures.length = 0;
     if (failure !== undefined) throw failure;
   }
 
@@ -621,13 +625,19 @@ export class NetworkManager {
     if (!waitForLink) {
       const owner = `releasing:${endpoint.id}`;
       ipam?.reserve(owner, endpoint.ipv4);
-      this.track(
+      this.background(
         link.finally(() => (ipam !== undefined && ipam.forget(owner).length > 0 ? ipam.flush() : undefined)),
         endpoint.netnsId,
       );
     }
-    // Independent steps, overlapped; the first failure is reported after all have run.
-    const steps = await Promise.allSettled([this.unpublish(endpoint), waitForLink ? link : undefined, ipam?.flush(), this.store.deleteEndpoint(endpoint.id)]);
+    // Independent steps, overlapped; the first failure is reported after all have run. Without waitForLink the
+    // lease file is written once the veth is gone (above): the exit path only deletes the endpoint file.
+    const steps = await Promise.allSettled([
+      this.unpublish(endpoint),
+      waitForLink ? link : undefined,
+      waitForLink ? ipam?.flush() : undefined,
+      this.store.deleteEndpoint(endpoint.id),
+    ]);
     this.endpoints.delete(endpoint.id);
     // Already gone (an element or link removed by someone else) is what we wanted.
     const failed = steps.find((step): step is PromiseRejectedResult => step.status === 'rejected' && !isCError(step.reason, 'NOT_FOUND'));
@@ -639,15 +649,15 @@ export class NetworkManager {
     return endpoint.dns?.map((host) => ({ host, port: 53 }));
   }
 
-  private track(work: Promise<unknown>, netnsId: string | undefined): void {
+  private background(work: Promise<unknown>, netnsId?: string): void {
     const pending: Promise<void> = work.then(
       () => undefined,
       (error: unknown) => {
-        if (!isCError(error, 'NOT_FOUND')) this.linkFailures.push(error);
+        if (!isCError(error, 'NOT_FOUND')) this.backgroundFailures.push(error);
       },
     );
-    this.pendingLinks.set(pending, netnsId);
-    void pending.finally(() => this.pendingLinks.delete(pending));
+    this.pending.set(pending, netnsId);
+    void pending.finally(() => this.pending.delete(pending));
   }
 
   private dnsNames(endpoint: EndpointRecord): string[] {

@@ -260,7 +260,14 @@ describe.skipIf(!isRoot || !haveTools)('network (privileged, netns stand-ins for
     await m.createNetwork({ name: 'e2e-cycle' });
     const path = addNetns(cleanup, 'ce2e-a');
     const ownNetns = readlinkSync('/proc/thread-self/ns/net');
-    const linksBefore = links();
+    // Only what this suite could create: other engineers' containers and bridges come and go on a shared host.
+    const ours = () =>
+      links()
+        .filter((name) => name === BRIDGE || name.startsWith('ce2eb-'))
+        .flatMap((bridge) => [bridge, ...sh(['ip', '-o', 'link', 'show', 'master', bridge]).stdout.split('\n').map((line) => line.split(':')[1]?.trim().split('@')[0] ?? '')])
+        .filter((name) => name !== '')
+        .sort();
+    const linksBefore = ours();
     const rulesBefore = must(['nft', 'list', 'table', 'ip', TABLE]);
     const started = performance.now();
     for (let i = 0; i < cycles; i++) {
@@ -273,7 +280,7 @@ describe.skipIf(!isRoot || !haveTools)('network (privileged, netns stand-ins for
     console.log(`${backend}: attach+detach with 2 published ports: ${perCycle.toFixed(1)} ms per cycle`);
     // The netlink path setns()es the main thread into each container and back: it must always come back.
     expect(readlinkSync('/proc/thread-self/ns/net')).toBe(ownNetns);
-    expect(links()).toEqual(linksBefore);
+    expect(ours()).toEqual(linksBefore);
     expect(must(['nft', 'list', 'table', 'ip', TABLE])).toBe(rulesBefore);
     expect(m.leases('bridge')).toEqual([]);
     expect(m.leases('e2e-cycle')).toEqual([]);
