@@ -24,10 +24,18 @@ export default [
   // `shims` gives import.meta.url (koffi and the init are resolved relative to it).
   defineLibConfig({
     ...bundled,
-    entry: { 'c-runtime': 'src/c-runtime.ts', 'c-runtime-init': 'src/c-runtime-init.ts' },
+    entry: { 'c-runtime-main': 'src/c-runtime.ts', 'c-runtime-init': 'src/c-runtime-init.ts' },
     format: ['cjs'],
     outExtension: () => ({ js: '.cjs' }),
     shims: true,
+    dts: false,
+  }),
+  // The `c-runtime` bin: runs c-runtime-main.cjs from a V8 code cache (src/cli/code-cache-loader.ts).
+  defineLibConfig({
+    entry: { 'c-runtime': 'src/cli/code-cache-loader.ts' },
+    format: ['cjs'],
+    outExtension: () => ({ js: '.cjs' }),
+    clean: false,
     dts: false,
   }),
 ];

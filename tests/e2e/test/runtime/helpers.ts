@@ -21,7 +21,7 @@ function newestMtime(dir: string): number {
 
 /** Build @c/runtime's dist if it is missing or older than its sources (the init must be plain JS). */
 export function ensureBuilt(): void {
-  const built = existsSync(CLI) && existsSync(join(RUNTIME_PKG, 'dist/c-runtime-init.cjs')) && existsSync(join(RUNTIME_PKG, 'dist/c-runtime-init.js')) ? statSync(CLI).mtimeMs : 0;
+  const built = existsSync(CLI) && existsSync(join(RUNTIME_PKG, 'dist/c-runtime-main.cjs')) && existsSync(join(RUNTIME_PKG, 'dist/c-runtime-init.cjs')) && existsSync(join(RUNTIME_PKG, 'dist/c-runtime-init.js')) ? statSync(CLI).mtimeMs : 0;
   // The bundle inlines @c/namespaces: its sources count too.
   if (built > Math.max(newestMtime(join(RUNTIME_PKG, 'src')), newestMtime(join(RUNTIME_PKG, '../namespaces/src')))) return;
   const r = spawnSync('pnpm', ['--filter', '@c/runtime', 'build'], { cwd: RUNTIME_PKG, encoding: 'utf8' });
