@@ -3,7 +3,8 @@
  * decided per request by the layers above, which need to see every hop).
  */
 import http, { type IncomingMessage } from 'node:http';
-import https from 'node:https';
+import type https from 'node:https';
+import { createRequire } from 'node:module';
 import { Readable } from 'node:stream';
 import { CError } from '@c/errors';
 
@@ -19,13 +20,26 @@ export interface HttpRequest {
   idleTimeoutMs: number;
 }
 
+let httpsModule: typeof https | undefined;
+
+/** node:https (and with it tls) loads only when a registry is spoken to over TLS: a loopback pull never pays for it. */
+function loadHttps(): typeof https {
+  httpsModule ??= createRequire(import.meta.url)('node:https') as typeof https;
+  return httpsModule;
+}
+
 export class HttpAgents {
   readonly http = new http.Agent({ keepAlive: true, maxSockets: 16 });
-  readonly https = new https.Agent({ keepAlive: true, maxSockets: 16 });
+  #https: https.Agent | undefined;
+
+  get https(): https.Agent {
+    this.#https ??= new (loadHttps().Agent)({ keepAlive: true, maxSockets: 16 });
+    return this.#https;
+  }
 
   destroy(): void {
     this.http.destroy();
-    this.https.destroy();
+    this.#https?.destroy();
   }
 }
 
@@ -36,7 +50,7 @@ export function cancelledError(what: string): CError {
 /** Sends a request; resolves with the response head, the body still to be read (or discarded). */
 export function sendHttp(request: HttpRequest, agents: HttpAgents): Promise<IncomingMessage> {
   const isHttps = request.url.protocol === 'https:';
-  const transport = isHttps ? https : http;
+  const transport = isHttps ? loadHttps() : http;
   return new Promise((resolve, reject) => {
     if (request.signal?.aborted) {
       reject(cancelledError(`${request.method} ${request.url.href}`));
