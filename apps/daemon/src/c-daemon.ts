@@ -35,7 +35,7 @@ async function main(): Promise<void> {
     log,
     ...(socketGid === undefined ? {} : { socketGid }),
   });
-  log(`c-daemon ${readOwnVersion()} listening on ${daemon.sockets.map((s) => `unix://${s}`).join(', ')} (root ${config.root})`);
+  log(`c-daemon ${readOwnVersion()} listening on ${daemon.sockets.map((s) => `unix://${s}`).join(', ')} (root ${config.root}, init pool ${config.initPool})`);
 
   let stopping = false;
   const stop = (signal: NodeJS.Signals): void => {

@@ -166,6 +166,23 @@ describe('createContainer with a pre-started (pooled) init', () => {
     expect(got.stdioFds).toBeNull();
   });
 
+  it('falls back to a cold init when the pooled one died while idle', async () => {
+    const script = initScript(ECHO_PLAN_INIT);
+    process.env.C_RUNTIME_INIT = script;
+    const sys = new RecordingSyscalls();
+    const dead = InitProcess.spawnPooled(sys, { initScript: initScript("import { writeSync } from 'node:fs';\nwriteSync(3, JSON.stringify({ type: 'booted' }) + '\\n');\n") });
+    await dead.booted;
+    await new Promise((r) => (dead.child.exitCode !== null ? r(undefined) : dead.child.once('exit', r)));
+    const store = new StateStore(join(dir, 'state'));
+    const error = await createContainer({ id: 'fallback', bundle: bundle(), store, sys, cgroups: fakeCgroups([]), stdio: ['ignore', 'ignore', 'ignore'], init: dead }).then(
+      () => undefined,
+      (e: unknown) => e as CError,
+    );
+    const got = JSON.parse(error?.message ?? '{}') as { pid: number; stdioFds: null };
+    expect(got.pid).not.toBe(dead.pid);
+    expect(got.stdioFds).toBeNull();
+  });
+
   it('an idle pooled init exits on its own when its parent end of the sync socket closes', async () => {
     const warm = InitProcess.spawnPooled(new RecordingSyscalls(), { initScript: initScript(ECHO_PLAN_INIT) });
     await warm.booted;
