@@ -1,6 +1,5 @@
 import type { ChildProcess } from 'node:child_process';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
-import { access } from 'node:fs/promises';
+import { existsSync, promises as fsPromises, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { CError, isCError, toCError } from '@c/errors';
 import { linuxSyscalls, preloadSyscalls } from '@c/namespaces';
@@ -277,7 +276,7 @@ async function cmdExec(ctx: Context, args: ParsedArgs): Promise<number> {
     // After joining the container's pid namespace this process can create no thread (clone(CLONE_THREAD) fails
     // with EINVAL when pid_for_children differs), and a stdin that is a file is read through libuv's pool: start
     // the pool (all its threads at once) now.
-    await access('/');
+    await fsPromises.access('/'); // fs.promises is loaded on first use, not at every start-up
   }
   let master: number | undefined;
   const handle = execInContainer(ctx.lifecycle, ctx.sys, {
