@@ -1,5 +1,6 @@
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { writeSyncCreatingDir } from './atomic';
 
 /** What the runtime spec needs to bind-mount one generated file into the container. */
 export interface BindMountSpec {
@@ -127,8 +128,8 @@ export interface ContainerFilesInput {
  * every start, so a torn write after a crash costs nothing.
  */
 export async function writeInPlace(path: string, content: string): Promise<void> {
-  await mkdir(dirname(path), { recursive: true });
-  await writeFile(path, content, { mode: 0o644 });
+  // Synchronous: a few hundred bytes, on the container start path (see writeSyncCreatingDir).
+  writeSyncCreatingDir(path, content);
 }
 
 export async function writeContainerFiles(input: ContainerFilesInput): Promise<BindMountSpec[]> {

@@ -200,6 +200,25 @@ describe('NetworkManager (fake kernel)', () => {
     expect(manager.leases('bridge')).toEqual([['172.18.0.3', second.endpoint.EndpointID]]);
   });
 
+  it('after an exit the kernel deletes the veth with the namespace; only one that outlives it is deleted by c', async () => {
+    const manager = await NetworkManager.open(options);
+    const other = join(dir, 'netns-b');
+    writeFileSync(other, '');
+    const exited = await manager.connect({ containerId: 'a'.repeat(64), containerName: 'a', netnsPath: netns });
+    const joined = await manager.connect({ containerId: 'b'.repeat(64), containerName: 'b', netnsPath: other });
+    // Both processes are gone (their /proc/<pid>/ns/net with them).
+    rmSync(netns);
+    rmSync(other);
+    kernel.clear();
+    await manager.disconnectAll('a'.repeat(64));
+    await manager.disconnectAll('b'.repeat(64));
+    // The first namespace's teardown takes its veth; the second lives on (another container joined it).
+    rmSync(join(kernel.sysfs, exited.hostVeth), { recursive: true });
+    await manager.settle();
+    expect(kernel.commands()).toEqual([`ip link del ${joined.hostVeth}`]);
+    expect(manager.leases('bridge')).toEqual([]);
+  });
+
   it('after a host crash: torn endpoint files are dropped, lease files are reconciled with the live endpoints', async () => {
     const first = await NetworkManager.open(options);
     const live = await first.connect({ containerId: 'a'.repeat(64), containerName: 'live', netnsPath: netns });

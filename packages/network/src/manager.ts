@@ -108,6 +108,9 @@ function namespaceId(path: string): string | undefined {
   }
 }
 const PREDEFINED = new Set(['bridge', 'host', 'none']);
+/** How long a released veth may take to go with its namespace before we delete it ourselves, and the poll step. */
+const VETH_TEARDOWN_GRACE_MS = 1000;
+const VETH_POLL_MS = 10;
 
 /**
  * Container networking for the engine: networks (default bridge + user bridges), endpoints (veth + address +
@@ -621,7 +624,7 @@ export class NetworkManager {
     this.dns.get(endpoint.networkId)?.remove(endpoint.id);
     const ipam = this.ipams.get(endpoint.networkId);
     ipam?.forget(endpoint.id);
-    const link = this.links.deleteLink(endpoint.hostVeth);
+    const link = waitForLink ? this.links.deleteLink(endpoint.hostVeth) : this.vethGone(endpoint);
     if (!waitForLink) {
       const owner = `releasing:${endpoint.id}`;
       ipam?.reserve(owner, endpoint.ipv4);
@@ -642,6 +645,23 @@ export class NetworkManager {
     // Already gone (an element or link removed by someone else) is what we wanted.
     const failed = steps.find((step): step is PromiseRejectedResult => step.status === 'rejected' && !isCError(step.reason, 'NOT_FOUND'));
     if (failed !== undefined) throw failed.reason;
+  }
+
+  /**
+   * The veth of an endpoint released in the background is gone. When the container's process has gone, its
+   * namespace is being torn down and the kernel deletes the veth pair with it, in the same batch as the namespace's
+   * loopback: an RTM_DELLINK of ours would hold the RTNL lock for one more RCU grace period, which the next
+   * container's netns creation and connect would wait for. So wait for the veth to vanish, and delete it only when
+   * it does not (a joined container keeps the namespace), or at once when the process still runs.
+   */
+  private async vethGone(endpoint: EndpointRecord): Promise<void> {
+    if (namespaceId(endpoint.netnsPath) !== endpoint.netnsId) {
+      for (let waited = 0; waited < VETH_TEARDOWN_GRACE_MS; waited += VETH_POLL_MS) {
+        if (!this.links.linkExists(endpoint.hostVeth)) return;
+        await new Promise((resolve) => setTimeout(resolve, VETH_POLL_MS));
+      }
+    }
+    await this.links.deleteLink(endpoint.hostVeth);
   }
 
   /** A container's `--dns` servers as upstreams of its network's DNS (port 53, as resolv.conf would use them). */

@@ -1,3 +1,4 @@
+import { rmSync } from 'node:fs';
 import { mkdir, readdir, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { writeFileAtomic } from './atomic';
@@ -39,8 +40,9 @@ export class StateStore {
     return writeFileAtomic(join(this.endpointsDir, `${record.id}.json`), JSON.stringify(record), { durable: false });
   }
 
+  /** Synchronous, like saveEndpoint's write: one unlink on the exit path. */
   async deleteEndpoint(id: string): Promise<void> {
-    await rm(join(this.endpointsDir, `${id}.json`), { force: true });
+    rmSync(join(this.endpointsDir, `${id}.json`), { force: true });
   }
 
   loadNetworks(): Promise<NetworkRecord[]> {
