@@ -24,4 +24,10 @@ describe('toImageSummaries', () => {
     expect(summaries).toHaveLength(1);
     expect(summaries[0]!.RepoTags).toEqual(['busybox:latest']);
   });
+
+  it('shows an untagged image (its reserved c-untagged record) as <none>:<none>, and drops that record once the image has a name', () => {
+    const untagged = row(`c-untagged/${'a'.repeat(64)}`, undefined);
+    expect(toImageSummaries([untagged]).map((s) => [s.Id, s.RepoTags, s.RepoDigests])).toEqual([[ID, [], []]]);
+    expect(toImageSummaries([untagged, row('busybox', 'latest')]).map((s) => [s.RepoTags, s.RepoDigests])).toEqual([[['busybox:latest'], [`busybox@${DIGEST}`]]]);
+  });
 });

@@ -1,4 +1,5 @@
 import type { ImageInspect, ImageSummary } from '@c/api';
+import { isUntaggedRepository } from '@c/engine';
 import type { ImageInspectDocument, ImageRow } from '../backends';
 
 export interface SummaryOptions {
@@ -14,7 +15,11 @@ export interface SummaryOptions {
 export function toImageSummaries(rows: readonly ImageRow[], options: SummaryOptions = {}): ImageSummary[] {
   const separate = options.separateDigestOnly ?? true;
   const byKey = new Map<string, ImageSummary>();
+  // An untagged image's reserved record (c-untagged/…) is a row of its own only while nothing else names the image.
+  const named = new Set(rows.filter((row) => !isUntaggedRepository(row.repository)).map((row) => row.id));
   for (const row of rows) {
+    const untagged = isUntaggedRepository(row.repository);
+    if (untagged && named.has(row.id)) continue;
     const key = separate && row.tag === undefined ? `${row.id} ${row.name}` : row.id;
     let summary = byKey.get(key);
     if (!summary) {
@@ -33,6 +38,7 @@ export function toImageSummaries(rows: readonly ImageRow[], options: SummaryOpti
       };
       byKey.set(key, summary);
     }
+    if (untagged) continue;
     if (row.tag !== undefined) summary.RepoTags.push(`${row.repository}:${row.tag}`);
     const repoDigest = `${row.repository}@${row.digest}`;
     if (!summary.RepoDigests.includes(repoDigest)) summary.RepoDigests.push(repoDigest);
@@ -44,6 +50,8 @@ export function toImageSummaries(rows: readonly ImageRow[], options: SummaryOpti
 export function toImageInspect(document: ImageInspectDocument): ImageInspect {
   return {
     ...document,
+    RepoTags: document.RepoTags.filter((tag) => !isUntaggedRepository(tag)),
+    RepoDigests: document.RepoDigests.filter((digest) => !isUntaggedRepository(digest)),
     Config: (document.Config ?? null) as ImageInspect['Config'],
     VirtualSize: document.Size,
     GraphDriver: { Name: 'overlay2', Data: null },

@@ -306,12 +306,17 @@ describe('container routes over a fake engine', () => {
     exported.resume();
   });
 
-  it('commit names the image from repo and tag and passes changes', async () => {
+  it('commit names the image from repo and tag, passes changes, pause, author and comment; no repo is an untagged image', async () => {
     const { Id } = await client.containers.create({ Image: 'busybox', Cmd: ['sleep'] }, { name: 'cm' });
     const result = await client.containers.commit('cm', { repo: 'mine', tag: 'v1', changes: ['CMD ["sh"]'] });
     expect(result.Id).toBe('sha256:' + 'c'.repeat(64));
-    expect(containers.commits).toEqual([{ id: Id, reference: 'mine:v1', changes: ['CMD ["sh"]'] }]);
-    expect((await raw(socket, 'POST', '/commit?container=cm')).status).toBe(400);
+    expect(containers.commits).toEqual([{ id: Id, reference: 'mine:v1', changes: ['CMD ["sh"]'], pause: true }]);
+    const untagged = await raw(socket, 'POST', '/commit?container=cm&pause=0&author=me&comment=why');
+    expect(untagged.status).toBe(201);
+    expect(JSON.parse(untagged.body.toString())).toEqual({ Id: 'sha256:' + 'c'.repeat(64) });
+    expect(containers.commits[1]).toEqual({ id: Id, reference: '', pause: false, author: 'me', comment: 'why' });
+    expect((await raw(socket, 'POST', '/commit?container=cm&tag=v2')).status).toBe(400);
+    expect((await raw(socket, 'POST', '/commit')).status).toBe(400);
   });
 
   it('events: history since, filters, live stream until the client stops', async () => {

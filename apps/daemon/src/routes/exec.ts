@@ -7,7 +7,7 @@ import { execDocument } from '../containers/shapes';
 import { outputWriter, sinkWritable } from '../containers/stdio';
 import { pathParam } from '../http/params';
 import { ttySize } from '../containers/tty-size';
-import { readJsonBody, sendJson } from '../http/respond';
+import { queryFlag, readJsonBody, sendJson } from '../http/respond';
 import type { Route } from '../http/router';
 
 type Json = Record<string, unknown>;
@@ -103,18 +103,19 @@ export function execRoutes(containers: ContainersBackend): Route[] {
       handler: async ({ req, res, query }) => {
         const container = query.get('container');
         if (!container) throw new CError('INVALID_ARGUMENT', 'commit needs ?container=', { hint: 'name the container to commit' });
-        const repo = query.get('repo');
-        if (!repo) {
-          throw new CError('INVALID_ARGUMENT', `c cannot commit container ${container} without a repository name yet`, { hint: 'give a name: docker commit CONTAINER REPO[:TAG]' });
-        }
         // The body (a container config to merge) is read and discarded: edits arrive as `changes`.
         await readJsonBody(req);
+        const repo = query.get('repo');
         const tag = query.get('tag');
+        if (!repo && tag) throw new CError('INVALID_ARGUMENT', 'a tag needs a repository name', { hint: 'docker commit CONTAINER REPO:TAG' });
         const comment = query.get('comment');
         const author = query.get('author');
         const changes = query.getAll('changes').flatMap((c) => c.split('\n')).filter((c) => c.trim() !== '');
         const result = await containers.commit(container, {
-          reference: tag ? `${repo}:${tag}` : repo,
+          // Without a repository the image is untagged; docker answers its Id all the same.
+          ...(repo ? { reference: tag ? `${repo}:${tag}` : repo } : {}),
+          // docker pauses unless pause=0/false.
+          pause: query.get('pause') === null ? true : queryFlag(query, 'pause'),
           ...(comment ? { comment } : {}),
           ...(author ? { author } : {}),
           ...(changes.length > 0 ? { changes } : {}),

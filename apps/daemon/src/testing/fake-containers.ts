@@ -309,11 +309,18 @@ export class FakeContainers implements ContainersBackend {
     this.archives.set(path, Buffer.concat(chunks));
   }
 
-  readonly commits: Array<{ id: string; reference: string; changes?: string[] }> = [];
+  readonly commits: Array<{ id: string; reference: string; changes?: string[]; pause?: boolean; comment?: string; author?: string }> = [];
 
-  async commit(input: string, options: { reference: string; changes?: string[] }) {
+  async commit(input: string, options: { reference?: string; changes?: string[]; pause?: boolean; comment?: string; author?: string }) {
     const record = this.get(input);
-    this.commits.push({ id: record.Id, reference: options.reference, ...(options.changes ? { changes: options.changes } : {}) });
-    return { id: 'sha256:' + 'c'.repeat(64), manifestDigest: 'sha256:' + 'd'.repeat(64), reference: options.reference };
+    this.commits.push({
+      id: record.Id,
+      reference: options.reference ?? '',
+      ...(options.changes ? { changes: options.changes } : {}),
+      ...(options.pause !== undefined ? { pause: options.pause } : {}),
+      ...(options.comment ? { comment: options.comment } : {}),
+      ...(options.author ? { author: options.author } : {}),
+    });
+    return { id: 'sha256:' + 'c'.repeat(64), manifestDigest: 'sha256:' + 'd'.repeat(64), reference: options.reference ?? '' };
   }
 }

@@ -15,14 +15,17 @@ import { applyChanges } from '../images/changes';
 import { writeDocument } from '../images/documents';
 import { OCI_CONFIG, OCI_MANIFEST } from '../images/import-tarball';
 import { normalizeReference, recordName } from '../images/names';
+import { untaggedRecordName } from '../images/untagged';
 import type { ImagePort } from './image-port';
 import type { ContainerService } from './service';
 import type { ContainerRecord } from './types';
 
 export interface CommitOptions {
-  /** `repo[:tag]` to name the new image; required (c keeps no unnamed images yet). */
-  reference: string;
+  /** `repo[:tag]` to name the new image; without it the image is untagged (docker's `<none>:<none>`). */
+  reference?: string;
   comment?: string;
+  /** Freeze a running container while its changes are read (docker's default); `false` reads them live. */
+  pause?: boolean;
   author?: string;
   /** Dockerfile-like edits: `CMD ["sh"]`, `ENV A=b`, … */
   changes?: string[];
@@ -32,6 +35,7 @@ export interface CommitResult {
   /** The new image id (config digest). */
   id: string;
   manifestDigest: string;
+  /** The name it was stored under; '' for an untagged image. */
   reference: string;
 }
 
@@ -58,15 +62,22 @@ function imageConfigFrom(record: ContainerRecord): ImageContainerConfig {
 
 export async function commitContainer(service: ContainerService, images: ImagePort, stores: CommitStores, input: string, options: CommitOptions): Promise<CommitResult> {
   const record = service.get(input);
-  if (!options.reference) throw new CError('INVALID_ARGUMENT', 'commit needs a repository name for the new image', { hint: 'c commit CONTAINER repo:tag' });
-  const name = recordName(normalizeReference(options.reference));
+  const named = options.reference !== undefined && options.reference !== '' ? recordName(normalizeReference(options.reference)) : undefined;
   const base = await images.resolve(record.Image);
+  // docker pauses a running container so its files are read in one consistent state.
+  const freeze = options.pause !== false && record.State.Running && !record.State.Paused;
+  if (freeze) await service.pause(record.Id);
   const tmp = storeLayout(service.root).tmp;
   await mkdir(tmp, { recursive: true });
   const layerFile = join(tmp, `commit-${record.Id}-${Date.now()}.tar.gz`);
   try {
     const source = await service.snapshotter.diffSource(record.C.snapshotKey);
-    const diff = await writeDiff(source, createWriteStream(layerFile));
+    let diff: Awaited<ReturnType<typeof writeDiff>>;
+    try {
+      diff = await writeDiff(source, createWriteStream(layerFile));
+    } finally {
+      if (freeze) await service.unpause(record.Id).catch(() => undefined);
+    }
     const created = new Date().toISOString();
     const edited = applyChanges(imageConfigFrom(record) as never, options.changes ?? []) as ImageContainerConfig;
     const config = appendLayerToConfig({ ...base.config, config: edited, created }, diff.diffId as never, {
@@ -76,19 +87,24 @@ export async function commitContainer(service: ContainerService, images: ImagePo
       ...(options.author ? { author: options.author } : {}),
     });
     if (options.author) config.author = options.author;
+    // docker: the new image's comment is the commit's own (or none), never the base image's.
+    const withComment = config as typeof config & { comment?: string };
+    if (options.comment) withComment.comment = options.comment;
+    else delete withComment.comment;
     const configBytes = Buffer.from(JSON.stringify(config));
     const layer: Descriptor = { mediaType: diff.mediaType, digest: diff.digest as never, size: diff.size };
     const configDescriptor: Descriptor = { mediaType: OCI_CONFIG, digest: sha256(configBytes) as never, size: configBytes.length };
     const manifest = { schemaVersion: 2, mediaType: OCI_MANIFEST, config: configDescriptor, layers: [...base.layers, layer] };
     const manifestBytes = Buffer.from(JSON.stringify(manifest));
     const manifestDigest = sha256(manifestBytes);
+    const name = named ?? untaggedRecordName(configDescriptor.digest, manifestDigest);
     return await stores.images.withLease('commit', [layer.digest, configDescriptor.digest, manifestDigest], async () => {
       await stores.content.importStream(createReadStream(layerFile), { expectedDigest: layer.digest, size: layer.size });
       await writeDocument(stores.content, OCI_CONFIG, config);
       const target = await writeDocument(stores.content, OCI_MANIFEST, manifest);
       await stores.images.put({ name, target, configDigest: configDescriptor.digest });
       service.emit(record, 'commit', { comment: options.comment ?? '' });
-      return { id: configDescriptor.digest, manifestDigest: target.digest, reference: name };
+      return { id: configDescriptor.digest, manifestDigest: target.digest, reference: named ?? '' };
     });
   } finally {
     await rm(layerFile, { force: true });

@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { saveArchive, type SaveItem } from './archive-save';
 import { ExtractedArchive, loadArchive, type LoadResult } from './archive-load';
+import { untaggedRecordName } from './untagged';
 import { CError } from '@c/errors';
 import { formatReference, hostPlatform, parsePlatform, type Descriptor, type Platform, type Reference } from '@c/image';
 import { applyChanges } from './changes';
@@ -572,8 +573,8 @@ export class ImageService {
   }
 
   /**
-   * `docker load`: a docker-archive or OCI layout tar; each image gets the names the archive gives it. c keeps no
-   * untagged images yet, so an image without a name is refused (after the named ones are stored).
+   * `docker load`: a docker-archive or OCI layout tar; each image gets the names the archive gives it, an image
+   * without one is kept untagged (`names: []`).
    */
   async loadImages(source: ByteSource): Promise<LoadResult[]> {
     await mkdir(this.parts.tmpDir, { recursive: true });
@@ -590,13 +591,11 @@ export class ImageService {
           await this.parts.images.put({ name: recordName(ref), target: image.manifest, configDigest: image.configDigest, createdAt: now, updatedAt: now });
           names.push(this.familiar(ref));
         }
+        if (names.length === 0) {
+          const name = untaggedRecordName(image.configDigest, image.manifest.digest);
+          await this.parts.images.put({ name, target: image.manifest, configDigest: image.configDigest, createdAt: now, updatedAt: now });
+        }
         results.push({ id: image.configDigest, names });
-      }
-      const unnamed = results.filter((r) => r.names.length === 0);
-      if (unnamed.length > 0) {
-        throw new CError('UNSUPPORTED', `c keeps no untagged images yet: ${unnamed.map((r) => r.id).join(', ')} came without a name`, {
-          hint: 'save the image by name (c save NAME:TAG), or tag it in the archive',
-        });
       }
       return results;
     } finally {

@@ -38,3 +38,4 @@ export type { DockerContainerConfig } from './inspect';
 export { applyChanges, type ConfigEdits } from './changes';
 export { saveArchive, archiveDocuments, type SaveItem, type ArchiveManifestEntry } from './archive-save';
 export { ExtractedArchive, loadArchive, type LoadResult, type LoadedArchiveImage } from './archive-load';
+export { UNTAGGED_REPOSITORY, untaggedRecordName, isUntaggedRepository } from './untagged';

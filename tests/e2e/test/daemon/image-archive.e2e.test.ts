@@ -1,6 +1,7 @@
 /**
  * docker save / docker load through c-daemon: the archive is a docker-archive that skopeo reads, a round trip
- * keeps the image ID, and an OCI layout made by skopeo loads too.
+ * keeps the image ID, and an OCI layout made by skopeo loads too. docker commit without a name makes an untagged
+ * image (`<none>`), with changes, author, comment and the pause honoured.
  */
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -64,5 +65,38 @@ describe.skipIf(process.getuid?.() !== 0 || !existsSync(SKOPEO))('c-daemon: imag
     expect(await docker('run', '--rm', 'localhost/oci-loaded:v2', 'echo', 'oci ok')).toMatchObject({ code: 0, stdout: 'oci ok\n' });
     const bad = await session.docker(['load'], 'not a tar at all');
     expect(bad.code).not.toBe(0);
+  }, 120_000);
+
+  it('docker commit without a repository: an untagged image with its Id, changes/author/comment honoured, paused meanwhile', async () => {
+    const started = await docker('run', '-d', '--name', 'cm', session.image, 'sh', '-c', 'echo made > /made.txt; exec sleep 60');
+    expect(started.code, started.stderr).toBe(0);
+    const since = Math.floor(Date.now() / 1000) - 1;
+    try {
+      await expect.poll(async () => (await docker('exec', 'cm', 'cat', '/made.txt')).stdout).toBe('made\n');
+      const commit = await docker('commit', '-c', 'ENV COMMITTED=yes', '-a', 'someone <s@example.com>', '-m', 'why not', 'cm');
+      expect(commit.code, commit.stderr).toBe(0);
+      const id = commit.stdout.trim();
+      expect(id).toMatch(/^sha256:[0-9a-f]{64}$/);
+      const inspect = JSON.parse((await docker('image', 'inspect', id)).stdout) as Array<{ RepoTags: string[]; RepoDigests: string[]; Author: string; Comment: string; Config: { Env: string[] } }>;
+      expect(inspect[0]).toMatchObject({ RepoTags: [], RepoDigests: [], Author: 'someone <s@example.com>', Comment: 'why not' });
+      expect(inspect[0]!.Config.Env).toContain('COMMITTED=yes');
+      const rows = (await docker('images', '--format', '{{.Repository}} {{.Tag}} {{.ID}}')).stdout;
+      expect(rows).toContain(`<none> <none> ${id.slice(7, 19)}`);
+      expect(await docker('run', '--rm', id, 'cat', '/made.txt')).toMatchObject({ code: 0, stdout: 'made\n' });
+      // docker pauses the container while it reads its changes.
+      const events = await docker('events', '--since', String(since), '--until', String(Math.floor(Date.now() / 1000) + 1), '--filter', 'container=cm', '--format', '{{.Action}}');
+      expect(events.stdout.split('\n')).toEqual(expect.arrayContaining(['pause', 'unpause', 'commit']));
+      // Once named, the <none> row is gone; saved by id and loaded back, it is untagged again.
+      expect((await docker('tag', id, 'committed:named')).code).toBe(0);
+      expect((await docker('images', '--format', '{{.Repository}} {{.Tag}} {{.ID}}')).stdout).not.toContain(`<none> <none> ${id.slice(7, 19)}`);
+      const file = join(session.dir, 'by-id.tar');
+      expect((await docker('save', '-o', file, id)).code).toBe(0);
+      expect((await docker('rmi', '-f', id)).code).toBe(0);
+      const loaded = await docker('load', '-i', file);
+      expect(loaded).toMatchObject({ code: 0, stdout: `Loaded image ID: ${id}\n` });
+      expect((await docker('image', 'inspect', '-f', '{{.Id}}', id)).stdout.trim()).toBe(id);
+    } finally {
+      await docker('rm', '-f', 'cm');
+    }
   }, 120_000);
 });
