@@ -64,6 +64,10 @@ export class RootResolver {
    * `create` is false. Throws UNSAFE_CONTENT when a component is a symlink or not a directory.
    */
   directory(components: readonly string[], count: number, entry: string, create: boolean): string | undefined {
+    if (count === 0) return this.root;
+    // Most entries land in a directory already seen: one lookup of the whole parent path, not one per level.
+    const whole = count === components.length ? components.join('/') : components.slice(0, count).join('/');
+    if (this.knownDirs.has(whole)) return `${this.root}/${whole}`;
     let relative = '';
     for (let i = 0; i < count; i++) {
       relative = i === 0 ? components[0]! : `${relative}/${components[i]!}`;

@@ -107,6 +107,8 @@ export function readString(block: Uint8Array, offset: number, length: number): s
   let end = offset;
   const limit = offset + length;
   while (end < limit && block[end] !== 0) end++;
+  // Headers are Buffers: slicing the text out directly spares a view object per field.
+  if (Buffer.isBuffer(block)) return block.toString('utf8', offset, end);
   return Buffer.from(block.buffer, block.byteOffset + offset, end - offset).toString('utf8');
 }
 

@@ -2,9 +2,10 @@
  * What both snapshotters share: the metadata life cycle (prepare/view → commit → remove), stat, walk,
  * usage and crash cleanup. A driver supplies how a snapshot directory is populated and mounted.
  */
-import { lstat, mkdir, readdir, rm } from 'node:fs/promises';
+import { mkdir, readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { CError } from '@c/errors';
+import { diskUsage } from './disk-usage';
 import { type MetadataFile, SnapshotMetadata, type SnapshotRecord, infoOf, parentChain, snapshotNotFound } from './metadata';
 import type {
   ApplyTarget,
@@ -179,27 +180,4 @@ function checkKey(key: string): void {
   if (typeof key !== 'string' || key.length === 0 || key.length > 1024) {
     throw new CError('INVALID_ARGUMENT', `snapshot key "${String(key).slice(0, 40)}" must be 1-1024 characters`);
   }
-}
-
-/** Disk blocks and inodes under `dir`, each inode counted once. */
-export async function diskUsage(dir: string): Promise<Usage> {
-  const seen = new Set<string>();
-  let size = 0;
-  let inodes = 0;
-  const visit = async (path: string): Promise<void> => {
-    const stat = await lstat(path, { bigint: false });
-    const id = `${stat.dev}:${stat.ino}`;
-    if (!seen.has(id)) {
-      seen.add(id);
-      inodes++;
-      size += stat.blocks * 512;
-    }
-    if (stat.isDirectory()) {
-      for (const name of await readdir(path)) await visit(join(path, name));
-    }
-  };
-  await visit(dir).catch((error: NodeJS.ErrnoException) => {
-    if (error.code !== 'ENOENT') throw error;
-  });
-  return { size, inodes };
 }

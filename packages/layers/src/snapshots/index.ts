@@ -2,6 +2,6 @@ export type { ApplyTarget, DiffSource, Mount, SnapshotDriver, SnapshotInfo, Snap
 export { OverlaySnapshotter, MOUNT_DATA_LIMIT } from './overlay';
 export { CopySnapshotter } from './copy';
 export { createSnapshotter, probeDriver, type CreateSnapshotterOptions } from './create';
-export { diskUsage } from './base';
+export { diskUsage } from './disk-usage';
 export { unpackImage, removeAbandonedUnpacks, type UnpackImageInput, type UnpackResult, type OpenBlob, type UnpackOptions, type UnpackLayerEvent } from './unpack';
 export { SNAPSHOT_SIZE_LABEL } from './labels';
