@@ -60,6 +60,22 @@ try {
     };
   })();
   void disconnectAll;
+  // The engine's whole networking step of a start (connect + /etc/hosts) and of an exit, around ContainerNetworking.
+  const engineConnectMs: number[] = [];
+  const engineReleaseMs: number[] = [];
+  const networking = (containers as unknown as { networking: { connect: (...a: unknown[]) => Promise<unknown>; disconnect: (...a: unknown[]) => Promise<void> } }).networking;
+  for (const [method, sink] of [['connect', engineConnectMs], ['disconnect', engineReleaseMs]] as const) {
+    const original = networking[method].bind(networking) as (...a: unknown[]) => Promise<unknown>;
+    (networking as Record<string, unknown>)[method] = async (...args: unknown[]) => {
+      const t = performance.now();
+      try {
+        return await original(...args);
+      } finally {
+        const mode = (args[0] as { HostConfig?: { NetworkMode?: string } } | undefined)?.HostConfig?.NetworkMode;
+        if (method === 'disconnect' || mode === 'bridge') sink.push(performance.now() - t);
+      }
+    };
+  }
 
   // Where the time of one run goes, per mode: create, start (the connect is inside), exit recorded, remove.
   const phases = new Map<string, Record<string, number[]>>();
@@ -85,6 +101,8 @@ try {
   }
   connectMs.length = 0;
   disconnectMs.length = 0;
+  engineConnectMs.length = 0;
+  engineReleaseMs.length = 0;
   phases.clear();
   const none: number[] = [];
   const bridge: number[] = [];
@@ -104,6 +122,8 @@ try {
   console.log(`bridge - none, paired:                  ${fmt(delta)}   (target <= 10 ms)`);
   console.log(`  connect (veth, address, route, lease, nft elements): ${fmt(connectMs)}`);
   console.log(`  disconnect at exit (veth deletion in the background): ${fmt(disconnectMs)}`);
+  console.log(`  engine connect step (connect + /etc/hosts):         ${fmt(engineConnectMs)}`);
+  console.log(`  engine release step (exit and remove, both modes):   ${fmt(engineReleaseMs)}`);
   for (const phase of ['create', 'start', 'exit', 'remove']) {
     const [n, b] = ['none', 'bridge'].map((mode) => median(phases.get(mode)?.[phase] ?? []));
     console.log(`  ${phase.padEnd(7)} median none ${n?.toFixed(1)} ms, bridge ${b?.toFixed(1)} ms`);
