@@ -64,10 +64,10 @@ afterEach(async () => {
 });
 
 describe('connection reuse', () => {
-  it('serves the five requests of a one-layer pull over one TCP connection', async () => {
+  it('serves the five requests of a one-layer pull over one TCP connection (one download at a time)', async () => {
     const served = image(['layer-one'.repeat(1000)]);
     opened = await serve(served);
-    client = new RegistryClient();
+    client = new RegistryClient({ concurrency: 1 });
     const sink = new MemoryBlobStore();
     await client.pull(parseReference(`127.0.0.1:${opened.port}/repo:latest`), sink);
     expect(opened.requests.map((request) => request.split(' ')[0])).toEqual(['GET', 'HEAD', 'GET', 'GET', 'GET']);
@@ -75,7 +75,7 @@ describe('connection reuse', () => {
     expect(await sink.has(served.layers[0]!.descriptor.digest)).toBe(true);
   });
 
-  it('opens no more connections than layers downloaded at once, and reuses them for a second pull', async () => {
+  it('opens no more connections than blobs downloaded at once, and reuses them for a second pull', async () => {
     const served = image(['a'.repeat(50_000), 'b'.repeat(50_000), 'c'.repeat(50_000), 'd'.repeat(50_000), 'e'.repeat(50_000)]);
     opened = await serve(served);
     client = new RegistryClient({ concurrency: 3 });

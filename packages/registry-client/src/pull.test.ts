@@ -126,6 +126,46 @@ describe('pull', () => {
     expect(calls.filter((call) => call.startsWith('ingest'))).toHaveLength(all.length);
   });
 
+  it('starts the layers without waiting for the manifest to be stored, and still announces the manifest before the config', async () => {
+    nock(REG).get('/v2/').reply(200, {});
+    serveManifest('latest', amd64.manifest, true);
+    serveManifest(amd64.manifest.descriptor.digest, amd64.manifest);
+    serveBlob(amd64.config);
+    for (const l of amd64.layers) serveBlob(l);
+    const store = new MemoryBlobStore();
+    const order: string[] = [];
+    const manifestDigest = amd64.manifest.descriptor.digest;
+    const sink = {
+      has: (digest: string) => store.has(digest),
+      ingest: async (digest: string, size: number) => {
+        const ingest = await store.ingest(digest, size);
+        if (digest !== manifestDigest) {
+          order.push(`ingest ${digest === amd64.config.descriptor.digest ? 'config' : 'layer'}`);
+          return ingest;
+        }
+        // A slow disk: the manifest's commit takes a while.
+        return {
+          ...ingest,
+          offset: ingest.offset,
+          write: (chunk: Uint8Array) => ingest.write(chunk),
+          commit: async () => {
+            await new Promise((resolve) => setTimeout(resolve, 150));
+            await ingest.commit();
+            order.push('manifest committed');
+          },
+        };
+      },
+    };
+    const events: PullProgress[] = [];
+    await new RegistryClient(fast).pull(ref, sink, { platform: { os: 'linux', architecture: 'amd64' }, onProgress: (e) => events.push(e) });
+    expect(order.indexOf('ingest layer')).toBeGreaterThanOrEqual(0);
+    expect(order.indexOf('ingest layer')).toBeLessThan(order.indexOf('manifest committed'));
+    expect(order.indexOf('manifest committed')).toBeLessThan(order.indexOf('ingest config'));
+    const kinds = events.filter((e) => e.status === 'done' && e.kind !== 'layer').map((e) => e.kind);
+    expect(kinds).toEqual(['manifest', 'config']);
+    expect(await store.has(manifestDigest)).toBe(true);
+  });
+
   it('falls back to GET by tag when the HEAD digest header is wrong', async () => {
     const wrong = `sha256:${'e'.repeat(64)}`;
     nock(REG).get('/v2/').reply(200, {});

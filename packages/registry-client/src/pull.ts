@@ -135,36 +135,43 @@ export async function pullImage(
     await storeBytes(sink, indexDigest, indexBytes);
     emit('index', indexDigest, 'done', indexBytes.length, indexBytes.length);
   }
-  await storeBytes(sink, top.digest, top.bytes);
-  emit('manifest', top.digest, 'done', top.bytes.length, top.bytes.length);
+  // The manifest is stored while the config and the layers download: the first layer byte waits for nothing but
+  // the answers above (two fsyncs each for manifest and config used to come first).
+  const manifestStored = storeBytes(sink, top.digest, top.bytes).then(() => emit('manifest', top.digest, 'done', top.bytes.length, top.bytes.length));
+  manifestStored.catch(() => undefined); // awaited below; until then a failure must not count as unhandled
 
   // Announce every layer first, so a progress display can lay out its lines.
   for (const layer of manifest.layers) emit('layer', layer.digest, 'waiting', 0, layer.size);
 
-  const config = await blobs.fetchBlobBytes(ref.registry, ref.repository, configDescriptor, MAX_CONFIG_BYTES, signal);
-  const configStored = await storeBytes(sink, configDescriptor.digest, config);
-  emit('config', configDescriptor.digest, configStored === 'exists' ? 'exists' : 'done', config.length, config.length);
+  // The config takes the first download slot. Its 'done' follows the manifest's: whoever follows the events (the
+  // engine's pipelined unpack) may read both once it is announced.
+  let config: Uint8Array | undefined;
+  const fetchConfig = async () => {
+    const bytes = await blobs.fetchBlobBytes(ref.registry, ref.repository, configDescriptor, MAX_CONFIG_BYTES, downloads.signal);
+    await manifestStored;
+    const stored = await storeBytes(sink, configDescriptor.digest, bytes);
+    emit('config', configDescriptor.digest, stored === 'exists' ? 'exists' : 'done', bytes.length, bytes.length);
+    config = bytes;
+  };
+  const fetchLayer = async (layer: Descriptor) => {
+    const result = await blobs.fetchBlob(ref.registry, ref.repository, layer, sink, {
+      signal: downloads.signal,
+      onProgress: (p) => emit('layer', layer.digest, p.phase, p.current, p.total),
+    });
+    emit('layer', layer.digest, result === 'exists' ? 'exists' : 'done', layer.size, layer.size);
+  };
 
-  // One failed layer cancels the others (their partial data stays for a resume).
-  const layersAbort = new AbortController();
-  const forwardAbort = () => layersAbort.abort();
+  // One failed download cancels the others (partial layers stay for a resume).
+  const downloads = new AbortController();
+  const forwardAbort = () => downloads.abort();
   signal?.addEventListener('abort', forwardAbort, { once: true });
   try {
-    await mapLimit(
-      unique,
-      concurrency,
-      async (layer) => {
-        const result = await blobs.fetchBlob(ref.registry, ref.repository, layer, sink, {
-          signal: layersAbort.signal,
-          onProgress: (p) => emit('layer', layer.digest, p.phase, p.current, p.total),
-        });
-        emit('layer', layer.digest, result === 'exists' ? 'exists' : 'done', layer.size, layer.size);
-      },
-      () => layersAbort.abort(),
-    );
+    await mapLimit([undefined, ...unique], concurrency, (layer) => (layer ? fetchLayer(layer) : fetchConfig()), () => downloads.abort());
+    await manifestStored;
   } finally {
     signal?.removeEventListener('abort', forwardAbort);
   }
+  if (!config) throw new CError('INTERNAL', `the config of ${familiarName(ref)} was not fetched`, { hint: 'this is a bug in c: report it' });
 
   return {
     reference: ref,
