@@ -4,8 +4,9 @@
 //  2. spawn the shim: libuv forks from this thread, so it lands in those namespaces as PID 1 of the new pid
 //     namespace, with our (full) credentials; it blocks on fd 3. procfs can only be mounted for a pid namespace
 //     that has a process (/proc/PID/ns/pid_for_children is ENOENT until then), hence this early spawn;
-//  3. rlimits (prlimit), oom_score_adj and the cgroup are applied to it from here while it waits; it then
-//     unshares its cgroup namespace (rooted at the container's cgroup) and we join that for the cgroup mounts;
+//  3. it joins the container's cgroup itself (cgroup.procs files we opened, on its fds 4...: the migration's RCU
+//     wait then overlaps our rootfs work) and unshares its cgroup namespace, which we join for the cgroup mounts;
+//     rlimits (prlimit) and oom_score_adj are set on it from here;
 //  4. the main thread builds the rootfs (procfs with `pidns=`), pivot_root (which moves the waiting shim's root
 //     too: same mount namespace), masks, hostname, and resolves the executable in the container's PATH;
 //  5. the main thread returns to its own namespaces, root and cwd; its credentials never changed, and nothing
@@ -152,9 +153,12 @@ export async function runDirect(request: DirectRunRequest): Promise<CreatedConta
     cgroups = request.cgroups(cgroupsPathFor(id, spec.linux?.cgroupsPath));
     cgroups.prepare?.(spec.linux?.resources);
     const id_ = config.identity;
+    // After prepare the directories exist and carry the limits: the shim writes itself into each.
+    const procsFds = cgroups.directories().map((dir) => open(join(dir, 'cgroup.procs'), O.WRONLY));
     const shim = writeSealedMemfd(
       sys,
       buildFinalShim({
+        cgroupProcsFds: procsFds.length,
         cgroupNamespace: cgroupNs !== undefined,
         bounding: BigInt(id_.capabilities.bounding),
         effective: BigInt(id_.capabilities.effective),
@@ -185,7 +189,12 @@ export async function runDirect(request: DirectRunRequest): Promise<CreatedConta
       sys.unshare(CLONE.NEWPID);
       const stdio = ptySlave !== undefined ? [ptySlave, ptySlave, ptySlave] : ['inherit', 'inherit', 'inherit'];
       // /proc is still the host's here: /proc/self is the child's own entry there.
-      child = spawn(`/proc/self/fd/${shim}`, [], { argv0: 'c-runtime-init', stdio: [...stdio, childSock] as ('inherit' | number)[], detached: true, env: {} });
+      child = spawn(`/proc/self/fd/${shim}`, [], {
+        argv0: 'c-runtime-init',
+        stdio: [...stdio, childSock, ...procsFds] as ('inherit' | number)[],
+        detached: true,
+        env: {},
+      });
       let spawnError: Error | undefined;
       child.on('error', (e) => (spawnError = e));
       const pid = child.pid;
@@ -194,18 +203,24 @@ export async function runDirect(request: DirectRunRequest): Promise<CreatedConta
       }
       for (const r of id_.rlimits) sys.prlimit(pid, r.resource, { soft: BigInt(r.soft), hard: BigInt(r.hard) });
       if (id_.oomScoreAdj !== undefined) writeFileSync(`/proc/${pid}/oom_score_adj`, String(id_.oomScoreAdj));
-      cgroups.create(pid, spec.linux?.resources);
-      writeSync(parentSock, Buffer.from([1]));
-      if (readSync(parentSock, Buffer.alloc(1)) !== 1) {
-        throw new CError('INTERNAL', `container ${id}: its init program ended while its cgroup namespace was made`, { hint: 'see the message above' });
-      }
-      if (cgroupNs !== undefined) sys.setns(open(`/proc/${pid}/ns/cgroup`, O.RDONLY), CLONE.NEWCGROUP);
+      // The shim reports once it is in the cgroup (and its cgroup namespace): wait for that only where it matters.
+      // Only cgroup mounts (made before pivot_root, with the host's /proc) need its cgroup namespace joined.
+      let joined = false;
+      const awaitCgroup = (joinNamespace: boolean) => {
+        if (joined) return;
+        joined = true;
+        if (readSync(parentSock, Buffer.alloc(1)) !== 1) {
+          throw new CError('INTERNAL', `container ${id}: its init program ended while joining the cgroup`, { hint: 'see the message above' });
+        }
+        if (joinNamespace && cgroupNs !== undefined) sys.setns(open(`/proc/${pid}/ns/cgroup`, O.RDONLY), CLONE.NEWCGROUP);
+      };
       try {
-        setupRootfs(sys, { ...config.rootfs, procPidNamespace: `/proc/${pid}/ns/pid` });
+        setupRootfs(sys, { ...config.rootfs, procPidNamespace: `/proc/${pid}/ns/pid`, beforeCgroupMount: () => awaitCgroup(true) });
       } catch (error) {
         procRefused = isSyscallError(error, 'EINVAL') && String((error as Error).message).includes('proc');
         throw error;
       }
+      awaitCgroup(false);
       mkdirSync(config.process.cwd, { recursive: true });
       executable = lookPath(config.process.args[0]!, config.process.env, config.process.cwd);
     } finally {

@@ -9,6 +9,7 @@ const NET_BIND_SERVICE = 10n;
 const KILL = 5n;
 
 const plan = (over: Partial<FinalShimPlan> = {}): FinalShimPlan => ({
+  cgroupProcsFds: 0,
   cgroupNamespace: true,
   bounding: (1n << NET_BIND_SERVICE) | (1n << KILL),
   effective: 1n << NET_BIND_SERVICE,
@@ -47,7 +48,6 @@ async function drive(p: FinalShimPlan, executable: string | null): Promise<Outco
     proc.stdout!.on('data', (d: Buffer) => (stdout += d.toString()));
     proc.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
     const exited = new Promise<number | null>((resolve) => proc.on('close', (code) => resolve(code)));
-    writeSync(parent, Buffer.from([1]));
     const ack = Buffer.alloc(1);
     const acked = readSync(parent, ack) === 1;
     if (executable !== null) writeSync(parent, Buffer.from(`${executable}\0`));

@@ -7,12 +7,16 @@
 // the code is assembled below from a handful of instruction forms. Run from a sealed memfd: /proc/1/exe reaches
 // no host file.
 //
-// Protocol on fd 3 (a SOCK_SEQPACKET socketpair): parent → 1 byte "placed in the cgroup"; shim → 1 byte after
-// unsharing the cgroup namespace; parent → the executable's path, NUL-terminated ("go"). If the parent goes away,
-// a read returns 0 and the shim exits 1. A failed step writes "c-runtime init: <step> failed" to fd 2, exits 1.
+// Start: it joins the container's cgroup itself (writes "0" to the cgroup.procs files the parent opened for it on
+// fds 4, 5, ...), so the migration's RCU wait overlaps the parent's rootfs work instead of blocking it. Then, on
+// fd 3 (a SOCK_SEQPACKET socketpair): shim → 1 byte after unsharing the cgroup namespace; parent → the executable's
+// path, NUL-terminated ("go"). If the parent goes away, the read returns 0 and the shim exits 1. A failed step
+// writes "c-runtime init: <step> failed" to fd 2 and exits 1.
 
 /** What the final step does, decided by the CLI. Masks are bit n = capability n. */
 export interface FinalShimPlan {
+  /** How many cgroup.procs files are open on fds 4, 5, ...: the program joins them first (writes "0"). */
+  cgroupProcsFds: number;
   cgroupNamespace: boolean;
   bounding: bigint;
   effective: bigint;
@@ -202,9 +206,10 @@ export function buildFinalShim(plan: FinalShimPlan): Buffer {
   }
   const loadSeccomp = () => call(NR.seccomp, [SECCOMP_SET_MODE_FILTER, plan.seccomp!.flags, { data: fprog! }], 'seccomp');
 
+  const self = data.cstring('0');
   code.bytes(SUB_RSP_IMM32);
   code.i32(STACK_BUFFER);
-  call(NR.read, [SYNC_FD, 'stack', 1], 'waiting for the cgroup', 'not-one');
+  for (let i = 0; i < plan.cgroupProcsFds; i++) call(NR.write, [SYNC_FD + 1 + i, { data: self }, 1], 'joining the cgroup', 'not-one');
   if (plan.cgroupNamespace) call(NR.unshare, [CLONE_NEWCGROUP], 'unshare(CLONE_NEWCGROUP)');
   call(NR.write, [SYNC_FD, 'stack', 1], 'reporting the cgroup namespace', 'not-one');
   call(NR.read, [SYNC_FD, 'stack', STACK_BUFFER], 'waiting for the executable', 'not-positive');

@@ -31,6 +31,8 @@ export interface RootfsConfig {
    * builds the rootfs from outside the container's pid namespace.
    */
   procPidNamespace?: string | undefined;
+  /** Called right before a cgroup mount (a one-process `run` joins the container's cgroup namespace there). */
+  beforeCgroupMount?: (() => void) | undefined;
 }
 
 /** The file kind at a path, injectable so masking can be planned in tests without the host's /proc. */
@@ -145,6 +147,7 @@ export function mountOne(sys: Syscalls, config: RootfsConfig, mount: SpecMount):
     const extra = options.flags & ~MS.REMOUNT;
     if (extra !== 0) sys.mount(source, target, null, MS.BIND | MS.REMOUNT | extra);
   } else if (mount.type === 'cgroup' || mount.type === 'cgroup2') {
+    config.beforeCgroupMount?.();
     mkdirp(target);
     mountCgroupTree(sys, target, options.flags, mount.type);
   } else {

@@ -31,7 +31,7 @@ const PROBE = [
   'ls /proc > /tmp/procs; echo "pid=$$ procs=$(grep -cE "^[0-9]+$" /tmp/procs) exe=$(readlink /proc/1/exe)"',
   'grep -E "^(Uid|Gid|Groups|CapInh|CapPrm|CapEff|CapBnd|CapAmb|NoNewPrivs|Seccomp):" /proc/self/status',
   'echo "nofile=$(ulimit -n) host=$(hostname) cwd=$(pwd) env=$PROBE_ENV"',
-  'cat /proc/self/cgroup; ls /sys/fs/cgroup | head -3',
+  'cat /proc/self/cgroup; ls /sys/fs/cgroup | head -3; cat /sys/fs/cgroup/pids/cgroup.procs /sys/fs/cgroup/memory/cgroup.procs 2>&1 | wc -l',
   'mkdir /tmp/denied 2>&1 || echo mkdir-refused',
   'cat /proc/self/oom_score_adj; grep -c . /proc/self/mountinfo',
   'exit 9',
@@ -44,6 +44,8 @@ function probeBundle(edit: (s: Spec) => void): string {
     s.process!.rlimits = [{ type: 'RLIMIT_NOFILE', soft: 321, hard: 654 }];
     s.process!.oomScoreAdj = 200;
     s.linux!.seccomp = { defaultAction: 'SCMP_ACT_ALLOW', syscalls: [{ names: ['mkdir', 'mkdirat'], action: 'SCMP_ACT_ERRNO' }] };
+    // The cgroup tree as the container sees it (mounted from inside its cgroup namespace).
+    s.mounts = [...(s.mounts ?? []), { destination: '/sys/fs/cgroup', type: 'cgroup', source: 'cgroup', options: ['ro', 'nosuid', 'noexec', 'nodev'] }];
     edit(s);
   }).dir;
 }
