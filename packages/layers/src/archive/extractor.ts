@@ -138,7 +138,8 @@ export class Extractor {
       const stat = lstatSync(dir.path, { throwIfNoEntry: false });
       // Only the directory this layer made: never a symlink that replaced it later in the same layer.
       if (!stat?.isDirectory() || stat.ino !== dir.ino || stat.dev !== dir.dev) continue;
-      chmodSync(dir.path, dir.mode);
+      // Most directories were created with their final mode already: one metadata write less each.
+      if ((stat.mode & 0o7777) !== dir.mode) chmodSync(dir.path, dir.mode);
       utimesSync(dir.path, dir.atime, dir.mtime);
     }
   }
@@ -189,14 +190,17 @@ export class Extractor {
 
   private createDirectory(entry: TarEntry, path: string, relative: string): void {
     let fresh = true;
+    // Created with the final mode where that is safe (never group/world-writable, always writable by us while
+    // extracting); `finish` fixes the rest.
+    const initialMode = (entry.mode & 0o755) | 0o700;
     try {
-      mkdirSync(path, 0o700);
+      mkdirSync(path, initialMode);
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
       const existing = lstatSync(path);
       if (!existing.isDirectory()) {
         this.remove(path, relative, existing);
-        mkdirSync(path, 0o700);
+        mkdirSync(path, initialMode);
         // Deleted, then re-created by this layer: nothing of the lower layers' directory may show through.
         if (this.options.whiteouts === 'overlay' && isOverlayWhiteout(existing)) setXattr(path, OVERLAY_OPAQUE_XATTR, Buffer.from('y'));
       } else {
