@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { ContainerSummary } from '@c/api';
-import { parseFilterFlags, psRow, renderPs } from './ps';
+import { PS_SIZE_TABLE, parseFilterFlags, psRow, renderPs } from './ps';
 
 const now = Date.parse('2026-01-01T12:00:00Z');
 const summary: ContainerSummary = {
@@ -25,5 +25,11 @@ describe('c ps', () => {
   it('parses repeated filters', () => {
     expect(parseFilterFlags(['status=exited', 'name=a', 'name=b'])).toEqual({ status: ['exited'], name: ['a', 'b'] });
     expect(() => parseFilterFlags(['nope'])).toThrow(/bad format of filter/);
+  });
+  it('shows docker’s size column with -s: the writable layer and the virtual total', () => {
+    const row = psRow({ ...summary, SizeRw: 1_048_576, SizeRootFs: 2_360_000 }, false);
+    expect(row.Size).toBe('1.05MB (virtual 2.36MB)');
+    expect(psRow(summary, false).Size).toBe('');
+    expect(renderPs([row], { quiet: false, format: PS_SIZE_TABLE }).split('\n')[0]).toMatch(/NAMES\s+SIZE$/);
   });
 });

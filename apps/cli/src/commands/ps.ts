@@ -2,7 +2,7 @@ import type { ContainerSummary } from '@c/api';
 import { CError } from '@c/errors';
 import type { GlobalOptions } from '../context';
 import { connect } from '../daemon/connect';
-import { humanDuration, shortId } from '../output/format';
+import { humanDuration, humanSize, shortId } from '../output/format';
 import { renderTemplate } from '../output/template';
 
 /** The fields docker's `ps --format` offers, as docker computes them. */
@@ -33,11 +33,14 @@ export function psRow(c: ContainerSummary, noTrunc: boolean, now: number = Date.
     State: c.State,
     Names: c.Names.map((n) => n.replace(/^\//, '')).join(','),
     Labels: Object.entries(c.Labels ?? {}).map(([k, v]) => `${k}=${v}`).join(','),
-    Size: '',
+    // docker: the writable layer, then the whole root filesystem as "virtual" (only with --size).
+    Size: c.SizeRw === undefined ? '' : `${humanSize(c.SizeRw)} (virtual ${humanSize(c.SizeRootFs ?? c.SizeRw)})`,
   };
 }
 
 export const PS_TABLE = 'table {{.ID}}\t{{.Image}}\t{{.Command}}\t{{.RunningFor}}\t{{.Status}}\t{{.Ports}}\t{{.Names}}';
+/** docker's table with `--size`: one more column. */
+export const PS_SIZE_TABLE = `${PS_TABLE}\t{{.Size}}`;
 
 /** `--filter k=v` (repeatable) → the API's filters map. */
 export function parseFilterFlags(values: readonly string[]): Record<string, string[]> {
@@ -62,8 +65,9 @@ export async function run(argv: Record<string, unknown>, globals: GlobalOptions)
   const list = await client.containers.list({
     all: Boolean(argv.all) || last !== undefined,
     ...(last !== undefined ? { limit: last } : {}),
+    ...(argv.size ? { size: true } : {}),
     ...(Object.keys(filters).length ? { filters } : {}),
   });
-  const format = typeof argv.format === 'string' ? argv.format : undefined;
+  const format = typeof argv.format === 'string' ? argv.format : argv.size ? PS_SIZE_TABLE : undefined;
   process.stdout.write(renderPs(list.map((c) => psRow(c, argv.trunc === false)), { quiet: Boolean(argv.quiet), format }));
 }

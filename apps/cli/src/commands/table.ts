@@ -87,7 +87,8 @@ const commands: Command[] = [
         .option('filter', { alias: 'f', type: 'string', requiresArg: true, describe: 'Filter output based on conditions provided' })
         .option('format', { type: 'string', describe: 'Format output using a Go template' })
         .option('last', { alias: 'n', type: 'number', describe: 'Show n last created containers' })
-        .option('latest', { alias: 'l', type: 'boolean', describe: 'Show the latest created container' }),
+        .option('latest', { alias: 'l', type: 'boolean', describe: 'Show the latest created container' })
+        .option('size', { alias: 's', type: 'boolean', describe: 'Display total file sizes' }),
     handler: lazy(() => import('./ps')),
   },
   {

@@ -10,6 +10,7 @@ import type {
   CommitResult,
   ContainerFilters,
   ContainerRecord,
+  ContainerSizes,
   ContainerStats,
   ContainerSummary,
   CreateContainerOptions,
@@ -63,9 +64,12 @@ export interface ContainersBackend {
   /** The terminal size of a running tty container (nothing for one without a tty). */
   resize(id: string, size: TtySize): void;
   inspect(id: string): ContainerRecord;
+  /** docker's `size=1`: the writable layer's bytes, and that plus the image's layers. */
+  size(id: string): Promise<ContainerSizes>;
   list(options?: { all?: boolean; filters?: ContainerFilters }): ContainerSummary[];
   logs(id: string, options?: Omit<ReadLogOptions, 'isDone'>): AsyncIterable<LogEntry>;
-  top(id: string): TopResult;
+  /** `ps_args` runs the host's ps with docker's options (the engine's own columns without). */
+  top(id: string, psArgs?: string): TopResult | Promise<TopResult>;
   stats(id: string): ContainerStats;
   changes(id: string): Promise<Change[]>;
   export(id: string): Promise<Readable>;

@@ -274,6 +274,13 @@ describe('container routes over a fake engine', () => {
     const { Id } = await client.containers.create({ Image: 'busybox', Cmd: ['sleep'] }, { name: 'st' });
     await client.containers.start(Id);
     expect((await client.containers.top(Id)).Processes[0]).toEqual(['0', '4242', '1', 'sleep']);
+    expect(containers.topArgs).toBeUndefined();
+    expect(JSON.parse((await raw(socket, 'GET', `/containers/${Id}/top?ps_args=${encodeURIComponent('-o pid,comm')}`)).body.toString())).toEqual({ Titles: ['PID', 'COMMAND'], Processes: [['4242', 'sleep']] });
+    expect(containers.topArgs).toBe('-o pid,comm');
+    const listed = JSON.parse((await raw(socket, 'GET', '/containers/json?size=1')).body.toString()) as Array<Record<string, unknown>>;
+    expect(listed[0]).toMatchObject({ Id, SizeRw: 4096, SizeRootFs: 4096 + (1 << 20) });
+    expect(JSON.parse((await raw(socket, 'GET', '/containers/json')).body.toString())[0]).not.toHaveProperty('SizeRw');
+    expect(JSON.parse((await raw(socket, 'GET', `/containers/${Id}/json?size=1`)).body.toString())).toMatchObject({ Id, SizeRw: 4096, SizeRootFs: 4096 + (1 << 20) });
     expect(await client.containers.changes(Id)).toEqual([{ Path: '/tmp/new', Kind: 1 }]);
     const stats = await client.containers.stats(Id, { oneShot: true });
     expect(stats).toMatchObject({ name: '/st', id: Id, pids_stats: { current: 1 }, memory_stats: { usage: 4096, limit: 1 << 20 } });

@@ -81,13 +81,20 @@ export function containerRoutes(containers: ContainersBackend, options: Containe
     {
       method: 'GET',
       pattern: '/containers/json',
-      handler: ({ res, query }) => {
+      handler: async ({ res, query }) => {
         const filters = Object.fromEntries(parseFilters(query.get('filters')));
         const limit = queryInt(query, 'limit') ?? -1;
         const all = queryFlag(query, 'all') || limit > 0;
         let rows = containers.list({ all, filters });
         if (limit > 0) rows = rows.slice(0, limit);
-        sendJson(res, 200, rows.map((row) => summaryRow(row, 'none')));
+        const summaries = rows.map((row) => summaryRow(row, 'none'));
+        // docker's `ps -s`: the sizes cost a walk of each writable layer, so only on request.
+        if (queryFlag(query, 'size')) {
+          const sizes = await Promise.all(rows.map((row) => containers.size(row.Id)));
+          sendJson(res, 200, summaries.map((summary, i) => ({ ...summary, ...sizes[i] })));
+          return;
+        }
+        sendJson(res, 200, summaries);
       },
     },
     {
@@ -125,7 +132,11 @@ export function containerRoutes(containers: ContainersBackend, options: Containe
     {
       method: 'GET',
       pattern: '/containers/{id}/json',
-      handler: ({ res, params }) => sendJson(res, 200, inspectDocument(containers.inspect(id(params)))),
+      handler: async ({ res, params, query }) => {
+        const record = containers.inspect(id(params));
+        const document = inspectDocument(record);
+        sendJson(res, 200, queryFlag(query, 'size') ? { ...document, ...(await containers.size(record.Id)) } : document);
+      },
     },
     {
       method: 'POST',
@@ -218,7 +229,10 @@ export function containerRoutes(containers: ContainersBackend, options: Containe
     {
       method: 'GET',
       pattern: '/containers/{id}/top',
-      handler: ({ res, params }) => sendJson(res, 200, containers.top(id(params))),
+      handler: async ({ res, params, query }) => {
+        const psArgs = query.get('ps_args');
+        sendJson(res, 200, await containers.top(id(params), psArgs ? psArgs : undefined));
+      },
     },
     {
       method: 'GET',

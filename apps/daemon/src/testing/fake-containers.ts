@@ -252,6 +252,12 @@ export class FakeContainers implements ContainersBackend {
     this.get(input).Name = `/${name}`;
   }
 
+  /** What size=1 reports: a fixed writable layer on a 1 MiB image. */
+  async size(input: string): Promise<{ SizeRw: number; SizeRootFs: number }> {
+    this.get(input);
+    return { SizeRw: 4096, SizeRootFs: 4096 + (1 << 20) };
+  }
+
   inspect(input: string): ContainerRecord {
     return structuredClone(this.get(input));
   }
@@ -269,9 +275,14 @@ export class FakeContainers implements ContainersBackend {
     yield* lines;
   }
 
-  top(input: string) {
+  /** The ps_args of the last top. */
+  topArgs: string | undefined;
+
+  top(input: string, psArgs?: string) {
     const record = this.get(input);
     if (!record.State.Running) throw new CError('CONFLICT', `Container ${record.Id} is not running`, { hint: 'start it' });
+    this.topArgs = psArgs;
+    if (psArgs !== undefined) return { Titles: ['PID', 'COMMAND'], Processes: [['4242', (record.Config.Cmd ?? [])[0] ?? '']] };
     return { Titles: ['UID', 'PID', 'PPID', 'CMD'], Processes: [['0', '4242', '1', (record.Config.Cmd ?? []).join(' ')]] };
   }
 

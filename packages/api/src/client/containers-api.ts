@@ -66,7 +66,8 @@ export interface EventsOptions {
 
 export interface ContainersApi {
   create(config: ContainerCreateRequest, options?: { name?: string }): Promise<ContainerCreateResponse>;
-  list(options?: { all?: boolean; limit?: number; filters?: Record<string, string[]> }): Promise<ContainerSummary[]>;
+  /** `size`: each row also carries SizeRw and SizeRootFs (docker ps -s). */
+  list(options?: { all?: boolean; limit?: number; size?: boolean; filters?: Record<string, string[]> }): Promise<ContainerSummary[]>;
   inspect(id: string): Promise<ContainerInspect>;
   start(id: string): Promise<void>;
   stop(id: string, options?: { t?: number }): Promise<void>;
@@ -148,7 +149,7 @@ export function containersApi(calls: ClientCalls): ContainersApi {
       calls.json({
         method: 'GET',
         path: '/containers/json',
-        query: { all: options.all, limit: options.limit, filters: options.filters ? encodeFilters(options.filters) : undefined },
+        query: { all: options.all, limit: options.limit, size: options.size, filters: options.filters ? encodeFilters(options.filters) : undefined },
       }),
     inspect: (id) => calls.json({ method: 'GET', path: `/containers/${enc(id)}/json` }),
     start: (id) => action({ method: 'POST', path: `/containers/${enc(id)}/start` }),

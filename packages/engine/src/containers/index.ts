@@ -28,3 +28,4 @@ export { commitContainer, type CommitOptions, type CommitResult, type CommitStor
 export { HealthChecker, applyProbe, healthCommand, healthTiming, HEALTH_DEFAULTS, type HealthTiming, type ProbeOutcome } from './health';
 export { createContainerService, type CreateContainerServiceOptions } from './create-service';
 export { checkTtySize, setTtySize, setProcessTtySize, type TtySize } from './tty-size';
+export { ContainerSizer, type ContainerSizes } from './sizes';

@@ -2,7 +2,8 @@
  * Looking into containers: top (processes of the cgroup), stats (cgroup counters), changes (the snapshot's
  * upper dir against the image), export and archive get/put (`c cp`), all path-safe.
  */
-import { spawn } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
+import { promisify } from 'node:util';
 import { existsSync, lstatSync, readFileSync, readdirSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
@@ -12,6 +13,7 @@ import { applyLayer, storeLayout, type ByteSource } from '@c/layers';
 import { secureJoin } from '@c/runtime';
 import { layerDirs } from './rootfs-files';
 import { liveRoot, mountTemporarily, readOnlyMount, type RootfsHandle } from './rootfs-access';
+import { parsePsOutput, psArgv, validatePsArgs } from './ps-output';
 import type { ContainerService } from './service';
 import type { ContainerRecord } from './types';
 
@@ -72,6 +74,7 @@ function cgroupDir(pid: number, controller: string): string | undefined {
   return undefined;
 }
 
+const execFileAsync = promisify(execFile);
 const UNLIMITED = 2 ** 62;
 const ENGINE_MOUNT_POINTS = new Set(['/etc/hostname', '/etc/hosts', '/etc/resolv.conf']);
 
@@ -94,6 +97,30 @@ export class Introspector {
       processes.push([uid, String(pid), rest[1] ?? '?', cmd || `[${stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'))}]`]);
     }
     return { Titles: ['UID', 'PID', 'PPID', 'CMD'], Processes: processes };
+  }
+
+  /**
+   * `docker top CONTAINER PS_ARGS`: the host's `ps` with docker's options, narrowed to the container's processes
+   * (`-q PIDS`, or every process when the options cannot be combined with `-q`, e.g. `f`), then filtered by PID.
+   */
+  async topWithPs(input: string, psArgs: string): Promise<TopResult> {
+    validatePsArgs(psArgs);
+    const { record, lifecycle } = this.service.runtimeContext(input);
+    const pids = lifecycle.cgroups(lifecycle.store.read(record.Id).cgroupsPath).pids();
+    const args = psArgv(psArgs);
+    const run = (argv: string[]) => execFileAsync('ps', argv, { maxBuffer: 64 * 1024 * 1024 });
+    let output: string;
+    try {
+      output = (await run(pids.length > 0 ? [...args, '-q', pids.join(',')] : args)).stdout;
+    } catch {
+      try {
+        output = (await run(args)).stdout;
+      } catch (error) {
+        const stderr = String((error as { stderr?: unknown }).stderr ?? '').trim();
+        throw new CError('INVALID_ARGUMENT', `ps ${psArgs}: ${stderr || (error as Error).message}`, { hint: 'check the ps options (docker top CONTAINER -o pid,comm)' });
+      }
+    }
+    return parsePsOutput(output, pids);
   }
 
   /** One sample of the container's cgroup counters (cgroup v1 here; v2 files when the host is unified). */

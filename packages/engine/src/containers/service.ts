@@ -33,6 +33,7 @@ import { commitContainer, type CommitOptions, type CommitResult, type CommitStor
 import { EventBus } from './events';
 import { openOutputFifos, reopenOutputFifos } from './output-fifos';
 import { setTaps, type LogTarget } from './output-pump';
+import { ContainerSizer, type ContainerSizes } from './sizes';
 import { openStdinFifo } from './stdin-fifo';
 import { checkTtySize, setProcessTtySize, setTtySize, type TtySize } from './tty-size';
 import { ExecManager } from './exec';
@@ -187,6 +188,7 @@ export class ContainerService {
   private readonly networking: ContainerNetworking;
   private readonly initPool: InitPool<InitProcess> | undefined;
   private closed = false;
+  private sizer: ContainerSizer | undefined;
 
   private constructor(
     private readonly options: ContainerServiceOptions,
@@ -925,8 +927,10 @@ export class ContainerService {
     return readJsonLog(record.LogPath, { ...options, isDone: () => !this.live.has(id) && this.records.get(id)?.State.Status !== 'restarting' });
   }
 
-  top(input: string): TopResult {
-    return this.introspector.top(input);
+  /** `docker top`: UID PID PPID CMD from /proc, or the host's `ps` with `psArgs` (docker's `ps_args`). */
+  top(input: string, psArgs?: string): Promise<TopResult> {
+    if (psArgs === undefined || psArgs.trim() === '') return Promise.resolve().then(() => this.introspector.top(input));
+    return this.introspector.topWithPs(input, psArgs);
   }
 
   stats(input: string): ContainerStats {
@@ -935,6 +939,13 @@ export class ContainerService {
 
   changes(input: string): Promise<Change[]> {
     return this.introspector.changes(input);
+  }
+
+  /** docker's `size=1`: SizeRw (the writable layer's bytes) and SizeRootFs (that plus the image's layers). */
+  size(input: string): Promise<ContainerSizes> {
+    const record = this.get(input);
+    this.sizer ??= new ContainerSizer(this.snapshotter);
+    return this.sizer.sizes(record.C.snapshotKey, record.C.parentChainId);
   }
 
   /** `c export`: a tar of the container's filesystem. */
