@@ -2,11 +2,12 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { defaultSpec, type Spec } from '@c/runtime';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { hostConfigOf, mergeConfig } from './config';
 import { ContainerNetworking } from './networking';
 import { newRecord } from './record';
 import { buildSpec } from './spec';
+import type { CreateContainerOptions } from './types';
 
 describe('ContainerNetworking without a NetworkService', () => {
   const networking = new ContainerNetworking(undefined);
@@ -77,5 +78,29 @@ describe('--network container:<ref> takes over the joined container\'s /etc file
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
+  });
+});
+
+describe('--network container:<ref> refuses what it would override, with docker\'s words', () => {
+  const networking = new ContainerNetworking(undefined);
+  const id = 'c'.repeat(64);
+  const dir = mkdtempSync(join(tmpdir(), 'c-joined-check-'));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+  const files = (options: Partial<CreateContainerOptions>) => {
+    const all = { image: 'x', cmd: ['sh'], networkMode: 'container:web', ...options };
+    return networking.writeFiles({ Id: id, Name: '/side', Config: mergeConfig(undefined, 'x', id, all), HostConfig: hostConfigOf(all) }, dir);
+  };
+
+  it('hostname, dns, add-host and published ports conflict; the defaults do not', async () => {
+    await expect(files({})).resolves.toMatchObject({ hosts: join(dir, 'hosts') });
+    await expect(files({ networkMode: 'none', hostname: 'box', dns: ['1.1.1.1'] })).resolves.toBeDefined();
+    await expect(files({ hostname: 'box' })).rejects.toThrow('conflicting options: hostname and the network mode');
+    await expect(files({ dns: ['1.1.1.1'] })).rejects.toThrow('conflicting options: dns and the network mode');
+    await expect(files({ extraHosts: ['db:10.0.0.2'] })).rejects.toThrow('conflicting options: custom host-to-IP mapping and the network mode');
+    await expect(files({ portBindings: { '80/tcp': [{ HostPort: '8080' }] } })).rejects.toMatchObject({
+      code: 'INVALID_ARGUMENT',
+      message: 'conflicting options: port publishing and the container type network mode',
+    });
+    await expect(files({ publishAllPorts: true })).rejects.toThrow(/port publishing/);
   });
 });

@@ -35,6 +35,23 @@ function parseExtraHost(entry: string): [string, string] {
   return [entry.slice(0, colon), entry.slice(colon + 1)];
 }
 
+/**
+ * `container:<ref>` takes the other container's host name, /etc files and ports: options that would set them are
+ * refused at create, with docker's words (its daemon refuses the same combinations).
+ */
+function checkJoinedMode(record: Pick<ContainerRecord, 'Id' | 'Config' | 'HostConfig'>): void {
+  const hc = record.HostConfig;
+  if (!hc.NetworkMode.startsWith('container:')) return;
+  const conflict = (what: string, hint: string) => new CError('INVALID_ARGUMENT', `conflicting options: ${what}`, { hint });
+  const flags = `the container shares ${hc.NetworkMode.slice('container:'.length)}'s`;
+  if (record.Config.Hostname !== record.Id.slice(0, 12)) throw conflict('hostname and the network mode', `drop --hostname: ${flags} host name`);
+  if ((hc.Dns?.length ?? 0) > 0) throw conflict('dns and the network mode', `drop --dns: ${flags} resolv.conf`);
+  if ((hc.ExtraHosts?.length ?? 0) > 0) throw conflict('custom host-to-IP mapping and the network mode', `drop --add-host: ${flags} /etc/hosts`);
+  if (Object.keys(hc.PortBindings ?? {}).length > 0 || hc.PublishAllPorts === true) {
+    throw conflict('port publishing and the container type network mode', `publish the ports on ${hc.NetworkMode.slice('container:'.length)} instead`);
+  }
+}
+
 /** The user-visible network a mode connects to first (`bridge`, or the user network's name), if any. */
 function primaryNetwork(mode: string): string | undefined {
   const parsed = parseNetworkMode(mode);
@@ -73,6 +90,7 @@ export class ContainerNetworking {
 
   /** Writes hostname, hosts and resolv.conf for a new container (addresses are added by `connect`). */
   async writeFiles(record: Pick<ContainerRecord, 'Id' | 'Name' | 'Config' | 'HostConfig'>, dir: string): Promise<EtcFiles> {
+    checkJoinedMode(record);
     if (this.service === undefined) return writeEtcFiles(dir, record.Config.Hostname);
     const mounts = await this.service.manager.writeContainerFiles(this.filesOptions(record, dir));
     const source = (destination: string) => mounts.find((m) => m.destination === destination)?.source ?? join(dir, destination.slice('/etc/'.length));
