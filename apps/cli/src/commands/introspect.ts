@@ -219,6 +219,7 @@ export const commit: Handler = async (argv, globals) => {
     ...(typeof argv.message === 'string' ? { comment: argv.message } : {}),
     ...(typeof argv.author === 'string' ? { author: argv.author } : {}),
     ...(argv.change !== undefined ? { changes: names(argv.change) } : {}),
+    ...(argv.pause === false ? { pause: false } : {}),
   });
   process.stdout.write(`${result.Id}\n`);
 };

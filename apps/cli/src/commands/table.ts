@@ -163,7 +163,8 @@ const commands: Command[] = [
         .positional('repository', { type: 'string' })
         .option('message', { alias: 'm', type: 'string', describe: 'Commit message' })
         .option('author', { alias: 'a', type: 'string', describe: 'Author' })
-        .option('change', { alias: 'c', type: 'string', requiresArg: true, describe: 'Apply Dockerfile instruction to the created image' }),
+        .option('change', { alias: 'c', type: 'string', requiresArg: true, describe: 'Apply Dockerfile instruction to the created image' })
+        .option('pause', { alias: 'p', type: 'boolean', default: true, describe: 'Pause container during commit (--pause=false: read it live)' }),
     handler: lazy(introspect, 'commit'),
   },
   { command: 'pause <containers..>', describe: 'Pause all processes within one or more containers', builder: many('containers'), handler: lazy(lifecycle, 'pause') },

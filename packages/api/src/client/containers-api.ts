@@ -96,7 +96,8 @@ export interface ContainersApi {
   statPath(id: string, path: string): Promise<ContainerPathStat>;
   getArchive(id: string, path: string): Promise<{ stat: ContainerPathStat; tar: ApiResponse }>;
   putArchive(id: string, path: string, tar: NodeJS.ReadableStream): Promise<void>;
-  commit(id: string, options: { repo: string; tag?: string; comment?: string; author?: string; changes?: string[] }): Promise<{ Id: string }>;
+  /** An empty `repo` commits an untagged image; `pause: false` reads a running container's changes without freezing it. */
+  commit(id: string, options: { repo: string; tag?: string; comment?: string; author?: string; changes?: string[]; pause?: boolean }): Promise<{ Id: string }>;
 }
 
 export interface ExecApi {
@@ -227,7 +228,7 @@ export function containersApi(calls: ClientCalls): ContainersApi {
       calls.json({
         method: 'POST',
         path: '/commit',
-        query: { container: id, repo: options.repo, tag: options.tag, comment: options.comment, author: options.author, changes: options.changes?.join('\n') },
+        query: { container: id, repo: options.repo, tag: options.tag, comment: options.comment, author: options.author, changes: options.changes?.join('\n'), pause: options.pause === false ? 0 : undefined },
         body: {},
       }),
   };

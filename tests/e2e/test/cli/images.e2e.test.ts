@@ -1,0 +1,74 @@
+/**
+ * `c save`/`c load` (docker-archive through the daemon's /images/get and /images/load), `c commit` without a name
+ * (an untagged image) and `c top` with ps options, with the BUILT cli against its auto-started daemon.
+ */
+import { execFileSync } from 'node:child_process';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { cliEnvironment, expectSuccess, stopAutoStartedDaemon, type CliEnvironment } from '../registry/support/cli';
+
+function busyboxTar(dir: string): string {
+  const rootfs = join(dir, 'rootfs');
+  for (const sub of ['bin', 'etc', 'tmp']) mkdirSync(join(rootfs, sub), { recursive: true });
+  copyFileSync('/bin/busybox', join(rootfs, 'bin/busybox'));
+  for (const applet of ['sh', 'echo', 'cat', 'sleep']) symlinkSync('busybox', join(rootfs, 'bin', applet));
+  writeFileSync(join(rootfs, 'etc/passwd'), 'root:x:0:0:root:/root:/bin/sh\n');
+  const tar = join(dir, 'busybox.tar');
+  execFileSync('tar', ['-C', rootfs, '-cf', tar, '.']);
+  return tar;
+}
+
+describe.skipIf(!existsSync('/bin/busybox') || process.getuid?.() !== 0)('c save, load, commit, top', () => {
+  let c: CliEnvironment;
+  let work: string;
+  const image = 'cli-images/busybox:1';
+
+  beforeAll(async () => {
+    work = mkdtempSync(join(tmpdir(), 'c-e2e-cli-images-'));
+    c = cliEnvironment();
+    expectSuccess(await c.run(['import', busyboxTar(work), image]), 'c import');
+  });
+
+  afterAll(async () => {
+    try {
+      if (c) {
+        const ids = (await c.run(['ps', '-aq'])).stdout.split('\n').filter(Boolean);
+        if (ids.length) await c.run(['rm', '-f', ...ids]);
+      }
+    } finally {
+      if (c) stopAutoStartedDaemon(c.root);
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      c?.cleanup();
+      if (work) rmSync(work, { recursive: true, force: true });
+    }
+  });
+
+  it('c save -o, c rmi, c load -i: the same image id, and it runs', async () => {
+    const id = expectSuccess(await c.run(['image', 'inspect', '-f', '{{.Id}}', image]), 'inspect').stdout.trim();
+    const file = join(work, 'saved.tar');
+    expectSuccess(await c.run(['save', '-o', file, image]), 'c save');
+    const listing = execFileSync('tar', ['-tf', file], { encoding: 'utf8' });
+    expect(listing).toContain('manifest.json');
+    expect(listing).toContain(`${id.slice(7)}.json`);
+    expectSuccess(await c.run(['rmi', image]), 'c rmi');
+    const loaded = expectSuccess(await c.run(['load', '-i', file]), 'c load');
+    expect(loaded.stdout).toBe(`Loaded image: ${image}\n`);
+    expect(expectSuccess(await c.run(['image', 'inspect', '-f', '{{.Id}}', image]), 'inspect').stdout.trim()).toBe(id);
+    expect(await c.run(['run', '--rm', image, 'echo', 'loaded'])).toMatchObject({ code: 0, stdout: 'loaded\n' });
+  });
+
+  it('c commit without a name prints the untagged image id; c top passes ps options', async () => {
+    const started = expectSuccess(await c.run(['run', '-d', '--name', 'cli-commit', image, 'sh', '-c', 'echo x > /x; exec sleep 60']), 'c run -d');
+    expect(started.stdout.trim()).toMatch(/^[0-9a-f]{64}$/);
+    const top = expectSuccess(await c.run(['top', 'cli-commit', 'aux']), 'c top');
+    expect(top.stdout.split('\n')[0]).toMatch(/^USER\s+PID\s+%CPU/);
+    expect(top.stdout).toMatch(/sleep 60/);
+    const committed = expectSuccess(await c.run(['commit', '-m', 'no name', 'cli-commit']), 'c commit');
+    const id = committed.stdout.trim();
+    expect(id).toMatch(/^sha256:[0-9a-f]{64}$/);
+    expect((await c.run(['images'])).stdout).toMatch(new RegExp(`^<none>\\s+<none>\\s+${id.slice(7, 19)}\\s`, 'm'));
+    expect(await c.run(['run', '--rm', id, 'cat', '/x'])).toMatchObject({ code: 0, stdout: 'x\n' });
+  });
+});
