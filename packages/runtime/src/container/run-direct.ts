@@ -79,10 +79,18 @@ function writeSealedMemfd(sys: Syscalls, image: Buffer): number {
   }
 }
 
-/** Come back from the container's namespaces to ours (each setns is harmless if that one never changed). */
+/**
+ * Come back from the container's namespaces to ours (each setns is harmless if that one never changed). If that
+ * fails, nothing this process would do next (state files, cleanup) could be trusted to reach the host: stop here.
+ */
 function restoreThread(sys: Syscalls, own: readonly { fd: number; flag: number }[], cwd: number): void {
-  for (const { fd, flag } of own) sys.setns(fd, flag);
-  sys.fchdir(cwd);
+  try {
+    for (const { fd, flag } of own) sys.setns(fd, flag);
+    sys.fchdir(cwd);
+  } catch (error) {
+    process.stderr.write(`c-runtime: cannot return to the host's namespaces after building the container: ${error instanceof Error ? error.message : String(error)}\n`);
+    process.exit(125);
+  }
 }
 
 async function waitExit(child: ChildProcess, ms: number): Promise<void> {
