@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { saveArchive, type SaveItem } from './archive-save';
 import { ExtractedArchive, loadArchive, type LoadResult } from './archive-load';
-import { untaggedRecordName } from './untagged';
+import { isUntaggedRepository, untaggedRecordName } from './untagged';
 import { CError } from '@c/errors';
 import { formatReference, hostPlatform, parsePlatform, type Descriptor, type Platform, type Reference } from '@c/image';
 import { applyChanges } from './changes';
@@ -478,17 +478,20 @@ export class ImageService {
   async prune(options: { all?: boolean } = {}): Promise<PruneResult> {
     const { garbage, used, records } = await this.spaceState();
     const deleted: RemoveResultItem[] = [];
-    if (options.all) {
-      const ids = new Set<string>();
-      for (const record of records) {
-        const id = record.configDigest ?? record.target.digest;
-        if (used.has(id)) continue;
-        await this.parts.images.delete(record.name);
-        deleted.push({ Untagged: this.familiarRecordName(record) });
-        ids.add(id);
-      }
-      for (const id of ids) deleted.push({ Deleted: id });
+    const idOf = (record: ImageRecord) => record.configDigest ?? record.target.digest;
+    const isUntagged = (record: ImageRecord) => isUntaggedRepository(repositoryAndTag(record.name).repository);
+    // docker's dangling images: untagged ones (c-untagged records) that nothing else names; plain prune takes those.
+    const named = new Set(records.filter((record) => !isUntagged(record)).map(idOf));
+    const ids = new Set<string>();
+    for (const record of records) {
+      const id = idOf(record);
+      const untagged = isUntagged(record);
+      if (used.has(id) || (!options.all && !untagged)) continue;
+      await this.parts.images.delete(record.name);
+      if (!untagged) deleted.push({ Untagged: this.familiarRecordName(record) });
+      if (options.all || !named.has(id)) ids.add(id);
     }
+    for (const id of ids) deleted.push({ Deleted: id });
     const { removed } = await garbage.collect();
     return { ImagesDeleted: deleted, SpaceReclaimed: removed.bytes };
   }

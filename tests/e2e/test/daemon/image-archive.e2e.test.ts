@@ -95,6 +95,12 @@ describe.skipIf(process.getuid?.() !== 0 || !existsSync(SKOPEO))('c-daemon: imag
       const loaded = await docker('load', '-i', file);
       expect(loaded).toMatchObject({ code: 0, stdout: `Loaded image ID: ${id}\n` });
       expect((await docker('image', 'inspect', '-f', '{{.Id}}', id)).stdout.trim()).toBe(id);
+      // An untagged image nothing uses is dangling: image prune (without -a) removes it, named images stay.
+      const dangling = (await docker('commit', '-p=false', 'cm')).stdout.trim();
+      const pruned = await docker('image', 'prune', '-f');
+      expect(pruned.stdout).toContain(`deleted: ${dangling}`);
+      expect((await docker('image', 'inspect', dangling)).code).toBe(1);
+      expect((await docker('image', 'inspect', session.image)).code).toBe(0);
     } finally {
       await docker('rm', '-f', 'cm');
     }
