@@ -77,9 +77,16 @@ type IngestHash = { kind: 'inline'; digester: Digester } | { kind: 'file'; job: 
 
 async function startHash(dataPath: string, algorithm: BlobDigestAlgorithm, kept: number, offThread: boolean): Promise<IngestHash> {
   if (offThread) {
-    const job = hashFileOffThread(dataPath, algorithm);
-    if (kept > 0) job.advance(kept);
-    return { kind: 'file', job };
+    let job: FileHashJob | undefined;
+    try {
+      job = hashFileOffThread(dataPath, algorithm);
+    } catch {
+      // No worker thread to be had (a restricted runtime): hash on this thread instead.
+    }
+    if (job) {
+      if (kept > 0) job.advance(kept);
+      return { kind: 'file', job };
+    }
   }
   const digester = createDigester(algorithm);
   if (kept > 0) await hashPrefix(dataPath, kept, digester);

@@ -1,4 +1,4 @@
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { isCError } from '@c/errors';
@@ -186,6 +186,19 @@ describe('leases', () => {
     expect((await store.listLeases()).map((lease) => lease.id)).toEqual(['old-pull', 'pull-1']);
     expect(await store.releaseLease('old-pull')).toBe(true);
     expect((await store.listLeases()).map((lease) => lease.id)).toEqual(['pull-1']);
+  });
+
+  it('moves an older c\'s leases out of images.json when only a record changes, keeping them in force', async () => {
+    const legacy = { id: 'old-pull', digests: [digest('a')], createdAt: '2026-01-01T00:00:00.000Z', expiresAt: '2999-01-01T00:00:00.000Z' };
+    await writeFile(path, JSON.stringify({ version: 1, images: {}, leases: { 'old-pull': legacy } }));
+    await store.put({ name: 'r/a:1', target: manifest('a') });
+    expect(JSON.parse(await readFile(path, 'utf8')).leases).toEqual({});
+    expect((await store.listLeases()).map((lease) => lease.id)).toEqual(['old-pull']);
+  });
+
+  it('fails, rather than reading no leases, when the lease file cannot be read', async () => {
+    await mkdir(store.leasesPath); // EISDIR on read, as root cannot be refused by permissions
+    expect(await codeOf(store.listLeases())).toBe('SYSCALL');
   });
 
   it('a torn lease file (what a crash can leave) reads as no leases and records stay readable', async () => {

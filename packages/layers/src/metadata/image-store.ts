@@ -249,13 +249,14 @@ export class ImageStore {
       for (const [id, lease] of Object.entries(db.leases)) if (!this.#leaseActive(lease)) delete db.leases[id];
       const changed = changedLeases(leasesBefore, db.leases);
       const leasesChanged = changed.length > 0 || Object.keys(leasesBefore).some((id) => !(id in db.leases));
-      // Leases an older c kept in images.json move to the lease file the first time leases change.
-      if (JSON.stringify(db.images) !== imagesBefore || (inRecordsFile && leasesChanged)) {
+      // Leases an older c kept in images.json move to the lease file the first time either file is written.
+      const writeRecords = JSON.stringify(db.images) !== imagesBefore || (inRecordsFile && leasesChanged);
+      if (writeRecords) {
         await writeFileAtomic(this.path, `${JSON.stringify({ version: 1, images: db.images, leases: {} }, null, 1)}\n`);
       }
-      if (leasesChanged) {
-        // Only a lease that outlives its process needs to survive a crash.
-        const durable = changed.some((lease) => lease.pid === undefined);
+      if (leasesChanged || (inRecordsFile && writeRecords)) {
+        // Only a lease that outlives its process needs to survive a crash (and moved ones, to be safe).
+        const durable = inRecordsFile || changed.some((lease) => lease.pid === undefined);
         await writeLeaseFile(this.leasesPath, db.leases, durable);
       }
       return result;

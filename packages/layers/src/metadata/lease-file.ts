@@ -6,6 +6,7 @@
  * creator) is still written durably.
  */
 import { open, rename, rm } from 'node:fs/promises';
+import { CError } from '@c/errors';
 import { readJsonFile, syncDirectory } from '../util/atomic';
 import type { Lease } from './records';
 import { dirname } from 'node:path';
@@ -17,14 +18,20 @@ export function leaseFilePath(imagesPath: string): string {
 
 /**
  * The leases on disk. A file that does not parse can only be the remains of a crash (it is replaced by
- * rename), and leases do not survive a crash: it reads as no leases.
+ * rename), and leases do not survive a crash: it reads as no leases. A file that cannot be read fails: reading
+ * it as empty would let GC sweep what a live pull holds.
  */
 export async function readLeaseFile(path: string): Promise<Record<string, Lease>> {
   let raw: unknown;
   try {
     raw = await readJsonFile<unknown>(path, undefined);
-  } catch {
-    return {};
+  } catch (error) {
+    if (error instanceof SyntaxError) return {};
+    throw new CError('SYSCALL', `cannot read the lease file ${path}: ${(error as Error).message}`, {
+      cause: error,
+      hint: 'check that C_ROOT is readable by this user',
+      details: { path, errno: (error as NodeJS.ErrnoException).code },
+    });
   }
   if (typeof raw !== 'object' || raw === null) return {};
   const leases = (raw as { leases?: unknown }).leases;
