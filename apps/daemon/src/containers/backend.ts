@@ -36,7 +36,7 @@ export interface ExecBackend {
   inspect(execId: string): ExecInspect;
   start(execId: string, stdio?: ContainerStdio): Promise<{ stdout: Readable; stderr: Readable; exit: Promise<number> }>;
   /** The terminal size of a running tty exec (nothing for one without a tty). */
-  resize(execId: string, size: TtySize): void;
+  resize(execId: string, size: TtySize): void | Promise<void>;
 }
 
 export interface EventsBackend {

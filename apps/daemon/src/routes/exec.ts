@@ -91,8 +91,8 @@ export function execRoutes(containers: ContainersBackend): Route[] {
     {
       method: 'POST',
       pattern: '/exec/{id}/resize',
-      handler: ({ res, params, query }) => {
-        containers.exec.resize(pathParam(params, 'id'), ttySize(query));
+      handler: async ({ res, params, query }) => {
+        await containers.exec.resize(pathParam(params, 'id'), ttySize(query));
         res.writeHead(200, { 'Content-Length': '0' });
         res.end();
       },

@@ -160,14 +160,18 @@ export class ExecManager {
    * docker's exec resize: the size of a running tty exec's terminal, set on the pty its process has as stdin (the
    * master is in its `c-runtime exec`). Without a tty, or once it has exited, there is nothing to resize.
    */
-  resize(execId: string, size: TtySize): void {
+  async resize(execId: string, size: TtySize): Promise<void> {
     checkTtySize(size);
     const exec = this.find(execId);
     if (!exec.options.tty) return;
-    const { Running, Pid } = this.inspect(execId);
-    if (!Running) throw new CError('CONFLICT', `exec ${execId} is not running`, { hint: 'resize it while it runs' });
-    if (Pid === 0) throw new CError('CONFLICT', `exec ${execId} has not started its process yet`, { hint: 'retry the resize' });
-    setProcessTtySize(Pid, size);
+    // Clients resize right after start: give the process (its pid file) up to a second to appear.
+    for (let waited = 0; ; waited += 10) {
+      const { Running, Pid } = this.inspect(execId);
+      if (!Running) throw new CError('CONFLICT', `exec ${execId} is not running`, { hint: 'resize it while it runs' });
+      if (Pid !== 0) return void setProcessTtySize(Pid, size);
+      if (waited >= 1000) throw new CError('CONFLICT', `exec ${execId} has not started its process yet`, { hint: 'retry the resize' });
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
   }
 
   /** Convenience: run to completion and collect the output. */

@@ -125,8 +125,8 @@ describe.skipIf(process.getuid?.() !== 0)('c-daemon: attach to running container
       let raw = '';
       stream.on('data', (c: Buffer) => (raw += c.toString()));
       const ended = new Promise((r) => stream.once('end', r));
-      // The exec's process may not have started yet: docker's CLI retries a failed first resize the same way.
-      await expect.poll(async () => exec.resize({ h: 40, w: 120 }).then(() => true, () => false)).toBe(true);
+      // Right after start, as docker's CLI does: the daemon waits for the exec's process to exist.
+      await exec.resize({ h: 40, w: 120 });
       stream.write('go\n');
       await ended;
       expect(raw).toContain('40 120\r\n');
