@@ -13,7 +13,7 @@
 //     else (rlimits, seccomp, no_new_privs) was applied to it;
 //  6. state.json is written, then the path goes to the shim, which drops to the process's identity and execs.
 // Kept on the two-process path (the caller falls back): non-x86_64, kernels without procfs `pidns=`, and specs
-// that join an existing pid or cgroup namespace.
+// that join an existing pid or cgroup namespace or have no new mount namespace.
 import type { ChildProcess } from 'node:child_process';
 import { spawn } from 'node:child_process';
 import { closeSync, mkdirSync, openSync, readFileSync, readSync, writeFileSync, writeSync } from 'node:fs';
@@ -105,10 +105,12 @@ async function waitExit(child: ChildProcess, ms: number): Promise<void> {
 }
 
 /** Why this host or spec cannot take the one-process path, or undefined if it can. */
-export function directRunBlocker(store: StateStore, pidNsPath: string | undefined, cgroupNsPath: string | undefined): string | undefined {
+export function directRunBlocker(store: StateStore, namespaces: readonly { type: string; path?: string | undefined }[]): string | undefined {
   if (process.env.C_RUNTIME_DIRECT === '0') return 'disabled by C_RUNTIME_DIRECT=0';
   if (!finalShimSupported()) return `no final-step program for ${process.arch}`;
-  if (pidNsPath !== undefined || cgroupNsPath !== undefined) return 'the spec joins an existing pid or cgroup namespace';
+  if (namespaces.some((n) => (n.type === 'pid' || n.type === 'cgroup') && n.path !== undefined)) return 'the spec joins an existing pid or cgroup namespace';
+  // This thread builds the rootfs: only ever in a mount namespace of its own.
+  if (!namespaces.some((n) => n.type === 'mount' && n.path === undefined)) return 'the spec has no new mount namespace';
   try {
     if (readFileSync(join(store.root, NO_PIDNS_MARK), 'utf8') === release()) return 'procfs has no pidns= option on this kernel';
   } catch {
@@ -126,9 +128,8 @@ export async function runDirect(request: DirectRunRequest): Promise<CreatedConta
   const warn = request.warn ?? (() => {});
   const { bundle, rootfs, validated } = loadBundle(request.bundle);
   const spec = validated.spec;
-  const pidNs = validated.namespaces.find((n) => n.type === 'pid');
   const cgroupNs = validated.namespaces.find((n) => n.type === 'cgroup');
-  if (directRunBlocker(store, pidNs?.path, cgroupNs?.path) !== undefined) return undefined;
+  if (directRunBlocker(store, validated.namespaces) !== undefined) return undefined;
   const terminal = validated.process.terminal === true;
   if (terminal && request.consoleSocket === undefined && !request.keepPtyMaster) {
     throw new CError('INVALID_ARGUMENT', 'cannot allocate a tty without --console-socket when the container is detached', {
