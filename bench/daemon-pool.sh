@@ -7,59 +7,30 @@
 #   RUNS=20 bench/daemon-pool.sh        # build first: pnpm --filter @c/runtime --filter @c/daemon --filter @c/cli build
 #
 # Everything lives under $BENCH_DIR and is removed at exit; only processes this script started are stopped.
-# NODE_EXTRA_CA_CERTS is dropped for every Node process here (it triples a Node start-up on this VM).
+# NODE_EXTRA_CA_CERTS is dropped for every Node process here (it triples a Node start-up on this VM; bench/lib.sh).
 set -euo pipefail
-unset NODE_EXTRA_CA_CERTS
+source "$(dirname "$0")/lib.sh"
 
 RUNS=${RUNS:-20}
 STEP_RUNS=${STEP_RUNS:-$RUNS}
 POOL=${POOL:-2}
 HERE=$(cd "$(dirname "$0")" && pwd)
-REPO=$(dirname "$HERE")
-DAEMON_JS=${DAEMON_JS:-$REPO/apps/daemon/dist/c-daemon.js}
-CLI_JS=${CLI_JS:-$REPO/apps/cli/dist/c.cjs}
+CLI_JS=$BENCH_CLI_JS
 DOCKER=${DOCKER:-/usr/local/bin/docker}
-BENCH_DIR=${BENCH_DIR:-/tmp/c-bench-daemon-pool}
-
-for f in "$DAEMON_JS" "$CLI_JS"; do
-  [ -f "$f" ] || { echo "bench/daemon-pool.sh: $f is missing; build @c/daemon and @c/cli first" >&2; exit 1; }
-done
-
-PIDS=()
-DOCKERD_PID=
-cleanup() {
-  for pid in "${PIDS[@]}" $DOCKERD_PID; do kill "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true; done
-  if [ -d "$BENCH_DIR" ]; then
-    grep " $BENCH_DIR" /proc/self/mountinfo | awk '{print $5}' | sort -r | xargs -r -n1 umount -l 2>/dev/null || true
-    rm -rf "$BENCH_DIR"
-  fi
-}
-trap cleanup EXIT
-rm -rf "$BENCH_DIR"
-mkdir -p "$BENCH_DIR/rootfs/bin" "$BENCH_DIR/rootfs/etc"
-export DOCKER_CONFIG=$BENCH_DIR/docker-config
-cp /bin/busybox "$BENCH_DIR/rootfs/bin/busybox"
-for applet in sh true; do ln -s busybox "$BENCH_DIR/rootfs/bin/$applet"; done
-echo 'root:x:0:0:root:/root:/bin/sh' >"$BENCH_DIR/rootfs/etc/passwd"
-tar --numeric-owner -C "$BENCH_DIR/rootfs" -cf "$BENCH_DIR/rootfs.tar" .
+bench_init bench/daemon-pool.sh "${BENCH_DIR:-/tmp/c-bench-daemon-pool}"
+trap bench_cleanup EXIT
+bench_busybox_tar
 
 start_daemon() { # NAME POOL
-  node "$DAEMON_JS" -H "unix://$BENCH_DIR/$1.sock" --root "$BENCH_DIR/$1-root" --init-pool "$2" 2>"$BENCH_DIR/$1.log" &
-  PIDS+=($!)
-  for _ in $(seq 150); do curl -sf --unix-socket "$BENCH_DIR/$1.sock" http://c/_ping >/dev/null 2>&1 && break; sleep 0.1; done
+  bench_c_daemon "$1" --init-pool "$2"
   node "$CLI_JS" -H "unix://$BENCH_DIR/$1.sock" import "$BENCH_DIR/rootfs.tar" bench-busybox >/dev/null
 }
 start_daemon cold 0
 start_daemon warm "$POOL"
+PIDS=("${BENCH_PIDS[@]}")
 
 DOCKER_OK=
-if [ "${DOCKERD:-0}" = 1 ] && command -v dockerd >/dev/null && [ -x "$DOCKER" ]; then
-  echo '{}' >"$BENCH_DIR/dockerd.json"
-  dockerd --config-file "$BENCH_DIR/dockerd.json" --iptables=false --ip-masq=false --ip-forward=false --bridge=none \
-    -H "unix://$BENCH_DIR/docker.sock" --data-root "$BENCH_DIR/docker" --exec-root "$BENCH_DIR/docker-exec" \
-    --pidfile "$BENCH_DIR/docker.pid" >"$BENCH_DIR/dockerd.log" 2>&1 </dev/null &
-  DOCKERD_PID=$!
-  for _ in $(seq 100); do "$DOCKER" -H "unix://$BENCH_DIR/docker.sock" version >/dev/null 2>&1 && break; sleep 0.2; done
+if [ "${DOCKERD:-0}" = 1 ] && [ -x "$DOCKER" ] && bench_dockerd; then
   "$DOCKER" -H "unix://$BENCH_DIR/docker.sock" import --change 'CMD ["sh"]' "$BENCH_DIR/rootfs.tar" bench-busybox >/dev/null 2>&1 && DOCKER_OK=1
 fi
 
