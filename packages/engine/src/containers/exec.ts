@@ -164,11 +164,12 @@ export class ExecManager {
     checkTtySize(size);
     const exec = this.find(execId);
     if (!exec.options.tty) return;
-    // Clients resize right after start: give the process (its pid file) up to a second to appear.
+    // Clients resize right after start (even before the daemon has spawned it): give the process (its pid file)
+    // up to a second to appear.
     for (let waited = 0; ; waited += 10) {
-      const { Running, Pid } = this.inspect(execId);
-      if (!Running) throw new CError('CONFLICT', `exec ${execId} is not running`, { hint: 'resize it while it runs' });
-      if (Pid !== 0) return void setProcessTtySize(Pid, size);
+      const { Running, Pid, ExitCode } = this.inspect(execId);
+      if (!Running && (exec.child !== undefined || ExitCode !== null)) throw new CError('CONFLICT', `exec ${execId} is not running`, { hint: 'resize it while it runs' });
+      if (Running && Pid !== 0) return void setProcessTtySize(Pid, size);
       if (waited >= 1000) throw new CError('CONFLICT', `exec ${execId} has not started its process yet`, { hint: 'retry the resize' });
       await new Promise((resolve) => setTimeout(resolve, 10));
     }

@@ -35,19 +35,22 @@ describe('output FIFOs', () => {
     expect(await err).toBe('oops\n');
   });
 
-  it('a writer holding the FIFO read-write gets no EPIPE while no reader is open, and a new reader gets what was written', async () => {
+  it('a writer holding the FIFO read-write gets no EPIPE while no reader is open, and a new reader logs what was written', async () => {
     const fifos = openOutputFifos(dir);
     fifos.readers.stdout.destroy();
     fifos.readers.stderr.destroy();
-    await new Promise((r) => setTimeout(r, 20));
+    await Promise.all([fifos.readers.stdout.released, fifos.readers.stderr.released]);
     // This is the container writing while no engine runs.
     expect(() => writeSync(fifos.writers.stdout, 'while nobody listened\n')).not.toThrow();
-    const readers = reopenOutputFifos(dir)!;
-    const out = readAll(readers.stdout);
-    readers.stderr.destroy();
+    // A new engine adopts the container: its reader logs from where the last one stopped.
+    const log = join(dir, 'adopted-json.log');
+    const readers = reopenOutputFifos(dir, { path: log, maxSize: 1 << 20, maxFile: 1 })!;
+    const closed = Promise.all([readers.stdout.released, readers.stderr.released]);
     writeSync(fifos.writers.stdout, 'after\n');
     fifos.closeWriters();
-    expect(await out).toBe('while nobody listened\nafter\n');
+    await closed;
+    const lines = readFileSync(log, 'utf8').trimEnd().split('\n').map((l) => (JSON.parse(l) as { log: string }).log);
+    expect(lines).toEqual(['while nobody listened\n', 'after\n']);
   });
 
   it('reopen finds nothing for a container without FIFOs', () => {

@@ -43,6 +43,7 @@ type FromWorker = { key: number; data: Uint8Array } | { key: number; end: true }
 const workerSource = (): string => `
 const { parentPort } = require('node:worker_threads');
 const { Socket } = require('node:net');
+const tty = require('node:tty');
 const fs = require('node:fs');
 const { StringDecoder } = require('node:string_decoder');
 const JsonFileLogWriter = (${JsonFileLogWriter.toString()});
@@ -65,8 +66,9 @@ function open(message) {
   }
   const group = { writer, open: message.streams.length };
   for (const spec of message.streams) {
-    // A Pipe handle over the FIFO: reads go through this thread's epoll, never the thread pool.
-    const socket = new Socket({ fd: spec.fd, readable: true, writable: false });
+    // A Pipe handle over the FIFO (a TTY handle over a pty master): reads go through this thread's epoll, never the
+    // thread pool. A pty master reports EIO once the container side is closed: that is its end of output.
+    const socket = tty.isatty(spec.fd) ? new tty.ReadStream(spec.fd) : new Socket({ fd: spec.fd, readable: true, writable: false });
     const entry = { socket, tapped: false, inflight: 0 };
     streams.set(spec.key, entry);
     socket.on('data', (chunk) => {
@@ -128,6 +130,9 @@ parentPort.on('message', (message) => {
 export class PumpedReadable extends Readable {
   private unacked = 0;
   private tapped = false;
+  private markReleased!: () => void;
+  /** Resolves once the worker has let go of the FIFO (after its end, or after `destroy()`): it reads no more. */
+  readonly released = new Promise<void>((resolve) => (this.markReleased = resolve));
 
   constructor(
     private readonly key: number,
@@ -155,9 +160,15 @@ export class PumpedReadable extends Readable {
   }
 
   override _destroy(error: Error | null, callback: (error?: Error | null) => void): void {
-    this.pump.forget(this.key);
     this.pump.send({ op: 'close', key: this.key });
     callback(error);
+  }
+
+  /** @internal The worker's end of this stream: no more data, the FIFO is closed. */
+  finish(): void {
+    this.pump.forget(this.key);
+    if (!this.destroyed) this.push(null);
+    this.markReleased();
   }
 }
 
@@ -202,19 +213,14 @@ class OutputPump {
       if ('error' in message) return this.onError(message.error);
       const reader = this.readers.get(message.key);
       if (reader === undefined) return;
-      if ('data' in message) {
-        reader.deliver(Buffer.from(message.data.buffer, message.data.byteOffset, message.data.byteLength));
-      } else {
-        this.readers.delete(message.key);
-        reader.push(null);
-      }
+      if (!('data' in message)) reader.finish();
+      else if (!reader.destroyed) reader.deliver(Buffer.from(message.data.buffer, message.data.byteOffset, message.data.byteLength));
     });
     const fail = (): void => {
       // The FIFOs' fds went with the thread: end every reader so exits are still recorded.
       if (this.worker !== worker) return;
       this.worker = undefined;
-      for (const reader of this.readers.values()) reader.push(null);
-      this.readers.clear();
+      for (const reader of [...this.readers.values()]) reader.finish();
     };
     worker.on('error', fail);
     worker.on('exit', fail);

@@ -7,7 +7,6 @@ import type { ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Readable, Writable } from 'node:stream';
-import { ReadStream as TtyReadStream } from 'node:tty';
 import { CError, isCError } from '@c/errors';
 import { createSnapshotter, storeLayout, type ByteSource, type Snapshotter } from '@c/layers';
 import { IMAGE_ID_LABEL } from '../images/storage';
@@ -33,6 +32,7 @@ import { commitContainer, type CommitOptions, type CommitResult, type CommitStor
 import { EventBus } from './events';
 import { openOutputFifos, reopenOutputFifos } from './output-fifos';
 import { setTaps, type LogTarget } from './output-pump';
+import { openPtyOutput } from './pty-output';
 import { ContainerSizer, type ContainerSizes } from './sizes';
 import { openStdinFifo } from './stdin-fifo';
 import { checkTtySize, setProcessTtySize, setTtySize, type TtySize } from './tty-size';
@@ -41,7 +41,7 @@ import { HealthChecker } from './health';
 import { Introspector, type ArchiveStat, type Change, type ContainerStats, type TopResult } from './introspect';
 import { matchesFilters, validateFilters, type ContainerFilters } from './filters';
 import type { ImagePort } from './image-port';
-import { DEFAULT_LOG_MAX_FILE, DEFAULT_LOG_MAX_SIZE, JsonFileLogWriter, parseByteSize, readJsonLog, type LogEntry, type LogStream, type ReadLogOptions } from './json-log';
+import { DEFAULT_LOG_MAX_FILE, DEFAULT_LOG_MAX_SIZE, parseByteSize, readJsonLog, type LogEntry, type LogStream, type ReadLogOptions } from './json-log';
 import { canonicalName, generateName, nameConflict, newContainerId } from './names';
 import { nextBackoff, shouldRestart } from './restart-policy';
 import { InitPool } from './init-pool';
@@ -108,7 +108,6 @@ interface Live {
   exited: Promise<void>;
   /** Resolves once `start` has recorded the container as running (or failed): exits are recorded after it. */
   started: Promise<void>;
-  logger?: JsonFileLogWriter;
   startedAtMs: number;
   adoptTimer?: NodeJS.Timeout;
   /** Where attached stdin goes (the init's stdin pipe, or the pty master). */
@@ -138,11 +137,6 @@ function logTarget(record: ContainerRecord): LogTarget {
     maxSize: config['max-size'] !== undefined ? parseByteSize(config['max-size']) : DEFAULT_LOG_MAX_SIZE,
     maxFile: config['max-file'] !== undefined ? Number(config['max-file']) : DEFAULT_LOG_MAX_FILE,
   };
-}
-
-function openLogger(record: ContainerRecord): JsonFileLogWriter {
-  const { path, maxSize, maxFile } = logTarget(record);
-  return new JsonFileLogWriter(path, { maxSize, maxFile });
 }
 
 /** Resolves when every stream has closed, or after `ms`. */
@@ -343,8 +337,7 @@ export class ContainerService {
     await this.deleteRuntimeState(id);
     this.networking.refreshJoinedNamespace(record, join(this.store.dir(id), 'bundle'), this.netnsOf);
     const tty = record.Config.Tty;
-    // Without a tty the output worker reads and logs the FIFOs (output-pump.ts); a pty master is logged here.
-    const logger = tty ? openLogger(record) : undefined;
+    // The output worker reads and logs the FIFOs or the pty master (output-pump.ts), off the event loop.
     const fifos = tty ? undefined : openOutputFifos(this.store.dir(id), logTarget(record));
     // Not Node's 'pipe' (a socket): see stdin-fifo.ts for the deadlock a socket on fd 0 causes.
     const stdinFifo = record.Config.OpenStdin && !tty ? openStdinFifo(this.store.dir(id)) : undefined;
@@ -368,7 +361,6 @@ export class ContainerService {
       fifos?.readers.stderr.destroy();
       stdinFifo?.closeReader();
       stdinFifo?.writer.destroy();
-      logger?.close();
       this.recordStartFailure(record, error);
       throw error;
     }
@@ -380,11 +372,12 @@ export class ContainerService {
     let stdinSink: Writable | undefined;
     let outputs: Readable[];
     if (created.ptyMaster !== undefined) {
-      const master = new TtyReadStream(created.ptyMaster);
-      outputs = this.pumpOutputs(id, logger, { stdout: master });
-      stdinSink = master;
+      // The output worker reads and logs the master too (pty-output.ts); we keep it for stdin and resize.
+      const pty = openPtyOutput(created.ptyMaster, logTarget(record));
+      outputs = this.pumpOutputs(id, { stdout: pty.reader });
+      stdinSink = pty.writer;
     } else {
-      outputs = this.pumpOutputs(id, logger, fifos?.readers ?? {});
+      outputs = this.pumpOutputs(id, fifos?.readers ?? {});
       if (stdinFifo) {
         // EPIPE once the container has exited (or closed its stdin) is not the engine's failure.
         stdinFifo.writer.on('error', () => undefined);
@@ -395,7 +388,6 @@ export class ContainerService {
     let markStarted!: () => void;
     const live: Live = {
       child,
-      logger,
       outputs,
       exited: new Promise((r) => (resolveExited = r)),
       started: new Promise((r) => (markStarted = r)),
@@ -472,8 +464,6 @@ export class ContainerService {
     await Promise.all([
       // Every process of the pid namespace died with its init, so the FIFOs reach EOF soon: wait for the last output.
       drained(live.outputs, 2000).then(() => {
-        live.logger?.close();
-        live.logger = undefined;
         this.detachAll(id);
         // Our write side of the stdin FIFO: nobody reads it any more (a pty master is closed with the outputs).
         const stdinSink = live.stdinSink;
@@ -557,15 +547,14 @@ export class ContainerService {
     }
   }
 
-  /** Copies output into the log (unless the output worker logs it) and to every attachment; returns the streams. */
-  private pumpOutputs(id: string, logger: JsonFileLogWriter | undefined, sources: Partial<Record<LogStream, Readable>>): Readable[] {
+  /** Copies output to every attachment (the output worker logs it); returns the streams being read. */
+  private pumpOutputs(id: string, sources: Partial<Record<LogStream, Readable>>): Readable[] {
     const outputs: Readable[] = [];
     for (const stream of ['stdout', 'stderr'] as const) {
       const source = sources[stream];
       if (!source) continue;
       outputs.push(source);
       source.on('data', (chunk: Buffer) => {
-        logger?.write(stream, chunk);
         for (const a of this.attachments.get(id) ?? []) (stream === 'stdout' ? a.stdout : a.stderr)?.write(chunk);
       });
       source.on('error', () => undefined);
@@ -609,9 +598,11 @@ export class ContainerService {
     checkTtySize(size);
     if (!record.State.Running) throw new CError('CONFLICT', `Container ${record.Id} is not running`, { hint: 'start it first' });
     if (!record.Config.Tty) return;
-    const master = this.live.get(record.Id)?.ptyMaster;
-    if (master !== undefined) setTtySize(master, size);
-    else setProcessTtySize(record.State.Pid, size);
+    const live = this.live.get(record.Id);
+    if (live?.ptyMaster !== undefined) {
+      // The master closes with the container's exit (its writer is destroyed): nothing left to resize.
+      if (!live.stdinSink?.destroyed) setTtySize(live.ptyMaster, size);
+    } else setProcessTtySize(record.State.Pid, size);
   }
 
   private detachAll(id: string): void {
@@ -1073,7 +1064,7 @@ export class ContainerService {
     };
     // Its output FIFOs kept it writing while no engine ran; pick up the log where the last engine left it.
     const readers = record.Config.Tty ? undefined : reopenOutputFifos(this.store.dir(id), logTarget(record));
-    if (readers) live.outputs = this.pumpOutputs(id, undefined, readers);
+    if (readers) live.outputs = this.pumpOutputs(id, readers);
     live.adoptTimer = setInterval(() => {
       let status: string;
       try {
@@ -1085,8 +1076,6 @@ export class ContainerService {
       clearInterval(live.adoptTimer);
       void drained(live.outputs, 2000)
         .then(() => {
-          live.logger?.close();
-          live.logger = undefined;
           this.detachAll(id);
           return this.deleteRuntimeState(id).finally(() => this.releaseNetwork(id));
         })
@@ -1118,8 +1107,6 @@ export class ContainerService {
       live.child?.unref();
       for (const output of live.outputs) output.destroy();
       live.stdinSink?.destroy();
-      live.logger?.close();
-      live.logger = undefined;
     }
     this.live.clear();
   }
