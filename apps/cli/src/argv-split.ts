@@ -11,7 +11,8 @@ const GLOBAL_VALUE_FLAGS = new Set(valueFlagSpellings(GLOBAL_FLAGS));
 /** Flags of run/create/exec that take a value (the next argument), short and long forms. */
 export const VALUE_FLAGS = new Set([...valueFlagSpellings(RUN_FLAGS), ...GLOBAL_VALUE_FLAGS, '--detach-keys', '--platform']);
 
-const SPLIT_COMMANDS = new Set(['run', 'create', 'exec']);
+/** Commands whose arguments after the first positional belong to the container (or to `ps`, for top). */
+const SPLIT_COMMANDS = new Set(['run', 'create', 'exec', 'top']);
 
 /** Index of the first argument that is not a flag or a flag's value, from `start`; -1 when none. */
 function firstPositional(args: readonly string[], start: number, valueFlags: ReadonlySet<string>): number {

@@ -43,7 +43,9 @@ export const inspect: Handler = async (argv, globals) => {
 
 export const top: Handler = async (argv, globals) => {
   const client = await connect(globals);
-  const result = await client.containers.top(String(argv.container), typeof argv.psArgs === 'string' ? { psArgs: argv.psArgs } : {});
+  // Everything after the container is ps's (argv-split passes it after `--`, which lazy() puts in argv.command).
+  const psArgs = [...((argv.psArgs as unknown[] | undefined) ?? []), ...((argv.command as unknown[] | undefined) ?? [])].map(String);
+  const result = await client.containers.top(String(argv.container), psArgs.length ? { psArgs: psArgs.join(' ') } : {});
   process.stdout.write(formatTable(result.Titles, result.Processes));
 };
 

@@ -136,9 +136,9 @@ const commands: Command[] = [
     handler: lazy(lifecycle, 'attach'),
   },
   {
-    command: 'top <container> [psArgs]',
-    describe: 'Display the running processes of a container',
-    builder: (y: Argv) => y.positional('container', { type: 'string', demandOption: true }).positional('psArgs', { type: 'string' }),
+    command: 'top <container> [psArgs..]',
+    describe: 'Display the running processes of a container (c top CONTAINER [ps OPTIONS])',
+    builder: (y: Argv) => y.positional('container', { type: 'string', demandOption: true }).positional('psArgs', { type: 'string', array: true }),
     handler: lazy(introspect, 'top'),
   },
   {

@@ -65,6 +65,10 @@ describe.skipIf(!existsSync('/bin/busybox') || process.getuid?.() !== 0)('c save
     const top = expectSuccess(await c.run(['top', 'cli-commit', 'aux']), 'c top');
     expect(top.stdout.split('\n')[0]).toMatch(/^USER\s+PID\s+%CPU/);
     expect(top.stdout).toMatch(/sleep 60/);
+    // Options that look like flags are ps's too, as with `docker top CONTAINER -o pid,comm`.
+    const custom = expectSuccess(await c.run(['top', 'cli-commit', '-o', 'pid,comm']), 'c top -o');
+    expect(custom.stdout.split('\n')[0]).toMatch(/^PID\s+COMMAND\s*$/);
+    expect(custom.stdout).toMatch(/^\d+\s+sleep\s*$/m);
     const committed = expectSuccess(await c.run(['commit', '-m', 'no name', 'cli-commit']), 'c commit');
     const id = committed.stdout.trim();
     expect(id).toMatch(/^sha256:[0-9a-f]{64}$/);
