@@ -2,7 +2,6 @@
  * The docker-credential-helpers protocol: `docker-credential-<name> get|store|erase`, request on stdin,
  * JSON answer on stdout. A helper that hangs is killed after a timeout.
  */
-import { spawn } from 'node:child_process';
 import { CError } from '@c/errors';
 
 export interface HelperCredentials {
@@ -19,8 +18,10 @@ interface HelperResult {
 /** Most bytes of helper output (stdout and stderr together) read before the helper is killed. */
 const MAX_HELPER_OUTPUT = 64 * 1024;
 
-function runHelper(name: string, action: string, input: string, timeoutMs: number, env: NodeJS.ProcessEnv): Promise<HelperResult> {
+async function runHelper(name: string, action: string, input: string, timeoutMs: number, env: NodeJS.ProcessEnv): Promise<HelperResult> {
   const program = `docker-credential-${name}`;
+  // node:child_process when a helper runs: a pull without one never loads it.
+  const { spawn } = await import('node:child_process');
   return new Promise((resolve, reject) => {
     // Own process group, so a timeout kills the helper's children too (a shell script's `sleep`).
     const child = spawn(program, [action], { stdio: ['pipe', 'pipe', 'pipe'], env, detached: true });

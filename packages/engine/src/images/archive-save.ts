@@ -10,7 +10,6 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Readable, Transform, type TransformCallback } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { createGunzip } from 'node:zlib';
 import { CError } from '@c/errors';
 import type { BlobSource, Descriptor } from '@c/image';
 import { END_OF_ARCHIVE, detectCompression, encodeHeader, paddingFor, type TarEntry } from '@c/layers';
@@ -69,7 +68,8 @@ async function uncompressLayer(content: BlobSource, layer: Descriptor, diffId: s
   }
   const measure = new Measure();
   const source = Readable.from(replay());
-  if (compression === 'gzip') await pipeline(source, createGunzip(), measure, createWriteStream(path));
+  // node:zlib on first use: a pull never loads it.
+  if (compression === 'gzip') await pipeline(source, (await import('node:zlib')).createGunzip(), measure, createWriteStream(path));
   else await pipeline(source, measure, createWriteStream(path));
   const digest = `sha256:${measure.hash.digest('hex')}`;
   if (digest !== diffId) {

@@ -1,10 +1,10 @@
 /** Performs image-view mounts on the host with mount(8)/umount(8) (the engine's process is root). */
-import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import type { Mount } from '@c/layers';
 import type { MountPort } from './ports';
 
-const run = promisify(execFile);
+// node:child_process when a mount runs: a pull never loads it.
+const run = async (file: string, args: string[]) => promisify((await import('node:child_process')).execFile)(file, args);
 
 export const hostMounter: MountPort = {
   async mount(mount: Mount, target: string): Promise<void> {

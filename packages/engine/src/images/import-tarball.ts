@@ -9,7 +9,6 @@ import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Readable, Transform, type TransformCallback } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { createGunzip, createGzip } from 'node:zlib';
 import { CError } from '@c/errors';
 import type { BlobStore, Descriptor } from '@c/image';
 import type { ByteSource } from './ports';
@@ -87,7 +86,8 @@ async function decompressed(source: ByteSource): Promise<Readable> {
     for (let next = await iterator.next(); !next.done; next = await iterator.next()) yield Buffer.from(next.value);
   }
   const stream = Readable.from(replay());
-  if (head[0] === 0x1f && head[1] === 0x8b) return stream.pipe(createGunzip());
+  // node:zlib on first use: a pull never loads it.
+  if (head[0] === 0x1f && head[1] === 0x8b) return stream.pipe((await import('node:zlib')).createGunzip());
   return stream;
 }
 
@@ -117,6 +117,7 @@ export async function storeTarballLayer(
     const compressed = new Hasher();
     const input = await decompressed(source);
     try {
+      const { createGzip } = await import('node:zlib');
       await pipeline(input, new TarCheck(options.sourceName), uncompressed, createGzip(), compressed, createWriteStream(file));
     } catch (error) {
       if (error instanceof CError) throw error;

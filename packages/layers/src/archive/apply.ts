@@ -5,7 +5,6 @@
 import { createHash } from 'node:crypto';
 import { Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { createGunzip } from 'node:zlib';
 import { Decompress as ZstdDecompress } from 'fzstd';
 import { CError } from '@c/errors';
 import { type Compression, resolveCompression } from './compression';
@@ -111,6 +110,8 @@ export async function applyLayer(source: ByteSource, root: string, options: Appl
     const head = await blob.peek(4);
     compression = resolveCompression(head, options.mediaType);
     if (compression === 'gzip') {
+      // node:zlib on first use: a process that only downloads never loads it.
+      const { createGunzip } = await import('node:zlib');
       await pipeline(blob.chunks(), createGunzip({ chunkSize: DECOMPRESSED_CHUNK }), sinkOf(consume));
     } else if (compression === 'zstd') {
       const zstd = new ZstdDecompress((chunk) => consume(chunk));

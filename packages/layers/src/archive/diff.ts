@@ -8,7 +8,6 @@ import { createHash } from 'node:crypto';
 import { closeSync, constants, fstatSync, lstatSync, openSync, readSync, readdirSync, readlinkSync, type Stats } from 'node:fs';
 import type { Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { createGzip } from 'node:zlib';
 import { CError } from '@c/errors';
 import { getXattr, readXattrs } from './xattrs';
 import { END_OF_ARCHIVE, encodeHeader, paddingFor } from './tar-writer';
@@ -67,7 +66,8 @@ export async function writeDiff(input: DiffInput, output: Writable, options: Dif
       yield chunk;
     }
   };
-  if (gzip) await pipeline(tar, createGzip({ level: 6 }), count, output);
+  // node:zlib on first use: a process that only downloads never loads it.
+  if (gzip) await pipeline(tar, (await import('node:zlib')).createGzip({ level: 6 }), count, output);
   else await pipeline(tar, count, output);
   return {
     diffId: `sha256:${tarHash.digest('hex')}`,

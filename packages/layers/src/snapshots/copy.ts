@@ -3,7 +3,6 @@
  * full copy of its parent (`cp -a`: hard links, xattrs, devices, ownership and times kept; reflinks where
  * the filesystem has them) and is bind-mounted. Whiteouts are applied by deleting.
  */
-import { execFile } from 'node:child_process';
 import { mkdir } from 'node:fs/promises';
 import { promisify } from 'node:util';
 import { CError } from '@c/errors';
@@ -11,7 +10,9 @@ import { BaseSnapshotter, type ResolvedSnapshot } from './base';
 import type { SnapshotRecord } from './metadata';
 import type { ApplyTarget, DiffSource, Mount, SnapshotKind } from './types';
 
-const run = promisify(execFile);
+// node:child_process is imported when a copy runs: a pull that never copies does not load it.
+const run = async (file: string, args: string[], options: { maxBuffer: number }) =>
+  promisify((await import('node:child_process')).execFile)(file, args, options);
 
 export class CopySnapshotter extends BaseSnapshotter {
   readonly driver = 'copy' as const;

@@ -2,7 +2,6 @@
  * Picks a snapshotter for a root: overlay when a trial overlay mount works there (root, a filesystem
  * overlayfs accepts as upper), the copy snapshotter otherwise; an explicit choice wins.
  */
-import { execFile } from 'node:child_process';
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -10,7 +9,8 @@ import { CopySnapshotter } from './copy';
 import { OverlaySnapshotter } from './overlay';
 import type { SnapshotDriver, Snapshotter } from './types';
 
-const run = promisify(execFile);
+// node:child_process is imported when the driver is probed: a pull that never unpacks does not load it.
+const run = async (file: string, args: string[]) => promisify((await import('node:child_process')).execFile)(file, args);
 
 export interface CreateSnapshotterOptions {
   /** 'auto' (default) probes overlayfs at `root`. */
