@@ -1,14 +1,15 @@
 import { fileURLToPath } from 'node:url';
 import { defineLibConfig } from '@c/tooling/tsup';
 
-// dist/c.cjs is the executable: `c run` (no yargs) and a dispatcher that requires dist/c-commands.cjs (the whole
-// command line) for everything else. Each is one self-contained file: no module resolution at start-up.
+// dist/c.cjs is the executable: it loads dist/c-main.cjs (`c run` without yargs, and a dispatcher that loads
+// dist/c-commands.cjs, the whole command line, for everything else) through V8 code caches kept next to them.
+// Each is one self-contained file: no module resolution at start-up.
 // CommonJS: Node's ESM loader costs 10-40 ms per start-up here (docs/decisions/0006); `shims` gives import.meta.url.
 // yargs, its dependencies and the workspace packages the commands use are bundled in (one file per chunk instead of
 // ~60 modules resolved through node_modules), and `string-width` is replaced by a small shim
 // (src/shims/string-width.ts). @c/daemon stays external: it is spawned, never loaded.
 export default defineLibConfig({
-  entry: { c: 'src/c.ts', 'c-commands': 'src/command-line.ts' },
+  entry: { c: 'src/bin.ts', 'c-main': 'src/c.ts', 'c-commands': 'src/command-line.ts' },
   dts: false,
   format: ['cjs'],
   outExtension: () => ({ js: '.cjs' }),
@@ -17,6 +18,9 @@ export default defineLibConfig({
   esbuildOptions(options) {
     options.alias = { 'string-width': fileURLToPath(new URL('./src/shims/string-width.ts', import.meta.url)) };
     options.conditions = ['c-source'];
+    // Every import() becomes a require: the bundles run through a vm.Script (the code cache), which has no loader for
+    // import() in Node 20.
+    options.supported = { ...options.supported, 'dynamic-import': false };
   },
   banner: { js: '#!/usr/bin/env node' },
 });

@@ -26,6 +26,11 @@ export default [
     ...bundled,
     entry: { 'c-runtime-main': 'src/c-runtime.ts', 'c-runtime-init': 'src/c-runtime-init.ts' },
     format: ['cjs'],
+    // c-runtime-main.cjs runs through a vm.Script (the code cache), which has no loader for import() in Node 20.
+    esbuildOptions(options: { conditions?: string[]; supported?: Record<string, boolean> }) {
+      options.conditions = ['c-source'];
+      options.supported = { ...options.supported, 'dynamic-import': false };
+    },
     outExtension: () => ({ js: '.cjs' }),
     shims: true,
     dts: false,
@@ -33,6 +38,7 @@ export default [
   // The `c-runtime` bin: runs c-runtime-main.cjs from a V8 code cache (src/cli/code-cache-loader.ts).
   defineLibConfig({
     entry: { 'c-runtime': 'src/cli/code-cache-loader.ts' },
+    noExternal: ['@c/tooling'],
     format: ['cjs'],
     outExtension: () => ({ js: '.cjs' }),
     clean: false,

@@ -1,6 +1,6 @@
 /** Reading what the user types or pipes in. */
 import { createInterface } from 'node:readline';
-import type { Readable, Writable } from 'node:stream';
+import { Writable, type Readable } from 'node:stream';
 
 export async function readAll(stream: Readable): Promise<string> {
   const chunks: Buffer[] = [];
@@ -12,7 +12,7 @@ export async function readAll(stream: Readable): Promise<string> {
 export async function prompt(question: string, hidden: boolean, input: Readable = process.stdin, output: Writable = process.stdout): Promise<string> {
   output.write(question);
   let muted = false;
-  const echo = new (await import('node:stream')).Writable({
+  const echo = new Writable({
     write(chunk: Buffer, _encoding, callback) {
       if (!muted) output.write(chunk);
       callback();

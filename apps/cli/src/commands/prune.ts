@@ -1,4 +1,5 @@
 /** container / image / system prune: asks first unless -f, then prints what went and the space reclaimed. */
+import { createInterface } from 'node:readline';
 import type { EngineClient } from '@c/api';
 import { encodeFilters } from '@c/api';
 import { CError } from '@c/errors';
@@ -12,7 +13,6 @@ type Handler = (argv: Record<string, unknown>, globals: GlobalOptions) => Promis
 async function confirm(question: string, force: boolean): Promise<boolean> {
   if (force) return true;
   process.stdout.write(`${question}\nAre you sure you want to continue? [y/N] `);
-  const { createInterface } = await import('node:readline');
   const rl = createInterface({ input: process.stdin });
   const answer = await new Promise<string>((resolve) => {
     rl.once('line', resolve);

@@ -2,6 +2,7 @@
 import { spawn } from 'node:child_process';
 import { createReadStream, createWriteStream, existsSync, mkdtempSync, readdirSync, renameSync, rmSync, statSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
+import { PassThrough } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { CError } from '@c/errors';
 import { rawCall } from '../api-extras';
@@ -79,7 +80,6 @@ export const cp: Handler = async (argv, globals) => {
   }
   const name = basename(local);
   const transform = rename && rename !== name ? ['--transform', `s,^${name.replace(/[\\,.*[\]^$]/g, '\\$&')},${rename},`] : [];
-  const { PassThrough } = await import('node:stream');
   const archive = new PassThrough();
   const packed = tar(['-c', '-C', dirname(local), ...transform, name], { output: archive });
   await Promise.all([client.containers.putArchive(container, targetDir, archive), packed]);

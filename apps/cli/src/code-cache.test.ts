@@ -1,0 +1,46 @@
+import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { loadWithCodeCache } from '@c/tooling/code-cache-loader';
+
+// The bins (dist/c.cjs, c-runtime) load their bundles through this; a bad or stale cache must never change what runs.
+let dir: string;
+let file: string;
+const BUNDLE = `#!/usr/bin/env node
+const { join } = require('node:path');
+exports.where = join(__dirname, 'x');
+exports.file = __filename;
+exports.answer = () => 6 * 7;
+`;
+
+beforeEach(() => {
+  dir = mkdtempSync(join(tmpdir(), 'c-code-cache-'));
+  file = join(dir, 'bundle.cjs');
+  writeFileSync(file, BUNDLE);
+});
+afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+function expectBundleRan(exports: unknown): void {
+  const loaded = exports as { where: string; file: string; answer: () => number };
+  expect(loaded.file).toBe(file);
+  expect(loaded.where).toBe(join(dir, 'x'));
+  expect(loaded.answer()).toBe(42);
+}
+
+describe('loadWithCodeCache', () => {
+  it('runs a CommonJS bundle with a shebang, its own __filename/__dirname and require', () => {
+    expectBundleRan(loadWithCodeCache(file));
+  });
+
+  it('ignores a cache stamped for another Node, size or mtime', () => {
+    writeFileSync(`${file}.v8-cache`, Buffer.concat([Buffer.from('v0.0.0 1 2\n'), Buffer.alloc(64, 1)]));
+    expectBundleRan(loadWithCodeCache(file));
+  });
+
+  it('survives a cache with the right stamp but corrupt data (V8 rejects it, the bundle compiles)', () => {
+    const stat = statSync(file);
+    writeFileSync(`${file}.v8-cache`, Buffer.concat([Buffer.from(`${process.version} ${stat.size} ${stat.mtimeMs}\n`), Buffer.alloc(256, 7)]));
+    expectBundleRan(loadWithCodeCache(file));
+  });
+});
