@@ -34,6 +34,7 @@ export { planInit, type HostFacts, type PlannedInit } from './container/init-con
 export { StateStore, DEFAULT_STATE_ROOT, validateId, type ContainerRecord, type ContainerStatus, type OciState } from './container/state';
 export { createContainer, type CreateRequest, type CreatedContainer } from './container/create';
 export { InitProcess } from './container/init-process';
+export { runDirect, directRunBlocker, type DirectRunRequest, type DirectCreated } from './container/run-direct';
 export {
   startContainer,
   stateOf,

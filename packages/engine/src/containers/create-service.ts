@@ -14,6 +14,8 @@ export interface CreateContainerServiceOptions {
   network?: NetworkService;
   /** The warm pool of pre-started inits (default: none). */
   initPool?: ContainerServiceOptions['initPool'];
+  /** Start containers without a Node init where the runtime can (default true). */
+  directStart?: boolean;
 }
 
 export function createContainerService(options: CreateContainerServiceOptions = {}): Promise<ContainerService> {
@@ -27,5 +29,6 @@ export function createContainerService(options: CreateContainerServiceOptions = 
     ...(options.events ? { events: options.events } : {}),
     ...(options.network ? { network: options.network } : {}),
     ...(options.initPool ? { initPool: options.initPool } : {}),
+    ...(options.directStart !== undefined ? { directStart: options.directStart } : {}),
   });
 }

@@ -71,6 +71,8 @@ async function open(): Promise<ContainerService> {
     images: fakeImages,
     snapshotter: new CopySnapshotter(join(dir, 'snapshots')),
     initScript: refusingInit(),
+    // These starts exercise the (fake) init's reports; the direct path is covered by e2e/containers/direct-start.
+    directStart: false,
     cgroups: fakeCgroups,
   });
   services.push(service);

@@ -21,9 +21,13 @@ import {
   killContainer,
   parseSignal,
   pauseContainer,
+  runDirect,
   startContainer,
   stateOf,
   type CgroupsFactory,
+  type CreatedContainer,
+  type DirectCreated,
+  type DirectRunRequest,
   type Lifecycle,
 } from '@c/runtime';
 import { parseBinds } from './binds';
@@ -79,6 +83,12 @@ export interface ContainerServiceOptions {
    * start spawns its init), and where spawn/boot failures of pooled inits go (starts then go on cold).
    */
   initPool?: { size: number; onError?: (error: unknown) => void; refillDelayMs?: number };
+  /**
+   * Start containers without a Node init where @c/runtime can (`runDirect`: the engine's main thread builds the
+   * container, a tiny static PID 1 execs the process); default true. `$C_RUNTIME_DIRECT=0` also turns it off.
+   * The init pool is only filled once a start has needed the init.
+   */
+  directStart?: boolean;
   /** How often a container the engine did not start itself (found running at restore) is checked for exit. */
   adoptPollMs?: number;
   now?: () => Date;
@@ -181,6 +191,9 @@ export class ContainerService {
   private readonly now: () => Date;
   private readonly networking: ContainerNetworking;
   private readonly initPool: InitPool<InitProcess> | undefined;
+  /** Whether starts use (or have needed) the Node init: only then is the warm pool worth its memory and CPU. */
+  private initNeeded: boolean;
+  private readonly startCounts = { direct: 0, init: 0 };
   private closed = false;
   private sizer: ContainerSizer | undefined;
 
@@ -194,6 +207,7 @@ export class ContainerService {
     this.lifecycle = { store: new StateStore(options.runtimeRoot ?? join(layout.root, 'runtime')), cgroups: options.cgroups ?? defaultCgroupsFactory() };
     this.now = options.now ?? (() => new Date());
     this.networking = new ContainerNetworking(options.network);
+    this.initNeeded = options.directStart === false || process.env.C_RUNTIME_DIRECT === '0';
     const pool = options.initPool;
     this.initPool =
       pool !== undefined && pool.size > 0
@@ -219,6 +233,11 @@ export class ContainerService {
     return this.initPool?.idle ?? 0;
   }
 
+  /** How many starts went without a Node init (`direct`) and through one (`init`, pooled or cold). */
+  get startPaths(): { direct: number; init: number } {
+    return { ...this.startCounts };
+  }
+
   private initScript(): string {
     return this.options.initScript ?? runtimeInitScript();
   }
@@ -229,7 +248,7 @@ export class ContainerService {
     const snapshotter = options.snapshotter ?? (await createSnapshotter(storeLayout(options.root).snapshots));
     const service = new ContainerService(options, snapshotter);
     await service.restore();
-    service.initPool?.fill();
+    if (service.initNeeded) service.initPool?.fill();
     return service;
   }
 
@@ -310,7 +329,7 @@ export class ContainerService {
     } finally {
       this.starting.delete(id);
       // Never on the start's path: the pool boots its replacement after this start has returned.
-      this.initPool?.refill();
+      if (this.initNeeded) this.initPool?.refill();
     }
   }
 
@@ -341,20 +360,32 @@ export class ContainerService {
     const fifos = tty ? undefined : openOutputFifos(this.store.dir(id), logTarget(record));
     // Not Node's 'pipe' (a socket): see stdin-fifo.ts for the deadlock a socket on fd 0 causes.
     const stdinFifo = record.Config.OpenStdin && !tty ? openStdinFifo(this.store.dir(id)) : undefined;
-    let created: Awaited<ReturnType<typeof createContainer>>;
+    let created: CreatedContainer;
+    // Set when the container was built on this thread (runDirect) and waits for its "go" instead of exec.fifo.
+    let direct: DirectCreated | undefined;
     try {
-      created = await createContainer({
+      const request = {
         id,
         bundle: join(this.store.dir(id), 'bundle'),
         store: this.lifecycle.store,
         sys: linuxSyscalls,
         cgroups: this.lifecycle.cgroups,
-        stdio: [stdinFifo?.reader ?? 'ignore', fifos?.writers.stdout ?? 'ignore', fifos?.writers.stderr ?? 'ignore'],
+        stdio: [stdinFifo?.reader ?? 'ignore', fifos?.writers.stdout ?? 'ignore', fifos?.writers.stderr ?? 'ignore'] as NonNullable<DirectRunRequest['stdio']>,
         keepPtyMaster: tty,
-        initScript: this.initScript(),
-        // A booted init from the warm pool when one is ready; createContainer spawns one otherwise.
-        init: this.initPool?.take(),
-      });
+      };
+      // No Node process per container where the runtime can: it blocks this event loop for the rootfs build
+      // (sync syscalls, a few ms) and always returns this thread to the daemon's namespaces, root and cwd.
+      direct = this.options.directStart === false ? undefined : await runDirect({ ...request, holdStart: true });
+      if (direct === undefined) this.initNeeded = true;
+      this.startCounts[direct === undefined ? 'init' : 'direct'] += 1;
+      created =
+        direct ??
+        (await createContainer({
+          ...request,
+          initScript: this.initScript(),
+          // A booted init from the warm pool when one is ready; createContainer spawns one otherwise.
+          init: this.initPool?.take(),
+        }));
     } catch (error) {
       fifos?.closeWriters();
       fifos?.readers.stdout.destroy();
@@ -404,8 +435,10 @@ export class ContainerService {
     try {
       // The init exists and waits for `start`: connect its namespace now, so the payload starts with its network.
       record.NetworkSettings = await this.networking.connect(record, created.record.pid, this.store.dir(id));
-      await startContainer(this.lifecycle, id);
+      if (direct !== undefined) direct.start();
+      else await startContainer(this.lifecycle, id);
     } catch (error) {
+      direct?.abandon();
       markStarted();
       try {
         process.kill(created.record.pid, 'SIGKILL');

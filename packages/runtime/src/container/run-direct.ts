@@ -30,6 +30,7 @@ import { setupRootfs } from '../init/rootfs';
 import { cgroupsPathFor } from './cgroups-port';
 import type { CgroupsFactory, ContainerCgroups } from './cgroups-port';
 import type { CreatedContainer } from './create';
+import type { StdioEntry } from './spawn-init';
 import { readHostFacts } from './host-facts';
 import { planInit } from './init-config';
 import { loadBundle } from './load-bundle';
@@ -45,7 +46,22 @@ export interface DirectRunRequest {
   pidFile?: string | undefined;
   consoleSocket?: string | undefined;
   keepPtyMaster?: boolean;
+  /** The shim's 0-2 when the process has no terminal (default: this process's own, as `c-runtime run`). */
+  stdio?: [StdioEntry, StdioEntry, StdioEntry] | undefined;
+  /**
+   * Leave the built container waiting for "go" (the engine connects its network namespace first): the result's
+   * `start()` sends it, `abandon()` closes the shim's socket (it then exits without running the process).
+   */
+  holdStart?: boolean;
   warn?: (message: string) => void;
+}
+
+/** A container built by `runDirect`: already running, or with `holdStart`, waiting for `start()`. */
+export interface DirectCreated extends CreatedContainer {
+  /** Send "go" (once); a no-op without `holdStart`. */
+  start(): void;
+  /** Give up a held container before `start()`: the shim reads EOF and exits. The caller still kills and reaps it. */
+  abandon(): void;
 }
 
 /** Remembers, per kernel release, that procfs refused `pidns=` (so later runs go straight to the init). */
@@ -123,7 +139,7 @@ export function directRunBlocker(store: StateStore, namespaces: readonly { type:
  * `run` in this process (see the file comment). Returns undefined, having undone everything, when this host or
  * spec needs the two-process path; the caller then uses `createContainer` + `startContainer`.
  */
-export async function runDirect(request: DirectRunRequest): Promise<CreatedContainer | undefined> {
+export async function runDirect(request: DirectRunRequest): Promise<DirectCreated | undefined> {
   const { id, store, sys } = request;
   const warn = request.warn ?? (() => {});
   const { bundle, rootfs, validated } = loadBundle(request.bundle);
@@ -196,11 +212,11 @@ export async function runDirect(request: DirectRunRequest): Promise<CreatedConta
     try {
       enterNamespaces(sys, config.namespaces.filter((n) => n.type !== 'cgroup'));
       sys.unshare(CLONE.NEWPID);
-      const stdio = ptySlave !== undefined ? [ptySlave, ptySlave, ptySlave] : ['inherit', 'inherit', 'inherit'];
+      const stdio: StdioEntry[] = ptySlave !== undefined ? [ptySlave, ptySlave, ptySlave] : (request.stdio ?? ['inherit', 'inherit', 'inherit']);
       // /proc is still the host's here: /proc/self is the child's own entry there.
       child = spawn(`/proc/self/fd/${shim}`, [], {
         argv0: 'c-runtime-init',
-        stdio: [...stdio, childSock, ...procsFds] as ('inherit' | number)[],
+        stdio: [...stdio, childSock, ...procsFds],
         detached: true,
         env: {},
       });
@@ -262,8 +278,25 @@ export async function runDirect(request: DirectRunRequest): Promise<CreatedConta
       closeSync(ptyMaster);
       ptyMaster = undefined;
     }
-    writeSync(parentSock, Buffer.from(`${executable}\0`));
-    return { record, child, cgroups, ptyMaster };
+    const go = Buffer.from(`${executable}\0`);
+    if (!request.holdStart) {
+      writeSync(parentSock, go);
+      return { record, child, cgroups, ptyMaster, start: () => {}, abandon: () => {} };
+    }
+    // The socket outlives this call: take it out of the fds the finally below closes.
+    fds.splice(fds.indexOf(parentSock), 1);
+    let held: number | undefined = parentSock;
+    const release = (send: boolean) => {
+      if (held === undefined) return;
+      const fd = held;
+      held = undefined;
+      try {
+        if (send) writeSync(fd, go);
+      } finally {
+        closeSync(fd);
+      }
+    };
+    return { record, child, cgroups, ptyMaster, start: () => release(true), abandon: () => release(false) };
   } catch (error) {
     if (child?.pid !== undefined) {
       try {

@@ -63,7 +63,7 @@ describe('warm init pool (engine)', () => {
   beforeAll(async () => {
     env = await setup('pool');
     env.service.close();
-    env.service = await createContainerService({ root: env.root, initPool: { size: 2 } });
+    env.service = await createContainerService({ root: env.root, initPool: { size: 2 }, directStart: false });
   }, 60_000);
   afterAll(async () => {
     await env.cleanup();
@@ -192,7 +192,7 @@ describe('warm init pool (c-daemon)', () => {
 
   it('no pooled init survives a daemon stop (SIGTERM) or a daemon crash (SIGKILL)', async () => {
     for (const signal of ['SIGTERM', 'SIGKILL'] as const) {
-      const daemon = await startDaemonProcess(join(dir, `${signal}.sock`), join(dir, `root-${signal}`), { C_INIT_POOL: '2' });
+      const daemon = await startDaemonProcess(join(dir, `${signal}.sock`), join(dir, `root-${signal}`), { C_INIT_POOL: '2', C_RUNTIME_DIRECT: '0' });
       try {
         const pid = daemon.child.pid!;
         await waitFor(`the daemon's two pooled inits\n${daemon.logs()}`, () => pooledInits(pid).length === 2);

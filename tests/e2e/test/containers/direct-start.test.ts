@@ -1,0 +1,229 @@
+/**
+ * Starts without a Node init (issue 5): the engine builds each container on its own main thread through
+ * @c/runtime's runDirect and a tiny static PID 1 execs the process. These containers must behave like the
+ * init-path ones, leak nothing, and a failing start must leave the engine (and the daemon) in its own namespaces.
+ */
+import { readFileSync, readdirSync, readlinkSync } from 'node:fs';
+import { join } from 'node:path';
+import { PassThrough } from 'node:stream';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { containerCgroups, containerProcesses, logText, mountsUnder, removeAll, setup, type Env } from './support';
+import { openSession, type Session } from '../daemon/support/session';
+
+function read(path: string): string | undefined {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch {
+    return undefined;
+  }
+}
+
+/** What a start must give back to the process that built the container: every namespace, its root and cwd. */
+function placeOf(pid: number | 'self'): Record<string, string> {
+  const place: Record<string, string> = {};
+  for (const ns of readdirSync(`/proc/${pid}/ns`)) place[ns] = readlinkSync(`/proc/${pid}/ns/${ns}`);
+  place.root = readlinkSync(`/proc/${pid}/root`);
+  place.cwd = readlinkSync(`/proc/${pid}/cwd`);
+  return place;
+}
+
+/** The Node children of this process (a Node init would be one while it builds its container). */
+function nodeChildren(): number[] {
+  const out: number[] = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    const stat = read(`/proc/${entry}/stat`);
+    if (stat === undefined) continue;
+    if (Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]) !== process.pid) continue;
+    if ((read(`/proc/${entry}/cmdline`) ?? '').includes('c-runtime-init.')) out.push(Number(entry));
+  }
+  return out;
+}
+
+async function until(condition: () => boolean, ms: number): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error('timed out');
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+describe('direct start (engine): no Node init per container', () => {
+  let env: Env;
+  beforeAll(async () => {
+    env = await setup('direct');
+  }, 60_000);
+  afterAll(async () => {
+    await env.cleanup();
+  }, 60_000);
+
+  /** Starts `id` and checks that it took the direct path. */
+  async function startDirect(id: string, stdio: Parameters<Env['service']['start']>[1] = {}): Promise<void> {
+    const before = env.service.startPaths.direct;
+    await env.service.start(id, stdio);
+    expect(env.service.startPaths.direct).toBe(before + 1);
+  }
+
+  it('logs stdout and stderr apart, passes env and returns the exit code; no Node init is spawned', async () => {
+    const c = await env.service.create({ image: 'busybox:e2e', cmd: ['sh', '-c', 'echo out; echo "$FOO" >&2; exit 3'], env: ['FOO=bar'] });
+    await startDirect(c.Id);
+    expect(nodeChildren()).toEqual([]);
+    expect(await env.service.wait(c.Id)).toEqual({ StatusCode: 3 });
+    const entries: string[][] = [];
+    for await (const e of env.service.logs(c.Id)) entries.push([e.stream, e.line]);
+    expect(entries.sort()).toEqual([
+      ['stderr', 'bar\n'],
+      ['stdout', 'out\n'],
+    ]);
+    expect(env.service.startPaths.init).toBe(0);
+  }, 60_000);
+
+  it('tty (the pty is the controlling terminal) and stdin, with and without a tty', async () => {
+    const t = await env.service.create({ image: 'busybox:e2e', cmd: ['sh', '-c', 'test -t 0 && test -t 1 && test -t 2 && echo on-a-tty'], tty: true });
+    await startDirect(t.Id);
+    expect(await env.service.wait(t.Id)).toEqual({ StatusCode: 0 });
+    expect(await logText(env.service, t.Id)).toBe('on-a-tty\r\n');
+
+    const it2 = await env.service.create({ image: 'busybox:e2e', cmd: ['sh', '-c', 'read x; echo "got $x"'], tty: true, openStdin: true });
+    const keys = new PassThrough();
+    let screen = '';
+    await startDirect(it2.Id, { stdin: keys, stdout: new PassThrough().on('data', (d: Buffer) => (screen += d.toString())) });
+    keys.write('typed\r');
+    expect(await env.service.wait(it2.Id)).toEqual({ StatusCode: 0 });
+    expect(screen).toContain('got typed');
+
+    const s = await env.service.create({ image: 'busybox:e2e', cmd: ['sh', '-c', 'read x; echo got $x; cat'], openStdin: true });
+    const input = new PassThrough();
+    await startDirect(s.Id, { stdin: input });
+    input.write('hello\n');
+    input.end('more\n');
+    expect(await env.service.wait(s.Id)).toEqual({ StatusCode: 0 });
+    expect(await logText(env.service, s.Id)).toBe('got hello\nmore\n');
+  }, 60_000);
+
+  it('the memory limit (OOM-killed, recorded) and the pids limit bind', async () => {
+    const c = await env.service.create({
+      image: 'busybox:e2e',
+      cmd: ['sh', '-c', 'x=aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa; while true; do x="$x$x"; done'],
+      memory: 16 * 1024 * 1024,
+    });
+    await startDirect(c.Id);
+    expect((await env.service.wait(c.Id)).StatusCode).toBe(137);
+    expect(env.service.inspect(c.Id).State.OOMKilled).toBe(true);
+
+    // 20 background sleeps under pids.max 8: a fork fails (ash then exits 2) and the cgroup never holds more than 8.
+    const p = await env.service.create({
+      image: 'busybox:e2e',
+      cmd: ['sh', '-c', 'sh -c "for i in 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20; do sleep 30 & done" 2>/dev/null; echo "forks $?"; exec sleep 30'],
+      pidsLimit: 8,
+    });
+    await startDirect(p.Id);
+    const pid1 = env.service.inspect(p.Id).State.Pid;
+    const pidsPath = (read(`/proc/${pid1}/cgroup`) ?? '').split('\n').find((l) => /^\d+:pids:/.test(l))?.split(':')[2];
+    expect(pidsPath).toContain(p.Id);
+    expect(readFileSync(`/sys/fs/cgroup/pids${pidsPath}/pids.max`, 'utf8').trim()).toBe('8');
+    await new Promise((r) => setTimeout(r, 500));
+    const inside = containerProcesses().filter((pid) => (read(`/proc/${pid}/cgroup`) ?? '').includes(p.Id));
+    expect(inside.length).toBeGreaterThanOrEqual(2);
+    expect(inside.length).toBeLessThanOrEqual(8);
+    expect(await logText(env.service, p.Id)).toBe('forks 2\n');
+    await env.service.stop(p.Id, 0);
+  }, 60_000);
+
+  it('exec into it, restart policy restarts, stop sends TERM then KILL', async () => {
+    const c = await env.service.create({ image: 'busybox:e2e', cmd: ['sleep', '100'], env: ['GREETING=hello'] });
+    await startDirect(c.Id);
+    expect((await env.service.exec.run(c.Id, { cmd: ['cat', '/proc/1/cmdline'] })).stdout).toBe('sleep\u0000100\u0000');
+    const e = await env.service.exec.run(c.Id, { cmd: ['sh', '-c', 'echo $GREETING; exit 7'] });
+    expect(e).toMatchObject({ stdout: 'hello\n', exitCode: 7 });
+    const t0 = Date.now();
+    await env.service.stop(c.Id, 1);
+    expect(Date.now() - t0).toBeGreaterThanOrEqual(900);
+    expect(env.service.inspect(c.Id).State).toMatchObject({ Status: 'exited', ExitCode: 137, Running: false });
+
+    const polite = await env.service.create({ image: 'busybox:e2e', cmd: ['sh', '-c', 'trap "exit 0" TERM; while true; do sleep 0.1; done'] });
+    await startDirect(polite.Id);
+    await new Promise((r) => setTimeout(r, 300));
+    const t1 = Date.now();
+    await env.service.stop(polite.Id, 10);
+    expect(Date.now() - t1).toBeLessThan(3000);
+    expect(env.service.inspect(polite.Id).State.ExitCode).toBe(0);
+
+    const before = env.service.startPaths;
+    const r = await env.service.create({ image: 'busybox:e2e', cmd: ['sh', '-c', 'exit 1'], restartPolicy: 'on-failure:2' });
+    await env.service.start(r.Id);
+    await until(() => env.service.inspect(r.Id).RestartCount === 2 && env.service.inspect(r.Id).State.Status === 'exited', 15_000);
+    expect(env.service.inspect(r.Id).State.ExitCode).toBe(1);
+    expect(env.service.startPaths).toEqual({ direct: before.direct + 3, init: before.init });
+  }, 60_000);
+
+  it('a failing start leaves the engine in its own namespaces, root and cwd, and the next start works', async () => {
+    const place = placeOf('self');
+    const missing = await env.service.create({ image: 'busybox:e2e', cmd: ['no-such-program'] });
+    await expect(env.service.start(missing.Id)).rejects.toThrow(/no-such-program/);
+    expect(env.service.inspect(missing.Id).State).toMatchObject({ Status: 'created', ExitCode: 127 });
+    expect(placeOf('self')).toEqual(place);
+    // A file bound onto a directory: the mount fails in the middle of the rootfs build.
+    const badMount = await env.service.create({ image: 'busybox:e2e', cmd: ['true'], binds: ['/etc/hostname:/bin'] });
+    await expect(env.service.start(badMount.Id)).rejects.toThrow();
+    expect(placeOf('self')).toEqual(place);
+    const ids = [missing.Id, badMount.Id];
+    expect(containerCgroups().filter((p) => ids.some((id) => p.includes(id)))).toEqual([]);
+    const next = await env.service.create({ image: 'busybox:e2e', cmd: ['echo', 'fine'] });
+    await startDirect(next.Id);
+    expect(await env.service.wait(next.Id)).toEqual({ StatusCode: 0 });
+    expect(await logText(env.service, next.Id)).toBe('fine\n');
+  }, 60_000);
+
+  it('100 starts leave no process, cgroup, mount or fd behind', async () => {
+    await removeAll(env.service);
+    const fds = readdirSync('/proc/self/fd').length;
+    const ids: string[] = [];
+    const started = performance.now();
+    for (let i = 0; i < 100; i++) {
+      const c = await env.service.create({ image: 'busybox:e2e', cmd: ['true'] });
+      ids.push(c.Id);
+      await startDirect(c.Id);
+      expect(await env.service.wait(c.Id)).toEqual({ StatusCode: 0 });
+      await env.service.remove(c.Id);
+    }
+    const ms = performance.now() - started;
+    process.stderr.write(`direct start: 100 create+start+wait+remove of true in ${ms.toFixed(0)} ms\n`);
+    expect(env.service.list({ all: true })).toEqual([]);
+    const ours = (path: string) => ids.some((id) => path.includes(id));
+    expect(containerCgroups().filter(ours)).toEqual([]);
+    expect(containerProcesses().filter((pid) => ours(read(`/proc/${pid}/cgroup`) ?? ''))).toEqual([]);
+    expect(mountsUnder(env.root)).toEqual([]);
+    // Log writers and the output worker settle asynchronously: allow them a moment.
+    await until(() => readdirSync('/proc/self/fd').length <= fds, 5000).catch(() => undefined);
+    expect(readdirSync('/proc/self/fd').length).toBeLessThanOrEqual(fds);
+    expect(nodeChildren()).toEqual([]);
+  }, 300_000);
+});
+
+describe('direct start (c-daemon)', () => {
+  let session: Session;
+  beforeAll(async () => {
+    session = await openSession('c-direct-daemon-');
+  }, 300_000);
+  afterAll(async () => {
+    await session?.close();
+  }, 60_000);
+
+  it('a failing start leaves the daemon in its own namespaces, root and cwd, serving the next run', async () => {
+    const daemon = session.daemon.child.pid!;
+    const place = placeOf(daemon);
+    const missing = await session.docker(['run', '--rm', '--network', 'none', session.image, 'no-such-program']);
+    expect(missing.code).not.toBe(0);
+    expect(placeOf(daemon)).toEqual(place);
+    const badMount = await session.docker(['run', '--rm', '--network', 'none', '-v', '/etc/hostname:/bin', session.image, 'true']);
+    expect(badMount.code).not.toBe(0);
+    expect(placeOf(daemon)).toEqual(place);
+    const ok = await session.docker(['run', '--rm', '--network', 'none', '-e', 'X=1', session.image, 'sh', '-c', 'echo "ok $X"; exit 4']);
+    expect(ok).toMatchObject({ code: 4, stdout: 'ok 1\n' });
+    // The pool is lazy: with every start direct, the daemon never spawned a Node init.
+    const children = readFileSync(`/proc/${daemon}/task/${daemon}/children`, 'utf8').trim().split(/\s+/).filter(Boolean);
+    expect(children.filter((pid) => (read(`/proc/${pid}/cmdline`) ?? '').includes('c-runtime-init.'))).toEqual([]);
+    expect(mountsUnder(join(session.root))).toEqual([]);
+  }, 120_000);
+});
