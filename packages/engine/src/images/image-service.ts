@@ -10,7 +10,6 @@ import { saveArchive, type SaveItem } from './archive-save';
 import { ExtractedArchive, loadArchive, type LoadResult } from './archive-load';
 import { isUntaggedRepository, untaggedRecordName } from './untagged';
 import { CError } from '@c/errors';
-import { preloadSyscalls } from '@c/namespaces';
 import { formatReference, hostPlatform, parsePlatform, type Descriptor, type Platform, type Reference } from '@c/image';
 import { applyChanges } from './changes';
 import { coalescingSink } from './coalescing-sink';
@@ -52,23 +51,6 @@ import type {
   RemoveResultItem,
   TransferEvent,
 } from './types';
-
-/**
- * The store's first lock (the lease, taken once the manifest is in) loads koffi: 4-25 ms of a cold process's
- * pull, measured, during which no blob request starts. Called just after the registry call starts, this loads it
- * two event-loop turns later, once the first request is on the wire, so it overlaps that round trip. A failure
- * here is not reported: the lock itself reports it when it is taken.
- */
-function warmLocks(turns = 1): void {
-  setImmediate(() => {
-    if (turns > 0) return warmLocks(turns - 1);
-    try {
-      preloadSyscalls();
-    } catch {
-      // reported by the first flock
-    }
-  });
-}
 
 export interface ImageServiceParts {
   content: ContentPort;
@@ -164,14 +146,12 @@ export class ImageService {
       let pulled: PulledImagePort;
       try {
         const credentials = callCredentials(ref.registry, options.auth);
-        const pulling = this.parts.registry.pull(ref, sink, {
+        pulled = await this.parts.registry.pull(ref, sink, {
           platform: platform ?? hostPlatform(),
           onProgress,
           signal: options.signal,
           ...(credentials ? { credentials } : {}),
         });
-        warmLocks();
-        pulled = await pulling;
       } catch (error) {
         await pipeline?.abandon();
         throw error;
