@@ -125,7 +125,7 @@ median() { printf '%s\n' "$@" | sort -n | awk '{v[NR]=$1} END{if (NR%2) print v[
 C_MED=$(median "${C_TIMES[@]}")
 S_MED=$(median "${S_TIMES[@]}")
 echo "median: c pull ${C_MED} ms, skopeo copy ${S_MED} ms, ratio c/skopeo $(awk -v c="$C_MED" -v s="$S_MED" 'BEGIN{printf "%.2f", c / s}')x"
-echo "c's engine import inside those runs: median $(median $(cat "$RUN_DIR/import-ms")) ms"
+echo "c's engine import inside those runs: median $(median $(cat "$RUN_DIR/import-ms") | awk '{printf "%.1f", $1}') ms"
 echo "throughput: c $(awk -v b="$COMPRESSED" -v t="$C_MED" 'BEGIN{printf "%.0f", b / t / 1000}') MB/s, skopeo $(awk -v b="$COMPRESSED" -v t="$S_MED" 'BEGIN{printf "%.0f", b / t / 1000}') MB/s"
 [ "$DOWNLOAD_ONLY" = 1 ] && exit 0
 U_MED=$(median "${U_TIMES[@]}")
