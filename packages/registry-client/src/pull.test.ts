@@ -166,6 +166,47 @@ describe('pull', () => {
     expect(await store.has(manifestDigest)).toBe(true);
   });
 
+  it('gives the config\'s download slot back once its bytes are in, not after the manifest and config are stored', async () => {
+    nock(REG).get('/v2/').reply(200, {});
+    serveManifest('latest', amd64.manifest, true);
+    serveManifest(amd64.manifest.descriptor.digest, amd64.manifest);
+    serveBlob(amd64.config);
+    // Layer 1 is slow to answer, so layer 2 can only have the slot the config used.
+    nock(REG).get(`/v2/library/multi/blobs/${amd64.layers[0]!.descriptor.digest}`).delay(400).reply(200, amd64.layers[0]!.bytes);
+    serveBlob(amd64.layers[1]!);
+    const store = new MemoryBlobStore();
+    const order: string[] = [];
+    const manifestDigest = amd64.manifest.descriptor.digest;
+    const names = new Map(amd64.layers.map((l, i) => [l.descriptor.digest, `layer ${i + 1}`]));
+    const sink = {
+      has: (digest: string) => store.has(digest),
+      ingest: async (digest: string, size: number) => {
+        const ingest = await store.ingest(digest, size);
+        if (digest !== manifestDigest) {
+          order.push(`ingest ${names.get(digest) ?? 'config'}`);
+          return ingest;
+        }
+        // A slow disk: the manifest's commit (which the config's store waits for) takes a while.
+        return {
+          ...ingest,
+          offset: ingest.offset,
+          write: (chunk: Uint8Array) => ingest.write(chunk),
+          commit: async () => {
+            await new Promise((resolve) => setTimeout(resolve, 150));
+            await ingest.commit();
+            order.push('manifest committed');
+          },
+        };
+      },
+    };
+    // Two slots: the config and layer 1 first; layer 2 must not wait for the manifest's slow commit and the config's store.
+    await new RegistryClient({ ...fast, concurrency: 2 }).pull(ref, sink, { platform: { os: 'linux', architecture: 'amd64' } });
+    expect(order.indexOf('ingest layer 2')).toBeGreaterThanOrEqual(0);
+    expect(order.indexOf('ingest layer 2')).toBeLessThan(order.indexOf('manifest committed'));
+    expect(order.indexOf('manifest committed')).toBeLessThan(order.indexOf('ingest config'));
+    expect(await store.has(amd64.config.descriptor.digest)).toBe(true);
+  });
+
   it('falls back to GET by tag when the HEAD digest header is wrong', async () => {
     const wrong = `sha256:${'e'.repeat(64)}`;
     nock(REG).get('/v2/').reply(200, {});

@@ -143,15 +143,21 @@ export async function pullImage(
   // Announce every layer first, so a progress display can lay out its lines.
   for (const layer of manifest.layers) emit('layer', layer.digest, 'waiting', 0, layer.size);
 
-  // The config takes the first download slot. Its 'done' follows the manifest's: whoever follows the events (the
-  // engine's pipelined unpack) may read both once it is announced.
+  // The config takes the first download slot, and gives it back as soon as its bytes are in: storing it waits for
+  // the manifest's store (its 'done' follows the manifest's, so whoever follows the events — the engine's pipelined
+  // unpack — may read both once it is announced), and a layer download must not wait for those writes.
   let config: Uint8Array | undefined;
+  let configStored: Promise<void> = Promise.resolve();
   const fetchConfig = async () => {
     const bytes = await blobs.fetchBlobBytes(ref.registry, ref.repository, configDescriptor, MAX_CONFIG_BYTES, downloads.signal);
-    await manifestStored;
-    const stored = await storeBytes(sink, configDescriptor.digest, bytes);
-    emit('config', configDescriptor.digest, stored === 'exists' ? 'exists' : 'done', bytes.length, bytes.length);
-    config = bytes;
+    configStored = (async () => {
+      await manifestStored;
+      const stored = await storeBytes(sink, configDescriptor.digest, bytes);
+      emit('config', configDescriptor.digest, stored === 'exists' ? 'exists' : 'done', bytes.length, bytes.length);
+      config = bytes;
+    })();
+    // A failed store cancels the downloads; the error itself is thrown where configStored is awaited.
+    configStored.catch(() => downloads.abort());
   };
   const fetchLayer = async (layer: Descriptor) => {
     const result = await blobs.fetchBlob(ref.registry, ref.repository, layer, sink, {
@@ -168,6 +174,7 @@ export async function pullImage(
   try {
     await mapLimit([undefined, ...unique], concurrency, (layer) => (layer ? fetchLayer(layer) : fetchConfig()), () => downloads.abort());
     await manifestStored;
+    await configStored;
   } finally {
     signal?.removeEventListener('abort', forwardAbort);
   }
