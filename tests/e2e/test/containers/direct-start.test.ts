@@ -3,13 +3,17 @@
  * @c/runtime's runDirect and a tiny static PID 1 execs the process. These containers must behave like the
  * init-path ones, leak nothing, and a failing start must leave the engine (and the daemon) in its own namespaces.
  */
-import { readFileSync, readdirSync, readlinkSync } from 'node:fs';
+import { closeSync, mkdtempSync, openSync, readFileSync, readdirSync, readlinkSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { PassThrough } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { containerCgroups, containerProcesses, logText, mountsUnder, removeAll, setup, type Env } from './support';
 import { openSession, type Session } from '../daemon/support/session';
+import { linuxSyscalls } from '@c/namespaces';
+import { StateStore, defaultCgroupsFactory, deleteContainer, runDirect } from '@c/runtime';
+import { makeBundle } from '../runtime/helpers';
 
 function read(path: string): string | undefined {
   try {
@@ -213,6 +217,44 @@ describe('direct start (engine): no Node init per container', () => {
     expect(readdirSync('/proc/self/fd').length).toBeLessThanOrEqual(fds);
     expect(nodeChildren()).toEqual([]);
   }, 300_000);
+});
+
+describe.skipIf(process.arch !== 'x64')('runDirect with holdStart (what the engine uses)', () => {
+  it('the process runs only on start(); abandon() ends the container without running it', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'c-direct-hold-'));
+    const ctx = { store: new StateStore(join(dir, 'state')), cgroups: defaultCgroupsFactory() };
+    const ids: string[] = [];
+    try {
+      const bundle = makeBundle(dir, ['echo', 'ran']).dir;
+      const held = async (id: string, out: string) => {
+        ids.push(id);
+        const fd = openSync(out, 'w');
+        try {
+          const created = await runDirect({ id, bundle, store: ctx.store, sys: linuxSyscalls, cgroups: ctx.cgroups, stdio: ['ignore', fd, fd], holdStart: true });
+          if (created === undefined) throw new Error('runDirect fell back to the init on this host');
+          return { created, exited: new Promise<number | null>((r) => created.child.once('exit', (code) => r(code))) };
+        } finally {
+          closeSync(fd);
+        }
+      };
+      const a = await held(`hold-a-${process.pid}`, join(dir, 'a.out'));
+      await new Promise((r) => setTimeout(r, 200));
+      expect(a.created.child.exitCode).toBeNull();
+      expect(readFileSync(join(dir, 'a.out'), 'utf8')).toBe('');
+      a.created.start();
+      expect(await a.exited).toBe(0);
+      expect(readFileSync(join(dir, 'a.out'), 'utf8')).toBe('ran\n');
+
+      const b = await held(`hold-b-${process.pid}`, join(dir, 'b.out'));
+      b.created.abandon();
+      expect(await b.exited).not.toBe(0);
+      expect(readFileSync(join(dir, 'b.out'), 'utf8')).not.toContain('ran');
+    } finally {
+      for (const id of ids) await deleteContainer(ctx, id, true).catch(() => undefined);
+      rmSync(dir, { recursive: true, force: true });
+    }
+    expect(containerCgroups().filter((p) => ids.some((id) => p.includes(id)))).toEqual([]);
+  }, 60_000);
 });
 
 describe('direct start (c-daemon)', () => {
