@@ -37,7 +37,10 @@ describe.skipIf(!isRoot())('containers: commit, health, follow', () => {
     await env.service.start(e.Id);
     await env.service.wait(e.Id);
     expect(await logText(env.service, e.Id)).toBe('gone\n');
-    await expect(env.service.commit(c.Id, { reference: '' })).rejects.toThrow(/needs a repository name/);
+    // Without a repository the image is untagged (docker's <none>:<none>), known by its id.
+    const untagged = await env.service.commit(c.Id, { reference: '' });
+    expect(untagged.reference).toBe('');
+    expect(untagged.id).toMatch(/^sha256:[0-9a-f]{64}$/);
   });
 
   it('healthcheck: healthy while the probe passes, unhealthy after Retries failures, health_status events', async () => {

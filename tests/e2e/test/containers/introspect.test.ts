@@ -72,7 +72,7 @@ describe.skipIf(!isRoot())('containers: introspection and policies', () => {
     const c = await env.service.create({ image: 'busybox:e2e', cmd: ['sh', '-c', 'sleep 100 & exec sleep 101'], memory: 64 * 1024 * 1024, pidsLimit: 30 });
     await env.service.start(c.Id);
     await sleep(300);
-    const top = env.service.top(c.Id);
+    const top = await env.service.top(c.Id);
     expect(top.Titles).toEqual(['UID', 'PID', 'PPID', 'CMD']);
     expect(top.Processes.map((p) => p[3]).sort()).toEqual(['sleep 100', 'sleep 101']);
     const stats = env.service.stats(c.Id);

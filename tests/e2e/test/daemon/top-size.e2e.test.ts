@@ -58,8 +58,10 @@ describe.skipIf(process.getuid?.() !== 0)('c-daemon: top with ps_args, container
     expect(started.code, started.stderr).toBe(0);
     try {
       const container = client.getContainer('sz');
-      await expect.poll(async () => ((await container.inspect({ size: true })) as unknown as { SizeRw: number }).SizeRw, { timeout: 10_000 }).toBeGreaterThanOrEqual(2 * 1024 * 1024);
-      const inspect = (await container.inspect({ size: true })) as unknown as { SizeRw: number; SizeRootFs: number };
+      // dockerode passes `size` through as a query parameter; its types only know abortSignal.
+      const withSize = { size: true } as Docker.ContainerInspectOptions;
+      await expect.poll(async () => ((await container.inspect(withSize)) as unknown as { SizeRw: number }).SizeRw, { timeout: 10_000 }).toBeGreaterThanOrEqual(2 * 1024 * 1024);
+      const inspect = (await container.inspect(withSize)) as unknown as { SizeRw: number; SizeRootFs: number };
       expect(inspect.SizeRw).toBeLessThan(2.5 * 1024 * 1024);
       // busybox alone is more than 1 MB.
       expect(inspect.SizeRootFs - inspect.SizeRw).toBeGreaterThan(1_000_000);
