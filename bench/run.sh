@@ -58,6 +58,19 @@ if command -v podman >/dev/null; then
   fi
 fi
 
+echo "--- memory per running container (c) ---"
+# First, on a warmed-up daemon (its code compiled by a few runs) whose heap has not been churned by the benchmarks
+# below: V8's heap swings by megabytes after bursts, more than the few tens of KiB a container costs.
+DAEMON_PID=${BENCH_PIDS[0]}
+for _ in 1 2 3 4 5; do $C run --rm --network none bench-busybox true >/dev/null; done
+sleep 2
+before=$(bench_pss "$DAEMON_PID")
+for i in $(seq "$N"); do $C run -d --network none --name "bench-$i" bench-busybox sleep 30 >/dev/null; done
+sleep 2
+after=$(bench_pss "$DAEMON_PID")
+echo "c-daemon PSS added per container: $(( (after - before) / N )) KiB (daemon ${before} -> ${after} KiB; c has no per-container process)"
+$C rm -f $(seq -f 'bench-%g' "$N") >/dev/null
+
 echo "--- start latency, alternately ($ROUNDS rounds) ---"
 node "$BENCH_REPO/bench/alternate.mjs" "$ROUNDS" 3 "${CMDS[@]}"
 
@@ -85,11 +98,4 @@ if [ -n "$P" ]; then
   echo "podman  $N x podman run -d: ${P_PAR} ms   ratio c/podman $(node -e "console.log(($C_PAR/$P_PAR).toFixed(2))")"
 fi
 
-echo "--- memory per running container (c) ---"
-DAEMON_PID=${BENCH_PIDS[0]}
-before=$(bench_pss "$DAEMON_PID")
-for i in $(seq "$N"); do $C run -d --network none --name "bench-$i" bench-busybox sleep 30 >/dev/null; done
-sleep 1
-after=$(bench_pss "$DAEMON_PID")
-echo "c-daemon PSS added per container: $(( (after - before) / N )) KiB (daemon ${before} -> ${after} KiB; pooled inits are separate processes, not counted)"
 echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
