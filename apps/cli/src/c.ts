@@ -16,6 +16,13 @@ function commandLine(): { main(args: readonly string[]): Promise<void> } {
   return loadWithCodeCache(file) as { main(args: readonly string[]): Promise<void> };
 }
 
+// `c … | head`: once the reader is gone, stop quietly like any Unix tool killed by SIGPIPE (Node ignores the signal,
+// so the write fails with EPIPE instead), rather than print a stack trace.
+process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+  if (error.code !== 'EPIPE') throw error;
+  process.exit(128 + 13);
+});
+
 const args = process.argv.slice(2);
 if (args.length === 1 && (args[0] === '--version' || args[0] === '-v')) {
   process.stdout.write(`c version ${version}\n`);

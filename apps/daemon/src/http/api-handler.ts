@@ -39,14 +39,18 @@ function parseUrl(req: IncomingMessage): ParsedRequest {
 }
 
 /**
- * The client's bytes through a PassThrough: a handler that iterates its input with `for await` destroys what it
+ * @internal The client's bytes through a PassThrough: a handler that iterates its input with `for await` destroys what it
  * iterates when the input ends, and that must not be the socket, whose output side is still needed (stdin
  * half-close, then the remaining output).
  */
-function detachedInput(source: NodeJS.ReadableStream): PassThrough {
+export function detachedInput(source: NodeJS.ReadableStream): PassThrough {
   const input = new PassThrough();
   source.pipe(input);
   source.on('error', (error: Error) => input.destroy(error));
+  // A client that goes away (EPIPE, ECONNRESET) fails the input for a handler that reads it (its iterator sees the
+  // error); with nobody reading (an attach without stdin) the 'error' event must not be unhandled: that would take
+  // the daemon down.
+  input.on('error', () => undefined);
   return input;
 }
 
