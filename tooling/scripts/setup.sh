@@ -6,7 +6,7 @@ cd "$(dirname "$0")/../.."
 
 # Debian packages the tests drive: a real registry, a static busybox for base images, skopeo/umoci to cross-check,
 # runc/crun as reference runtimes, htpasswd for registry auth, openssl for the token-auth registry's keys.
-APT_PACKAGES=(docker-registry busybox-static skopeo umoci runc crun podman containerd apache2-utils openssl zstd iproute2 nftables procps util-linux curl python3)
+APT_PACKAGES=(docker-registry busybox-static skopeo umoci runc crun podman containerd apache2-utils openssl zstd iproute2 nftables procps util-linux curl python3 debootstrap)
 missing=()
 for pkg in "${APT_PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed' || missing+=("$pkg")

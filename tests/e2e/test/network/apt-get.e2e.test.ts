@@ -1,0 +1,61 @@
+/**
+ * The product's promise: step into a Debian container and `apt-get install` a package. A minbase Debian root made
+ * with debootstrap is imported with `c import`; a container on the default bridge runs `apt-get update` and installs
+ * `hello` from the host's configured Debian mirror through c's NAT. Skipped, saying why, only where that mirror is not
+ * reachable from the host (or debootstrap is missing).
+ */
+import { execFileSync, spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { cliEnvironment, expectSuccess, type CliEnvironment } from '../registry/support/cli';
+import { isRoot } from '../runtime/helpers';
+
+/** The first http Debian mirror the host's apt uses (deb822 .sources or one-line lists), else deb.debian.org. */
+function configuredMirror(): string {
+  const files = ['/etc/apt/sources.list', ...(existsSync('/etc/apt/sources.list.d') ? readdirSync('/etc/apt/sources.list.d').filter((f) => /\.(list|sources)$/.test(f)).map((f) => join('/etc/apt/sources.list.d', f)) : [])];
+  for (const file of files) {
+    if (!existsSync(file)) continue;
+    for (const line of readFileSync(file, 'utf8').split('\n')) {
+      const match = /^\s*(?:URIs:|deb)\s+(?:\[[^\]]*\]\s+)?(http:\/\/\S+\/debian)\/?\s*(?:$|\s)/.exec(line);
+      if (match) return match[1]!;
+    }
+  }
+  return 'http://deb.debian.org/debian';
+}
+
+/** Whether the host reaches the mirror's bookworm Release file within 10 s. */
+function reachable(mirror: string): boolean {
+  const probe = spawnSync('curl', ['-sf', '-o', '/dev/null', '--max-time', '10', `${mirror}/dists/bookworm/Release`]);
+  return probe.status === 0;
+}
+
+describe.skipIf(!isRoot())('apt-get inside a Debian container, through NAT', () => {
+  let c: CliEnvironment | undefined;
+  let work: string | undefined;
+  afterAll(() => {
+    c?.cleanup();
+    if (work) rmSync(work, { recursive: true, force: true });
+  });
+
+  it('installs a package from the Debian mirror and runs it', async (ctx) => {
+    const mirror = configuredMirror();
+    if (!existsSync('/usr/sbin/debootstrap')) ctx.skip('debootstrap is not installed (tooling/scripts/setup.sh installs it)');
+    if (!reachable(mirror)) ctx.skip(`the Debian mirror ${mirror} is not reachable from this host`);
+    work = mkdtempSync(join(tmpdir(), 'c-e2e-apt-'));
+    const rootfs = join(work, 'rootfs');
+    execFileSync('debootstrap', ['--variant=minbase', 'bookworm', rootfs, mirror], { stdio: 'ignore', timeout: 900_000 });
+    const tar = join(work, 'debian.tar');
+    execFileSync('tar', ['--numeric-owner', '-C', rootfs, '-cf', tar, '.']);
+    c = cliEnvironment();
+    expectSuccess(await c.run(['import', tar, 'e2e/debian:minbase']), 'c import');
+    // Default bridge: the container reaches the mirror only through c's masquerade.
+    const run = await c.run([
+      'run', '--rm', 'e2e/debian:minbase', 'sh', '-c',
+      'apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends hello >/dev/null && hello',
+    ]);
+    expect(run.stderr).not.toMatch(/Could not resolve|Failed to fetch|Temporary failure/);
+    expect(run).toMatchObject({ code: 0, stdout: 'Hello, world!\n' });
+  }, 1_200_000);
+});
