@@ -1,5 +1,5 @@
 import type { ChildProcess } from 'node:child_process';
-import { closeSync, openSync, writeFileSync } from 'node:fs';
+import { closeSync, openSync } from 'node:fs';
 import { CError } from '@c/errors';
 import { O, S_IF } from '@c/namespaces';
 import type { Syscalls } from '@c/namespaces';
@@ -12,9 +12,8 @@ import { loadBundle } from './load-bundle';
 import { defaultInitScript } from '../paths/runtime-files';
 import { InitProcess } from './init-process';
 import type { StdioEntry } from './spawn-init';
-import { procStat } from './state';
+import { publishCreated } from './publish-created';
 import type { ContainerRecord, StateStore } from './state';
-import { sendFd } from '../console/send-fd';
 
 export interface CreateRequest {
   id: string;
@@ -130,28 +129,19 @@ export async function createContainer(request: CreateRequest): Promise<CreatedCo
     }
     const report = await init.next();
     if (report.type === 'error') throw reportToError(report);
-    const record: ContainerRecord = {
-      ociVersion: spec.ociVersion,
+    const published = publishCreated({
       id,
       pid,
-      bundle,
-      rootfs,
-      created: new Date().toISOString(),
-      owner: '',
-      annotations: spec.annotations ?? {},
-      initStartTime: procStat(pid)?.startTime ?? '',
+      loaded: { bundle, rootfs, validated },
       cgroupsPath: cgroups.path,
-      process: validated.process,
-      seccomp: spec.linux?.seccomp,
-      namespaces: validated.namespaces.map((n) => n.type),
-    };
-    store.write(record);
-    if (request.pidFile !== undefined) writeFileSync(request.pidFile, String(pid));
-    if (ptyMaster !== undefined && request.consoleSocket !== undefined) {
-      sendFd(request.consoleSocket, ptyMaster, '/dev/ptmx', sys);
-      closeSync(ptyMaster);
-      ptyMaster = undefined;
-    }
+      store,
+      sys,
+      pidFile: request.pidFile,
+      consoleSocket: request.consoleSocket,
+      ptyMaster,
+    });
+    const record = published.record;
+    ptyMaster = published.ptyMaster;
     init.close();
     return { record, child: init.child, cgroups, ptyMaster };
   } catch (error) {

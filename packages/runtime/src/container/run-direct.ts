@@ -22,7 +22,6 @@ import { join } from 'node:path';
 import { CError } from '@c/errors';
 import { CLONE, F_SEAL, MFD, O, SOCK, isSyscallError } from '@c/namespaces';
 import type { Syscalls } from '@c/namespaces';
-import { sendFd } from '../console/send-fd';
 import { buildFinalShim, finalShimSupported } from '../init/final-shim';
 import { enterNamespaces } from '../init/init-main';
 import { lookPath } from '../init/lookpath';
@@ -34,8 +33,8 @@ import type { StdioEntry } from './spawn-init';
 import { readHostFacts } from './host-facts';
 import { planInit } from './init-config';
 import { loadBundle } from './load-bundle';
-import { procStat } from './state';
-import type { ContainerRecord, StateStore } from './state';
+import { publishCreated } from './publish-created';
+import type { StateStore } from './state';
 
 export interface DirectRunRequest {
   id: string;
@@ -256,28 +255,19 @@ export async function runDirect(request: DirectRunRequest): Promise<DirectCreate
       ptySlave = undefined;
     }
     const pid = child.pid!;
-    const record: ContainerRecord = {
-      ociVersion: spec.ociVersion,
+    const published = publishCreated({
       id,
       pid,
-      bundle,
-      rootfs,
-      created: new Date().toISOString(),
-      owner: '',
-      annotations: spec.annotations ?? {},
-      initStartTime: procStat(pid)?.startTime ?? '',
+      loaded: { bundle, rootfs, validated },
       cgroupsPath: cgroups.path,
-      process: validated.process,
-      seccomp: spec.linux?.seccomp,
-      namespaces: validated.namespaces.map((n) => n.type),
-    };
-    store.write(record);
-    if (request.pidFile !== undefined) writeFileSync(request.pidFile, String(pid));
-    if (ptyMaster !== undefined && request.consoleSocket !== undefined) {
-      sendFd(request.consoleSocket, ptyMaster, '/dev/ptmx', sys);
-      closeSync(ptyMaster);
-      ptyMaster = undefined;
-    }
+      store,
+      sys,
+      pidFile: request.pidFile,
+      consoleSocket: request.consoleSocket,
+      ptyMaster,
+    });
+    const record = published.record;
+    ptyMaster = published.ptyMaster;
     const go = Buffer.from(`${executable}\0`);
     if (!request.holdStart) {
       writeSync(parentSock, go);
