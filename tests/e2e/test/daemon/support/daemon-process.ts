@@ -5,6 +5,7 @@ import { request } from 'node:http';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
+import { removeEngineNetwork } from '../../engine-network-cleanup';
 
 const run = promisify(execFile);
 export const DAEMON_DIR = resolve(dirname(fileURLToPath(import.meta.url)), '../../../../../apps/daemon');
@@ -59,7 +60,9 @@ export async function startDaemonProcess(socket: string, root: string, env: Node
   const exited = new Promise<number | null>((resolveExit) => child.once('exit', (code) => resolveExit(code)));
   const stop = async (): Promise<number | null> => {
     if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
-    return exited;
+    const code = await exited;
+    removeEngineNetwork(root);
+    return code;
   };
   const deadline = Date.now() + 15_000;
   while (!(await ping(socket))) {

@@ -6,6 +6,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { removeEngineNetwork } from '../../engine-network-cleanup';
 
 const here = dirname(fileURLToPath(import.meta.url));
 export const CLI_PATH = resolve(here, '../../../../../apps/cli/dist/c.cjs');
@@ -37,8 +38,21 @@ export function stopAutoStartedDaemon(root: string): void {
   const pid = Number(readFileSync(pidFile, 'utf8').trim());
   try {
     if (pid > 0) process.kill(pid, 'SIGTERM');
+    // Wait (up to 10 s) for it to go, then remove what its networking left on the host.
+    const pause = new Int32Array(new SharedArrayBuffer(4));
+    for (let waited = 0; waited < 10_000 && alive(pid); waited += 50) Atomics.wait(pause, 0, 0, 50);
   } catch {
     // already gone
+  }
+  removeEngineNetwork(root);
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
   }
 }
 
