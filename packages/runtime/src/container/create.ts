@@ -1,7 +1,7 @@
 import type { ChildProcess } from 'node:child_process';
-import { closeSync, openSync } from 'node:fs';
+import { closeSync } from 'node:fs';
 import { CError } from '@c/errors';
-import { O, S_IF } from '@c/namespaces';
+import { S_IF } from '@c/namespaces';
 import type { Syscalls } from '@c/namespaces';
 import type { InitReport } from '../init/protocol';
 import { cgroupsPathFor } from './cgroups-port';
@@ -12,6 +12,7 @@ import { loadBundle } from './load-bundle';
 import { defaultInitScript } from '../paths/runtime-files';
 import { InitProcess } from './init-process';
 import type { StdioEntry } from './spawn-init';
+import { openConsolePty, requireConsoleTarget } from './console-pty';
 import { publishCreated } from './publish-created';
 import type { ContainerRecord, StateStore } from './state';
 
@@ -73,11 +74,7 @@ export async function createContainer(request: CreateRequest): Promise<CreatedCo
   const { bundle, rootfs, validated } = loadBundle(request.bundle);
   const spec = validated.spec;
   const terminal = validated.process.terminal === true;
-  if (terminal && request.consoleSocket === undefined && !request.keepPtyMaster) {
-    throw new CError('INVALID_ARGUMENT', 'cannot allocate a tty without --console-socket when the container is detached', {
-      hint: 'pass --console-socket PATH or set process.terminal to false',
-    });
-  }
+  requireConsoleTarget(terminal, request.consoleSocket, request.keepPtyMaster);
   store.create(id);
   const fifo = store.fifoPath(id);
   let init: InitProcess | undefined;
@@ -88,10 +85,10 @@ export async function createContainer(request: CreateRequest): Promise<CreatedCo
     sys.mknod(fifo, S_IF.FIFO | 0o622, 0n);
     let consolePath: string | undefined;
     if (terminal) {
-      const pty = sys.openpty();
+      const pty = openConsolePty(sys);
       ptyMaster = pty.master;
+      ptySlave = pty.slave;
       consolePath = pty.slavePath;
-      ptySlave = openSync(pty.slavePath, O.RDWR | O.NOCTTY);
     }
     const { config, warnings } = planInit(validated, bundle, fifo, readHostFacts(sys), { consolePath });
     for (const w of warnings) warn(w);

@@ -33,6 +33,7 @@ import type { StdioEntry } from './spawn-init';
 import { readHostFacts } from './host-facts';
 import { planInit } from './init-config';
 import { loadBundle } from './load-bundle';
+import { openConsolePty, requireConsoleTarget } from './console-pty';
 import { publishCreated } from './publish-created';
 import type { StateStore } from './state';
 
@@ -146,11 +147,7 @@ export async function runDirect(request: DirectRunRequest): Promise<DirectCreate
   const cgroupNs = validated.namespaces.find((n) => n.type === 'cgroup');
   if (directRunBlocker(store, validated.namespaces) !== undefined) return undefined;
   const terminal = validated.process.terminal === true;
-  if (terminal && request.consoleSocket === undefined && !request.keepPtyMaster) {
-    throw new CError('INVALID_ARGUMENT', 'cannot allocate a tty without --console-socket when the container is detached', {
-      hint: 'pass --console-socket PATH or set process.terminal to false',
-    });
-  }
+  requireConsoleTarget(terminal, request.consoleSocket, request.keepPtyMaster);
   store.create(id);
   let child: ChildProcess | undefined;
   let cgroups: ContainerCgroups | undefined;
@@ -166,10 +163,10 @@ export async function runDirect(request: DirectRunRequest): Promise<DirectCreate
   try {
     let consolePath: string | undefined;
     if (terminal) {
-      const pty = sys.openpty();
+      const pty = openConsolePty(sys);
       ptyMaster = pty.master;
+      ptySlave = pty.slave;
       consolePath = pty.slavePath;
-      ptySlave = openSync(pty.slavePath, O.RDWR | O.NOCTTY);
     }
     const host = readHostFacts(sys);
     const { config, warnings } = planInit(validated, bundle, '', host, { consolePath });
