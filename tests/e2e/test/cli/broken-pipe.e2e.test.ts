@@ -2,11 +2,12 @@
  * `c run … | head`: the reader goes away mid-stream. The CLI stops quietly (no stack trace), and the daemon, whose
  * attach connection breaks under it, keeps serving.
  */
-import { execFileSync, spawn } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { busyboxTar } from '../busybox-rootfs';
 import { CLI_PATH, cliEnvironment, expectSuccess, type CliEnvironment } from '../registry/support/cli';
 
 describe.skipIf(!existsSync('/bin/busybox'))('c run piped into a reader that quits', () => {
@@ -17,12 +18,7 @@ describe.skipIf(!existsSync('/bin/busybox'))('c run piped into a reader that qui
   beforeAll(async () => {
     c = cliEnvironment();
     work = mkdtempSync(join(tmpdir(), 'c-e2e-pipe-'));
-    const rootfs = join(work, 'rootfs');
-    mkdirSync(join(rootfs, 'bin'), { recursive: true });
-    copyFileSync('/bin/busybox', join(rootfs, 'bin/busybox'));
-    for (const applet of ['sh', 'echo', 'seq']) symlinkSync('busybox', join(rootfs, 'bin', applet));
-    const tar = join(work, 'busybox.tar');
-    execFileSync('tar', ['-C', rootfs, '-cf', tar, '.']);
+    const tar = busyboxTar(work, ['sh', 'echo', 'seq']);
     expectSuccess(await c.run(['import', tar, image]), 'c import');
   }, 120_000);
   afterAll(() => {

@@ -4,26 +4,15 @@
  * `pnpm turbo run build --filter @c/cli... --filter @c/daemon...`).
  */
 import { execFileSync, spawn } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync, copyFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { busyboxTar } from '../busybox-rootfs';
 import { CLI_PATH, cliEnvironment, expectSuccess, stopAutoStartedDaemon, type CliEnvironment } from '../registry/support/cli';
 
 const haveBusybox = existsSync('/bin/busybox');
 const haveScript = existsSync('/usr/bin/script');
-
-/** A one-layer image from the host's static busybox: sh and a few applets. */
-function busyboxTar(dir: string): string {
-  const rootfs = join(dir, 'rootfs');
-  for (const sub of ['bin', 'etc', 'tmp']) mkdirSync(join(rootfs, sub), { recursive: true });
-  copyFileSync('/bin/busybox', join(rootfs, 'bin/busybox'));
-  for (const applet of ['sh', 'echo', 'cat', 'true', 'sleep', 'ls', 'test', 'hostname', 'pwd', 'env']) symlinkSync('busybox', join(rootfs, 'bin', applet));
-  writeFileSync(join(rootfs, 'etc/passwd'), 'root:x:0:0:root:/root:/bin/sh\n');
-  const tar = join(dir, 'busybox.tar');
-  execFileSync('tar', ['-C', rootfs, '-cf', tar, '.']);
-  return tar;
-}
 
 describe.skipIf(!haveBusybox)('c against its daemon', () => {
   let c: CliEnvironment;
@@ -51,7 +40,7 @@ describe.skipIf(!haveBusybox)('c against its daemon', () => {
   });
 
   it('starts the daemon on first use and says so, once', async () => {
-    const first = expectSuccess(await c.run(['import', busyboxTar(work), image]), 'c import');
+    const first = expectSuccess(await c.run(['import', busyboxTar(work, ['sh', 'echo', 'cat', 'true', 'sleep', 'ls', 'test', 'hostname', 'pwd', 'env']), image]), 'c import');
     expect(first.stderr).toMatch(/^c: started the daemon \(pid \d+, log .*daemon\.log\)$/m);
     expect(first.stdout).toMatch(/^sha256:[0-9a-f]{64}\n$/);
     expect(existsSync(join(c.root, 'c.sock'))).toBe(true);

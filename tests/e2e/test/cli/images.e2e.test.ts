@@ -3,22 +3,12 @@
  * (an untagged image) and `c top` with ps options, with the BUILT cli against its auto-started daemon.
  */
 import { execFileSync } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { busyboxTar } from '../busybox-rootfs';
 import { cliEnvironment, expectSuccess, stopAutoStartedDaemon, type CliEnvironment } from '../registry/support/cli';
-
-function busyboxTar(dir: string): string {
-  const rootfs = join(dir, 'rootfs');
-  for (const sub of ['bin', 'etc', 'tmp']) mkdirSync(join(rootfs, sub), { recursive: true });
-  copyFileSync('/bin/busybox', join(rootfs, 'bin/busybox'));
-  for (const applet of ['sh', 'echo', 'cat', 'sleep']) symlinkSync('busybox', join(rootfs, 'bin', applet));
-  writeFileSync(join(rootfs, 'etc/passwd'), 'root:x:0:0:root:/root:/bin/sh\n');
-  const tar = join(dir, 'busybox.tar');
-  execFileSync('tar', ['-C', rootfs, '-cf', tar, '.']);
-  return tar;
-}
 
 describe.skipIf(!existsSync('/bin/busybox') || process.getuid?.() !== 0)('c save, load, commit, top', () => {
   let c: CliEnvironment;
@@ -28,7 +18,7 @@ describe.skipIf(!existsSync('/bin/busybox') || process.getuid?.() !== 0)('c save
   beforeAll(async () => {
     work = mkdtempSync(join(tmpdir(), 'c-e2e-cli-images-'));
     c = cliEnvironment();
-    expectSuccess(await c.run(['import', busyboxTar(work), image]), 'c import');
+    expectSuccess(await c.run(['import', busyboxTar(work, ['sh', 'echo', 'cat', 'sleep']), image]), 'c import');
   });
 
   afterAll(async () => {

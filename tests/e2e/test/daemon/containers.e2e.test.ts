@@ -4,7 +4,7 @@
  * dir removed at the end, and every container is removed even when a test fails.
  */
 import { spawn } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, readFileSync, readdirSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -12,6 +12,7 @@ import { PassThrough } from 'node:stream';
 import Docker from 'dockerode';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ensureDaemonBuilt, startDaemonProcess, type DaemonProcess } from './support/daemon-process';
+import { busyboxTar } from '../busybox-rootfs';
 
 const DOCKER = '/usr/local/bin/docker';
 const IMAGE = 'busybox-image';
@@ -21,18 +22,6 @@ interface Result {
   code: number;
   stdout: string;
   stderr: string;
-}
-
-/** A busybox root filesystem as a tar (the host's static busybox, applet links, passwd). */
-function rootfsTar(dir: string): string {
-  const rootfs = join(dir, 'rootfs');
-  mkdirSync(join(rootfs, 'bin'), { recursive: true });
-  cpSync('/bin/busybox', join(rootfs, 'bin/busybox'));
-  for (const applet of APPLETS) symlinkSync('busybox', join(rootfs, 'bin', applet));
-  for (const d of ['etc', 'proc', 'sys', 'dev', 'tmp', 'root']) mkdirSync(join(rootfs, d), { recursive: true });
-  writeFileSync(join(rootfs, 'etc/passwd'), 'root:x:0:0:root:/root:/bin/sh\n');
-  writeFileSync(join(rootfs, 'etc/group'), 'root:x:0:\n');
-  return rootfs;
 }
 
 /** Mount points under `dir`. */
@@ -103,10 +92,7 @@ describe('c-daemon containers with real clients', () => {
     socket = join(dir, 'run', 'c.sock');
     root = join(dir, 'root');
     daemon = await startDaemonProcess(socket, root);
-    const rootfs = rootfsTar(dir);
-    const tar = spawn('tar', ['--numeric-owner', '-C', rootfs, '-cf', join(dir, 'rootfs.tar'), '.']);
-    await new Promise((r) => tar.once('close', r));
-    const imported = await docker('import', '--change', 'CMD ["sh"]', join(dir, 'rootfs.tar'), IMAGE);
+    const imported = await docker('import', '--change', 'CMD ["sh"]', busyboxTar(dir, APPLETS), IMAGE);
     expect(imported.code, imported.stderr).toBe(0);
   }, 300_000);
 

@@ -4,10 +4,11 @@
  * unmounts what is left under the temp dir and deletes it.
  */
 import { spawn } from 'node:child_process';
-import { cpSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { busyboxTar } from '../../busybox-rootfs';
 import { ensureDaemonBuilt, startDaemonProcess, type DaemonProcess } from './daemon-process';
 
 export const DOCKER = '/usr/local/bin/docker';
@@ -35,18 +36,6 @@ function mountsUnder(dir: string): string[] {
     .split('\n')
     .map((l) => l.split(' ')[4] ?? '')
     .filter((p) => p.startsWith(dir));
-}
-
-/** A busybox root filesystem: the host's static busybox, applet links, passwd and group. */
-function writeRootfs(dir: string): string {
-  const rootfs = join(dir, 'rootfs');
-  mkdirSync(join(rootfs, 'bin'), { recursive: true });
-  cpSync('/bin/busybox', join(rootfs, 'bin/busybox'));
-  for (const applet of APPLETS) symlinkSync('busybox', join(rootfs, 'bin', applet));
-  for (const d of ['etc', 'proc', 'sys', 'dev', 'tmp', 'root']) mkdirSync(join(rootfs, d), { recursive: true });
-  writeFileSync(join(rootfs, 'etc/passwd'), 'root:x:0:0:root:/root:/bin/sh\n');
-  writeFileSync(join(rootfs, 'etc/group'), 'root:x:0:\n');
-  return rootfs;
 }
 
 export async function openSession(prefix: string, image = 'busybox-image'): Promise<Session> {
@@ -90,9 +79,7 @@ export async function openSession(prefix: string, image = 'busybox-image'): Prom
     },
   };
   try {
-    const rootfs = writeRootfs(dir);
-    await new Promise((r) => spawn('tar', ['--numeric-owner', '-C', rootfs, '-cf', join(dir, 'rootfs.tar'), '.']).once('close', r));
-    const imported = await docker(['import', '--change', 'CMD ["sh"]', join(dir, 'rootfs.tar'), image]);
+    const imported = await docker(['import', '--change', 'CMD ["sh"]', busyboxTar(dir, APPLETS), image]);
     if (imported.code !== 0) throw new Error(`docker import failed: ${imported.stderr}`);
   } catch (error) {
     await session.close();
