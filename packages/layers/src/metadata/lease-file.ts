@@ -5,11 +5,9 @@
  * used to pay four durable rewrites of images.json for them. A lease not bound to a process (it outlives its
  * creator) is still written durably.
  */
-import { open, rename, rm } from 'node:fs/promises';
 import { CError } from '@c/errors';
-import { readJsonFile, syncDirectory } from '../util/atomic';
+import { readJsonFile, writeFileAtomic } from '../util/atomic';
 import type { Lease } from './records';
-import { dirname } from 'node:path';
 
 /** `images.json` → `images.leases.json`; any other name gets `.leases` appended. */
 export function leaseFilePath(imagesPath: string): string {
@@ -38,21 +36,7 @@ export async function readLeaseFile(path: string): Promise<Record<string, Lease>
   return typeof leases === 'object' && leases !== null && !Array.isArray(leases) ? (leases as Record<string, Lease>) : {};
 }
 
-let tempCounter = 0;
-
 /** Replaces the lease file atomically (rename); fsyncs the file and its directory only when `durable`. */
 export async function writeLeaseFile(path: string, leases: Record<string, Lease>, durable: boolean): Promise<void> {
-  const temp = `${path}.tmp-${process.pid}-${tempCounter++}`;
-  const handle = await open(temp, 'w', 0o644);
-  try {
-    await handle.writeFile(`${JSON.stringify({ version: 1, leases }, null, 1)}\n`);
-    if (durable) await handle.sync();
-  } catch (error) {
-    await handle.close();
-    await rm(temp, { force: true });
-    throw error;
-  }
-  await handle.close();
-  await rename(temp, path);
-  if (durable) await syncDirectory(dirname(path));
+  await writeFileAtomic(path, `${JSON.stringify({ version: 1, leases }, null, 1)}\n`, { durable });
 }

@@ -9,14 +9,18 @@ import { LOCK, linuxSyscalls } from '@c/namespaces';
 let tempCounter = 0;
 const tempName = (path: string) => `${path}.tmp-${process.pid}-${Date.now()}-${tempCounter++}`;
 
-/** Writes `data` to a temporary sibling, fsyncs it, renames it over `path` and fsyncs the directory. */
-export async function writeFileAtomic(path: string, data: string | Uint8Array): Promise<void> {
+/**
+ * Writes `data` to a temporary sibling, fsyncs it, renames it over `path` and fsyncs the directory. With
+ * `durable: false` the rename stays atomic but nothing is fsynced (state that may be lost in a crash, not torn).
+ */
+export async function writeFileAtomic(path: string, data: string | Uint8Array, options: { durable?: boolean } = {}): Promise<void> {
+  const durable = options.durable ?? true;
   await mkdir(dirname(path), { recursive: true });
   const temp = tempName(path);
   const handle = await open(temp, 'w', 0o644);
   try {
     await handle.writeFile(data);
-    await handle.sync();
+    if (durable) await handle.sync();
   } catch (error) {
     await handle.close();
     await rm(temp, { force: true });
@@ -24,7 +28,7 @@ export async function writeFileAtomic(path: string, data: string | Uint8Array): 
   }
   await handle.close();
   await rename(temp, path);
-  await syncDirectory(dirname(path));
+  if (durable) await syncDirectory(dirname(path));
 }
 
 /** The synchronous twin, for code that may not await (container init, exit handlers). */
