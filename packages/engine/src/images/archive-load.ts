@@ -11,7 +11,7 @@ import type { BlobStore, Descriptor } from '@c/image';
 import { TarReader, entryComponents } from '@c/layers';
 import type { ByteSource } from './ports';
 import { OCI_CONFIG, OCI_INDEX, OCI_MANIFEST, storeTarballLayer } from './import-tarball';
-import { writeDocument } from './documents';
+import { storeBytes, writeDocument } from './documents';
 
 /** What `load` reports per image: its id and the names it was stored under (docker's familiar form). */
 export interface LoadResult {
@@ -98,15 +98,7 @@ export class ExtractedArchive {
 /** Stores bytes whose digest must be `digest` (a config or manifest kept byte-exact). */
 async function putBytes(store: BlobStore, bytes: Uint8Array, digest = sha256(bytes)): Promise<string> {
   if (sha256(bytes) !== digest) throw invalid(`blob ${digest} does not match its digest`);
-  if (await store.has(digest)) return digest;
-  const ingest = await store.ingest(digest, bytes.length);
-  try {
-    await ingest.write(bytes.subarray(ingest.offset));
-    await ingest.commit();
-  } catch (error) {
-    await ingest.abort().catch(() => undefined);
-    throw error;
-  }
+  await storeBytes(store, digest, bytes);
   return digest;
 }
 

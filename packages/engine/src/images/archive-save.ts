@@ -4,12 +4,12 @@
  * top layer), `<config hex>.json` (the config byte-exact, so the image ID survives) and `<diffid hex>/layer.tar`
  * (each layer uncompressed, so its file digest is the DiffID). A layer shared by two images is written once.
  */
-import { createHash } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { Readable, Transform, type TransformCallback } from 'node:stream';
+import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
+import { HashingPassThrough } from './hash-stream';
 import { CError } from '@c/errors';
 import type { BlobSource, Descriptor } from '@c/image';
 import { END_OF_ARCHIVE, detectCompression, encodeHeader, paddingFor, type TarEntry } from '@c/layers';
@@ -40,17 +40,6 @@ function* fileRecord(name: string, bytes: Buffer): Generator<Buffer> {
   yield paddingFor(bytes.length);
 }
 
-/** Counts and hashes what passes (the uncompressed layer, whose sha256 must be its DiffID). */
-class Measure extends Transform {
-  readonly hash = createHash('sha256');
-  size = 0;
-  override _transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback): void {
-    this.hash.update(chunk);
-    this.size += chunk.length;
-    callback(null, chunk);
-  }
-}
-
 /** Writes a layer blob uncompressed to `path`; its size is needed for the tar header before its bytes. */
 async function uncompressLayer(content: BlobSource, layer: Descriptor, diffId: string, path: string): Promise<number> {
   const iterator = (await content.open(layer.digest))[Symbol.asyncIterator]();
@@ -66,7 +55,7 @@ async function uncompressLayer(content: BlobSource, layer: Descriptor, diffId: s
     if (head.length > 0) yield head;
     for (let next = await iterator.next(); !next.done; next = await iterator.next()) yield Buffer.from(next.value as Uint8Array);
   }
-  const measure = new Measure();
+  const measure = new HashingPassThrough();
   const source = Readable.from(replay());
   // node:zlib on first use: a pull never loads it.
   if (compression === 'gzip') await pipeline(source, (await import('node:zlib')).createGunzip(), measure, createWriteStream(path));

@@ -69,20 +69,24 @@ export function sha256(bytes: Uint8Array): string {
   return `sha256:${createHash('sha256').update(bytes).digest('hex')}`;
 }
 
+/** Stores `bytes` under `digest` (the caller's sha256 of them) unless the store has it already. */
+export async function storeBytes(store: BlobStore, digest: string, bytes: Uint8Array): Promise<void> {
+  if (await store.has(digest)) return;
+  const ingest = await store.ingest(digest, bytes.length);
+  try {
+    // A resumed ingest already holds a prefix of these exact bytes.
+    await ingest.write(bytes.subarray(ingest.offset));
+    await ingest.commit();
+  } catch (error) {
+    await ingest.abort().catch(() => undefined);
+    throw error;
+  }
+}
+
 /** Stores a JSON document byte-exactly as serialized and returns its descriptor. */
 export async function writeDocument(store: BlobStore, mediaType: string, value: unknown): Promise<Descriptor> {
   const bytes = Buffer.from(JSON.stringify(value));
   const digest = sha256(bytes);
-  if (!(await store.has(digest))) {
-    const ingest = await store.ingest(digest, bytes.length);
-    try {
-      // A resumed ingest already holds a prefix of these exact bytes.
-      await ingest.write(bytes.subarray(ingest.offset));
-      await ingest.commit();
-    } catch (error) {
-      await ingest.abort().catch(() => undefined);
-      throw error;
-    }
-  }
+  await storeBytes(store, digest, bytes);
   return { mediaType, digest, size: bytes.length };
 }

@@ -3,12 +3,12 @@
  * its DiffID is the sha256 of the uncompressed tar. Both digests are computed while the bytes stream through,
  * the compressed layer goes to a temp file first because its digest (the store's key) is known only at the end.
  */
-import { createHash } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Readable, Transform, type TransformCallback } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
+import { HashingPassThrough } from './hash-stream';
 import { CError } from '@c/errors';
 import type { BlobStore, Descriptor } from '@c/image';
 import type { ByteSource } from './ports';
@@ -36,17 +36,6 @@ export function looksLikeTar(block: Uint8Array): boolean {
   let sum = 0;
   for (let i = 0; i < TAR_BLOCK; i++) sum += i >= 148 && i < 156 ? 0x20 : (block[i] ?? 0);
   return sum === stored;
-}
-
-/** Hashes (and counts) every byte that passes. */
-class Hasher extends Transform {
-  readonly hash = createHash('sha256');
-  size = 0;
-  override _transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback): void {
-    this.hash.update(chunk);
-    this.size += chunk.length;
-    callback(null, chunk);
-  }
 }
 
 /** Checks the first block is tar before letting the rest through, so a random file fails fast and clearly. */
@@ -113,8 +102,8 @@ export async function storeTarballLayer(
   const dir = await mkdtemp(join(options.tmpDir, 'import-'));
   try {
     const file = join(dir, 'layer.tar.gz');
-    const uncompressed = new Hasher();
-    const compressed = new Hasher();
+    const uncompressed = new HashingPassThrough();
+    const compressed = new HashingPassThrough();
     const input = await decompressed(source);
     try {
       const { createGzip } = await import('node:zlib');
