@@ -1,4 +1,7 @@
+import { existsSync, readFileSync, realpathSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import type * as Koffi from 'koffi';
 
 type Fn = (...args: unknown[]) => number;
@@ -62,25 +65,46 @@ export interface Libc {
 let cached: Libc | undefined;
 
 /**
+ * Where `require('koffi')` from this file would find the package, found the way Node's resolver walks
+ * (node_modules of this directory and each parent) without the resolver itself: its first use costs ~5 ms and
+ * a require of package.json ~5 ms more, cold, on every start-up.
+ */
+function findKoffiPackage(): string | undefined {
+  for (let dir = dirname(fileURLToPath(import.meta.url)); ; dir = dirname(dir)) {
+    const candidate = join(dir, 'node_modules', 'koffi');
+    if (existsSync(join(candidate, 'package.json'))) return realpathSync(candidate);
+    if (dirname(dir) === dir) return undefined;
+  }
+}
+
+function packageVersion(dir: string): string | undefined {
+  return (JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as { version?: string }).version;
+}
+
+/**
  * koffi's own entry point picks its prebuilt module by reading the node binary's ELF headers (glibc or musl) and
  * wraps it in deprecation shims: 5-10 ms of every start-up here. On Linux, load the glibc build of the same
- * prebuilt package directly; anything unexpected (musl, another layout, a version mismatch) falls back to koffi.
+ * prebuilt package (installed beside koffi) directly; anything unexpected (musl, another layout, a version
+ * mismatch) falls back to koffi.
  */
 function loadKoffi(): typeof Koffi {
-  const require = createRequire(import.meta.url);
-  const entry = require.resolve('koffi');
   if (process.platform === 'linux') {
     try {
-      const fromKoffi = createRequire(entry);
-      const pkg = `@koromix/koffi-linux-${process.arch}`;
-      const meta = fromKoffi(`${pkg}/package.json`) as { version?: string };
-      const native = fromKoffi(`${pkg}/linux_${process.arch}/koffi.node`) as typeof Koffi & { version?: string };
-      if (native.version !== undefined && native.version === meta.version) return native;
+      const koffiDir = findKoffiPackage();
+      if (koffiDir !== undefined) {
+        const prebuilt = join(koffiDir, '..', '@koromix', `koffi-linux-${process.arch}`);
+        const version = packageVersion(koffiDir);
+        if (version !== undefined && packageVersion(prebuilt) === version) {
+          const module = { exports: {} as typeof Koffi & { version?: string } };
+          process.dlopen(module, join(prebuilt, `linux_${process.arch}`, 'koffi.node'));
+          if (module.exports.version === version) return module.exports;
+        }
+      }
     } catch {
       // not this layout or not glibc: koffi knows
     }
   }
-  return require(entry) as typeof Koffi;
+  return createRequire(import.meta.url)('koffi') as typeof Koffi;
 }
 
 /**

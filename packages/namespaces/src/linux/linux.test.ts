@@ -179,16 +179,33 @@ describe('netlink sockets: socket, bind, send, recv, sendAsync', () => {
 });
 
 describe('real syscalls (unprivileged)', () => {
-  test('importing the package does not load koffi; the first call does', () => {
+  test('importing the package does not load koffi; the first call loads its prebuilt module directly', () => {
     const result = runInChild(`
+      const { readFileSync } = await import('node:fs');
       const { createRequire } = await import('node:module');
-      const koffiLoaded = () => Object.keys(createRequire(import.meta.url).cache).some((k) => /koffi/i.test(k));
-      const before = koffiLoaded();
+      const mapped = () => readFileSync('/proc/self/maps', 'utf8').includes('koffi.node');
+      const koffiEntryLoaded = () => Object.keys(createRequire(import.meta.url).cache).some((k) => /koffi/i.test(k));
+      const before = mapped();
       ns.linuxSyscalls.getpid();
-      console.log(JSON.stringify({ before, after: koffiLoaded() }));
+      console.log(JSON.stringify({ before, after: mapped(), koffiEntryLoaded: koffiEntryLoaded() }));
     `);
     expect(result.stderr).toBe('');
-    expect(JSON.parse(result.stdout)).toEqual({ before: false, after: true });
+    // Not through koffi's JS entry (its platform detection costs 5-10 ms per start-up), yet loaded.
+    expect(JSON.parse(result.stdout)).toEqual({ before: false, after: true, koffiEntryLoaded: false });
+  });
+
+  test('with no koffi in a node_modules above it, koffi is loaded through its own entry', () => {
+    const result = runInChild(
+      `
+      const { createRequire } = await import('node:module');
+      const pid = ns.linuxSyscalls.getpid();
+      const koffiEntryLoaded = Object.keys(createRequire(import.meta.url).cache).some((k) => /koffi/i.test(k));
+      console.log(JSON.stringify({ pidMatches: pid === process.pid, koffiEntryLoaded }));
+    `,
+      { outsidePackage: true },
+    );
+    expect(result.stderr).toBe('');
+    expect(JSON.parse(result.stdout)).toEqual({ pidMatches: true, koffiEntryLoaded: true });
   });
 
   test('getpid and gettid agree with Node', () => {

@@ -6,8 +6,8 @@ import { fileURLToPath } from 'node:url';
 import { buildSync } from 'esbuild';
 
 const SRC = dirname(dirname(fileURLToPath(import.meta.url)));
-// koffi stays external (it is native); the bundle, written to a temp dir, finds it through NODE_PATH, which
-// the require() made by `createRequire` honours.
+// koffi stays external (it is native); the bundle is written inside the package's node_modules, so it finds
+// koffi where an installed c does: in a node_modules directory above it (NODE_PATH covers koffi's own loader).
 const PACKAGE_NODE_MODULES = join(SRC, '..', 'node_modules');
 
 /** Whether this process is root with CAP_SYS_ADMIN (privileged tests skip otherwise). */
@@ -26,8 +26,9 @@ export const isPrivileged = (() => {
  * Runs `body` (TypeScript, with the package's exports in scope as `ns`) in a fresh `node` process, so
  * namespace changes, seccomp filters and execve never touch the test process. Returns the finished process.
  */
-export function runInChild(body: string, options: { env?: NodeJS.ProcessEnv; timeoutMs?: number } = {}): SpawnSyncReturns<string> {
-  const scratch = mkdtempSync(join(tmpdir(), 'c-ns-test-'));
+export function runInChild(body: string, options: { env?: NodeJS.ProcessEnv; timeoutMs?: number; outsidePackage?: boolean } = {}): SpawnSyncReturns<string> {
+  // outsidePackage: a temp dir with no node_modules above it (koffi only through NODE_PATH).
+  const scratch = mkdtempSync(options.outsidePackage ? join(tmpdir(), 'c-ns-test-') : join(PACKAGE_NODE_MODULES, '.c-ns-test-'));
   try {
     const entry = `import * as ns from './index';\n(async () => {\n${body}\n})().catch((e) => { console.error(String(e)); process.exit(99); });\n`;
     const out = join(scratch, 'child.mjs');

@@ -35,6 +35,7 @@ import { planInit } from './init-config';
 import { loadBundle } from './load-bundle';
 import { openConsolePty, requireConsoleTarget } from './console-pty';
 import { publishCreated } from './publish-created';
+import { warmCgroupMigration } from './warm-migration';
 import type { StateStore } from './state';
 
 export interface DirectRunRequest {
@@ -161,6 +162,13 @@ export async function runDirect(request: DirectRunRequest): Promise<DirectCreate
     return fd;
   };
   try {
+    cgroups = request.cgroups(cgroupsPathFor(id, spec.linux?.cgroupsPath));
+    cgroups.prepare?.(spec.linux?.resources);
+    // Twice: once the cgroup directories exist (while it waits, a cgroup.procs write holds cgroup_mutex, which
+    // their mkdirs need), so the grace period overlaps the planning below; again just before the shim starts, to
+    // stretch the cheap spell over its migration (the spell ends ~1-2 grace periods after the last taker).
+    const ownCgroup = cgroups.ownDirectories()[0];
+    warmCgroupMigration(ownCgroup);
     let consolePath: string | undefined;
     if (terminal) {
       const pty = openConsolePty(sys);
@@ -171,8 +179,6 @@ export async function runDirect(request: DirectRunRequest): Promise<DirectCreate
     const host = readHostFacts(sys);
     const { config, warnings } = planInit(validated, bundle, '', host, { consolePath });
     for (const w of warnings) warn(w);
-    cgroups = request.cgroups(cgroupsPathFor(id, spec.linux?.cgroupsPath));
-    cgroups.prepare?.(spec.linux?.resources);
     const id_ = config.identity;
     // After prepare the directories exist and carry the limits: the shim writes itself into each.
     const procsFds = cgroups.directories().map((dir) => open(join(dir, 'cgroup.procs'), O.WRONLY));
@@ -201,6 +207,7 @@ export async function runDirect(request: DirectRunRequest): Promise<DirectCreate
     fds.push(shim);
     const [parentSock, childSock] = sys.socketpair(SOCK.SEQPACKET | SOCK.CLOEXEC);
     fds.push(parentSock, childSock);
+    warmCgroupMigration(ownCgroup);
     const own = RESTORE.map(({ proc, flag }) => ({ fd: open(`/proc/thread-self/ns/${proc}`, O.RDONLY), flag }));
     const cwd = open('.', O.PATH);
     let executable: string;
