@@ -31,6 +31,8 @@ interface StreamSpec {
   key: number;
   name: LogStream;
   fd: number;
+  /** A pty master's second fd (same file description), read dry once the stream has ended: see drainAfterHangUp. */
+  drainFd?: number;
 }
 
 type ToWorker =
@@ -55,6 +57,25 @@ const WINDOW = ${WINDOW};
 const streams = new Map();
 const report = (key, error) => parentPort.postMessage({ key, error: String(error && error.message ? error.message : error) });
 
+// libuv ends a stream at a hang-up (EPOLLHUP) as soon as a read comes back short, taking that for "drained". A pty
+// master's read returns at most what its line discipline holds (4 KiB) while the flip buffer may hold several KiB
+// more, so after the container's last close of the slave the tail of its output would be dropped. The rest is read
+// here through a duplicate fd (non-blocking: it shares the tty handle's file description) until the kernel's EIO,
+// which n_tty gives only once the slave is closed and nothing is left. Bounded, should a writer still be there.
+function drainAfterHangUp(fd, onData) {
+  const buffer = Buffer.allocUnsafe(65536);
+  for (let reads = 0; reads < 256; reads += 1) {
+    let n;
+    try {
+      n = fs.readSync(fd, buffer, 0, buffer.length, null);
+    } catch {
+      return; // EIO: all read (EAGAIN: a writer that is still there; its output ends here anyway)
+    }
+    if (n === 0) return;
+    onData(Buffer.from(buffer.subarray(0, n)));
+  }
+}
+
 function open(message) {
   let writer;
   if (message.log) {
@@ -71,7 +92,7 @@ function open(message) {
     const socket = tty.isatty(spec.fd) ? new tty.ReadStream(spec.fd) : new Socket({ fd: spec.fd, readable: true, writable: false });
     const entry = { socket, tapped: false, inflight: 0 };
     streams.set(spec.key, entry);
-    socket.on('data', (chunk) => {
+    const onData = (chunk) => {
       if (group.writer) {
         try {
           group.writer.write(spec.name, chunk);
@@ -84,11 +105,21 @@ function open(message) {
       copy.set(chunk);
       parentPort.postMessage({ key: spec.key, data: copy }, [copy.buffer]);
       if (++entry.inflight >= WINDOW) socket.pause();
-    });
+    };
+    socket.on('data', onData);
     let ended = false;
-    const end = () => {
+    // hungUp: the container side is gone (EOF at EPOLLHUP, or EIO), not a close asked for by the engine.
+    const end = (hungUp) => {
       if (ended) return;
       ended = true;
+      if (spec.drainFd !== undefined) {
+        if (hungUp) drainAfterHangUp(spec.drainFd, onData);
+        try {
+          fs.closeSync(spec.drainFd);
+        } catch (error) {
+          report(spec.key, error);
+        }
+      }
       streams.delete(spec.key);
       // The last stream of a container closes its log (partial lines flushed) before the engine hears of the end.
       if (--group.open === 0 && group.writer) {
@@ -100,9 +131,13 @@ function open(message) {
       }
       parentPort.postMessage({ key: spec.key, end: true });
     };
-    socket.on('end', end);
-    socket.on('close', end);
-    socket.on('error', () => socket.destroy());
+    let failedWithEio = false;
+    socket.on('end', () => end(true));
+    socket.on('close', () => end(failedWithEio));
+    socket.on('error', (error) => {
+      failedWithEio = error.code === 'EIO';
+      socket.destroy();
+    });
   }
 }
 
@@ -186,14 +221,29 @@ class OutputPump {
     for (const name of ['stdout', 'stderr'] as const) {
       const fd = fds[name];
       if (fd === undefined) continue;
-      const key = this.nextKey++;
-      const reader = new PumpedReadable(key, this);
-      this.readers.set(key, reader);
+      const { reader, spec } = this.register(name, fd);
       readers[name] = reader;
-      streams.push({ key, name, fd });
+      streams.push(spec);
     }
     this.start().postMessage({ op: 'open', log, streams } satisfies ToWorker);
     return readers;
+  }
+
+  /**
+   * Pumps a pty master as stdout: `fd` is read as a tty, `drainFd` (a duplicate of it) for what is left in the pty
+   * when the container side hangs up. The worker owns and closes both.
+   */
+  openPty(fd: number, drainFd: number, log: LogTarget | undefined): PumpedReadable {
+    const { reader, spec } = this.register('stdout', fd);
+    this.start().postMessage({ op: 'open', log, streams: [{ ...spec, drainFd }] } satisfies ToWorker);
+    return reader;
+  }
+
+  private register(name: LogStream, fd: number): { reader: PumpedReadable; spec: StreamSpec } {
+    const key = this.nextKey++;
+    const reader = new PumpedReadable(key, this);
+    this.readers.set(key, reader);
+    return { reader, spec: { key, name, fd } };
   }
 
   send(message: ToWorker): void {

@@ -1,6 +1,7 @@
 /**
  * A tty container's pty master, split between threads like the FIFOs (output-pump.ts): the output worker reads
- * and logs a duplicate of the master fd, the engine keeps the original to write the container's stdin and to set
+ * and logs duplicates of the master fd (one for its tty handle, one to drain the pty at the hang-up, which libuv
+ * alone would stop short of), the engine keeps the original to write the container's stdin and to set
  * its size. Writes go through fs.write (the thread pool) and retry on EAGAIN: the worker's tty handle puts the
  * shared file description in non-blocking mode, and a pty's input queue holds only a few KiB.
  */
@@ -62,6 +63,13 @@ export interface PtyOutput {
 /** Takes over a pty master fd the engine holds: output to the worker (logged to `log`), input from `writer`. */
 export function openPtyOutput(master: number, log: LogTarget): PtyOutput {
   const copy = duplicate(master);
-  const { stdout } = outputPump.open({ stdout: copy }, log);
-  return { reader: stdout!, writer: new PtyWriter(master) };
+  let drain: number;
+  try {
+    // The worker reads what the pty still holds at the hang-up through this one (output-pump.ts, drainAfterHangUp).
+    drain = duplicate(master);
+  } catch (error) {
+    closeSync(copy);
+    throw error;
+  }
+  return { reader: outputPump.openPty(copy, drain, log), writer: new PtyWriter(master) };
 }

@@ -76,6 +76,23 @@ describe.skipIf(!isRoot())('containers: lifecycle', () => {
     expect(seen).toBe('got hello\nmore\n');
   });
 
+  it('tty: the log gets the last KB a container writes before it exits (what the pty still holds at the hang-up)', async () => {
+    // 20 000 numbered lines (~110 KB) in one write: at the exit the pty is full, several KB still to read.
+    const data = join(env.dir, 'tty-tail');
+    mkdirSync(data, { recursive: true });
+    const lines = Array.from({ length: 20_000 }, (_, i) => `${i + 1}\n`).join('');
+    writeFileSync(join(data, 'lines'), lines);
+    const c = await env.service.create({ image: 'busybox:e2e', cmd: ['cat', '/data/lines'], tty: true, binds: [`${data}:/data:ro`] });
+    for (let run = 0; run < 5; run += 1) {
+      const exit = env.service.wait(c.Id, 'next-exit');
+      await env.service.start(c.Id);
+      expect(await exit).toEqual({ StatusCode: 0 });
+      // Each start appends to the same log.
+      expect((await logText(env.service, c.Id)).length, `run ${run}`).toBe((run + 1) * (lines.length + 20_000));
+    }
+    expect(await logText(env.service, c.Id)).toBe(lines.replaceAll('\n', '\r\n').repeat(5));
+  });
+
   it('attach: before start sees everything; a later attach sees what follows; detach stops the copy', async () => {
     const c = await env.service.create({ image: 'busybox:e2e', cmd: ['sh', '-c', 'echo first; read x; echo "got $x"; read y; echo "then $y" >&2'], openStdin: true });
     const early = { out: '', err: '' };
