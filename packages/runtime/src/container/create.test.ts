@@ -2,7 +2,7 @@ import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CError } from '@c/errors';
-import { RecordingSyscalls } from '@c/namespaces';
+import { RecordingSyscalls, S_IF } from '@c/namespaces';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { defaultSpec } from '../spec/default-spec';
 import type { ContainerCgroups } from './cgroups-port';
@@ -77,6 +77,16 @@ describe('createContainer when the init dies', () => {
     expect(error.hint).toMatch(/--debug/);
     // The cgroup was prepared while the init started, never joined, and removed again.
     expect(log).toEqual(['prepare', 'destroy']);
+  });
+
+  it('makes exec.fifo 0600 whatever the umask: only root opens it (the init holds it open from before its uid switch)', async () => {
+    process.env.C_RUNTIME_INIT = initScript('process.exit(3);\n');
+    const sys = new RecordingSyscalls();
+    const store = new StateStore(join(dir, 'state'));
+    await createContainer({ id: 'fifo-mode', bundle: bundle(), store, sys, cgroups: fakeCgroups([]), stdio: ['ignore', 'ignore', 'ignore'] }).catch(() => undefined);
+    const fifo = store.fifoPath('fifo-mode');
+    expect(sys.callsOf('mknod')).toEqual([[fifo, S_IF.FIFO | 0o600, 0n]]);
+    expect(sys.callsOf('chmod')).toEqual([[fifo, 0o600]]);
   });
 
   it('turns a broken sync socket (init gone before reading its config) into a CError, not an uncaught exception', async () => {

@@ -82,7 +82,9 @@ export async function createContainer(request: CreateRequest): Promise<CreatedCo
   let ptyMaster: number | undefined;
   let ptySlave: number | undefined;
   try {
-    sys.mknod(fifo, S_IF.FIFO | 0o622, 0n);
+    // Root's alone: the init opens it before its uid switch (init/exec-fifo.ts). chmod: mknod applies the umask.
+    sys.mknod(fifo, S_IF.FIFO | 0o600, 0n);
+    sys.chmod(fifo, 0o600);
     let consolePath: string | undefined;
     if (terminal) {
       const pty = openConsolePty(sys);

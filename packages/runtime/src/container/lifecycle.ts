@@ -1,6 +1,7 @@
 import { closeSync, openSync, readSync, unlinkSync } from 'node:fs';
 import { CError } from '@c/errors';
 import { O, signalNumber } from '@c/namespaces';
+import { releaseExecFifo } from '../init/exec-fifo';
 import type { CgroupsFactory } from './cgroups-port';
 import { containerStatus, initAlive, ociState } from './state';
 import type { ContainerRecord, ContainerStatus, OciState, StateStore } from './state';
@@ -29,8 +30,8 @@ export function stateOf(ctx: Lifecycle, id: string): OciState {
 }
 
 /**
- * `start ID`: open exec.fifo for reading, which releases the init blocked opening it for writing; read its byte,
- * then remove the fifo (its absence is what marks the container as started).
+ * `start ID`: write the byte the init is blocked reading from exec.fifo (it holds the fifo open read-write since
+ * before its uid switch), then remove the fifo (its absence is what marks the container as started).
  */
 export async function startContainer(ctx: Lifecycle, id: string, timeoutMs = 10_000): Promise<void> {
   const record = ctx.store.read(id);
@@ -39,6 +40,18 @@ export async function startContainer(ctx: Lifecycle, id: string, timeoutMs = 10_
     throw new CError('CONFLICT', `cannot start a container that is ${status}: ${id}`, { hint: 'only a created container can be started' });
   }
   const fifoPath = ctx.store.fifoPath(id);
+  // Nobody reading: the init died, or it was created by an earlier c-runtime whose init blocks opening the fifo
+  // for writing. The old handshake tells which.
+  if (!releaseExecFifo(fifoPath)) await releaseOpeningInit(record, fifoPath, timeoutMs);
+  unlinkSync(fifoPath);
+}
+
+/**
+ * The handshake of inits from before the read-write hold (they block opening the fifo for writing): open it for
+ * reading, which lets their open through, and read the byte they write. Also what tells a dead init apart.
+ */
+async function releaseOpeningInit(record: ContainerRecord, fifoPath: string, timeoutMs: number): Promise<void> {
+  const id = record.id;
   // Non-blocking open: a blocking one would hang forever if the init died.
   const fd = openSync(fifoPath, O.RDONLY | O.NONBLOCK | O.CLOEXEC);
   try {
@@ -65,7 +78,6 @@ export async function startContainer(ctx: Lifecycle, id: string, timeoutMs = 10_
   } finally {
     closeSync(fd);
   }
-  unlinkSync(fifoPath);
 }
 
 export function parseSignal(signal: string | undefined): number {

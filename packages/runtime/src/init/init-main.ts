@@ -1,7 +1,8 @@
-import { closeSync, mkdirSync, openSync, writeSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync } from 'node:fs';
 import { CError, isCError } from '@c/errors';
 import { CLOSE_RANGE, NAMESPACES, O, PR, SIG, isSyscallError } from '@c/namespaces';
 import type { NamespaceType, Syscalls } from '@c/namespaces';
+import { awaitStart, holdExecFifo } from './exec-fifo';
 import { lookPath } from './lookpath';
 import { applyIdentity, applyRlimits } from './process-setup';
 import type { InitConfig, InitReport } from './protocol';
@@ -102,10 +103,11 @@ export function runInit(sys: Syscalls): number {
   if (line === null) return 1; // The parent went away before sending a config.
   const config = JSON.parse(line) as InitConfig;
   let executable: string;
-  let fifoPathFd: number;
+  let execFifo: number;
   try {
     if (config.stdioFds !== undefined) receiveStdio(sys, config.stdioFds);
-    fifoPathFd = openSync(config.execFifo, O.PATH | O.CLOEXEC);
+    // While still root on the host: the wait for `start` then needs no access to the fifo after the uid switch.
+    execFifo = holdExecFifo(config.execFifo);
     enterNamespaces(sys, config.namespaces);
     setupRootfs(sys, config.rootfs);
     if (config.process.terminal) {
@@ -145,14 +147,9 @@ export function runInit(sys: Syscalls): number {
     return 1;
   }
   writeLineSync(SYNC_FD, { type: 'ready' } satisfies InitReport);
-  // After the uid switch a non-dumpable process cannot open its own /proc/self/fd; no container process exists
-  // yet (exec is refused until the container runs), so becoming dumpable here opens no window.
-  sys.prctl(PR.SET_DUMPABLE, 1);
-  // Blocks until `start` opens the fifo for reading.
-  const fifo = openSync(`/proc/self/fd/${fifoPathFd}`, O.WRONLY | O.CLOEXEC);
-  writeSync(fifo, '0');
-  closeSync(fifo);
   try {
+    // Blocks until `start` writes to the fifo. The init stays non-dumpable until execve (which resets that).
+    awaitStart(execFifo);
     prepareExec(sys);
     // With no_new_privs, as late as possible: the filter then only has to allow execve itself.
     if (config.seccomp && config.identity.noNewPrivileges) loadSeccomp(sys, config.seccomp);

@@ -71,17 +71,23 @@ describe.skipIf(!isRoot() || process.arch !== 'x64')('c-runtime run in one proce
     expect(direct.stdout.replaceAll(directId, 'ID')).toBe(init.stdout.replaceAll(initId, 'ID'));
   });
 
-  // (The two-process start cannot run this spec: its init cannot reopen its exec.fifo after the uid switch.)
-  it('uid 1000 with groups, an ambient capability and no_new_privs: runc\'s capability semantics', async () => {
+  it('uid 1000 with groups, an ambient capability and no_new_privs: runc\'s capability semantics, both ways', async () => {
     const bundle = probeBundle((s) => {
       s.process!.user = { uid: 1000, gid: 1000, additionalGids: [100, 1000] };
       s.process!.noNewPrivileges = true;
       const caps = ['CAP_NET_BIND_SERVICE', 'CAP_KILL'];
       s.process!.capabilities = { bounding: caps, effective: caps, permitted: caps, inheritable: caps, ambient: ['CAP_NET_BIND_SERVICE'] };
     });
-    const r = await runWith({}, bundle, uniqueId('direct-user'));
+    const directId = uniqueId('direct-user');
+    const initId = uniqueId('init-user');
+    const r = await runWith({}, bundle, directId);
     expect(r.stderr).toMatch(/started in this process/);
     expect(r.code).toBe(9);
+    // The two-process start (its init holds exec.fifo from before the uid switch) gives the same process.
+    const init = await runWith({ C_RUNTIME_DIRECT: '0' }, bundle, initId);
+    expect(init.stderr).toMatch(/started through a container init/);
+    expect(init.code).toBe(9);
+    expect(init.stdout.replaceAll(initId, 'ID')).toBe(r.stdout.replaceAll(directId, 'ID'));
     for (const line of [
       /^Uid:\s+1000\s+1000\s+1000\s+1000$/m,
       /^Gid:\s+1000\s+1000\s+1000\s+1000$/m,
