@@ -1,7 +1,9 @@
 // @c/namespaces: Linux syscalls for containers (koffi → libc), synchronous, with a recording fake.
 export type {
   CapabilitySets,
+  ChildExit,
   OpenHow,
+  PosixSpawnOptions,
   Pty,
   Rlimit,
   ReceivedFds,

@@ -165,6 +165,12 @@ export class RecordingSyscalls implements Syscalls {
     this.record('execveat', [dirfd, path, [...argv], [...envp], flags], () => undefined as never);
     throw new ExecveRecorded(path || `fd ${dirfd}`, argv);
   }
+  posixSpawn(path: string, argv: readonly string[], envp: readonly string[], options: { fds: readonly number[]; setsid?: boolean }): number {
+    return this.record('posixSpawn', [path, [...argv], [...envp], { ...options, fds: [...options.fds] }], () => 4242);
+  }
+  waitpidNoHang(pid: number): { code: number | null; signal: number | null } | undefined {
+    return this.record('waitpidNoHang', [pid], () => undefined);
+  }
   memfdCreate(name: string, flags = 0): number {
     return this.record('memfdCreate', [name, flags], () => this.fd());
   }

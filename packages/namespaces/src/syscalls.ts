@@ -88,6 +88,16 @@ export interface Syscalls {
    * a binary, so no path to the host's file is ever visible. Returns only by throwing.
    */
   execveat(dirfd: number, path: string, argv: readonly string[], envp: readonly string[], flags?: number): never;
+  /**
+   * posix_spawn(3): start `path` as a child without copying this process's page tables (glibc clones with
+   * CLONE_VM | CLONE_VFORK; fork() of a large Node process costs milliseconds). `fds[i]` becomes the child's fd i
+   * (the sources stay open here); other fds follow their FD_CLOEXEC. The child starts with every signal at SIG_DFL
+   * and none blocked (Node ignores SIGPIPE), in a session of its own with `setsid`. An exec failure throws here.
+   * Returns the pid; reap it with `waitpidNoHang`.
+   */
+  posixSpawn(path: string, argv: readonly string[], envp: readonly string[], options: PosixSpawnOptions): number;
+  /** waitpid(pid, WNOHANG): the child's end (reaping it) once it has ended, else undefined while it runs. */
+  waitpidNoHang(pid: number): ChildExit | undefined;
   /** memfd_create(2); returns the fd. Use MFD.CLOEXEC | MFD.ALLOW_SEALING for a sealable copy. */
   memfdCreate(name: string, flags?: number): number;
   /** fcntl(F_ADD_SEALS): add F_SEAL_* seals to a memfd. */
@@ -186,6 +196,19 @@ export interface Syscalls {
   llistxattr(path: string): string[];
   getpid(): number;
   gettid(): number;
+}
+
+export interface PosixSpawnOptions {
+  /** The child's fds 0..n-1, as fds of this process. */
+  fds: readonly number[];
+  /** setsid() in the child (POSIX_SPAWN_SETSID). */
+  setsid?: boolean;
+}
+
+/** How a child ended: `code` for a normal exit, else the number of the signal that killed it. */
+export interface ChildExit {
+  code: number | null;
+  signal: number | null;
 }
 
 /** What `recvFds` got: the payload, the fds, and whether the kernel truncated the control data. */

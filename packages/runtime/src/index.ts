@@ -35,6 +35,7 @@ export { StateStore, DEFAULT_STATE_ROOT, validateId, type ContainerRecord, type 
 export { createContainer, type CreateRequest, type CreatedContainer } from './container/create';
 export { InitProcess } from './container/init-process';
 export { runDirect, directRunBlocker, type DirectRunRequest, type DirectCreated } from './container/run-direct';
+export type { InitChild, SpawnStdio } from './container/spawned-process';
 export {
   startContainer,
   stateOf,

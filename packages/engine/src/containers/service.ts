@@ -1,9 +1,8 @@
 /**
  * ContainerService: the state of containers over the image store, the snapshotter and @c/runtime. The engine is
  * the parent of every container init (no per-container monitor process): it reads their stdout/stderr into the
- * json-file log, sees their exit through Node's ChildProcess, and records it.
+ * json-file log, sees their exit (SIGCHLD, or Node's ChildProcess for an init), and records it.
  */
-import type { ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Readable, Writable } from 'node:stream';
@@ -29,6 +28,7 @@ import {
   type DirectCreated,
   type DirectRunRequest,
   type Lifecycle,
+  type InitChild,
 } from '@c/runtime';
 import { parseBinds } from './binds';
 import { hostConfigOf, mergeConfig } from './config';
@@ -111,7 +111,7 @@ export interface StartOptions {
 export const EXIT_CODE_UNKNOWN = 255;
 
 interface Live {
-  child?: ChildProcess;
+  child?: InitChild;
   /** The output streams being logged (FIFO readers or the pty master). */
   outputs: Readable[];
   /** Resolves when the exit has been recorded. */

@@ -3,7 +3,7 @@ import { archTable } from '../arch';
 import { BPF_CMD, F, FD_CLOEXEC, LINUX_CAPABILITY_VERSION_3, LOCK, MSG, O, RLIM_INFINITY, SECCOMP, TIOC } from '../constants';
 import { DESCRIBE, syscallNameOf } from '../describe';
 import { SyscallError } from '../syscall-error';
-import type { CapabilitySets, OpenHow, Pty, ReceivedFds, Rlimit, RlimitInput, SyscallName, Syscalls, Winsize } from '../syscalls';
+import type { CapabilitySets, ChildExit, OpenHow, PosixSpawnOptions, Pty, ReceivedFds, Rlimit, RlimitInput, SyscallName, Syscalls, Winsize } from '../syscalls';
 import { libc } from './libc';
 import { checkFdsToSend, parseReceived, receiveMessage, sendMessage, sockaddrUn } from './socket-messages';
 
@@ -102,6 +102,21 @@ function capHeader(pid: number): Buffer {
   buf.writeUInt32LE(LINUX_CAPABILITY_VERSION_3, 0);
   buf.writeInt32LE(pid, 4);
   return buf;
+}
+
+/** Opaque glibc structs (80 and 336 bytes on x86_64 and arm64), with room to spare. */
+const SPAWN_ACTIONS_BYTES = 256;
+const SPAWN_ATTR_BYTES = 1024;
+/** glibc's <spawn.h> flags. */
+const POSIX_SPAWN_SETSIGDEF = 0x04;
+const POSIX_SPAWN_SETSIGMASK = 0x08;
+const POSIX_SPAWN_SETSID = 0x80;
+const WNOHANG = 1;
+const EVERY_SIGNAL = Array.from({ length: 64 }, (_, i) => i + 1);
+
+/** posix_spawn and its helpers return an error number instead of setting errno. */
+function spawnStep(args: unknown[], result: number): void {
+  if (result !== 0) fail('posixSpawn', args, result);
 }
 
 /** Real syscalls through koffi. Stateless: use the shared `linuxSyscalls` instance. */
@@ -210,6 +225,44 @@ export class LinuxSyscalls implements Syscalls {
     const errno = libc().errno();
     check('execveat', [dirfd, path, argv, envp, flags], result < 0 ? result : -1, errno);
     throw new CError('INTERNAL', `execveat(fd ${dirfd}) returned without replacing the process`);
+  }
+
+  posixSpawn(path: string, argv: readonly string[], envp: readonly string[], options: PosixSpawnOptions): number {
+    const c = libc();
+    const args = [path, argv, envp, options];
+    const actions = Buffer.alloc(SPAWN_ACTIONS_BYTES);
+    const attr = Buffer.alloc(SPAWN_ATTR_BYTES);
+    spawnStep(args, c.posix_spawn_file_actions_init(actions));
+    try {
+      spawnStep(args, c.posix_spawnattr_init(attr));
+      try {
+        // Each source goes to a free slot above every source and target first, then to its place, so one
+        // mapping never overwrites the source of another (and a source already in place loses FD_CLOEXEC).
+        const parked = Math.max(options.fds.length, ...options.fds) + 1;
+        options.fds.forEach((source, i) => spawnStep(args, c.posix_spawn_file_actions_adddup2(actions, source, parked + i)));
+        options.fds.forEach((_, i) => spawnStep(args, c.posix_spawn_file_actions_adddup2(actions, parked + i, i)));
+        options.fds.forEach((_, i) => spawnStep(args, c.posix_spawn_file_actions_addclose(actions, parked + i)));
+        const flags = POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK | (options.setsid ? POSIX_SPAWN_SETSID : 0);
+        spawnStep(args, c.posix_spawnattr_setflags(attr, flags));
+        spawnStep(args, c.posix_spawnattr_setsigmask(attr, sigsetBuffer([])));
+        spawnStep(args, c.posix_spawnattr_setsigdefault(attr, sigsetBuffer(EVERY_SIGNAL)));
+        const pid = Buffer.alloc(4);
+        spawnStep(args, c.posix_spawn(pid, path, actions, attr, [...argv, null], [...envp, null]));
+        return pid.readInt32LE(0);
+      } finally {
+        c.posix_spawnattr_destroy(attr);
+      }
+    } finally {
+      c.posix_spawn_file_actions_destroy(actions);
+    }
+  }
+
+  waitpidNoHang(pid: number): ChildExit | undefined {
+    const status = Buffer.alloc(4);
+    if (call('waitpidNoHang', [pid], () => libc().waitpid(pid, status, WNOHANG)) === 0) return undefined;
+    const word = status.readInt32LE(0);
+    const signal = word & 0x7f;
+    return signal === 0 ? { code: (word >> 8) & 0xff, signal: null } : { code: null, signal };
   }
 
   memfdCreate(name: string, flags = 0): number {

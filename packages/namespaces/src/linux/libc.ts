@@ -33,6 +33,17 @@ export interface Libc {
   execve: Fn;
   execveat: Fn;
   memfd_create: Fn;
+  posix_spawn: Fn;
+  posix_spawn_file_actions_init: Fn;
+  posix_spawn_file_actions_destroy: Fn;
+  posix_spawn_file_actions_adddup2: Fn;
+  posix_spawn_file_actions_addclose: Fn;
+  posix_spawnattr_init: Fn;
+  posix_spawnattr_destroy: Fn;
+  posix_spawnattr_setflags: Fn;
+  posix_spawnattr_setsigmask: Fn;
+  posix_spawnattr_setsigdefault: Fn;
+  waitpid: Fn;
   kill: Fn;
   sigprocmask: Fn;
   signal: (signum: number, handler: null) => unknown;
@@ -143,6 +154,17 @@ export function libc(): Libc {
     execve: f('int execve(const char *path, const char **argv, const char **envp)'),
     execveat: f('int execveat(int dirfd, const char *path, const char **argv, const char **envp, int flags)'),
     memfd_create: f('int memfd_create(const char *name, unsigned int flags)'),
+    posix_spawn: f('int posix_spawn(void *pid, const char *path, const void *actions, const void *attr, const char **argv, const char **envp)'),
+    posix_spawn_file_actions_init: f('int posix_spawn_file_actions_init(void *actions)'),
+    posix_spawn_file_actions_destroy: f('int posix_spawn_file_actions_destroy(void *actions)'),
+    posix_spawn_file_actions_adddup2: f('int posix_spawn_file_actions_adddup2(void *actions, int fd, int newfd)'),
+    posix_spawn_file_actions_addclose: f('int posix_spawn_file_actions_addclose(void *actions, int fd)'),
+    posix_spawnattr_init: f('int posix_spawnattr_init(void *attr)'),
+    posix_spawnattr_destroy: f('int posix_spawnattr_destroy(void *attr)'),
+    posix_spawnattr_setflags: f('int posix_spawnattr_setflags(void *attr, short flags)'),
+    posix_spawnattr_setsigmask: f('int posix_spawnattr_setsigmask(void *attr, const void *mask)'),
+    posix_spawnattr_setsigdefault: f('int posix_spawnattr_setsigdefault(void *attr, const void *mask)'),
+    waitpid: f('int waitpid(int pid, void *status, int options)'),
     kill: f('int kill(int pid, int sig)'),
     sigprocmask: f('int sigprocmask(int how, const void *set, void *oldset)'),
     signal: lib.func('void *signal(int signum, void *handler)') as (signum: number, handler: null) => unknown,

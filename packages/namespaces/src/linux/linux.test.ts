@@ -416,6 +416,62 @@ function openNull(list: Array<() => void>): number {
 
 if (!isPrivileged) console.warn('@c/namespaces: privileged syscall tests skipped: not root with CAP_SYS_ADMIN');
 
+describe('posixSpawn and waitpidNoHang', () => {
+  const scratch: string[] = [];
+  afterEach(() => {
+    for (const dir of scratch.splice(0)) rmSync(dir, { recursive: true, force: true });
+  });
+  const tempFile = (name: string) => {
+    const dir = mkdtempSync(join(tmpdir(), 'c-spawn-'));
+    scratch.push(dir);
+    return join(dir, name);
+  };
+  async function reap(pid: number) {
+    for (let waited = 0; waited < 5000; waited += 5) {
+      const exit = sys.waitpidNoHang(pid);
+      if (exit !== undefined) return exit;
+      await new Promise((r) => setTimeout(r, 5));
+    }
+    throw new Error(`pid ${pid} did not end`);
+  }
+
+  test('maps fds (crossing ones too), resets signals, runs in its own session, and reports the exit code', async () => {
+    const a = tempFile('a');
+    const b = tempFile('b');
+    const fdA = openSync(a, 'w');
+    const fdB = openSync(b, 'w');
+    const devNull = openSync('/dev/null', 'r');
+    try {
+      const script = 'echo one; echo two >&2; echo three >&3; grep -E "^Sig(Ign|Blk)" /proc/$$/status >&3; echo "session $(cut -d" " -f6 /proc/$$/stat) pid $$" >&3; exit 7';
+      const pid = sys.posixSpawn('/bin/sh', ['sh', '-c', script], ['PATH=/usr/bin:/bin'], { fds: [devNull, fdB, fdA, fdA], setsid: true });
+      expect(await reap(pid)).toEqual({ code: 7, signal: null });
+      expect(readFileSync(b, 'utf8')).toBe('one\n');
+      const lines = readFileSync(a, 'utf8').split('\n');
+      expect(lines.slice(0, 2)).toEqual(['two', 'three']);
+      // Node ignores SIGPIPE; the child must not inherit that, nor any blocked signal.
+      expect(lines).toContain('SigIgn:\t0000000000000000');
+      expect(lines).toContain('SigBlk:\t0000000000000000');
+      expect(lines).toContain(`session ${pid} pid ${pid}`);
+    } finally {
+      for (const fd of [fdA, fdB, devNull]) closeSync(fd);
+    }
+  });
+
+  test('waitpidNoHang is undefined while the child runs and names the signal that ended it', async () => {
+    const pid = sys.posixSpawn('/bin/sleep', ['sleep', '30'], [], { fds: [] });
+    try {
+      expect(sys.waitpidNoHang(pid)).toBeUndefined();
+    } finally {
+      process.kill(pid, 'SIGKILL');
+    }
+    expect(await reap(pid)).toEqual({ code: null, signal: 9 });
+  });
+
+  test('an exec failure throws here, naming the program', () => {
+    expect(() => sys.posixSpawn('/nonexistent/c-test', ['x'], [], { fds: [] })).toThrow('posix_spawn(/nonexistent/c-test) failed: ENOENT');
+  });
+});
+
 describe.skipIf(!isPrivileged)('real syscalls (root with CAP_SYS_ADMIN; skipped otherwise)', () => {
   test('unshare(CLONE_NEWUTS) + sethostname changes the name only inside the child', () => {
     const before = hostname();

@@ -1,4 +1,3 @@
-import type { ChildProcess } from 'node:child_process';
 import { existsSync, promises as fsPromises, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { CError, isCError, toCError } from '@c/errors';
@@ -28,6 +27,7 @@ import type { SpecProcess } from '../spec/types';
 import { flagBool, flagList, flagString, parseFlags } from './args';
 import type { FlagSpec, ParsedArgs } from './args';
 import { Logger } from './logger';
+import type { InitChild } from '../container/spawned-process';
 
 export const VERSION = '0.1.0';
 
@@ -149,7 +149,7 @@ function forwardSignals(pid: number): () => void {
   };
 }
 
-function exitStatus(child: ChildProcess): Promise<number> {
+function exitStatus(child: InitChild): Promise<number> {
   return new Promise((resolvePromise) => {
     const done = (code: number | null, signal: NodeJS.Signals | null) => {
       if (code !== null) resolvePromise(code);

@@ -1,4 +1,3 @@
-import type { ChildProcess } from 'node:child_process';
 import { closeSync } from 'node:fs';
 import { CError } from '@c/errors';
 import { S_IF } from '@c/namespaces';
@@ -15,6 +14,8 @@ import type { StdioEntry } from './spawn-init';
 import { openConsolePty, requireConsoleTarget } from './console-pty';
 import { publishCreated } from './publish-created';
 import type { ContainerRecord, StateStore } from './state';
+import { waitExit } from './spawned-process';
+import type { InitChild } from './spawned-process';
 
 export interface CreateRequest {
   id: string;
@@ -40,7 +41,7 @@ export interface CreateRequest {
 
 export interface CreatedContainer {
   record: ContainerRecord;
-  child: ChildProcess;
+  child: InitChild;
   cgroups: ContainerCgroups;
   /** The pty master when `keepPtyMaster` was asked and the process has a terminal. */
   ptyMaster?: number | undefined;
@@ -50,17 +51,6 @@ function reportToError(report: Extract<InitReport, { type: 'error' }>): CError {
   return new CError(report.code as CError['code'], report.message, {
     hint: report.hint,
     details: { syscall: report.syscall, errno: report.errno, path: report.path, exitCode: report.exitCode ?? 1 },
-  });
-}
-
-async function waitExit(child: ChildProcess, ms: number): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  await new Promise<void>((resolve) => {
-    const timer = setTimeout(resolve, ms);
-    child.once('exit', () => {
-      clearTimeout(timer);
-      resolve();
-    });
   });
 }
 

@@ -1,7 +1,7 @@
 // `run` with one Node start-up (issue #4): the CLI's main thread builds the container itself and a generated
 // static program (init/final-shim.ts) is PID 1. Order, and why:
 //  1. unshare(CLONE_FS), then the mount/uts/ipc/net namespaces and CLONE_NEWPID, on the main thread only;
-//  2. spawn the shim: libuv forks from this thread, so it lands in those namespaces as PID 1 of the new pid
+//  2. spawn the shim (posix_spawn: a vfork from this thread), so it lands in those namespaces as PID 1 of the new pid
 //     namespace, with our (full) credentials; it blocks on fd 3. procfs can only be mounted for a pid namespace
 //     that has a process (/proc/PID/ns/pid_for_children is ENOENT until then), hence this early spawn;
 //  3. it joins the container's cgroup itself (cgroup.procs files we opened, on its fds 4...: the migration's RCU
@@ -14,8 +14,6 @@
 //  6. state.json is written, then the path goes to the shim, which drops to the process's identity and execs.
 // Kept on the two-process path (the caller falls back): non-x86_64, kernels without procfs `pidns=`, and specs
 // that join an existing pid or cgroup namespace or have no new mount namespace.
-import type { ChildProcess } from 'node:child_process';
-import { spawn } from 'node:child_process';
 import { closeSync, mkdirSync, openSync, readFileSync, readSync, writeFileSync, writeSync } from 'node:fs';
 import { release } from 'node:os';
 import { join } from 'node:path';
@@ -29,13 +27,14 @@ import { setupRootfs } from '../init/rootfs';
 import { cgroupsPathFor } from './cgroups-port';
 import type { CgroupsFactory, ContainerCgroups } from './cgroups-port';
 import type { CreatedContainer } from './create';
-import type { StdioEntry } from './spawn-init';
 import { readHostFacts } from './host-facts';
 import { planInit } from './init-config';
 import { loadBundle } from './load-bundle';
 import { openConsolePty, requireConsoleTarget } from './console-pty';
 import { publishCreated } from './publish-created';
 import { warmCgroupMigration } from './warm-migration';
+import { spawnProcess, waitExit } from './spawned-process';
+import type { SpawnStdio, SpawnedProcess } from './spawned-process';
 import type { StateStore } from './state';
 
 export interface DirectRunRequest {
@@ -48,7 +47,7 @@ export interface DirectRunRequest {
   consoleSocket?: string | undefined;
   keepPtyMaster?: boolean;
   /** The shim's 0-2 when the process has no terminal (default: this process's own, as `c-runtime run`). */
-  stdio?: [StdioEntry, StdioEntry, StdioEntry] | undefined;
+  stdio?: [SpawnStdio, SpawnStdio, SpawnStdio] | undefined;
   /**
    * Leave the built container waiting for "go" (the engine connects its network namespace first): the result's
    * `start()` sends it, `abandon()` closes the shim's socket (it then exits without running the process).
@@ -110,17 +109,6 @@ function restoreThread(sys: Syscalls, own: readonly { fd: number; flag: number }
   }
 }
 
-async function waitExit(child: ChildProcess, ms: number): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  await new Promise<void>((resolve) => {
-    const timer = setTimeout(resolve, ms);
-    child.once('exit', () => {
-      clearTimeout(timer);
-      resolve();
-    });
-  });
-}
-
 /** Why this host or spec cannot take the one-process path, or undefined if it can. */
 export function directRunBlocker(store: StateStore, namespaces: readonly { type: string; path?: string | undefined }[]): string | undefined {
   if (process.env.C_RUNTIME_DIRECT === '0') return 'disabled by C_RUNTIME_DIRECT=0';
@@ -150,7 +138,7 @@ export async function runDirect(request: DirectRunRequest): Promise<DirectCreate
   const terminal = validated.process.terminal === true;
   requireConsoleTarget(terminal, request.consoleSocket, request.keepPtyMaster);
   store.create(id);
-  let child: ChildProcess | undefined;
+  let child: SpawnedProcess | undefined;
   let cgroups: ContainerCgroups | undefined;
   let ptyMaster: number | undefined;
   let ptySlave: number | undefined;
@@ -215,20 +203,17 @@ export async function runDirect(request: DirectRunRequest): Promise<DirectCreate
     try {
       enterNamespaces(sys, config.namespaces.filter((n) => n.type !== 'cgroup'));
       sys.unshare(CLONE.NEWPID);
-      const stdio: StdioEntry[] = ptySlave !== undefined ? [ptySlave, ptySlave, ptySlave] : (request.stdio ?? ['inherit', 'inherit', 'inherit']);
+      const stdio: SpawnStdio[] = ptySlave !== undefined ? [ptySlave, ptySlave, ptySlave] : (request.stdio ?? ['inherit', 'inherit', 'inherit']);
       // /proc is still the host's here: /proc/self is the child's own entry there.
-      child = spawn(`/proc/self/fd/${shim}`, [], {
-        argv0: 'c-runtime-init',
-        stdio: [...stdio, childSock, ...procsFds],
-        detached: true,
-        env: {},
-      });
-      let spawnError: Error | undefined;
-      child.on('error', (e) => (spawnError = e));
-      const pid = child.pid;
-      if (pid === undefined) {
-        throw new CError('INTERNAL', `container ${id}: cannot start its init program${spawnError ? `: ${spawnError.message}` : ''}`, { hint: 'check vm.memfd_noexec (it must allow executable memfds)' });
+      try {
+        child = spawnProcess(sys, `/proc/self/fd/${shim}`, ['c-runtime-init'], stdio, [childSock, ...procsFds]);
+      } catch (error) {
+        throw new CError('INTERNAL', `container ${id}: cannot start its init program: ${error instanceof Error ? error.message : String(error)}`, {
+          cause: error,
+          hint: 'check vm.memfd_noexec (it must allow executable memfds)',
+        });
       }
+      const pid = child.pid;
       for (const r of id_.rlimits) sys.prlimit(pid, r.resource, { soft: BigInt(r.soft), hard: BigInt(r.hard) });
       if (id_.oomScoreAdj !== undefined) writeFileSync(`/proc/${pid}/oom_score_adj`, String(id_.oomScoreAdj));
       // The shim reports once it is in the cgroup (and its cgroup namespace): wait for that only where it matters.
@@ -258,7 +243,7 @@ export async function runDirect(request: DirectRunRequest): Promise<DirectCreate
       closeSync(ptySlave);
       ptySlave = undefined;
     }
-    const pid = child.pid!;
+    const pid = child.pid;
     const published = publishCreated({
       id,
       pid,
@@ -292,7 +277,7 @@ export async function runDirect(request: DirectRunRequest): Promise<DirectCreate
     };
     return { record, child, cgroups, ptyMaster, start: () => release(true), abandon: () => release(false) };
   } catch (error) {
-    if (child?.pid !== undefined) {
+    if (child !== undefined) {
       try {
         process.kill(child.pid, 'SIGKILL');
       } catch {
