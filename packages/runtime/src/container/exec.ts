@@ -1,4 +1,3 @@
-import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { closeSync, lstatSync, openSync, readFileSync, statSync, writeSync } from 'node:fs';
 import { CError } from '@c/errors';
@@ -17,6 +16,7 @@ import { compileSeccomp } from './init-config';
 import { loadSeccomp } from '../init/init-main';
 import { statusOf } from './lifecycle';
 import type { Lifecycle } from './lifecycle';
+import { childProcess } from './child-process';
 
 /** Order of setns: mnt last, because joining it changes our root and the /proc we would open the others from. */
 const JOIN_ORDER: readonly NamespaceType[] = ['cgroup', 'ipc', 'uts', 'network', 'pid', 'mount'];
@@ -143,7 +143,7 @@ export function execInContainer(ctx: Lifecycle, sys: Syscalls, request: ExecRequ
   // controlling terminal, so ^C on it signals the payload. /proc/self is the child's in the container's procfs.
   const [file, args, argv0] =
     ctty !== undefined ? [`/proc/self/fd/${ctty}`, [executable, ...proc.args!], 'c-runtime-ctty'] : [executable, proc.args!.slice(1), proc.args![0]!];
-  const child = spawn(file, args, {
+  const child = childProcess().spawn(file, args, {
     argv0,
     cwd: proc.cwd,
     env: envObject,

@@ -1,8 +1,8 @@
-import { spawn } from 'node:child_process';
 import type { ChildProcess, StdioOptions } from 'node:child_process';
 import { closeSync, openSync } from 'node:fs';
 import { CLONE, O } from '@c/namespaces';
 import type { Syscalls } from '@c/namespaces';
+import { childProcess } from './child-process';
 
 export { defaultInitScript } from '../paths/runtime-files';
 
@@ -37,7 +37,7 @@ export function spawnInit(sys: Syscalls, options: SpawnInitOptions): ChildProces
     try {
       const stdio: StdioEntry[] = [...options.stdio.slice(0, 3), 'pipe', ...options.stdio.slice(3)];
       // A clean environment: NODE_OPTIONS and friends from the caller must not reach the init.
-      return spawn(process.execPath, [options.initScript], { stdio, detached: true, env: {} });
+      return childProcess().spawn(process.execPath, [options.initScript], { stdio, detached: true, env: {} });
     } finally {
       sys.setns(own, CLONE.NEWPID);
     }

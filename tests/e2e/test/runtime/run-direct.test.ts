@@ -1,7 +1,7 @@
 // Privileged: `run` in one process (the CLI builds the container, a generated program is PID 1) gives the container
 // exactly what the two-process start (C_RUNTIME_DIRECT=0: a Node init) gives it.
 import { spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Spec } from '@c/runtime';
@@ -112,5 +112,17 @@ describe.skipIf(!isRoot() || process.arch !== 'x64')('c-runtime run in one proce
     expect(r.code).toBe(1);
     expect(r.stderr).toContain('c-runtime init: setgroups failed');
     expect(existsSync(join(ws.state, id))).toBe(false);
+  });
+  it('does not load child_process: the first process is posix_spawned, not forked through libuv', async () => {
+    const bundle = makeBundle(ws.dir, ['true']).dir;
+    const probe = join(ws.dir, 'modules-probe.cjs');
+    const report = join(ws.dir, 'modules.json');
+    writeFileSync(probe, `process.on('exit', () => require('fs').writeFileSync(${JSON.stringify(report)}, JSON.stringify(process.moduleLoadList)));\n`);
+    const result = await runWith({ NODE_OPTIONS: `--require ${probe}` }, bundle, uniqueId('modules'));
+    expect(result).toMatchObject({ code: 0, stderr: expect.stringContaining('started in this process') });
+    const natives = (JSON.parse(readFileSync(report, 'utf8')) as string[]).filter((m) => m.startsWith('NativeModule ')).map((m) => m.slice(13));
+    expect(natives).toContain('fs');
+    // (net may load here only because this test's stdio are pipes: process.stderr is then a net.Socket.)
+    expect(natives).not.toContain('child_process');
   });
 });
