@@ -2,7 +2,8 @@
  * Content digests (`<algorithm>:<hex>`), as defined by the OCI image spec's descriptor section and
  * opencontainers/go-digest. c computes sha256 and sha512; every other algorithm is refused.
  */
-import { createHash, type Hash } from 'node:crypto';
+import type { Hash } from 'node:crypto';
+import { createRequire } from 'node:module';
 import { CError } from '@c/errors';
 import type { Digest } from './content';
 
@@ -18,6 +19,10 @@ export interface ParsedDigest {
 export const DIGEST_HEX_LENGTH: Readonly<Record<DigestAlgorithm, number>> = { sha256: 64, sha512: 128 };
 
 // The OCI grammar: algorithm-component (separator algorithm-component)* ":" encoded.
+// node:crypto is loaded on first hash: the CLI's run path bundles this module for reference parsing only (~2 ms).
+let crypto: typeof import('node:crypto') | undefined;
+const nodeCrypto = () => (crypto ??= createRequire(import.meta.url)('node:crypto') as typeof import('node:crypto'));
+
 const ALGORITHM_RE = /^[a-z0-9]+(?:[+._-][a-z0-9]+)*$/;
 const ENCODED_RE = /^[a-zA-Z0-9=_-]+$/;
 const LOWER_HEX_RE = /^[a-f0-9]+$/;
@@ -98,7 +103,7 @@ class NodeDigester implements Digester {
 
   constructor(algorithm: DigestAlgorithm) {
     this.algorithm = algorithm;
-    this.#hash = createHash(algorithm);
+    this.#hash = nodeCrypto().createHash(algorithm);
   }
 
   get bytes(): number {

@@ -3,8 +3,8 @@
  * `~/.docker/config.json`): `auths`, `credsStore`, `credHelpers`. Also writes them, for `c login/logout`,
  * keeping every other key of the file as it was.
  */
-import { randomBytes } from 'node:crypto';
-import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+// fs.promises, not node:fs/promises: read on first use, so `c run` (which bundles this) does not load it at start-up.
+import { promises as fs } from 'node:fs';
 import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { CError } from '@c/errors';
@@ -158,7 +158,7 @@ export class DockerConfigCredentials implements CredentialStore {
   private async readConfig(): Promise<DockerConfigFile> {
     let text: string;
     try {
-      text = await readFile(this.configPath, 'utf8');
+      text = await fs.readFile(this.configPath, 'utf8');
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code === 'ENOENT') return {};
       throw new CError('UNAVAILABLE', `cannot read docker config ${this.configPath}: ${(error as Error).message}`, { cause: error });
@@ -178,13 +178,13 @@ export class DockerConfigCredentials implements CredentialStore {
 
   /** Write-then-rename, so a crash never leaves a half-written config; 0600 since it holds secrets. */
   private async writeConfig(config: DockerConfigFile): Promise<void> {
-    await mkdir(dirname(this.configPath), { recursive: true, mode: 0o700 });
-    const temp = `${this.configPath}.${randomBytes(6).toString('hex')}.tmp`;
+    await fs.mkdir(dirname(this.configPath), { recursive: true, mode: 0o700 });
+    const temp = `${this.configPath}.${process.pid}.${Date.now().toString(36)}.tmp`;
     try {
-      await writeFile(temp, `${JSON.stringify(config, null, '\t')}\n`, { mode: 0o600 });
-      await rename(temp, this.configPath);
+      await fs.writeFile(temp, `${JSON.stringify(config, null, '\t')}\n`, { mode: 0o600 });
+      await fs.rename(temp, this.configPath);
     } catch (error) {
-      await rm(temp, { force: true });
+      await fs.rm(temp, { force: true });
       throw new CError('UNAVAILABLE', `cannot write docker config ${this.configPath}: ${(error as Error).message}`, { cause: error });
     }
   }

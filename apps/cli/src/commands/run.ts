@@ -8,7 +8,7 @@ import { toCError } from '@c/errors';
 import type { GlobalOptions } from '../context';
 import { createContainer, runFlagsFrom } from '../containers/create';
 import { followWindowSize, pumpStreams } from '../containers/stdio';
-import { connect } from '../daemon/connect';
+import { connectWith } from '../daemon/connect';
 import { EXIT_USAGE, runFailureExitCode } from '../exit-codes';
 import { reportError } from '../report-error';
 
@@ -17,8 +17,7 @@ export async function run(argv: Record<string, unknown>, globals: GlobalOptions)
   let id: string;
   const flags = await runFlagsFrom(argv);
   try {
-    client = await connect(globals);
-    id = await createContainer(client, flags, typeof argv.name === 'string' ? argv.name : undefined);
+    ({ client, result: id } = await connectWith(globals, (c) => createContainer(c, flags, typeof argv.name === 'string' ? argv.name : undefined)));
   } catch (error) {
     reportError(toCError(error), globals.debug);
     process.exitCode = EXIT_USAGE;

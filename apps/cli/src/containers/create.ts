@@ -2,7 +2,7 @@
  * Creating a container from run/create flags, pulling the image when the daemon does not have it (docker's
  * behaviour: create → 404 "No such image" → pull with progress on stderr → create again).
  */
-import { readFile } from 'node:fs/promises';
+import { promises as fs } from 'node:fs';
 import type { EngineClient } from '@c/api';
 import { CError, isCError } from '@c/errors';
 import { createBody, type RunFlags } from './create-body';
@@ -18,7 +18,7 @@ export async function runFlagsFrom(argv: Record<string, unknown>): Promise<RunFl
   for (const file of list(argv['env-file']) ?? []) {
     let text: string;
     try {
-      text = await readFile(file, 'utf8');
+      text = await fs.readFile(file, 'utf8');
     } catch (error) {
       throw new CError('INVALID_ARGUMENT', `open ${file}: ${(error as Error).message}`, { hint: 'give the path of an existing env file', cause: error });
     }

@@ -5,11 +5,23 @@
 import { chmodSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { assertBuilt, cliEnvironment, type CliEnvironment } from '../registry/support/cli';
+import { assertBuilt, cliEnvironment, stopAutoStartedDaemon, type CliEnvironment } from '../registry/support/cli';
 
 describe('c auto-starting a daemon that fails', () => {
   let env: CliEnvironment | undefined;
-  afterEach(() => env?.cleanup());
+  afterEach(() => {
+    if (env) stopAutoStartedDaemon(env.root);
+    env?.cleanup();
+  });
+
+  it('c run as the first command (no ping before its create) starts the daemon and then sends the create', async () => {
+    env = cliEnvironment();
+    const result = await env.run(['run', '--rm', '127.0.0.1:1/c-e2e/nothing:1', 'true']);
+    expect(result.stderr).toContain('c: started the daemon');
+    // The create reached the started daemon: it has no such image and the pull from a closed port fails.
+    expect(result.stderr).toContain("Unable to find image '127.0.0.1:1/c-e2e/nothing:1' locally");
+    expect(result.code).toBe(125);
+  });
 
   it('reports the daemon exit and its log within seconds', async () => {
     assertBuilt();

@@ -63,6 +63,17 @@ describe.skipIf(!haveBusybox)('c against its daemon', () => {
     expect((await c.run(['run', '--bogus-flag', image])).code).toBe(125);
   });
 
+  it('c run loads neither crypto, child_process nor fs/promises (each costs start-up time; none is needed)', async () => {
+    const probe = join(work, 'modules-probe.cjs');
+    const report = join(work, 'cli-modules.json');
+    writeFileSync(probe, `process.on('exit', () => require('fs').writeFileSync(${JSON.stringify(report)}, JSON.stringify(process.moduleLoadList)));\n`);
+    const result = await c.run(['run', '--rm', image, 'true'], { env: { NODE_OPTIONS: `--require ${probe}` } });
+    expect(result.code).toBe(0);
+    const natives = (JSON.parse(readFileSync(report, 'utf8')) as string[]).filter((m) => m.startsWith('NativeModule ')).map((m) => m.slice(13));
+    expect(natives).toContain('net');
+    expect(natives.filter((m) => ['crypto', 'child_process', 'fs/promises'].includes(m))).toEqual([]);
+  });
+
   it('passes flags through: env, workdir, hostname, entrypoint, labels', async () => {
     const envFile = join(work, 'vars.env');
     writeFileSync(envFile, '# comment\nFROM_FILE=1\n');
