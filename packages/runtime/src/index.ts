@@ -36,6 +36,7 @@ export { createContainer, type CreateRequest, type CreatedContainer } from './co
 export { InitProcess } from './container/init-process';
 export { runDirect, directRunBlocker, type DirectRunRequest, type DirectCreated } from './container/run-direct';
 export type { InitChild, SpawnStdio } from './container/spawned-process';
+export { warmOwnCgroupMigration } from './container/warm-migration';
 export {
   startContainer,
   stateOf,

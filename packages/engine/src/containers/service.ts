@@ -29,6 +29,7 @@ import {
   type DirectRunRequest,
   type Lifecycle,
   type InitChild,
+  warmOwnCgroupMigration,
 } from '@c/runtime';
 import { parseBinds } from './binds';
 import { hostConfigOf, mergeConfig } from './config';
@@ -255,6 +256,9 @@ export class ContainerService {
   // ---------------------------------------------------------------- create
 
   async create(options: CreateContainerOptions): Promise<ContainerRecord> {
+    // A start moves the container's first process into its cgroup, and the first such move after a quiet spell
+    // waits out an RCU grace period (6-9 ms here): begin that wait now, so it has passed when start comes.
+    warmOwnCgroupMigration();
     const image = await this.options.images.resolve(options.image);
     const id = newContainerId();
     const name = options.name !== undefined && options.name !== '' ? canonicalName(options.name) : generateName((n) => this.names.has(n));

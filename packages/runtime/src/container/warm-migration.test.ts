@@ -2,7 +2,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, expect, test, vi } from 'vitest';
-import { warmCgroupMigration } from './warm-migration';
+import { warmCgroupMigration, warmOwnCgroupMigration } from './warm-migration';
 
 const dirs: string[] = [];
 afterEach(() => {
@@ -20,4 +20,12 @@ test('writes this process id to cgroup.procs of the given directory, off the mai
 test('no directory, or one it cannot open, is not an error (it is only a head start)', () => {
   expect(() => warmCgroupMigration(undefined)).not.toThrow();
   expect(() => warmCgroupMigration('/nonexistent/c-warm-test')).not.toThrow();
+});
+
+test('warmOwnCgroupMigration leaves this process in the cgroups it was in', async () => {
+  const before = readFileSync('/proc/self/cgroup', 'utf8');
+  warmOwnCgroupMigration();
+  warmOwnCgroupMigration();
+  await new Promise((resolve) => setTimeout(resolve, 100));
+  expect(readFileSync('/proc/self/cgroup', 'utf8')).toBe(before);
 });

@@ -5,6 +5,7 @@
 // keeps building the container, and the init's own migration a few ms later is cheap.
 import { close, openSync, write } from 'node:fs';
 import { join } from 'node:path';
+import { detectCgroupLayout, ownCgroups } from '../cgroups/detect';
 
 /**
  * Start the grace period in the background: `ownCgroupDirectory` is a directory of this process's current cgroup
@@ -19,4 +20,24 @@ export function warmCgroupMigration(ownCgroupDirectory: string | undefined): voi
     return;
   }
   write(fd, String(process.pid), () => close(fd, () => {}));
+}
+
+let ownDirectory: string | null | undefined;
+
+/**
+ * `warmCgroupMigration` on this process's own cgroup, found once from /proc (for a daemon: call it when a request
+ * will lead to a start, e.g. at create, so the grace period has passed by then).
+ */
+export function warmOwnCgroupMigration(): void {
+  if (ownDirectory === undefined) {
+    try {
+      const layout = detectCgroupLayout();
+      const own = ownCgroups();
+      const [controller, mount] = layout.v2 !== undefined ? ['', layout.v2] : ([...layout.v1.entries()][0] ?? []);
+      ownDirectory = mount === undefined ? null : join(mount, own.get(controller ?? '') ?? '/');
+    } catch {
+      ownDirectory = null;
+    }
+  }
+  warmCgroupMigration(ownDirectory ?? undefined);
 }
