@@ -78,3 +78,13 @@ export function parseProcCgroup(text: string): Map<string, string> {
 export function ownCgroups(pid: number | 'self' = 'self'): Map<string, string> {
   return parseProcCgroup(readFileSync(`/proc/${pid}/cgroup`, 'utf8'));
 }
+
+let hostLayout: CgroupLayout | undefined;
+let selfCgroups: Map<string, string> | undefined;
+
+/** `detectCgroupLayout()` and `ownCgroups()` of this process, read once (neither changes while c runs). */
+export function hostCgroupFacts(): { layout: CgroupLayout; own: Map<string, string> } {
+  hostLayout ??= detectCgroupLayout();
+  selfCgroups ??= ownCgroups();
+  return { layout: hostLayout, own: selfCgroups };
+}

@@ -1,6 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { createCgroupManager, detectCgroupLayout, ownCgroups, resolveCgroupPath } from '../cgroups/index';
+import { createCgroupManager, resolveCgroupPath } from '../cgroups/index';
+import { hostCgroupFacts } from '../cgroups/detect';
 import type { CgroupLayout, CgroupManager, LinuxDeviceCgroup, LinuxResources } from '../cgroups/index';
 import { readProcsRecursive } from '../cgroups/files';
 import type { SpecResources } from '../spec/types';
@@ -153,13 +154,8 @@ function safeRead(path: string): string {
 
 /** Cgroups on this host: v1 (legacy or hybrid) or v2, as the cgroup manager detects them. */
 export function defaultCgroupsFactory(): CgroupsFactory {
-  let layout: CgroupLayout | undefined;
-  let own: Map<string, string> | undefined;
   return (path) => {
-    layout ??= detectCgroupLayout();
-    own ??= ownCgroups();
-    const l = layout;
-    const o = own;
-    return new ManagedCgroups(path, l, o, () => createCgroupManager({ layout: l, own: o }));
+    const { layout, own } = hostCgroupFacts();
+    return new ManagedCgroups(path, layout, own, () => createCgroupManager({ layout, own }));
   };
 }

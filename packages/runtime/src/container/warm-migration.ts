@@ -5,7 +5,7 @@
 // keeps building the container, and the init's own migration a few ms later is cheap.
 import { close, openSync, write } from 'node:fs';
 import { join } from 'node:path';
-import { detectCgroupLayout, ownCgroups } from '../cgroups/detect';
+import { hostCgroupFacts } from '../cgroups/detect';
 
 /**
  * Start the grace period in the background: `ownCgroupDirectory` is a directory of this process's current cgroup
@@ -31,8 +31,7 @@ let ownDirectory: string | null | undefined;
 export function warmOwnCgroupMigration(): void {
   if (ownDirectory === undefined) {
     try {
-      const layout = detectCgroupLayout();
-      const own = ownCgroups();
+      const { layout, own } = hostCgroupFacts();
       const [controller, mount] = layout.v2 !== undefined ? ['', layout.v2] : ([...layout.v1.entries()][0] ?? []);
       ownDirectory = mount === undefined ? null : join(mount, own.get(controller ?? '') ?? '/');
     } catch {
