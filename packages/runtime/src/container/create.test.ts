@@ -5,10 +5,10 @@ import { CError } from '@c/errors';
 import { RecordingSyscalls, S_IF } from '@c/namespaces';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { defaultSpec } from '../spec/default-spec';
-import type { ContainerCgroups } from './cgroups-port';
 import { createContainer } from './create';
 import { InitProcess } from './init-process';
 import { StateStore } from './state';
+import { fakeCgroups } from './testing/fake-cgroups';
 
 // The init is spawned for real (RecordingSyscalls turns unshare/setns into no-ops, so no root is needed); the
 // scripts below stand in for an init that dies at the worst moments.
@@ -35,25 +35,6 @@ function initScript(body: string): string {
   const path = join(dir, `init-${Math.random().toString(36).slice(2)}.mjs`);
   writeFileSync(path, body);
   return path;
-}
-
-function fakeCgroups(log: string[]): (path: string) => ContainerCgroups {
-  return (path) => ({
-    path,
-    prepare: () => log.push('prepare'),
-    create: (pid) => log.push(`create ${pid}`),
-    addProcess: () => undefined,
-    pids: () => [],
-    isFrozen: () => false,
-    freeze: async () => undefined,
-    thaw: async () => undefined,
-    oomKills: () => 0,
-    directories: () => [],
-    ownDirectories: () => [],
-    destroy: async () => {
-      log.push('destroy');
-    },
-  });
 }
 
 async function createFailure(id: string, log: string[]): Promise<CError> {

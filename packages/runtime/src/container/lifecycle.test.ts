@@ -4,10 +4,10 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { ContainerCgroups } from './cgroups-port';
 import { startContainer } from './lifecycle';
 import type { Lifecycle } from './lifecycle';
 import { procStat, StateStore } from './state';
+import { fakeCgroups } from './testing/fake-cgroups';
 
 // `start` against stand-in inits (plain node processes holding a real fifo): no root, no namespaces.
 let root: string;
@@ -21,19 +21,6 @@ afterEach(() => {
   rmSync(root, { recursive: true, force: true });
 });
 
-const noCgroups = (path: string): ContainerCgroups => ({
-  path,
-  create: () => undefined,
-  addProcess: () => undefined,
-  pids: () => [],
-  isFrozen: () => false,
-  freeze: async () => undefined,
-  thaw: async () => undefined,
-  oomKills: () => 0,
-  directories: () => [],
-  ownDirectories: () => [],
-  destroy: async () => undefined,
-});
 
 /** A created container whose "init" runs `script` (argv[1] is the fifo); resolves once the script says "ready". */
 async function created(id: string, script: string): Promise<{ ctx: Lifecycle; child: ChildProcess; output: () => string }> {
@@ -62,7 +49,7 @@ async function created(id: string, script: string): Promise<{ ctx: Lifecycle; ch
     process: { user: { uid: 0, gid: 0 }, cwd: '/', args: ['true'] },
     namespaces: ['pid', 'mount'],
   });
-  return { ctx: { store, cgroups: noCgroups }, child, output: () => output };
+  return { ctx: { store, cgroups: fakeCgroups() }, child, output: () => output };
 }
 
 const exited = (child: ChildProcess) => new Promise<number | null>((r) => (child.exitCode !== null ? r(child.exitCode) : child.once('exit', r)));

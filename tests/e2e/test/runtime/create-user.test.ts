@@ -6,7 +6,7 @@ import { existsSync, readFileSync, readlinkSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Spec } from '@c/runtime';
-import { CLI, cli, ensureBuilt, isRoot, makeBundle, uniqueId, workspace } from './helpers';
+import { CLI, UID_1000_STATUS, cli, ensureBuilt, isRoot, makeBundle, uniqueId, workspace } from './helpers';
 
 const ws = workspace('create-user');
 beforeAll(() => ensureBuilt(), 180_000);
@@ -58,17 +58,9 @@ async function createThenStart(runtime: 'c' | 'runc', bundle: string, id: string
 
 const EXPECTED = [
   /^uid=1000\(user\) gid=1000\(user\) groups=100,1000\(user\)$/m,
-  /^Uid:\s+1000\s+1000\s+1000\s+1000$/m,
-  /^Gid:\s+1000\s+1000\s+1000\s+1000$/m,
-  /^Groups:\s+100 1000\s*$/m,
-  /^CapInh:\s+0000000000000420$/m,
-  /^CapPrm:\s+0000000000000400$/m, // after execve a non-root process keeps only its ambient set
-  /^CapEff:\s+0000000000000400$/m,
-  /^CapBnd:\s+0000000000000420$/m,
-  /^CapAmb:\s+0000000000000400$/m,
+  ...UID_1000_STATUS,
   /^proc-owner=1000$/m, // dumpable again after execve, whatever the init was
 ];
-
 describe.skipIf(!isRoot())('c-runtime create + start: a non-root process without CAP_DAC_OVERRIDE', () => {
   for (const nnp of [true, false]) {
     it(`uid 1000, groups, an ambient capability, no_new_privs ${nnp}: blocks until start, then runs as runc runs it`, async () => {

@@ -117,3 +117,18 @@ export function uniqueId(prefix = 'e2e'): string {
   counter += 1;
   return `${prefix}-${process.pid}-${counter}-${Date.now().toString(36)}`;
 }
+
+/**
+ * /proc/self/status of a process run as uid/gid 1000 with groups 100 and 1000, capabilities {NET_BIND_SERVICE, KILL}
+ * and NET_BIND_SERVICE ambient, as runc runs it (after execve a non-root process keeps only its ambient set).
+ */
+export const UID_1000_STATUS: readonly RegExp[] = [
+  /^Uid:\s+1000\s+1000\s+1000\s+1000$/m,
+  /^Gid:\s+1000\s+1000\s+1000\s+1000$/m,
+  /^Groups:\s+100 1000\s*$/m,
+  /^CapInh:\s+0000000000000420$/m,
+  /^CapPrm:\s+0000000000000400$/m,
+  /^CapEff:\s+0000000000000400$/m,
+  /^CapBnd:\s+0000000000000420$/m,
+  /^CapAmb:\s+0000000000000400$/m,
+];

@@ -5,7 +5,7 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Spec } from '@c/runtime';
-import { CLI, ensureBuilt, isRoot, makeBundle, uniqueId, workspace } from './helpers';
+import { CLI, UID_1000_STATUS, ensureBuilt, isRoot, makeBundle, uniqueId, workspace } from './helpers';
 
 const ws = workspace('direct');
 beforeAll(() => ensureBuilt(), 180_000);
@@ -89,14 +89,7 @@ describe.skipIf(!isRoot() || process.arch !== 'x64')('c-runtime run in one proce
     expect(init.code).toBe(9);
     expect(init.stdout.replaceAll(initId, 'ID')).toBe(r.stdout.replaceAll(directId, 'ID'));
     for (const line of [
-      /^Uid:\s+1000\s+1000\s+1000\s+1000$/m,
-      /^Gid:\s+1000\s+1000\s+1000\s+1000$/m,
-      /^Groups:\s+100 1000\s*$/m,
-      /^CapInh:\s+0000000000000420$/m,
-      /^CapPrm:\s+0000000000000400$/m, // after execve a non-root process keeps only its ambient set
-      /^CapEff:\s+0000000000000400$/m,
-      /^CapBnd:\s+0000000000000420$/m,
-      /^CapAmb:\s+0000000000000400$/m,
+      ...UID_1000_STATUS,
       /^NoNewPrivs:\s+1$/m,
       /^Seccomp:\s+2$/m,
     ]) expect(r.stdout).toMatch(line);
