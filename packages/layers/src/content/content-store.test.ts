@@ -70,6 +70,31 @@ describe('small blobs', () => {
     expect(await codeOf(store.read(digest))).toBe('DIGEST_MISMATCH');
   });
 
+  it('read() serves small blobs from memory, yet notices a blob deleted or damaged by another process', async () => {
+    const bytes = randomBytes(512);
+    const { digest } = await store.writeBlob(bytes);
+    const first = await store.read(digest);
+    first.fill(0); // the caller's copy: the cache keeps its own
+    expect(Buffer.from(await store.read(digest)).equals(bytes)).toBe(true);
+    // Another process (here: another instance, as the CLI without the daemon would be) collects it.
+    await new ContentStore(join(root, 'content')).delete(digest);
+    expect(await codeOf(store.read(digest))).toBe('NOT_FOUND');
+    // Stored again, then damaged in place (same inode, same size): re-verified, not served from memory.
+    await store.writeBlob(bytes);
+    expect(Buffer.from(await store.read(digest)).equals(bytes)).toBe(true);
+    const path = join(root, 'content/blobs/sha256', digest.slice(7));
+    await chmod(path, 0o644);
+    await writeFile(path, Buffer.concat([bytes.subarray(1), Buffer.from('x')]));
+    expect(await codeOf(store.read(digest))).toBe('DIGEST_MISMATCH');
+  });
+
+  it('with readCacheBytes: 0, read() still returns the verified bytes', async () => {
+    const uncached = new ContentStore(join(root, 'content'), { readCacheBytes: 0 });
+    const { digest } = await uncached.writeBlob(Buffer.from('{"a":1}'));
+    expect(Buffer.from(await uncached.read(digest)).toString()).toBe('{"a":1}');
+    expect(Buffer.from(await uncached.read(digest)).toString()).toBe('{"a":1}');
+  });
+
   it('reports an unusable store root as a SYSCALL error naming the directory', async () => {
     await writeFile(join(root, 'file'), '');
     const broken = new ContentStore(join(root, 'file', 'content'));

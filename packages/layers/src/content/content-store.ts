@@ -2,13 +2,15 @@
  * The content store: immutable, verified blobs addressed by digest, written only through resumable
  * ingests (see ingest.ts) or verified staging (writeBlob, importStream). Layout: layout.ts.
  */
-import { mkdir, open, readdir, readFile, rm, stat, type FileHandle } from 'node:fs/promises';
+import { readFileSync, statSync, type Stats } from 'node:fs';
+import { mkdir, open, readdir, readFile, rm, type FileHandle } from 'node:fs/promises';
 import type { Readable } from 'node:stream';
 import { CError } from '@c/errors';
 import type { BlobIngest, BlobStore } from '@c/image';
 import { digestMismatch, digestOf, isBlobDigest, parseBlobDigest, type BlobDigestAlgorithm } from './digest';
 import { holdFileLock, isLockHeld } from './hold-lock';
 import { removeLockIfFree } from '../util/atomic';
+import { BlobCache, fileVersion } from './blob-cache';
 import { blobIntact, openIngest } from './ingest';
 import { readIngestMeta } from './ingest-meta';
 import { ContentLayout, isIngestRef } from './layout';
@@ -24,6 +26,11 @@ export interface ContentStoreOptions {
    * (default 4 MiB; `Infinity` hashes everything on the calling thread). Small blobs are not worth the hop.
    */
   hashOffThreadFrom?: number;
+  /**
+   * How many bytes of small blobs `read()` keeps in memory (default 8 MiB; 0 turns the cache off). Blobs are
+   * immutable, so a daemon that creates containers reads an image's manifest and config from disk once.
+   */
+  readCacheBytes?: number;
 }
 
 /** A committed blob. */
@@ -85,18 +92,23 @@ export interface AbortIngestOptions {
 const DEFAULT_INGEST_LOCK_TIMEOUT_MS = 10 * 60_000;
 const DEFAULT_READ_LIMIT = 64 * 1024 * 1024;
 const DEFAULT_HASH_OFF_THREAD_FROM = 4 * 1024 * 1024;
+const DEFAULT_READ_CACHE_BYTES = 8 * 1024 * 1024;
+/** Blobs up to this size are read with one synchronous call (a config, a manifest: µs), larger ones on the pool. */
+const SYNC_READ_MAX_BYTES = 1024 * 1024;
 
 export class ContentStore implements BlobStore {
   readonly layout: ContentLayout;
   readonly #ingestLockTimeoutMs: number;
   readonly #readLimit: number;
   readonly #hashOffThreadFrom: number;
+  readonly #cache: BlobCache;
 
   constructor(root: string, options: ContentStoreOptions = {}) {
     this.layout = new ContentLayout(root);
     this.#ingestLockTimeoutMs = options.ingestLockTimeoutMs ?? DEFAULT_INGEST_LOCK_TIMEOUT_MS;
     this.#readLimit = options.readLimit ?? DEFAULT_READ_LIMIT;
     this.#hashOffThreadFrom = options.hashOffThreadFrom ?? DEFAULT_HASH_OFF_THREAD_FROM;
+    this.#cache = new BlobCache(options.readCacheBytes ?? DEFAULT_READ_CACHE_BYTES, SYNC_READ_MAX_BYTES);
   }
 
   get root(): string {
@@ -104,7 +116,7 @@ export class ContentStore implements BlobStore {
   }
 
   async has(digest: string): Promise<boolean> {
-    return (await this.#statBlob(digest)) !== undefined;
+    return this.#statBlob(digest) !== undefined;
   }
 
   async size(digest: string): Promise<number> {
@@ -112,7 +124,7 @@ export class ContentStore implements BlobStore {
   }
 
   async info(digest: string): Promise<BlobInfo> {
-    const found = await this.#statBlob(digest);
+    const found = this.#statBlob(digest);
     if (!found) throw blobNotFound(digest);
     return { digest, size: found.size, committedAt: found.mtime.toISOString() };
   }
@@ -153,26 +165,37 @@ export class ContentStore implements BlobStore {
     return handle.createReadStream({ start });
   }
 
-  /** The whole blob in memory, re-verified against its digest (meant for manifests and configs). */
+  /**
+   * The whole blob in memory, verified against its digest (meant for manifests and configs). Small blobs are
+   * served from memory while their file is unchanged (one stat); a deleted or damaged file is noticed.
+   */
   async read(digest: string, options: ReadBlobOptions = {}): Promise<Uint8Array> {
     const limit = options.maxSize ?? this.#readLimit;
-    const { size } = await this.info(digest);
+    const found = this.#statBlob(digest);
+    if (!found) throw blobNotFound(digest);
+    const { size } = found;
     if (size > limit) {
       throw new CError('LIMIT_EXCEEDED', `blob ${digest} is ${size} bytes, more than the ${limit} allowed here`, {
         hint: 'stream large blobs with open() instead of read()',
         details: { digest, size, limit },
       });
     }
+    const version = fileVersion(found);
+    const cached = this.#cache.get(digest, version);
+    if (cached !== undefined) return cached;
     let bytes: Buffer;
     try {
-      bytes = await readFile(this.layout.blobPath(digest));
+      const path = this.layout.blobPath(digest);
+      bytes = size <= SYNC_READ_MAX_BYTES ? readFileSync(path) : await readFile(path);
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code === 'ENOENT') throw blobNotFound(digest);
       throw error;
     }
     const actual = digestOf(bytes, parseBlobDigest(digest).algorithm);
     if (actual !== digest) throw digestMismatch(digest, actual, `stored blob ${this.layout.blobPath(digest)}`);
-    return new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    const result = new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    this.#cache.set(digest, version, result);
+    return result;
   }
 
   /**
@@ -187,6 +210,7 @@ export class ContentStore implements BlobStore {
   /** Removes a committed blob; NOT_FOUND when absent. Reference checks are the GC's job, not this one's. */
   async delete(digest: string): Promise<void> {
     if (!(await this.has(digest))) throw blobNotFound(digest);
+    this.#cache.delete(digest);
     await rm(this.layout.blobPath(digest), { force: true });
   }
 
@@ -202,7 +226,7 @@ export class ContentStore implements BlobStore {
       for (const name of names.sort()) {
         const digest = `${algorithm}:${name}`;
         if (!isBlobDigest(digest)) continue; // stray files never count as blobs
-        const found = await this.#statBlob(digest);
+        const found = this.#statBlob(digest);
         if (found) yield { digest, size: found.size };
       }
     }
@@ -243,7 +267,7 @@ export class ContentStore implements BlobStore {
       });
     }
     try {
-      const present = (await this.#statPath(dir)) !== undefined;
+      const present = this.#statPath(dir) !== undefined;
       await rm(dir, { recursive: true, force: true });
       return present;
     } finally {
@@ -267,7 +291,7 @@ export class ContentStore implements BlobStore {
       const ref = /^ingest-(.+)\.lock$/.exec(name)?.[1];
       if (ref === undefined || !isIngestRef(ref)) continue;
       const lockPath = this.layout.ingestLock(ref);
-      if (await this.#statPath(this.layout.ingestDir(ref))) continue;
+      if (this.#statPath(this.layout.ingestDir(ref))) continue;
       if (await removeLockIfFree(lockPath)) removed++;
     }
     return removed;
@@ -300,8 +324,8 @@ export class ContentStore implements BlobStore {
   }
 
   async #ingestStatus(ref: string): Promise<IngestStatus | undefined> {
-    const dataStat = await this.#statPath(this.layout.ingestData(ref));
-    const dirStat = dataStat ?? (await this.#statPath(this.layout.ingestDir(ref)));
+    const dataStat = this.#statPath(this.layout.ingestData(ref));
+    const dirStat = dataStat ?? this.#statPath(this.layout.ingestDir(ref));
     if (!dirStat) return undefined;
     const meta = await readIngestMeta(this.layout.ingestMeta(ref));
     const status: IngestStatus = {
@@ -316,13 +340,14 @@ export class ContentStore implements BlobStore {
     return status;
   }
 
-  async #statBlob(digest: string) {
+  /** A stat is one syscall of µs: synchronous, not a thread-pool round trip. */
+  #statBlob(digest: string): Stats | undefined {
     return this.#statPath(this.layout.blobPath(digest));
   }
 
-  async #statPath(path: string) {
+  #statPath(path: string): Stats | undefined {
     try {
-      return await stat(path);
+      return statSync(path, { throwIfNoEntry: false });
     } catch (error) {
       const code = (error as NodeJS.ErrnoException).code;
       if (code === 'ENOENT' || code === 'ENOTDIR') return undefined;

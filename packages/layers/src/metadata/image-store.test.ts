@@ -220,6 +220,30 @@ describe('leases', () => {
   });
 });
 
+describe('lookup cache', () => {
+  it('lookups through a cached images.json see records another process put or deleted', async () => {
+    // A clock ahead of the file's timestamps: every version counts as settled, so lookups are served from memory.
+    const cached = new ImageStore(path, { now: () => Date.now() + 60_000 });
+    await cached.put({ name: 'r/a:1', target: manifest('a') });
+    expect((await cached.get('r/a:1'))?.target.digest).toBe(digest('a'));
+    const child = spawnTsChild(fixture, ['put', path, 'other', '1']);
+    expect(await child.exited, child.stderr()).toBe(0);
+    expect((await cached.list()).map((record) => record.name)).toEqual(['other/img:0', 'r/a:1']);
+    await new ImageStore(path).delete('r/a:1');
+    expect(await cached.get('r/a:1')).toBeUndefined();
+    expect((await cached.findByDigest(digest('0')))?.records.map((record) => record.name)).toEqual(['other/img:0']);
+  });
+
+  it('lookups hand out copies: changing a returned record changes nothing stored', async () => {
+    const cached = new ImageStore(path, { now: () => Date.now() + 60_000 });
+    await cached.put({ name: 'r/a:1', target: manifest('a') });
+    (await cached.get('r/a:1'))!.target.digest = digest('b');
+    (await cached.list())[0]!.name = 'changed';
+    (await cached.findByDigest(digest('a')))!.records[0]!.name = 'changed';
+    expect(await cached.list()).toEqual([expect.objectContaining({ name: 'r/a:1', target: manifest('a') })]);
+  });
+});
+
 describe('concurrency', () => {
   it('two processes putting 50 records each lose none', async () => {
     const children = ['alpha', 'beta'].map((prefix) => spawnTsChild(fixture, ['put', path, prefix, '50']));

@@ -4,11 +4,15 @@
  * with atomic renames, so concurrent processes lose no update and a crash leaves the old file or the new one.
  * Records are written durably (fsync) and only when they change; process-bound leases are not (they cannot
  * outlive a crash anyway), so a pull pays for one durable write: its record, with its lease released.
+ * Lookups (get, list, findByDigest) read images.json alone, synchronously, through a cache that one stat(2)
+ * validates (util/file-cache.ts), so a record changed by another process is seen at once; they hand out copies.
  */
 import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { CError } from '@c/errors';
 import { isLockTimeout } from '../content/hold-lock';
-import { readJsonFile, withFileLock, writeFileAtomic } from '../util/atomic';
+import { withFileLock, writeFileAtomic } from '../util/atomic';
+import { FileCache } from '../util/file-cache';
 import { leaseFilePath, readLeaseFile, writeLeaseFile } from './lease-file';
 import { processStartTime, sameProcessAlive } from '../util/process-identity';
 import {
@@ -58,7 +62,7 @@ export interface PutOptions {
 export interface ImageStoreOptions {
   /** How long a writer waits for the file lock (default 30 s). */
   lockTimeoutMs?: number;
-  /** The clock, for tests of lease expiry. */
+  /** The clock, for tests of lease expiry (and of when images.json has settled enough to be cached). */
   now?: () => number;
 }
 
@@ -72,6 +76,7 @@ export class ImageStore {
   readonly #lockPath: string;
   readonly #lockTimeoutMs: number;
   readonly #now: () => number;
+  readonly #records: FileCache<ImageDb>;
 
   constructor(path: string, options: ImageStoreOptions = {}) {
     this.path = path;
@@ -79,16 +84,18 @@ export class ImageStore {
     this.#lockPath = `${path}.lock`;
     this.#lockTimeoutMs = options.lockTimeoutMs ?? 30_000;
     this.#now = options.now ?? Date.now;
+    this.#records = new FileCache(path, undefined, this.#now);
   }
 
   async get(name: string): Promise<ImageRecord | undefined> {
     checkImageName(name);
-    return (await this.#read()).images[name];
+    const record = this.#cachedRecords().images[name];
+    return record === undefined ? undefined : structuredClone(record);
   }
 
   /** All records, sorted by name. */
   async list(): Promise<ImageRecord[]> {
-    return sortedImages(await this.#read());
+    return structuredClone(sortedImages(this.#cachedRecords()));
   }
 
   /**
@@ -135,7 +142,7 @@ export class ImageStore {
     const { algorithm, hex } = splitPrefix(prefixOrDigest);
     const full = algorithm !== undefined && isFullLength(algorithm, hex) ? `${algorithm}:${hex}` : undefined;
     const byId = new Map<string, ImageRecord[]>();
-    for (const record of sortedImages(await this.#read())) {
+    for (const record of sortedImages(this.#cachedRecords())) {
       const id = imageIdOf(record);
       const matches = full
         ? [record.configDigest, record.target.digest, record.indexDigest].includes(full)
@@ -149,7 +156,7 @@ export class ImageStore {
       });
     }
     const [entry] = byId;
-    return entry ? { id: entry[0], records: entry[1] } : undefined;
+    return entry ? { id: entry[0], records: structuredClone(entry[1]) } : undefined;
   }
 
   /**
@@ -213,7 +220,7 @@ export class ImageStore {
 
   /** Leases still in force. */
   async listLeases(): Promise<Lease[]> {
-    return this.#activeLeases(await this.#read());
+    return this.#activeLeases(this.#load().db);
   }
 
   /**
@@ -223,7 +230,7 @@ export class ImageStore {
    */
   async withLock<T>(fn: (snapshot: ImageStoreSnapshot) => Promise<T>): Promise<T> {
     return this.#locked(async () => {
-      const db = await this.#read();
+      const { db } = this.#load();
       return fn({ images: sortedImages(db), leases: this.#activeLeases(db) });
     });
   }
@@ -241,7 +248,7 @@ export class ImageStore {
 
   async #update<T>(change: (db: ImageDb) => T): Promise<T> {
     return this.#locked(async () => {
-      const { db, inRecordsFile } = await this.#load();
+      const { db, inRecordsFile } = this.#load();
       const imagesBefore = JSON.stringify(db.images);
       const leasesBefore = { ...db.leases };
       const result = change(db);
@@ -283,25 +290,35 @@ export class ImageStore {
     }
   }
 
-  /** Records and leases as one view; `inRecordsFile` says images.json still holds leases (an older c's). */
-  async #load(): Promise<{ db: ImageDb; inRecordsFile: boolean }> {
-    const [records, leases] = await Promise.all([this.#readRecords(), readLeaseFile(this.leasesPath)]);
+  /**
+   * Records and leases as one view, read from disk (callers change it); `inRecordsFile` says images.json still
+   * holds leases (an older c's).
+   */
+  #load(): { db: ImageDb; inRecordsFile: boolean } {
+    const records = this.#readRecords((parse) => parse(readTextFile(this.path)));
+    const leases = readLeaseFile(this.leasesPath);
     const inRecordsFile = Object.keys(records.leases).length > 0;
     return { db: { version: 1, images: records.images, leases: { ...records.leases, ...leases } }, inRecordsFile };
   }
 
-  async #read(): Promise<ImageDb> {
-    return (await this.#load()).db;
+  /** The records for lookups: shared with later lookups until the file changes, so never handed out as is. */
+  #cachedRecords(): ImageDb {
+    return this.#readRecords((parse) => this.#records.read(parse));
   }
 
-  async #readRecords(): Promise<ImageDb> {
-    let raw: unknown;
+  /** Reads images.json through `read` (from disk or the cache), checking its shape once per version. */
+  #readRecords(read: (parse: (text: string | undefined) => ImageDb) => ImageDb): ImageDb {
     try {
-      raw = await readJsonFile<unknown>(this.path, undefined);
+      return read((text) => this.#parseRecords(text));
     } catch (error) {
+      if (error instanceof CError) throw error;
       throw corrupt(this.path, error instanceof Error ? error.message : String(error), error);
     }
-    if (raw === undefined) return { version: 1, images: {}, leases: {} };
+  }
+
+  #parseRecords(text: string | undefined): ImageDb {
+    if (text === undefined) return { version: 1, images: {}, leases: {} };
+    const raw = JSON.parse(text) as unknown;
     if (typeof raw !== 'object' || raw === null) throw corrupt(this.path, 'not a JSON object');
     const db = raw as Partial<ImageDb>;
     if (db.version !== 1) {
@@ -312,6 +329,16 @@ export class ImageStore {
     }
     if (!isPlainObject(db.images) || !isPlainObject(db.leases)) throw corrupt(this.path, 'images or leases missing');
     return { version: 1, images: db.images as ImageDb['images'], leases: db.leases as ImageDb['leases'] };
+  }
+}
+
+/** A small file's text, or undefined when it does not exist. */
+function readTextFile(path: string): string | undefined {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw error;
   }
 }
 

@@ -6,7 +6,7 @@
  * creator) is still written durably.
  */
 import { CError } from '@c/errors';
-import { readJsonFile, writeFileAtomic } from '../util/atomic';
+import { readJsonFileSync, writeFileAtomic } from '../util/atomic';
 import type { Lease } from './records';
 
 /** `images.json` → `images.leases.json`; any other name gets `.leases` appended. */
@@ -19,10 +19,10 @@ export function leaseFilePath(imagesPath: string): string {
  * rename), and leases do not survive a crash: it reads as no leases. A file that cannot be read fails: reading
  * it as empty would let GC sweep what a live pull holds.
  */
-export async function readLeaseFile(path: string): Promise<Record<string, Lease>> {
+export function readLeaseFile(path: string): Record<string, Lease> {
   let raw: unknown;
   try {
-    raw = await readJsonFile<unknown>(path, undefined);
+    raw = readJsonFileSync<unknown>(path, undefined);
   } catch (error) {
     if (error instanceof SyntaxError) return {};
     throw new CError('SYSCALL', `cannot read the lease file ${path}: ${(error as Error).message}`, {

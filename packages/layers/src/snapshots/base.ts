@@ -2,9 +2,10 @@
  * What both snapshotters share: the metadata life cycle (prepare/view → commit → remove), stat, walk,
  * usage and crash cleanup. A driver supplies how a snapshot directory is populated and mounted.
  */
-import { mkdir, readdir, rm } from 'node:fs/promises';
+import { readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { CError } from '@c/errors';
+import { removeTree } from '../util/atomic';
 import { diskUsage } from './disk-usage';
 import { type MetadataFile, SnapshotMetadata, type SnapshotRecord, infoOf, parentChain, snapshotNotFound } from './metadata';
 import type {
@@ -61,11 +62,11 @@ export abstract class BaseSnapshotter implements Snapshotter {
 
   private async create(kind: SnapshotKind, key: string, parent: string | undefined, options: SnapshotOptions = {}): Promise<Mount[]> {
     checkKey(key);
-    await mkdir(this.snapshotsDir, { recursive: true });
+    // No mkdir of snapshotsDir here: the lock creates the root, populate creates the snapshot's dirs (recursive).
     const now = new Date().toISOString();
     // The record comes first: a crash while populating leaves an owned, removable snapshot, never an
     // orphan directory that a concurrent cleanup could mistake for garbage.
-    const { id, parents } = await this.metadata.update((data) => {
+    const { record, parents } = await this.metadata.update((data) => {
       if (data.snapshots[key]) {
         throw new CError('CONFLICT', `snapshot ${key} already exists`, { hint: 'remove it first or pick another key', details: { key } });
       }
@@ -79,12 +80,13 @@ export abstract class BaseSnapshotter implements Snapshotter {
       const record: SnapshotRecord = { id, kind, labels: { ...options.labels }, created: now, updated: now };
       if (parent !== undefined) record.parent = parent;
       data.snapshots[key] = record;
-      return { id, parents };
+      return { record: structuredClone(record), parents };
     });
     try {
-      await this.populate(id, kind, parents);
-      // A stack that cannot be mounted (too deep for the mount data) is refused now, not at run time.
-      return await this.mounts(key);
+      await this.populate(record.id, kind, parents);
+      // A stack that cannot be mounted (too deep for the mount data) is refused now, not at run time. The
+      // records just written are the ones mounts() would read back.
+      return this.mountsOf({ name: key, record, parents });
     } catch (error) {
       await this.remove(key).catch(() => undefined);
       throw error;
@@ -123,7 +125,8 @@ export abstract class BaseSnapshotter implements Snapshotter {
       delete data.snapshots[key];
       return record.id;
     });
-    await rm(this.directoryOf(id), { recursive: true, force: true });
+    // A container's snapshot is mostly a few entries: removed synchronously, a big one on the thread pool.
+    await removeTree(this.directoryOf(id));
   }
 
   async mounts(key: string): Promise<Mount[]> {

@@ -5,7 +5,7 @@
  */
 import { join } from 'node:path';
 import { CError } from '@c/errors';
-import { readJsonFile, withFileLock, writeFileAtomic } from '../util/atomic';
+import { readJsonFileSync, withFileLock, writeFileAtomic } from '../util/atomic';
 import type { SnapshotInfo, SnapshotKind } from './types';
 
 export interface SnapshotRecord {
@@ -35,8 +35,9 @@ export class SnapshotMetadata {
     this.lock = join(root, 'metadata.lock');
   }
 
+  /** The file as it is now (a small file: read synchronously, no thread-pool round trip). */
   async read(): Promise<MetadataFile> {
-    const data = await readJsonFile<MetadataFile>(this.file, structuredClone(EMPTY));
+    const data = readJsonFileSync<MetadataFile>(this.file, structuredClone(EMPTY));
     if (data.version !== 1 || typeof data.nextId !== 'number' || typeof data.snapshots !== 'object') {
       throw new CError('INTERNAL', `snapshot metadata ${this.file} has an unknown format`, {
         hint: 'it was written by another version of c, or damaged',

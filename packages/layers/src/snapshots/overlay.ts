@@ -3,7 +3,7 @@
  * overlay with its `fs` as upperdir over the parents' `fs` dirs. Numeric ids keep the mount data short,
  * because the kernel takes at most one page of it.
  */
-import { mkdir } from 'node:fs/promises';
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { CError } from '@c/errors';
 import { BaseSnapshotter, type ResolvedSnapshot } from './base';
@@ -17,8 +17,9 @@ export class OverlaySnapshotter extends BaseSnapshotter {
   readonly driver = 'overlay' as const;
 
   protected async populate(id: number, _kind: SnapshotKind, _parents: SnapshotRecord[]): Promise<void> {
-    await mkdir(this.fsOf(id), { recursive: true, mode: 0o755 });
-    await mkdir(join(this.directoryOf(id), 'work'), { mode: 0o711 });
+    // Two mkdirs of a few µs: synchronous rather than a thread-pool round trip each.
+    mkdirSync(this.fsOf(id), { recursive: true, mode: 0o755 });
+    mkdirSync(join(this.directoryOf(id), 'work'), { mode: 0o711 });
   }
 
   protected mountsOf({ name, record, parents }: ResolvedSnapshot): Mount[] {

@@ -65,6 +65,21 @@ describe('unpackImage', () => {
     expect(info.labels[SNAPSHOT_SIZE_LABEL]).toBe(String(measured));
   });
 
+  it('recognises an unpacked stack by its top snapshot alone (one lookup, every layer reported reused)', async () => {
+    const layers = await richLayers();
+    const image = imageOf(layers);
+    const snapshotter = new CopySnapshotter(`${root}/store`);
+    await unpackImage(image, opener(image), snapshotter);
+    const looked: string[] = [];
+    const stat = snapshotter.stat.bind(snapshotter);
+    snapshotter.stat = (key) => (looked.push(key), stat(key));
+    const events: string[] = [];
+    const again = await unpackImage(image, opener(image), snapshotter, { onLayer: (e) => events.push(`${e.index}:${e.state}`) });
+    expect(again).toMatchObject({ reused: layers.length, applied: [], chainId: again.chainIds.at(-1) });
+    expect(looked).toEqual([again.chainId]);
+    expect(events).toEqual(layers.map((_, i) => `${i}:reused`));
+  });
+
   it('removes the half-applied snapshot when a blob does not match its digest', async () => {
     const [l1] = await richLayers();
     const image = imageOf([l1!]);

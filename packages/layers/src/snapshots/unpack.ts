@@ -65,6 +65,15 @@ export async function unpackImage(
   }
   const chainIds = computeChainIds(image.diffIds);
   const result: UnpackResult = { chainId: chainIds.at(-1), chainIds, applied: [], reused: 0 };
+  // A committed snapshot's parents are committed and cannot be removed while it exists: when the top of the
+  // stack is there (every container create of an unpacked image), all of it is, and one lookup says so.
+  if (result.chainId !== undefined && (await isCommitted(snapshotter, result.chainId))) {
+    for (let i = 0; i < chainIds.length; i++) {
+      result.reused++;
+      options.onLayer?.({ index: i, layer: image.layers[i]!, chainId: chainIds[i]!, state: 'reused' });
+    }
+    return result;
+  }
   for (let i = 0; i < chainIds.length; i++) {
     const chainId = chainIds[i]!;
     const layer = image.layers[i]!;

@@ -1,8 +1,8 @@
-import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rm, stat, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { isFileLocked, removeLockIfFree, withFileLock, writeFileAtomic } from './atomic';
+import { isFileLocked, removeLockIfFree, removeTree, withFileLock, writeFileAtomic } from './atomic';
 
 let dir: string;
 beforeEach(async () => {
@@ -58,6 +58,44 @@ describe('withFileLock', () => {
     await expect(stat(lock)).rejects.toThrow();
     await Promise.all([withFileLock(lock, critical), removeLockIfFree(lock), withFileLock(lock, critical)]);
     expect(most).toBe(1);
+  });
+
+  it('leaves only its own pid in a lock file that named a longer one, and creates a missing directory', async () => {
+    const lock = join(dir, 'sub', 'w.lock');
+    await withFileLock(lock, async () => undefined);
+    await writeFile(lock, '123456789012');
+    await withFileLock(lock, async () => {
+      expect(await readFile(lock, 'utf8')).toBe(String(process.pid));
+    });
+  });
+});
+
+describe('removeTree', () => {
+  async function makeTree(root: string, files: number): Promise<void> {
+    await mkdir(join(root, 'a', 'b'), { recursive: true });
+    for (let i = 0; i < files; i++) await writeFile(join(root, i % 2 ? 'a' : join('a', 'b'), `f${i}`), 'x');
+    await writeFile(join(dir, 'outside'), 'keep');
+    await symlink(join(dir, 'outside'), join(root, 'a', 'link'));
+    await symlink(dir, join(root, 'dirlink'));
+  }
+
+  it('removes a small tree synchronously and a large one past the budget, never following symlinks', async () => {
+    for (const [name, files, budget] of [['small', 5, 256], ['large', 40, 8]] as const) {
+      const root = join(dir, name);
+      await makeTree(root, files);
+      await removeTree(root, budget);
+      await expect(stat(root)).rejects.toThrow();
+      expect(await readFile(join(dir, 'outside'), 'utf8')).toBe('keep');
+      await rm(join(dir, 'outside'));
+    }
+    expect(await readdir(dir)).toEqual([]);
+  });
+
+  it('takes an absent path as removed and removes a plain file', async () => {
+    await removeTree(join(dir, 'absent'));
+    await writeFile(join(dir, 'file'), 'x');
+    await removeTree(join(dir, 'file'));
+    expect(await readdir(dir)).toEqual([]);
   });
 });
 
