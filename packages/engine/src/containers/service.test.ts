@@ -1,6 +1,6 @@
 // ContainerService without root: a fake image port (an image with no layers) and the copy snapshotter in a temp
 // dir. Covers create → record + bundle, names, restore, rename, list, remove; running containers are in tests/e2e.
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CError } from '@c/errors';
@@ -137,6 +137,41 @@ describe('ContainerService (no root)', () => {
     service.rename('xx', 'zz');
     await expect(service.create({ image: 'fake:1', name: 'zz' })).rejects.toThrow(/already in use/);
     expect((await service.create({ image: 'fake:1', name: 'xx' })).Name).toBe('/xx');
+  });
+
+  it('a create failing in either of its overlapped steps (snapshot, /etc files) leaves neither behind and frees its name', async () => {
+    const service = await open();
+    const snapshots = async () => {
+      const keys: string[] = [];
+      await service.snapshotter.walk((info) => void keys.push(info.name));
+      return keys;
+    };
+    const containerDirs = () => readdirSync(join(dir, 'containers'));
+    const prepare = service.snapshotter.prepare.bind(service.snapshotter);
+    const preparing: Promise<unknown>[] = [];
+    service.snapshotter.prepare = (...args) => {
+      const done = prepare(...args);
+      preparing.push(done);
+      return done;
+    };
+    // The /etc files fail while the snapshot is still being prepared: once prepared, it is removed again.
+    const networking = (service as unknown as { networking: { writeFiles: (...args: unknown[]) => Promise<unknown> } }).networking;
+    const writeFiles = networking.writeFiles.bind(networking);
+    networking.writeFiles = () => Promise.reject(new Error('no /etc files'));
+    await expect(service.create({ image: 'fake:1', name: 'one' })).rejects.toThrow('no /etc files');
+    await Promise.allSettled(preparing);
+    expect(await snapshots()).toEqual([]);
+    expect(containerDirs()).toEqual([]);
+    // The snapshot fails while the files are written: the container's directory goes.
+    networking.writeFiles = writeFiles;
+    service.snapshotter.prepare = async () => {
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      throw new Error('no snapshot');
+    };
+    await expect(service.create({ image: 'fake:1', name: 'one' })).rejects.toThrow('no snapshot');
+    expect(containerDirs()).toEqual([]);
+    service.snapshotter.prepare = prepare;
+    expect((await service.create({ image: 'fake:1', name: 'one' })).Name).toBe('/one');
   });
 
   it('a new service on the same root restores every record; remove deletes record, snapshot and files', async () => {

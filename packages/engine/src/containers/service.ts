@@ -7,7 +7,7 @@ import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Readable, Writable } from 'node:stream';
 import { CError, isCError } from '@c/errors';
-import { createSnapshotter, storeLayout, type ByteSource, type Snapshotter } from '@c/layers';
+import { createSnapshotter, storeLayout, type ByteSource, type Mount, type Snapshotter } from '@c/layers';
 import { IMAGE_ID_LABEL } from '../images/storage';
 import { unpackLayers } from '../images/unpack';
 import { linuxSyscalls, preloadSyscalls } from '@c/namespaces';
@@ -54,7 +54,7 @@ import { readRootfsFile } from './rootfs-files';
 import { runtimeInitScript } from './runtime-paths';
 import { buildSpec } from './spec';
 import { ContainerRecordStore } from './store';
-import { makeBundleDir, newRecord, ZERO_TIME } from './record';
+import { makeBundleDir, newRecord, ZERO_TIME, type EtcFiles } from './record';
 import { summaryOf } from './summary';
 import type { ContainerRecord, ContainerSummary, CreateContainerOptions, WaitCondition, WaitResult } from './types';
 
@@ -277,13 +277,25 @@ export class ContainerService {
       if (options.logMaxSize !== undefined) parseByteSize(options.logMaxSize);
       // The pull's unpack path: a no-op when the pull unpacked the image already.
       const unpacked = await unpackLayers({ layers: image.layers, diffIds: image.config.rootfs.diff_ids }, (layer) => this.options.images.open(layer), this.snapshotter);
-      // The image label tells image prune and df which image this container holds.
-      const mounts = await this.snapshotter.prepare(snapshotKey, unpacked.chainId, { labels: { 'c.container.id': id, [IMAGE_ID_LABEL]: image.id } });
-      prepared = true;
-      const user = resolveUser(config.User, readRootfsFile(mounts, '/etc/passwd'), readRootfsFile(mounts, '/etc/group'));
       const dir = this.store.dir(id);
       const bundle = makeBundleDir(dir);
-      const files = await this.networking.writeFiles({ Id: id, Name: name, Config: config, HostConfig: hostConfig }, dir);
+      // The snapshot's durable record (its fsyncs run on the thread pool) and the container's /etc files (the
+      // network reads the host's resolv.conf) do not depend on each other: overlapped. The image label tells
+      // image prune and df which image this container holds.
+      const labels = { 'c.container.id': id, [IMAGE_ID_LABEL]: image.id };
+      const preparing = this.snapshotter.prepare(snapshotKey, unpacked.chainId, { labels }).then((prepareMounts) => {
+        prepared = true;
+        return prepareMounts;
+      });
+      let mounts: Mount[];
+      let files: EtcFiles;
+      try {
+        [mounts, files] = await Promise.all([preparing, this.networking.writeFiles({ Id: id, Name: name, Config: config, HostConfig: hostConfig }, dir)]);
+      } catch (error) {
+        await preparing.catch(() => undefined); // settled, so the clean-up below knows whether to remove it
+        throw error;
+      }
+      const user = resolveUser(config.User, readRootfsFile(mounts, '/etc/passwd'), readRootfsFile(mounts, '/etc/group'));
       const spec = buildSpec({ id, config, hostConfig, rootfsMounts: mounts, user, files, rootPath: 'rootfs' });
       this.networking.applyToSpec(spec, netnsPlan);
       writeFileSync(join(bundle, 'config.json'), JSON.stringify(spec, null, 2));
