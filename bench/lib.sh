@@ -3,6 +3,7 @@
 #   bench_busybox_tar         DIR/rootfs.tar: static busybox with sh/true/sleep applets and a passwd
 #   bench_c_daemon NAME ARGS  starts c-daemon on DIR/NAME.sock with root DIR/NAME-root (ARGS appended); waits for it
 #   bench_dockerd             starts Debian's dockerd 20.10 the way the anchors do (no iptables, no bridge); 1 if absent
+#   bench_podman TAR IMAGE    sets BENCH_PODMAN (a command prefix) with IMAGE imported from TAR; 1 if podman cannot run
 #   bench_median FILE         the median of a hyperfine JSON export, in ms
 #   bench_pss PID             the PSS of a process, in KiB
 #   bench_cleanup             stops what bench_* started, unmounts and removes DIR (install it as the EXIT trap)
@@ -63,6 +64,25 @@ bench_dockerd() {
   BENCH_SOCKETS+=("$BENCH_DIR/docker.sock")
   for _ in $(seq 100); do curl -sf --unix-socket "$BENCH_DIR/docker.sock" http://d/_ping >/dev/null 2>&1 && return 0; sleep 0.2; done
   echo "$BENCH_NAME: dockerd did not come up (see $BENCH_DIR/dockerd.log)" >&2
+  return 1
+}
+
+bench_podman() { # TAR IMAGE
+  command -v podman >/dev/null || return 1
+  # Root here lacks CAP_SYS_RESOURCE: cap podman's default rlimits at the hard limits we have (as the anchors do).
+  export CONTAINERS_CONF=$BENCH_DIR/containers.conf
+  # podman lowers its own NPROC hard limit to 32768, so conmon and the runtime get at most that.
+  local nproc
+  nproc=$(ulimit -Hu)
+  { [ "$nproc" = unlimited ] || [ "$nproc" -gt 32768 ]; } && nproc=32768
+  printf '[containers]\ndefault_ulimits = ["nofile=%s:%s", "nproc=%s:%s"]\n' "$(ulimit -Hn)" "$(ulimit -Hn)" "$nproc" "$nproc" >"$CONTAINERS_CONF"
+  # crun 1.8 refuses this host's hybrid cgroup layout unless the cgroup2 mount is hidden (a private mount namespace).
+  BENCH_PODMAN="unshare -m --propagation private sh -c 'umount /sys/fs/cgroup/unified 2>/dev/null; exec \"\$0\" \"\$@\"' podman --root $BENCH_DIR/podman --runroot $BENCH_DIR/podman-run --tmpdir $BENCH_DIR/podman-tmp --storage-driver overlay"
+  if eval "$BENCH_PODMAN import $1 $2" >/dev/null 2>"$BENCH_DIR/podman.log" && eval "$BENCH_PODMAN run --rm --network none --runtime crun $2 true" >/dev/null 2>>"$BENCH_DIR/podman.log"; then
+    return 0
+  fi
+  echo "podman: could not run here ($(tail -1 "$BENCH_DIR/podman.log")); skipped (anchors: 165 ms with crun)"
+  BENCH_PODMAN=
   return 1
 }
 

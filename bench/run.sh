@@ -39,23 +39,8 @@ else
   echo "dockerd: not installed or not starting; skipped (anchors: 160 ms)"
 fi
 
-P=
-if command -v podman >/dev/null; then
-  # Root here lacks CAP_SYS_RESOURCE: cap podman's default rlimits at the hard limits we have (as the anchors do).
-  export CONTAINERS_CONF=$BENCH_DIR/containers.conf
-  # podman lowers its own NPROC hard limit to 32768, so conmon and the runtime get at most that.
-  nproc=$(ulimit -Hu)
-  { [ "$nproc" = unlimited ] || [ "$nproc" -gt 32768 ]; } && nproc=32768
-  printf '[containers]\ndefault_ulimits = ["nofile=%s:%s", "nproc=%s:%s"]\n' "$(ulimit -Hn)" "$(ulimit -Hn)" "$nproc" "$nproc" >"$CONTAINERS_CONF"
-  P="podman --root $BENCH_DIR/podman --runroot $BENCH_DIR/podman-run --tmpdir $BENCH_DIR/podman-tmp --storage-driver overlay"
-  # crun 1.8 refuses this host's hybrid cgroup layout unless the cgroup2 mount is hidden (a private mount namespace).
-  IN_NS="unshare -m --propagation private sh -c 'umount /sys/fs/cgroup/unified 2>/dev/null; exec \"\$0\" \"\$@\"'"
-  if $P import "$BENCH_DIR/rootfs.tar" bench-busybox >/dev/null 2>"$BENCH_DIR/podman.log" && eval "$IN_NS $P run --rm --network none --runtime crun bench-busybox true" >/dev/null 2>>"$BENCH_DIR/podman.log"; then
-    CMDS+=("podman run --rm --network none=$IN_NS $P run --rm --network none --runtime crun bench-busybox true")
-  else
-    echo "podman: could not run here ($(tail -1 "$BENCH_DIR/podman.log")); skipped (anchors: 165 ms with crun)"
-    P=
-  fi
+if bench_podman "$BENCH_DIR/rootfs.tar" bench-busybox; then
+  CMDS+=("podman run --rm --network none=$BENCH_PODMAN run --rm --network none --runtime crun bench-busybox true")
 fi
 
 echo "--- memory per running container (c) ---"
@@ -93,8 +78,8 @@ if [ -n "$D" ]; then
   D_PAR=$(parallel_start "$D" "$D ps -aq | xargs -r $D rm -f")
   echo "docker  $N x docker run -d: ${D_PAR} ms   ratio c/docker $(node -e "console.log(($C_PAR/$D_PAR).toFixed(2))")"
 fi
-if [ -n "$P" ]; then
-  P_PAR=$(parallel_start "$IN_NS $P" "$IN_NS $P rm -af -t 0")
+if [ -n "${BENCH_PODMAN:-}" ]; then
+  P_PAR=$(parallel_start "$BENCH_PODMAN" "$BENCH_PODMAN rm -af -t 0")
   echo "podman  $N x podman run -d: ${P_PAR} ms   ratio c/podman $(node -e "console.log(($C_PAR/$P_PAR).toFixed(2))")"
 fi
 

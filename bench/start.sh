@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # bench/start.sh - start latency of `c-runtime run` against `runc run` and `crun run` on the same busybox bundle
-# (process /bin/true), run alternately (c, runc, crun, c, runc, crun, ...) so machine load hits all three alike.
+# (process /bin/true), run alternately (c, runc, crun, c, runc, crun, ...) so machine load hits all alike; where
+# installed, `podman run --rm --network none` (crun) and `docker run --rm` (Debian's dockerd, started as the
+# anchors start it) on an image of the same rootfs join the rounds (PEERS=0 leaves them out).
 # Prints medians, min/max and the ratios c/runc and c/crun; writes JSON to $OUT (default /tmp/c-bench-start.json).
 # `c` is the CommonJS build the c-runtime bin runs (dist/c-runtime.cjs): `run` in one process (the CLI builds the
 # container, a generated static program is PID 1); `c-init` is the same with C_RUNTIME_DIRECT=0, the two-process
@@ -23,8 +25,7 @@ CLI_ESM="$REPO/packages/runtime/dist/c-runtime.js"
 INIT_ESM="$REPO/packages/runtime/dist/c-runtime-init.js"
 VARIANT_ROUNDS=${VARIANT_ROUNDS:-20}
 WORK=$(mktemp -d /tmp/c-bench-start.XXXXXX)
-cleanup() { rm -rf "$WORK"; }
-trap cleanup EXIT
+trap 'rm -rf "$WORK"' EXIT
 
 [ "$(id -u)" = 0 ] || { echo "bench/start.sh: needs root" >&2; exit 1; }
 if [ ! -f "$CLI" ] || [ -n "$(find "$REPO/packages/runtime/src" "$REPO/packages/namespaces/src" -newer "$CLI" -name '*.ts' | head -1)" ]; then
@@ -50,10 +51,25 @@ fi
 
 STATE=$WORK/state
 mkdir -p "$STATE"
+
+# podman and docker on an image of the same rootfs (bench/lib.sh starts and stops them; its cleanup removes $WORK).
+TOOLS=(c c-init c-esm runc crun node)
+source "$HERE/lib.sh"
+BENCH_NAME=bench/start.sh
+BENCH_DIR=$WORK
+trap bench_cleanup EXIT
+DOCKER=${DOCKER:-/usr/local/bin/docker}
+if [ "${PEERS:-1}" = 1 ]; then
+  tar --numeric-owner -C "$BUNDLE/rootfs" -cf "$WORK/rootfs.tar" .
+  bench_podman "$WORK/rootfs.tar" bench-busybox && TOOLS+=(podman)
+  if [ -x "$DOCKER" ] && bench_dockerd && "$DOCKER" -H "unix://$WORK/docker.sock" import "$WORK/rootfs.tar" bench-busybox >/dev/null; then
+    TOOLS+=(docker)
+  fi
+fi
 in_ns() { unshare -m --propagation private bash -c 'umount /sys/fs/cgroup/unified 2>/dev/null || true; exec "$@"' in_ns "$@"; }
 
 now() { date +%s%N; }
-declare -A SAMPLES=([c]="" [c-init]="" [c-esm]="" [runc]="" [crun]="" [node]="")
+declare -A SAMPLES=([c]="" [c-init]="" [c-esm]="" [runc]="" [crun]="" [node]="" [podman]="" [docker]="")
 run_one() { # tool id -> elapsed ns
   local tool=$1 id=$2 t0 t1
   t0=$(now)
@@ -64,18 +80,22 @@ run_one() { # tool id -> elapsed ns
     runc) runc --root "$STATE/runc" run -b "$BUNDLE" "$id" </dev/null >/dev/null ;;
     crun) in_ns crun --root "$STATE/crun" run -b "$BUNDLE" "$id" </dev/null >/dev/null ;;
     node) node -e 0 ;; # the floor: c-runtime run is two Node start-ups (CLI + init) plus the container work
+    podman) eval "$BENCH_PODMAN run --rm --network none --runtime crun bench-busybox true" </dev/null >/dev/null ;;
+    docker) "$DOCKER" -H "unix://$WORK/docker.sock" run --rm bench-busybox true </dev/null >/dev/null ;;
   esac
   t1=$(now)
   echo $(( (t1 - t0) / 1000 ))
 }
 
 for ((i = 1; i <= WARMUP + N; i++)); do
-  for tool in c c-init c-esm runc crun node; do
+  for tool in "${TOOLS[@]}"; do
     us=$(run_one "$tool" "b$i$tool$RANDOM")
     if ((i > WARMUP)); then SAMPLES[$tool]+="$us "; fi
   done
 done
 
+ARGS=()
+for tool in "${TOOLS[@]}"; do ARGS+=("$tool" "${SAMPLES[$tool]}"); done
 node -e '
   const [n, out, ...rest] = process.argv.slice(1);
   const tools = {};
@@ -91,9 +111,14 @@ node -e '
   result.ratioCrun = median(tools.c) / median(tools.crun);
   result.ratioInitRunc = median(tools["c-init"]) / median(tools.runc);
   result.cMinusNodeMs = (median(tools.c) - median(tools.node)) / 1000;
+  for (const peer of ["podman", "docker"]) {
+    if (!tools[peer]) continue;
+    result[`ratio_${peer}`] = median(tools.c) / median(tools[peer]);
+    console.log(`c/${peer} ${result[`ratio_${peer}`].toFixed(2)}x (c-runtime run against \`${peer} run --rm\`: a whole engine, not only a runtime)`);
+  }
   console.log(`c/runc ${result.ratioRunc.toFixed(2)}x   c-init/runc ${result.ratioInitRunc.toFixed(2)}x   c/crun ${result.ratioCrun.toFixed(2)}x   c - node start ${result.cMinusNodeMs.toFixed(1)} ms   (load ${result.load.toFixed(1)})`);
   require("fs").writeFileSync(out, JSON.stringify(result, null, 2));
-' "$N" "$OUT" c "${SAMPLES[c]}" c-init "${SAMPLES[c-init]}" c-esm "${SAMPLES[c-esm]}" runc "${SAMPLES[runc]}" crun "${SAMPLES[crun]}" node "${SAMPLES[node]}"
+' "$N" "$OUT" "${ARGS[@]}"
 
 if ((VARIANT_ROUNDS > 0)); then
   echo "--- one init start-up, by variant (bench/start-variants.mjs, $VARIANT_ROUNDS rounds) ---"

@@ -372,7 +372,10 @@ export async function main(argv: readonly string[], options: { cgroups?: Cgroups
     }
     const args = parseFlags(rest, commandFlags, command === 'exec');
     const sys = options.sys ?? linuxSyscalls;
-    if (!options.sys) preloadSyscalls();
+    // `run` loads koffi at its first syscall instead: after it has made the cgroup directories and begun the
+    // migration warm-up (container/run-direct.ts), so that grace period also covers koffi's ~3 ms. (Nothing can
+    // reach pivot_root before koffi is loaded: the namespaces are entered through it first.)
+    if (!options.sys && command !== 'run') preloadSyscalls();
     const ctx: Context = {
       sys,
       log,

@@ -1,4 +1,5 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -54,5 +55,21 @@ describe('StateStore', () => {
     expect(Object.keys(ociState(alive, 'running'))).toEqual(['ociVersion', 'id', 'pid', 'status', 'bundle', 'rootfs', 'created', 'owner']);
     expect(ociState(reused, 'stopped').pid).toBe(0);
     expect(store.list()).toEqual(['abc']);
+  });
+});
+
+describe('StateStore.remove', () => {
+  it('removes a container directory of plain files and a fifo, or with a subdirectory, and an absent one quietly', () => {
+    const store = new StateStore(root);
+    store.create('plain');
+    writeFileSync(join(store.dir('plain'), 'state.json'), '{}');
+    execFileSync('mkfifo', [store.fifoPath('plain')]);
+    store.create('nested');
+    mkdirSync(join(store.dir('nested'), 'sub'));
+    writeFileSync(join(store.dir('nested'), 'sub', 'file'), 'x');
+    store.remove('plain');
+    store.remove('nested');
+    store.remove('absent');
+    expect(readdirSync(root)).toEqual([]);
   });
 });
