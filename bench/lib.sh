@@ -14,6 +14,7 @@ BENCH_DAEMON_JS=${DAEMON_JS:-$BENCH_REPO/apps/daemon/dist/c-daemon.js}
 BENCH_CLI_JS=${CLI_JS:-$BENCH_REPO/apps/cli/dist/c.cjs}
 BENCH_PIDS=()
 BENCH_SOCKETS=()
+BENCH_C_ROOTS=()
 
 bench_init() { # NAME DIR
   BENCH_NAME=$1
@@ -48,6 +49,7 @@ bench_c_daemon() { # NAME [ARGS...]
   shift
   node "$BENCH_DAEMON_JS" -H "unix://$BENCH_DIR/$name.sock" --root "$BENCH_DIR/$name-root" "$@" 2>"$BENCH_DIR/$name.log" &
   BENCH_PIDS+=($!)
+  BENCH_C_ROOTS+=("$BENCH_DIR/$name-root")
   BENCH_SOCKETS+=("$BENCH_DIR/$name.sock")
   for _ in $(seq 150); do curl -sf --unix-socket "$BENCH_DIR/$name.sock" http://c/_ping >/dev/null 2>&1 && return 0; sleep 0.1; done
   echo "$BENCH_NAME: c-daemon $name did not come up (see $BENCH_DIR/$name.log)" >&2
@@ -95,12 +97,14 @@ bench_pss() { # PID
 }
 
 bench_cleanup() {
-  local docker=${DOCKER:-/usr/local/bin/docker} sock pid
+  local docker=${DOCKER:-/usr/local/bin/docker} sock pid root
   for sock in "${BENCH_SOCKETS[@]}"; do
     [ -S "$sock" ] || continue
     "$docker" -H "unix://$sock" ps -aq 2>/dev/null | xargs -r "$docker" -H "unix://$sock" rm -f >/dev/null 2>&1 || true
   done
   for pid in "${BENCH_PIDS[@]}"; do kill "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true; done
+  # The roots go: so do the bridges and nft tables their daemons keep across restarts.
+  for root in "${BENCH_C_ROOTS[@]}"; do bash "$BENCH_REPO/tooling/scripts/remove-engine-network.sh" "$root"; done
   if [ -n "${BENCH_DIR:-}" ] && [ -d "$BENCH_DIR" ]; then
     grep " $BENCH_DIR" /proc/self/mountinfo | awk '{print $5}' | sort -r | xargs -r -n1 umount -l 2>/dev/null || true
     rm -rf "$BENCH_DIR"

@@ -15,6 +15,8 @@ cleanup() {
     kill "$daemon_pid" 2>/dev/null || true
     for _ in $(seq 50); do kill -0 "$daemon_pid" 2>/dev/null || break; sleep 0.1; done
   fi
+  # The root goes: so do the bridge and nft table its daemon keeps across restarts.
+  bash tooling/scripts/remove-engine-network.sh "$work/root"
   rm -rf "$work"
 }
 trap cleanup EXIT
