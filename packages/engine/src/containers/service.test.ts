@@ -44,7 +44,6 @@ const fakeCgroups = (path: string): ContainerCgroups => ({
   thaw: async () => {},
   oomKills: () => 0,
   directories: () => [],
-  ownDirectories: () => [],
   destroy: async () => {},
 });
 

@@ -99,17 +99,6 @@ class ManagedCgroups implements ContainerCgroups {
     return this.bound().directories();
   }
 
-  ownDirectories(): string[] {
-    const mounts: [string, string][] = [...this.layout.v1.entries()];
-    if (this.layout.v2 !== undefined) mounts.push(['', this.layout.v2]);
-    return this.directories().map((dir) => {
-      const match = mounts.filter(([, mount]) => dir.startsWith(`${mount}/`)).sort((a, b) => b[1].length - a[1].length)[0];
-      if (match === undefined) return dir;
-      const [controller, mount] = match;
-      return join(mount, this.own.get(controller) ?? '/');
-    });
-  }
-
   freeze(): Promise<void> {
     return this.bound().freeze();
   }

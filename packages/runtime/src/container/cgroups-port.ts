@@ -25,8 +25,6 @@ export interface ContainerCgroups {
   oomKills(): number;
   /** The container cgroup's directories on the host (after `create`). */
   directories(): string[];
-  /** For each of `directories()`, the matching directory of this process's own cgroup (to move back out). */
-  ownDirectories(): string[];
   /** Remove the cgroup (it must be empty); nothing to do if it does not exist. */
   destroy(): Promise<void>;
 }

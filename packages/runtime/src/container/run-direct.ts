@@ -32,7 +32,7 @@ import { planInit } from './init-config';
 import { loadBundle } from './load-bundle';
 import { openConsolePty, requireConsoleTarget } from './console-pty';
 import { publishCreated } from './publish-created';
-import { warmCgroupMigration } from './warm-migration';
+import { warmOwnCgroupMigration } from './warm-migration';
 import { spawnProcess, waitExit } from './spawned-process';
 import type { SpawnStdio, SpawnedProcess } from './spawned-process';
 import type { StateStore } from './state';
@@ -155,8 +155,7 @@ export async function runDirect(request: DirectRunRequest): Promise<DirectCreate
     // Twice: once the cgroup directories exist (while it waits, a cgroup.procs write holds cgroup_mutex, which
     // their mkdirs need), so the grace period overlaps the planning below; again just before the shim starts, to
     // stretch the cheap spell over its migration (the spell ends ~1-2 grace periods after the last taker).
-    const ownCgroup = cgroups.ownDirectories()[0];
-    warmCgroupMigration(ownCgroup);
+    warmOwnCgroupMigration();
     let consolePath: string | undefined;
     if (terminal) {
       const pty = openConsolePty(sys);
@@ -195,7 +194,7 @@ export async function runDirect(request: DirectRunRequest): Promise<DirectCreate
     fds.push(shim);
     const [parentSock, childSock] = sys.socketpair(SOCK.SEQPACKET | SOCK.CLOEXEC);
     fds.push(parentSock, childSock);
-    warmCgroupMigration(ownCgroup);
+    warmOwnCgroupMigration();
     const own = RESTORE.map(({ proc, flag }) => ({ fd: open(`/proc/thread-self/ns/${proc}`, O.RDONLY), flag }));
     const cwd = open('.', O.PATH);
     let executable: string;

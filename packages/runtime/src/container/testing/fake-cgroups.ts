@@ -13,7 +13,6 @@ export function fakeCgroups(log: string[] = []): (path: string) => ContainerCgro
     thaw: async () => undefined,
     oomKills: () => 0,
     directories: () => [],
-    ownDirectories: () => [],
     destroy: async () => {
       log.push('destroy');
     },
