@@ -39,6 +39,33 @@ function serveBlob(b: Blob): void {
   nock(REG).get(`/v2/library/multi/blobs/${b.descriptor.digest}`).reply(200, b.bytes);
 }
 
+/**
+ * A sink over `store` on a slow disk: the manifest's commit takes 150 ms, then logs "manifest committed" in
+ * `order`; every other blob logs "ingest NAME" when its ingest opens.
+ */
+function slowManifestSink(store: MemoryBlobStore, manifestDigest: string, order: string[], nameOf: (digest: string) => string) {
+  return {
+    has: (digest: string) => store.has(digest),
+    ingest: async (digest: string, size: number) => {
+      const ingest = await store.ingest(digest, size);
+      if (digest !== manifestDigest) {
+        order.push(`ingest ${nameOf(digest)}`);
+        return ingest;
+      }
+      return {
+        ...ingest,
+        offset: ingest.offset,
+        write: (chunk: Uint8Array) => ingest.write(chunk),
+        commit: async () => {
+          await new Promise((resolve) => setTimeout(resolve, 150));
+          await ingest.commit();
+          order.push('manifest committed');
+        },
+      };
+    },
+  };
+}
+
 describe('pull', () => {
   it('picks the requested platform from an index and stores index, manifest, config and layers', async () => {
     nock(REG).get('/v2/').reply(200, {});
@@ -135,27 +162,7 @@ describe('pull', () => {
     const store = new MemoryBlobStore();
     const order: string[] = [];
     const manifestDigest = amd64.manifest.descriptor.digest;
-    const sink = {
-      has: (digest: string) => store.has(digest),
-      ingest: async (digest: string, size: number) => {
-        const ingest = await store.ingest(digest, size);
-        if (digest !== manifestDigest) {
-          order.push(`ingest ${digest === amd64.config.descriptor.digest ? 'config' : 'layer'}`);
-          return ingest;
-        }
-        // A slow disk: the manifest's commit takes a while.
-        return {
-          ...ingest,
-          offset: ingest.offset,
-          write: (chunk: Uint8Array) => ingest.write(chunk),
-          commit: async () => {
-            await new Promise((resolve) => setTimeout(resolve, 150));
-            await ingest.commit();
-            order.push('manifest committed');
-          },
-        };
-      },
-    };
+    const sink = slowManifestSink(store, manifestDigest, order, (digest) => (digest === amd64.config.descriptor.digest ? 'config' : 'layer'));
     const events: PullProgress[] = [];
     await new RegistryClient(fast).pull(ref, sink, { platform: { os: 'linux', architecture: 'amd64' }, onProgress: (e) => events.push(e) });
     expect(order.indexOf('ingest layer')).toBeGreaterThanOrEqual(0);
@@ -178,27 +185,8 @@ describe('pull', () => {
     const order: string[] = [];
     const manifestDigest = amd64.manifest.descriptor.digest;
     const names = new Map(amd64.layers.map((l, i) => [l.descriptor.digest, `layer ${i + 1}`]));
-    const sink = {
-      has: (digest: string) => store.has(digest),
-      ingest: async (digest: string, size: number) => {
-        const ingest = await store.ingest(digest, size);
-        if (digest !== manifestDigest) {
-          order.push(`ingest ${names.get(digest) ?? 'config'}`);
-          return ingest;
-        }
-        // A slow disk: the manifest's commit (which the config's store waits for) takes a while.
-        return {
-          ...ingest,
-          offset: ingest.offset,
-          write: (chunk: Uint8Array) => ingest.write(chunk),
-          commit: async () => {
-            await new Promise((resolve) => setTimeout(resolve, 150));
-            await ingest.commit();
-            order.push('manifest committed');
-          },
-        };
-      },
-    };
+    // The manifest's slow commit is what the config's store waits for.
+    const sink = slowManifestSink(store, manifestDigest, order, (digest) => names.get(digest) ?? 'config');
     // Two slots: the config and layer 1 first; layer 2 must not wait for the manifest's slow commit and the config's store.
     await new RegistryClient({ ...fast, concurrency: 2 }).pull(ref, sink, { platform: { os: 'linux', architecture: 'amd64' } });
     expect(order.indexOf('ingest layer 2')).toBeGreaterThanOrEqual(0);

@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { busyboxTar } from '../busybox-rootfs';
-import { CLI_PATH, cliEnvironment, expectSuccess, stopAutoStartedDaemon, type CliEnvironment } from '../registry/support/cli';
+import { CLI_PATH, cliEnvironment, expectSuccess, tearDownCli, type CliEnvironment } from '../registry/support/cli';
 
 const haveBusybox = existsSync('/bin/busybox');
 const haveScript = existsSync('/usr/bin/script');
@@ -24,20 +24,7 @@ describe.skipIf(!haveBusybox)('c against its daemon', () => {
     c = cliEnvironment();
   });
 
-  afterAll(async () => {
-    try {
-      if (c) {
-        const ids = (await c.run(['ps', '-aq'])).stdout.split('\n').filter(Boolean);
-        if (ids.length) await c.run(['rm', '-f', ...ids]);
-      }
-    } finally {
-      if (c) stopAutoStartedDaemon(c.root);
-      // Give the daemon a moment to remove its socket before the root goes.
-      await new Promise((resolve) => setTimeout(resolve, 300));
-      c?.cleanup();
-      if (work) rmSync(work, { recursive: true, force: true });
-    }
-  });
+  afterAll(() => tearDownCli(c, work));
 
   it('starts the daemon on first use and says so, once', async () => {
     const first = expectSuccess(await c.run(['import', busyboxTar(work, ['sh', 'echo', 'cat', 'true', 'sleep', 'ls', 'test', 'hostname', 'pwd', 'env']), image]), 'c import');

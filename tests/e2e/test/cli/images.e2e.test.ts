@@ -3,12 +3,12 @@
  * (an untagged image) and `c top` with ps options, with the BUILT cli against its auto-started daemon.
  */
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { busyboxTar } from '../busybox-rootfs';
-import { cliEnvironment, expectSuccess, stopAutoStartedDaemon, type CliEnvironment } from '../registry/support/cli';
+import { cliEnvironment, expectSuccess, tearDownCli, type CliEnvironment } from '../registry/support/cli';
 
 describe.skipIf(!existsSync('/bin/busybox') || process.getuid?.() !== 0)('c save, load, commit, top', () => {
   let c: CliEnvironment;
@@ -21,19 +21,7 @@ describe.skipIf(!existsSync('/bin/busybox') || process.getuid?.() !== 0)('c save
     expectSuccess(await c.run(['import', busyboxTar(work, ['sh', 'echo', 'cat', 'sleep']), image]), 'c import');
   });
 
-  afterAll(async () => {
-    try {
-      if (c) {
-        const ids = (await c.run(['ps', '-aq'])).stdout.split('\n').filter(Boolean);
-        if (ids.length) await c.run(['rm', '-f', ...ids]);
-      }
-    } finally {
-      if (c) stopAutoStartedDaemon(c.root);
-      await new Promise((resolve) => setTimeout(resolve, 300));
-      c?.cleanup();
-      if (work) rmSync(work, { recursive: true, force: true });
-    }
-  });
+  afterAll(() => tearDownCli(c, work));
 
   it('c save -o, c rmi, c load -i: the same image id, and it runs', async () => {
     const id = expectSuccess(await c.run(['image', 'inspect', '-f', '{{.Id}}', image]), 'inspect').stdout.trim();

@@ -104,3 +104,22 @@ export function expectSuccess(result: CliResult, what: string): CliResult {
   }
   return result;
 }
+
+/**
+ * The end of a suite that ran containers through `c` (its auto-started daemon): remove every container, stop the
+ * daemon, then remove the root and `work` (a scratch directory of the suite, if any).
+ */
+export async function tearDownCli(c: CliEnvironment | undefined, work: string | undefined): Promise<void> {
+  try {
+    if (c) {
+      const ids = (await c.run(['ps', '-aq'])).stdout.split('\n').filter(Boolean);
+      if (ids.length) await c.run(['rm', '-f', ...ids]);
+    }
+  } finally {
+    if (c) stopAutoStartedDaemon(c.root);
+    // Give the daemon a moment to remove its socket before the root goes.
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    c?.cleanup();
+    if (work) rmSync(work, { recursive: true, force: true });
+  }
+}
