@@ -1,13 +1,18 @@
 /**
- * `c` (built as dist/c-main.cjs, run by the bin dist/c.cjs from a V8 code cache: src/bin.ts): `c run` in its usual spellings runs from this bundle without yargs (see fast-run.ts); every other command
- * loads dist/c-commands.cjs, the full yargs command line. Each Node start-up here costs ~30-70 ms and compiling code
- * the command does not use adds to it, so this bundle holds only the run path.
+ * `c` (built as dist/c-main.cjs, run by the bin dist/c.cjs from a V8 code cache: src/bin.ts): `c run` and the
+ * everyday commands (ps, images, version, rm, stop, exec, logs) in their usual spellings run from this bundle without
+ * yargs (see fast-run.ts, fast-commands.ts); anything else loads dist/c-commands.cjs, the full yargs command line.
+ * Each Node start-up here costs ~30-70 ms and compiling code the command does not use adds to it, so this bundle
+ * holds only those paths (each command's module is evaluated only when it runs).
  */
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadWithCodeCache } from '@c/tooling/code-cache-loader';
 import { version } from '../package.json';
+import { parseFastCommand, type ParsedCommand } from './fast-commands';
 import { parseFastRun } from './fast-run';
+import { globalsFrom } from './lazy';
+import { reportError } from './report-error';
 import { main as runMain } from './run-main';
 
 /** The full command line: the sibling bundle c-commands.cjs (tsup builds it from command-line.ts). */
@@ -23,11 +28,23 @@ process.stdout.on('error', (error: NodeJS.ErrnoException) => {
   process.exit(128 + 13);
 });
 
+/** A command parsed by fast-commands.ts: its handler, and failures reported as the full command line does. */
+async function runFast({ command, argv }: ParsedCommand): Promise<void> {
+  const globals = globalsFrom(argv);
+  try {
+    await (await command.handler())(argv, globals);
+  } catch (error) {
+    process.exitCode = reportError(error, globals.debug);
+  }
+}
+
 const args = process.argv.slice(2);
 if (args.length === 1 && (args[0] === '--version' || args[0] === '-v')) {
   process.stdout.write(`c version ${version}\n`);
 } else {
   const fastRun = parseFastRun(args);
+  const fast = fastRun ? undefined : parseFastCommand(args);
   if (fastRun) void runMain(fastRun.argv);
+  else if (fast) void runFast(fast);
   else void commandLine().main(args);
 }

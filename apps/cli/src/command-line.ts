@@ -10,6 +10,7 @@ import { splitContainerCommand } from './argv-split';
 import { containerGroup, daemonCommand, imagePrune, systemGroup, topLevelCommands } from './commands/table';
 import { lazy } from './lazy';
 import { GLOBAL_FLAGS, declareFlags } from './containers/create-flags';
+import { IMAGES_FLAGS } from './commands/flags';
 import { networkGroup } from './commands/network';
 import { portCommand } from './commands/port';
 
@@ -37,12 +38,7 @@ const push = {
 const images = (command: string) => ({
   command,
   describe: 'List images',
-  builder: (y: Argv) =>
-    y
-      .positional('repository', { type: 'string', describe: 'Only images of this repository[:tag]' })
-      .option('quiet', { alias: 'q', type: 'boolean', describe: 'Only show image IDs' })
-      .option('digests', { type: 'boolean', describe: 'Show digests' })
-      .option('trunc', { type: 'boolean', default: true, describe: 'Truncate output (--no-trunc: full IDs)' }),
+  builder: (y: Argv) => declareFlags(y.positional('repository', { type: 'string', describe: 'Only images of this repository[:tag]' }), IMAGES_FLAGS),
   handler: lazy(() => import('./commands/images')),
 });
 
@@ -155,9 +151,10 @@ export async function main(args: readonly string[]): Promise<void> {
     .strict()
     .demandCommand(1, 'c needs a command')
     .fail((message, error) => {
-      // Command failures arrive as `error`; yargs' own validation failures only as a message.
-      if (error) throw error;
-      throw new CError('INVALID_ARGUMENT', message, { hint: "see 'c --help'" });
+      // Command failures arrive as `error`; yargs' own validation failures as a message, or as a YError (a flag
+      // without its value): both are usage errors.
+      if (error && error.name !== 'YError') throw error;
+      throw new CError('INVALID_ARGUMENT', message ?? error.message, { hint: "see 'c --help'" });
     })
     .wrap(null);
   try {

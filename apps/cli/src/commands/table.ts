@@ -5,6 +5,7 @@
 import type { Argv, CommandModule } from 'yargs';
 import { lazy } from '../lazy';
 import { CREATE_FLAGS, RUN_FLAGS, declareFlags } from '../containers/create-flags';
+import { EXEC_FLAGS, FORMAT_FLAGS, LOGS_FLAGS, PS_FLAGS, RM_FLAGS, TIME_FLAGS } from './flags';
 
 /** One command declaration; yargs' generic option types are erased here (every handler reads a plain record). */
 interface Command {
@@ -45,7 +46,7 @@ const createCommand = {
   handler: lazy(lifecycle, 'create'),
 };
 
-const timeOption = (y: Argv) => y.option('time', { alias: 't', type: 'number', describe: 'Seconds to wait before killing the container' });
+const timeOption = (y: Argv) => declareFlags(y, TIME_FLAGS);
 
 const commands: Command[] = [
   runCommand,
@@ -70,53 +71,26 @@ const commands: Command[] = [
   {
     command: 'rm <containers..>',
     describe: 'Remove one or more containers',
-    builder: (y: Argv) =>
-      many('containers')(y)
-        .option('force', { alias: 'f', type: 'boolean', describe: 'Force the removal of a running container (uses SIGKILL)' })
-        .option('volumes', { alias: 'v', type: 'boolean', describe: 'Remove anonymous volumes associated with the container' }),
+    builder: (y: Argv) => declareFlags(many('containers')(y), RM_FLAGS),
     handler: lazy(lifecycle, 'rm'),
   },
   {
     command: 'ps',
     describe: 'List containers',
-    builder: (y: Argv) =>
-      y
-        .option('all', { alias: 'a', type: 'boolean', describe: 'Show all containers (default shows just running)' })
-        .option('quiet', { alias: 'q', type: 'boolean', describe: 'Only display container IDs' })
-        .option('trunc', { type: 'boolean', default: true, describe: 'Truncate output (--no-trunc: full)' })
-        .option('filter', { alias: 'f', type: 'string', requiresArg: true, describe: 'Filter output based on conditions provided' })
-        .option('format', { type: 'string', describe: 'Format output using a Go template' })
-        .option('last', { alias: 'n', type: 'number', describe: 'Show n last created containers' })
-        .option('latest', { alias: 'l', type: 'boolean', describe: 'Show the latest created container' })
-        .option('size', { alias: 's', type: 'boolean', describe: 'Display total file sizes' }),
+    builder: (y: Argv) => declareFlags(y, PS_FLAGS),
     handler: lazy(() => import('./ps')),
   },
   {
     command: 'logs <container>',
     describe: 'Fetch the logs of a container',
-    builder: (y: Argv) =>
-      y
-        .positional('container', { type: 'string', demandOption: true })
-        .option('follow', { alias: 'f', type: 'boolean', describe: 'Follow log output' })
-        .option('tail', { alias: 'n', type: 'string', describe: 'Number of lines to show from the end of the logs' })
-        .option('since', { type: 'string', describe: 'Show logs since timestamp or relative (e.g. 42m)' })
-        .option('until', { type: 'string', describe: 'Show logs before a timestamp' })
-        .option('timestamps', { alias: 't', type: 'boolean', describe: 'Show timestamps' }),
+    builder: (y: Argv) => declareFlags(y.positional('container', { type: 'string', demandOption: true }), LOGS_FLAGS),
     handler: lazy(() => import('./logs')),
   },
   {
     command: 'exec <container> [command..]',
     describe: 'Execute a command in a running container',
     builder: (y: Argv) =>
-      y
-        .positional('container', { type: 'string', demandOption: true })
-        .positional('command', { type: 'string', array: true })
-        .option('interactive', { alias: 'i', type: 'boolean', describe: 'Keep STDIN open even if not attached' })
-        .option('tty', { alias: 't', type: 'boolean', describe: 'Allocate a pseudo-TTY' })
-        .option('detach', { alias: 'd', type: 'boolean', describe: 'Detached mode: run command in the background' })
-        .option('env', { alias: 'e', type: 'string', requiresArg: true, describe: 'Set environment variables' })
-        .option('workdir', { alias: 'w', type: 'string', describe: 'Working directory inside the container' })
-        .option('user', { alias: 'u', type: 'string', describe: 'Username or UID' }),
+      declareFlags(y.positional('container', { type: 'string', demandOption: true }).positional('command', { type: 'string', array: true }), EXEC_FLAGS),
     handler: lazy(() => import('./exec')),
   },
   {
@@ -235,7 +209,7 @@ const otherTopLevel: Command[] = [
   {
     command: 'version',
     describe: 'Show the c version information',
-    builder: (y: Argv) => y.option('format', { alias: 'f', type: 'string', describe: 'Format output using a Go template' }),
+    builder: (y: Argv) => declareFlags(y, FORMAT_FLAGS),
     handler: lazy(introspect, 'version'),
   },
 ];

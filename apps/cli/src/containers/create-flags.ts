@@ -13,6 +13,8 @@ export interface FlagSpec {
   type: 'boolean' | 'string' | 'number';
   /** Repeatable: the value is always a list. (Other flags given twice become a list too, as with yargs.) */
   array?: boolean;
+  /** A boolean that is on unless `--no-NAME` is given. */
+  default?: boolean;
   describe: string;
 }
 
@@ -89,6 +91,7 @@ export function declareFlags(y: Argv, specs: readonly FlagSpec[], global = false
       describe: spec.describe,
       ...(spec.aliases ? { alias: [...spec.aliases] } : {}),
       ...(spec.array ? { array: true } : {}),
+      ...(spec.default !== undefined ? { default: spec.default } : {}),
       ...(spec.type !== 'boolean' && !global ? { requiresArg: true } : {}),
       ...(global ? { global: true } : {}),
     });
