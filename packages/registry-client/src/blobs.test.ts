@@ -45,15 +45,36 @@ describe('fetchBlob over nock', () => {
     expect(asked).toEqual([R]);
   });
 
-  it.each([
-    ['another port', 'https://registry.example.com:8443/storage/blob'],
-    ['plain http on the same host', 'http://registry.example.com/storage/blob'],
-  ])('drops Authorization on a redirect to the same host on %s', async (_what, location) => {
+  it('drops Authorization on a redirect to the same host on another port', async () => {
+    const location = 'https://registry.example.com:8443/storage/blob';
     nock(REG).get('/v2/').reply(401, '', { 'www-authenticate': 'Basic realm="r"' });
     nock(REG).get(path).matchHeader('authorization', /^Basic /).reply(302, '', { location });
     nock(new URL(location).origin, { badheaders: ['authorization'] }).get('/storage/blob').reply(200, layer.bytes);
     const client = new RegistryClient({ ...fast, credentials: { get: async () => ({ username: 'u', password: 'p' }) } });
     expect(await client.fetchBlob(R, 'team/app', layer.descriptor, new MemoryBlobStore())).toBe('downloaded');
+  });
+
+  it('drops Authorization on a redirect to plain http (fetched over a bare socket, which nock cannot see)', async () => {
+    const seen: Array<string | undefined> = [];
+    const storage = createServer((req, res) => {
+      seen.push(req.headers.authorization);
+      res.writeHead(200, { 'content-length': String(layer.bytes.length) }).end(layer.bytes);
+    });
+    await new Promise<void>((resolve) => storage.listen(0, '127.0.0.1', resolve));
+    nock.enableNetConnect('127.0.0.1');
+    try {
+      const location = `http://127.0.0.1:${(storage.address() as AddressInfo).port}/storage/blob`;
+      nock(REG).get('/v2/').reply(401, '', { 'www-authenticate': 'Basic realm="r"' });
+      nock(REG).get(path).matchHeader('authorization', /^Basic /).reply(302, '', { location });
+      const client = new RegistryClient({ ...fast, credentials: { get: async () => ({ username: 'u', password: 'p' }) } });
+      expect(await client.fetchBlob(R, 'team/app', layer.descriptor, new MemoryBlobStore())).toBe('downloaded');
+      client.close();
+      expect(seen).toEqual([undefined]);
+    } finally {
+      nock.disableNetConnect();
+      storage.closeAllConnections();
+      await new Promise<void>((resolve) => storage.close(() => resolve()));
+    }
   });
 
   it('keeps Authorization on a redirect within the same origin', async () => {

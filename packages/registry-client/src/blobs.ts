@@ -2,9 +2,8 @@
  * Blob downloads: streamed into a sink's ingest, resumed with `Range` after an interruption, bounded by
  * the descriptor's size while streaming, verified by the ingest's commit.
  */
-import type { IncomingMessage } from 'node:http';
 import { CError, isCError } from '@c/errors';
-import { cancelledError, header, readBody } from './http';
+import { cancelledError, header, readBody, type HttpResponse } from './http';
 import { isRetryableNetworkError, networkError } from './errors';
 import { digestOf, parseDigest, type BlobIngest, type BlobSink, type Descriptor } from '@c/image';
 import { retryDelay, sleep, type RetryPolicy } from './retry';
@@ -210,7 +209,7 @@ const PUMP_HIGH_WATER = 8 * 1024 * 1024;
  * promise round trip of its own (an async iterator plus an await per 64 KiB chunk did). Resolves once the body
  * ended and every write finished; rejects with the first failure, destroying the response.
  */
-function pumpBody(res: IncomingMessage, accept: (chunk: Buffer) => Promise<void> | undefined): Promise<void> {
+function pumpBody(res: HttpResponse, accept: (chunk: Buffer) => Promise<void> | undefined): Promise<void> {
   return new Promise((resolve, reject) => {
     let waiting = 0;
     let failed = false;

@@ -2,11 +2,14 @@
  * One HTTP exchange over Node's http/https, nothing more: no redirects, no retries, no auth (those are
  * decided per request by the layers above, which need to see every hop).
  */
-import http, { type IncomingMessage } from 'node:http';
+import http from 'node:http';
 import type https from 'node:https';
 import { createRequire } from 'node:module';
 import { Readable } from 'node:stream';
 import { CError } from '@c/errors';
+import { RawHttpPool, type HttpResponse } from './raw-http';
+
+export type { HttpResponse } from './raw-http';
 
 export type HttpMethod = 'GET' | 'HEAD' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
 
@@ -30,6 +33,8 @@ function loadHttps(): typeof https {
 
 export class HttpAgents {
   readonly http = new http.Agent({ keepAlive: true, maxSockets: 16 });
+  /** Plain-HTTP GETs and HEADs (blob bodies above all) on bare sockets: see raw-http.ts. */
+  readonly raw = new RawHttpPool();
   #https: https.Agent | undefined;
 
   get https(): https.Agent {
@@ -39,6 +44,7 @@ export class HttpAgents {
 
   destroy(): void {
     this.http.destroy();
+    this.raw.destroy();
     this.#https?.destroy();
   }
 }
@@ -48,8 +54,9 @@ export function cancelledError(what: string): CError {
 }
 
 /** Sends a request; resolves with the response head, the body still to be read (or discarded). */
-export function sendHttp(request: HttpRequest, agents: HttpAgents): Promise<IncomingMessage> {
+export function sendHttp(request: HttpRequest, agents: HttpAgents): Promise<HttpResponse> {
   const isHttps = request.url.protocol === 'https:';
+  if (!isHttps && request.body === undefined && (request.method === 'GET' || request.method === 'HEAD')) return sendRaw(request, agents.raw);
   const transport = isHttps ? loadHttps() : http;
   return new Promise((resolve, reject) => {
     if (request.signal?.aborted) {
@@ -82,6 +89,17 @@ export function sendHttp(request: HttpRequest, agents: HttpAgents): Promise<Inco
   });
 }
 
+async function sendRaw(request: HttpRequest, pool: RawHttpPool): Promise<HttpResponse> {
+  const what = `${request.method} ${request.url.href}`;
+  if (request.signal?.aborted) throw cancelledError(what);
+  try {
+    return await pool.send({ method: request.method as 'GET' | 'HEAD', url: request.url, headers: request.headers, signal: request.signal, idleTimeoutMs: request.idleTimeoutMs });
+  } catch (error) {
+    if (request.signal?.aborted) throw cancelledError(what);
+    throw error;
+  }
+}
+
 /** Reads a whole (small) body, failing with LIMIT_EXCEEDED once it grows past `limit` bytes. */
 export async function readBody(res: Readable, limit: number, what: string): Promise<Uint8Array> {
   const chunks: Buffer[] = [];
@@ -102,7 +120,7 @@ export async function readBody(res: Readable, limit: number, what: string): Prom
 }
 
 /** Throws away a body we will not read, so the socket can be reused. */
-export function discard(res: IncomingMessage): void {
+export function discard(res: HttpResponse): void {
   res.resume();
   res.on('error', () => {});
 }
@@ -111,7 +129,7 @@ export function discard(res: IncomingMessage): void {
  * Throws away a (small) body and waits until it ended, so the keep-alive socket is back in the pool before the
  * next request: without the wait, a request sent right after a ping or a HEAD opens a second connection.
  */
-export function drain(res: IncomingMessage): Promise<void> {
+export function drain(res: HttpResponse): Promise<void> {
   return new Promise((resolve) => {
     // The agent takes the socket back on the turn after the body ends.
     const done = () => setImmediate(resolve);
@@ -122,7 +140,7 @@ export function drain(res: IncomingMessage): Promise<void> {
   });
 }
 
-export function header(res: IncomingMessage, name: string): string | undefined {
+export function header(res: HttpResponse, name: string): string | undefined {
   const value = res.headers[name.toLowerCase()];
   return Array.isArray(value) ? value[0] : value;
 }

@@ -3,11 +3,10 @@
  * has, mounting from sibling repositories where possible), then its config, then the manifest itself,
  * byte-exact with its own media type.
  */
-import type { IncomingMessage } from 'node:http';
 import type { Readable } from 'node:stream';
 import { CError, isCError } from '@c/errors';
 import { isRetryableStatus, retryDelay, sleep, type RetryPolicy } from './retry';
-import { discard, header } from './http';
+import { discard, header, type HttpResponse } from './http';
 import {
   digestOf,
   familiarName,
@@ -253,7 +252,7 @@ export class Pusher {
     return size >= (options.chunkedThreshold ?? DEFAULT_CHUNKED_THRESHOLD) ? 'chunked' : 'monolithic';
   }
 
-  private location(res: IncomingMessage, base: URL, what: string): URL {
+  private location(res: HttpResponse, base: URL, what: string): URL {
     const value = header(res, 'location');
     if (!value) throw new CError('UNAVAILABLE', `${what} failed: the registry opened an upload without a Location`, { hint: 'the registry is misconfigured' });
     const url = new URL(value, base);

@@ -3,13 +3,12 @@
  * and insecure registries), the `/v2/` ping, authorization, retries with backoff, and redirects that never
  * carry credentials to another origin.
  */
-import type { IncomingMessage } from 'node:http';
 import type { Readable } from 'node:stream';
 import { CError } from '@c/errors';
 import { Authenticator } from './auth';
 import type { CredentialStore } from './credentials';
 import { isRetryableNetworkError, networkError, registryError } from './errors';
-import { discard, drain, header, HttpAgents, readBody, sendHttp, type HttpMethod } from './http';
+import { discard, drain, header, HttpAgents, readBody, sendHttp, type HttpMethod, type HttpResponse } from './http';
 import { registryApiHost } from '@c/image';
 import { isRetryableStatus, parseRetryAfter, retryDelay, sleep, type RetryPolicy } from './retry';
 
@@ -50,7 +49,7 @@ function isLoopback(hostname: string): boolean {
 
 /** The response of a request plus the URL it finally came from (after redirects). */
 export interface RegistryResponse {
-  res: IncomingMessage;
+  res: HttpResponse;
   url: URL;
 }
 
@@ -95,7 +94,7 @@ export class RegistryTransport {
   }
 
   /** A fresh ping, optionally with an Authorization header (used to check Basic credentials). */
-  async doPing(registry: string, authorization?: string, signal?: AbortSignal): Promise<IncomingMessage> {
+  async doPing(registry: string, authorization?: string, signal?: AbortSignal): Promise<HttpResponse> {
     const url = new URL('/v2/', this.baseUrl(registry));
     const headers: Record<string, string> = {};
     if (authorization) headers.authorization = authorization;
@@ -151,7 +150,7 @@ export class RegistryTransport {
   }
 
   /** Throws the CError for a response with an unexpected status (reading its error body). */
-  async fail(res: IncomingMessage, context: { registry: string; what: string; notFound?: string }): Promise<never> {
+  async fail(res: HttpResponse, context: { registry: string; what: string; notFound?: string }): Promise<never> {
     let body: Uint8Array = new Uint8Array();
     try {
       if (res.statusCode !== undefined) body = await readBody(res, ERROR_BODY_LIMIT, 'error body');
@@ -165,7 +164,7 @@ export class RegistryTransport {
     this.agents.destroy();
   }
 
-  private send(method: HttpMethod, url: URL, headers: Record<string, string>, body: Uint8Array | Readable | undefined, signal: AbortSignal | undefined): Promise<IncomingMessage> {
+  private send(method: HttpMethod, url: URL, headers: Record<string, string>, body: Uint8Array | Readable | undefined, signal: AbortSignal | undefined): Promise<HttpResponse> {
     return sendHttp(
       { method, url, headers: { 'user-agent': this.options.userAgent, ...headers }, body, signal, idleTimeoutMs: this.options.idleTimeoutMs },
       this.agents,
@@ -199,9 +198,9 @@ export class RegistryTransport {
     }
   }
 
-  private async withRetries(registry: string, url: URL, signal: AbortSignal | undefined, attemptFn: () => Promise<IncomingMessage>): Promise<IncomingMessage> {
+  private async withRetries(registry: string, url: URL, signal: AbortSignal | undefined, attemptFn: () => Promise<HttpResponse>): Promise<HttpResponse> {
     for (let attempt = 0; ; attempt++) {
-      let res: IncomingMessage;
+      let res: HttpResponse;
       try {
         res = await attemptFn();
       } catch (error) {
