@@ -71,4 +71,29 @@ describe.skipIf(!canRun)('container cgroups over the v1 manager (root; skipped o
     await factory(name).destroy();
     expect(leftovers(name)).toEqual([]);
   });
+
+  test('an exec joining after the container\'s cgroup was removed fails and does not bring the cgroup back', async () => {
+    const factory = defaultCgroupsFactory();
+    const name = newName();
+    factory(name).prepare?.(undefined);
+    const waiting = spawnWaiting('sleep 60', children);
+    // The exit path removes the cgroup while an exec process is still starting up...
+    await factory(name).destroy();
+    // ...then the exec joins it: refused, and nothing is recreated (it used to leave empty /c/<id> directories).
+    expect(() => factory(name).addProcess(waiting.pid)).toThrow(/gone/);
+    expect(leftovers(name)).toEqual([]);
+  });
+
+  test('an exec joins an existing cgroup in every hierarchy', async () => {
+    const factory = defaultCgroupsFactory();
+    const name = newName();
+    factory(name).prepare?.(undefined);
+    const waiting = spawnWaiting('sleep 60', children);
+    factory(name).addProcess(waiting.pid);
+    expect(factory(name).pids()).toEqual([waiting.pid]);
+    killChildren(children);
+    await waiting.exit;
+    await factory(name).destroy();
+    expect(leftovers(name)).toEqual([]);
+  });
 });

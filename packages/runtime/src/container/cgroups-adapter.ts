@@ -1,5 +1,6 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { CError } from '@c/errors';
 import { createCgroupManager, resolveCgroupPath } from '../cgroups/index';
 import { hostCgroupFacts } from '../cgroups/detect';
 import type { CgroupLayout, CgroupManager, LinuxDeviceCgroup, LinuxResources } from '../cgroups/index';
@@ -78,7 +79,13 @@ class ManagedCgroups implements ContainerCgroups {
   }
 
   addProcess(pid: number): void {
-    this.bound().addProcess(pid);
+    // Joining (exec) must never bring back a cgroup the container's end already removed: an exec racing with the
+    // exit used to recreate /c/<id> in every v1 hierarchy, left empty once the exec failed.
+    const manager = this.existing();
+    if (manager === undefined) {
+      throw new CError('CONFLICT', `the cgroup ${this.path} of the container is gone: the container has exited`, { hint: 'start the container again' });
+    }
+    manager.addProcess(pid);
   }
 
   pids(): number[] {

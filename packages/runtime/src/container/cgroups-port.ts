@@ -14,7 +14,7 @@ export interface ContainerCgroups {
   prepare?(resources: SpecResources | undefined): void;
   /** Create the cgroup, apply the limits and move `pid` into it (after `prepare`: only move `pid` in). */
   create(pid: number, resources: SpecResources | undefined): void;
-  /** Move another process (exec) into the cgroup. */
+  /** Move another process (exec) into the cgroup; CONFLICT when the cgroup is gone (never recreates it). */
   addProcess(pid: number): void;
   /** Every pid in the cgroup (host pid namespace). */
   pids(): number[];
