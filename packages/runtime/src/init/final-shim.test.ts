@@ -87,6 +87,30 @@ describe.skipIf(!finalShimSupported())('buildFinalShim', () => {
     expect(r.stdout).not.toContain(readlinkSync('/proc/self/ns/cgroup'));
   });
 
+  it('a second process of the same shape reuses the first one\'s code and data: only argv and envp differ', () => {
+    const first = buildFinalShim(plan());
+    const second = buildFinalShim(plan({ args: ['other-argv0', '-c', 'true'], env: ['A=1'] }));
+    const third = buildFinalShim(plan({ uid: 1000 }));
+    const entry = Number(first.readBigUInt64LE(24) - 0x400000n);
+    expect(second.readBigUInt64LE(24)).toBe(first.readBigUInt64LE(24));
+    // The data before the code is the same; the code differs only in argv's and envp's addresses.
+    expect(second.subarray(0, 96).equals(first.subarray(0, 96))).toBe(true);
+    expect(second.subarray(112, entry).equals(first.subarray(112, entry))).toBe(true);
+    let differing = 0;
+    for (let i = entry; i < Math.min(first.length, second.length); i++) if (first[i] !== second[i]) differing++;
+    expect(differing).toBeGreaterThan(0);
+    expect(third.subarray(112, entry).equals(first.subarray(112, entry))).toBe(false); // another shape
+    expect(Number(second.readBigUInt64LE(96))).toBe(second.length);
+  });
+
+  it.skipIf(process.getuid?.() !== 0 || !existsSync('/bin/sh'))('a process built from a kept shape gets its own argv and environment', async () => {
+    buildFinalShim(plan());
+    const r = await drive(plan({ args: ['again', '-c', 'echo "$0 env=$SHIM_ENV $1"; exit 4', 'zero', 'one'], env: ['SHIM_ENV=a-much-longer-value-than-before', 'PATH=/bin'] }), '/bin/sh');
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(4);
+    expect(r.stdout).toBe('zero env=a-much-longer-value-than-before one\n');
+  });
+
   it.skipIf(process.getuid?.() !== 0)('names the step that failed and exits 1', async () => {
     const r = await drive(plan({ cwd: '/nonexistent-dir' }), '/bin/sh');
     expect(r.code).toBe(1);

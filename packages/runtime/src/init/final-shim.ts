@@ -90,8 +90,8 @@ const MOV_RSI_RSP = [0x48, 0x89, 0xe6];
 const MOV_RDI_RSP = [0x48, 0x89, 0xe7];
 const SUB_RSP_IMM32 = [0x48, 0x81, 0xec];
 
-/** An argument: a constant, a data address, or the stack buffer (rsp). */
-type Arg = number | bigint | { data: number } | 'stack';
+/** An argument: a constant, a data address, the stack buffer (rsp), or the address of argv/envp (patched per process). */
+type Arg = number | bigint | { data: number } | 'stack' | { patch: 'argv' | 'envp' };
 type Check = 'negative' | 'not-positive' | 'not-one' | 'none';
 
 /** An append-only byte buffer (this runs on every `run`: no per-byte arrays). */
@@ -155,12 +155,67 @@ class Data {
   }
 }
 
-/** Builds the ELF image of the final step for `plan` (x86_64 only; callers check `finalShimSupported`). */
+/**
+ * The part of the image that is the same for every process of one shape (the plan without `args` and `env`):
+ * ELF headers, data, code, then padding to 8. argv and envp go after it; the code reaches them through two
+ * `movabs` immediates at `argvAt`/`envpAt` (offsets in `image`), patched per process.
+ */
+interface ShimTemplate {
+  image: Buffer;
+  argvAt: number;
+  envpAt: number;
+}
+
+/** Templates by shape: a daemon starts many containers of few shapes (its masks, seccomp filter, uid, cwd). */
+const templates = new Map<string, ShimTemplate>();
+const TEMPLATES_KEPT = 16;
+
+function shapeKey(plan: FinalShimPlan): string {
+  const { args: _args, env: _env, seccomp, ...shape } = plan;
+  return JSON.stringify(shape, (_key, value: unknown) => (typeof value === 'bigint' ? value.toString(16) : value)) + (seccomp ? `|${seccomp.flags}|${seccomp.program.toString('base64')}` : '');
+}
+
+/**
+ * Builds the ELF image of the final step for `plan` (x86_64 only; callers check `finalShimSupported`). The code
+ * and data that do not depend on the process's argv and environment are generated once per shape and kept.
+ */
 export function buildFinalShim(plan: FinalShimPlan): Buffer {
+  const key = shapeKey(plan);
+  let template = templates.get(key);
+  if (template === undefined) {
+    template = buildTemplate(plan);
+    templates.set(key, template);
+    if (templates.size > TEMPLATES_KEPT) templates.delete(templates.keys().next().value!);
+  }
+  return withProcess(template, plan.args, plan.env);
+}
+
+/** The template's image followed by argv and envp (strings, then the two NULL-terminated pointer arrays). */
+function withProcess(template: ShimTemplate, args: readonly string[], env: readonly string[]): Buffer {
+  const base = LOAD + BigInt(template.image.length);
+  const data = new Data(base);
+  const argStrings = args.map((a) => data.cstring(a));
+  const envStrings = env.map((e) => data.cstring(e));
+  const argv = data.u64s([...argStrings.map((o) => data.address(o)), 0n]);
+  const envp = data.u64s([...envStrings.map((o) => data.address(o)), 0n]);
+  const tail = data.out.view();
+  const size = template.image.length + tail.length;
+  const elf = Buffer.allocUnsafe(size);
+  template.image.copy(elf, 0);
+  elf.set(tail, template.image.length);
+  elf.writeBigUInt64LE(data.address(argv), template.argvAt);
+  elf.writeBigUInt64LE(data.address(envp), template.envpAt);
+  elf.writeBigUInt64LE(BigInt(size), 96); // p_filesz
+  elf.writeBigUInt64LE(BigInt(size), 104); // p_memsz
+  return elf;
+}
+
+function buildTemplate(plan: FinalShimPlan): ShimTemplate {
   const dataBase = LOAD + BigInt(HEADERS);
   const data = new Data(dataBase);
   const code = new Bytes();
   const failures: { patchAt: number; message: number; length: number }[] = [];
+  const patches: Partial<Record<'argv' | 'envp', number>> = {};
   const addr = (offset: number) => data.address(offset);
   const movabs = (reg: readonly number[], value: bigint) => {
     code.bytes(reg);
@@ -170,7 +225,11 @@ export function buildFinalShim(plan: FinalShimPlan): Buffer {
   const call = (nr: number, args: readonly Arg[], step: string, check: Check = 'negative') => {
     args.forEach((arg, i) => {
       if (arg === 'stack') code.bytes(i === 0 ? MOV_RDI_RSP : MOV_RSI_RSP);
-      else movabs(ARG_REGS[i]!, typeof arg === 'object' ? addr(arg.data) : BigInt(arg));
+      else if (typeof arg === 'object' && 'patch' in arg) {
+        code.bytes(ARG_REGS[i]!);
+        patches[arg.patch] = code.length;
+        code.u64(0n);
+      } else movabs(ARG_REGS[i]!, typeof arg === 'object' ? addr(arg.data) : BigInt(arg));
     });
     movabs(MOV_RAX, BigInt(nr));
     code.bytes(SYSCALL);
@@ -184,10 +243,6 @@ export function buildFinalShim(plan: FinalShimPlan): Buffer {
 
   // Data the calls point at (the path buffer is the stack: the image is read-only).
   const cwd = data.cstring(plan.cwd);
-  const argStrings = plan.args.map((a) => data.cstring(a));
-  const envStrings = plan.env.map((e) => data.cstring(e));
-  const argv = data.u64s([...argStrings.map(addr), 0n]);
-  const envp = data.u64s([...envStrings.map(addr), 0n]);
   const groups = data.raw(new Uint8Array(new Uint32Array(plan.additionalGids).buffer), 4);
   const capHeader = data.raw(new Uint8Array(new Uint32Array([LINUX_CAPABILITY_VERSION_3, 0]).buffer), 4);
   const lo = (v: bigint) => Number(v & 0xffffffffn);
@@ -234,7 +289,7 @@ export function buildFinalShim(plan: FinalShimPlan): Buffer {
   call(NR.setsid, [], 'setsid', 'none'); // EPERM when spawned detached: already a session leader
   if (plan.terminal) call(NR.ioctl, [0, TIOCSCTTY, 0], 'ioctl(TIOCSCTTY)');
   if (plan.seccomp && plan.noNewPrivileges) loadSeccomp();
-  call(NR.execve, ['stack', { data: argv }, { data: envp }], 'execve', 'none');
+  call(NR.execve, ['stack', { patch: 'argv' }, { patch: 'envp' }], 'execve', 'none');
   // execve returned: report it like a failed step.
   const execveFailed = Buffer.from('c-runtime init: execve failed\n');
   failures.push({ patchAt: -1, message: data.raw(execveFailed), length: execveFailed.length });
@@ -254,6 +309,7 @@ export function buildFinalShim(plan: FinalShimPlan): Buffer {
 
   data.out.align(8);
   const codeOffset = HEADERS + data.out.length;
+  code.align(8);
   const size = codeOffset + code.length;
   const elf = Buffer.alloc(size);
   elf.set([0x7f, 0x45, 0x4c, 0x46, 2, 1, 1], 0);
@@ -265,18 +321,16 @@ export function buildFinalShim(plan: FinalShimPlan): Buffer {
   elf.writeUInt16LE(64, 52);
   elf.writeUInt16LE(56, 54);
   elf.writeUInt16LE(2, 56);
-  elf.writeUInt32LE(1, 64); // PT_LOAD, R+X, the whole file
+  elf.writeUInt32LE(1, 64); // PT_LOAD, R+X, the whole file (sizes set per process)
   elf.writeUInt32LE(5, 68);
   elf.writeBigUInt64LE(LOAD, 80);
   elf.writeBigUInt64LE(LOAD, 88);
-  elf.writeBigUInt64LE(BigInt(size), 96);
-  elf.writeBigUInt64LE(BigInt(size), 104);
   elf.writeBigUInt64LE(0x1000n, 112);
   elf.writeUInt32LE(0x6474e551, 120); // PT_GNU_STACK, RW
   elf.writeUInt32LE(6, 124);
   elf.set(data.out.view(), HEADERS);
   elf.set(code.view(), codeOffset);
-  return elf;
+  return { image: elf, argvAt: codeOffset + patches.argv!, envpAt: codeOffset + patches.envp! };
 }
 
 /** The final step exists for x86_64 only; elsewhere `run` keeps the two-process path. */
