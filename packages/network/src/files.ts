@@ -1,4 +1,4 @@
-import { readFile } from 'node:fs/promises';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { writeSyncCreatingDir } from './atomic';
 
@@ -151,7 +151,16 @@ export async function writeContainerFiles(input: ContainerFilesInput): Promise<B
 export async function readHostResolvConf(
   paths = { host: '/etc/resolv.conf', systemd: '/run/systemd/resolve/resolv.conf' },
 ): Promise<{ host: string; systemdUpstream?: string }> {
-  const host = await readFile(paths.host, 'utf8').catch(() => '');
-  const systemdUpstream = await readFile(paths.systemd, 'utf8').catch(() => undefined);
+  // Synchronous: two small files on every container create, where two thread-pool round trips cost more.
+  const host = readOrUndefined(paths.host) ?? '';
+  const systemdUpstream = readOrUndefined(paths.systemd);
   return systemdUpstream === undefined ? { host } : { host, systemdUpstream };
+}
+
+function readOrUndefined(path: string): string | undefined {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch {
+    return undefined;
+  }
 }
