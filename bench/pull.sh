@@ -9,6 +9,9 @@
 # c runs as bench/pull-c.mjs: a fresh `node` process running the engine's ImageService.pull, as the daemon does
 # (`c pull` itself is a client of the daemon). `download` mode stops when the blobs are verified in the content
 # store; `unpack` mode also commits the layer snapshots, as every `c pull` now does.
+# The product itself is timed too, after the runs above (its unpacked files and their writeback must not land in
+# them): `c pull` (apps/cli) against a warm c-daemon (apps/daemon), which downloads and unpacks; the image is
+# removed with `c rmi` (blobs and snapshots go with it) after each run, untimed. CLI_RUNS=0 skips it.
 # Each run starts from an empty destination (fresh C_ROOT, fresh OCI dir); the tools alternate so load spikes
 # hit both. Prints every run, the medians and the ratio c/skopeo. Everything lives under $BENCH_DIR.
 set -euo pipefail
@@ -18,6 +21,8 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 REPO=$(dirname "$HERE")
 C_PULL=${C_PULL:-$REPO/bench/pull-c.mjs}
 ENGINE_JS=$REPO/packages/engine/dist/images/index.js
+CLI_JS=$REPO/apps/cli/dist/c.cjs
+DAEMON_JS=$REPO/apps/daemon/dist/c-daemon.js
 BENCH_DIR=${BENCH_DIR:-/tmp/c-bench-pull}
 IMAGE_DIR=$BENCH_DIR/image          # kept between invocations (building it takes a while); CLEAN=1 rebuilds
 RUN_DIR=$BENCH_DIR/run              # registry storage and destinations, removed at exit
@@ -25,11 +30,19 @@ RUN_DIR=$BENCH_DIR/run              # registry storage and destinations, removed
 for tool in docker-registry skopeo umoci node; do
   command -v "$tool" >/dev/null || { echo "bench/pull.sh: $tool is not installed" >&2; exit 1; }
 done
-[ -f "$ENGINE_JS" ] || { echo "bench/pull.sh: $ENGINE_JS is missing; run: pnpm turbo run build --filter @c/engine..." >&2; exit 1; }
+for f in "$ENGINE_JS" "$CLI_JS" "$DAEMON_JS"; do
+  [ -f "$f" ] || { echo "bench/pull.sh: $f is missing; run: pnpm turbo run build --filter @c/engine... --filter @c/cli --filter @c/daemon" >&2; exit 1; }
+done
 
 REGISTRY_PID=
+DAEMON_PID=
 cleanup() {
   if [ -n "$REGISTRY_PID" ]; then kill "$REGISTRY_PID" 2>/dev/null || true; wait "$REGISTRY_PID" 2>/dev/null || true; fi
+  if [ -n "$DAEMON_PID" ]; then
+    kill "$DAEMON_PID" 2>/dev/null || true
+    wait "$DAEMON_PID" 2>/dev/null || true
+    bash "$REPO/tooling/scripts/remove-engine-network.sh" "$RUN_DIR/daemon-root" || true
+  fi
   rm -rf "$RUN_DIR"
 }
 trap cleanup EXIT
@@ -91,6 +104,12 @@ time_c() { # $1 = download | unpack
   [ "$1" = download ] && printf '%s\n' "$out" | sed -n 's/.*"importMs":\([0-9.]*\).*/\1/p' >>"$RUN_DIR/import-ms"
   return 0
 }
+time_c_cli() {
+  local t0; t0=$(now_ms)
+  c_cli pull "$REF" >/dev/null
+  awk -v a="$t0" -v b="$(now_ms)" 'BEGIN{printf "%.1f", b - a}'
+  c_cli rmi "$REF" >/dev/null
+}
 time_skopeo() {
   rm -rf "$RUN_DIR/skopeo-oci"
   local t0; t0=$(now_ms)
@@ -108,6 +127,7 @@ time_podman() {
 }
 
 C_TIMES=()
+D_TIMES=()
 U_TIMES=()
 S_TIMES=()
 P_TIMES=()
@@ -121,10 +141,32 @@ for run in $(seq "$RUNS"); do
   echo "$line (load $(cut -d' ' -f1 /proc/loadavg))"
 done
 
+CLI_RUNS=${CLI_RUNS:-$RUNS}
+if [ "$CLI_RUNS" -gt 0 ]; then
+  # --- a warm c-daemon for `c pull` (one pull and rmi first, so the daemon has served a pull before the runs) ------
+  DAEMON_SOCK=$RUN_DIR/daemon.sock
+  node "$DAEMON_JS" -H "unix://$DAEMON_SOCK" --root "$RUN_DIR/daemon-root" 2>"$RUN_DIR/daemon.log" &
+  DAEMON_PID=$!
+  for _ in $(seq 150); do curl -sf --unix-socket "$DAEMON_SOCK" http://c/_ping >/dev/null 2>&1 && break; sleep 0.1; done
+  c_cli() { node "$CLI_JS" -H "unix://$DAEMON_SOCK" "$@"; }
+  c_cli pull "$REF" >/dev/null
+  c_cli rmi "$REF" >/dev/null
+fi
+for run in $(seq "$CLI_RUNS"); do
+  d=$(time_c_cli)
+  D_TIMES+=("$d")
+  echo "c pull run $run: ${d} ms (load $(cut -d' ' -f1 /proc/loadavg))"
+done
+
 median() { printf '%s\n' "$@" | sort -n | awk '{v[NR]=$1} END{if (NR%2) print v[(NR+1)/2]; else printf "%.1f\n", (v[NR/2]+v[NR/2+1])/2}'; }
 C_MED=$(median "${C_TIMES[@]}")
 S_MED=$(median "${S_TIMES[@]}")
 echo "median: c pull ${C_MED} ms, skopeo copy ${S_MED} ms, ratio c/skopeo $(awk -v c="$C_MED" -v s="$S_MED" 'BEGIN{printf "%.2f", c / s}')x"
+D_MED=
+if [ "$CLI_RUNS" -gt 0 ]; then
+  D_MED=$(median "${D_TIMES[@]}")
+  echo "median: c pull (CLI → warm daemon; downloads and unpacks) ${D_MED} ms, ratio to skopeo copy (download only) $(awk -v c="$D_MED" -v s="$S_MED" 'BEGIN{printf "%.2f", c / s}')x"
+fi
 echo "c's engine import inside those runs: median $(median $(cat "$RUN_DIR/import-ms") | awk '{printf "%.1f", $1}') ms"
 echo "throughput: c $(awk -v b="$COMPRESSED" -v t="$C_MED" 'BEGIN{printf "%.0f", b / t / 1000}') MB/s, skopeo $(awk -v b="$COMPRESSED" -v t="$S_MED" 'BEGIN{printf "%.0f", b / t / 1000}') MB/s"
 [ "$DOWNLOAD_ONLY" = 1 ] && exit 0
@@ -132,6 +174,7 @@ U_MED=$(median "${U_TIMES[@]}")
 if [ "$HAVE_PODMAN" = 1 ]; then
   P_MED=$(median "${P_TIMES[@]}")
   echo "median: c pull+unpack ${U_MED} ms, podman pull ${P_MED} ms, ratio c/podman $(awk -v c="$U_MED" -v p="$P_MED" 'BEGIN{printf "%.2f", c / p}')x"
+  [ -n "$D_MED" ] && echo "median: c pull (CLI → warm daemon) ${D_MED} ms, ratio c pull/podman pull $(awk -v c="$D_MED" -v p="$P_MED" 'BEGIN{printf "%.2f", c / p}')x"
 else
   echo "median: c pull+unpack ${U_MED} ms; podman: not installed, skipped"
 fi
