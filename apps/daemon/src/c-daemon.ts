@@ -42,19 +42,25 @@ async function main(): Promise<void> {
     if (stopping) return;
     stopping = true;
     log(`received ${signal}, shutting down`);
-    daemon.close().then(
-      () => {
+    daemon
+      .close()
+      .then(async () => {
         // Containers keep running: the next daemon on this root adopts them. Pooled inits are killed.
         containers.close();
         void network.close();
-        log('stopped');
-        process.exit(0);
-      },
-      (error: unknown) => {
-        log(`shutdown failed: ${toCError(error).message}`);
-        process.exit(1);
-      },
-    );
+        // Record writes waiting for their fsync on the thread pool, and deletions of removed containers.
+        await containers.settled();
+      })
+      .then(
+        () => {
+          log('stopped');
+          process.exit(0);
+        },
+        (error: unknown) => {
+          log(`shutdown failed: ${toCError(error).message}`);
+          process.exit(1);
+        },
+      );
   };
   process.on('SIGTERM', stop);
   process.on('SIGINT', stop);

@@ -20,7 +20,7 @@ export async function openEngineContainersBackend(
   root: string,
   network?: NetworkService,
   initPool?: ContainerServiceOptions['initPool'],
-): Promise<ContainersBackend & Pick<ContainerService, 'connectNetwork' | 'disconnectNetwork'> & { close(): void }> {
+): Promise<ContainersBackend & Pick<ContainerService, 'connectNetwork' | 'disconnectNetwork'> & { close(): void; settled(): Promise<void> }> {
   const layout = storeLayout(root);
   const content = new ContentStore(layout.content);
   const images = new ImageStore(layout.images);

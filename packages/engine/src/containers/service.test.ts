@@ -160,6 +160,8 @@ describe('ContainerService (no root)', () => {
     await expect(service.create({ image: 'fake:1', name: 'one' })).rejects.toThrow('no /etc files');
     await Promise.allSettled(preparing);
     expect(await snapshots()).toEqual([]);
+    // The directory is renamed away at once and deleted on the thread pool.
+    await service.settled();
     expect(containerDirs()).toEqual([]);
     // The snapshot fails while the files are written: the container's directory goes.
     networking.writeFiles = writeFiles;
@@ -168,6 +170,7 @@ describe('ContainerService (no root)', () => {
       throw new Error('no snapshot');
     };
     await expect(service.create({ image: 'fake:1', name: 'one' })).rejects.toThrow('no snapshot');
+    await service.settled();
     expect(containerDirs()).toEqual([]);
     service.snapshotter.prepare = prepare;
     expect((await service.create({ image: 'fake:1', name: 'one' })).Name).toBe('/one');

@@ -204,7 +204,9 @@ export class ContainerService {
   ) {
     const layout = storeLayout(options.root);
     this.events = options.events ?? new EventBus();
-    this.store = new ContainerRecordStore(layout.containers);
+    this.store = new ContainerRecordStore(layout.containers, (id, error) => {
+      this.events.emit('container', 'store_error', id, { error: error instanceof Error ? error.message : String(error) });
+    });
     this.lifecycle = { store: new StateStore(options.runtimeRoot ?? join(layout.root, 'runtime')), cgroups: options.cgroups ?? defaultCgroupsFactory() };
     this.now = options.now ?? (() => new Date());
     this.networking = new ContainerNetworking(options.network);
@@ -316,7 +318,8 @@ export class ContainerService {
       record.NetworkSettings = emptyNetworkSettings();
       const endpoints = endpointRequests(options.endpoints);
       if (Object.keys(endpoints).length > 0) record.C.networks = endpoints;
-      this.store.save(record);
+      // Durable before create answers; the fsync runs on the thread pool, not on this event loop.
+      await this.store.write(record);
       this.records.set(id, record);
       this.emit(record, 'create');
       return structuredClone(record);
@@ -557,11 +560,14 @@ export class ContainerService {
       FinishedAt: this.now().toISOString(),
     };
     if (record.State.Health) record.State.Health = { ...record.State.Health, Status: 'unhealthy' };
-    // An auto-removed container's exit record lives for a few milliseconds: not worth an fsync.
-    this.store.save(record, { durable: !record.HostConfig.AutoRemove });
+    // An auto-removed container's exit record lives for a few milliseconds: not worth an fsync. Any other is
+    // fsynced on the thread pool, and its waiters answered once it is on disk (a crash cannot take it back).
+    const written = this.store.write(record, { durable: !record.HostConfig.AutoRemove }).catch((error: unknown) => {
+      this.events.emit('container', 'store_error', id, { error: error instanceof Error ? error.message : String(error) });
+    });
     if (oomKilled) this.emit(record, 'oom');
     this.emit(record, 'die', { exitCode: String(exitCode) });
-    this.settleWaiters(id, (w) => w.condition !== 'removed', { StatusCode: exitCode });
+    void written.then(() => this.settleWaiters(id, (w) => w.condition !== 'removed', { StatusCode: exitCode }));
     if (this.closed || record.State.Status === 'removing') return;
     if (shouldRestart(record.HostConfig.RestartPolicy, { exitCode, manuallyStopped: record.C.manuallyStopped, restartCount: record.RestartCount })) {
       const delay = nextBackoff(this.backoff.get(id) ?? 0, ranForMs);
@@ -1139,6 +1145,11 @@ export class ContainerService {
     live.adoptTimer.unref();
     this.live.set(id, live);
     this.health.watch(record);
+  }
+
+  /** Resolves once the record writes and directory deletions still running in the background have finished. */
+  settled(): Promise<void> {
+    return this.store.settled();
   }
 
   /** Stops timers (containers keep running; a new service on the same root adopts them). */

@@ -1,0 +1,93 @@
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { ContainerRecordStore, RECORD_FILE } from './store';
+import type { ContainerRecord } from './types';
+
+const ID = 'a'.repeat(64);
+/** The store only serialises records: a stand-in with the fields the tests look at. */
+const record = (status: string, id = ID) => ({ Id: id, State: { Status: status } }) as unknown as ContainerRecord;
+
+let root: string;
+beforeEach(() => {
+  root = mkdtempSync(join(tmpdir(), 'c-records-'));
+});
+afterEach(() => rmSync(root, { recursive: true, force: true }));
+
+const onDisk = (id = ID) => (JSON.parse(readFileSync(join(root, id, RECORD_FILE), 'utf8')) as ContainerRecord).State.Status;
+const entries = (id = ID) => readdirSync(join(root, id));
+
+describe('ContainerRecordStore', () => {
+  it('a durable write is in place when it resolves, with no temp file left', async () => {
+    const store = new ContainerRecordStore(root);
+    await store.write(record('created'));
+    expect(onDisk()).toBe('created');
+    expect(entries()).toEqual([RECORD_FILE]);
+  });
+
+  it('a non-durable write is in place when it returns', () => {
+    const store = new ContainerRecordStore(root);
+    void store.write(record('running'), { durable: false });
+    expect(onDisk()).toBe('running');
+  });
+
+  it('the newest write wins over an older durable one still waiting for its fsync', async () => {
+    const store = new ContainerRecordStore(root);
+    const older = store.write(record('created'));
+    void store.write(record('running'), { durable: false });
+    await older;
+    expect(onDisk()).toBe('running');
+    const first = store.write(record('exited'));
+    const second = store.write(record('restarting'));
+    await Promise.all([first, second]);
+    await store.settled();
+    expect(onDisk()).toBe('restarting');
+    expect(entries()).toEqual([RECORD_FILE]);
+  });
+
+  it('the record is serialised when written: later changes to the object belong to later writes', async () => {
+    const store = new ContainerRecordStore(root);
+    const live = record('created');
+    const written = store.write(live);
+    live.State.Status = 'running';
+    await written;
+    expect(onDisk()).toBe('created');
+  });
+
+  it('remove takes the directory away at once, deletes it in the background, and a pending write does not bring it back', async () => {
+    const store = new ContainerRecordStore(root);
+    await store.write(record('created'));
+    writeFileSync(join(root, ID, 'hosts'), '127.0.0.1 localhost\n');
+    const pending = store.write(record('exited'));
+    store.remove(ID);
+    expect(existsSync(join(root, ID))).toBe(false);
+    await pending;
+    await store.settled();
+    expect(readdirSync(root)).toEqual([]);
+  });
+
+  it('loadAll skips and finishes the deletions a crash interrupted', async () => {
+    const store = new ContainerRecordStore(root);
+    await store.write(record('exited'));
+    const other = 'b'.repeat(64);
+    mkdirSync(join(root, `.removed-${other}-7`, 'bundle'), { recursive: true });
+    writeFileSync(join(root, `.removed-${other}-7`, RECORD_FILE), JSON.stringify(record('exited', other)));
+    const reopened = new ContainerRecordStore(root);
+    expect(reopened.loadAll().map((r) => r.Id)).toEqual([ID]);
+    await reopened.settled();
+    expect(readdirSync(root)).toEqual([ID]);
+  });
+
+  it('a failed background write is reported, a failed awaited one rejects', async () => {
+    const failures: string[] = [];
+    const store = new ContainerRecordStore(root, (id) => failures.push(id));
+    // The record's directory is a file: nothing can be written under it.
+    writeFileSync(join(root, ID), 'not a directory');
+    await expect(store.write(record('created'))).rejects.toThrow(/ENOTDIR/);
+    store.save(record('exited'));
+    await store.settled();
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(failures).toEqual([ID]);
+  });
+});
