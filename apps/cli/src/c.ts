@@ -8,7 +8,6 @@
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadWithCodeCache } from '@c/tooling/code-cache-loader';
-import { version } from '../package.json';
 import { parseFastCommand, type ParsedCommand } from './fast-commands';
 import { parseFastRun } from './fast-run';
 import { globalsFrom } from './lazy';
@@ -38,13 +37,10 @@ async function runFast({ command, argv }: ParsedCommand): Promise<void> {
   }
 }
 
+// (`c --version` never gets here: the bin answers it, src/bin.ts.)
 const args = process.argv.slice(2);
-if (args.length === 1 && (args[0] === '--version' || args[0] === '-v')) {
-  process.stdout.write(`c version ${version}\n`);
-} else {
-  const fastRun = parseFastRun(args);
-  const fast = fastRun ? undefined : parseFastCommand(args);
-  if (fastRun) void runMain(fastRun.argv);
-  else if (fast) void runFast(fast);
-  else void commandLine().main(args);
-}
+const fastRun = parseFastRun(args);
+const fast = fastRun ? undefined : parseFastCommand(args);
+if (fastRun) void runMain(fastRun.argv);
+else if (fast) void runFast(fast);
+else void commandLine().main(args);

@@ -1,0 +1,69 @@
+#!/usr/bin/env node
+// bench/cli-startup.mjs: the CLI's own start-up cost. Runs shell commands alternately (a, b, c, a, b, c, …) and
+// prints each one's median wall time and median CPU time (task-clock of the whole process tree, from `perf stat`;
+// on a loaded 2-core machine CPU time is the steadier figure). Run it under `flock /tmp/bench.lock`, without
+// NODE_EXTRA_CA_CERTS, and report `uptime` with the figures.
+//
+//   node bench/cli-startup.mjs ROUNDS WARMUP 'name=command' 'name=command' ...
+//
+// A command that exits non-zero fails the benchmark (a fast failure is not a fast start).
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+const [roundsArg, warmupArg, ...specs] = process.argv.slice(2);
+const rounds = Number(roundsArg);
+const warmup = Number(warmupArg);
+if (!Number.isInteger(rounds) || rounds < 1 || !Number.isInteger(warmup) || specs.length === 0) {
+  console.error("usage: cli-startup.mjs ROUNDS WARMUP 'name=command'...");
+  process.exit(2);
+}
+const perf = spawnSync('perf', ['stat', '-x,', '-e', 'task-clock', '--', 'true'], { encoding: 'utf8' }).status === 0;
+if (!perf) console.error('perf is not available: wall times only');
+
+const perfDir = mkdtempSync(join(tmpdir(), 'cli-startup-'));
+const perfOut = join(perfDir, 'perf.csv');
+process.on('exit', () => rmSync(perfDir, { recursive: true, force: true }));
+
+const commands = specs.map((spec) => {
+  const eq = spec.indexOf('=');
+  return { name: spec.slice(0, eq), command: spec.slice(eq + 1), wall: [], cpu: [] };
+});
+
+function once(command) {
+  const argv = perf ? ['perf', 'stat', '-x,', '-e', 'task-clock', '-o', perfOut, '--', '/bin/sh', '-c', command] : ['/bin/sh', '-c', command];
+  const started = process.hrtime.bigint();
+  const result = spawnSync(argv[0], argv.slice(1), { stdio: ['ignore', 'ignore', 'pipe'], encoding: 'utf8' });
+  const wall = Number(process.hrtime.bigint() - started) / 1e6;
+  if (result.status !== 0) {
+    console.error(`failed (${result.status ?? result.signal}): ${command}\n${result.stderr}`);
+    process.exit(1);
+  }
+  const line = perf ? readFileSync(perfOut, 'utf8').split('\n').find((l) => l.includes('task-clock')) : undefined;
+  return { wall, cpu: line ? Number(line.split(',')[0]) : Number.NaN };
+}
+
+for (let round = 0; round < warmup + rounds; round++) {
+  for (const entry of commands) {
+    const { wall, cpu } = once(entry.command);
+    if (round >= warmup) {
+      entry.wall.push(wall);
+      entry.cpu.push(cpu);
+    }
+  }
+}
+
+const median = (values) => {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
+};
+const width = Math.max(...commands.map((entry) => entry.name.length));
+for (const entry of commands) {
+  console.log(
+    `${entry.name.padEnd(width)}  wall median ${median(entry.wall).toFixed(1).padStart(6)} ms (min ${Math.min(...entry.wall).toFixed(1).padStart(6)})` +
+      (perf ? `   cpu median ${median(entry.cpu).toFixed(1).padStart(6)} ms (min ${Math.min(...entry.cpu).toFixed(1).padStart(6)})` : '') +
+      `   (${rounds} runs)`,
+  );
+}

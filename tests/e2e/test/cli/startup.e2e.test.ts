@@ -1,0 +1,85 @@
+/**
+ * What `c` loads at start-up, seen from the code caches the bin writes next to each bundle it runs: `c --version`
+ * reads no bundle, the everyday commands run from dist/c-main.cjs without the yargs bundle (dist/c-commands.cjs),
+ * and anything the fast parsers leave alone (help, a flag without its value) still gets the full command line.
+ * Runs a copy of the built dist so the caches start out missing.
+ */
+import { spawn } from 'node:child_process';
+import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { CLI_PATH, cliEnvironment, expectSuccess, type CliEnvironment, type CliResult } from '../registry/support/cli';
+
+const BUNDLES = ['c.cjs', 'c-main.cjs', 'c-commands.cjs'];
+const { version } = JSON.parse(readFileSync(join(dirname(CLI_PATH), '..', 'package.json'), 'utf8')) as { version: string };
+
+describe('c start-up paths', () => {
+  let c: CliEnvironment;
+  let copy: string;
+
+  beforeAll(async () => {
+    c = cliEnvironment();
+    // Starts the store's daemon through the real bin; the copy below then talks to it.
+    expectSuccess(await c.run(['ps']), 'c ps');
+  }, 120_000);
+  afterAll(() => {
+    c?.cleanup();
+    if (copy) rmSync(copy, { recursive: true, force: true });
+  });
+  beforeEach(() => {
+    if (copy) rmSync(copy, { recursive: true, force: true });
+    copy = mkdtempSync(join(tmpdir(), 'c-e2e-startup-'));
+    for (const file of BUNDLES) copyFileSync(join(dirname(CLI_PATH), file), join(copy, file));
+  });
+
+  const runCopy = (args: string[]): Promise<CliResult> =>
+    new Promise((resolve, reject) => {
+      const child = spawn(process.execPath, [join(copy, 'c.cjs'), ...args], {
+        env: { ...process.env, C_ROOT: c.root, DOCKER_CONFIG: c.dockerConfig },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      let stdout = '';
+      let stderr = '';
+      child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+      child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+      child.on('error', reject);
+      child.on('close', (code, signal) => resolve({ code, signal, stdout, stderr }));
+    });
+  const loaded = (bundle: string) => existsSync(join(copy, `${bundle}.v8-cache`));
+
+  it('answers c --version from the bin alone', async () => {
+    expect(await runCopy(['--version'])).toMatchObject({ code: 0, stdout: `c version ${version}\n` });
+    expect(loaded('c-main.cjs')).toBe(false);
+    expect(loaded('c-commands.cjs')).toBe(false);
+  });
+
+  it.each([
+    [['ps', '-a', '--no-trunc'], 0, /^CONTAINER ID +IMAGE/],
+    [['container', 'ls', '-q'], 0, /^$/],
+    [['images', '-q'], 0, /^$/],
+    [['version', '--format', '{{.Server.ApiVersion}}'], 0, /^Client:[^]*\n1\.\d+\n$/],
+    [['rm', '-f', 'no-such-container'], 1, /^$/],
+    [['stop', '-t', '0', 'no-such-container'], 1, /^$/],
+    [['logs', 'no-such-container'], 1, /^$/],
+    [['exec', '-it', 'no-such-container', 'sh'], 1, /^$/],
+  ])('runs c %j without the yargs bundle', async (args, code, stdout) => {
+    const result = await runCopy(args);
+    expect(result.code, result.stderr).toBe(code);
+    expect(result.stdout).toMatch(stdout);
+    if (code !== 0) expect(result.stderr).toMatch(/^Error: No such container: no-such-container/);
+    expect(loaded('c-main.cjs')).toBe(true);
+    expect(loaded('c-commands.cjs')).toBe(false);
+  });
+
+  it('leaves help and malformed spellings to the full command line', async () => {
+    const help = await runCopy(['ps', '--help']);
+    expect(help.code).toBe(0);
+    expect(help.stdout).toMatch(/--no-trunc|--trunc/);
+    expect(loaded('c-commands.cjs')).toBe(true);
+
+    const missingValue = await runCopy(['ps', '--format']);
+    expect(missingValue.code).toBe(125);
+    expect(missingValue.stderr).toMatch(/^Error: .*format.*: see 'c --help'\n$/);
+  });
+});
