@@ -24,7 +24,10 @@ function shortId(digest: string): string {
   return digest.slice(digest.indexOf(':') + 1, digest.indexOf(':') + 13);
 }
 
-/** Unpacks `image` into `snapshotter`, reporting docker's "Extracting" / "Pull complete" per applied layer. */
+/**
+ * Unpacks `image` into `snapshotter`, reporting docker's "Extracting" / "Pull complete" per applied layer.
+ * `open` serves the content store's blobs, verified by digest when they were committed.
+ */
 export function unpackLayers(
   image: UnpackableImage,
   open: (layer: Descriptor) => Promise<ByteSource> | ByteSource,
@@ -33,6 +36,8 @@ export function unpackLayers(
 ): Promise<UnpackResult> {
   const report = options.onProgress;
   return unpackImage({ layers: image.layers, diffIds: image.diffIds }, open, snapshotter, {
+    // Blobs come from the content store, which verified each digest at commit; the DiffID checks the rest.
+    blobsVerified: true,
     ...(options.signal ? { signal: options.signal } : {}),
     ...(report
       ? {

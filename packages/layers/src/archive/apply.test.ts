@@ -1,10 +1,11 @@
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { lstatSync, mkdirSync, readFileSync, readlinkSync, statSync, writeFileSync } from 'node:fs';
+import { lstatSync, mkdirSync, readdirSync, readFileSync, readlinkSync, statSync, writeFileSync } from 'node:fs';
 import { gzipSync } from 'node:zlib';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { isCError } from '@c/errors';
 import { applyLayer } from './apply';
+import { ASYNC_WRITE_FROM } from './extractor';
 import { getXattr } from './xattrs';
 import { END_OF_ARCHIVE, encodeHeader } from './tar-writer';
 import type { TarEntry } from './tar-format';
@@ -108,6 +109,60 @@ describe('applyLayer', () => {
     expect(readFileSync(`${root}/was-file/inside`, 'utf8')).toBe('x');
     expect(readFileSync(`${root}/kept/old`, 'utf8')).toBe('old');
     expect(statSync(`${root}/kept`).mode & 0o777).toBe(0o700);
+  });
+
+  it('writes large files on the thread pool with the same bytes, modes, owners, times and links', async () => {
+    // Spans several 1 MiB inflate chunks, so one file gets many queued writes, some crossing chunk boundaries.
+    const big = Buffer.alloc(3 * 1024 * 1024 + 123);
+    for (let i = 0; i < big.length; i++) big[i] = (i * 7919) % 251;
+    const edge = Buffer.alloc(ASYNC_WRITE_FROM, 5);
+    const tar = await buildTar([
+      { name: 'bin/', type: 'directory', mode: 0o755, mtime: 1_400_000_000 },
+      { name: 'bin/big', content: big, mode: 0o4755, mtime: 1_300_000_000 },
+      { name: 'bin/small', content: 'tiny', mode: 0o644 },
+      { name: 'bin/edge', content: edge, mode: 0o600, uid: 1000, gid: 1001, mtime: 1_200_000_000 },
+      { name: 'bin/big-link', type: 'link', linkname: 'bin/big' },
+      { name: 'bin/replaced', content: big.subarray(0, 200_000) },
+      { name: 'bin/replaced', content: 'second' },
+    ]);
+    const result = await applyLayer(chunked(gzipSync(tar), 100_000), root);
+    expect(result.diffId).toBe(sha256(tar));
+    expect(readFileSync(`${root}/bin/big`).equals(big)).toBe(true);
+    expect(readFileSync(`${root}/bin/edge`).equals(edge)).toBe(true);
+    expect(readFileSync(`${root}/bin/replaced`, 'utf8')).toBe('second');
+    const stat = statSync(`${root}/bin/big`);
+    expect(stat.mode & 0o7777).toBe(0o4755);
+    expect(stat.mtimeMs).toBe(1_300_000_000_000);
+    expect(statSync(`${root}/bin/big-link`).ino).toBe(stat.ino);
+    expect(statSync(`${root}/bin/edge`).mtimeMs).toBe(1_200_000_000_000);
+    expect(statSync(`${root}/bin/edge`).mode & 0o7777).toBe(0o600);
+    if (isRoot) expect(statSync(`${root}/bin/edge`)).toMatchObject({ uid: 1000, gid: 1001 });
+    expect(statSync(`${root}/bin`).mtimeMs).toBe(1_400_000_000_000);
+  });
+
+  it('closes every file when a layer fails after large files were queued', async () => {
+    const before = readdirSync('/proc/self/fd').length;
+    const tar = await buildTar([
+      { name: 'a', content: Buffer.alloc(2 * 1024 * 1024, 1) },
+      { name: 'b', content: Buffer.alloc(2 * 1024 * 1024, 2) },
+    ]);
+    const gz = gzipSync(tar);
+    // Cut inside b's data: the gzip stream ends early.
+    const error = await applyLayer(chunked(gz.subarray(0, gz.length - 200), 50_000), root).catch((e: unknown) => e);
+    expect(isCError(error, 'INVALID_ARGUMENT')).toBe(true);
+    expect(readdirSync('/proc/self/fd').length).toBe(before);
+  });
+
+  it('skips hashing a blob verified where it is stored (hashBlob: false) but still checks the DiffID', async () => {
+    const tar = await sample();
+    const result = await applyLayer(chunked(gzipSync(tar)), root, { hashBlob: false, expectedDiffId: sha256(tar) });
+    expect(result.diffId).toBe(sha256(tar));
+    expect(result.compressedDigest).toBeUndefined();
+    const other = tempDirFor(root);
+    const wrong = await applyLayer(chunked(gzipSync(tar)), other, { hashBlob: false, expectedDiffId: `sha256:${'1'.repeat(64)}` }).catch((e: unknown) => e);
+    expect(isCError(wrong, 'DIGEST_MISMATCH')).toBe(true);
+    const both = await applyLayer(chunked(gzipSync(tar)), other, { hashBlob: false, expectedDigest: sha256(tar) }).catch((e: unknown) => e);
+    expect(isCError(both, 'INVALID_ARGUMENT')).toBe(true);
   });
 
   describe('whiteouts', () => {

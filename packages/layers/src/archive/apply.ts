@@ -9,6 +9,7 @@ import { Decompress as ZstdDecompress } from 'fzstd';
 import { CError } from '@c/errors';
 import { type Compression, resolveCompression } from './compression';
 import { type DevicePolicy, Extractor, type WhiteoutMode } from './extractor';
+import { FileWriteQueue } from './file-writes';
 import { TarReader } from './tar-reader';
 
 export interface ApplyLimits {
@@ -36,6 +37,12 @@ export interface ApplyOptions {
   limits?: Partial<ApplyLimits>;
   /** The blob digest to verify while streaming (DIGEST_MISMATCH when it differs). */
   expectedDigest?: string;
+  /**
+   * Hash the blob as read (default true). false for a blob already verified by digest where it is stored (a
+   * content store checks each blob at commit): the DiffID still checks every byte that gets unpacked, and
+   * `compressedDigest` is then absent. Cannot be combined with `expectedDigest`.
+   */
+  hashBlob?: boolean;
   /** The DiffID to verify (DIGEST_MISMATCH when it differs). */
   expectedDiffId?: string;
   signal?: AbortSignal;
@@ -44,8 +51,8 @@ export interface ApplyOptions {
 export interface ApplyResult {
   /** sha256 of the uncompressed tar. */
   diffId: string;
-  /** sha256 of the blob as read (equal to diffId when uncompressed). */
-  compressedDigest: string;
+  /** sha256 of the blob as read (equal to diffId when uncompressed); absent with `hashBlob: false`. */
+  compressedDigest?: string;
   compression: Compression;
   /** Tar entries processed. */
   entries: number;
@@ -71,6 +78,12 @@ export type ByteSource = AsyncIterable<Uint8Array>;
 /** Applies the layer read from `source` to the directory `root`. */
 export async function applyLayer(source: ByteSource, root: string, options: ApplyOptions = {}): Promise<ApplyResult> {
   const limits = { ...DEFAULT_APPLY_LIMITS, ...options.limits };
+  const hashBlob = options.hashBlob ?? true;
+  if (!hashBlob && options.expectedDigest !== undefined) {
+    throw new CError('INVALID_ARGUMENT', 'applyLayer: expectedDigest needs the blob hashed, but hashBlob is false', {
+      hint: 'drop expectedDigest for a blob verified where it is stored, or hash it',
+    });
+  }
   const isRoot = process.geteuid?.() === 0;
   const extractor = new Extractor(root, {
     whiteouts: options.whiteouts ?? 'delete',
@@ -105,14 +118,17 @@ export async function applyLayer(source: ByteSource, root: string, options: Appl
   try {
     const blob = hashedSource(source, (chunk) => {
       blobBytes += chunk.length;
-      blobHash.update(chunk);
+      if (hashBlob) blobHash.update(chunk);
     }, options.signal);
     const head = await blob.peek(4);
     compression = resolveCompression(head, options.mediaType);
     if (compression === 'gzip') {
       // node:zlib on first use: a process that only downloads never loads it.
       const { createGunzip } = await import('node:zlib');
-      await pipeline(blob.chunks(), createGunzip({ chunkSize: DECOMPRESSED_CHUNK }), sinkOf(consume));
+      // zlib hands out each output buffer once, so large files' data can be written later, on the thread pool.
+      const writes = new FileWriteQueue();
+      extractor.writeLargeFilesThrough(writes);
+      await pipeline(blob.chunks(), createGunzip({ chunkSize: DECOMPRESSED_CHUNK }), sinkOf(consume, () => writes.backpressure()));
     } else if (compression === 'zstd') {
       const zstd = new ZstdDecompress((chunk) => consume(chunk));
       for await (const chunk of blob.chunks()) zstd.push(chunk);
@@ -121,14 +137,15 @@ export async function applyLayer(source: ByteSource, root: string, options: Appl
       for await (const chunk of blob.chunks()) consume(chunk);
     }
     reader.finish();
+    await extractor.settle();
     extractor.finish();
   } catch (error) {
     throw asLayerError(error);
   } finally {
-    extractor.close();
+    await extractor.close();
   }
 
-  const compressedDigest = `sha256:${blobHash.digest('hex')}`;
+  const compressedDigest = hashBlob ? `sha256:${blobHash.digest('hex')}` : undefined;
   const diffId = `sha256:${tarHash.digest('hex')}`;
   if (options.expectedDigest && options.expectedDigest !== compressedDigest) {
     throw new CError('DIGEST_MISMATCH', `layer blob digest is ${compressedDigest}, expected ${options.expectedDigest}`, {
@@ -137,28 +154,32 @@ export async function applyLayer(source: ByteSource, root: string, options: Appl
     });
   }
   if (options.expectedDiffId && options.expectedDiffId !== diffId) {
-    throw new CError('DIGEST_MISMATCH', `layer ${compressedDigest} has DiffID ${diffId}, the image config says ${options.expectedDiffId}`, {
-      hint: 'the image config and the layer disagree; the image is corrupt',
+    throw new CError('DIGEST_MISMATCH', `${compressedDigest ? `layer ${compressedDigest}` : 'the layer'} has DiffID ${diffId}, the image config says ${options.expectedDiffId}`, {
+      hint: 'the image config and the layer disagree: the image is corrupt, or its stored blob was damaged (remove the image and pull it again)',
       details: { expected: options.expectedDiffId, actual: diffId },
     });
   }
-  return { diffId, compressedDigest, compression, entries: extractor.stats.entries, bytes: tarBytes, neutralised: extractor.stats.neutralised };
+  const result: ApplyResult = { diffId, compression, entries: extractor.stats.entries, bytes: tarBytes, neutralised: extractor.stats.neutralised };
+  if (compressedDigest !== undefined) result.compressedDigest = compressedDigest;
+  return result;
 }
 
 /**
  * The end of the gzip pipeline. zlib pushes each inflated chunk synchronously into this sink and schedules
  * the next inflate only when the push returns, so extracting inside `write` would serialise the two. The
  * extraction runs on the next turn instead, and a deep buffer lets the thread pool inflate ahead while the
- * main thread writes files.
+ * main thread writes files. `wait` says when the queued file writes are too far behind to take more.
  */
-function sinkOf(consume: (chunk: Uint8Array) => void): Writable {
+function sinkOf(consume: (chunk: Uint8Array) => void, wait: () => Promise<void> | undefined): Writable {
   return new Writable({
     highWaterMark: 8 * DECOMPRESSED_CHUNK,
     write(chunk: Buffer, _encoding, callback) {
       setImmediate(() => {
         try {
           consume(chunk);
-          callback();
+          const pending = wait();
+          if (pending) pending.then(() => callback(), callback);
+          else callback();
         } catch (error) {
           callback(error as Error);
         }

@@ -92,6 +92,25 @@ describe('unpackImage', () => {
     expect(left).toEqual([]);
   });
 
+  it('with blobsVerified skips the blob digest but still refuses a blob whose content is not the DiffID', async () => {
+    const [l1, l2] = await richLayers();
+    const image = imageOf([l1!]);
+    const snapshotter = new CopySnapshotter(`${root}/store`);
+    // The descriptor's digest is not checked again (the store did it at commit)…
+    const renamed = { ...image, layers: [{ ...image.layers[0]!, digest: `sha256:${'0'.repeat(64)}` }] };
+    const applied = await unpackImage(renamed, () => chunked(image.blobs.get(image.layers[0]!.digest)!), snapshotter, { blobsVerified: true });
+    expect(applied.applied[0]).toMatchObject({ diffId: image.diffIds[0] });
+    expect(applied.applied[0]!.compressedDigest).toBeUndefined();
+    // …but other bytes behind it fail on the DiffID and leave nothing behind.
+    const other = imageOf([l2!]);
+    const store = new CopySnapshotter(`${root}/store-2`);
+    const error = await unpackImage(image, () => chunked(other.blobs.get(other.layers[0]!.digest)!), store, { blobsVerified: true }).catch((e: unknown) => e);
+    expect(isCError(error, 'DIGEST_MISMATCH')).toBe(true);
+    const left: string[] = [];
+    await store.walk((info) => void left.push(info.name));
+    expect(left).toEqual([]);
+  });
+
   it('removes unpack snapshots whose process died, and only those', async () => {
     const snapshotter = new CopySnapshotter(`${root}/store`);
     await snapshotter.prepare('extract-dead-x', undefined, { labels: { 'c.unpack.pid': '999999999' } });
