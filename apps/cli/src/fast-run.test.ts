@@ -71,6 +71,10 @@ describe('parseFastRun', () => {
     [['run', '--pids-limit', 'many', 'busybox']],
     [['--bogus', 'run', 'busybox']],
     [['-', 'run', 'busybox']],
+    [['run', '-e', '-x', 'busybox']],
+    [['run', '--rm', 'true']],
+    [['run', '-d', 'false', 'busybox']],
+    [['run', '-d', '-d', 'busybox']],
   ])('leaves unusual or wrong spellings to yargs: %j', (args) => {
     expect(parseFastRun(args as string[])).toBeUndefined();
   });
