@@ -10,28 +10,21 @@ import { splitContainerCommand } from './argv-split';
 import { containerGroup, daemonCommand, imagePrune, systemGroup, topLevelCommands } from './commands/table';
 import { lazy } from './lazy';
 import { GLOBAL_FLAGS, declareFlags } from './containers/create-flags';
-import { IMAGES_FLAGS } from './commands/flags';
+import { FORMAT_FLAGS, IMAGES_FLAGS, PULL_FLAGS, PUSH_FLAGS, RMI_FLAGS } from './commands/flags';
 import { networkGroup } from './commands/network';
 import { portCommand } from './commands/port';
 
 const pull = {
   command: 'pull <image>',
   describe: 'Download an image from a registry',
-  builder: (y: Argv) =>
-    y
-      .positional('image', { type: 'string', demandOption: true, describe: 'NAME[:TAG|@DIGEST]' })
-      .option('platform', { type: 'string', describe: 'Pull this platform (os/arch[/variant]) of a multi-platform image' })
-      .option('quiet', { alias: 'q', type: 'boolean', describe: 'Suppress verbose output' }),
+  builder: (y: Argv) => declareFlags(y.positional('image', { type: 'string', demandOption: true, describe: 'NAME[:TAG|@DIGEST]' }), PULL_FLAGS),
   handler: lazy(() => import('./commands/pull')),
 };
 
 const push = {
   command: 'push <image>',
   describe: 'Upload an image to a registry',
-  builder: (y: Argv) =>
-    y
-      .positional('image', { type: 'string', demandOption: true, describe: 'NAME[:TAG]' })
-      .option('quiet', { alias: 'q', type: 'boolean', describe: 'Suppress verbose output' }),
+  builder: (y: Argv) => declareFlags(y.positional('image', { type: 'string', demandOption: true, describe: 'NAME[:TAG]' }), PUSH_FLAGS),
   handler: lazy(() => import('./commands/push')),
 };
 
@@ -55,20 +48,14 @@ const tag = {
 const rmi = (command: string) => ({
   command,
   describe: 'Remove one or more images',
-  builder: (y: Argv) =>
-    y
-      .positional('images', { type: 'string', array: true, demandOption: true, describe: 'Names or IDs' })
-      .option('force', { alias: 'f', type: 'boolean', describe: 'Force removal of the image' }),
+  builder: (y: Argv) => declareFlags(y.positional('images', { type: 'string', array: true, demandOption: true, describe: 'Names or IDs' }), RMI_FLAGS),
   handler: lazy(() => import('./commands/rmi')),
 });
 
 const inspect = {
   command: 'inspect <images..>',
   describe: 'Display detailed information on one or more images',
-  builder: (y: Argv) =>
-    y
-      .positional('images', { type: 'string', array: true, demandOption: true, describe: 'Names or IDs' })
-      .option('format', { alias: 'f', type: 'string', describe: 'Format the output using a Go template' }),
+  builder: (y: Argv) => declareFlags(y.positional('images', { type: 'string', array: true, demandOption: true, describe: 'Names or IDs' }), FORMAT_FLAGS),
   handler: lazy(() => import('./commands/inspect')),
 };
 

@@ -1,12 +1,26 @@
 /**
- * The everyday commands (`ps`, `images`, `version`, `rm`, `stop`, `exec`, `logs`, and their `container …`/`image …`
- * forms) without yargs: loading and building yargs' command tree costs ~25 ms of CPU on every start-up here, more
+ * The everyday commands (`ps`, `images`, `version`, `rm`, `stop`, `exec`, `logs`, `start`, `restart`, `kill`, `wait`,
+ * `pause`, `unpause`, `inspect`, `pull`, `push`, `rmi`, `tag`, and their `container …`/`image …` forms) without yargs: loading and building yargs' command tree costs ~25 ms of CPU on every start-up here, more
  * than the command's own work. Parsed from the same flag tables as yargs (commands/flags.ts); any spelling not
  * certain to mean what yargs makes of it (help, `--`, an unknown flag, a missing value, too many arguments) returns
  * undefined and the full command line takes over. fast-commands.test.ts checks both give each handler the same.
  */
 import { GLOBAL_FLAGS, type FlagSpec } from './containers/create-flags';
-import { EXEC_FLAGS, FORMAT_FLAGS, IMAGES_FLAGS, LOGS_FLAGS, PS_FLAGS, RM_FLAGS, TIME_FLAGS } from './commands/flags';
+import {
+  EXEC_FLAGS,
+  FORMAT_FLAGS,
+  IMAGES_FLAGS,
+  INSPECT_FLAGS,
+  KILL_FLAGS,
+  LOGS_FLAGS,
+  PS_FLAGS,
+  PULL_FLAGS,
+  PUSH_FLAGS,
+  RM_FLAGS,
+  RMI_FLAGS,
+  START_FLAGS,
+  TIME_FLAGS,
+} from './commands/flags';
 import { bySpelling, readFlag, readGlobalFlags } from './fast-flags';
 import type { Handler } from './lazy';
 
@@ -48,6 +62,43 @@ const exec: FastCommand = {
   handler: async () => (await import('./commands/exec')).run,
 };
 const version: FastCommand = { flags: FORMAT_FLAGS, positionals: [], handler: async () => (await import('./commands/introspect')).version };
+const lifecycle = (flags: readonly FlagSpec[], name: 'start' | 'restart' | 'kill' | 'wait' | 'pause' | 'unpause'): FastCommand => ({
+  flags,
+  positionals: containers,
+  handler: async () => (await import('./commands/lifecycle'))[name],
+});
+const start = lifecycle(START_FLAGS, 'start');
+const restart = lifecycle(TIME_FLAGS, 'restart');
+const kill = lifecycle(KILL_FLAGS, 'kill');
+const wait = lifecycle([], 'wait');
+const pause = lifecycle([], 'pause');
+const unpause = lifecycle([], 'unpause');
+const inspect: FastCommand = {
+  flags: INSPECT_FLAGS,
+  positionals: [{ name: 'names', required: true, list: true }],
+  handler: async () => (await import('./commands/introspect')).inspect,
+};
+const imageInspect: FastCommand = {
+  flags: FORMAT_FLAGS,
+  positionals: [{ name: 'images', required: true, list: true }],
+  handler: async () => (await import('./commands/inspect')).run,
+};
+const image = [{ name: 'image', required: true }];
+const pull: FastCommand = { flags: PULL_FLAGS, positionals: image, handler: async () => (await import('./commands/pull')).run };
+const push: FastCommand = { flags: PUSH_FLAGS, positionals: image, handler: async () => (await import('./commands/push')).run };
+const rmi: FastCommand = {
+  flags: RMI_FLAGS,
+  positionals: [{ name: 'images', required: true, list: true }],
+  handler: async () => (await import('./commands/rmi')).run,
+};
+const tag: FastCommand = {
+  flags: [],
+  positionals: [
+    { name: 'source', required: true },
+    { name: 'target', required: true },
+  ],
+  handler: async () => (await import('./commands/tag')).run,
+};
 
 /** The command words as typed → the command (docker's group forms as declared in table.ts and command-line.ts). */
 const COMMANDS = new Map<string, FastCommand>([
@@ -68,6 +119,23 @@ const COMMANDS = new Map<string, FastCommand>([
   ['exec', exec],
   ['container exec', exec],
   ['version', version],
+  ...(['start', 'restart', 'kill', 'wait', 'pause', 'unpause', 'inspect'] as const).flatMap((name) => {
+    const command = { start, restart, kill, wait, pause, unpause, inspect }[name];
+    return [
+      [name, command],
+      [`container ${name}`, command],
+    ] as const;
+  }),
+  ['pull', pull],
+  ['image pull', pull],
+  ['push', push],
+  ['image push', push],
+  ['tag', tag],
+  ['image tag', tag],
+  ['rmi', rmi],
+  ['image rm', rmi],
+  ['image remove', rmi],
+  ['image inspect', imageInspect],
 ]);
 
 export interface ParsedCommand {

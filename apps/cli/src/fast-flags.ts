@@ -22,6 +22,8 @@ function store(argv: Record<string, unknown>, spec: FlagSpec, raw: string | bool
   }
   // yargs does not take `-x -y` as x's value (or only sometimes): leave those to it, and '' for numbers too.
   if (typeof raw !== 'string' || raw.startsWith('-')) return false;
+  // yargs checks choices (and each of a repeated flag's values) with its own message.
+  if (spec.choices && (previous !== undefined || !spec.choices.includes(raw))) return false;
   let value: unknown = raw;
   if (spec.type === 'number') {
     value = Number(raw);

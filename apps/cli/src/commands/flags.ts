@@ -52,3 +52,25 @@ export const TIME_FLAGS: readonly FlagSpec[] = [
 export const FORMAT_FLAGS: readonly FlagSpec[] = [
   { name: 'format', aliases: ['f'], type: 'string', describe: 'Format output using a Go template' },
 ];
+
+export const START_FLAGS: readonly FlagSpec[] = [
+  { name: 'attach', aliases: ['a'], type: 'boolean', describe: 'Attach STDOUT/STDERR and forward signals' },
+  { name: 'interactive', aliases: ['i'], type: 'boolean', describe: "Attach container's STDIN" },
+];
+
+export const KILL_FLAGS: readonly FlagSpec[] = [{ name: 'signal', aliases: ['s'], type: 'string', describe: 'Signal to send to the container' }];
+
+/** inspect (containers or images). */
+export const INSPECT_FLAGS: readonly FlagSpec[] = [
+  ...FORMAT_FLAGS,
+  { name: 'type', type: 'string', choices: ['container', 'image'], describe: 'Only this type of object' },
+];
+
+export const PULL_FLAGS: readonly FlagSpec[] = [
+  { name: 'platform', type: 'string', describe: 'Pull this platform (os/arch[/variant]) of a multi-platform image' },
+  { name: 'quiet', aliases: ['q'], type: 'boolean', describe: 'Suppress verbose output' },
+];
+
+export const PUSH_FLAGS: readonly FlagSpec[] = [{ name: 'quiet', aliases: ['q'], type: 'boolean', describe: 'Suppress verbose output' }];
+
+export const RMI_FLAGS: readonly FlagSpec[] = [{ name: 'force', aliases: ['f'], type: 'boolean', describe: 'Force removal of the image' }];

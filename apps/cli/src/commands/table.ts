@@ -5,7 +5,7 @@
 import type { Argv, CommandModule } from 'yargs';
 import { lazy } from '../lazy';
 import { CREATE_FLAGS, RUN_FLAGS, declareFlags } from '../containers/create-flags';
-import { EXEC_FLAGS, FORMAT_FLAGS, LOGS_FLAGS, PS_FLAGS, RM_FLAGS, TIME_FLAGS } from './flags';
+import { EXEC_FLAGS, FORMAT_FLAGS, INSPECT_FLAGS, KILL_FLAGS, LOGS_FLAGS, PS_FLAGS, RM_FLAGS, START_FLAGS, TIME_FLAGS } from './flags';
 
 /** One command declaration; yargs' generic option types are erased here (every handler reads a plain record). */
 interface Command {
@@ -54,10 +54,7 @@ const commands: Command[] = [
   {
     command: 'start <containers..>',
     describe: 'Start one or more stopped containers',
-    builder: (y: Argv) =>
-      many('containers')(y)
-        .option('attach', { alias: 'a', type: 'boolean', describe: "Attach STDOUT/STDERR and forward signals" })
-        .option('interactive', { alias: 'i', type: 'boolean', describe: "Attach container's STDIN" }),
+    builder: (y: Argv) => declareFlags(many('containers')(y), START_FLAGS),
     handler: lazy(lifecycle, 'start'),
   },
   { command: 'stop <containers..>', describe: 'Stop one or more running containers', builder: (y: Argv) => timeOption(many('containers')(y)), handler: lazy(lifecycle, 'stop') },
@@ -65,7 +62,7 @@ const commands: Command[] = [
   {
     command: 'kill <containers..>',
     describe: 'Kill one or more running containers',
-    builder: (y: Argv) => many('containers')(y).option('signal', { alias: 's', type: 'string', describe: 'Signal to send to the container' }),
+    builder: (y: Argv) => declareFlags(many('containers')(y), KILL_FLAGS),
     handler: lazy(lifecycle, 'kill'),
   },
   {
@@ -96,10 +93,7 @@ const commands: Command[] = [
   {
     command: 'inspect <names..>',
     describe: 'Return low-level information on containers or images',
-    builder: (y: Argv) =>
-      many('names', 'Container or image names or IDs')(y)
-        .option('format', { alias: 'f', type: 'string', describe: 'Format output using a Go template' })
-        .option('type', { type: 'string', choices: ['container', 'image'], describe: 'Only this type of object' }),
+    builder: (y: Argv) => declareFlags(many('names', 'Container or image names or IDs')(y), INSPECT_FLAGS),
     handler: lazy(introspect, 'inspect'),
   },
   { command: 'wait <containers..>', describe: 'Block until containers stop, then print their exit codes', builder: many('containers'), handler: lazy(lifecycle, 'wait') },

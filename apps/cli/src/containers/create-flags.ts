@@ -15,6 +15,8 @@ export interface FlagSpec {
   array?: boolean;
   /** A boolean that is on unless `--no-NAME` is given. */
   default?: boolean;
+  /** The only values a string flag takes. */
+  choices?: readonly string[];
   describe: string;
 }
 
@@ -92,6 +94,7 @@ export function declareFlags(y: Argv, specs: readonly FlagSpec[], global = false
       ...(spec.aliases ? { alias: [...spec.aliases] } : {}),
       ...(spec.array ? { array: true } : {}),
       ...(spec.default !== undefined ? { default: spec.default } : {}),
+      ...(spec.choices ? { choices: [...spec.choices] } : {}),
       ...(spec.type !== 'boolean' && !global ? { requiresArg: true } : {}),
       ...(global ? { global: true } : {}),
     });

@@ -54,20 +54,25 @@ describe('c start-up paths', () => {
     expect(loaded('c-commands.cjs')).toBe(false);
   });
 
+  const noSuchContainer = /^Error: No such container: no-such-container/;
   it.each([
-    [['ps', '-a', '--no-trunc'], 0, /^CONTAINER ID +IMAGE/],
-    [['container', 'ls', '-q'], 0, /^$/],
-    [['images', '-q'], 0, /^$/],
-    [['version', '--format', '{{.Server.ApiVersion}}'], 0, /^Client:[^]*\n1\.\d+\n$/],
-    [['rm', '-f', 'no-such-container'], 1, /^$/],
-    [['stop', '-t', '0', 'no-such-container'], 1, /^$/],
-    [['logs', 'no-such-container'], 1, /^$/],
-    [['exec', '-it', 'no-such-container', 'sh'], 1, /^$/],
-  ])('runs c %j without the yargs bundle', async (args, code, stdout) => {
+    [['ps', '-a', '--no-trunc'], 0, /^CONTAINER ID +IMAGE/, /^$/],
+    [['container', 'ls', '-q'], 0, /^$/, /^$/],
+    [['images', '-q'], 0, /^$/, /^$/],
+    [['version', '--format', '{{.Server.ApiVersion}}'], 0, /^Client:[^]*\n1\.\d+\n$/, /^$/],
+    [['rm', '-f', 'no-such-container'], 1, /^$/, noSuchContainer],
+    [['stop', '-t', '0', 'no-such-container'], 1, /^$/, noSuchContainer],
+    [['logs', 'no-such-container'], 1, /^$/, noSuchContainer],
+    [['exec', '-it', 'no-such-container', 'sh'], 1, /^$/, noSuchContainer],
+    [['container', 'kill', '-s', 'HUP', 'no-such-container'], 1, /^$/, noSuchContainer],
+    [['wait', 'no-such-container'], 1, /^$/, noSuchContainer],
+    [['inspect', '--type', 'container', 'no-such-container'], 1, /^\[\]\n$/, /^Error: No such object: no-such-container/],
+    [['image', 'rm', 'no-such-image'], 1, /^$/, /^Error: No such image: no-such-image/],
+  ])('runs c %j without the yargs bundle', async (args, code, stdout, stderr) => {
     const result = await runCopy(args);
     expect(result.code, result.stderr).toBe(code);
     expect(result.stdout).toMatch(stdout);
-    if (code !== 0) expect(result.stderr).toMatch(/^Error: No such container: no-such-container/);
+    expect(result.stderr).toMatch(stderr);
     expect(loaded('c-main.cjs')).toBe(true);
     expect(loaded('c-commands.cjs')).toBe(false);
   });
