@@ -1,7 +1,7 @@
 /**
  * `c` (built as dist/c-main.cjs, run by the bin dist/c.cjs from a V8 code cache: src/bin.ts): `c run` and the
- * everyday commands (ps, images, version, rm, stop, exec, logs) in their usual spellings run from this bundle without
- * yargs (see fast-run.ts, fast-commands.ts); anything else loads dist/c-commands.cjs, the full yargs command line.
+ * everyday commands (ps, images, rm, exec, logs, pull…: fast-commands.ts) in their usual spellings run from this
+ * bundle without yargs (see fast-run.ts); anything else loads dist/c-commands.cjs, the full yargs command line.
  * Each Node start-up here costs ~30-70 ms and compiling code the command does not use adds to it, so this bundle
  * holds only those paths (each command's module is evaluated only when it runs).
  */
