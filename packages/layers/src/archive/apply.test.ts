@@ -113,7 +113,7 @@ describe('applyLayer', () => {
 
   it('writes large files on the thread pool with the same bytes, modes, owners, times and links', async () => {
     // Spans several 1 MiB inflate chunks, so one file gets many queued writes, some crossing chunk boundaries.
-    const big = Buffer.alloc(3 * 1024 * 1024 + 123);
+    const big = Buffer.alloc(5 * 1024 * 1024 + 123); // past OFF_THREAD_HASH_FROM: the DiffID is hashed on the worker
     for (let i = 0; i < big.length; i++) big[i] = (i * 7919) % 251;
     const edge = Buffer.alloc(ASYNC_WRITE_FROM, 5);
     const tar = await buildTar([

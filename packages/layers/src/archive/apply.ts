@@ -10,6 +10,7 @@ import { CError } from '@c/errors';
 import { type Compression, resolveCompression } from './compression';
 import { type DevicePolicy, Extractor, type WhiteoutMode } from './extractor';
 import { FileWriteQueue } from './file-writes';
+import { streamHash } from './stream-hash';
 import { TarReader } from './tar-reader';
 
 export interface ApplyLimits {
@@ -94,7 +95,8 @@ export async function applyLayer(source: ByteSource, root: string, options: Appl
   });
   const reader = new TarReader(extractor.onEntry);
   const blobHash = createHash('sha256');
-  const tarHash = createHash('sha256');
+  // The DiffID: hashed on a worker thread once the layer is past a few MiB (see stream-hash.ts).
+  const tarHash = streamHash();
   let blobBytes = 0;
   let tarBytes = 0;
 
@@ -140,13 +142,14 @@ export async function applyLayer(source: ByteSource, root: string, options: Appl
     await extractor.settle();
     extractor.finish();
   } catch (error) {
+    tarHash.abort();
     throw asLayerError(error);
   } finally {
     await extractor.close();
   }
 
   const compressedDigest = hashBlob ? `sha256:${blobHash.digest('hex')}` : undefined;
-  const diffId = `sha256:${tarHash.digest('hex')}`;
+  const diffId = await tarHash.digest();
   if (options.expectedDigest && options.expectedDigest !== compressedDigest) {
     throw new CError('DIGEST_MISMATCH', `layer blob digest is ${compressedDigest}, expected ${options.expectedDigest}`, {
       hint: 'the blob is corrupt; delete it from the content store and pull again',
