@@ -176,6 +176,21 @@ describe('ContainerService (no root)', () => {
     expect((await service.create({ image: 'fake:1', name: 'one' })).Name).toBe('/one');
   });
 
+  it('remove also takes a cgroup left without runtime state (a daemon killed half-way through a start)', async () => {
+    const log: string[] = [];
+    const service = await ContainerService.open({
+      root: dir,
+      images: fakeImages,
+      snapshotter: new CopySnapshotter(join(dir, 'snapshots')),
+      directStart: false,
+      cgroups: (path) => ({ ...fakeCgroups(path), destroy: async () => void log.push(`destroy ${path}`) }),
+    });
+    services.push(service);
+    const c = await service.create({ image: 'fake:1' });
+    await service.remove(c.Id);
+    expect(log).toEqual([`destroy /c/${c.Id}`]);
+  });
+
   it('a new service on the same root restores every record; remove deletes record, snapshot and files', async () => {
     const first = await open();
     const a = await first.create({ image: 'fake:1', name: 'keep' });

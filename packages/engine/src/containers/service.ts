@@ -52,7 +52,7 @@ import { nextBackoff, shouldRestart } from './restart-policy';
 import { InitPool } from './init-pool';
 import { readRootfsFile } from './rootfs-files';
 import { runtimeInitScript } from './runtime-paths';
-import { buildSpec } from './spec';
+import { buildSpec, containerCgroupsPath } from './spec';
 import { ContainerRecordStore } from './store';
 import { makeBundleDir, newRecord, ZERO_TIME, type EtcFiles } from './record';
 import { summaryOf } from './summary';
@@ -333,6 +333,14 @@ export class ContainerService {
       }
       throw error;
     }
+  }
+
+  /**
+   * Removes the container's cgroup if one is left without runtime state (a daemon killed between making the cgroup
+   * and writing the state: the state's delete cannot find it). A few stat calls when there is none.
+   */
+  private async removeCgroup(id: string): Promise<void> {
+    await this.lifecycle.cgroups(containerCgroupsPath(id)).destroy();
   }
 
   // ---------------------------------------------------------------- start / exit
@@ -819,6 +827,8 @@ export class ContainerService {
     }
     try {
       await this.deleteRuntimeState(id);
+      // A cgroup whose runtime state was lost would be left behind by the state's delete.
+      await this.removeCgroup(id);
       await this.networking.disconnect(id);
       await this.snapshotter.remove(record.C.snapshotKey).catch((error: unknown) => {
         if (!isCError(error, 'NOT_FOUND')) throw error;

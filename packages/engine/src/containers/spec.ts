@@ -65,6 +65,11 @@ function rootfsAnnotation(mounts: readonly Mount[], id: string): string {
   return JSON.stringify({ type: m.type, source: m.source, options: m.options });
 }
 
+/** The cgroup every container of this engine gets (`/c/<id>` in every hierarchy). */
+export function containerCgroupsPath(id: string): string {
+  return `/c/${id}`;
+}
+
 export function buildSpec(inputs: SpecInputs): Spec {
   const { config, hostConfig } = inputs;
   const { path, args } = commandOf(config);
@@ -96,7 +101,7 @@ export function buildSpec(inputs: SpecInputs): Spec {
   }
   spec.mounts = mounts;
   const linux = spec.linux!;
-  linux.cgroupsPath = `/c/${inputs.id}`;
+  linux.cgroupsPath = containerCgroupsPath(inputs.id);
   const resources = linux.resources ?? {};
   if (hostConfig.Memory > 0) resources.memory = { limit: hostConfig.Memory };
   if (hostConfig.NanoCpus > 0) resources.cpu = { period: 100_000, quota: Math.round((hostConfig.NanoCpus / 1e9) * 100_000) };
