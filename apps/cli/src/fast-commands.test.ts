@@ -101,6 +101,8 @@ const SAME_AS_YARGS: string[][] = [
   ['exec', '-ie', 'A=1', 'web', 'sh', '-c', 'echo $A'],
   ['container', 'exec', '-i', 'web', 'cat'],
   ['-D', 'exec', 'web', 'true'],
+  ['exec', 'web', 'ls', '--help', '-h'],
+  ['--root=', 'ps'],
   ['start', 'web'],
   ['start', '-ai', 'web'],
   ['container', 'start', '--attach', 'web', 'db'],
