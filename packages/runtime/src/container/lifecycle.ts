@@ -156,7 +156,7 @@ export async function deleteContainer(ctx: Lifecycle, id: string, force = false)
     await waitStopped(ctx, record, 10_000);
   }
   await cgroups.destroy();
-  ctx.store.remove(id);
+  await ctx.store.removeAsync(id);
 }
 
 /** `pause ID` / `resume ID` through the freezer. */

@@ -72,4 +72,16 @@ describe('StateStore.remove', () => {
     store.remove('absent');
     expect(readdirSync(root)).toEqual([]);
   });
+
+  it('removeAsync does the same on the thread pool', async () => {
+    const store = new StateStore(root);
+    store.create('plain');
+    writeFileSync(join(store.dir('plain'), 'state.json'), '{}');
+    execFileSync('mkfifo', [store.fifoPath('plain')]);
+    store.create('nested');
+    mkdirSync(join(store.dir('nested'), 'sub'));
+    writeFileSync(join(store.dir('nested'), 'sub', 'file'), 'x');
+    await Promise.all([store.removeAsync('plain'), store.removeAsync('nested'), store.removeAsync('absent')]);
+    expect(readdirSync(root)).toEqual([]);
+  });
 });
