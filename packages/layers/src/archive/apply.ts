@@ -130,13 +130,19 @@ export async function applyLayer(source: ByteSource, root: string, options: Appl
       // zlib hands out each output buffer once, so large files' data can be written later, on the thread pool.
       const writes = new FileWriteQueue();
       extractor.writeLargeFilesThrough(writes);
-      await pipeline(blob.chunks(), createGunzip({ chunkSize: DECOMPRESSED_CHUNK }), sinkOf(consume, () => writes.backpressure()));
+      await pipeline(blob.chunks(), createGunzip({ chunkSize: DECOMPRESSED_CHUNK }), sinkOf(consume, () => both(writes.backpressure(), tarHash.backpressure())));
     } else if (compression === 'zstd') {
       const zstd = new ZstdDecompress((chunk) => consume(chunk));
-      for await (const chunk of blob.chunks()) zstd.push(chunk);
+      for await (const chunk of blob.chunks()) {
+        zstd.push(chunk);
+        await tarHash.backpressure();
+      }
       zstd.push(new Uint8Array(0), true);
     } else {
-      for await (const chunk of blob.chunks()) consume(chunk);
+      for await (const chunk of blob.chunks()) {
+        consume(chunk);
+        await tarHash.backpressure();
+      }
     }
     reader.finish();
     await extractor.settle();
@@ -189,6 +195,12 @@ function sinkOf(consume: (chunk: Uint8Array) => void, wait: () => Promise<void> 
       });
     },
   });
+}
+
+/** Waits for whichever of two optional waits exist. */
+function both(a: Promise<void> | undefined, b: Promise<void> | undefined): Promise<void> | undefined {
+  if (a && b) return Promise.all([a, b]).then(() => undefined);
+  return a ?? b;
 }
 
 /** Wraps a source so every chunk is observed once, with a look at the first bytes before streaming. */

@@ -40,4 +40,20 @@ describe('streamHash', () => {
     a.update(Buffer.from(' stream'));
     expect(await Promise.all([a.digest(), b.digest()])).toEqual([sha256([Buffer.from('first stream')]), sha256([Buffer.from('second')])]);
   });
+
+  it('asks the producer to wait while the worker is more than 32 MiB behind, then lets it go on', async () => {
+    const hash = streamHash(1);
+    const chunk = Buffer.alloc(4 * 1024 * 1024, 3);
+    expect(hash.backpressure()).toBeUndefined();
+    const posted: Buffer[] = [];
+    for (let i = 0; i < 12; i++) {
+      hash.update(chunk);
+      posted.push(chunk);
+    }
+    // 48 MiB posted in one go: the worker cannot have hashed it all yet.
+    const wait = hash.backpressure();
+    expect(wait).toBeInstanceOf(Promise);
+    await wait;
+    expect(await hash.digest()).toBe(sha256(posted));
+  });
 });

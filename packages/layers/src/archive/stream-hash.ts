@@ -16,7 +16,10 @@ const { createHash } = require('node:crypto');
 const jobs = new Map();
 parentPort.on('message', (m) => {
   if (m.type === 'open') jobs.set(m.id, createHash('sha256'));
-  else if (m.type === 'data') jobs.get(m.id)?.update(m.chunk);
+  else if (m.type === 'data') {
+    jobs.get(m.id)?.update(m.chunk);
+    parentPort.postMessage({ ack: m.chunk.byteLength });
+  }
   else if (m.type === 'drop') jobs.delete(m.id);
   else if (m.type === 'finish') {
     const hash = jobs.get(m.id);
@@ -29,6 +32,9 @@ parentPort.on('message', (m) => {
 /** Bytes hashed on the calling thread before the rest goes to the worker (default 4 MiB). */
 export const OFF_THREAD_HASH_FROM = 4 * 1024 * 1024;
 
+/** Bytes posted and not hashed yet past which producers are asked to wait (a worker starved of CPU). */
+const MAX_UNHASHED_BYTES = 32 * 1024 * 1024;
+
 /** An incremental SHA-256 whose digest arrives asynchronously. */
 export interface StreamHash {
   update(chunk: Uint8Array): void;
@@ -36,6 +42,8 @@ export interface StreamHash {
   digest(): Promise<string>;
   /** Drops the job (the apply failed). */
   abort(): void;
+  /** A promise to wait on before producing more, while the worker is far behind; undefined otherwise. */
+  backpressure(): Promise<void> | undefined;
 }
 
 class HashWorker {
@@ -43,6 +51,21 @@ class HashWorker {
   private nextId = 1;
   private open = 0;
   private readonly waiting = new Map<number, { resolve: (hex: string) => void; reject: (error: Error) => void }>();
+  /** Posted and not acknowledged by the worker yet (all jobs). */
+  private unhashed = 0;
+  private drained: Array<() => void> = [];
+
+  /** Resolves once the worker caught up (or stopped: `finish` then reports it). */
+  behind(): Promise<void> | undefined {
+    if (this.unhashed <= MAX_UNHASHED_BYTES) return undefined;
+    return new Promise<void>((resolve) => this.drained.push(resolve));
+  }
+
+  private caughtUp(): void {
+    const waiting = this.drained;
+    this.drained = [];
+    for (const resolve of waiting) resolve();
+  }
 
   start(): { post: (chunk: Uint8Array) => void; finish: () => Promise<string>; drop: () => void } {
     const worker = this.ensure();
@@ -59,6 +82,7 @@ class HashWorker {
       // One exact copy, transferred: cloning a view would copy its whole ArrayBuffer (zlib's are 1 MiB).
       post: (chunk) => {
         const copy = copyOf(chunk);
+        this.unhashed += copy.byteLength;
         worker.postMessage({ type: 'data', id, chunk: copy }, [copy.buffer]);
       },
       finish: async () => {
@@ -84,7 +108,12 @@ class HashWorker {
     if (this.worker) return this.worker;
     const worker = new Worker(WORKER_SOURCE, { eval: true });
     worker.unref();
-    worker.on('message', (reply: { id: number; hex?: string }) => {
+    worker.on('message', (reply: { id: number; hex?: string; ack?: number }) => {
+      if (reply.ack !== undefined) {
+        this.unhashed -= reply.ack;
+        if (this.unhashed <= MAX_UNHASHED_BYTES) this.caughtUp();
+        return;
+      }
       const waiting = this.waiting.get(reply.id);
       if (!waiting) return;
       this.waiting.delete(reply.id);
@@ -93,6 +122,8 @@ class HashWorker {
     });
     const fail = (error: Error) => {
       if (this.worker === worker) this.worker = undefined;
+      this.unhashed = 0;
+      this.caughtUp();
       for (const waiting of this.waiting.values()) waiting.reject(error);
       this.waiting.clear();
     };
@@ -153,6 +184,9 @@ export function streamHash(offThreadFrom = OFF_THREAD_HASH_FROM): StreamHash {
     abort() {
       job?.drop();
       held = [];
+    },
+    backpressure() {
+      return job ? shared?.behind() : undefined;
     },
   };
 }
