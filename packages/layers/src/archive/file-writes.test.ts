@@ -49,6 +49,21 @@ describe('FileWriteQueue', () => {
     expect(readFileSync(`${root}/big`).length).toBe(1600);
   });
 
+  it('asks the producer to wait while more than maxOpenFiles files hold an fd', async () => {
+    const queue = new FileWriteQueue({ maxOpenFiles: 2 });
+    const fds = ['x', 'y', 'z'].map((name) => openSync(`${root}/${name}`, 'w'));
+    for (const fd of fds) {
+      queue.open(fd);
+      queue.write(fd, Buffer.from('data'), 0);
+    }
+    const wait = queue.backpressure();
+    expect(wait).toBeInstanceOf(Promise);
+    for (const fd of fds) queue.end(fd, () => closeSync(fd));
+    await wait;
+    await queue.settle();
+    expect(queue.backpressure()).toBeUndefined();
+  });
+
   it('reports a failed write from settle and backpressure, and closeAll closes what it still owns', async () => {
     const before = openFds();
     const queue = new FileWriteQueue();

@@ -19,6 +19,8 @@ export interface FileWriteQueueOptions {
   concurrency?: number;
   /** Bytes queued or being written past which `backpressure()` asks the producer to wait (default 16 MiB). */
   maxQueuedBytes?: number;
+  /** Files owned (open, not finalized) past which `backpressure()` asks the producer to wait (default 64). */
+  maxOpenFiles?: number;
 }
 
 interface PendingFile {
@@ -46,6 +48,7 @@ interface WriteJob {
 export class FileWriteQueue {
   private readonly concurrency: number;
   private readonly maxQueuedBytes: number;
+  private readonly maxOpenFiles: number;
   private readonly queue: WriteJob[] = [];
   private readonly files = new Map<number, PendingFile>();
   private running = 0;
@@ -56,6 +59,9 @@ export class FileWriteQueue {
   constructor(options: FileWriteQueueOptions = {}) {
     this.concurrency = options.concurrency ?? 2;
     this.maxQueuedBytes = options.maxQueuedBytes ?? 16 * 1024 * 1024;
+    // Every file waiting for its writes holds an fd: a bound keeps a daemon's concurrent unpacks far from
+    // the fd limit (a producer may overshoot by the files of one chunk: 16 of 64 KiB in 1 MiB).
+    this.maxOpenFiles = options.maxOpenFiles ?? 64;
   }
 
   /** The first write or finalize failure, if any. */
@@ -91,8 +97,8 @@ export class FileWriteQueue {
   /** A promise to wait on before producing more, or undefined when the queue has room. Rejects on a failure. */
   backpressure(): Promise<void> | undefined {
     if (this.failure !== undefined) return Promise.reject(this.failure as Error);
-    if (this.queuedBytes <= this.maxQueuedBytes) return undefined;
-    return this.waitUntil(() => this.queuedBytes <= this.maxQueuedBytes);
+    const room = () => this.queuedBytes <= this.maxQueuedBytes && this.files.size <= this.maxOpenFiles;
+    return room() ? undefined : this.waitUntil(room);
   }
 
   /** Resolves once every queued write and finalize ran; rejects with the first failure. */
@@ -161,6 +167,7 @@ export class FileWriteQueue {
     } catch (error) {
       this.fail(error);
     }
+    this.wake(); // one fd fewer: a producer waiting on maxOpenFiles may go on
   }
 
   private fail(error: unknown): void {
