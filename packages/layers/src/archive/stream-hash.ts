@@ -1,30 +1,38 @@
 /**
  * The DiffID of a large layer hashed on a worker thread. While unpacking, the main thread parses the tar and
- * creates every file; SHA-256 over the uncompressed stream was a quarter of its time (~1 ms per MiB). Posting a
- * chunk to the worker copies it (~0.1 ms per MiB) and the hashing runs on the other core, so the unpack's
- * bottleneck does less. Small layers are hashed on the calling thread: the worker's start-up and the messages
- * would cost more than they save.
+ * creates every file; SHA-256 over the uncompressed stream cost it ~0.8 ms per MiB. Here the main thread copies
+ * each chunk into a ring of shared 1 MiB slots (~0.1 ms per MiB, no allocation) and posts a slot number; the
+ * worker hashes the slot and hands it back. Posting copies instead (a new buffer per chunk, transferred) cost
+ * the main thread more than hashing did (measured: 434 vs 369 ms for 357 MiB; the ring: 40-45 ms).
+ * Small layers are hashed on the calling thread: the worker's messages would cost more than they save.
  */
 import { createHash, type Hash } from 'node:crypto';
 import { Worker } from 'node:worker_threads';
 import { CError } from '@c/errors';
 
+const SLOT_BYTES = 1024 * 1024;
+/** Slots per job: 16 MiB in flight at most before the producer is asked to wait. */
+const SLOTS = 16;
+
 /** CommonJS source run with `eval`: needs no build step and works from sources and dist alike. */
 const WORKER_SOURCE = `
 const { parentPort } = require('node:worker_threads');
 const { createHash } = require('node:crypto');
+const SLOT_BYTES = ${SLOT_BYTES};
 const jobs = new Map();
 parentPort.on('message', (m) => {
-  if (m.type === 'open') jobs.set(m.id, createHash('sha256'));
-  else if (m.type === 'data') {
-    jobs.get(m.id)?.update(m.chunk);
-    parentPort.postMessage({ ack: m.chunk.byteLength });
-  }
-  else if (m.type === 'drop') jobs.delete(m.id);
+  const job = jobs.get(m.id);
+  if (m.type === 'open') jobs.set(m.id, { hash: createHash('sha256'), ring: Buffer.from(m.ring) });
+  else if (m.type === 'slot') {
+    job?.hash.update(job.ring.subarray(m.slot * SLOT_BYTES, m.slot * SLOT_BYTES + m.length));
+    parentPort.postMessage({ id: m.id, free: m.slot });
+  } else if (m.type === 'bytes') {
+    job?.hash.update(m.chunk);
+    parentPort.postMessage({ id: m.id, hashed: m.chunk.byteLength });
+  } else if (m.type === 'drop') jobs.delete(m.id);
   else if (m.type === 'finish') {
-    const hash = jobs.get(m.id);
     jobs.delete(m.id);
-    parentPort.postMessage({ id: m.id, hex: hash ? hash.digest('hex') : undefined });
+    parentPort.postMessage({ id: m.id, hex: job ? job.hash.digest('hex') : undefined });
   }
 });
 `;
@@ -32,11 +40,9 @@ parentPort.on('message', (m) => {
 /** Bytes hashed on the calling thread before the rest goes to the worker (default 4 MiB). */
 export const OFF_THREAD_HASH_FROM = 4 * 1024 * 1024;
 
-/** Bytes posted and not hashed yet past which producers are asked to wait (a worker starved of CPU). */
-const MAX_UNHASHED_BYTES = 32 * 1024 * 1024;
-
 /** An incremental SHA-256 whose digest arrives asynchronously. */
 export interface StreamHash {
+  /** Hashes `chunk`; the caller may reuse it as soon as this returns. */
   update(chunk: Uint8Array): void;
   /** `sha256:<hex>` of everything updated. */
   digest(): Promise<string>;
@@ -46,127 +52,184 @@ export interface StreamHash {
   backpressure(): Promise<void> | undefined;
 }
 
+interface Reply {
+  id: number;
+  hex?: string;
+  free?: number;
+  hashed?: number;
+}
+
+/** One stream on the worker: its ring of slots, the slot being filled, and what waits for a free one. */
+class WorkerJob {
+  private readonly ring: Buffer;
+  private readonly free: number[] = [];
+  private slot: number | undefined;
+  private fill = 0;
+  /** Bytes sent outside the ring (no slot was free) and not hashed yet. */
+  private overflow = 0;
+  private waiters: Array<() => void> = [];
+  private done = false;
+  digestWaiter: { resolve: (hex: string) => void; reject: (error: Error) => void } | undefined;
+
+  constructor(
+    readonly id: number,
+    private readonly worker: Worker,
+    private readonly release: () => void,
+  ) {
+    const shared = new SharedArrayBuffer(SLOTS * SLOT_BYTES);
+    this.ring = Buffer.from(shared);
+    for (let slot = SLOTS - 1; slot >= 0; slot--) this.free.push(slot);
+    worker.postMessage({ type: 'open', id, ring: shared });
+  }
+
+  write(chunk: Uint8Array): void {
+    let offset = 0;
+    while (offset < chunk.byteLength) {
+      if (this.slot === undefined) {
+        this.slot = this.free.pop();
+        this.fill = 0;
+        if (this.slot === undefined) {
+          // Every slot is with the worker: send the rest as a copy of its own (rare; backpressure prevents it).
+          const copy = new Uint8Array(chunk.byteLength - offset);
+          copy.set(chunk.subarray(offset));
+          this.overflow += copy.byteLength;
+          this.worker.postMessage({ type: 'bytes', id: this.id, chunk: copy }, [copy.buffer]);
+          return;
+        }
+      }
+      const take = Math.min(SLOT_BYTES - this.fill, chunk.byteLength - offset);
+      this.ring.set(chunk.subarray(offset, offset + take), this.slot * SLOT_BYTES + this.fill);
+      this.fill += take;
+      offset += take;
+      if (this.fill === SLOT_BYTES) this.flush();
+    }
+  }
+
+  /** Hands the slot being filled to the worker. */
+  flush(): void {
+    if (this.slot === undefined) return;
+    this.worker.postMessage({ type: 'slot', id: this.id, slot: this.slot, length: this.fill });
+    this.slot = undefined;
+  }
+
+  onReply(reply: Reply): void {
+    if (reply.free !== undefined) this.free.push(reply.free);
+    if (reply.hashed !== undefined) this.overflow -= reply.hashed;
+    if (!this.behind()) this.wake();
+  }
+
+  behind(): boolean {
+    return this.free.length === 0 || this.overflow > SLOT_BYTES * SLOTS;
+  }
+
+  waitForRoom(): Promise<void> {
+    return new Promise<void>((resolve) => this.waiters.push(resolve));
+  }
+
+  /** Wakes producers (also when the worker failed: `finish` reports that). */
+  wake(): void {
+    const waiters = this.waiters;
+    this.waiters = [];
+    for (const resolve of waiters) resolve();
+  }
+
+  finish(): Promise<string> {
+    this.flush();
+    return new Promise<string>((resolve, reject) => {
+      this.digestWaiter = { resolve, reject };
+      this.worker.postMessage({ type: 'finish', id: this.id });
+    }).finally(() => this.end());
+  }
+
+  drop(): void {
+    if (this.done) return;
+    this.worker.postMessage({ type: 'drop', id: this.id });
+    this.end();
+  }
+
+  private end(): void {
+    if (this.done) return;
+    this.done = true;
+    this.wake();
+    this.release();
+  }
+}
+
 class HashWorker {
   private worker: Worker | undefined;
   private nextId = 1;
   private open = 0;
-  private readonly waiting = new Map<number, { resolve: (hex: string) => void; reject: (error: Error) => void }>();
-  /** Posted and not acknowledged by the worker yet (all jobs). */
-  private unhashed = 0;
-  private drained: Array<() => void> = [];
+  private readonly jobs = new Map<number, WorkerJob>();
 
-  /** Resolves once the worker caught up (or stopped: `finish` then reports it). */
-  behind(): Promise<void> | undefined {
-    if (this.unhashed <= MAX_UNHASHED_BYTES) return undefined;
-    return new Promise<void>((resolve) => this.drained.push(resolve));
-  }
-
-  private caughtUp(): void {
-    const waiting = this.drained;
-    this.drained = [];
-    for (const resolve of waiting) resolve();
-  }
-
-  start(): { post: (chunk: Uint8Array) => void; finish: () => Promise<string>; drop: () => void } {
+  start(): WorkerJob {
     const worker = this.ensure();
-    const id = this.nextId++;
     if (this.open++ === 0) worker.ref();
-    worker.postMessage({ type: 'open', id });
-    let done = false;
-    const release = () => {
-      if (done) return;
-      done = true;
+    const id = this.nextId++;
+    const job = new WorkerJob(id, worker, () => {
+      this.jobs.delete(id);
       if (--this.open === 0) worker.unref();
-    };
-    return {
-      // One exact copy, transferred: cloning a view would copy its whole ArrayBuffer (zlib's are 1 MiB).
-      post: (chunk) => {
-        const copy = copyOf(chunk);
-        this.unhashed += copy.byteLength;
-        worker.postMessage({ type: 'data', id, chunk: copy }, [copy.buffer]);
-      },
-      finish: async () => {
-        try {
-          if (this.worker !== worker) throw new Error('the hash worker stopped');
-          return await new Promise<string>((resolve, reject) => {
-            this.waiting.set(id, { resolve, reject });
-            worker.postMessage({ type: 'finish', id });
-          });
-        } finally {
-          release();
-        }
-      },
-      drop: () => {
-        if (done) return;
-        worker.postMessage({ type: 'drop', id });
-        release();
-      },
-    };
+    });
+    this.jobs.set(id, job);
+    return job;
   }
 
   private ensure(): Worker {
     if (this.worker) return this.worker;
     const worker = new Worker(WORKER_SOURCE, { eval: true });
     worker.unref();
-    worker.on('message', (reply: { id: number; hex?: string; ack?: number }) => {
-      if (reply.ack !== undefined) {
-        this.unhashed -= reply.ack;
-        if (this.unhashed <= MAX_UNHASHED_BYTES) this.caughtUp();
-        return;
-      }
-      const waiting = this.waiting.get(reply.id);
-      if (!waiting) return;
-      this.waiting.delete(reply.id);
-      if (reply.hex !== undefined) waiting.resolve(reply.hex);
-      else waiting.reject(new Error('the hash worker lost the job'));
+    worker.on('message', (reply: Reply) => {
+      const job = this.jobs.get(reply.id);
+      if (!job) return;
+      if (reply.free !== undefined || reply.hashed !== undefined) return job.onReply(reply);
+      const waiter = job.digestWaiter;
+      job.digestWaiter = undefined;
+      if (reply.hex !== undefined) waiter?.resolve(reply.hex);
+      else waiter?.reject(new Error('the hash worker lost the job'));
     });
     const fail = (error: Error) => {
       if (this.worker === worker) this.worker = undefined;
-      this.unhashed = 0;
-      this.caughtUp();
-      for (const waiting of this.waiting.values()) waiting.reject(error);
-      this.waiting.clear();
+      for (const job of this.jobs.values()) {
+        job.digestWaiter?.reject(error);
+        job.digestWaiter = undefined;
+        job.wake();
+      }
     };
     worker.on('error', fail);
     worker.on('exit', (code) => fail(new Error(`the hash worker exited with code ${code}`)));
     this.worker = worker;
     return worker;
   }
+
+  alive(worker: WorkerJob): boolean {
+    return this.worker !== undefined && this.jobs.get(worker.id) === worker;
+  }
 }
 
 let shared: HashWorker | undefined;
 
-/** A copy with an ArrayBuffer of its own (never a slice of Buffer's shared pool, so it can be transferred). */
-function copyOf(chunk: Uint8Array): Uint8Array<ArrayBuffer> {
-  const copy = new Uint8Array(chunk.byteLength);
-  copy.set(chunk);
-  return copy;
-}
-
 /**
  * A SHA-256 that hashes its first `offThreadFrom` bytes on the calling thread and, once the stream is longer,
- * everything on one worker thread per process. Chunks may be reused by the caller after `update` returns.
- * A worker that dies mid-stream fails `digest()` (INTERNAL): the bytes are gone, and a wrong digest is not
- * an option.
+ * everything on one worker thread per process. A worker that dies mid-stream fails `digest()` (INTERNAL): the
+ * bytes are gone, and a wrong digest is not an option.
  */
 export function streamHash(offThreadFrom = OFF_THREAD_HASH_FROM): StreamHash {
   let local: Hash | undefined = createHash('sha256');
   // Held until the stream proves long enough for the worker (copied: the caller may reuse its chunks).
-  let held: Uint8Array<ArrayBuffer>[] = [];
+  let held: Buffer[] = [];
   let heldBytes = 0;
-  let job: ReturnType<HashWorker['start']> | undefined;
+  let job: WorkerJob | undefined;
   return {
     update(chunk) {
       if (job) {
-        job.post(chunk);
+        job.write(chunk);
         return;
       }
-      held.push(copyOf(chunk));
-      heldBytes += chunk.length;
+      held.push(Buffer.from(chunk));
+      heldBytes += chunk.byteLength;
       if (heldBytes < offThreadFrom) return;
       shared ??= new HashWorker();
       job = shared.start();
-      for (const piece of held) job.post(piece); // copies again: 4 MiB once per layer
+      for (const piece of held) job.write(piece);
       held = [];
       local = undefined;
     },
@@ -176,8 +239,10 @@ export function streamHash(offThreadFrom = OFF_THREAD_HASH_FROM): StreamHash {
         return `sha256:${local!.digest('hex')}`;
       }
       try {
+        if (!shared?.alive(job)) throw new Error('the hash worker stopped');
         return `sha256:${await job.finish()}`;
       } catch (error) {
+        job.drop();
         throw new CError('INTERNAL', 'hashing the layer off the main thread failed', { cause: error, hint: 'retry the pull or unpack' });
       }
     },
@@ -186,7 +251,8 @@ export function streamHash(offThreadFrom = OFF_THREAD_HASH_FROM): StreamHash {
       held = [];
     },
     backpressure() {
-      return job ? shared?.behind() : undefined;
+      if (!job?.behind() || !shared?.alive(job)) return undefined;
+      return job.waitForRoom();
     },
   };
 }
