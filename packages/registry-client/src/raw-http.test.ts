@@ -72,6 +72,17 @@ function get(url: URL, extra: Partial<{ method: 'GET' | 'HEAD'; headers: Record<
 }
 
 describe('RawHttpPool', () => {
+  it('holds no read buffer for a connection idling in the pool', async () => {
+    const payload = randomBytes(100_000);
+    served = await serve((socket) => socket.write(Buffer.concat([Buffer.from(`HTTP/1.1 200 OK\r\nContent-Length: ${payload.length}\r\n\r\n`), payload])));
+    const first = await body(await get(served.url));
+    expect(first.equals(payload)).toBe(true);
+    expect(pool!.idleBufferBytes()).toBe(0);
+    // The connection reads into a fresh arena when it is used again.
+    expect((await body(await get(served.url))).equals(payload)).toBe(true);
+    expect(served.connections).toBe(1);
+  });
+
   it('reads a Content-Length body, parses status and headers, and reuses the connection', async () => {
     const payload = randomBytes(300_000);
     served = await serve((socket) => {

@@ -31,6 +31,9 @@ export interface RawRequest {
 const ARENA_BYTES = 4 * 1024 * 1024;
 const READ_MIN = 256 * 1024;
 const MAX_HEAD_BYTES = 64 * 1024;
+const NO_ARENA = Buffer.alloc(0);
+/** Where an idle connection reads (nothing may arrive there: any byte closes it), shared by all. */
+const IDLE_READ = Buffer.allocUnsafe(1024);
 /** Idle connections kept per origin. */
 const MAX_IDLE = 16;
 
@@ -182,7 +185,8 @@ interface Exchange {
 class RawConnection {
   readonly socket: net.Socket;
   #exchange: Exchange | undefined;
-  #arena = Buffer.allocUnsafe(ARENA_BYTES);
+  /** Allocated on the first read and dropped while the connection idles in the pool (4 MiB each). */
+  #arena = NO_ARENA;
   #used = 0;
   #closed = false;
   /** Reading stopped because the body's reader is behind (socket.isPaused() does not report it). */
@@ -230,6 +234,16 @@ class RawConnection {
     });
   }
 
+  get arenaBytes(): number {
+    return this.#arena.length;
+  }
+
+  /** Idle in the pool: the arena goes (bodies handed out keep their own views of it). */
+  dropArena(): void {
+    this.#arena = NO_ARENA;
+    this.#used = 0;
+  }
+
   resumeReading(): void {
     if (this.#closed || !this.#paused) return;
     this.#paused = false;
@@ -243,7 +257,8 @@ class RawConnection {
 
   /** The next read goes to a fresh region: a region handed out is never written again (the body keeps it). */
   #nextBuffer(): Buffer {
-    if (ARENA_BYTES - this.#used < READ_MIN) {
+    if (!this.#exchange) return IDLE_READ;
+    if (this.#arena.length - this.#used < READ_MIN) {
       this.#arena = Buffer.allocUnsafe(ARENA_BYTES);
       this.#used = 0;
     }
@@ -252,13 +267,13 @@ class RawConnection {
 
   /** Returns false to pause the socket while the body's reader is behind. */
   #onRead(data: Buffer): boolean {
-    this.#used += data.length;
     const exchange = this.#exchange;
     if (!exchange) {
-      // Bytes on an idle connection: nothing may follow a finished response.
+      // Bytes on an idle connection (read into IDLE_READ): nothing may follow a finished response.
       this.destroy();
       return false;
     }
+    this.#used += data.length;
     exchange.answered = true;
     try {
       const flowing = this.#consume(exchange, data);
@@ -374,6 +389,7 @@ export class RawHttpPool {
       return;
     }
     connection.socket.unref();
+    connection.dropArena();
     idle.push(connection);
     this.#idle.set(connection.origin, idle);
   }
@@ -382,6 +398,13 @@ export class RawHttpPool {
     const idle = this.#idle.get(connection.origin);
     const at = idle?.indexOf(connection) ?? -1;
     if (idle && at >= 0) idle.splice(at, 1);
+  }
+
+  /** Read-buffer bytes the idle connections still hold (none: an idle connection drops its arena). */
+  idleBufferBytes(): number {
+    let bytes = 0;
+    for (const idle of this.#idle.values()) for (const connection of idle) bytes += connection.arenaBytes;
+    return bytes;
   }
 
   destroy(): void {
