@@ -32,8 +32,11 @@ const ARENA_BYTES = 4 * 1024 * 1024;
 const READ_MIN = 256 * 1024;
 const MAX_HEAD_BYTES = 64 * 1024;
 const NO_ARENA = Buffer.alloc(0);
-/** Where an idle connection reads (nothing may arrive there: any byte closes it), shared by all. */
-const IDLE_READ = Buffer.allocUnsafe(1024);
+/**
+ * Node asks for the buffer of a connection's next read right after the previous read: an idle connection's
+ * buffer receives the start of its next response. So it gets a small one of its own (the body may keep it).
+ */
+const IDLE_READ_BYTES = 16 * 1024;
 /** Idle connections kept per origin. */
 const MAX_IDLE = 16;
 
@@ -257,7 +260,7 @@ class RawConnection {
 
   /** The next read goes to a fresh region: a region handed out is never written again (the body keeps it). */
   #nextBuffer(): Buffer {
-    if (!this.#exchange) return IDLE_READ;
+    if (!this.#exchange) return Buffer.allocUnsafeSlow(IDLE_READ_BYTES);
     if (this.#arena.length - this.#used < READ_MIN) {
       this.#arena = Buffer.allocUnsafe(ARENA_BYTES);
       this.#used = 0;
@@ -267,13 +270,13 @@ class RawConnection {
 
   /** Returns false to pause the socket while the body's reader is behind. */
   #onRead(data: Buffer): boolean {
+    if (data.buffer === this.#arena.buffer) this.#used += data.length;
     const exchange = this.#exchange;
     if (!exchange) {
-      // Bytes on an idle connection (read into IDLE_READ): nothing may follow a finished response.
+      // Bytes on an idle connection: nothing may follow a finished response.
       this.destroy();
       return false;
     }
-    this.#used += data.length;
     exchange.answered = true;
     try {
       const flowing = this.#consume(exchange, data);
