@@ -131,6 +131,16 @@ time_podman() {
   awk -v a="$t0" -v b="$(now_ms)" 'BEGIN{printf "%.1f", b - a}'
 }
 
+# What creating a file costs here now (2000 empty files, kept until the exit): ~15-30 µs on a quiet ext4; far more
+# means inodes freed in the last minutes nearby (another job's or an earlier bench's deletions), which slows the
+# unpacks of both tools and pushes their ratio towards 1.
+probe_create() {
+  node -e 'const fs = require("fs"); const d = process.argv[1]; fs.mkdirSync(d); const t = process.hrtime.bigint();
+    for (let i = 0; i < 2000; i++) fs.closeSync(fs.openSync(`${d}/f${i}`, "wx"));
+    console.log((Number(process.hrtime.bigint() - t) / 2000 / 1000).toFixed(0))' "$RUN_DIR/probe.$1"
+}
+[ "$DOWNLOAD_ONLY" != 1 ] && echo "file creation before the runs: $(probe_create before) µs per file" >&2
+
 C_TIMES=()
 D_TIMES=()
 U_TIMES=()
@@ -163,6 +173,7 @@ for run in $(seq "$CLI_RUNS"); do
   echo "c pull run $run: ${d} ms (load $(cut -d' ' -f1 /proc/loadavg))"
 done
 
+[ "$DOWNLOAD_ONLY" != 1 ] && echo "file creation after the runs: $(probe_create after) µs per file" >&2
 median() { printf '%s\n' "$@" | sort -n | awk '{v[NR]=$1} END{if (NR%2) print v[(NR+1)/2]; else printf "%.1f\n", (v[NR/2]+v[NR/2+1])/2}'; }
 C_MED=$(median "${C_TIMES[@]}")
 S_MED=$(median "${S_TIMES[@]}")
