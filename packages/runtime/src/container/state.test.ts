@@ -59,7 +59,8 @@ describe('StateStore', () => {
 });
 
 describe('StateStore.remove', () => {
-  it('removes a container directory of plain files and a fifo, or with a subdirectory, and an absent one quietly', () => {
+  /** A container directory of plain files and a fifo, and one with a subdirectory. */
+  function twoContainers(): StateStore {
     const store = new StateStore(root);
     store.create('plain');
     writeFileSync(join(store.dir('plain'), 'state.json'), '{}');
@@ -67,6 +68,11 @@ describe('StateStore.remove', () => {
     store.create('nested');
     mkdirSync(join(store.dir('nested'), 'sub'));
     writeFileSync(join(store.dir('nested'), 'sub', 'file'), 'x');
+    return store;
+  }
+
+  it('removes a container directory of plain files and a fifo, or with a subdirectory, and an absent one quietly', () => {
+    const store = twoContainers();
     store.remove('plain');
     store.remove('nested');
     store.remove('absent');
@@ -74,13 +80,7 @@ describe('StateStore.remove', () => {
   });
 
   it('removeAsync does the same on the thread pool', async () => {
-    const store = new StateStore(root);
-    store.create('plain');
-    writeFileSync(join(store.dir('plain'), 'state.json'), '{}');
-    execFileSync('mkfifo', [store.fifoPath('plain')]);
-    store.create('nested');
-    mkdirSync(join(store.dir('nested'), 'sub'));
-    writeFileSync(join(store.dir('nested'), 'sub', 'file'), 'x');
+    const store = twoContainers();
     await Promise.all([store.removeAsync('plain'), store.removeAsync('nested'), store.removeAsync('absent')]);
     expect(readdirSync(root)).toEqual([]);
   });
