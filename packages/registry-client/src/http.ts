@@ -2,7 +2,7 @@
  * One HTTP exchange over Node's http/https, nothing more: no redirects, no retries, no auth (those are
  * decided per request by the layers above, which need to see every hop).
  */
-import http from 'node:http';
+import type http from 'node:http';
 import type https from 'node:https';
 import { createRequire } from 'node:module';
 import { Readable } from 'node:stream';
@@ -23,19 +23,33 @@ export interface HttpRequest {
   idleTimeoutMs: number;
 }
 
+let httpModule: typeof http | undefined;
 let httpsModule: typeof https | undefined;
 
-/** node:https (and with it tls) loads only when a registry is spoken to over TLS: a loopback pull never pays for it. */
+/**
+ * node:http loads only for what the bare-socket client does not do (uploads, other methods), node:https (and with
+ * it tls) only when a registry is spoken to over TLS: a loopback pull loads neither (~6-10 ms of a cold start).
+ */
+function loadHttp(): typeof http {
+  httpModule ??= createRequire(import.meta.url)('node:http') as typeof http;
+  return httpModule;
+}
+
 function loadHttps(): typeof https {
   httpsModule ??= createRequire(import.meta.url)('node:https') as typeof https;
   return httpsModule;
 }
 
 export class HttpAgents {
-  readonly http = new http.Agent({ keepAlive: true, maxSockets: 16 });
   /** Plain-HTTP GETs and HEADs (blob bodies above all) on bare sockets: see raw-http.ts. */
   readonly raw = new RawHttpPool();
+  #http: http.Agent | undefined;
   #https: https.Agent | undefined;
+
+  get http(): http.Agent {
+    this.#http ??= new (loadHttp().Agent)({ keepAlive: true, maxSockets: 16 });
+    return this.#http;
+  }
 
   get https(): https.Agent {
     this.#https ??= new (loadHttps().Agent)({ keepAlive: true, maxSockets: 16 });
@@ -43,7 +57,7 @@ export class HttpAgents {
   }
 
   destroy(): void {
-    this.http.destroy();
+    this.#http?.destroy();
     this.raw.destroy();
     this.#https?.destroy();
   }
@@ -57,7 +71,7 @@ export function cancelledError(what: string): CError {
 export function sendHttp(request: HttpRequest, agents: HttpAgents): Promise<HttpResponse> {
   const isHttps = request.url.protocol === 'https:';
   if (!isHttps && request.body === undefined && (request.method === 'GET' || request.method === 'HEAD')) return sendRaw(request, agents.raw);
-  const transport = isHttps ? loadHttps() : http;
+  const transport = isHttps ? loadHttps() : loadHttp();
   return new Promise((resolve, reject) => {
     if (request.signal?.aborted) {
       reject(cancelledError(`${request.method} ${request.url.href}`));

@@ -7,8 +7,9 @@
  * Small layers are hashed on the calling thread: the worker's messages would cost more than they save.
  */
 import { createHash, type Hash } from 'node:crypto';
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
 import { CError } from '@c/errors';
+import { startEvalWorker } from '../util/eval-worker';
 
 const SLOT_BYTES = 1024 * 1024;
 /** Slots per job: 16 MiB in flight at most before the producer is asked to wait. */
@@ -175,7 +176,7 @@ class HashWorker {
 
   private ensure(): Worker {
     if (this.worker) return this.worker;
-    const worker = new Worker(WORKER_SOURCE, { eval: true });
+    const worker = startEvalWorker(WORKER_SOURCE);
     worker.unref();
     worker.on('message', (reply: Reply) => {
       const job = this.jobs.get(reply.id);

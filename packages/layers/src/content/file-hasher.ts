@@ -6,8 +6,9 @@
  * so the worker can make a commit slower, never wrong.
  */
 import { createReadStream } from 'node:fs';
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
 import { createDigester, type BlobDigestAlgorithm } from './digest';
+import { startEvalWorker } from '../util/eval-worker';
 
 /** The worker: CommonJS source run with `eval`, so it needs no build step and works from sources and dist alike. */
 const WORKER_SOURCE = `
@@ -121,7 +122,7 @@ class HashWorker {
 
   #ensure(): Worker {
     if (this.#worker) return this.#worker;
-    const worker = new Worker(WORKER_SOURCE, { eval: true });
+    const worker = startEvalWorker(WORKER_SOURCE);
     worker.unref();
     worker.on('message', (reply: Reply) => {
       const waiting = this.#waiting.get(reply.id);

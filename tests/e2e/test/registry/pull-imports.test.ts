@@ -1,7 +1,8 @@
 /**
  * What a cold pull loads before its first request: the BUILT `@c/engine/images` entry (what bench/pull-c.mjs and
  * an ESM embedder import) is one module with its workspace packages inside, and importing it loads neither zlib
- * nor child_process (unpack, import, save and mounts load them on first use) nor koffi (the first lock does).
+ * nor child_process (unpack, import, save and mounts load them on first use) nor koffi (the first lock does), nor
+ * http/https (plain-HTTP GETs go over bare sockets; uploads and TLS load them) nor worker_threads (hash workers).
  */
 import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
@@ -29,15 +30,14 @@ describe.skipIf(!existsSync(IMAGES_DIST))('@c/engine/images (built) on a cold pu
     expect(source.match(/^import .* from '@c\/[^']+';$/gm) ?? []).toEqual([]);
   });
 
-  it('loads neither zlib, child_process nor koffi at import', () => {
+  it('loads neither zlib, child_process, http, https, worker_threads nor koffi at import', () => {
     const out = execFileSync(process.execPath, ['--input-type=module', '-e', PROBE, IMAGES_DIST], {
       encoding: 'utf8',
       env: { ...process.env, NODE_EXTRA_CA_CERTS: '' },
     });
     const { natives, cjs } = JSON.parse(out) as { natives: string[]; cjs: string[] };
-    expect(natives).toContain('http'); // the probe saw the import's built-ins
-    expect(natives).not.toContain('zlib');
-    expect(natives).not.toContain('child_process');
+    expect(natives).toContain('net'); // the probe saw the import's built-ins
+    for (const name of ['zlib', 'child_process', 'http', 'https', 'worker_threads']) expect(natives).not.toContain(name);
     expect(cjs.filter((path) => path.includes('koffi'))).toEqual([]);
   });
 });
