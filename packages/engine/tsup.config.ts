@@ -14,6 +14,10 @@ export default [
     entry: { 'images/index': 'src/images/index.ts' },
     clean: false,
     noExternal: [/^@c\/(errors|image|layers|namespaces|registry-client)$/, 'fzstd'],
+    // Whitespace and syntax only (names stay, for stack traces): V8 compiles 312 instead of 419 kB at every cold
+    // import, 40 -> 35 ms (median of 15 alternated imports, load ~2).
+    minifyWhitespace: true,
+    minifySyntax: true,
     external: ['koffi'],
     esbuildOptions(options) {
       options.conditions = ['c-source'];
