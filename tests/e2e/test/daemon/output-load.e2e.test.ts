@@ -75,8 +75,10 @@ describe.skipIf(process.getuid?.() !== 0)('c-daemon under a container writing 20
           `idle: p50 ${percentile(idle, 50).toFixed(2)} ms, p99 ${idleP99.toFixed(2)} ms (load ${load})`,
       );
       expect(sorted.length).toBeGreaterThan(20);
-      // A few ms above what the machine gives an idle daemon.
-      expect(p99).toBeLessThan(idleP99 + 10);
+      // Near what the machine gives an idle daemon. Alone this is +2-5 ms; in CI turbo runs other packages' unit
+      // tests at the same time on 2 cores, which put one run at +13 ms. Output handled on the main thread (the
+      // design this guards against) measured p99 43 ms.
+      expect(p99).toBeLessThan(idleP99 + 20);
 
       const inspect = await container.inspect();
       let bytes = 0;
