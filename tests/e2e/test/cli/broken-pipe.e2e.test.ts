@@ -3,12 +3,12 @@
  * attach connection breaks under it, keeps serving.
  */
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { busyboxTar } from '../busybox-rootfs';
-import { CLI_PATH, cliEnvironment, expectSuccess, type CliEnvironment } from '../registry/support/cli';
+import { CLI_PATH, cliEnvironment, expectSuccess, tearDownCli, type CliEnvironment } from '../registry/support/cli';
 
 describe.skipIf(!existsSync('/bin/busybox'))('c run piped into a reader that quits', () => {
   let c: CliEnvironment;
@@ -21,10 +21,8 @@ describe.skipIf(!existsSync('/bin/busybox'))('c run piped into a reader that qui
     const tar = busyboxTar(work, ['sh', 'echo', 'seq']);
     expectSuccess(await c.run(['import', tar, image]), 'c import');
   }, 120_000);
-  afterAll(() => {
-    c?.cleanup();
-    if (work) rmSync(work, { recursive: true, force: true });
-  });
+  // Removes the containers first: a `--rm` container whose client died may still be exiting or being removed.
+  afterAll(() => tearDownCli(c, work));
 
   it('stops quietly when stdout closes, and the daemon survives the broken attach', async () => {
     for (let round = 0; round < 3; round++) {
