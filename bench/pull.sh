@@ -21,8 +21,6 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 REPO=$(dirname "$HERE")
 C_PULL=${C_PULL:-$REPO/bench/pull-c.mjs}
 ENGINE_JS=$REPO/packages/engine/dist/images/index.js
-CLI_JS=$REPO/apps/cli/dist/c.cjs
-DAEMON_JS=$REPO/apps/daemon/dist/c-daemon.js
 BENCH_DIR=${BENCH_DIR:-/tmp/c-bench-pull}
 IMAGE_DIR=$BENCH_DIR/image          # kept between invocations (building it takes a while); CLEAN=1 rebuilds
 RUN_DIR=$BENCH_DIR/run              # registry storage and destinations, removed at exit
@@ -30,22 +28,16 @@ RUN_DIR=$BENCH_DIR/run              # registry storage and destinations, removed
 for tool in docker-registry skopeo umoci node; do
   command -v "$tool" >/dev/null || { echo "bench/pull.sh: $tool is not installed" >&2; exit 1; }
 done
-for f in "$ENGINE_JS" "$CLI_JS" "$DAEMON_JS"; do
+for f in "$ENGINE_JS" "$REPO/apps/cli/dist/c.cjs" "$REPO/apps/daemon/dist/c-daemon.js"; do
   [ -f "$f" ] || { echo "bench/pull.sh: $f is missing; run: pnpm turbo run build --filter @c/engine... --filter @c/cli --filter @c/daemon" >&2; exit 1; }
 done
 
-REGISTRY_PID=
-DAEMON_PID=
-cleanup() {
-  if [ -n "$REGISTRY_PID" ]; then kill "$REGISTRY_PID" 2>/dev/null || true; wait "$REGISTRY_PID" 2>/dev/null || true; fi
-  if [ -n "$DAEMON_PID" ]; then
-    kill "$DAEMON_PID" 2>/dev/null || true
-    wait "$DAEMON_PID" 2>/dev/null || true
-    bash "$REPO/tooling/scripts/remove-engine-network.sh" "$RUN_DIR/daemon-root" || true
-  fi
-  rm -rf "$RUN_DIR"
-}
-trap cleanup EXIT
+# bench/lib.sh starts the c-daemon of the `c pull` runs; its cleanup stops what was started (the daemon, the
+# registry), removes the daemon root's network leftovers and $RUN_DIR.
+source "$HERE/lib.sh"
+BENCH_NAME=bench/pull.sh
+BENCH_DIR=$RUN_DIR
+trap bench_cleanup EXIT
 [ "${CLEAN:-0}" = 1 ] && rm -rf "$IMAGE_DIR"
 rm -rf "$RUN_DIR"
 mkdir -p "$IMAGE_DIR" "$RUN_DIR"
@@ -84,7 +76,7 @@ http:
   addr: 127.0.0.1:$PORT
 YML
 docker-registry serve "$RUN_DIR/registry.yml" >"$RUN_DIR/registry.log" 2>&1 &
-REGISTRY_PID=$!
+BENCH_PIDS+=($!)
 for _ in $(seq 100); do curl -sf "http://127.0.0.1:$PORT/v2/" >/dev/null && break; sleep 0.1; done
 REF=127.0.0.1:$PORT/big:latest
 skopeo copy -q --dest-tls-verify=false "oci:$IMAGE_DIR/oci:big" "docker://$REF"
@@ -159,11 +151,8 @@ done
 CLI_RUNS=${CLI_RUNS:-$RUNS}
 if [ "$CLI_RUNS" -gt 0 ]; then
   # --- a warm c-daemon for `c pull` (one pull and rmi first, so the daemon has served a pull before the runs) ------
-  DAEMON_SOCK=$RUN_DIR/daemon.sock
-  node "$DAEMON_JS" -H "unix://$DAEMON_SOCK" --root "$RUN_DIR/daemon-root" 2>"$RUN_DIR/daemon.log" &
-  DAEMON_PID=$!
-  for _ in $(seq 150); do curl -sf --unix-socket "$DAEMON_SOCK" http://c/_ping >/dev/null 2>&1 && break; sleep 0.1; done
-  c_cli() { node "$CLI_JS" -H "unix://$DAEMON_SOCK" "$@"; }
+  bench_c_daemon daemon
+  c_cli() { node "$BENCH_CLI_JS" -H "unix://$RUN_DIR/daemon.sock" "$@"; }
   c_cli pull "$REF" >/dev/null
   c_cli rmi "$REF" >/dev/null
 fi
