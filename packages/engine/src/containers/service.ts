@@ -204,9 +204,7 @@ export class ContainerService {
   ) {
     const layout = storeLayout(options.root);
     this.events = options.events ?? new EventBus();
-    this.store = new ContainerRecordStore(layout.containers, (id, error) => {
-      this.events.emit('container', 'store_error', id, { error: error instanceof Error ? error.message : String(error) });
-    });
+    this.store = new ContainerRecordStore(layout.containers, (id, error) => this.reportStoreError(id, error));
     this.lifecycle = { store: new StateStore(options.runtimeRoot ?? join(layout.root, 'runtime')), cgroups: options.cgroups ?? defaultCgroupsFactory() };
     this.now = options.now ?? (() => new Date());
     this.networking = new ContainerNetworking(options.network);
@@ -333,6 +331,11 @@ export class ContainerService {
       }
       throw error;
     }
+  }
+
+  /** A record write or deletion that failed in the background: reported as a `store_error` event. */
+  private reportStoreError(id: string, error: unknown): void {
+    this.events.emit('container', 'store_error', id, { error: error instanceof Error ? error.message : String(error) });
   }
 
   /**
@@ -570,9 +573,7 @@ export class ContainerService {
     if (record.State.Health) record.State.Health = { ...record.State.Health, Status: 'unhealthy' };
     // An auto-removed container's exit record lives for a few milliseconds: not worth an fsync. Any other is
     // fsynced on the thread pool, and its waiters answered once it is on disk (a crash cannot take it back).
-    const written = this.store.write(record, { durable: !record.HostConfig.AutoRemove }).catch((error: unknown) => {
-      this.events.emit('container', 'store_error', id, { error: error instanceof Error ? error.message : String(error) });
-    });
+    const written = this.store.write(record, { durable: !record.HostConfig.AutoRemove }).catch((error: unknown) => this.reportStoreError(id, error));
     if (oomKilled) this.emit(record, 'oom');
     this.emit(record, 'die', { exitCode: String(exitCode) });
     void written.then(() => this.settleWaiters(id, (w) => w.condition !== 'removed', { StatusCode: exitCode }));
