@@ -48,8 +48,6 @@ const images: FastCommand = {
   positionals: [{ name: 'repository', required: false }],
   handler: async () => (await import('./commands/images')).run,
 };
-const rm: FastCommand = { flags: RM_FLAGS, positionals: containers, handler: async () => (await import('./commands/lifecycle')).rm };
-const stop: FastCommand = { flags: TIME_FLAGS, positionals: containers, handler: async () => (await import('./commands/lifecycle')).stop };
 const logs: FastCommand = {
   flags: LOGS_FLAGS,
   positionals: [{ name: 'container', required: true }],
@@ -62,11 +60,13 @@ const exec: FastCommand = {
   handler: async () => (await import('./commands/exec')).run,
 };
 const version: FastCommand = { flags: FORMAT_FLAGS, positionals: [], handler: async () => (await import('./commands/introspect')).version };
-const lifecycle = (flags: readonly FlagSpec[], name: 'start' | 'restart' | 'kill' | 'wait' | 'pause' | 'unpause'): FastCommand => ({
+const lifecycle = (flags: readonly FlagSpec[], name: 'rm' | 'stop' | 'start' | 'restart' | 'kill' | 'wait' | 'pause' | 'unpause'): FastCommand => ({
   flags,
   positionals: containers,
   handler: async () => (await import('./commands/lifecycle'))[name],
 });
+const rm = lifecycle(RM_FLAGS, 'rm');
+const stop = lifecycle(TIME_FLAGS, 'stop');
 const start = lifecycle(START_FLAGS, 'start');
 const restart = lifecycle(TIME_FLAGS, 'restart');
 const kill = lifecycle(KILL_FLAGS, 'kill');
@@ -112,20 +112,15 @@ const COMMANDS = new Map<string, FastCommand>([
   ['rm', rm],
   ['container rm', rm],
   ['container remove', rm],
-  ['stop', stop],
-  ['container stop', stop],
   ['logs', logs],
   ['container logs', logs],
   ['exec', exec],
   ['container exec', exec],
   ['version', version],
-  ...(['start', 'restart', 'kill', 'wait', 'pause', 'unpause', 'inspect'] as const).flatMap((name) => {
-    const command = { start, restart, kill, wait, pause, unpause, inspect }[name];
-    return [
-      [name, command],
-      [`container ${name}`, command],
-    ] as const;
-  }),
+  ...Object.entries({ stop, start, restart, kill, wait, pause, unpause, inspect }).flatMap(([name, command]) => [
+    [name, command] as const,
+    [`container ${name}`, command] as const,
+  ]),
   ['pull', pull],
   ['image pull', pull],
   ['push', push],
