@@ -8,10 +8,9 @@
  * validates (util/file-cache.ts), so a record changed by another process is seen at once; they hand out copies.
  */
 import { randomBytes } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import { CError } from '@c/errors';
 import { isLockTimeout } from '../content/hold-lock';
-import { withFileLock, writeFileAtomic } from '../util/atomic';
+import { readTextFileSync, withFileLock, writeFileAtomic } from '../util/atomic';
 import { FileCache } from '../util/file-cache';
 import { leaseFilePath, readLeaseFile, writeLeaseFile } from './lease-file';
 import { processStartTime, sameProcessAlive } from '../util/process-identity';
@@ -295,7 +294,7 @@ export class ImageStore {
    * holds leases (an older c's).
    */
   #load(): { db: ImageDb; inRecordsFile: boolean } {
-    const records = this.#readRecords((parse) => parse(readTextFile(this.path)));
+    const records = this.#readRecords((parse) => parse(readTextFileSync(this.path)));
     const leases = readLeaseFile(this.leasesPath);
     const inRecordsFile = Object.keys(records.leases).length > 0;
     return { db: { version: 1, images: records.images, leases: { ...records.leases, ...leases } }, inRecordsFile };
@@ -329,16 +328,6 @@ export class ImageStore {
     }
     if (!isPlainObject(db.images) || !isPlainObject(db.leases)) throw corrupt(this.path, 'images or leases missing');
     return { version: 1, images: db.images as ImageDb['images'], leases: db.leases as ImageDb['leases'] };
-  }
-}
-
-/** A small file's text, or undefined when it does not exist. */
-function readTextFile(path: string): string | undefined {
-  try {
-    return readFileSync(path, 'utf8');
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw error;
   }
 }
 

@@ -101,14 +101,18 @@ export async function readJsonFile<T>(path: string, fallback: T): Promise<T> {
 
 /** Reads a small JSON file synchronously, or returns `fallback` when it does not exist. */
 export function readJsonFileSync<T>(path: string, fallback: T): T {
-  let text: string;
+  const text = readTextFileSync(path);
+  return text === undefined ? fallback : (JSON.parse(text) as T);
+}
+
+/** A small file's text, read synchronously, or undefined when it does not exist. */
+export function readTextFileSync(path: string): string | undefined {
   try {
-    text = readFileSync(path, 'utf8');
+    return readFileSync(path, 'utf8');
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return fallback;
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
     throw error;
   }
-  return JSON.parse(text) as T;
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));

@@ -7,7 +7,8 @@
  * the cached version, which makes the cache safe against writers in other processes (the CLI without a daemon,
  * a second daemon on the same root).
  */
-import { readFileSync, statSync } from 'node:fs';
+import { statSync } from 'node:fs';
+import { readTextFileSync } from './atomic';
 
 /** How long after its last change a file version may be cached. */
 export const SETTLE_MS = 1000;
@@ -33,11 +34,8 @@ export class FileCache<T> {
     }
     const version = `${st.dev}:${st.ino}:${st.size}:${st.mtimeNs}:${st.ctimeNs}`;
     if (this.#entry?.version === version) return this.#entry.value;
-    let text: string;
-    try {
-      text = readFileSync(this.path, 'utf8');
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+    const text = readTextFileSync(this.path);
+    if (text === undefined) {
       this.#entry = undefined;
       return parse(undefined);
     }
