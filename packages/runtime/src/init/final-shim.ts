@@ -226,9 +226,8 @@ function buildTemplate(plan: FinalShimPlan): ShimTemplate {
     args.forEach((arg, i) => {
       if (arg === 'stack') code.bytes(i === 0 ? MOV_RDI_RSP : MOV_RSI_RSP);
       else if (typeof arg === 'object' && 'patch' in arg) {
-        code.bytes(ARG_REGS[i]!);
-        patches[arg.patch] = code.length;
-        code.u64(0n);
+        movabs(ARG_REGS[i]!, 0n);
+        patches[arg.patch] = code.length - 8; // the immediate, written per process
       } else movabs(ARG_REGS[i]!, typeof arg === 'object' ? addr(arg.data) : BigInt(arg));
     });
     movabs(MOV_RAX, BigInt(nr));
