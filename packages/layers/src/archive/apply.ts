@@ -94,7 +94,8 @@ export async function applyLayer(source: ByteSource, root: string, options: Appl
     ...(options.lowerRoots ? { lowerRoots: options.lowerRoots } : {}),
   });
   const reader = new TarReader(extractor.onEntry);
-  const blobHash = createHash('sha256');
+  // No hash object at all when the blob is not hashed (hashBlob: false).
+  const blobHash = hashBlob ? createHash('sha256') : undefined;
   // The DiffID: hashed on a worker thread once the layer is past a few MiB (see stream-hash.ts).
   const tarHash = streamHash();
   let blobBytes = 0;
@@ -120,7 +121,7 @@ export async function applyLayer(source: ByteSource, root: string, options: Appl
   try {
     const blob = hashedSource(source, (chunk) => {
       blobBytes += chunk.length;
-      if (hashBlob) blobHash.update(chunk);
+      blobHash?.update(chunk);
     }, options.signal);
     const head = await blob.peek(4);
     compression = resolveCompression(head, options.mediaType);
@@ -154,7 +155,7 @@ export async function applyLayer(source: ByteSource, root: string, options: Appl
     await extractor.close();
   }
 
-  const compressedDigest = hashBlob ? `sha256:${blobHash.digest('hex')}` : undefined;
+  const compressedDigest = blobHash ? `sha256:${blobHash.digest('hex')}` : undefined;
   const diffId = await tarHash.digest();
   if (options.expectedDigest && options.expectedDigest !== compressedDigest) {
     throw new CError('DIGEST_MISMATCH', `layer blob digest is ${compressedDigest}, expected ${options.expectedDigest}`, {
