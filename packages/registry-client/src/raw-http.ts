@@ -186,6 +186,7 @@ interface Exchange {
 
 /** A kept-alive TCP connection reading into arenas. */
 class RawConnection {
+  readonly origin: string;
   readonly socket: net.Socket;
   #exchange: Exchange | undefined;
   /** Allocated on the first read and dropped while the connection idles in the pool (4 MiB each). */
@@ -196,10 +197,10 @@ class RawConnection {
   #paused = false;
 
   constructor(
-    readonly origin: string,
     url: URL,
     private readonly pool: RawHttpPool,
   ) {
+    this.origin = url.origin;
     this.socket = net.connect({
       host: url.hostname.replace(/^\[|\]$/g, ''),
       port: Number(url.port || 80),
@@ -381,7 +382,7 @@ export class RawHttpPool {
         if (!(error as { beforeAnswer?: boolean }).beforeAnswer || request.signal?.aborted) throw error;
       }
     }
-    return this.#sendOn(new RawConnection(request.url.origin, request.url, this), request);
+    return this.#sendOn(new RawConnection(request.url, this), request);
   }
 
   release(connection: RawConnection): void {
