@@ -45,8 +45,10 @@ function protocolError(message: string): Error {
   return Object.assign(new Error(`malformed HTTP response: ${message}`), { code: 'ECONNRESET' });
 }
 
+const CONNECTION_CLOSED = 'the connection closed before the response ended';
+
 function connectionClosed(): Error {
-  return Object.assign(new Error('the connection closed before the response ended'), { code: 'ECONNRESET' });
+  return Object.assign(new Error(CONNECTION_CLOSED), { code: 'ECONNRESET' });
 }
 
 /** Parsed status line and header fields. */
@@ -358,7 +360,7 @@ class RawConnection {
       exchange.reject(Object.assign(error, { beforeAnswer: !exchange.answered }));
       return;
     }
-    if (exchange.framing?.kind === 'close' && error.message === connectionClosed().message) {
+    if (exchange.framing?.kind === 'close' && error.message === CONNECTION_CLOSED) {
       // A body delimited by the end of the connection: the close is its end.
       exchange.response.complete = true;
       exchange.response.push(null);
