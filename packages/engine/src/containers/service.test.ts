@@ -82,8 +82,11 @@ beforeEach(() => {
   dir = mkdtempSync(join(tmpdir(), 'c-ctr-unit-'));
   services = [];
 });
-afterEach(() => {
+afterEach(async () => {
   for (const s of services) s.close();
+  // Record writes still waiting for their fsync (a failed start's error record) must land before the root goes,
+  // as the daemon waits for them at shutdown.
+  await Promise.all(services.map((s) => s.settled()));
   rmSync(dir, { recursive: true, force: true });
 });
 
