@@ -1,41 +1,159 @@
 /**
  * `c run`: create (pulling when needed) → attach → wait (next-exit, or removed with --rm) → start → exit with the
  * container's status. Signals reach the container: through the terminal in TTY mode, via the kill endpoint
- * otherwise (docker's --sig-proxy).
+ * otherwise (docker's --sig-proxy). Against c-daemon the steps travel in one exchange (its `POST /c/run/stream`, or
+ * `POST /c/run` for -d); a daemon without those endpoints (dockerd) gets docker's sequence of Engine API calls.
  */
-import type { EngineClient } from '@c/api';
-import { toCError } from '@c/errors';
+import type { Duplex } from 'node:stream';
+import type { ContainerCreateRequest, ContainerWaitResponse, EngineClient, RunStartError, RunStreamControl } from '@c/api';
+import { errorCodeForStatus } from '@c/api';
+import { CError, isCError, toCError } from '@c/errors';
 import type { GlobalOptions } from '../context';
-import { createContainer, runFlagsFrom } from '../containers/create';
+import { createContainer, printWarnings, runFlagsFrom, withImage } from '../containers/create';
+import { createBody, type RunFlags } from '../containers/create-body';
 import { followWindowSize, pumpStreams } from '../containers/stdio';
 import { connectWith } from '../daemon/connect';
 import { EXIT_USAGE, runFailureExitCode } from '../exit-codes';
 import { reportError } from '../report-error';
 
-export async function run(argv: Record<string, unknown>, globals: GlobalOptions): Promise<void> {
-  let client: EngineClient;
-  let id: string;
-  const flags = await runFlagsFrom(argv);
+/** A daemon without c's run endpoints (dockerd) answers them as any unknown path. */
+function endpointMissing(error: unknown): boolean {
+  return isCError(error, 'NOT_FOUND') && error.message === 'page not found';
+}
+
+/** `request`'s result, or undefined when the daemon does not serve c's endpoint. */
+async function unlessMissing<T>(request: () => Promise<T>): Promise<T | undefined> {
   try {
-    ({ client, result: id } = await connectWith(globals, (c) => createContainer(c, flags, typeof argv.name === 'string' ? argv.name : undefined)));
+    return await request();
+  } catch (error) {
+    if (endpointMissing(error)) return undefined;
+    throw error;
+  }
+}
+
+function startErrorExit(startError: RunStartError, debug: boolean): number {
+  reportError(new CError(errorCodeForStatus(startError.status), startError.message, { details: { status: startError.status } }), debug);
+  return runFailureExitCode(startError.message);
+}
+
+export async function run(argv: Record<string, unknown>, globals: GlobalOptions): Promise<void> {
+  const name = typeof argv.name === 'string' ? argv.name : undefined;
+  let flags: RunFlags;
+  let body: ContainerCreateRequest;
+  try {
+    flags = await runFlagsFrom(argv);
+    body = createBody(flags);
   } catch (error) {
     reportError(toCError(error), globals.debug);
     process.exitCode = EXIT_USAGE;
     return;
   }
-  if (flags.detach) {
-    try {
-      await client.containers.start(id);
-    } catch (error) {
-      const cerror = toCError(error);
-      reportError(cerror, globals.debug);
-      process.exitCode = runFailureExitCode(cerror.message);
-      return;
+  process.exitCode = flags.detach ? await runDetached(flags, body, name, globals) : await runAttached(flags, body, name, globals);
+}
+
+async function runDetached(flags: RunFlags, body: ContainerCreateRequest, name: string | undefined, globals: GlobalOptions): Promise<number> {
+  let client: EngineClient;
+  let id: string;
+  try {
+    const connected = await connectWith(globals, (c) => unlessMissing(() => withImage(c, flags.image, () => c.containers.runDetached(body, { name }))));
+    client = connected.client;
+    const answer = connected.result;
+    if (answer) {
+      printWarnings(answer.Warnings);
+      if (answer.StartError) return startErrorExit(answer.StartError, globals.debug);
+      process.stdout.write(`${answer.Id}\n`);
+      return 0;
     }
-    process.stdout.write(`${id}\n`);
-    return;
+    id = await createContainer(client, flags, name);
+  } catch (error) {
+    reportError(toCError(error), globals.debug);
+    return EXIT_USAGE;
   }
-  process.exitCode = await attachAndStart(client, id, { tty: Boolean(flags.tty), stdin: Boolean(flags.interactive), rm: Boolean(flags.rm) }, globals);
+  try {
+    await client.containers.start(id);
+  } catch (error) {
+    const cerror = toCError(error);
+    reportError(cerror, globals.debug);
+    return runFailureExitCode(cerror.message);
+  }
+  process.stdout.write(`${id}\n`);
+  return 0;
+}
+
+async function runAttached(flags: RunFlags, body: ContainerCreateRequest, name: string | undefined, globals: GlobalOptions): Promise<number> {
+  const options = { tty: Boolean(flags.tty), stdin: Boolean(flags.interactive), rm: Boolean(flags.rm) };
+  let client: EngineClient;
+  let id: string;
+  try {
+    const connected = await connectWith(globals, (c) =>
+      unlessMissing(() =>
+        withImage(c, flags.image, () => c.containers.runStream(body, { name, stdin: options.stdin, condition: options.rm ? 'removed' : 'next-exit' })),
+      ),
+    );
+    client = connected.client;
+    if (connected.result) return await followRunStream(client, connected.result.socket, options, globals);
+    id = await createContainer(client, flags, name);
+  } catch (error) {
+    reportError(toCError(error), globals.debug);
+    return EXIT_USAGE;
+  }
+  return attachAndStart(client, id, options, globals);
+}
+
+/** The signals `c run` without a terminal forwards to the container (docker's --sig-proxy). */
+const PROXIED_SIGNALS: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2'];
+
+/** Forwards signals (no TTY) or follows the window size (TTY) for a started container; returns the undo. */
+function followContainer(client: EngineClient, id: string, tty: boolean): () => void {
+  if (tty) return followWindowSize((size) => client.containers.resize(id, size));
+  // --sig-proxy: without a terminal, Ctrl-C and SIGTERM are the container's to handle.
+  const proxies = PROXIED_SIGNALS.map((signal): [NodeJS.Signals, () => void] => [signal, () => void client.containers.kill(id, { signal }).catch(() => undefined)]);
+  for (const [signal, handler] of proxies) process.on(signal, handler);
+  return () => {
+    for (const [signal, handler] of proxies) process.off(signal, handler);
+  };
+}
+
+/** c's run stream: output and control messages until the container's status (see @c/api's RunStreamControl). */
+async function followRunStream(
+  client: EngineClient,
+  socket: Duplex,
+  options: { tty: boolean; stdin: boolean },
+  globals: GlobalOptions,
+): Promise<number> {
+  let startError: RunStartError | undefined;
+  let exited: ContainerWaitResponse | undefined;
+  let unfollow = (): void => undefined;
+  const onControl = (payload: Buffer): void => {
+    const message = JSON.parse(payload.toString('utf8')) as RunStreamControl;
+    if ('Id' in message) {
+      printWarnings(message.Warnings);
+      if (message.StartError) startError = message.StartError;
+      else unfollow = followContainer(client, message.Id, options.tty);
+    } else {
+      exited = message;
+    }
+  };
+  try {
+    const end = await pumpStreams(socket, { tty: options.tty, stdin: options.stdin, framed: true, onControl });
+    if (end === 'detached') {
+      process.stderr.write('\r\n');
+      return 0;
+    }
+  } catch (error) {
+    reportError(toCError(error), globals.debug);
+    return EXIT_USAGE;
+  } finally {
+    unfollow();
+  }
+  if (startError) return startErrorExit(startError, globals.debug);
+  if (!exited) {
+    reportError(new CError('UNAVAILABLE', 'the daemon ended the run stream without the container’s exit status', { hint: 'see the daemon log' }), globals.debug);
+    return EXIT_USAGE;
+  }
+  if (exited.Error?.Message) process.stderr.write(`Error: ${exited.Error.Message}\n`);
+  // A negative status is the daemon's: its wait failed.
+  return exited.StatusCode < 0 ? EXIT_USAGE : exited.StatusCode;
 }
 
 /** Shared with `c start -a`: returns the exit code to use. */
@@ -66,15 +184,7 @@ export async function attachAndStart(
     reportError(cerror, globals.debug);
     return runFailureExitCode(cerror.message);
   }
-  const stopResize = options.tty ? followWindowSize((size) => client.containers.resize(id, size)) : () => undefined;
-  // --sig-proxy: without a terminal, Ctrl-C and SIGTERM are the container's to handle.
-  const proxies: Array<[NodeJS.Signals, () => void]> = options.tty
-    ? []
-    : (['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2'] as NodeJS.Signals[]).map((signal) => [
-        signal,
-        () => void client.containers.kill(id, { signal }).catch(() => undefined),
-      ]);
-  for (const [signal, handler] of proxies) process.on(signal, handler);
+  const unfollow = followContainer(client, id, options.tty);
   try {
     const end = await pumpStreams(stream.socket, { tty: options.tty, stdin: options.stdin });
     if (end === 'detached') {
@@ -87,7 +197,6 @@ export async function attachAndStart(
     reportError(toCError(error), globals.debug);
     return EXIT_USAGE;
   } finally {
-    stopResize();
-    for (const [signal, handler] of proxies) process.off(signal, handler);
+    unfollow();
   }
 }

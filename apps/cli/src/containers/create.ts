@@ -59,19 +59,30 @@ export async function runFlagsFrom(argv: Record<string, unknown>): Promise<RunFl
   return flags;
 }
 
+/**
+ * Runs `create` (a request that creates a container of `image`); when the daemon does not have the image, pulls it
+ * with progress on stderr and runs `create` again, as docker does.
+ */
+export async function withImage<T>(client: EngineClient, image: string, create: () => Promise<T>): Promise<T> {
+  try {
+    return await create();
+  } catch (error) {
+    if (!isCError(error, 'NOT_FOUND') || !/no such image/i.test(error.message)) throw error;
+    process.stderr.write(`Unable to find image '${image}' locally\n`);
+    const { pullImage } = await import('../commands/pull');
+    await pullImage(client, image, { quiet: false, out: process.stderr });
+    return await create();
+  }
+}
+
+export function printWarnings(warnings: readonly string[] | null | undefined): void {
+  for (const warning of warnings ?? []) process.stderr.write(`WARNING: ${warning}\n`);
+}
+
 export async function createContainer(client: EngineClient, flags: RunFlags, name: string | undefined): Promise<string> {
   const body = createBody(flags);
   const options = name ? { name } : {};
-  let created;
-  try {
-    created = await client.containers.create(body, options);
-  } catch (error) {
-    if (!isCError(error, 'NOT_FOUND') || !/no such image/i.test(error.message)) throw error;
-    process.stderr.write(`Unable to find image '${flags.image}' locally\n`);
-    const { pullImage } = await import('../commands/pull');
-    await pullImage(client, flags.image, { quiet: false, out: process.stderr });
-    created = await client.containers.create(body, options);
-  }
-  for (const warning of created.Warnings ?? []) process.stderr.write(`WARNING: ${warning}\n`);
+  const created = await withImage(client, flags.image, () => client.containers.create(body, options));
+  printWarnings(created.Warnings);
   return created.Id;
 }

@@ -4,7 +4,7 @@
  * (ctrl-p ctrl-q), and the window size kept in sync.
  */
 import type { Duplex } from 'node:stream';
-import { stdioFrames } from '@c/api';
+import { FrameDecoder, STDERR, SYSTEMERR } from '@c/api';
 
 /** ctrl-p ctrl-q, docker's default detach sequence. */
 export const DETACH_KEYS = Buffer.from([0x10, 0x11]);
@@ -36,6 +36,10 @@ export interface StreamOptions {
   tty: boolean;
   /** Send this process's stdin to the container. */
   stdin: boolean;
+  /** The output is multiplexed frames (default: unless `tty`; c's run stream always is). */
+  framed?: boolean;
+  /** Takes the payload of each stream-3 frame (c's run stream: control messages); without it they go to stdout. */
+  onControl?: (payload: Buffer) => void;
 }
 
 export type StreamEnd = 'ended' | 'detached';
@@ -71,18 +75,44 @@ export async function pumpStreams(socket: Duplex, options: StreamOptions): Promi
     input.once('end', onEnd);
     input.resume();
   }
-  const output = (async (): Promise<'ended'> => {
-    try {
-      for await (const frame of stdioFrames(socket as AsyncIterable<Buffer>, options.tty)) {
-        if (frame.stream === 2) process.stderr.write(frame.payload);
-        else process.stdout.write(frame.payload);
+  // With events, not `for await` over a frame generator: that machinery costs a few ms on every CLI start-up.
+  const output = new Promise<'ended'>((resolve, reject) => {
+    const decoder = options.framed ?? !options.tty ? new FrameDecoder() : undefined;
+    const onControl = options.onControl;
+    const onOutput = (chunk: Buffer) => {
+      try {
+        if (!decoder) {
+          process.stdout.write(chunk);
+          return;
+        }
+        for (const frame of decoder.push(chunk)) {
+          if (frame.stream === STDERR) process.stderr.write(frame.payload);
+          else if (frame.stream === SYSTEMERR && onControl) onControl(frame.payload);
+          else process.stdout.write(frame.payload);
+        }
+      } catch (error) {
+        socket.destroy();
+        reject(error as Error);
       }
-    } catch (error) {
+    };
+    socket.on('data', onOutput);
+    socket.once('end', () => {
+      try {
+        decoder?.end();
+        resolve('ended');
+      } catch (error) {
+        reject(error as Error);
+      }
+    });
+    socket.once('error', (error: NodeJS.ErrnoException) => {
       // A socket reset after the container ended is not a failure of the run.
-      if (!detached && (error as NodeJS.ErrnoException).code !== 'ECONNRESET') throw error;
-    }
-    return 'ended';
-  })();
+      if (detached || error.code === 'ECONNRESET') resolve('ended');
+      else reject(error);
+    });
+    // Closed without an end (cut locally, or by the peer without a reset): the output is over all the same.
+    socket.once('close', () => resolve('ended'));
+    socket.resume();
+  });
   try {
     return await Promise.race([output, detachedPromise]);
   } finally {

@@ -15,6 +15,8 @@ import { inspectDocument, statsDocument, summaryRow, systemCpuUsage, type StatsS
 import { PendingAttachments, outputWriter, sinkWritable, stdioFor, type Attachment } from '../containers/stdio';
 import { pathParam, queryInt, queryTime, requiredQuery } from '../http/params';
 import { ttySize } from '../containers/tty-size';
+import { runRoutes } from './run';
+import { startFailure } from './start-failure';
 import { queryFlag, readJsonBody, sendJson } from '../http/respond';
 import type { RawStreamContentType, RequestContext, Route, StreamContext } from '../http/router';
 
@@ -362,20 +364,8 @@ export function containerRoutes(containers: ContainersBackend, options: Containe
       pattern: '/containers/{id}/attach',
       stream: (context) => attachRoute(containers, pending, context),
     },
+    ...runRoutes(containers, pending, start),
   ];
-}
-
-/**
- * dockerd's answer to a start that failed: an `--rm` container is removed (`docker run --rm` waits for
- * condition=removed after the error), and a missing executable is a 400 rather than a 404, which clients read as
- * "no such container". The docker CLI picks exit code 127 from the message (`executable file not found`).
- */
-async function startFailure(containers: ContainersBackend, record: ContainerRecord, error: unknown): Promise<unknown> {
-  if (record.HostConfig.AutoRemove) await containers.remove(record.Id, { force: true }).catch(() => undefined);
-  if (isCError(error, 'NOT_FOUND')) {
-    return new CError('INVALID_ARGUMENT', error.message, { cause: error, hint: error.hint ?? 'check the command and the image' });
-  }
-  return error;
 }
 
 /** `POST /containers/{id}/wait`: headers at once (docker run waits for them before it starts), the status at exit. */

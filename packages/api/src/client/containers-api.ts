@@ -19,6 +19,7 @@ import type {
   ContainerTopResponse,
   ContainerWaitResponse,
   EventMessage,
+  RunDetachedResponse,
   ExecCreateRequest,
   ExecInspectResponse,
   SystemDfResponse,
@@ -83,6 +84,18 @@ export interface ContainersApi {
   wait(id: string, options?: { condition?: 'not-running' | 'next-exit' | 'removed'; signal?: AbortSignal }): Promise<ContainerWaitResponse>;
   /** Hijacks the attach endpoint: write stdin to `socket`, half-close with `socket.end()`, decode with `demultiplex`. */
   attach(id: string, options?: AttachOptions): Promise<HijackedStream>;
+  /**
+   * c's `POST /c/run` (not a Docker endpoint: a 404 `page not found` from other daemons): create and start in one
+   * request. A create failure throws as `create` does; a failed start is `StartError` in the answer.
+   */
+  runDetached(config: ContainerCreateRequest, options?: { name?: string }): Promise<RunDetachedResponse>;
+  /**
+   * c's `POST /c/run/stream` (hijacked; not a Docker endpoint): create, attach, wait (`condition`, default
+   * next-exit) and start in one exchange. A create failure throws as `create` does; then the socket carries
+   * multiplexed output with `RunStreamControl` messages in stream-3 frames (see the type), and takes stdin
+   * (`stdin: true`; half-close with `socket.end()`).
+   */
+  runStream(config: ContainerCreateRequest, options?: { name?: string; stdin?: boolean; condition?: 'next-exit' | 'removed' }): Promise<HijackedStream>;
   /** The log as frames (stream 1 stdout, 2 stderr). */
   logs(id: string, options?: LogsOptions): AsyncGenerator<Frame>;
   top(id: string, options?: { psArgs?: string }): Promise<ContainerTopResponse>;
@@ -177,6 +190,14 @@ export function containersApi(calls: ClientCalls): ContainersApi {
           stderr: options.stderr ?? true,
           logs: options.logs ?? false,
         },
+      }),
+    runDetached: (config, options = {}) => calls.json({ method: 'POST', path: '/c/run', query: { name: options.name }, body: config }),
+    runStream: (config, options = {}) =>
+      calls.hijack({
+        method: 'POST',
+        path: '/c/run/stream',
+        query: { name: options.name, stdin: options.stdin ? 1 : undefined, condition: options.condition },
+        body: config,
       }),
     async *logs(id, options = {}) {
       const res = await calls.call({

@@ -247,3 +247,35 @@ export interface SystemDfResponse {
   ImagesDiskUsage?: DiskUsageTotals;
   ContainersDiskUsage?: DiskUsageTotals;
 }
+
+/**
+ * c's own endpoints (not Docker's): `docker run` in one exchange. `POST /c/run?name=` takes a create body, creates
+ * and starts the container, and answers 201 with this (`StartError` when the start failed: the container was
+ * created; with AutoRemove it is removed again). A create failure is the HTTP error `POST /containers/create` gives.
+ */
+export interface RunDetachedResponse extends ContainerCreateResponse {
+  StartError?: RunStartError;
+}
+
+/** Why a start failed: the daemon's message and the HTTP status it would have answered `POST …/start` with. */
+export interface RunStartError {
+  message: string;
+  status: number;
+}
+
+/**
+ * `POST /c/run/stream?name=&stdin=&condition=` (hijacked, `Upgrade: tcp`; create body as the request's JSON prefix):
+ * create, attach, wait and start in one exchange. A create failure is an HTTP error; after the 101 the stream is
+ * always multiplexed (a TTY's output too, as stdout frames), and frames of stream 3 carry one JSON control message
+ * each: `RunStreamStarted` once the start is done (or failed: then the stream ends), `RunStreamExited` after the
+ * container's output, then the end of the stream. What the client writes is the container's stdin (`stdin=1`);
+ * half-close ends it.
+ */
+export interface RunStreamStarted {
+  Id: string;
+  Warnings: string[];
+  StartError?: RunStartError;
+}
+/** The `wait` result for `condition` (next-exit, or removed for an AutoRemove container). */
+export type RunStreamExited = ContainerWaitResponse;
+export type RunStreamControl = RunStreamStarted | RunStreamExited;

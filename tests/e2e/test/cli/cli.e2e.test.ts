@@ -5,6 +5,7 @@
  */
 import { execFileSync, spawn } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { connect, createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -12,6 +13,34 @@ import { busyboxTar } from '../busybox-rootfs';
 import { CLI_PATH, cliEnvironment, expectSuccess, tearDownCli, type CliEnvironment } from '../registry/support/cli';
 
 const haveBusybox = existsSync('/bin/busybox');
+
+/**
+ * A unix-socket proxy to `target` that answers c's own run endpoints (`/c/run…`) as dockerd does, 404 `page not
+ * found`, and passes everything else through (half-closes too): a daemon that speaks only the Docker API.
+ */
+async function dockerOnlyProxy(listen: string, target: string): Promise<{ server: Server; refused: string[] }> {
+  const refused: string[] = [];
+  const notFound = '{"message":"page not found"}';
+  const server = createServer({ allowHalfOpen: true }, (client) => {
+    client.on('error', () => client.destroy());
+    client.once('data', (first: Buffer) => {
+      const requestLine = first.toString('latin1', 0, Math.max(0, first.indexOf('\r\n')));
+      if (/^\S+ (\/v[\d.]+)?\/c\/run/.test(requestLine)) {
+        refused.push(requestLine);
+        client.end(`HTTP/1.1 404 Not Found\r\nContent-Type: application/json\r\nContent-Length: ${notFound.length}\r\nConnection: close\r\n\r\n${notFound}`);
+        return;
+      }
+      const upstream = connect({ path: target, allowHalfOpen: true });
+      upstream.on('error', () => client.destroy());
+      client.on('close', () => upstream.destroy());
+      upstream.write(first);
+      client.pipe(upstream);
+      upstream.pipe(client);
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(listen, resolve));
+  return { server, refused };
+}
 const haveScript = existsSync('/usr/bin/script');
 
 describe.skipIf(!haveBusybox)('c against its daemon', () => {
@@ -165,6 +194,33 @@ describe.skipIf(!haveBusybox)('c against its daemon', () => {
     } finally {
       child.kill('SIGKILL');
       await c.run(['rm', '-f', 'sigs']);
+    }
+  });
+
+  it('sends c run in one exchange to c-daemon, and docker’s sequence of calls to a daemon without c’s endpoints', async () => {
+    const log = join(c.root, 'daemon.log');
+    const logged = readFileSync(log, 'utf8').length;
+    expect((await c.run(['run', '--rm', image, 'true'])).code).toBe(0);
+    expect(readFileSync(log, 'utf8').slice(logged)).toMatch(/^\S+ POST \/v[\d.]+\/c\/run\/stream\?condition=removed 101 \(upgrade\)\n$/);
+
+    const { server, refused } = await dockerOnlyProxy(join(work, 'docker-only.sock'), join(c.root, 'c.sock'));
+    try {
+      const viaDocker = (args: string[], input?: string) => c.run(['-H', `unix://${join(work, 'docker-only.sock')}`, ...args], input === undefined ? {} : { input });
+      expect(await viaDocker(['run', '--rm', image, 'sh', '-c', 'echo out; echo err >&2; exit 3'])).toMatchObject({ code: 3, stdout: 'out\n', stderr: 'err\n' });
+      expect(await viaDocker(['run', '--rm', '-i', image, 'cat'], 'piped\n')).toMatchObject({ code: 0, stdout: 'piped\n' });
+      expect((await viaDocker(['run', '--rm', image, 'no-such-command'])).code).toBe(127);
+      const detached = expectSuccess(await viaDocker(['run', '-d', image, 'true']), 'c run -d through the proxy');
+      expect(detached.stdout).toMatch(/^[0-9a-f]{64}\n$/);
+      expect((await c.run(['wait', detached.stdout.trim()])).stdout).toBe('0\n');
+      await c.run(['rm', detached.stdout.trim()]);
+      expect(refused.map((line) => line.split(/[? ]/).slice(0, 2).join(' '))).toEqual([
+        'POST /v1.43/c/run/stream',
+        'POST /v1.43/c/run/stream',
+        'POST /v1.43/c/run/stream',
+        'POST /v1.43/c/run',
+      ]);
+    } finally {
+      await new Promise((resolve) => server.close(resolve));
     }
   });
 

@@ -1,0 +1,103 @@
+/**
+ * c's own endpoints for `c run` (not Docker's; the Docker sequence create → attach → wait → start stays served as
+ * it is): the same steps in one exchange, so the CLI opens one connection instead of four and the daemon parses one
+ * request. `POST /c/run` creates and starts (`c run -d`); `POST /c/run/stream` creates, attaches, arms the wait,
+ * starts, streams the output and ends with the wait's result (`c run`). The wire format is in @c/api's types
+ * (`RunDetachedResponse`, `RunStreamControl`).
+ */
+import type { Readable } from 'node:stream';
+import { SYSTEMERR, encodeFrame, type RunStartError, type RunStreamControl } from '@c/api';
+import { CError } from '@c/errors';
+import type { ContainerRecord, WaitCondition } from '@c/engine';
+import type { ContainersBackend } from '../containers/backend';
+import { parseCreateRequest } from '../containers/create-body';
+import { outputWriter, type Attachment, type PendingAttachments } from '../containers/stdio';
+import { errorResponse } from '../http-status';
+import { queryFlag, readJsonBody, sendJson } from '../http/respond';
+import type { Route, StreamContext } from '../http/router';
+import { startFailure } from './start-failure';
+
+/** The route list's start: the container's pending attachments join it. */
+type Start = (containerId: string) => Promise<void>;
+
+const STREAM_CONDITIONS = new Set<WaitCondition>(['next-exit', 'removed']);
+
+/** Starts a created container; a failure becomes what `POST …/start` would have answered (and removes an --rm one). */
+async function startOrFailure(containers: ContainersBackend, start: Start, record: ContainerRecord): Promise<RunStartError | undefined> {
+  try {
+    await start(record.Id);
+    return undefined;
+  } catch (error) {
+    const { status, body } = errorResponse(await startFailure(containers, record, error));
+    return { message: body.message, status };
+  }
+}
+
+export function runRoutes(containers: ContainersBackend, pending: PendingAttachments, start: Start): Route[] {
+  return [
+    {
+      method: 'POST',
+      pattern: '/c/run',
+      handler: async ({ req, res, query }) => {
+        const { options, warnings } = parseCreateRequest(await readJsonBody(req), query.get('name'));
+        const record = await containers.create(options);
+        const startError = await startOrFailure(containers, start, record);
+        sendJson(res, 201, { Id: record.Id, Warnings: warnings, ...(startError ? { StartError: startError } : {}) });
+      },
+    },
+    {
+      method: 'POST',
+      pattern: '/c/run/stream',
+      stream: (context) => runStream(containers, pending, start, context),
+    },
+  ];
+}
+
+async function runStream(containers: ContainersBackend, pending: PendingAttachments, start: Start, context: StreamContext): Promise<void> {
+  const { query } = context;
+  const condition = (query.get('condition') || 'next-exit') as WaitCondition;
+  if (!STREAM_CONDITIONS.has(condition)) {
+    throw new CError('INVALID_ARGUMENT', `invalid condition: "${condition}"`, { hint: 'use next-exit or removed' });
+  }
+  const { options, warnings } = parseCreateRequest(await context.readJsonPrefix(), query.get('name'));
+  const record = await containers.create(options);
+
+  const stream = context.open('application/vnd.docker.multiplexed-stream');
+  const control = (message: RunStreamControl): void => {
+    stream.write(encodeFrame(SYSTEMERR, JSON.stringify(message)));
+  };
+  // Always frames, a TTY's output too: the control messages share the stream.
+  const write = outputWriter((chunk) => stream.write(chunk), false);
+
+  let withdraw = (): void => undefined;
+  const ended = new Promise<void>((resolve) => {
+    const attachment: Attachment = {
+      ...(queryFlag(query, 'stdin') && record.Config.OpenStdin ? { stdin: stream.input as Readable } : {}),
+      stdout: (chunk) => write(1, chunk),
+      stderr: (chunk) => write(2, chunk),
+      end: resolve,
+    };
+    withdraw = pending.add(record.Id, attachment);
+  });
+  // Armed before the start, as `docker run` does, so that a container that exits at once is not missed.
+  const waited = containers.wait(record.Id, condition);
+  waited.catch(() => undefined);
+
+  const startError = await startOrFailure(containers, start, record);
+  // After the start, so that the client's first resize finds the container running.
+  control({ Id: record.Id, Warnings: warnings, ...(startError ? { StartError: startError } : {}) });
+  if (startError) {
+    withdraw();
+    stream.end();
+    return;
+  }
+  await ended;
+  try {
+    const { StatusCode, Error: error } = await waited;
+    control({ StatusCode, Error: error ?? null });
+  } catch (error) {
+    // The wait itself failed (e.g. the record vanished): the client gets no status and says so.
+    control({ StatusCode: -1, Error: { Message: errorResponse(error).body.message } });
+  }
+  stream.end();
+}
