@@ -119,6 +119,8 @@ export interface CgroupManager {
   /** Apply (or change) resource limits. */
   apply(resources: LinuxResources): void;
   stats(): CgroupStats;
+  /** `stats().memory.oomKills` alone: one file read (the engine checks it at every container exit). */
+  oomKills(): number;
   /** PIDs in the cgroup (including its descendants). */
   pids(): number[];
   /** Freeze every process; resolves once the kernel reports the cgroup frozen. */

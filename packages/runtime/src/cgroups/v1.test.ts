@@ -75,6 +75,7 @@ describe.skipIf(!canRun)('cgroup v1 manager on this host (root; skipped otherwis
     const manager = newManager();
     manager.create(uniqueName('c-test-oom'), { memory: { limit: 32 * 2 ** 20 } });
     expect(manager.stats().memory.oomKills).toBe(0);
+    expect(manager.oomKills()).toBe(0);
     // awk builds a 256 MiB string one doubling at a time: far past the 32 MiB limit.
     const hog = spawnWaiting(`exec awk 'BEGIN { s = "x"; for (i = 0; i < 28; i++) s = s s; print length(s) }'`, children);
     manager.addProcess(hog.pid);
@@ -84,6 +85,7 @@ describe.skipIf(!canRun)('cgroup v1 manager on this host (root; skipped otherwis
     expect(result.stdout).toBe('');
     const stats = manager.stats();
     expect(stats.memory.oomKills).toBeGreaterThanOrEqual(1);
+    expect(manager.oomKills()).toBe(stats.memory.oomKills);
     expect(stats.memory.limitHits).toBeGreaterThan(0);
     expect(stats.memory.maxUsage).toBeGreaterThan(16 * 2 ** 20);
   });

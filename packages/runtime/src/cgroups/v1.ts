@@ -189,6 +189,11 @@ export class CgroupV1Manager implements CgroupManager {
     }
   }
 
+  oomKills(): number {
+    const memory = this.dir('memory');
+    return memory ? (readKeyValues(memory, 'memory.oom_control').get('oom_kill') ?? 0) : 0;
+  }
+
   stats(): CgroupStats {
     const memory = this.dir('memory');
     const cpuacct = this.dir('cpuacct');

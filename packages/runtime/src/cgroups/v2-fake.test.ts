@@ -89,6 +89,7 @@ describe('CgroupV2Manager on a fake root', () => {
       cpu: { usageNs: 1_500_000, userNs: 1_000_000, systemNs: 500_000, throttledPeriods: 3 },
       pids: { current: 4, limit: 10 },
     });
+    expect(manager.oomKills()).toBe(2);
   });
 
   test('killAll with a non-KILL signal freezes, signals every pid, thaws', async () => {

@@ -172,6 +172,10 @@ export class CgroupV2Manager implements CgroupManager {
     }
   }
 
+  oomKills(): number {
+    return readKeyValues(this.dir, 'memory.events').get('oom_kill') ?? 0;
+  }
+
   stats(): CgroupStats {
     const dir = this.dir;
     const events = readKeyValues(dir, 'memory.events');

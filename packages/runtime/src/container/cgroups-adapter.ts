@@ -126,7 +126,7 @@ class ManagedCgroups implements ContainerCgroups {
 
   oomKills(): number {
     if (!this.exists()) return 0;
-    return this.existing()?.stats().memory.oomKills ?? 0;
+    return this.existing()?.oomKills() ?? 0;
   }
 
   async destroy(): Promise<void> {
