@@ -10,9 +10,13 @@ import { createRequire } from 'node:module';
 import { dirname } from 'node:path';
 import { Script } from 'node:vm';
 
-/** Runs the CommonJS file `file` (an absolute path) as a module and returns its exports. */
-export function loadWithCodeCache(file: string): unknown {
-  const cacheFile = `${file}.v8-cache`;
+/**
+ * Runs the CommonJS file `file` (an absolute path) as a module and returns its exports. `cacheFile` (default
+ * FILE.v8-cache) lets a caller keep one cache per kind of run: a cache holds the functions its first run compiled,
+ * and the others are compiled lazily on every later run.
+ */
+export function loadWithCodeCache(file: string, options: { cacheFile?: string } = {}): unknown {
+  const cacheFile = options.cacheFile ?? `${file}.v8-cache`;
   // A shebang line is not JavaScript inside a function body: comment it out (line numbers stay).
   const text = readFileSync(file, 'utf8');
   const source = text.startsWith('#!') ? `//${text.slice(2)}` : text;

@@ -1,7 +1,7 @@
-import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { loadWithCodeCache } from '@c/tooling/code-cache-loader';
 
 // The bins (dist/c.cjs, c-runtime) load their bundles through this; a bad or stale cache must never change what runs.
@@ -42,5 +42,26 @@ describe('loadWithCodeCache', () => {
     const stat = statSync(file);
     writeFileSync(`${file}.v8-cache`, Buffer.concat([Buffer.from(`${process.version} ${stat.size} ${stat.mtimeMs}\n`), Buffer.alloc(256, 7)]));
     expectBundleRan(loadWithCodeCache(file));
+  });
+});
+
+describe('loadWithCodeCache with a cache file of its own', () => {
+  it('writes the cache to cacheFile (at exit, on a miss) and accepts it on the next load', () => {
+    const own = join(dir, 'own.v8-cache');
+    const once = vi.spyOn(process, 'once');
+    expectBundleRan(loadWithCodeCache(file, { cacheFile: own }));
+    const onExit = once.mock.calls.find(([event]) => event === 'exit')?.[1] as (() => void) | undefined;
+    once.mockRestore();
+    expect(onExit).toBeDefined();
+    process.removeListener('exit', onExit!);
+    onExit!();
+    expect(existsSync(own)).toBe(true);
+    expect(existsSync(`${file}.v8-cache`)).toBe(false);
+
+    const again = vi.spyOn(process, 'once');
+    expectBundleRan(loadWithCodeCache(file, { cacheFile: own }));
+    // Accepted: nothing to write at exit.
+    expect(again.mock.calls.some(([event]) => event === 'exit')).toBe(false);
+    again.mockRestore();
   });
 });

@@ -77,6 +77,15 @@ describe('c start-up paths', () => {
     expect(loaded('c-commands.cjs')).toBe(false);
   });
 
+  it('runs c run from c-main.cjs with a code cache of its own', async () => {
+    const result = await runCopy(['run', '--rm', '127.0.0.1:1/nothing:1', 'true']);
+    expect(result.code, result.stderr).toBe(125);
+    expect(result.stderr).toMatch(/^Unable to find image '127\.0\.0\.1:1\/nothing:1' locally\n/);
+    expect(existsSync(join(copy, 'c-main.cjs.run.v8-cache'))).toBe(true);
+    expect(loaded('c-main.cjs')).toBe(false);
+    expect(loaded('c-commands.cjs')).toBe(false);
+  });
+
   it('leaves help and malformed spellings to the full command line', async () => {
     const help = await runCopy(['ps', '--help']);
     expect(help.code).toBe(0);
