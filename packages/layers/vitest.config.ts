@@ -1,3 +1,3 @@
 import { defineTestConfig } from '@c/tooling/vitest';
 
-export default defineTestConfig();
+export default defineTestConfig({ test: { globalSetup: ['test-setup/apply-worker.ts'] } });

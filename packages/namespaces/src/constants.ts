@@ -118,6 +118,11 @@ export const FD_CLOEXEC = 1;
 /** tty ioctls (asm-generic values; x86_64 and arm64 agree). */
 export const TIOC = { SCTTY: 0x540e, GWINSZ: 0x5413, SWINSZ: 0x5414, NOTTY: 0x5422 } as const;
 
+/** ioctl requests for inode flags (chattr/lsattr), as encoded on 64-bit Linux (_IOR/_IOW('f', 1|2, long)). */
+export const FS_IOC = { GETFLAGS: 0x80086601, SETFLAGS: 0x40086602 } as const;
+/** Inode flags (FS_*_FL). TOPDIR: ext4's Orlov allocator spreads the subdirectories of such a directory over the disk. */
+export const FS_FL = { TOPDIR: 0x00020000 } as const;
+
 /** prctl(2) options c uses. */
 export const PR = {
   SET_PDEATHSIG: 1,

@@ -50,6 +50,8 @@ export {
   SIGNALS,
   SIGRTMAX,
   TIOC,
+  FS_IOC,
+  FS_FL,
   XATTR,
   makedev,
   rlimitNumber,

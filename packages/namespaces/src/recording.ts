@@ -219,6 +219,12 @@ export class RecordingSyscalls implements Syscalls {
   bpfProgDetach(targetFd: number, progFd: number, attachType: number): void {
     this.record('bpfProgDetach', [targetFd, progFd, attachType], () => undefined);
   }
+  getInodeFlags(fd: number): number {
+    return this.record('getInodeFlags', [fd], () => 0);
+  }
+  setInodeFlags(fd: number, flags: number): void {
+    this.record('setInodeFlags', [fd, flags], () => undefined);
+  }
   setControllingTerminal(fd: number, steal = false): void {
     this.record('setControllingTerminal', [fd, steal], () => undefined);
   }

@@ -135,6 +135,10 @@ export interface Syscalls {
   bpfProgAttach(targetFd: number, progFd: number, attachType: number, flags?: number): void;
   /** bpf(BPF_PROG_DETACH). */
   bpfProgDetach(targetFd: number, progFd: number, attachType: number): void;
+  /** ioctl(FS_IOC_GETFLAGS): the inode flags of the file `fd` is open on (FS_FL; what lsattr shows). */
+  getInodeFlags(fd: number): number;
+  /** ioctl(FS_IOC_SETFLAGS): replaces the inode flags (read them first; EOPNOTSUPP where the filesystem has none). */
+  setInodeFlags(fd: number, flags: number): void;
   /** ioctl(TIOCSCTTY): make `fd` the controlling terminal of this session (needs setsid first). */
   setControllingTerminal(fd: number, steal?: boolean): void;
   /** ioctl(TIOCGWINSZ). */

@@ -31,6 +31,11 @@ export interface ApplyOptions {
   whiteouts?: WhiteoutMode;
   /** The parent layers' dirs, nearest first, when applying into an overlay upper dir (see RootResolver). */
   lowerRoots?: readonly string[];
+  /**
+   * The layers below are still being unpacked: read none of them (see ExtractorOptions.lowerLayersPending). The
+   * result then lists the implicit directories to pass to `inheritLowerAttributes` once they are complete.
+   */
+  lowerLayersPending?: boolean;
   /** Set uid/gid from the archive; defaults to true when running as root. */
   preserveOwnership?: boolean;
   /** Device nodes: 'create' (default as root, as docker does), 'skip' (default otherwise) or 'reject'. */
@@ -61,6 +66,8 @@ export interface ApplyResult {
   bytes: number;
   /** Entries or attributes dropped by policy. */
   neutralised: number;
+  /** With `lowerLayersPending`: directories made only as parents, which still need their lower attributes. */
+  implicitDirectories?: string[];
 }
 
 export const DEFAULT_APPLY_LIMITS: ApplyLimits = {
@@ -92,6 +99,7 @@ export async function applyLayer(source: ByteSource, root: string, options: Appl
     devices: options.devices ?? (isRoot ? 'create' : 'skip'),
     maxEntries: limits.maxEntries,
     ...(options.lowerRoots ? { lowerRoots: options.lowerRoots } : {}),
+    ...(options.lowerLayersPending ? { lowerLayersPending: true } : {}),
   });
   const reader = new TarReader(extractor.onEntry);
   // No hash object at all when the blob is not hashed (hashBlob: false).
@@ -171,6 +179,7 @@ export async function applyLayer(source: ByteSource, root: string, options: Appl
   }
   const result: ApplyResult = { diffId, compression, entries: extractor.stats.entries, bytes: tarBytes, neutralised: extractor.stats.neutralised };
   if (compressedDigest !== undefined) result.compressedDigest = compressedDigest;
+  if (options.lowerLayersPending) result.implicitDirectories = extractor.implicitDirectories();
   return result;
 }
 

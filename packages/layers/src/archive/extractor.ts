@@ -25,8 +25,9 @@ import {
   writeSync,
   type Stats,
 } from 'node:fs';
-import { CError } from '@c/errors';
+import { CError, isCError } from '@c/errors';
 import { copyUp, findLowerFile } from './copy-up';
+import { inheritLowerAttributes } from './implicit-directories';
 import type { FileWriteQueue } from './file-writes';
 import { errnoOf, getXattr, mknod, S_IFBLK, S_IFCHR, S_IFIFO, setXattr } from './xattrs';
 import { RootResolver, entryComponents, unsafeEntry } from './paths';
@@ -48,6 +49,27 @@ export interface ExtractorOptions {
   maxEntries: number;
   /** Parent layers' dirs, nearest first, when applying into an overlay upper dir. */
   lowerRoots?: readonly string[];
+  /**
+   * The layers below are still being unpacked (a parallel unpack): read none of them. Implicit directories are left
+   * for `inheritLowerAttributes` once they are complete, and a hard link to a file only they hold fails with
+   * `lowerLayersNeeded` (the layer is then applied again once they are committed).
+   */
+  lowerLayersPending?: boolean;
+}
+
+/** The failure of a layer applied with `lowerLayersPending` that needs its lower layers after all. */
+export function lowerLayersNeeded(entry: string, linkname: string): CError {
+  return new CError('UNSUPPORTED', `layer entry "${entry}" is a hard link to "${linkname}", which only a lower layer can hold, and those are not unpacked yet`, {
+    hint: 'apply this layer once the layers below it are committed',
+    details: { entry, linkname, [NEEDS_LOWER_LAYERS]: true },
+  });
+}
+
+const NEEDS_LOWER_LAYERS = 'needsLowerLayers';
+
+/** Whether `error` is `lowerLayersNeeded` (also once it crossed a worker boundary as code, message and details). */
+export function needsLowerLayers(error: unknown): boolean {
+  return isCError(error, 'UNSUPPORTED') && error.details[NEEDS_LOWER_LAYERS] === true;
 }
 
 export interface ExtractStats {
@@ -90,7 +112,7 @@ export class Extractor {
     readonly root: string,
     private readonly options: ExtractorOptions,
   ) {
-    this.resolver = new RootResolver(root, options.lowerRoots, options.whiteouts === 'overlay');
+    this.resolver = new RootResolver(root, options.whiteouts === 'overlay');
   }
 
   /** The TarReader handler. */
@@ -139,7 +161,15 @@ export class Extractor {
     }
   };
 
-  /** Sets the deferred directory modes and times, deepest first. */
+  /**
+   * Directories made only as parents of entries (relative paths). With `lowerLayersPending` they still need
+   * `inheritLowerAttributes`; otherwise `finish` gave them their lower layers' attributes.
+   */
+  implicitDirectories(): string[] {
+    return [...this.resolver.implicitDirectories];
+  }
+
+  /** Sets the deferred directory modes and times, deepest first, and implicit directories' attributes. */
   finish(): void {
     const pending = [...this.directories.values()].reverse();
     for (const dir of pending) {
@@ -150,6 +180,7 @@ export class Extractor {
       if ((stat.mode & 0o7777) !== dir.mode) chmodSync(dir.path, dir.mode);
       utimesSync(dir.path, dir.atime, dir.mtime);
     }
+    if (this.options.lowerRoots && !this.options.lowerLayersPending) inheritLowerAttributes(this.root, this.options.lowerRoots, this.resolver.implicitDirectories);
   }
 
   /**
@@ -302,6 +333,7 @@ export class Extractor {
    * (see copy-up.ts). Returns the copy's path and stat, or undefined when no lower layer shows it.
    */
   private copyUpLinkTarget(components: string[], relative: string, entry: TarEntry): { target: string; stat: Stats } | undefined {
+    if (this.options.lowerLayersPending) throw lowerLayersNeeded(entry.name, entry.linkname);
     const lowerRoots = this.options.lowerRoots ?? [];
     if (lowerRoots.length === 0) return undefined;
     // An upper ancestor made opaque by this layer hides the lower layers' content below it.

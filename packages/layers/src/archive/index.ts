@@ -1,4 +1,7 @@
 export { applyLayer, DEFAULT_APPLY_LIMITS } from './apply';
+export { applyLayerInWorker, applyWorkerScript, APPLY_WORKER_ENV } from './apply-in-worker';
+export { inheritLowerAttributes } from './implicit-directories';
+export { needsLowerLayers } from './extractor';
 export type { ApplyLimits, ApplyOptions, ApplyResult, ByteSource } from './apply';
 export type { DevicePolicy, WhiteoutMode } from './extractor';
 export { compressionOfMediaType, detectCompression, type Compression } from './compression';

@@ -3,7 +3,7 @@
  * a leading '/' means the root), and parent directories are walked with lstat so that no symlink,
  * planted by this layer or an earlier one, is ever followed.
  */
-import { chmodSync, lchownSync, lstatSync, mkdirSync, type Stats, unlinkSync, utimesSync } from 'node:fs';
+import { lstatSync, mkdirSync, unlinkSync } from 'node:fs';
 import { CError } from '@c/errors';
 import { setXattr } from './xattrs';
 import { OVERLAY_OPAQUE_XATTR, isOverlayWhiteout } from './whiteout';
@@ -35,15 +35,15 @@ export function entryComponents(name: string): string[] {
  */
 export class RootResolver {
   private readonly knownDirs = new Set<string>(['']);
-
   /**
-   * @param lowerRoots For an overlay upper dir: the parent layers' dirs, nearest first. A directory that
-   * must be created implicitly copies its mode, owner and times from the one visible there, so the merged
-   * view keeps them (an upper dir's attributes win over the lower one's).
+   * Directories created because an entry needed them as a parent, with no entry of their own (yet). In an overlay
+   * upper dir they take their attributes from the lower layers once the layer is written (see implicit-directories.ts),
+   * which the resolver itself never reads: lower layers may still be in the making.
    */
+  readonly implicitDirectories = new Set<string>();
+
   constructor(
     readonly root: string,
-    private readonly lowerRoots: readonly string[] = [],
     /** Overlay upper dir: a whiteout device met as a parent is replaced by an opaque directory. */
     private readonly overlayWhiteouts = false,
   ) {
@@ -77,12 +77,7 @@ export class RootResolver {
       if (!stat) {
         if (!create) return undefined;
         mkdirSync(path, 0o755);
-        const lower = this.lowerDirectory(components, i + 1);
-        if (lower) {
-          lchownSync(path, lower.uid, lower.gid);
-          chmodSync(path, lower.mode & 0o7777);
-          utimesSync(path, lower.atime, lower.mtime);
-        }
+        this.implicitDirectories.add(relative);
       } else if (this.overlayWhiteouts && isOverlayWhiteout(stat)) {
         // This layer deleted the path and now puts entries below it: an opaque dir, empty of lower content.
         unlinkSync(path);
@@ -98,26 +93,10 @@ export class RootResolver {
     return this.absolute(relative);
   }
 
-  /** The stat of `components[0..count)` in the nearest lower layer that has it as a real directory. */
-  private lowerDirectory(components: readonly string[], count: number): Stats | undefined {
-    for (const lower of this.lowerRoots) {
-      let path = lower;
-      let stat: Stats | undefined;
-      // lstat every component: a lower layer's symlink must not lead the lookup outside.
-      for (let i = 0; i < count; i++) {
-        path = `${path}/${components[i]!}`;
-        stat = lstatSync(path, { throwIfNoEntry: false });
-        if (!stat?.isDirectory()) break;
-      }
-      if (stat === undefined) continue; // not in this layer: look further down
-      return stat.isDirectory() ? stat : undefined; // a file, symlink or whiteout hides what is below
-    }
-    return undefined;
-  }
-
-  /** Records that `relative` is a directory this applier just created. */
+  /** Records that `relative` is a directory an entry of this layer created or set (so it is not implicit). */
   remember(relative: string): void {
     this.knownDirs.add(relative);
+    this.implicitDirectories.delete(relative);
   }
 
   /** Forgets `relative` and everything below it (it was removed or replaced). */
@@ -125,6 +104,9 @@ export class RootResolver {
     const prefix = `${relative}/`;
     for (const known of this.knownDirs) {
       if (known === relative || known.startsWith(prefix)) this.knownDirs.delete(known);
+    }
+    for (const implicit of this.implicitDirectories) {
+      if (implicit === relative || implicit.startsWith(prefix)) this.implicitDirectories.delete(implicit);
     }
   }
 }

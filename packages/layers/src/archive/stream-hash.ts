@@ -207,6 +207,26 @@ class HashWorker {
 }
 
 let shared: HashWorker | undefined;
+let onCallingThread = false;
+
+/**
+ * Makes every later streamHash of this thread hash where it is called: for a thread that is itself one of several
+ * extracting at once (apply-worker.ts), where a hash worker each would cost more CPU than it frees.
+ */
+export function hashOnCallingThread(): void {
+  onCallingThread = true;
+}
+
+/** SHA-256 on the calling thread, in the StreamHash shape. */
+function localHash(): StreamHash {
+  const hash = createHash('sha256');
+  return {
+    update: (chunk) => void hash.update(chunk),
+    digest: async () => `sha256:${hash.digest('hex')}`,
+    abort: () => undefined,
+    backpressure: () => undefined,
+  };
+}
 
 /**
  * A SHA-256 that hashes its first `offThreadFrom` bytes on the calling thread and, once the stream is longer,
@@ -214,6 +234,7 @@ let shared: HashWorker | undefined;
  * bytes are gone, and a wrong digest is not an option.
  */
 export function streamHash(offThreadFrom = OFF_THREAD_HASH_FROM): StreamHash {
+  if (onCallingThread) return localHash();
   let local: Hash | undefined = createHash('sha256');
   // Held until the stream proves long enough for the worker (copied: the caller may reuse its chunks).
   let held: Buffer[] = [];

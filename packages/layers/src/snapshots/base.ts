@@ -2,10 +2,12 @@
  * What both snapshotters share: the metadata life cycle (prepare/view → commit → remove), stat, walk,
  * usage and crash cleanup. A driver supplies how a snapshot directory is populated and mounted.
  */
+import { mkdirSync } from 'node:fs';
 import { readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { CError } from '@c/errors';
 import { removeTree } from '../util/atomic';
+import { spreadSubdirectories } from '../util/spread-directories';
 import { diskUsage } from './disk-usage';
 import { type MetadataFile, SnapshotMetadata, type SnapshotRecord, infoOf, parentChain, snapshotNotFound } from './metadata';
 import type {
@@ -31,6 +33,8 @@ export abstract class BaseSnapshotter implements Snapshotter {
   abstract readonly driver: SnapshotDriver;
   protected readonly snapshotsDir: string;
   protected readonly metadata: SnapshotMetadata;
+  /** Whether this instance has flagged snapshotsDir for spreading (once per process and store). */
+  private spread = false;
 
   constructor(readonly root: string) {
     this.snapshotsDir = join(root, 'snapshots');
@@ -62,7 +66,7 @@ export abstract class BaseSnapshotter implements Snapshotter {
 
   private async create(kind: SnapshotKind, key: string, parent: string | undefined, options: SnapshotOptions = {}): Promise<Mount[]> {
     checkKey(key);
-    // No mkdir of snapshotsDir here: the lock creates the root, populate creates the snapshot's dirs (recursive).
+    // The lock creates the root, populate creates the snapshot's dirs (recursive); snapshotsDir is made once, to flag it.
     const now = new Date().toISOString();
     // The record comes first: a crash while populating leaves an owned, removable snapshot, never an
     // orphan directory that a concurrent cleanup could mistake for garbage.
@@ -83,6 +87,11 @@ export abstract class BaseSnapshotter implements Snapshotter {
       return { record: structuredClone(record), parents };
     });
     try {
+      if (!this.spread) {
+        this.spread = true;
+        mkdirSync(this.snapshotsDir, { recursive: true });
+        spreadSubdirectories(this.snapshotsDir);
+      }
       await this.populate(record.id, kind, parents);
       // A stack that cannot be mounted (too deep for the mount data) is refused now, not at run time. The
       // records just written are the ones mounts() would read back.

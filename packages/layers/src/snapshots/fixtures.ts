@@ -2,7 +2,7 @@
  * Test images: layers built with tar-stream (and our encoder where tar-stream cannot write binary PAX
  * values), an in-memory blob map for unpackImage, and an OCI layout on disk for umoci.
  */
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { gzipSync } from 'node:zlib';
@@ -116,6 +116,31 @@ export async function richLayers(): Promise<Buffer[]> {
     { name: 'home/user/notes', content: 'n', uid: 1000, gid: 1000, mode: 0o600 },
   ]);
   return [first, second, third];
+}
+
+/**
+ * `tar` with `entries` appended, among them incompressible bulk files whose size makes the gzip layer large enough
+ * for unpackImage to extract it on a worker thread (WORKER_APPLY_FROM).
+ */
+export async function withEntries(tar: Buffer, entries: TestEntry[]): Promise<Buffer> {
+  return Buffer.concat([tar.subarray(0, -1024), await buildTar(entries)]);
+}
+
+/** An incompressible file entry of `bytes` bytes. */
+export const bulkFile = (name: string, bytes: number): TestEntry => ({ name, content: randomBytes(bytes) });
+
+/**
+ * richLayers, each made large enough for a worker (see withEntries), and a fourth layer that writes below
+ * directories only the lower layers define (implicit directories) and hard-links to a lower layer's file.
+ */
+export async function largeRichLayers(bulkBytes: number): Promise<Buffer[]> {
+  const [first, second, third] = await richLayers();
+  return [
+    await withEntries(first!, [bulkFile('bulk/one', bulkBytes)]),
+    await withEntries(second!, [bulkFile('bulk/two', bulkBytes)]),
+    await withEntries(third!, [bulkFile('bulk/three', bulkBytes), { name: 'home/user/deeper/notes', content: 'implicit parents', uid: 1000, gid: 1000 }]),
+    await buildTar([bulkFile('usr/lib/bulk', bulkBytes), { name: 'usr/bin/linked-later', type: 'link', linkname: 'usr/bin/tool' }]),
+  ];
 }
 
 /** Writes an OCI image layout umoci can unpack, tagged `latest`. */

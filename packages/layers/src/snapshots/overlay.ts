@@ -7,7 +7,7 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { CError } from '@c/errors';
 import { BaseSnapshotter, type ResolvedSnapshot } from './base';
-import type { SnapshotRecord } from './metadata';
+import { type SnapshotRecord, parentChain, snapshotNotFound } from './metadata';
 import type { ApplyTarget, DiffSource, Mount, SnapshotKind } from './types';
 
 /** mount(2) copies at most one page of option data, NUL included. */
@@ -46,6 +46,26 @@ export class OverlaySnapshotter extends BaseSnapshotter {
 
   private lowerdir(parents: SnapshotRecord[]): string {
     return `lowerdir=${parents.map((parent) => this.fsOf(parent.id)).join(':')}`;
+  }
+
+  async attachParent(key: string, parent: string): Promise<void> {
+    await this.metadata.update((data) => {
+      const record = data.snapshots[key];
+      if (!record) throw snapshotNotFound(key);
+      if (record.kind !== 'active' || record.parent !== undefined) {
+        throw new CError('INVALID_ARGUMENT', `snapshot ${key} is ${record.kind === 'active' ? 'based on ' + record.parent + ' already' : record.kind}; only an active snapshot without a parent can get one`, {
+          hint: 'prepare the snapshot without a parent first',
+        });
+      }
+      const parents = parentChain(data, parent);
+      if (parents[0]!.kind !== 'committed') {
+        throw new CError('INVALID_ARGUMENT', `snapshot ${parent} is ${parents[0]!.kind}, not committed`, { hint: 'only committed snapshots can be parents; commit it first' });
+      }
+      // The stack must fit in one mount's option data, as prepare checks.
+      this.mountsOf({ name: key, record: { ...record, parent }, parents });
+      record.parent = parent;
+      record.updated = new Date().toISOString();
+    });
   }
 
   async applyTarget(key: string): Promise<ApplyTarget> {

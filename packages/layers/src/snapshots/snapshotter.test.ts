@@ -6,6 +6,9 @@ import { buildTar, chunked, isRoot, listTree, removeDir, tempDir } from '../arch
 import { CopySnapshotter } from './copy';
 import { createSnapshotter, probeDriver } from './create';
 import { OverlaySnapshotter } from './overlay';
+import { closeSync, openSync } from 'node:fs';
+import { FS_FL, linuxSyscalls } from '@c/namespaces';
+import { spreadSubdirectories } from '../util/spread-directories';
 import { performMounts, unmountAll } from './testing';
 import type { SnapshotInfo, Snapshotter } from './types';
 
@@ -206,5 +209,91 @@ describe('createSnapshotter', () => {
     } finally {
       unmountAll(mounts);
     }
+  });
+});
+
+describe('overlay attachParent (a layer extracted before the layers under it are committed)', () => {
+  let root: string;
+  const mounted: string[] = [];
+  beforeEach(() => {
+    root = tempDir('snap-attach');
+  });
+  afterEach(() => {
+    unmountAll(mounted);
+    removeDir(root);
+  });
+
+  it('bases a parentless active snapshot on a committed one: stat, mounts and removal order follow', async () => {
+    const snapshotter = new OverlaySnapshotter(root);
+    await snapshotter.prepare('top', undefined);
+    const target = await snapshotter.applyTarget('top');
+    await applyLayer(chunked(await buildTar([{ name: 'top', content: 'upper' }])), target.root, { whiteouts: 'overlay' });
+    await commitLayer(snapshotter, 'base', undefined, { base: 'lower', top: 'lower' });
+    await snapshotter.attachParent('top', 'base');
+    expect((await snapshotter.stat('top')).parent).toBe('base');
+    expect((await snapshotter.applyTarget('top')).lowerRoots).toHaveLength(1);
+    expect((await snapshotter.remove('base').catch((e: unknown) => e)) as Error).toMatchObject({ code: 'CONFLICT' });
+    await snapshotter.commit('stack', 'top');
+    if (!isRoot) return;
+    mounted.push(...performMounts(await snapshotter.view('v', 'stack'), `${root}/mnt`));
+    expect(readFileSync(`${root}/mnt/top`, 'utf8')).toBe('upper');
+    expect(readFileSync(`${root}/mnt/base`, 'utf8')).toBe('lower');
+  });
+
+  it('refuses a snapshot that has a parent or is not active, and a parent that is not committed', async () => {
+    const snapshotter = new OverlaySnapshotter(root);
+    await commitLayer(snapshotter, 'base', undefined, { a: 'a' });
+    await snapshotter.prepare('child', 'base');
+    await snapshotter.prepare('loose', undefined);
+    await snapshotter.prepare('active-parent', undefined);
+    expect((await snapshotter.attachParent('child', 'base').catch((e: unknown) => e)) as Error).toMatchObject({ code: 'INVALID_ARGUMENT', message: /based on base already/ });
+    expect((await snapshotter.attachParent('base', 'base').catch((e: unknown) => e)) as Error).toMatchObject({ code: 'INVALID_ARGUMENT', message: /is committed/ });
+    expect((await snapshotter.attachParent('loose', 'active-parent').catch((e: unknown) => e)) as Error).toMatchObject({ code: 'INVALID_ARGUMENT', message: /not committed/ });
+    expect((await snapshotter.attachParent('loose', 'missing').catch((e: unknown) => e)) as Error).toMatchObject({ code: 'NOT_FOUND' });
+    expect((await snapshotter.attachParent('missing', 'base').catch((e: unknown) => e)) as Error).toMatchObject({ code: 'NOT_FOUND' });
+    expect((await snapshotter.stat('loose')).parent).toBeUndefined();
+  });
+
+  it('exists on overlay only: a copy snapshot holds a copy of its parent from the start', () => {
+    const copy: Snapshotter = new CopySnapshotter(root);
+    expect(copy.attachParent).toBeUndefined();
+  });
+});
+
+describe('snapshot directories spread over the disk', () => {
+  let root: string;
+  beforeEach(() => {
+    root = tempDir('snap-spread');
+  });
+  afterEach(() => removeDir(root));
+
+  const topdirFlag = (dir: string) => {
+    const fd = openSync(dir, 'r');
+    try {
+      return linuxSyscalls.getInodeFlags(fd) & FS_FL.TOPDIR;
+    } finally {
+      closeSync(fd);
+    }
+  };
+
+  it.each(drivers)('%s: the snapshots directory is flagged as a top of hierarchy (chattr +T) where the filesystem has the flag', async (_driver, make) => {
+    mkdirSync(`${root}/probe`);
+    const supported = spreadSubdirectories(`${root}/probe`);
+    const snapshotter = make(`${root}/store`);
+    await snapshotter.prepare('a', undefined);
+    await snapshotter.prepare('b', undefined);
+    if (!supported) {
+      expect(existsSync(`${root}/store/snapshots`)).toBe(true);
+      return;
+    }
+    expect(topdirFlag(`${root}/probe`)).toBe(FS_FL.TOPDIR);
+    expect(topdirFlag(`${root}/store/snapshots`)).toBe(FS_FL.TOPDIR);
+    // Only there: the snapshots themselves are ordinary directories.
+    expect(topdirFlag(`${root}/store`)).toBe(0);
+  });
+
+  it('reports false and changes nothing where the flag cannot be set', () => {
+    expect(spreadSubdirectories(`${root}/missing`)).toBe(false);
+    expect(spreadSubdirectories('/proc/self')).toBe(false);
   });
 });

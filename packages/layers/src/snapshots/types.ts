@@ -58,6 +58,12 @@ export interface Snapshotter {
   prepare(key: string, parent?: string, options?: SnapshotOptions): Promise<Mount[]>;
   /** Creates a read-only view of the committed `parent`. */
   view(key: string, parent?: string, options?: SnapshotOptions): Promise<Mount[]>;
+  /**
+   * Bases the active snapshot `key`, prepared without a parent and not yet mounted, on the committed `parent`. This
+   * lets a layer be extracted before the layers under it are committed (a parallel unpack). Only a snapshotter whose
+   * active snapshots do not hold a copy of their parent (overlay) has it.
+   */
+  attachParent?(key: string, parent: string): Promise<void>;
   /** Turns the active snapshot `key` into the committed snapshot `name` (a ChainID, for layers). */
   commit(name: string, key: string, options?: SnapshotOptions): Promise<void>;
   /** Deletes a snapshot that no other snapshot is based on. */

@@ -4,12 +4,12 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { isCError } from '@c/errors';
 import { buildTar, chunked, isRoot, listTree, removeDir, tempDir } from '../archive/testing';
 import { CopySnapshotter } from './copy';
-import { type TestImage, busyboxLayer, imageOf, richLayers, writeOciLayout } from './fixtures';
+import { type TestImage, busyboxLayer, imageOf, largeRichLayers, richLayers, writeOciLayout } from './fixtures';
 import { OverlaySnapshotter } from './overlay';
 import { performMounts, unmountAll } from './testing';
 import type { Snapshotter } from './types';
 import { SNAPSHOT_SIZE_LABEL } from './labels';
-import { removeAbandonedUnpacks, unpackImage } from './unpack';
+import { WORKER_APPLY_FROM, removeAbandonedUnpacks, unpackImage } from './unpack';
 
 const opener = (image: TestImage) => (layer: { digest: string }) => chunked(image.blobs.get(layer.digest)!, 16_384);
 
@@ -145,6 +145,69 @@ describe('unpackImage', () => {
   });
 });
 
+/** Each committed layer's own directory (an overlay upper dir), listed: found as the lower dir of a snapshot on it. */
+async function layerListings(snapshotter: OverlaySnapshotter, chainIds: readonly string[]): Promise<string[][]> {
+  const listings: string[][] = [];
+  for (const [i, chainId] of chainIds.entries()) {
+    await snapshotter.prepare(`probe-${i}`, chainId);
+    // A whiteout (0/0 character device) has the time it was made, not one from the layer.
+    const lines = listTree((await snapshotter.applyTarget(`probe-${i}`)).lowerRoots![0]!, { mtimes: true });
+    listings.push(lines.map((line) => (/^\S+ c 0 0:0 n\d+ - - 0 /.test(line) ? line.replace(/ \d+$/, '') : line)));
+    await snapshotter.remove(`probe-${i}`);
+  }
+  return listings;
+}
+
+async function activeSnapshots(snapshotter: Snapshotter): Promise<string[]> {
+  const keys: string[] = [];
+  await snapshotter.walk((info) => {
+    if (info.kind === 'active') keys.push(info.name);
+  });
+  return keys;
+}
+
+describe('unpackImage on worker threads (overlay, large layers)', () => {
+  let root: string;
+  beforeEach(() => {
+    root = tempDir('unpack-parallel');
+  });
+  afterEach(() => removeDir(root));
+
+  const bulk = WORKER_APPLY_FROM + 64 * 1024;
+
+  it('extracts the layers at once and commits the same snapshots as one after the other', async () => {
+    const image = imageOf(await largeRichLayers(bulk));
+    const events: string[] = [];
+    const parallel = new OverlaySnapshotter(`${root}/parallel`);
+    const result = await unpackImage(image, opener(image), parallel, { parallelism: 4, onLayer: (e) => events.push(`${e.index}:${e.state}`) });
+    expect(result.applied).toHaveLength(4);
+    // Layers 1-3 started before layer 0 was committed: they ran at once.
+    expect(events.indexOf('2:extracting')).toBeLessThan(events.indexOf('0:applied'));
+    // Layer 3 hard-links to a file of layer 1: extracted again once the layers below were committed.
+    expect(events.filter((e) => e === '3:extracting')).toHaveLength(2);
+    expect(events.filter((e) => e.endsWith(':applied'))).toEqual(['0:applied', '1:applied', '2:applied', '3:applied']);
+    expect(await activeSnapshots(parallel)).toEqual([]);
+
+    const sequential = new OverlaySnapshotter(`${root}/sequential`);
+    const one = await unpackImage(image, opener(image), sequential, { parallelism: 1 });
+    expect(one.chainIds).toEqual(result.chainIds);
+    expect(await layerListings(parallel, result.chainIds)).toEqual(await layerListings(sequential, one.chainIds));
+    // The implicit directories of layer 2 took layer 0's attributes (home/user: 0700, uid 1000).
+    const third = (await layerListings(parallel, result.chainIds))[2]!;
+    expect(third.find((line) => line.startsWith('home/user '))).toMatch(/^home\/user d 700 1000:1000 /);
+  }, 60_000);
+
+  it('stops every layer and leaves no active snapshot when one layer fails', async () => {
+    const image = imageOf(await largeRichLayers(bulk));
+    image.diffIds[1] = `sha256:${'0'.repeat(64)}`;
+    const snapshotter = new OverlaySnapshotter(`${root}/store`);
+    const error = await unpackImage(image, opener(image), snapshotter).catch((e: unknown) => e);
+    expect(isCError(error, 'DIGEST_MISMATCH')).toBe(true);
+    expect(await activeSnapshots(snapshotter)).toEqual([]);
+    expect(await committedCount(snapshotter)).toBe(1);
+  }, 60_000);
+});
+
 /**
  * Listing lines for the merged overlay view, without the link count: a lower layer's file keeps its lower
  * inode's count there (layer 1's hard link partner, replaced in layer 2, still counts), as with docker's
@@ -190,6 +253,10 @@ describe.skipIf(!isRoot)('unpacked trees equal umoci unpack', () => {
   it('for a three-layer image with deletions, opaque dirs, hard links, symlinks, devices and xattrs', async () => {
     await compare(imageOf(await richLayers()));
   });
+
+  it('for the same layers made large enough to be extracted at once on worker threads', async () => {
+    await compare(imageOf(await largeRichLayers(WORKER_APPLY_FROM + 64 * 1024)));
+  }, 60_000);
 
   it('for layers that hard-link to files of lower layers (copied up on overlay)', async () => {
     const first = await buildTar([

@@ -4,12 +4,16 @@
  * `open`), which keeps this module independent of where blobs live.
  */
 import { randomBytes } from 'node:crypto';
+import { availableParallelism } from 'node:os';
 import { CError, isCError } from '@c/errors';
 import { chainIds as computeChainIds, type Descriptor, type Digest } from '@c/image';
-import { type ApplyLimits, type ApplyResult, type ByteSource, applyLayer } from '../archive/apply';
+import { type ApplyLimits, type ApplyOptions, type ApplyResult, type ByteSource, applyLayer } from '../archive/apply';
+import { applyLayerInWorker, applyWorkerScript } from '../archive/apply-in-worker';
+import { needsLowerLayers } from '../archive/extractor';
+import { inheritLowerAttributes } from '../archive/implicit-directories';
 import { processStartTime, sameProcessAlive } from '../util/process-identity';
 import { SNAPSHOT_SIZE_LABEL } from './labels';
-import type { Snapshotter } from './types';
+import type { ApplyTarget, Snapshotter } from './types';
 
 const EXTRACT_PREFIX = 'extract-';
 const UNPACK_PID_LABEL = 'c.unpack.pid';
@@ -46,6 +50,12 @@ export interface UnpackOptions {
   signal?: AbortSignal;
   /** Called as each layer starts and ends (pull progress: docker's "Extracting" / "Pull complete"). */
   onLayer?: (event: UnpackLayerEvent) => void;
+  /**
+   * Layers extracted at once on worker threads (default DEFAULT_PARALLEL_LAYERS; 1 applies them one after the
+   * other on this thread). Used only with a snapshotter that has `attachParent` (overlay), for layers of at least
+   * WORKER_APPLY_FROM bytes, and where the worker script is installed (see applyWorkerScript).
+   */
+  parallelism?: number;
 }
 
 export interface UnpackResult {
@@ -71,58 +81,232 @@ export async function unpackImage(
   }
   const chainIds = computeChainIds(image.diffIds);
   const result: UnpackResult = { chainId: chainIds.at(-1), chainIds, applied: [], reused: 0 };
+  const reuse = (index: number) => {
+    result.reused++;
+    options.onLayer?.({ index, layer: image.layers[index]!, chainId: chainIds[index]!, state: 'reused' });
+  };
   // A committed snapshot's parents are committed and cannot be removed while it exists: when the top of the
   // stack is there (every container create of an unpacked image), all of it is, and one lookup says so.
   if (result.chainId !== undefined && (await isCommitted(snapshotter, result.chainId))) {
-    for (let i = 0; i < chainIds.length; i++) {
-      result.reused++;
-      options.onLayer?.({ index: i, layer: image.layers[i]!, chainId: chainIds[i]!, state: 'reused' });
-    }
+    for (let i = 0; i < chainIds.length; i++) reuse(i);
     return result;
   }
-  for (let i = 0; i < chainIds.length; i++) {
-    const chainId = chainIds[i]!;
-    const layer = image.layers[i]!;
-    if (await isCommitted(snapshotter, chainId)) {
-      result.reused++;
-      options.onLayer?.({ index: i, layer, chainId, state: 'reused' });
-      continue;
-    }
-    options.onLayer?.({ index: i, layer, chainId, state: 'extracting' });
-    const parent = i === 0 ? undefined : chainIds[i - 1];
-    const key = `${EXTRACT_PREFIX}${randomBytes(6).toString('hex')}-${chainId}`;
-    await snapshotter.prepare(key, parent, { labels: { 'c.layer.digest': layer.digest, [UNPACK_PID_LABEL]: String(process.pid), ...pidStartLabel() } });
-    try {
-      const target = await snapshotter.applyTarget(key);
-      const applied = await applyLayer(await open(layer), target.root, {
-        mediaType: layer.mediaType,
-        whiteouts: target.whiteouts,
-        ...(target.lowerRoots ? { lowerRoots: target.lowerRoots } : {}),
-        ...(options.blobsVerified ? { hashBlob: false } : { expectedDigest: layer.digest }),
-        expectedDiffId: image.diffIds[i]!,
-        ...(options.limits ? { limits: options.limits } : {}),
-        ...(options.signal ? { signal: options.signal } : {}),
-      });
-      // Measured once here so image sizes and `df` need no tree walk later (a committed layer is immutable).
-      const { size } = await snapshotter.usage(key);
-      try {
-        await snapshotter.commit(chainId, key, { labels: { [SNAPSHOT_SIZE_LABEL]: String(size) } });
-      } catch (error) {
-        // Someone else unpacked the same stack meanwhile: theirs is as good as ours.
-        if (!isCError(error, 'CONFLICT')) throw error;
-        await snapshotter.remove(key);
-        result.reused++;
-        options.onLayer?.({ index: i, layer, chainId, state: 'reused' });
-        continue;
+  let first = 0;
+  while (first < chainIds.length && (await isCommitted(snapshotter, chainIds[first]!))) reuse(first++);
+  const unpack = new LayerUnpack(image, chainIds, open, snapshotter, options);
+  try {
+    unpack.startWorkers(first);
+    for (let i = first; i < chainIds.length; i++) {
+      const applied = await unpack.applyAndCommit(i);
+      if (applied) {
+        result.applied.push(applied);
+        options.onLayer?.({ index: i, layer: image.layers[i]!, chainId: chainIds[i]!, state: 'applied' });
+      } else {
+        reuse(i);
       }
-      result.applied.push(applied);
-      options.onLayer?.({ index: i, layer, chainId, state: 'applied' });
+    }
+  } catch (error) {
+    await unpack.abandon();
+    throw error;
+  }
+  return result;
+}
+
+/**
+ * Layers smaller than this (compressed) are applied on the calling thread, after their parent: a worker's start-up
+ * (~20-40 ms) would cost them more than it saves.
+ */
+export const WORKER_APPLY_FROM = 4 * 1024 * 1024;
+/** Layers extracted at once on worker threads by default: one per CPU, 2 to 4 (more threads only add contention). */
+export const DEFAULT_PARALLEL_LAYERS = Math.min(4, Math.max(2, availableParallelism()));
+
+/** A layer being extracted on a worker thread, into `key`. */
+interface WorkerJob {
+  key: string;
+  /** Prepared without a parent: the layers below were not committed when it started. */
+  detached: boolean;
+  applied: Promise<ApplyResult>;
+}
+
+/**
+ * One image's unpack. With a snapshotter that can attach a parent later (overlay) and at least two large layers
+ * to apply, the large layers are extracted at once on worker threads, each into a snapshot prepared without its
+ * parent and reading nothing of the layers below (they may be half-written). Commits still happen bottom-up: a
+ * layer's parent is attached and its implicit directories take their lower attributes once the layers below are
+ * committed. A layer that hard-links to a lower layer's file is applied again the usual way at that point.
+ * Other layers are applied on this thread once their parent is committed.
+ */
+class LayerUnpack {
+  private readonly jobs = new Map<number, WorkerJob>();
+  /** Active snapshots created and not yet committed or removed. */
+  private readonly uncommitted = new Set<string>();
+  private readonly stop = new AbortController();
+  private readonly signal: AbortSignal;
+
+  constructor(
+    private readonly image: UnpackImageInput,
+    private readonly chainIds: readonly string[],
+    private readonly open: OpenBlob,
+    private readonly snapshotter: Snapshotter,
+    private readonly options: UnpackOptions,
+  ) {
+    this.signal = options.signal ? AbortSignal.any([options.signal, this.stop.signal]) : this.stop.signal;
+  }
+
+  /** Starts the worker extractions of layers `first`… when the conditions above hold. */
+  startWorkers(first: number): void {
+    const parallelism = this.options.parallelism ?? DEFAULT_PARALLEL_LAYERS;
+    const large = [];
+    for (let i = first; i < this.image.layers.length; i++) if (this.image.layers[i]!.size >= WORKER_APPLY_FROM) large.push(i);
+    if (parallelism < 2 || large.length < 2 || !this.snapshotter.attachParent) return;
+    const script = applyWorkerScript();
+    if (!script) return;
+    const slots = new Slots(parallelism);
+    for (const index of large) {
+      const detached = index !== first;
+      const key = this.newKey(index);
+      const applied = (async () => {
+        const source = await this.open(this.image.layers[index]!);
+        await slots.acquire();
+        let reading = false;
+        try {
+          this.signal.throwIfAborted();
+          await this.prepare(key, detached ? undefined : this.chainIds[index - 1], index);
+          this.options.onLayer?.({ index, layer: this.image.layers[index]!, chainId: this.chainIds[index]!, state: 'extracting' });
+          const target = await this.snapshotter.applyTarget(key);
+          reading = true;
+          return await applyLayerInWorker(source, target.root, this.applyOptions(index, target, detached), script);
+        } catch (error) {
+          if (!reading) await closeUnread(source);
+          throw error;
+        } finally {
+          slots.release();
+        }
+      })();
+      // Awaited in commit order; a failure meanwhile must not count as unhandled.
+      applied.catch(() => undefined);
+      this.jobs.set(index, { key, detached, applied });
+    }
+  }
+
+  /** Applies layer `index` (or takes its worker's result) and commits it; undefined when another unpack committed it first. */
+  async applyAndCommit(index: number): Promise<ApplyResult | undefined> {
+    const parent = index === 0 ? undefined : this.chainIds[index - 1];
+    const job = this.jobs.get(index);
+    let key: string;
+    let applied: ApplyResult | undefined;
+    if (job) {
+      key = job.key;
+      applied = await job.applied.catch((error: unknown) => {
+        if (needsLowerLayers(error)) return undefined;
+        throw error;
+      });
+      if (applied === undefined) {
+        // A hard link to a lower layer's file: now that the layers below are committed, apply it the usual way.
+        await this.removeSnapshot(key);
+        key = this.newKey(index);
+        applied = await this.applyHere(index, key, parent);
+      } else if (job.detached) {
+        await this.snapshotter.attachParent!(key, parent!);
+        const target = await this.snapshotter.applyTarget(key);
+        inheritLowerAttributes(target.root, target.lowerRoots ?? [], applied.implicitDirectories ?? []);
+        delete applied.implicitDirectories;
+      }
+    } else {
+      key = this.newKey(index);
+      applied = await this.applyHere(index, key, parent);
+    }
+    // Measured once here so image sizes and `df` need no tree walk later (a committed layer is immutable).
+    const { size } = await this.snapshotter.usage(key);
+    try {
+      await this.snapshotter.commit(this.chainIds[index]!, key, { labels: { [SNAPSHOT_SIZE_LABEL]: String(size) } });
+      this.uncommitted.delete(key);
     } catch (error) {
-      await snapshotter.remove(key).catch(() => undefined);
+      // Someone else unpacked the same stack meanwhile: theirs is as good as ours.
+      if (!isCError(error, 'CONFLICT')) throw error;
+      await this.removeSnapshot(key);
+      return undefined;
+    }
+    return applied;
+  }
+
+  /** After a failure: stops the workers, waits for them, and removes every snapshot not committed. */
+  async abandon(): Promise<void> {
+    this.stop.abort(new CError('CANCELLED', 'another layer of the image failed to unpack'));
+    await Promise.allSettled([...this.jobs.values()].map((job) => job.applied));
+    for (const key of this.uncommitted) await this.snapshotter.remove(key).catch(() => undefined);
+  }
+
+  /** Applies layer `index` on this thread into a new snapshot `key` on the committed `parent`. */
+  private async applyHere(index: number, key: string, parent: string | undefined): Promise<ApplyResult> {
+    // Opened first: a pipelined pull's blob may still be downloading, and "extracting" means it is not.
+    const source = await this.open(this.image.layers[index]!);
+    let reading = false;
+    try {
+      this.options.onLayer?.({ index, layer: this.image.layers[index]!, chainId: this.chainIds[index]!, state: 'extracting' });
+      await this.prepare(key, parent, index);
+      const target = await this.snapshotter.applyTarget(key);
+      reading = true;
+      return await applyLayer(source, target.root, this.applyOptions(index, target, false));
+    } catch (error) {
+      if (!reading) await closeUnread(source);
       throw error;
     }
   }
-  return result;
+
+  private applyOptions(index: number, target: ApplyTarget, lowerLayersPending: boolean): ApplyOptions {
+    const layer = this.image.layers[index]!;
+    return {
+      mediaType: layer.mediaType,
+      whiteouts: target.whiteouts,
+      ...(lowerLayersPending ? { lowerLayersPending: true } : target.lowerRoots ? { lowerRoots: target.lowerRoots } : {}),
+      ...(this.options.blobsVerified ? { hashBlob: false } : { expectedDigest: layer.digest }),
+      expectedDiffId: this.image.diffIds[index]!,
+      ...(this.options.limits ? { limits: this.options.limits } : {}),
+      signal: this.signal,
+    };
+  }
+
+  private async prepare(key: string, parent: string | undefined, index: number): Promise<void> {
+    const labels = { 'c.layer.digest': this.image.layers[index]!.digest, [UNPACK_PID_LABEL]: String(process.pid), ...pidStartLabel() };
+    await this.snapshotter.prepare(key, parent, { labels });
+    this.uncommitted.add(key);
+  }
+
+  private async removeSnapshot(key: string): Promise<void> {
+    await this.snapshotter.remove(key);
+    this.uncommitted.delete(key);
+  }
+
+  private newKey(index: number): string {
+    return `${EXTRACT_PREFIX}${randomBytes(6).toString('hex')}-${this.chainIds[index]!}`;
+  }
+}
+
+/** Releases a blob source that was opened but never read (a file stream holds its descriptor until then). */
+async function closeUnread(source: ByteSource): Promise<void> {
+  await source[Symbol.asyncIterator]().return?.();
+}
+
+/** A counting semaphore: at most `free` holders at once, served in the order they asked. */
+class Slots {
+  private readonly waiting: Array<() => void> = [];
+
+  constructor(private free: number) {}
+
+  async acquire(): Promise<void> {
+    if (this.free > 0) {
+      this.free--;
+      return;
+    }
+    await new Promise<void>((resolve) => this.waiting.push(resolve));
+  }
+
+  release(): void {
+    const next = this.waiting.shift();
+    if (next) next();
+    else this.free++;
+  }
 }
 
 async function isCommitted(snapshotter: Snapshotter, name: string): Promise<boolean> {

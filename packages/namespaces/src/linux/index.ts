@@ -1,6 +1,6 @@
 import { CError } from '@c/errors';
 import { archTable } from '../arch';
-import { BPF_CMD, F, FD_CLOEXEC, LINUX_CAPABILITY_VERSION_3, LOCK, MSG, O, RLIM_INFINITY, SECCOMP, TIOC } from '../constants';
+import { BPF_CMD, F, FD_CLOEXEC, FS_IOC, LINUX_CAPABILITY_VERSION_3, LOCK, MSG, O, RLIM_INFINITY, SECCOMP, TIOC } from '../constants';
 import { DESCRIBE, syscallNameOf } from '../describe';
 import { SyscallError } from '../syscall-error';
 import type { CapabilitySets, ChildExit, OpenHow, PosixSpawnOptions, Pty, ReceivedFds, Rlimit, RlimitInput, SyscallName, Syscalls, Winsize } from '../syscalls';
@@ -429,6 +429,19 @@ export class LinuxSyscalls implements Syscalls {
     call('bpfProgDetach', [targetFd, progFd, attachType], () =>
       libc().syscall(nr, 'int', BPF_CMD.PROG_DETACH, 'void *', attr, 'unsigned int', attr.length),
     );
+  }
+
+  getInodeFlags(fd: number): number {
+    // The kernel reads and writes an int, whatever the request's encoded size says.
+    const buf = Buffer.alloc(8);
+    call('getInodeFlags', [fd], () => libc().ioctl(fd, FS_IOC.GETFLAGS, 'void *', buf));
+    return buf.readInt32LE(0);
+  }
+
+  setInodeFlags(fd: number, flags: number): void {
+    const buf = Buffer.alloc(8);
+    buf.writeInt32LE(flags | 0, 0);
+    call('setInodeFlags', [fd, flags], () => libc().ioctl(fd, FS_IOC.SETFLAGS, 'void *', buf));
   }
 
   setControllingTerminal(fd: number, steal = false): void {

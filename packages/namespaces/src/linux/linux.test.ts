@@ -4,7 +4,7 @@ import { constants as fsConstants, closeSync, fstatSync, mkdirSync, mkdtempSync,
 import { tmpdir, hostname } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, test } from 'vitest';
-import { AF, AT_FDCWD, LOCK, MSG, O, RESOLVE, RLIMIT, S_IF, SIGNALS, SOCK, makedev } from '../constants';
+import { AF, AT_FDCWD, FS_FL, LOCK, MSG, O, RESOLVE, RLIMIT, S_IF, SIGNALS, SOCK, makedev } from '../constants';
 import { isSyscallError } from '../syscall-error';
 import { isPrivileged, runInChild } from '../test-support/child';
 import { linuxSyscalls as sys } from './index';
@@ -298,6 +298,21 @@ describe('real syscalls (unprivileged)', () => {
     expect(fdinfoFlags(fd) & O.CLOEXEC).toBe(O.CLOEXEC);
     sys.setCloexec(fd, false);
     expect(fdinfoFlags(fd) & O.CLOEXEC).toBe(0);
+  });
+
+  test('inode flags round-trip through FS_IOC_GETFLAGS/SETFLAGS; /dev/null has none', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'c-ns-flags-'));
+    cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
+    const fd = openSync(dir, O.RDONLY);
+    cleanups.push(() => closeSync(fd));
+    const before = sys.getInodeFlags(fd);
+    expect(before & FS_FL.TOPDIR).toBe(0);
+    sys.setInodeFlags(fd, before | FS_FL.TOPDIR);
+    expect(sys.getInodeFlags(fd)).toBe(before | FS_FL.TOPDIR);
+    const again = openSync(dir, O.RDONLY);
+    cleanups.push(() => closeSync(again));
+    expect(sys.getInodeFlags(again) & FS_FL.TOPDIR).toBe(FS_FL.TOPDIR);
+    expect(() => sys.getInodeFlags(openNull(cleanups))).toThrow(/ENOTTY|EOPNOTSUPP|EINVAL/);
   });
 
   test('openpty gives a master and a slave path; window size round-trips', () => {
