@@ -212,6 +212,45 @@ describe('ContainerService (no root)', () => {
     expect(second.list({ all: true }).map((s) => s.Id)).toEqual([a.Id]);
   });
 
+  it('answers wait removed before the snapshot is deleted; remove returns after it', async () => {
+    const service = await open();
+    const c = await service.create({ image: 'fake:1' });
+    const remove = service.snapshotter.remove.bind(service.snapshotter);
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    service.snapshotter.remove = async (key) => {
+      await gate;
+      return remove(key);
+    };
+    const removed = service.wait(c.Id, 'removed');
+    let returned = false;
+    const removing = service.remove(c.Id).then(() => void (returned = true));
+    expect(await removed).toEqual({ StatusCode: 0 });
+    expect(() => service.inspect(c.Id)).toThrow(/No such container/);
+    expect((await service.snapshotter.stat(c.C.snapshotKey)).name).toBe(c.C.snapshotKey);
+    expect(returned).toBe(false);
+    release();
+    await removing;
+    await expect(service.snapshotter.stat(c.C.snapshotKey)).rejects.toThrow();
+  });
+
+  it('a new service deletes container snapshots no record owns (a crash inside remove), not those of unreadable records', async () => {
+    const first = await open();
+    const orphan = await first.create({ image: 'fake:1' });
+    const unreadable = await first.create({ image: 'fake:1' });
+    const kept = await first.create({ image: 'fake:1' });
+    first.close();
+    await first.settled();
+    // The record went, the snapshot's deletion never ran; and another record got corrupted.
+    rmSync(first.recordDir(orphan.Id), { recursive: true });
+    writeFileSync(join(first.recordDir(unreadable.Id), 'config.v2.json'), '{ not json');
+    const second = await open();
+    await expect(second.snapshotter.stat(orphan.C.snapshotKey)).rejects.toThrow();
+    expect((await second.snapshotter.stat(unreadable.C.snapshotKey)).name).toBe(unreadable.C.snapshotKey);
+    expect((await second.snapshotter.stat(kept.C.snapshotKey)).name).toBe(kept.C.snapshotKey);
+    expect(second.list({ all: true }).map((row) => row.Id)).toEqual([kept.Id]);
+  });
+
   it('a start whose init reports an error leaves the container created with the error recorded', async () => {
     const service = await open();
     const a = await service.create({ image: 'fake:1' });

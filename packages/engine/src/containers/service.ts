@@ -183,6 +183,8 @@ export class ContainerService {
   private readonly names = new Map<string, string>();
   private readonly live = new Map<string, Live>();
   private readonly waiters = new Map<string, Waiter[]>();
+  /** Snapshot deletions of removed containers still running (settled() waits for them). */
+  private readonly snapshotRemovals = new Set<Promise<void>>();
   private readonly backoff = new Map<string, number>();
   private readonly restartTimers = new Map<string, NodeJS.Timeout>();
   private readonly starting = new Map<string, Promise<void>>();
@@ -831,9 +833,6 @@ export class ContainerService {
       // A cgroup whose runtime state was lost would be left behind by the state's delete.
       await this.removeCgroup(id);
       await this.networking.disconnect(id);
-      await this.snapshotter.remove(record.C.snapshotKey).catch((error: unknown) => {
-        if (!isCError(error, 'NOT_FOUND')) throw error;
-      });
     } catch (error) {
       // docker's "dead": removal failed half-way; another `remove -f` retries it.
       record.State.Status = 'dead';
@@ -849,6 +848,36 @@ export class ContainerService {
     this.backoff.delete(id);
     this.emit(record, 'destroy');
     this.settleWaiters(id, () => true, { StatusCode: record.State.ExitCode });
+    // The snapshot goes after the record: `wait?condition=removed` (what `docker run --rm` waits for) is answered
+    // without waiting for the rootfs's deletion (1-10 ms of unlinks and the snapshotter's fsync here); `remove`
+    // itself still returns once it is gone. A snapshot whose deletion fails, or is cut short by a crash, belongs to
+    // no container any more: the next open deletes it (sweepOrphanSnapshots).
+    const deleting = this.snapshotter.remove(record.C.snapshotKey).catch((error: unknown) => {
+      if (isCError(error, 'NOT_FOUND')) return;
+      this.events.emit('container', 'snapshot_error', id, { error: error instanceof Error ? error.message : String(error) });
+      throw error;
+    });
+    this.snapshotRemovals.add(deleting);
+    try {
+      await deleting;
+    } finally {
+      this.snapshotRemovals.delete(deleting);
+    }
+  }
+
+  /** Deletes the container snapshots no record owns: left by a crash between a remove's two steps, or by a create. */
+  private async sweepOrphanSnapshots(unreadable: ReadonlySet<string>): Promise<void> {
+    const orphans: string[] = [];
+    await this.snapshotter.walk((info) => {
+      const match = /^container-([0-9a-f]{64})$/.exec(info.name);
+      // A record that could not be read still owns its snapshot: that is the container's data.
+      if (match && !this.records.has(match[1]!) && !unreadable.has(match[1]!)) orphans.push(info.name);
+    });
+    for (const key of orphans) {
+      await this.snapshotter.remove(key).catch((error: unknown) => {
+        this.events.emit('container', 'snapshot_error', key.slice('container-'.length), { error: error instanceof Error ? error.message : String(error) });
+      });
+    }
   }
 
   /** `container prune`: removes every stopped container (optionally only those matching `filters`). */
@@ -1076,13 +1105,16 @@ export class ContainerService {
   // ---------------------------------------------------------------- restore / close
 
   private async restore(): Promise<void> {
+    const unreadable = new Set<string>();
     const records = this.store.loadAll((id, error) => {
+      unreadable.add(id);
       this.events.emit('container', 'restore_error', id, { error: error instanceof Error ? error.message : String(error) });
     });
     for (const record of records) {
       this.records.set(record.Id, record);
       this.names.set(record.Name, record.Id);
     }
+    await this.sweepOrphanSnapshots(unreadable);
     for (const record of records) {
       const id = record.Id;
       let status: string | undefined;
@@ -1158,9 +1190,10 @@ export class ContainerService {
     this.health.watch(record);
   }
 
-  /** Resolves once the record writes and directory deletions still running in the background have finished. */
-  settled(): Promise<void> {
-    return this.store.settled();
+  /** Resolves once the record writes, directory and snapshot deletions still running in the background have finished. */
+  async settled(): Promise<void> {
+    await Promise.allSettled([...this.snapshotRemovals]);
+    await this.store.settled();
   }
 
   /** Stops timers (containers keep running; a new service on the same root adopts them). */
