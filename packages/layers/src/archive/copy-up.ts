@@ -31,11 +31,11 @@ export interface LowerFile {
 }
 
 /**
- * The file the merged view shows at `components` from the lower layers (nearest first), or undefined when
- * none has it or a whiteout, a non-directory or an opaque directory hides it. Every component is lstat'ed,
- * so a lower layer's symlink never leads the lookup elsewhere.
+ * What the merged view of the lower layers (nearest first) shows at `components`: its path in the nearest layer
+ * that has it and its lstat, or undefined when none has it or a whiteout, a non-directory or an opaque directory
+ * hides it. Every component is lstat'ed, so a lower layer's symlink never leads the lookup elsewhere.
  */
-export function findLowerFile(lowerRoots: readonly string[], components: readonly string[]): LowerFile | undefined {
+export function lowerEntry(lowerRoots: readonly string[], components: readonly string[]): LowerFile | undefined {
   for (const lower of lowerRoots) {
     let path = lower;
     let opaque = false;
@@ -48,7 +48,7 @@ export function findLowerFile(lowerRoots: readonly string[], components: readonl
         break;
       }
       if (isOverlayWhiteout(stat)) return undefined; // deleted by this layer
-      if (i === components.length - 1) return stat.isDirectory() ? undefined : { path, stat };
+      if (i === components.length - 1) return { path, stat };
       if (!stat.isDirectory()) return undefined; // a file or symlink here hides everything below it
       if (getXattr(path, OVERLAY_OPAQUE_XATTR)?.toString() === 'y') opaque = true;
     }
@@ -56,6 +56,12 @@ export function findLowerFile(lowerRoots: readonly string[], components: readonl
     if (missing && opaque) return undefined;
   }
   return undefined;
+}
+
+/** The file (not a directory) the merged view of the lower layers shows at `components` (see lowerEntry). */
+export function findLowerFile(lowerRoots: readonly string[], components: readonly string[]): LowerFile | undefined {
+  const found = lowerEntry(lowerRoots, components);
+  return found && !found.stat.isDirectory() ? found : undefined;
 }
 
 const READ_LOWER = constants.O_RDONLY | constants.O_NOFOLLOW;

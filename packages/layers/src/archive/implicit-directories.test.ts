@@ -2,6 +2,8 @@ import { chmodSync, lchownSync, lstatSync, mkdirSync, rmSync, symlinkSync, utime
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { applyLayer } from './apply';
 import { needsLowerLayers } from './extractor';
+import { OVERLAY_OPAQUE_XATTR } from './whiteout';
+import { mknod, S_IFCHR, setXattr } from './xattrs';
 import { inheritLowerAttributes, lowerDirectory } from './implicit-directories';
 import { buildTar, chunked, isRoot, removeDir, tempDir } from './testing';
 
@@ -75,7 +77,7 @@ describe('implicit directories of an overlay upper dir', () => {
     expect(lstatSync(`${upper}/usr`).isSymbolicLink()).toBe(true);
   });
 
-  it('look through lower layers nearest first; a file or symlink there hides the ones below', () => {
+  it('look through lower layers nearest first; a file, symlink, whiteout or opaque directory there hides the ones below', () => {
     const nearer = `${dir}/nearer`;
     mkdirSync(nearer);
     writeFileSync(`${nearer}/usr`, 'a file');
@@ -86,5 +88,15 @@ describe('implicit directories of an overlay upper dir', () => {
     rmSync(`${nearer}/usr`);
     expect(lowerDirectory([nearer, lower], ['usr', 'lib'])?.mode).toBe(lstatSync(`${lower}/usr/lib`).mode);
     expect(lowerDirectory([nearer, lower], ['usr', 'missing'])).toBeUndefined();
+    // An opaque directory of a nearer layer hides what the layers below hold under it; a whiteout hides the path.
+    // (trusted.* xattrs and device nodes need root.)
+    if (!isRoot) return;
+    mkdirSync(`${nearer}/usr`);
+    setXattr(`${nearer}/usr`, OVERLAY_OPAQUE_XATTR, Buffer.from('y'));
+    expect(lowerDirectory([nearer, lower], ['usr', 'lib'])).toBeUndefined();
+    expect(lowerDirectory([nearer, lower], ['usr'])?.ino).toBe(lstatSync(`${nearer}/usr`).ino);
+    rmSync(`${nearer}/usr`, { recursive: true });
+    mknod(`${nearer}/usr`, S_IFCHR, 0, 0, 0);
+    expect(lowerDirectory([nearer, lower], ['usr'])).toBeUndefined();
   });
 });

@@ -6,6 +6,7 @@
  * layer be extracted while the layers under it are still being unpacked (snapshots/unpack.ts).
  */
 import { chmodSync, lchownSync, lstatSync, type Stats, utimesSync } from 'node:fs';
+import { lowerEntry } from './copy-up';
 
 /**
  * Gives each of `relatives` (directories of `root` an entry needed as a parent) the attributes of the same directory
@@ -26,29 +27,18 @@ export function inheritLowerAttributes(root: string, lowerRoots: readonly string
   }
 }
 
-/** The stat of `components` in the nearest lower layer that holds something there, when that is a real directory. */
+/** The directory the merged view of the lower layers shows at `components` (see lowerEntry), or undefined. */
 export function lowerDirectory(lowerRoots: readonly string[], components: readonly string[]): Stats | undefined {
-  for (const lower of lowerRoots) {
-    const stat = realDirectory(lower, components, components.length, true);
-    if (stat === undefined) continue; // not in this layer: look further down
-    return stat.isDirectory() ? stat : undefined; // a file, symlink or whiteout hides what is below
-  }
-  return undefined;
+  const found = lowerEntry(lowerRoots, components);
+  return found?.stat.isDirectory() ? found.stat : undefined;
 }
 
-/**
- * lstat of `components[0..count)` under `root`, walking every component so that a symlink never leads the lookup
- * elsewhere. Undefined when a component is missing; with `stopAtNonDirectory`, the stat of the first component that
- * is not a directory (it hides what is below); without it, undefined then too.
- */
-function realDirectory(root: string, components: readonly string[], count: number, stopAtNonDirectory = false): Stats | undefined {
+/** Whether `components[0..count)` under `root` are all real directories (lstat each: nothing is followed). */
+function realDirectory(root: string, components: readonly string[], count: number): boolean {
   let path = root;
-  let stat: Stats | undefined;
   for (let i = 0; i < count; i++) {
     path = `${path}/${components[i]!}`;
-    stat = lstatSync(path, { throwIfNoEntry: false });
-    if (!stat) return undefined;
-    if (!stat.isDirectory()) return stopAtNonDirectory ? stat : undefined;
+    if (!lstatSync(path, { throwIfNoEntry: false })?.isDirectory()) return false;
   }
-  return stat;
+  return true;
 }
