@@ -2,8 +2,9 @@
  * What both snapshotters share: the metadata life cycle (prepare/view → commit → remove), stat, walk,
  * usage and crash cleanup. A driver supplies how a snapshot directory is populated and mounted.
  */
-import { mkdirSync } from 'node:fs';
-import { readdir, rm } from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, renameSync } from 'node:fs';
+import { readdir, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { CError } from '@c/errors';
 import { removeTree } from '../util/atomic';
@@ -21,6 +22,11 @@ import type {
   Snapshotter,
   Usage,
 } from './types';
+
+/** Snapshot directories are made under this prefix and a random name, then renamed (createSnapshotDirectory). */
+const STAGING_PREFIX = '.new-';
+/** A staging directory older than this was left by a crash. */
+const STAGING_GRACE_MS = 10 * 60 * 1000;
 
 /** A record with the records of its parents, nearest first. */
 export interface ResolvedSnapshot {
@@ -54,6 +60,19 @@ export abstract class BaseSnapshotter implements Snapshotter {
 
   protected fsOf(id: number): string {
     return join(this.snapshotsDir, String(id), 'fs');
+  }
+
+  /**
+   * Creates `snapshots/<id>` holding the directories `children` (name → mode). It is made under a random name and
+   * renamed: ext4 places a directory whose parent is flagged TOPDIR by a hash of its name (spread-directories.ts),
+   * and ids repeat from store to store (1, 2, 3…), so every new store would otherwise put its first layers in the
+   * very block groups where the last store's, just deleted, were.
+   */
+  protected createSnapshotDirectory(id: number, children: Record<string, number>): void {
+    const staging = join(this.snapshotsDir, `${STAGING_PREFIX}${randomBytes(6).toString('hex')}`);
+    mkdirSync(staging, { mode: 0o755 });
+    for (const [name, mode] of Object.entries(children)) mkdirSync(join(staging, name), { mode });
+    renameSync(staging, this.directoryOf(id));
   }
 
   prepare(key: string, parent?: string, options?: SnapshotOptions): Promise<Mount[]> {
@@ -165,8 +184,15 @@ export abstract class BaseSnapshotter implements Snapshotter {
     const owned = new Set(Object.values(data.snapshots).map((record) => String(record.id)));
     let removed = 0;
     for (const entry of await readdir(this.snapshotsDir).catch(() => [] as string[])) {
-      if (owned.has(entry) || !/^\d+$/.test(entry)) continue;
-      await rm(join(this.snapshotsDir, entry), { recursive: true, force: true });
+      const path = join(this.snapshotsDir, entry);
+      if (entry.startsWith(STAGING_PREFIX)) {
+        // A crash between mkdir and rename; a younger one may be another process's create in progress.
+        const staged = await stat(path).catch(() => undefined);
+        if (!staged || Date.now() - staged.mtimeMs < STAGING_GRACE_MS) continue;
+      } else if (owned.has(entry) || !/^\d+$/.test(entry)) {
+        continue;
+      }
+      await rm(path, { recursive: true, force: true });
       removed++;
     }
     return removed;

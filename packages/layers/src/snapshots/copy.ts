@@ -3,7 +3,6 @@
  * full copy of its parent (`cp -a`: hard links, xattrs, devices, ownership and times kept; reflinks where
  * the filesystem has them) and is bind-mounted. Whiteouts are applied by deleting.
  */
-import { mkdir } from 'node:fs/promises';
 import { promisify } from 'node:util';
 import { CError } from '@c/errors';
 import { BaseSnapshotter, type ResolvedSnapshot } from './base';
@@ -19,7 +18,7 @@ export class CopySnapshotter extends BaseSnapshotter {
 
   protected async populate(id: number, kind: SnapshotKind, parents: SnapshotRecord[]): Promise<void> {
     const fs = this.fsOf(id);
-    await mkdir(fs, { recursive: true, mode: 0o755 });
+    this.createSnapshotDirectory(id, { fs: 0o755 });
     // A view binds its committed (immutable) parent read-only: nothing to copy.
     if (kind === 'view' || parents.length === 0) return;
     const source = this.fsOf(parents[0]!.id);

@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, readdirSync, utimesSync, writeFileSync } from 'node:fs';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { isCError } from '@c/errors';
 import { applyLayer } from '../archive/apply';
@@ -114,8 +114,15 @@ describe.each(drivers)('%s snapshotter', (driver, make) => {
     expect(usage.inodes).toBe(3); // fs dir + 2 files
     expect(usage.size).toBeGreaterThanOrEqual(10_000);
     mkdirSync(`${root}/snapshots/999/fs`, { recursive: true });
-    expect(await snapshotter.cleanup()).toBe(1);
+    // Staging directories (a snapshot directory is made under a random name, then renamed): one a crash left long
+    // ago goes, a fresh one may be another process's prepare in progress and stays.
+    mkdirSync(`${root}/snapshots/.new-old/fs`, { recursive: true });
+    utimesSync(`${root}/snapshots/.new-old`, new Date(Date.now() - 3_600_000), new Date(Date.now() - 3_600_000));
+    mkdirSync(`${root}/snapshots/.new-fresh/fs`, { recursive: true });
+    expect(await snapshotter.cleanup()).toBe(2);
     expect(existsSync(`${root}/snapshots/999`)).toBe(false);
+    expect(existsSync(`${root}/snapshots/.new-old`)).toBe(false);
+    expect(existsSync(`${root}/snapshots/.new-fresh`)).toBe(true);
     expect(await snapshotter.usage('base')).toEqual(usage);
   });
 
