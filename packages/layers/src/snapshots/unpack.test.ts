@@ -2,7 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { isCError } from '@c/errors';
-import { buildTar, chunked, isRoot, listTree, removeDir, tempDir } from '../archive/testing';
+import { buildTar, chunked, isRoot, listTree, removeDir, tempDir, withoutWhiteoutTimes } from '../archive/testing';
 import { CopySnapshotter } from './copy';
 import { type TestImage, busyboxLayer, imageOf, largeRichLayers, richLayers, writeOciLayout } from './fixtures';
 import { OverlaySnapshotter } from './overlay';
@@ -150,9 +150,7 @@ async function layerListings(snapshotter: OverlaySnapshotter, chainIds: readonly
   const listings: string[][] = [];
   for (const [i, chainId] of chainIds.entries()) {
     await snapshotter.prepare(`probe-${i}`, chainId);
-    // A whiteout (0/0 character device) has the time it was made, not one from the layer.
-    const lines = listTree((await snapshotter.applyTarget(`probe-${i}`)).lowerRoots![0]!, { mtimes: true });
-    listings.push(lines.map((line) => (/^\S+ c 0 0:0 n\d+ - - 0 /.test(line) ? line.replace(/ \d+$/, '') : line)));
+    listings.push(withoutWhiteoutTimes(listTree((await snapshotter.applyTarget(`probe-${i}`)).lowerRoots![0]!, { mtimes: true })));
     await snapshotter.remove(`probe-${i}`);
   }
   return listings;
