@@ -4,7 +4,7 @@ import { gzipSync } from 'node:zlib';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { CError, isCError } from '@c/errors';
 import { applyLayer } from './apply';
-import { APPLY_WORKER_ENV, applyLayerInWorker, applyWorkerScript } from './apply-in-worker';
+import { APPLY_WORKER_ENV, applyLayerInWorker, applyWorkerScript, workerUnavailable } from './apply-in-worker';
 import { needsLowerLayers } from './extractor';
 import { buildTar, chunked, listTree, removeDir, tempDir, withoutWhiteoutTimes } from './testing';
 
@@ -90,14 +90,49 @@ describe('applyLayerInWorker', () => {
     expect(isCError(error, 'CANCELLED')).toBe(true);
   });
 
-  it('finds its script through $C_LAYERS_APPLY_WORKER first', () => {
+  it('is cancelled by its signal after the whole source was handed over, and closes its files', async () => {
+    const blob = gzipSync(await buildTar([1, 2, 3, 4].map((n) => ({ name: `big-${n}`, content: randomBytes(2 * 1024 * 1024) }))));
+    mkdirSync(`${dir}/root`);
+    const before = openFds();
+    const controller = new AbortController();
+    async function* whole() {
+      yield blob;
+    }
+    const applying = applyLayerInWorker(whole(), `${dir}/root`, { signal: controller.signal }, script());
+    setImmediate(() => controller.abort());
+    const error = await applying.catch((e: unknown) => e);
+    expect(isCError(error, 'CANCELLED')).toBe(true);
+    expect(openFds()).toBe(before);
+  });
+
+  it('fails as workerUnavailable when its script cannot run, with the source closed, and that script is not offered again', async () => {
+    const missing = `${dir}/no-such-worker.cjs`;
+    let closed = false;
+    // Endless: only closing it ends it.
+    async function* source() {
+      try {
+        for (;;) yield Buffer.alloc(64 * 1024);
+      } finally {
+        closed = true;
+      }
+    }
+    const iterable = source();
+    // Started, so that closing it is observable.
+    await iterable.next();
+    const error = await applyLayerInWorker(iterable, `${dir}`, {}, missing).catch((e: unknown) => e);
+    expect(workerUnavailable(error)).toBe(true);
+    expect((error as CError).hint).toMatch(/rebuild @c\/layers/);
+    expect(closed).toBe(true);
     const saved = process.env[APPLY_WORKER_ENV];
     try {
-      process.env[APPLY_WORKER_ENV] = '/somewhere/apply-worker.cjs';
-      expect(applyWorkerScript()).toBe('/somewhere/apply-worker.cjs');
+      process.env[APPLY_WORKER_ENV] = missing;
+      expect(applyWorkerScript()).toBeUndefined();
+      process.env[APPLY_WORKER_ENV] = 'relative/apply-worker.cjs';
+      expect(applyWorkerScript()).toBe(`${process.cwd()}/relative/apply-worker.cjs`);
     } finally {
       if (saved === undefined) delete process.env[APPLY_WORKER_ENV];
       else process.env[APPLY_WORKER_ENV] = saved;
     }
+    expect(applyWorkerScript()).toBe(script());
   });
 });

@@ -6,12 +6,12 @@
  */
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
+import { dirname, join, resolve as resolvePath } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Worker } from 'node:worker_threads';
-import { CError, toCError } from '@c/errors';
+import { CError, isCError, toCError } from '@c/errors';
 import type { ApplyOptions, ApplyResult, ByteSource } from './apply';
-import { type ApplyWorkerData, type ParentMessage, type WorkerMessage, fromWire, toWire } from './apply-worker-protocol';
+import { APPLY_WORKER_PROTOCOL, type ApplyWorkerData, type ParentMessage, WORKER_UNAVAILABLE, type WorkerMessage, fromWire, toWire } from './apply-worker-protocol';
 
 const BATCH_BYTES = 1024 * 1024;
 const MAX_UNCONSUMED = 8 * BATCH_BYTES;
@@ -20,17 +20,19 @@ export const APPLY_WORKER_ENV = 'C_LAYERS_APPLY_WORKER';
 const WORKER_FILE = 'apply-worker.cjs';
 
 let resolvedScript: string | null | undefined;
+/** Scripts that could not run: not tried again by this process (callers apply on their own thread instead). */
+const unavailableScripts = new Set<string>();
 
 /**
- * The worker script: $C_LAYERS_APPLY_WORKER, else dist/apply-worker.cjs next to this module or in the installed
- * @c/layers package (this code may run from a bundle elsewhere). Undefined when there is none (a source checkout
- * without a build): callers then apply on their own thread.
+ * The worker script: $C_LAYERS_APPLY_WORKER (resolved against the working directory), else dist/apply-worker.cjs
+ * next to this module or in the installed @c/layers package (this code may run from a bundle elsewhere).
+ * Undefined when there is none (a source checkout without a build) or it failed to run before: callers then apply
+ * on their own thread.
  */
 export function applyWorkerScript(): string | undefined {
   const override = process.env[APPLY_WORKER_ENV];
-  if (override) return override;
-  if (resolvedScript === undefined) resolvedScript = findWorkerScript() ?? null;
-  return resolvedScript ?? undefined;
+  const script = override ? resolvePath(override) : (resolvedScript ??= findWorkerScript() ?? null);
+  return script === null || unavailableScripts.has(script) ? undefined : script;
 }
 
 function findWorkerScript(): string | undefined {
@@ -44,25 +46,52 @@ function findWorkerScript(): string | undefined {
   return candidates.find((path) => existsSync(path));
 }
 
-/** Applies the layer read from `source` to `root` on a new worker thread running `script`. */
+/** Whether `error` says the worker could not run at all (the layer can still be applied on the calling thread). */
+export function workerUnavailable(error: unknown): boolean {
+  return isCError(error) && error.details[WORKER_UNAVAILABLE] === true;
+}
+
+function unavailable(script: string, why: string, cause?: unknown): CError {
+  unavailableScripts.add(script);
+  return new CError('INTERNAL', `the layer apply worker ${script} could not run: ${why}`, {
+    hint: 'rebuild @c/layers (pnpm --filter @c/layers build) or unset $C_LAYERS_APPLY_WORKER',
+    details: { [WORKER_UNAVAILABLE]: true, script },
+    ...(cause === undefined ? {} : { cause }),
+  });
+}
+
+/**
+ * Applies the layer read from `source` to `root` on a new worker thread running `script`. A worker that cannot
+ * start fails with `workerUnavailable(error)` true, having read nothing it has not closed.
+ */
 export async function applyLayerInWorker(source: ByteSource, root: string, options: ApplyOptions, script: string): Promise<ApplyResult> {
   const { signal, ...rest } = options;
   const { Worker: WorkerThread } = (await import('node:worker_threads')) as typeof import('node:worker_threads');
-  const data: ApplyWorkerData = { root, options: rest };
-  const worker: Worker = new WorkerThread(script, { workerData: data });
+  const data: ApplyWorkerData = { protocol: APPLY_WORKER_PROTOCOL, root, options: rest };
+  let worker: Worker;
+  try {
+    worker = new WorkerThread(script, { workerData: data });
+  } catch (error) {
+    await source[Symbol.asyncIterator]().return?.();
+    throw unavailable(script, (error as Error).message, error);
+  }
   let consumedWaiter: (() => void) | undefined;
   let unconsumed = 0;
+  let started = false;
   let settled = false;
   const outcome = new Promise<ApplyResult>((resolve, reject) => {
     worker.on('message', (message: WorkerMessage) => {
-      if (message.type === 'consumed') {
+      if (message.type === 'ready') started = true;
+      else if (message.type === 'consumed') {
         unconsumed -= message.bytes;
         consumedWaiter?.();
       } else if (message.type === 'done') resolve(message.result);
-      else reject(fromWire(message.error));
+      else reject(message.error.details[WORKER_UNAVAILABLE] === true ? unavailable(script, message.error.message) : fromWire(message.error));
     });
-    worker.on('error', (error) => reject(new CError('INTERNAL', `the layer apply worker failed: ${error.message}`, { cause: error })));
-    worker.on('exit', (code) => reject(new CError('INTERNAL', `the layer apply worker exited with code ${code} before it finished`)));
+    worker.on('error', (error) => {
+      reject(started ? new CError('INTERNAL', `the layer apply worker failed: ${error.message}`, { cause: error }) : unavailable(script, error.message, error));
+    });
+    worker.on('exit', (code) => reject(started ? new CError('INTERNAL', `the layer apply worker exited with code ${code} before it finished`) : unavailable(script, `exited with code ${code}`)));
   }).finally(() => {
     settled = true;
     consumedWaiter?.();
@@ -70,6 +99,11 @@ export async function applyLayerInWorker(source: ByteSource, root: string, optio
   // Observed here; the caller sees the failure through the await below.
   outcome.catch(() => undefined);
   const post = (message: ParentMessage, transfer?: ArrayBuffer[]) => worker.postMessage(message, transfer);
+  // Also once every byte is posted: the worker stops at its next batch, after closing its files.
+  const onAbort = () => {
+    if (!settled) post({ type: 'abort', error: toWire(new CError('CANCELLED', 'layer apply was cancelled', { cause: signal?.reason })) });
+  };
+  signal?.addEventListener('abort', onAbort, { once: true });
   try {
     try {
       await pump(source, signal, (bytes) => {
@@ -89,6 +123,7 @@ export async function applyLayerInWorker(source: ByteSource, root: string, optio
     }
     return await outcome;
   } finally {
+    signal?.removeEventListener('abort', onAbort);
     await worker.terminate();
   }
 }

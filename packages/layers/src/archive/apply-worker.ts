@@ -6,12 +6,12 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { CError, toCError } from '@c/errors';
 import { applyLayer } from './apply';
-import { type ApplyWorkerData, type ParentMessage, fromWire, toWire } from './apply-worker-protocol';
+import { APPLY_WORKER_PROTOCOL, type ApplyWorkerData, type ParentMessage, WORKER_UNAVAILABLE, fromWire, toWire } from './apply-worker-protocol';
 import { hashOnCallingThread } from './stream-hash';
 
 const port = parentPort;
 if (!port) throw new Error('apply-worker.cjs runs as a worker thread (see apply-in-worker.ts)');
-const { root, options } = workerData as ApplyWorkerData;
+const { protocol, root, options } = workerData as ApplyWorkerData;
 // This thread is one of several extracting at once: the DiffID is hashed here, not on one more thread.
 hashOnCallingThread();
 
@@ -43,7 +43,17 @@ async function* source(): AsyncGenerator<Uint8Array> {
   }
 }
 
-applyLayer(source(), root, options).then(
-  (result) => port.postMessage({ type: 'done', result }),
-  (error: unknown) => port.postMessage({ type: 'failed', error: toWire(toCError(error)) }),
-);
+if (protocol !== APPLY_WORKER_PROTOCOL) {
+  const stale = new CError('INTERNAL', `the layer apply worker speaks protocol ${APPLY_WORKER_PROTOCOL}, its caller ${String(protocol)}`, {
+    hint: 'rebuild @c/layers (pnpm --filter @c/layers build): dist/apply-worker.cjs is from other sources',
+    details: { [WORKER_UNAVAILABLE]: true },
+  });
+  port.postMessage({ type: 'failed', error: toWire(stale) });
+  port.close();
+} else {
+  port.postMessage({ type: 'ready' });
+  applyLayer(source(), root, options).then(
+    (result) => port.postMessage({ type: 'done', result }),
+    (error: unknown) => port.postMessage({ type: 'failed', error: toWire(toCError(error)) }),
+  );
+}

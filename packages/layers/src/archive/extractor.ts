@@ -52,13 +52,13 @@ export interface ExtractorOptions {
   /**
    * The layers below are still being unpacked (a parallel unpack): read none of them. Implicit directories are left
    * for `inheritLowerAttributes` once they are complete, and a hard link to a file only they hold fails with
-   * `lowerLayersNeeded` (the layer is then applied again once they are committed).
+   * `needsLowerLayersError` (the layer is then applied again once they are committed).
    */
   lowerLayersPending?: boolean;
 }
 
 /** The failure of a layer applied with `lowerLayersPending` that needs its lower layers after all. */
-export function lowerLayersNeeded(entry: string, linkname: string): CError {
+export function needsLowerLayersError(entry: string, linkname: string): CError {
   return new CError('UNSUPPORTED', `layer entry "${entry}" is a hard link to "${linkname}", which only a lower layer can hold, and those are not unpacked yet`, {
     hint: 'apply this layer once the layers below it are committed',
     details: { entry, linkname, [NEEDS_LOWER_LAYERS]: true },
@@ -67,7 +67,7 @@ export function lowerLayersNeeded(entry: string, linkname: string): CError {
 
 const NEEDS_LOWER_LAYERS = 'needsLowerLayers';
 
-/** Whether `error` is `lowerLayersNeeded` (also once it crossed a worker boundary as code, message and details). */
+/** Whether `error` is `needsLowerLayersError` (also once it crossed a worker boundary as code, message and details). */
 export function needsLowerLayers(error: unknown): boolean {
   return isCError(error, 'UNSUPPORTED') && error.details[NEEDS_LOWER_LAYERS] === true;
 }
@@ -333,7 +333,7 @@ export class Extractor {
    * (see copy-up.ts). Returns the copy's path and stat, or undefined when no lower layer shows it.
    */
   private copyUpLinkTarget(components: string[], relative: string, entry: TarEntry): { target: string; stat: Stats } | undefined {
-    if (this.options.lowerLayersPending) throw lowerLayersNeeded(entry.name, entry.linkname);
+    if (this.options.lowerLayersPending) throw needsLowerLayersError(entry.name, entry.linkname);
     const lowerRoots = this.options.lowerRoots ?? [];
     if (lowerRoots.length === 0) return undefined;
     // An upper ancestor made opaque by this layer hides the lower layers' content below it.

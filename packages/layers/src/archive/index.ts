@@ -1,5 +1,5 @@
 export { applyLayer, DEFAULT_APPLY_LIMITS } from './apply';
-export { applyLayerInWorker, applyWorkerScript, APPLY_WORKER_ENV } from './apply-in-worker';
+export { applyLayerInWorker, applyWorkerScript, workerUnavailable, APPLY_WORKER_ENV } from './apply-in-worker';
 export { inheritLowerAttributes } from './implicit-directories';
 export { needsLowerLayers } from './extractor';
 export type { ApplyLimits, ApplyOptions, ApplyResult, ByteSource } from './apply';

@@ -83,15 +83,15 @@ export interface ListingOptions {
   ignoreXattrs?: string[];
 }
 
-/**
- * One line per entry below `root` (the root itself excluded): path, type, mode, uid:gid, size, link target,
- * device numbers and xattrs. Directory sizes are left out (they depend on the filesystem).
- */
 /** Listing lines without the mtime of overlay whiteouts (0/0 character devices): they have the time they were made. */
 export function withoutWhiteoutTimes(lines: string[]): string[] {
   return lines.map((line) => (/^\S+ c 0 0:0 n\d+ - - 0 /.test(line) ? line.replace(/ \d+$/, '') : line));
 }
 
+/**
+ * One line per entry below `root` (the root itself excluded): path, type, mode, uid:gid, size, link target,
+ * device numbers and xattrs. Directory sizes are left out (they depend on the filesystem).
+ */
 export function listTree(root: string, options: ListingOptions = {}): string[] {
   const lines: string[] = [];
   const visit = (relative: string) => {

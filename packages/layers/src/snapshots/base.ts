@@ -3,7 +3,7 @@
  * usage and crash cleanup. A driver supplies how a snapshot directory is populated and mounted.
  */
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, renameSync } from 'node:fs';
+import { mkdirSync, renameSync, rmSync } from 'node:fs';
 import { readdir, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { CError } from '@c/errors';
@@ -70,9 +70,31 @@ export abstract class BaseSnapshotter implements Snapshotter {
    */
   protected createSnapshotDirectory(id: number, children: Record<string, number>): void {
     const staging = join(this.snapshotsDir, `${STAGING_PREFIX}${randomBytes(6).toString('hex')}`);
-    mkdirSync(staging, { mode: 0o755 });
-    for (const [name, mode] of Object.entries(children)) mkdirSync(join(staging, name), { mode });
-    renameSync(staging, this.directoryOf(id));
+    try {
+      try {
+        mkdirSync(staging, { mode: 0o755 });
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+        // The snapshots directory went away under this instance: make and flag it again.
+        this.prepareSnapshotsDirectory();
+        mkdirSync(staging, { mode: 0o755 });
+      }
+      for (const [name, mode] of Object.entries(children)) mkdirSync(join(staging, name), { mode });
+      renameSync(staging, this.directoryOf(id));
+    } catch (error) {
+      rmSync(staging, { recursive: true, force: true });
+      throw new CError('SYSCALL', `creating the directory of snapshot ${id} in ${this.snapshotsDir} failed: ${(error as Error).message}`, {
+        cause: error,
+        hint: 'check that the snapshot root is writable and has free space and inodes',
+        details: { path: this.directoryOf(id) },
+      });
+    }
+  }
+
+  /** Creates the snapshots directory and flags it for spreading (see spread-directories.ts). */
+  private prepareSnapshotsDirectory(): void {
+    mkdirSync(this.snapshotsDir, { recursive: true });
+    spreadSubdirectories(this.snapshotsDir);
   }
 
   prepare(key: string, parent?: string, options?: SnapshotOptions): Promise<Mount[]> {
@@ -108,8 +130,7 @@ export abstract class BaseSnapshotter implements Snapshotter {
     try {
       if (!this.spread) {
         this.spread = true;
-        mkdirSync(this.snapshotsDir, { recursive: true });
-        spreadSubdirectories(this.snapshotsDir);
+        this.prepareSnapshotsDirectory();
       }
       await this.populate(record.id, kind, parents);
       // A stack that cannot be mounted (too deep for the mount data) is refused now, not at run time. The

@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, readFileSync, readdirSync, utimesSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, readdirSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { isCError } from '@c/errors';
 import { applyLayer } from '../archive/apply';
@@ -6,7 +6,6 @@ import { buildTar, chunked, isRoot, listTree, removeDir, tempDir } from '../arch
 import { CopySnapshotter } from './copy';
 import { createSnapshotter, probeDriver } from './create';
 import { OverlaySnapshotter } from './overlay';
-import { closeSync, openSync } from 'node:fs';
 import { FS_FL, linuxSyscalls } from '@c/namespaces';
 import { spreadSubdirectories } from '../util/spread-directories';
 import { performMounts, unmountAll } from './testing';
@@ -297,6 +296,14 @@ describe('snapshot directories spread over the disk', () => {
     expect(topdirFlag(`${root}/store/snapshots`)).toBe(FS_FL.TOPDIR);
     // Only there: the snapshots themselves are ordinary directories.
     expect(topdirFlag(`${root}/store`)).toBe(0);
+  });
+
+  it.each(drivers)('%s: a snapshots directory removed under a live snapshotter is made (and flagged) again', async (_driver, make) => {
+    const snapshotter = make(`${root}/store`);
+    await snapshotter.prepare('a', undefined);
+    rmSync(`${root}/store/snapshots`, { recursive: true });
+    await snapshotter.prepare('b', undefined);
+    expect(readdirSync(`${root}/store/snapshots`)).toHaveLength(1);
   });
 
   it('reports false and changes nothing where the flag cannot be set', () => {

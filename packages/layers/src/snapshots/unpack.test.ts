@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, lstatSync } from 'node:fs';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { isCError } from '@c/errors';
 import { buildTar, chunked, isRoot, listTree, removeDir, tempDir, withoutWhiteoutTimes } from '../archive/testing';
@@ -10,6 +10,7 @@ import { performMounts, unmountAll } from './testing';
 import type { Snapshotter } from './types';
 import { SNAPSHOT_SIZE_LABEL } from './labels';
 import { WORKER_APPLY_FROM, removeAbandonedUnpacks, unpackImage } from './unpack';
+import { APPLY_WORKER_ENV } from '../archive/apply-in-worker';
 
 const opener = (image: TestImage) => (layer: { digest: string }) => chunked(image.blobs.get(layer.digest)!, 16_384);
 
@@ -156,6 +157,15 @@ async function layerListings(snapshotter: OverlaySnapshotter, chainIds: readonly
   return listings;
 }
 
+/** A committed layer's own directory. */
+async function layerRoot(snapshotter: OverlaySnapshotter, chainId: string): Promise<string> {
+  const key = `root-probe-${chainId.slice(7, 19)}`;
+  await snapshotter.prepare(key, chainId);
+  const root = (await snapshotter.applyTarget(key)).lowerRoots![0]!;
+  await snapshotter.remove(key);
+  return root;
+}
+
 async function activeSnapshots(snapshotter: Snapshotter): Promise<string[]> {
   const keys: string[] = [];
   await snapshotter.walk((info) => {
@@ -190,9 +200,32 @@ describe('unpackImage on worker threads (overlay, large layers)', () => {
     const one = await unpackImage(image, opener(image), sequential, { parallelism: 1 });
     expect(one.chainIds).toEqual(result.chainIds);
     expect(await layerListings(parallel, result.chainIds)).toEqual(await layerListings(sequential, one.chainIds));
-    // The implicit directories of layer 2 took layer 0's attributes (home/user: 0700, uid 1000).
+    // The implicit directories of layer 2 took layer 0's attributes (home/user: 0700, uid 1000 as root), times included.
     const third = (await layerListings(parallel, result.chainIds))[2]!;
-    expect(third.find((line) => line.startsWith('home/user '))).toMatch(/^home\/user d 700 1000:1000 /);
+    expect(third.find((line) => line.startsWith('home/user '))).toMatch(isRoot ? /^home\/user d 700 1000:1000 / : /^home\/user d 700 /);
+    const [layer0, layer2] = [await layerRoot(parallel, result.chainIds[0]!), await layerRoot(parallel, result.chainIds[2]!)];
+    expect(lstatSync(`${layer2}/home/user`).mtimeMs).toBe(lstatSync(`${layer0}/home/user`).mtimeMs);
+  }, 60_000);
+
+  it('applies the layers one after the other when the worker cannot run', async () => {
+    const image = imageOf(await largeRichLayers(bulk));
+    const saved = process.env[APPLY_WORKER_ENV];
+    const events: string[] = [];
+    const snapshotter = new OverlaySnapshotter(`${root}/store`);
+    try {
+      process.env[APPLY_WORKER_ENV] = `${root}/missing-worker.cjs`;
+      const result = await unpackImage(image, opener(image), snapshotter, { parallelism: 4, onLayer: (e) => events.push(`${e.index}:${e.state}`) });
+      expect(result.applied).toHaveLength(4);
+    } finally {
+      if (saved === undefined) delete process.env[APPLY_WORKER_ENV];
+      else process.env[APPLY_WORKER_ENV] = saved;
+    }
+    expect(events.filter((e) => e.endsWith(':applied'))).toEqual(['0:applied', '1:applied', '2:applied', '3:applied']);
+    expect(await activeSnapshots(snapshotter)).toEqual([]);
+    const sequential = new OverlaySnapshotter(`${root}/sequential`);
+    await unpackImage(image, opener(image), sequential, { parallelism: 1 });
+    const chainIds = (await unpackImage(image, opener(image), snapshotter)).chainIds;
+    expect(await layerListings(snapshotter, chainIds)).toEqual(await layerListings(sequential, chainIds));
   }, 60_000);
 
   it('stops every layer and leaves no active snapshot when one layer fails', async () => {

@@ -7,7 +7,7 @@ import { randomBytes } from 'node:crypto';
 import { CError, isCError } from '@c/errors';
 import { chainIds as computeChainIds, type Descriptor, type Digest } from '@c/image';
 import { type ApplyLimits, type ApplyOptions, type ApplyResult, type ByteSource, applyLayer } from '../archive/apply';
-import { applyLayerInWorker, applyWorkerScript } from '../archive/apply-in-worker';
+import { applyLayerInWorker, applyWorkerScript, workerUnavailable } from '../archive/apply-in-worker';
 import { needsLowerLayers } from '../archive/extractor';
 import { inheritLowerAttributes } from '../archive/implicit-directories';
 import { processStartTime, sameProcessAlive } from '../util/process-identity';
@@ -158,7 +158,7 @@ class LayerUnpack {
 
   /** Starts the worker extractions of layers `first`… when the conditions above hold. */
   startWorkers(first: number): void {
-    const parallelism = this.options.parallelism ?? DEFAULT_PARALLEL_LAYERS;
+    const parallelism = Math.floor(this.options.parallelism ?? DEFAULT_PARALLEL_LAYERS);
     const large = [];
     for (let i = first; i < this.image.layers.length; i++) if (this.image.layers[i]!.size >= WORKER_APPLY_FROM) large.push(i);
     if (parallelism < 2 || large.length < 2 || !this.snapshotter.attachParent) return;
@@ -170,7 +170,8 @@ class LayerUnpack {
       const key = this.newKey(index);
       const applied = (async () => {
         const source = await this.open(this.image.layers[index]!);
-        await slots.acquire();
+        // The lowest layer first: the commits wait for it.
+        await slots.acquire(index);
         let reading = false;
         try {
           this.signal.throwIfAborted();
@@ -201,11 +202,12 @@ class LayerUnpack {
     if (job) {
       key = job.key;
       applied = await job.applied.catch((error: unknown) => {
-        if (needsLowerLayers(error)) return undefined;
+        if (needsLowerLayers(error) || workerUnavailable(error)) return undefined;
         throw error;
       });
       if (applied === undefined) {
-        // A hard link to a lower layer's file: now that the layers below are committed, apply it the usual way.
+        // A hard link to a lower layer's file, or no worker could run: now that the layers below are committed,
+        // apply it the usual way.
         await this.removeSnapshot(key);
         key = this.newKey(index);
         applied = await this.applyHere(index, key, parent);
@@ -291,23 +293,26 @@ async function closeUnread(source: ByteSource): Promise<void> {
   await source[Symbol.asyncIterator]().return?.();
 }
 
-/** A counting semaphore: at most `free` holders at once, served in the order they asked. */
+/** A counting semaphore: at most `free` holders at once; waiters are served lowest `order` first. */
 class Slots {
-  private readonly waiting: Array<() => void> = [];
+  private readonly waiting: Array<{ order: number; wake: () => void }> = [];
 
   constructor(private free: number) {}
 
-  async acquire(): Promise<void> {
+  async acquire(order: number): Promise<void> {
     if (this.free > 0) {
       this.free--;
       return;
     }
-    await new Promise<void>((resolve) => this.waiting.push(resolve));
+    await new Promise<void>((wake) => {
+      this.waiting.push({ order, wake });
+      this.waiting.sort((a, b) => a.order - b.order);
+    });
   }
 
   release(): void {
     const next = this.waiting.shift();
-    if (next) next();
+    if (next) next.wake();
     else this.free++;
   }
 }

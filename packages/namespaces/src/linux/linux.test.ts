@@ -300,14 +300,21 @@ describe('real syscalls (unprivileged)', () => {
     expect(fdinfoFlags(fd) & O.CLOEXEC).toBe(0);
   });
 
-  test('inode flags round-trip through FS_IOC_GETFLAGS/SETFLAGS; /dev/null has none', () => {
+  test('inode flags round-trip through FS_IOC_GETFLAGS/SETFLAGS; /dev/null has none', (context) => {
     const dir = mkdtempSync(join(tmpdir(), 'c-ns-flags-'));
     cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
     const fd = openSync(dir, O.RDONLY);
     cleanups.push(() => closeSync(fd));
-    const before = sys.getInodeFlags(fd);
-    expect(before & FS_FL.TOPDIR).toBe(0);
-    sys.setInodeFlags(fd, before | FS_FL.TOPDIR);
+    let before = 0;
+    try {
+      before = sys.getInodeFlags(fd);
+      expect(before & FS_FL.TOPDIR).toBe(0);
+      sys.setInodeFlags(fd, before | FS_FL.TOPDIR);
+    } catch (error) {
+      // A temp dir on a filesystem without (this) inode flag, such as tmpfs: nothing to round-trip there.
+      if (isSyscallError(error) && ['ENOTTY', 'EOPNOTSUPP', 'ENOTSUP'].includes(error.errnoName)) return context.skip();
+      throw error;
+    }
     expect(sys.getInodeFlags(fd)).toBe(before | FS_FL.TOPDIR);
     const again = openSync(dir, O.RDONLY);
     cleanups.push(() => closeSync(again));
