@@ -3,12 +3,6 @@
  * change (they hash to its name), so an entry can only go stale by the file being deleted or damaged: each hit
  * is checked against the file's stat (inode, size, mtime, ctime), taken anyway to see that the blob is there.
  */
-import type { Stats } from 'node:fs';
-
-/** What identifies one version of a file on disk. */
-export function fileVersion(st: Stats): string {
-  return `${st.dev}:${st.ino}:${st.size}:${st.mtimeMs}:${st.ctimeMs}`;
-}
 
 export class BlobCache {
   readonly #entries = new Map<string, { version: string; bytes: Uint8Array }>();

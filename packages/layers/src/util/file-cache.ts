@@ -9,6 +9,7 @@
  */
 import { statSync } from 'node:fs';
 import { readTextFileSync } from './atomic';
+import { fileVersion } from './file-version';
 
 /** How long after its last change a file version may be cached. */
 export const SETTLE_MS = 1000;
@@ -32,7 +33,7 @@ export class FileCache<T> {
       this.#entry = undefined;
       return parse(undefined);
     }
-    const version = `${st.dev}:${st.ino}:${st.size}:${st.mtimeNs}:${st.ctimeNs}`;
+    const version = fileVersion(st);
     if (this.#entry?.version === version) return this.#entry.value;
     const text = readTextFileSync(this.path);
     if (text === undefined) {
