@@ -5,8 +5,24 @@ import { join } from 'node:path';
 import { loadWithCodeCache } from '@c/tooling/code-cache-loader';
 import { version } from '../package.json';
 
+/** The global flags that take a value (create-flags.ts GLOBAL_FLAGS), which may come before the command word. */
+const GLOBAL_VALUE_FLAGS = new Set(['--root', '--host', '-H']);
+
+/** The command: the first word that is not a global flag or its value (`container run` is `run`). */
+function commandWord(args: readonly string[]): string | undefined {
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i]!;
+    if (arg.startsWith('-')) {
+      if (GLOBAL_VALUE_FLAGS.has(arg)) i++;
+      continue;
+    }
+    return arg === 'container' ? args[i + 1] : arg;
+  }
+  return undefined;
+}
+
 const args = process.argv.slice(2);
 if (args.length === 1 && (args[0] === '--version' || args[0] === '-v')) process.stdout.write(`c version ${version}\n`);
 // `c run` keeps a code cache of its own: one written by another command lacks the run path's functions, which
 // V8 would then compile on every run (~3 ms of CPU). Any cache is correct for any command; this only picks one.
-else loadWithCodeCache(join(__dirname, 'c-main.cjs'), args.includes('run') ? { cacheFile: join(__dirname, 'c-main.cjs.run.v8-cache') } : {});
+else loadWithCodeCache(join(__dirname, 'c-main.cjs'), commandWord(args) === 'run' ? { cacheFile: join(__dirname, 'c-main.cjs.run.v8-cache') } : {});

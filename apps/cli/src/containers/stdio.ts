@@ -77,7 +77,7 @@ export async function pumpStreams(socket: Duplex, options: StreamOptions): Promi
   }
   // With events, not `for await` over a frame generator: that machinery costs a few ms on every CLI start-up.
   const output = new Promise<'ended'>((resolve, reject) => {
-    const decoder = options.framed ?? !options.tty ? new FrameDecoder() : undefined;
+    const decoder = (options.framed ?? !options.tty) ? new FrameDecoder() : undefined;
     const onControl = options.onControl;
     const onOutput = (chunk: Buffer) => {
       try {

@@ -115,4 +115,10 @@ describe("c's run endpoints over a fake engine", () => {
     expect(isCError(condition, 'INVALID_ARGUMENT') && condition.message).toBe('invalid condition: "not-running"');
     expect(containers.records.size).toBe(before);
   });
+
+  it('POST /c/run/stream refuses condition=removed without AutoRemove before creating anything', async () => {
+    const error = await client.containers.runStream({ Image: 'busybox', Cmd: ['true'] }, { condition: 'removed' }).catch((e: unknown) => e);
+    expect(isCError(error, 'INVALID_ARGUMENT') && error.message).toMatch(/condition=removed needs HostConfig.AutoRemove/);
+    expect(containers.list({ all: true })).toHaveLength(0);
+  });
 });

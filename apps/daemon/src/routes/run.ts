@@ -60,6 +60,10 @@ async function runStream(containers: ContainersBackend, pending: PendingAttachme
     throw new CError('INVALID_ARGUMENT', `invalid condition: "${condition}"`, { hint: 'use next-exit or removed' });
   }
   const { options, warnings } = parseCreateRequest(await context.readJsonPrefix(), query.get('name'));
+  if (condition === 'removed' && !options.autoRemove) {
+    // The stream would never end: nothing removes a container without AutoRemove once it exits.
+    throw new CError('INVALID_ARGUMENT', 'condition=removed needs HostConfig.AutoRemove', { hint: 'set AutoRemove (c run --rm) or wait for next-exit' });
+  }
   const record = await containers.create(options);
 
   const stream = context.open('application/vnd.docker.multiplexed-stream');

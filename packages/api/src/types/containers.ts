@@ -267,9 +267,11 @@ export interface RunStartError {
  * `POST /c/run/stream?name=&stdin=&condition=` (hijacked, `Upgrade: tcp`; create body as the request's JSON prefix):
  * create, attach, wait and start in one exchange. A create failure is an HTTP error; after the 101 the stream is
  * always multiplexed (a TTY's output too, as stdout frames), and frames of stream 3 carry one JSON control message
- * each: `RunStreamStarted` once the start is done (or failed: then the stream ends), `RunStreamExited` after the
- * container's output, then the end of the stream. What the client writes is the container's stdin (`stdin=1`);
- * half-close ends it.
+ * each: `RunStreamStarted` once the start is done (or failed: then the stream ends without an exit status; output
+ * frames may come before it, as the container runs from its start), `RunStreamExited` after the container's output
+ * (`StatusCode: -1` when the wait itself failed), then the end of the stream. `condition=removed` needs
+ * `HostConfig.AutoRemove` (400 otherwise, before anything is created); `not-running` is a 400. What the client writes
+ * is the container's stdin (`stdin=1` and `OpenStdin`); half-close ends it.
  */
 export interface RunStreamStarted {
   Id: string;

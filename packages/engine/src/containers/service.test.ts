@@ -234,18 +234,26 @@ describe('ContainerService (no root)', () => {
     await expect(service.snapshotter.stat(c.C.snapshotKey)).rejects.toThrow();
   });
 
-  it('a new service deletes container snapshots no record owns (a crash inside remove), not those of unreadable records', async () => {
+  it('a new service deletes container snapshots no record owns (a crash inside remove), not those of unreadable records or young ones', async () => {
     const first = await open();
     const orphan = await first.create({ image: 'fake:1' });
     const unreadable = await first.create({ image: 'fake:1' });
     const kept = await first.create({ image: 'fake:1' });
+    const young = await first.create({ image: 'fake:1' });
     first.close();
     await first.settled();
     // The record went, the snapshot's deletion never ran; and another record got corrupted.
     rmSync(first.recordDir(orphan.Id), { recursive: true });
     writeFileSync(join(first.recordDir(unreadable.Id), 'config.v2.json'), '{ not json');
+    // A snapshot made a moment ago may be another process's create in flight (its record comes just after): kept.
+    rmSync(first.recordDir(young.Id), { recursive: true });
+    const metadataFile = join((first.snapshotter as unknown as { root: string }).root, 'metadata.json');
+    const metadata = JSON.parse(readFileSync(metadataFile, 'utf8')) as { snapshots: Record<string, { created: string }> };
+    metadata.snapshots[orphan.C.snapshotKey]!.created = new Date(Date.now() - 3_600_000).toISOString();
+    writeFileSync(metadataFile, JSON.stringify(metadata));
     const second = await open();
     await expect(second.snapshotter.stat(orphan.C.snapshotKey)).rejects.toThrow();
+    expect((await second.snapshotter.stat(young.C.snapshotKey)).name).toBe(young.C.snapshotKey);
     expect((await second.snapshotter.stat(unreadable.C.snapshotKey)).name).toBe(unreadable.C.snapshotKey);
     expect((await second.snapshotter.stat(kept.C.snapshotKey)).name).toBe(kept.C.snapshotKey);
     expect(second.list({ all: true }).map((row) => row.Id)).toEqual([kept.Id]);

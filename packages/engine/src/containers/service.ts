@@ -140,6 +140,8 @@ interface Waiter {
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+/** A container snapshot without a record is swept at open only once this old: younger, it may be a create in flight. */
+const ORPHAN_SNAPSHOT_GRACE_MS = 60_000;
 
 function logTarget(record: ContainerRecord): LogTarget {
   const config = record.HostConfig.LogConfig.Config;
@@ -852,10 +854,11 @@ export class ContainerService {
     // without waiting for the rootfs's deletion (1-10 ms of unlinks and the snapshotter's fsync here); `remove`
     // itself still returns once it is gone. A snapshot whose deletion fails, or is cut short by a crash, belongs to
     // no container any more: the next open deletes it (sweepOrphanSnapshots).
+    // The container is gone by now (its record, name and waiters): a failed deletion is reported as an event, not
+    // as a failed remove, and the next open's sweep deletes the snapshot.
     const deleting = this.snapshotter.remove(record.C.snapshotKey).catch((error: unknown) => {
       if (isCError(error, 'NOT_FOUND')) return;
       this.events.emit('container', 'snapshot_error', id, { error: error instanceof Error ? error.message : String(error) });
-      throw error;
     });
     this.snapshotRemovals.add(deleting);
     try {
@@ -868,10 +871,13 @@ export class ContainerService {
   /** Deletes the container snapshots no record owns: left by a crash between a remove's two steps, or by a create. */
   private async sweepOrphanSnapshots(unreadable: ReadonlySet<string>): Promise<void> {
     const orphans: string[] = [];
+    const now = Date.now();
     await this.snapshotter.walk((info) => {
       const match = /^container-([0-9a-f]{64})$/.exec(info.name);
-      // A record that could not be read still owns its snapshot: that is the container's data.
-      if (match && !this.records.has(match[1]!) && !unreadable.has(match[1]!)) orphans.push(info.name);
+      // A record that could not be read still owns its snapshot: that is the container's data. A young snapshot
+      // may be a create in flight in another process on this root (its record is written just after).
+      const young = now - Date.parse(info.created) < ORPHAN_SNAPSHOT_GRACE_MS;
+      if (match && !young && !this.records.has(match[1]!) && !unreadable.has(match[1]!)) orphans.push(info.name);
     });
     for (const key of orphans) {
       await this.snapshotter.remove(key).catch((error: unknown) => {

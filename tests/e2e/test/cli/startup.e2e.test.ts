@@ -77,6 +77,13 @@ describe('c start-up paths', () => {
     expect(loaded('c-commands.cjs')).toBe(false);
   });
 
+  it('picks the run code cache by the command word, not by any argument that reads "run"', async () => {
+    const result = await runCopy(['logs', 'run']);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toMatch(/No such container: run/);
+    expect(existsSync(join(copy, 'c-main.cjs.run.v8-cache'))).toBe(false);
+  });
+
   it('runs c run from c-main.cjs with a code cache of its own', async () => {
     const result = await runCopy(['run', '--rm', '127.0.0.1:1/nothing:1', 'true']);
     expect(result.code, result.stderr).toBe(125);
