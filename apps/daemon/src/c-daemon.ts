@@ -29,7 +29,7 @@ async function main(): Promise<void> {
   });
   const daemon = await startDaemon({
     config,
-    images: createEngineImagesBackend(config.root),
+    images: createEngineImagesBackend(config.root, containers),
     containers,
     networks: engineNetworksBackend(network, containers),
     log,

@@ -4,10 +4,11 @@ import type { ImagesBackend } from './backends';
 import type { ContainersBackend } from './containers/backend';
 
 /** The engine's image service over the store under `root`: the daemon's only source of image state. */
-export function createEngineImagesBackend(root: string): ImagesBackend {
+export function createEngineImagesBackend(root: string, containers?: { settled(): Promise<void> }): ImagesBackend {
   // ImageService satisfies ImagesBackend structurally; the assignment is the compile-time check of that contract.
-  // Like dockerd, the daemon keeps no registry credentials: each pull/push uses its own X-Registry-Auth.
-  const service: ImagesBackend = createImageService({ root, savedCredentials: false });
+  // Like dockerd, the daemon keeps no registry credentials: each pull/push uses its own X-Registry-Auth. GC waits for
+  // removed containers' rootfs deletions, which run just after their records go.
+  const service: ImagesBackend = createImageService({ root, savedCredentials: false, ...(containers ? { beforeCollect: () => containers.settled() } : {}) });
   return service;
 }
 

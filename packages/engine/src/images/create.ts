@@ -33,6 +33,12 @@ export interface CreateImageServiceOptions {
    * credentials, and each pull or push uses only what its client sent.
    */
   savedCredentials?: boolean;
+  /**
+   * Awaited before every garbage collection: a daemon passes its containers' pending snapshot deletions (a removed
+   * container's rootfs goes just after its record), so an `rmi` right after `run --rm` also frees the image's layers,
+   * which that rootfs was still based on.
+   */
+  beforeCollect?: () => Promise<unknown>;
 }
 
 /**
@@ -69,6 +75,7 @@ export function createImageService(options: CreateImageServiceOptions = {}): Ima
   let snapshots: Promise<Snapshotter> | undefined;
   const snapshotter = () => (snapshots ??= createSnapshotter(layout.snapshots));
   const collector = async () => {
+    await options.beforeCollect?.();
     const s = await snapshotter();
     // A killed unpack's half-applied layer would pin its parents: dropping it first keeps df == prune.
     await removeAbandonedUnpacks(s);

@@ -246,6 +246,24 @@ describe.skipIf(!isRoot)('df and prune', () => {
     expect(await committedNames()).toHaveLength(2);
   });
 
+  it('collects garbage only after beforeCollect settles (a daemon: removed containers\' rootfs deletions)', async () => {
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    const calls: string[] = [];
+    const gated = createImageService({ root, registry, beforeCollect: () => (calls.push('beforeCollect'), gate) });
+    publish('127.0.0.1:5000/gated:1', [layerOf({ 'gated': 30_000 })]);
+    await gated.pull('127.0.0.1:5000/gated:1');
+    let removed = false;
+    const removing = gated.remove('127.0.0.1:5000/gated:1').then(() => (removed = true));
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(calls).toEqual(['beforeCollect']);
+    expect(removed).toBe(false);
+    expect(await committedNames()).toHaveLength(1);
+    release();
+    await removing;
+    expect(await committedNames()).toEqual([]);
+  });
+
   it('prune without -a frees only what no name references (an image whose tag moved on)', async () => {
     publish('127.0.0.1:5000/moving:1', [layerOf({ 'v1': 120_000 })]);
     await service.pull('127.0.0.1:5000/moving:1');
