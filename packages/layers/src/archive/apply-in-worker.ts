@@ -10,7 +10,7 @@ import { dirname, join, resolve as resolvePath } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Worker } from 'node:worker_threads';
 import { CError, isCError, toCError } from '@c/errors';
-import type { ApplyOptions, ApplyResult, ByteSource } from './apply';
+import { type ApplyOptions, type ApplyResult, type ByteSource, applyCancelled, closeUnread } from './apply';
 import { APPLY_WORKER_PROTOCOL, type ApplyWorkerData, type ParentMessage, WORKER_UNAVAILABLE, type WorkerMessage, fromWire, toWire } from './apply-worker-protocol';
 
 const BATCH_BYTES = 1024 * 1024;
@@ -72,7 +72,7 @@ export async function applyLayerInWorker(source: ByteSource, root: string, optio
   try {
     worker = new WorkerThread(script, { workerData: data });
   } catch (error) {
-    await source[Symbol.asyncIterator]().return?.();
+    await closeUnread(source);
     throw unavailable(script, (error as Error).message, error);
   }
   let consumedWaiter: (() => void) | undefined;
@@ -101,7 +101,7 @@ export async function applyLayerInWorker(source: ByteSource, root: string, optio
   const post = (message: ParentMessage, transfer?: ArrayBuffer[]) => worker.postMessage(message, transfer);
   // Also once every byte is posted: the worker stops at its next batch, after closing its files.
   const onAbort = () => {
-    if (!settled) post({ type: 'abort', error: toWire(new CError('CANCELLED', 'layer apply was cancelled', { cause: signal?.reason })) });
+    if (!settled && signal) post({ type: 'abort', error: toWire(applyCancelled(signal)) });
   };
   signal?.addEventListener('abort', onAbort, { once: true });
   try {
@@ -148,7 +148,7 @@ async function pump(
     await send(full);
   };
   for await (const chunk of source) {
-    if (signal?.aborted) throw new CError('CANCELLED', 'layer apply was cancelled', { cause: signal.reason });
+    if (signal?.aborted) throw applyCancelled(signal);
     if (stopped()) return;
     const bytes = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
     let offset = 0;

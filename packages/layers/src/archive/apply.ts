@@ -83,6 +83,16 @@ const DECOMPRESSED_CHUNK = 1024 * 1024;
 /** A byte source: a Node stream or any async iterable of chunks. */
 export type ByteSource = AsyncIterable<Uint8Array>;
 
+/** Releases a source that was opened but never read (a file stream holds its descriptor until then). */
+export async function closeUnread(source: ByteSource): Promise<void> {
+  await source[Symbol.asyncIterator]().return?.();
+}
+
+/** The failure of an apply whose signal was aborted. */
+export function applyCancelled(signal: AbortSignal): CError {
+  return new CError('CANCELLED', 'layer apply was cancelled', { cause: signal.reason });
+}
+
 /** Applies the layer read from `source` to the directory `root`. */
 export async function applyLayer(source: ByteSource, root: string, options: ApplyOptions = {}): Promise<ApplyResult> {
   const limits = { ...DEFAULT_APPLY_LIMITS, ...options.limits };
@@ -219,7 +229,7 @@ function hashedSource(source: ByteSource, observe: (chunk: Uint8Array) => void, 
   const buffered: Uint8Array[] = [];
   let ended = false;
   const next = async (): Promise<Uint8Array | undefined> => {
-    if (signal?.aborted) throw new CError('CANCELLED', 'layer apply was cancelled', { cause: signal.reason });
+    if (signal?.aborted) throw applyCancelled(signal);
     const result = await iterator.next();
     if (result.done) {
       ended = true;

@@ -30,7 +30,7 @@ import { copyUp, findLowerFile } from './copy-up';
 import { inheritLowerAttributes } from './implicit-directories';
 import type { FileWriteQueue } from './file-writes';
 import { errnoOf, getXattr, mknod, S_IFBLK, S_IFCHR, S_IFIFO, setXattr } from './xattrs';
-import { RootResolver, entryComponents, unsafeEntry } from './paths';
+import { RootResolver, deleteSubtree, entryComponents, unsafeEntry } from './paths';
 import type { TarEntry } from './tar-format';
 import type { EntrySink } from './tar-reader';
 import { OVERLAY_OPAQUE_XATTR, isOverlayWhiteout, isOverlayXattr, parseWhiteout } from './whiteout';
@@ -442,10 +442,7 @@ export class Extractor {
     if (stat.isDirectory()) {
       rmSync(path, { recursive: true, force: true });
       this.resolver.forget(relative);
-      const prefix = `${relative}/`;
-      for (const key of this.directories.keys()) {
-        if (key === relative || key.startsWith(prefix)) this.directories.delete(key);
-      }
+      deleteSubtree(this.directories, relative);
     } else {
       unlinkSync(path);
     }

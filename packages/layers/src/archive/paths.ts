@@ -101,12 +101,15 @@ export class RootResolver {
 
   /** Forgets `relative` and everything below it (it was removed or replaced). */
   forget(relative: string): void {
-    const prefix = `${relative}/`;
-    for (const known of this.knownDirs) {
-      if (known === relative || known.startsWith(prefix)) this.knownDirs.delete(known);
-    }
-    for (const implicit of this.implicitDirectories) {
-      if (implicit === relative || implicit.startsWith(prefix)) this.implicitDirectories.delete(implicit);
-    }
+    deleteSubtree(this.knownDirs, relative);
+    deleteSubtree(this.implicitDirectories, relative);
+  }
+}
+
+/** Deletes the key `relative` and every key below it (`relative/…`) from a set or map of relative paths. */
+export function deleteSubtree(paths: { keys(): Iterable<string>; delete(key: string): unknown }, relative: string): void {
+  const prefix = `${relative}/`;
+  for (const key of paths.keys()) {
+    if (key === relative || key.startsWith(prefix)) paths.delete(key);
   }
 }

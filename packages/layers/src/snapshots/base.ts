@@ -10,7 +10,7 @@ import { CError } from '@c/errors';
 import { removeTree } from '../util/atomic';
 import { spreadSubdirectories } from '../util/spread-directories';
 import { diskUsage } from './disk-usage';
-import { type MetadataFile, SnapshotMetadata, type SnapshotRecord, infoOf, parentChain, snapshotNotFound } from './metadata';
+import { type MetadataFile, SnapshotMetadata, type SnapshotRecord, committedParentChain, infoOf, parentChain, snapshotNotFound } from './metadata';
 import type {
   ApplyTarget,
   DiffSource,
@@ -115,12 +115,7 @@ export abstract class BaseSnapshotter implements Snapshotter {
       if (data.snapshots[key]) {
         throw new CError('CONFLICT', `snapshot ${key} already exists`, { hint: 'remove it first or pick another key', details: { key } });
       }
-      const parents = parentChain(data, parent);
-      if (parent !== undefined && parents[0]!.kind !== 'committed') {
-        throw new CError('INVALID_ARGUMENT', `snapshot ${parent} is ${parents[0]!.kind}, not committed`, {
-          hint: 'only committed snapshots can be parents; commit it first',
-        });
-      }
+      const parents = committedParentChain(data, parent);
       const id = data.nextId++;
       const record: SnapshotRecord = { id, kind, labels: { ...options.labels }, created: now, updated: now };
       if (parent !== undefined) record.parent = parent;

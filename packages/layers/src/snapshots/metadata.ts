@@ -73,6 +73,17 @@ export function infoOf(name: string, record: SnapshotRecord): SnapshotInfo {
 }
 
 /** The chain of committed parents of `key`, nearest first. */
+/** parentChain of a snapshot about to be based on `parent`, which must be committed (INVALID_ARGUMENT otherwise). */
+export function committedParentChain(data: MetadataFile, parent: string | undefined): SnapshotRecord[] {
+  const parents = parentChain(data, parent);
+  if (parent !== undefined && parents[0]!.kind !== 'committed') {
+    throw new CError('INVALID_ARGUMENT', `snapshot ${parent} is ${parents[0]!.kind}, not committed`, {
+      hint: 'only committed snapshots can be parents; commit it first',
+    });
+  }
+  return parents;
+}
+
 export function parentChain(data: MetadataFile, parent: string | undefined): SnapshotRecord[] {
   const chain: SnapshotRecord[] = [];
   for (let name = parent; name !== undefined; ) {

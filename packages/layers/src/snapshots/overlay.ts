@@ -6,7 +6,7 @@
 import { join } from 'node:path';
 import { CError } from '@c/errors';
 import { BaseSnapshotter, type ResolvedSnapshot } from './base';
-import { type SnapshotRecord, parentChain, snapshotNotFound } from './metadata';
+import { type SnapshotRecord, committedParentChain, snapshotNotFound } from './metadata';
 import type { ApplyTarget, DiffSource, Mount, SnapshotKind } from './types';
 
 /** mount(2) copies at most one page of option data, NUL included. */
@@ -55,10 +55,7 @@ export class OverlaySnapshotter extends BaseSnapshotter {
           hint: 'prepare the snapshot without a parent first',
         });
       }
-      const parents = parentChain(data, parent);
-      if (parents[0]!.kind !== 'committed') {
-        throw new CError('INVALID_ARGUMENT', `snapshot ${parent} is ${parents[0]!.kind}, not committed`, { hint: 'only committed snapshots can be parents; commit it first' });
-      }
+      const parents = committedParentChain(data, parent);
       // The stack must fit in one mount's option data, as prepare checks.
       this.mountsOf({ name: key, record: { ...record, parent }, parents });
       record.parent = parent;

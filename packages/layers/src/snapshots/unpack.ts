@@ -6,7 +6,7 @@
 import { randomBytes } from 'node:crypto';
 import { CError, isCError } from '@c/errors';
 import { chainIds as computeChainIds, type Descriptor, type Digest } from '@c/image';
-import { type ApplyLimits, type ApplyOptions, type ApplyResult, type ByteSource, applyLayer } from '../archive/apply';
+import { type ApplyLimits, type ApplyOptions, type ApplyResult, type ByteSource, applyLayer, closeUnread } from '../archive/apply';
 import { applyLayerInWorker, applyWorkerScript, workerUnavailable } from '../archive/apply-in-worker';
 import { needsLowerLayers } from '../archive/extractor';
 import { inheritLowerAttributes } from '../archive/implicit-directories';
@@ -168,25 +168,10 @@ class LayerUnpack {
     for (const index of large) {
       const detached = index !== first;
       const key = this.newKey(index);
-      const applied = (async () => {
-        const source = await this.open(this.image.layers[index]!);
-        // The lowest layer first: the commits wait for it.
-        await slots.acquire(index);
-        let reading = false;
-        try {
-          this.signal.throwIfAborted();
-          await this.prepare(key, detached ? undefined : this.chainIds[index - 1], index);
-          this.options.onLayer?.({ index, layer: this.image.layers[index]!, chainId: this.chainIds[index]!, state: 'extracting' });
-          const target = await this.snapshotter.applyTarget(key);
-          reading = true;
-          return await applyLayerInWorker(source, target.root, this.applyOptions(index, target, detached), script);
-        } catch (error) {
-          if (!reading) await closeUnread(source);
-          throw error;
-        } finally {
-          slots.release();
-        }
-      })();
+      const applied = this.extract(index, key, detached ? undefined : this.chainIds[index - 1], {
+        slots,
+        apply: (source, target) => applyLayerInWorker(source, target.root, this.applyOptions(index, target, detached), script),
+      });
       // Awaited in commit order; a failure meanwhile must not count as unhandled.
       applied.catch(() => undefined);
       this.jobs.set(index, { key, detached, applied });
@@ -243,19 +228,40 @@ class LayerUnpack {
   }
 
   /** Applies layer `index` on this thread into a new snapshot `key` on the committed `parent`. */
-  private async applyHere(index: number, key: string, parent: string | undefined): Promise<ApplyResult> {
-    // Opened first: a pipelined pull's blob may still be downloading, and "extracting" means it is not.
+  private applyHere(index: number, key: string, parent: string | undefined): Promise<ApplyResult> {
+    return this.extract(index, key, parent, { apply: (source, target) => applyLayer(source, target.root, this.applyOptions(index, target, false)) });
+  }
+
+  /**
+   * Opens layer `index`'s blob (a pipelined pull's may still be downloading: "extracting" means it is not), takes a
+   * worker slot when given (lowest layer first: the commits wait for it), prepares snapshot `key` on `parent`
+   * (undefined: none yet) and applies the layer into it.
+   */
+  private async extract(
+    index: number,
+    key: string,
+    parent: string | undefined,
+    how: { slots?: Slots; apply: (source: ByteSource, target: ApplyTarget) => Promise<ApplyResult> },
+  ): Promise<ApplyResult> {
     const source = await this.open(this.image.layers[index]!);
+    let holdsSlot = false;
     let reading = false;
     try {
-      this.options.onLayer?.({ index, layer: this.image.layers[index]!, chainId: this.chainIds[index]!, state: 'extracting' });
+      if (how.slots) {
+        await how.slots.acquire(index);
+        holdsSlot = true;
+      }
+      this.signal.throwIfAborted();
       await this.prepare(key, parent, index);
+      this.options.onLayer?.({ index, layer: this.image.layers[index]!, chainId: this.chainIds[index]!, state: 'extracting' });
       const target = await this.snapshotter.applyTarget(key);
       reading = true;
-      return await applyLayer(source, target.root, this.applyOptions(index, target, false));
+      return await how.apply(source, target);
     } catch (error) {
       if (!reading) await closeUnread(source);
       throw error;
+    } finally {
+      if (holdsSlot) how.slots!.release();
     }
   }
 
@@ -286,11 +292,6 @@ class LayerUnpack {
   private newKey(index: number): string {
     return `${EXTRACT_PREFIX}${randomBytes(6).toString('hex')}-${this.chainIds[index]!}`;
   }
-}
-
-/** Releases a blob source that was opened but never read (a file stream holds its descriptor until then). */
-async function closeUnread(source: ByteSource): Promise<void> {
-  await source[Symbol.asyncIterator]().return?.();
 }
 
 /** A counting semaphore: at most `free` holders at once; waiters are served lowest `order` first. */
