@@ -31,9 +31,15 @@ async function unlessMissing<T>(request: () => Promise<T>): Promise<T | undefine
   }
 }
 
+/** Reports a failed start; the exit code is docker's for it (126, 127 or 125, from the message). */
+function startFailureExit(error: unknown, debug: boolean): number {
+  const cerror = toCError(error);
+  reportError(cerror, debug);
+  return runFailureExitCode(cerror.message);
+}
+
 function startErrorExit(startError: RunStartError, debug: boolean): number {
-  reportError(new CError(errorCodeForStatus(startError.status), startError.message, { details: { status: startError.status } }), debug);
-  return runFailureExitCode(startError.message);
+  return startFailureExit(new CError(errorCodeForStatus(startError.status), startError.message, { details: { status: startError.status } }), debug);
 }
 
 export async function run(argv: Record<string, unknown>, globals: GlobalOptions): Promise<void> {
@@ -72,9 +78,7 @@ async function runDetached(flags: RunFlags, body: ContainerCreateRequest, name: 
   try {
     await client.containers.start(id);
   } catch (error) {
-    const cerror = toCError(error);
-    reportError(cerror, globals.debug);
-    return runFailureExitCode(cerror.message);
+    return startFailureExit(error, globals.debug);
   }
   process.stdout.write(`${id}\n`);
   return 0;
@@ -180,9 +184,7 @@ export async function attachAndStart(
   } catch (error) {
     waitAbort.abort();
     stream?.socket.destroy();
-    const cerror = toCError(error);
-    reportError(cerror, globals.debug);
-    return runFailureExitCode(cerror.message);
+    return startFailureExit(error, globals.debug);
   }
   const unfollow = followContainer(client, id, options.tty);
   try {
