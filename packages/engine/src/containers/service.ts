@@ -208,7 +208,7 @@ export class ContainerService {
   ) {
     const layout = storeLayout(options.root);
     this.events = options.events ?? new EventBus();
-    this.store = new ContainerRecordStore(layout.containers, (id, error) => this.reportStoreError(id, error));
+    this.store = new ContainerRecordStore(layout.containers, (id, error) => this.reportBackgroundError('store_error', id, error));
     this.lifecycle = { store: new StateStore(options.runtimeRoot ?? join(layout.root, 'runtime')), cgroups: options.cgroups ?? defaultCgroupsFactory() };
     this.now = options.now ?? (() => new Date());
     this.networking = new ContainerNetworking(options.network);
@@ -337,9 +337,9 @@ export class ContainerService {
     }
   }
 
-  /** A record write or deletion that failed in the background: reported as a `store_error` event. */
-  private reportStoreError(id: string, error: unknown): void {
-    this.events.emit('container', 'store_error', id, { error: error instanceof Error ? error.message : String(error) });
+  /** A failure no request waits for (a record write, a snapshot deletion, an exit's clean-up, a restore), as an event. */
+  private reportBackgroundError(action: 'store_error' | 'snapshot_error' | 'runtime_error' | 'network_error' | 'restore_error', id: string, error: unknown): void {
+    this.events.emit('container', action, id, { error: error instanceof Error ? error.message : String(error) });
   }
 
   /**
@@ -539,7 +539,7 @@ export class ContainerService {
       // A failure here (a cgroup still busy) must not lose the exit: the state stays, and `remove` or the next
       // start deletes it again.
       this.deleteRuntimeState(id).catch((error: unknown) => {
-        this.events.emit('container', 'runtime_error', id, { error: error instanceof Error ? error.message : String(error) });
+        this.reportBackgroundError('runtime_error', id, error);
       }),
       this.releaseNetwork(id),
     ]);
@@ -549,7 +549,7 @@ export class ContainerService {
   /** Leases, ports, DNS names and veths of an ended container go (before a restart policy can start it again). */
   private async releaseNetwork(id: string): Promise<void> {
     await this.networking.disconnect(id).catch((error: unknown) => {
-      this.events.emit('container', 'network_error', id, { error: error instanceof Error ? error.message : String(error) });
+      this.reportBackgroundError('network_error', id, error);
     });
     const record = this.records.get(id);
     if (record !== undefined) record.NetworkSettings = this.networking.settingsOf(record);
@@ -577,7 +577,7 @@ export class ContainerService {
     if (record.State.Health) record.State.Health = { ...record.State.Health, Status: 'unhealthy' };
     // An auto-removed container's exit record lives for a few milliseconds: not worth an fsync. Any other is
     // fsynced on the thread pool, and its waiters answered once it is on disk (a crash cannot take it back).
-    const written = this.store.write(record, { durable: !record.HostConfig.AutoRemove }).catch((error: unknown) => this.reportStoreError(id, error));
+    const written = this.store.write(record, { durable: !record.HostConfig.AutoRemove }).catch((error: unknown) => this.reportBackgroundError('store_error', id, error));
     if (oomKilled) this.emit(record, 'oom');
     this.emit(record, 'die', { exitCode: String(exitCode) });
     void written.then(() => this.settleWaiters(id, (w) => w.condition !== 'removed', { StatusCode: exitCode }));
@@ -852,13 +852,11 @@ export class ContainerService {
     this.settleWaiters(id, () => true, { StatusCode: record.State.ExitCode });
     // The snapshot goes after the record: `wait?condition=removed` (what `docker run --rm` waits for) is answered
     // without waiting for the rootfs's deletion (1-10 ms of unlinks and the snapshotter's fsync here); `remove`
-    // itself still returns once it is gone. A snapshot whose deletion fails, or is cut short by a crash, belongs to
-    // no container any more: the next open deletes it (sweepOrphanSnapshots).
-    // The container is gone by now (its record, name and waiters): a failed deletion is reported as an event, not
-    // as a failed remove, and the next open's sweep deletes the snapshot.
+    // itself still returns once it is gone. The container is gone by then (record, name, waiters), so a failed
+    // deletion is an event, not a failed remove; that snapshot, or one a crash cut short, belongs to no container
+    // any more and the next open deletes it (sweepOrphanSnapshots).
     const deleting = this.snapshotter.remove(record.C.snapshotKey).catch((error: unknown) => {
-      if (isCError(error, 'NOT_FOUND')) return;
-      this.events.emit('container', 'snapshot_error', id, { error: error instanceof Error ? error.message : String(error) });
+      if (!isCError(error, 'NOT_FOUND')) this.reportBackgroundError('snapshot_error', id, error);
     });
     this.snapshotRemovals.add(deleting);
     try {
@@ -880,9 +878,7 @@ export class ContainerService {
       if (match && !young && !this.records.has(match[1]!) && !unreadable.has(match[1]!)) orphans.push(info.name);
     });
     for (const key of orphans) {
-      await this.snapshotter.remove(key).catch((error: unknown) => {
-        this.events.emit('container', 'snapshot_error', key.slice('container-'.length), { error: error instanceof Error ? error.message : String(error) });
-      });
+      await this.snapshotter.remove(key).catch((error: unknown) => this.reportBackgroundError('snapshot_error', key.slice('container-'.length), error));
     }
   }
 
@@ -1114,7 +1110,7 @@ export class ContainerService {
     const unreadable = new Set<string>();
     const records = this.store.loadAll((id, error) => {
       unreadable.add(id);
-      this.events.emit('container', 'restore_error', id, { error: error instanceof Error ? error.message : String(error) });
+      this.reportBackgroundError('restore_error', id, error);
     });
     for (const record of records) {
       this.records.set(record.Id, record);
