@@ -1,7 +1,7 @@
 import { fileURLToPath } from 'node:url';
 import { defineLibConfig } from '@c/tooling/tsup';
 
-// dist/c.cjs is the executable: it loads dist/c-main.cjs (`c run` without yargs, and a dispatcher that loads
+// dist/c.cjs is the executable: `c run` tries dist/c-run.cjs (the lean run client) first; it loads dist/c-main.cjs (`c run` without yargs, and a dispatcher that loads
 // dist/c-commands.cjs, the whole command line, for everything else) through V8 code caches kept next to them.
 // Each is one self-contained file: no module resolution at start-up.
 // CommonJS: Node's ESM loader costs 10-40 ms per start-up here (docs/decisions/0006); `shims` gives import.meta.url.
@@ -9,7 +9,7 @@ import { defineLibConfig } from '@c/tooling/tsup';
 // ~60 modules resolved through node_modules), and `string-width` is replaced by a small shim
 // (src/shims/string-width.ts). @c/daemon stays external: it is spawned, never loaded.
 export default defineLibConfig({
-  entry: { c: 'src/bin.ts', 'c-main': 'src/c.ts', 'c-commands': 'src/command-line.ts' },
+  entry: { c: 'src/bin.ts', 'c-run': 'src/run-client/main.ts', 'c-main': 'src/c.ts', 'c-commands': 'src/command-line.ts' },
   dts: false,
   format: ['cjs'],
   outExtension: () => ({ js: '.cjs' }),

@@ -4,18 +4,30 @@
 // The cache is used only if its first line names this Node version and the bundle's size and mtime (V8 itself only
 // checks the source length); otherwise the bundle is compiled and, on exit, a new cache (with every function compiled
 // during the run) replaces it, written to a temporary file and renamed. A read-only install just runs uncached.
-// Node built-ins only: the bins bundle this file and nothing else on their path.
+// Node built-ins only: the bins bundle this file and nothing else on their path. The bundle gets the caller's
+// `require` (bundles only require Node's built-ins): createRequire would load node:module, and with it the ESM
+// loader's modules, on every start-up.
 import { readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { dirname } from 'node:path';
 import { Script } from 'node:vm';
 
+/** How a bundle is loaded: see loadWithCodeCache. */
+export interface CodeCacheOptions {
+  /** Where the cache lives (default FILE.v8-cache). */
+  cacheFile?: string;
+  /**
+   * Asked at exit, before a missing or rejected cache is written: false keeps it unwritten (a run that took an
+   * unusual path would leave a cache without the usual path's functions, compiled lazily on every later run).
+   */
+  keepCache?: () => boolean;
+}
+
 /**
- * Runs the CommonJS file `file` (an absolute path) as a module and returns its exports. `cacheFile` (default
- * FILE.v8-cache) lets a caller keep one cache per kind of run: a cache holds the functions its first run compiled,
- * and the others are compiled lazily on every later run.
+ * Runs the CommonJS file `file` (an absolute path) as a module, with `require` as its require (Node's built-ins
+ * only), and returns its exports. A cache holds the functions its first run compiled, and the others are compiled
+ * lazily on every later run: `cacheFile` lets a caller keep one cache per kind of run.
  */
-export function loadWithCodeCache(file: string, options: { cacheFile?: string } = {}): unknown {
+export function loadWithCodeCache(file: string, require: NodeJS.Require, options: CodeCacheOptions = {}): unknown {
   const cacheFile = options.cacheFile ?? `${file}.v8-cache`;
   // A shebang line is not JavaScript inside a function body: comment it out (line numbers stay).
   const text = readFileSync(file, 'utf8');
@@ -37,6 +49,7 @@ export function loadWithCodeCache(file: string, options: { cacheFile?: string } 
   const script = new Script(`(function (exports, require, module, __filename, __dirname) {${source}\n})`, { filename: file, cachedData });
   if (cachedData === undefined || script.cachedDataRejected === true) {
     process.once('exit', () => {
+      if (options.keepCache?.() === false) return;
       try {
         const tmp = `${cacheFile}.${process.pid}`;
         writeFileSync(tmp, Buffer.concat([Buffer.from(stamp), script.createCachedData()]));
@@ -47,6 +60,6 @@ export function loadWithCodeCache(file: string, options: { cacheFile?: string } 
     });
   }
   const module = { exports: {} as unknown };
-  (script.runInThisContext() as (...args: unknown[]) => void).call(module.exports, module.exports, createRequire(file), module, file, dirname(file));
+  (script.runInThisContext() as (...args: unknown[]) => void).call(module.exports, module.exports, require, module, file, dirname(file));
   return module.exports;
 }

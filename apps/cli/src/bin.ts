@@ -1,6 +1,7 @@
 // dist/c.cjs, the `c` bin: runs dist/c-main.cjs (src/c.ts) from a V8 code cache kept next to it
 // (@c/tooling/code-cache-loader), so a start-up deserializes code instead of compiling it. `c --version` is
-// answered here, before any bundle is read.
+// answered here, before any bundle is read; `c run` first tries dist/c-run.cjs (src/run-client/main.ts), which
+// hands back to c-main.cjs what it does not take.
 import { join } from 'node:path';
 import { loadWithCodeCache } from '@c/tooling/code-cache-loader';
 import { version } from '../package.json';
@@ -22,7 +23,22 @@ function commandWord(args: readonly string[]): string | undefined {
 }
 
 const args = process.argv.slice(2);
+const isRun = commandWord(args) === 'run';
+
+function runMain(): void {
+  // `c run` keeps a code cache of its own: one written by another command lacks the run path's functions, which
+  // V8 would then compile on every run (~3 ms of CPU). Any cache is correct for any command; this only picks one.
+  loadWithCodeCache(join(__dirname, 'c-main.cjs'), require, isRun ? { cacheFile: join(__dirname, 'c-main.cjs.run.v8-cache') } : {});
+}
+
 if (args.length === 1 && (args[0] === '--version' || args[0] === '-v')) process.stdout.write(`c version ${version}\n`);
-// `c run` keeps a code cache of its own: one written by another command lacks the run path's functions, which
-// V8 would then compile on every run (~3 ms of CPU). Any cache is correct for any command; this only picks one.
-else loadWithCodeCache(join(__dirname, 'c-main.cjs'), commandWord(args) === 'run' ? { cacheFile: join(__dirname, 'c-main.cjs.run.v8-cache') } : {});
+else if (isRun) {
+  let handedBack = false;
+  const lean = loadWithCodeCache(join(__dirname, 'c-run.cjs'), require, { keepCache: () => !handedBack }) as {
+    main(args: readonly string[], fallback: () => void): Promise<void>;
+  };
+  void lean.main(args, () => {
+    handedBack = true;
+    runMain();
+  });
+} else runMain();

@@ -17,7 +17,7 @@ import { main as runMain } from './run-main';
 /** The full command line: the sibling bundle c-commands.cjs (tsup builds it from command-line.ts). */
 function commandLine(): { main(args: readonly string[]): Promise<void> } {
   const file = join(dirname(fileURLToPath(import.meta.url)), 'c-commands.cjs');
-  return loadWithCodeCache(file) as { main(args: readonly string[]): Promise<void> };
+  return loadWithCodeCache(file, require) as { main(args: readonly string[]): Promise<void> };
 }
 
 // `c … | head`: once the reader is gone, stop quietly like any Unix tool killed by SIGPIPE (Node ignores the signal,

@@ -1,10 +1,12 @@
 import { existsSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { loadWithCodeCache } from '@c/tooling/code-cache-loader';
 
 // The bins (dist/c.cjs, c-runtime) load their bundles through this; a bad or stale cache must never change what runs.
+const localRequire = createRequire(import.meta.url);
 let dir: string;
 let file: string;
 const BUNDLE = `#!/usr/bin/env node
@@ -30,18 +32,18 @@ function expectBundleRan(exports: unknown): void {
 
 describe('loadWithCodeCache', () => {
   it('runs a CommonJS bundle with a shebang, its own __filename/__dirname and require', () => {
-    expectBundleRan(loadWithCodeCache(file));
+    expectBundleRan(loadWithCodeCache(file, localRequire));
   });
 
   it('ignores a cache stamped for another Node, size or mtime', () => {
     writeFileSync(`${file}.v8-cache`, Buffer.concat([Buffer.from('v0.0.0 1 2\n'), Buffer.alloc(64, 1)]));
-    expectBundleRan(loadWithCodeCache(file));
+    expectBundleRan(loadWithCodeCache(file, localRequire));
   });
 
   it('survives a cache with the right stamp but corrupt data (V8 rejects it, the bundle compiles)', () => {
     const stat = statSync(file);
     writeFileSync(`${file}.v8-cache`, Buffer.concat([Buffer.from(`${process.version} ${stat.size} ${stat.mtimeMs}\n`), Buffer.alloc(256, 7)]));
-    expectBundleRan(loadWithCodeCache(file));
+    expectBundleRan(loadWithCodeCache(file, localRequire));
   });
 });
 
@@ -49,7 +51,7 @@ describe('loadWithCodeCache with a cache file of its own', () => {
   it('writes the cache to cacheFile (at exit, on a miss) and accepts it on the next load', () => {
     const own = join(dir, 'own.v8-cache');
     const once = vi.spyOn(process, 'once');
-    expectBundleRan(loadWithCodeCache(file, { cacheFile: own }));
+    expectBundleRan(loadWithCodeCache(file, localRequire, { cacheFile: own }));
     const onExit = once.mock.calls.find(([event]) => event === 'exit')?.[1] as (() => void) | undefined;
     once.mockRestore();
     expect(onExit).toBeDefined();
@@ -59,9 +61,23 @@ describe('loadWithCodeCache with a cache file of its own', () => {
     expect(existsSync(`${file}.v8-cache`)).toBe(false);
 
     const again = vi.spyOn(process, 'once');
-    expectBundleRan(loadWithCodeCache(file, { cacheFile: own }));
+    expectBundleRan(loadWithCodeCache(file, localRequire, { cacheFile: own }));
     // Accepted: nothing to write at exit.
     expect(again.mock.calls.some(([event]) => event === 'exit')).toBe(false);
     again.mockRestore();
+  });
+});
+
+describe('loadWithCodeCache with keepCache', () => {
+  it('leaves a missing cache unwritten when keepCache says no at exit, and writes it when it says yes', () => {
+    for (const keep of [false, true]) {
+      const once = vi.spyOn(process, 'once');
+      expectBundleRan(loadWithCodeCache(file, localRequire, { keepCache: () => keep }));
+      const onExit = once.mock.calls.find(([event]) => event === 'exit')?.[1] as (() => void) | undefined;
+      once.mockRestore();
+      process.removeListener('exit', onExit!);
+      onExit!();
+      expect(existsSync(`${file}.v8-cache`)).toBe(keep);
+    }
   });
 });

@@ -5,15 +5,15 @@
  * `POST /c/run` for -d); a daemon without those endpoints (dockerd) gets docker's sequence of Engine API calls.
  */
 import type { Duplex } from 'node:stream';
-import type { ContainerCreateRequest, ContainerWaitResponse, EngineClient, RunStartError, RunStreamControl } from '@c/api';
-import { errorCodeForStatus } from '@c/api';
-import { CError, isCError, toCError } from '@c/errors';
+import type { ContainerCreateRequest, EngineClient } from '@c/api';
+import { isCError, toCError } from '@c/errors';
 import type { GlobalOptions } from '../context';
-import { createContainer, printWarnings, runFlagsFrom, withImage } from '../containers/create';
+import { createContainer, runFlagsFrom, withImage } from '../containers/create';
 import { createBody, type RunFlags } from '../containers/create-body';
+import { PROXIED_SIGNALS, RunStreamOutcome, detachedRunExit, startFailureExit } from '../containers/run-outcome';
 import { followWindowSize, pumpStreams } from '../containers/stdio';
 import { connectWith } from '../daemon/connect';
-import { EXIT_USAGE, runFailureExitCode } from '../exit-codes';
+import { EXIT_USAGE } from '../exit-codes';
 import { reportError } from '../report-error';
 
 /** A daemon without c's run endpoints (dockerd) answers them as any unknown path. */
@@ -29,17 +29,6 @@ async function unlessMissing<T>(request: () => Promise<T>): Promise<T | undefine
     if (endpointMissing(error)) return undefined;
     throw error;
   }
-}
-
-/** Reports a failed start; the exit code is docker's for it (126, 127 or 125, from the message). */
-function startFailureExit(error: unknown, debug: boolean): number {
-  const cerror = toCError(error);
-  reportError(cerror, debug);
-  return runFailureExitCode(cerror.message);
-}
-
-function startErrorExit(startError: RunStartError, debug: boolean): number {
-  return startFailureExit(new CError(errorCodeForStatus(startError.status), startError.message, { details: { status: startError.status } }), debug);
 }
 
 export async function run(argv: Record<string, unknown>, globals: GlobalOptions): Promise<void> {
@@ -64,12 +53,7 @@ async function runDetached(flags: RunFlags, body: ContainerCreateRequest, name: 
     const connected = await connectWith(globals, (c) => unlessMissing(() => withImage(c, flags.image, () => c.containers.runDetached(body, { name }))));
     client = connected.client;
     const answer = connected.result;
-    if (answer) {
-      printWarnings(answer.Warnings);
-      if (answer.StartError) return startErrorExit(answer.StartError, globals.debug);
-      process.stdout.write(`${answer.Id}\n`);
-      return 0;
-    }
+    if (answer) return detachedRunExit(answer, globals.debug, (text) => process.stdout.write(text));
     id = await createContainer(client, flags, name);
   } catch (error) {
     reportError(toCError(error), globals.debug);
@@ -104,9 +88,6 @@ async function runAttached(flags: RunFlags, body: ContainerCreateRequest, name: 
   return attachAndStart(client, id, options, globals);
 }
 
-/** The signals `c run` without a terminal forwards to the container (docker's --sig-proxy). */
-const PROXIED_SIGNALS: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2'];
-
 /** Forwards signals (no TTY) or follows the window size (TTY) for a started container; returns the undo. */
 function followContainer(client: EngineClient, id: string, tty: boolean): () => void {
   if (tty) return followWindowSize((size) => client.containers.resize(id, size));
@@ -125,21 +106,12 @@ async function followRunStream(
   options: { tty: boolean; stdin: boolean },
   globals: GlobalOptions,
 ): Promise<number> {
-  let startError: RunStartError | undefined;
-  let exited: ContainerWaitResponse | undefined;
   let unfollow = (): void => undefined;
-  const onControl = (payload: Buffer): void => {
-    const message = JSON.parse(payload.toString('utf8')) as RunStreamControl;
-    if ('Id' in message) {
-      printWarnings(message.Warnings);
-      if (message.StartError) startError = message.StartError;
-      else unfollow = followContainer(client, message.Id, options.tty);
-    } else {
-      exited = message;
-    }
-  };
+  const outcome = new RunStreamOutcome((id) => {
+    unfollow = followContainer(client, id, options.tty);
+  });
   try {
-    const end = await pumpStreams(socket, { tty: options.tty, stdin: options.stdin, framed: true, onControl });
+    const end = await pumpStreams(socket, { tty: options.tty, stdin: options.stdin, framed: true, onControl: (payload) => outcome.control(payload) });
     if (end === 'detached') {
       process.stderr.write('\r\n');
       return 0;
@@ -150,14 +122,7 @@ async function followRunStream(
   } finally {
     unfollow();
   }
-  if (startError) return startErrorExit(startError, globals.debug);
-  if (!exited) {
-    reportError(new CError('UNAVAILABLE', 'the daemon ended the run stream without the container’s exit status', { hint: 'see the daemon log' }), globals.debug);
-    return EXIT_USAGE;
-  }
-  if (exited.Error?.Message) process.stderr.write(`Error: ${exited.Error.Message}\n`);
-  // A negative status is the daemon's: its wait failed.
-  return exited.StatusCode < 0 ? EXIT_USAGE : exited.StatusCode;
+  return outcome.exitCode(globals.debug);
 }
 
 /** Shared with `c start -a`: returns the exit code to use. */

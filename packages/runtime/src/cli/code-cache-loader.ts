@@ -5,4 +5,4 @@
 import { join } from 'node:path';
 import { loadWithCodeCache } from '@c/tooling/code-cache-loader';
 
-loadWithCodeCache(join(__dirname, 'c-runtime-main.cjs'));
+loadWithCodeCache(join(__dirname, 'c-runtime-main.cjs'), require);

@@ -79,15 +79,21 @@ describe.skipIf(!haveBusybox)('c against its daemon', () => {
     expect((await c.run(['run', '--bogus-flag', image])).code).toBe(125);
   });
 
-  it('c run loads neither crypto, child_process nor fs/promises (each costs start-up time; none is needed)', async () => {
+  it('c run loads none of net, stream, crypto, child_process, fs/promises or module (each costs start-up time)', async () => {
     const probe = join(work, 'modules-probe.cjs');
     const report = join(work, 'cli-modules.json');
     writeFileSync(probe, `process.on('exit', () => require('fs').writeFileSync(${JSON.stringify(report)}, JSON.stringify(process.moduleLoadList)));\n`);
-    const result = await c.run(['run', '--rm', image, 'true'], { env: { NODE_OPTIONS: `--require ${probe}` } });
-    expect(result.code).toBe(0);
-    const natives = (JSON.parse(readFileSync(report, 'utf8')) as string[]).filter((m) => m.startsWith('NativeModule ')).map((m) => m.slice(13));
-    expect(natives).toContain('net');
-    expect(natives.filter((m) => ['crypto', 'child_process', 'fs/promises'].includes(m))).toEqual([]);
+    const natives = async (args: string[]): Promise<string[]> => {
+      const result = await c.run(args, { env: { NODE_OPTIONS: `--require ${probe}` } });
+      expect(result.code, result.stderr).toBe(0);
+      return (JSON.parse(readFileSync(report, 'utf8')) as string[]).filter((m) => m.startsWith('NativeModule ')).map((m) => m.slice(13));
+    };
+    const heavy = ['net', 'stream', 'crypto', 'child_process', 'fs/promises', 'module'];
+    expect((await natives(['run', '--rm', image, 'true'])).filter((m) => heavy.includes(m))).toEqual([]);
+    // With stdin the full client runs: net, but still none of the others.
+    const full = await natives(['run', '--rm', '-i', image, 'true']);
+    expect(full).toContain('net');
+    expect(full.filter((m) => ['crypto', 'child_process', 'fs/promises'].includes(m))).toEqual([]);
   });
 
   it('passes flags through: env, workdir, hostname, entrypoint, labels', async () => {
@@ -213,10 +219,14 @@ describe.skipIf(!haveBusybox)('c against its daemon', () => {
       expect(detached.stdout).toMatch(/^[0-9a-f]{64}\n$/);
       expect((await c.run(['wait', detached.stdout.trim()])).stdout).toBe('0\n');
       await c.run(['rm', detached.stdout.trim()]);
+      // Without -i the lean client asks first, then hands over to the full client, which asks once more.
       expect(refused.map((line) => line.split(/[? ]/).slice(0, 2).join(' '))).toEqual([
         'POST /v1.43/c/run/stream',
         'POST /v1.43/c/run/stream',
         'POST /v1.43/c/run/stream',
+        'POST /v1.43/c/run/stream',
+        'POST /v1.43/c/run/stream',
+        'POST /v1.43/c/run',
         'POST /v1.43/c/run',
       ]);
     } finally {

@@ -1,31 +1,38 @@
 /**
  * What `c` loads at start-up, seen from the code caches the bin writes next to each bundle it runs: `c --version`
- * reads no bundle, the everyday commands run from dist/c-main.cjs without the yargs bundle (dist/c-commands.cjs),
- * and anything the fast parsers leave alone (help, a flag without its value) still gets the full command line.
- * Runs a copy of the built dist so the caches start out missing.
+ * reads no bundle, `c run` without a terminal runs from dist/c-run.cjs alone, the everyday commands run from
+ * dist/c-main.cjs without the yargs bundle (dist/c-commands.cjs), and anything the fast parsers leave alone (help, a
+ * flag without its value) still gets the full command line. Runs a copy of the built dist so the caches start out
+ * missing.
  */
 import { spawn } from 'node:child_process';
 import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { busyboxTar } from '../busybox-rootfs';
 import { CLI_PATH, cliEnvironment, expectSuccess, type CliEnvironment, type CliResult } from '../registry/support/cli';
 
-const BUNDLES = ['c.cjs', 'c-main.cjs', 'c-commands.cjs'];
+const BUNDLES = ['c.cjs', 'c-run.cjs', 'c-main.cjs', 'c-commands.cjs'];
+const IMAGE = 'startup/busybox:1';
 const { version } = JSON.parse(readFileSync(join(dirname(CLI_PATH), '..', 'package.json'), 'utf8')) as { version: string };
 
 describe('c start-up paths', () => {
   let c: CliEnvironment;
   let copy: string;
+  let work: string;
 
   beforeAll(async () => {
     c = cliEnvironment();
+    work = mkdtempSync(join(tmpdir(), 'c-e2e-startup-image-'));
     // Starts the store's daemon through the real bin; the copy below then talks to it.
-    expectSuccess(await c.run(['ps']), 'c ps');
+    expectSuccess(await c.run(['import', busyboxTar(work, ['sh', 'true', 'cat']), IMAGE]), 'c import');
   }, 120_000);
-  afterAll(() => {
+  afterAll(async () => {
+    await c?.run(['rm', '-f', 'startup-detached']);
     c?.cleanup();
     if (copy) rmSync(copy, { recursive: true, force: true });
+    if (work) rmSync(work, { recursive: true, force: true });
   });
   beforeEach(() => {
     if (copy) rmSync(copy, { recursive: true, force: true });
@@ -58,7 +65,7 @@ describe('c start-up paths', () => {
   it.each([
     [['ps', '-a', '--no-trunc'], 0, /^CONTAINER ID +IMAGE/, /^$/],
     [['container', 'ls', '-q'], 0, /^$/, /^$/],
-    [['images', '-q'], 0, /^$/, /^$/],
+    [['images', '-q'], 0, /^[0-9a-f]{12}\n$/, /^$/],
     [['version', '--format', '{{.Server.ApiVersion}}'], 0, /^Client:[^]*\n1\.\d+\n$/, /^$/],
     [['rm', '-f', 'no-such-container'], 1, /^$/, noSuchContainer],
     [['stop', '-t', '0', 'no-such-container'], 1, /^$/, noSuchContainer],
@@ -84,11 +91,27 @@ describe('c start-up paths', () => {
     expect(existsSync(join(copy, 'c-main.cjs.run.v8-cache'))).toBe(false);
   });
 
-  it('runs c run from c-main.cjs with a code cache of its own', async () => {
+  it('runs c run without a terminal from c-run.cjs alone (no c-main.cjs, no yargs)', async () => {
+    const result = await runCopy(['run', '--rm', IMAGE, 'sh', '-c', 'echo out; echo err >&2; exit 4']);
+    expect(result).toMatchObject({ code: 4, stdout: 'out\n', stderr: 'err\n' });
+    const detached = await runCopy(['run', '-d', '--name', 'startup-detached', IMAGE, 'true']);
+    expect(detached.code, detached.stderr).toBe(0);
+    expect(detached.stdout).toMatch(/^[0-9a-f]{64}\n$/);
+    expect(loaded('c-run.cjs')).toBe(true);
+    expect(loaded('c-main.cjs')).toBe(false);
+    expect(existsSync(join(copy, 'c-main.cjs.run.v8-cache'))).toBe(false);
+    expect(loaded('c-commands.cjs')).toBe(false);
+  });
+
+  it('hands c run with stdin or a missing image to c-main.cjs, with a code cache of its own, and keeps c-run.cjs’s cache unwritten', async () => {
+    const piped = await runCopy(['run', '--rm', '-i', IMAGE, 'cat']);
+    expect(piped.code, piped.stderr).toBe(0);
     const result = await runCopy(['run', '--rm', '127.0.0.1:1/nothing:1', 'true']);
     expect(result.code, result.stderr).toBe(125);
     expect(result.stderr).toMatch(/^Unable to find image '127\.0\.0\.1:1\/nothing:1' locally\n/);
     expect(existsSync(join(copy, 'c-main.cjs.run.v8-cache'))).toBe(true);
+    // Written by a run that handed back, c-run.cjs's cache would lack the lean path's functions for good.
+    expect(loaded('c-run.cjs')).toBe(false);
     expect(loaded('c-main.cjs')).toBe(false);
     expect(loaded('c-commands.cjs')).toBe(false);
   });

@@ -1,0 +1,66 @@
+/**
+ * What `c run` makes of the daemon's answers, shared by both clients of c's run endpoints: commands/run.ts (node:net,
+ * any flags) and run-client/ (the lean path). Light imports only: the lean bundle includes this file.
+ */
+import type { ContainerWaitResponse, RunDetachedResponse, RunStartError, RunStreamControl } from '@c/api';
+import { errorCodeForStatus } from '@c/api';
+import { CError, toCError } from '@c/errors';
+import { EXIT_USAGE, runFailureExitCode } from '../exit-codes';
+import { reportError } from '../report-error';
+import { printWarnings } from './create';
+
+/** The signals `c run` without a terminal forwards to the container (docker's --sig-proxy). */
+export const PROXIED_SIGNALS: readonly NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2'];
+
+/** Reports a failed start; the exit code is docker's for it (126, 127 or 125, from the message). */
+export function startFailureExit(error: unknown, debug: boolean): number {
+  const cerror = toCError(error);
+  reportError(cerror, debug);
+  return runFailureExitCode(cerror.message);
+}
+
+export function startErrorExit(startError: RunStartError, debug: boolean): number {
+  return startFailureExit(new CError(errorCodeForStatus(startError.status), startError.message, { details: { status: startError.status } }), debug);
+}
+
+/** `POST /c/run`'s answer: the warnings, then the start failure or the container's ID on stdout. */
+export function detachedRunExit(answer: RunDetachedResponse, debug: boolean, stdout: (text: string) => void): number {
+  printWarnings(answer.Warnings);
+  if (answer.StartError) return startErrorExit(answer.StartError, debug);
+  stdout(`${answer.Id}\n`);
+  return 0;
+}
+
+/**
+ * The control messages of `POST /c/run/stream` (stream-3 frames): the start's outcome, then the container's status.
+ * `started` runs once the container runs (to forward signals or follow the window size).
+ */
+export class RunStreamOutcome {
+  private startError: RunStartError | undefined;
+  private exited: ContainerWaitResponse | undefined;
+
+  constructor(private readonly started: (id: string) => void) {}
+
+  control(payload: Buffer): void {
+    const message = JSON.parse(payload.toString('utf8')) as RunStreamControl;
+    if ('Id' in message) {
+      printWarnings(message.Warnings);
+      if (message.StartError) this.startError = message.StartError;
+      else this.started(message.Id);
+    } else {
+      this.exited = message;
+    }
+  }
+
+  /** Once the stream ended: reports what went wrong and returns the exit code (the container's own when it ran). */
+  exitCode(debug: boolean): number {
+    if (this.startError) return startErrorExit(this.startError, debug);
+    if (!this.exited) {
+      reportError(new CError('UNAVAILABLE', 'the daemon ended the run stream without the container’s exit status', { hint: 'see the daemon log' }), debug);
+      return EXIT_USAGE;
+    }
+    if (this.exited.Error?.Message) process.stderr.write(`Error: ${this.exited.Error.Message}\n`);
+    // A negative status is the daemon's: its wait failed.
+    return this.exited.StatusCode < 0 ? EXIT_USAGE : this.exited.StatusCode;
+  }
+}
