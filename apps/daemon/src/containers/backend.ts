@@ -47,6 +47,12 @@ export interface EventsBackend {
 
 export interface ContainersBackend {
   create(options: CreateContainerOptions): Promise<ContainerRecord>;
+  /**
+   * `create` for a container started at once (c's run endpoints): returns before the record is durable; `durable`
+   * settles once it is. The caller reports the container only after `durable`, and removes it if that rejects.
+   * Without it the run endpoints use `create`.
+   */
+  createForStart?(options: CreateContainerOptions): Promise<{ record: ContainerRecord; durable: Promise<void> }>;
   start(id: string, stdio?: ContainerStdio): Promise<void>;
   /**
    * Attaches to a created or running container until `detach()` or its exit: live output from now on, stdin when

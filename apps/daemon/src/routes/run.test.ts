@@ -116,6 +116,44 @@ describe("c's run endpoints over a fake engine", () => {
     expect(containers.records.size).toBe(before);
   });
 
+  it('the run endpoints start before the record is durable, and report the container only once it is', async () => {
+    let durable!: () => void;
+    containers.recordDurable = () => new Promise<void>((resolve) => (durable = resolve));
+    const stream = await client.containers.runStream({ Image: 'busybox', Cmd: ['echo', 'early'] });
+    const frames = collect(stream);
+    // Started (and done writing) while its record is not yet durable: nothing is sent before the Id.
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(containers.createdForStart).toBe(1);
+    durable();
+    const got = await frames;
+    expect(got[0]).toEqual([SYSTEMERR, { Id: expect.stringMatching(/^a+\d+$/), Warnings: [] }]);
+    expect(got.slice(1)).toEqual([
+      [1, 'early\n'],
+      [SYSTEMERR, { StatusCode: 0, Error: null }],
+    ]);
+
+    containers.recordDurable = () => new Promise<void>((resolve) => setTimeout(resolve, 50));
+    const detached = client.containers.runDetached({ Image: 'busybox', Cmd: ['sleep'] });
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    expect([...containers.records.values()].some((r) => r.Config.Cmd?.[0] === 'sleep' && r.State.Running)).toBe(true);
+    expect((await detached).StartError).toBeUndefined();
+  });
+
+  it('a record that cannot be made durable fails the run: the container is removed and the failure is the start error', async () => {
+    containers.recordDurable = () => Promise.reject(new Error('EIO: i/o error, fsync'));
+    const answer = await client.containers.runDetached({ Image: 'busybox', Cmd: ['sleep'] });
+    expect(answer.StartError?.status).toBe(500);
+    expect(answer.StartError?.message).toMatch(/its record could not be written to disk: EIO: i\/o error, fsync/);
+    expect(containers.removed).toContain(answer.Id);
+
+    const frames = await collect(await client.containers.runStream({ Image: 'busybox', Cmd: ['echo', 'lost'] }));
+    expect(frames).toHaveLength(1);
+    const [stream, started] = frames[0]!;
+    expect(stream).toBe(SYSTEMERR);
+    expect(started).toMatchObject({ StartError: { status: 500 } });
+    expect(containers.removed).toContain((started as { Id: string }).Id);
+  });
+
   it('POST /c/run/stream refuses condition=removed without AutoRemove before creating anything', async () => {
     const error = await client.containers.runStream({ Image: 'busybox', Cmd: ['true'] }, { condition: 'removed' }).catch((e: unknown) => e);
     expect(isCError(error, 'INVALID_ARGUMENT') && error.message).toMatch(/condition=removed needs HostConfig.AutoRemove/);

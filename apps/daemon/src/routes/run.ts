@@ -8,7 +8,7 @@
 import type { Readable } from 'node:stream';
 import { SYSTEMERR, encodeFrame, type RunStartError, type RunStreamControl } from '@c/api';
 import { CError } from '@c/errors';
-import type { ContainerRecord, WaitCondition } from '@c/engine';
+import type { ContainerRecord, CreateContainerOptions, WaitCondition } from '@c/engine';
 import type { ContainersBackend } from '../containers/backend';
 import { parseCreateRequest } from '../containers/create-body';
 import { outputWriter, type Attachment, type PendingAttachments } from '../containers/stdio';
@@ -33,6 +33,33 @@ async function startOrFailure(containers: ContainersBackend, start: Start, recor
   }
 }
 
+/** A created container and the promise of its record on disk (already kept where the backend cannot defer it). */
+async function createForRun(containers: ContainersBackend, options: CreateContainerOptions): Promise<{ record: ContainerRecord; durable: Promise<void> }> {
+  if (containers.createForStart !== undefined) return containers.createForStart(options);
+  return { record: await containers.create(options), durable: Promise.resolve() };
+}
+
+/**
+ * Starts the container while its record's fsync runs (the start does not depend on it), then waits for that fsync:
+ * nothing reports the container before its record is durable, as `POST /containers/create` would have. A record
+ * that cannot be made durable fails the run: the container is removed and the failure reported as its start's.
+ */
+async function startDurably(containers: ContainersBackend, start: Start, record: ContainerRecord, durable: Promise<void>): Promise<RunStartError | undefined> {
+  const startError = await startOrFailure(containers, start, record);
+  try {
+    await durable;
+    return startError;
+  } catch (cause) {
+    await containers.remove(record.Id, { force: true }).catch(() => undefined);
+    const error = new CError('INTERNAL', `container ${record.Id}: its record could not be written to disk: ${cause instanceof Error ? cause.message : String(cause)}`, {
+      cause,
+      hint: "check the disk under the daemon's root (space, errors in the kernel log)",
+    });
+    const { status, body } = errorResponse(error);
+    return { message: body.message, status };
+  }
+}
+
 export function runRoutes(containers: ContainersBackend, pending: PendingAttachments, start: Start): Route[] {
   return [
     {
@@ -40,8 +67,8 @@ export function runRoutes(containers: ContainersBackend, pending: PendingAttachm
       pattern: '/c/run',
       handler: async ({ req, res, query }) => {
         const { options, warnings } = parseCreateRequest(await readJsonBody(req), query.get('name'));
-        const record = await containers.create(options);
-        const startError = await startOrFailure(containers, start, record);
+        const { record, durable } = await createForRun(containers, options);
+        const startError = await startDurably(containers, start, record, durable);
         sendJson(res, 201, { Id: record.Id, Warnings: warnings, ...(startError ? { StartError: startError } : {}) });
       },
     },
@@ -64,14 +91,21 @@ async function runStream(containers: ContainersBackend, pending: PendingAttachme
     // The stream would never end: nothing removes a container without AutoRemove once it exits.
     throw new CError('INVALID_ARGUMENT', 'condition=removed needs HostConfig.AutoRemove', { hint: 'set AutoRemove (c run --rm) or wait for next-exit' });
   }
-  const record = await containers.create(options);
+  const { record, durable } = await createForRun(containers, options);
 
   const stream = context.open('application/vnd.docker.multiplexed-stream');
   const control = (message: RunStreamControl): void => {
     stream.write(encodeFrame(SYSTEMERR, JSON.stringify(message)));
   };
+  // Output the container writes while its record's fsync ends waits for the start's control message (which
+  // always comes first, as before the fsync overlapped the start).
+  let held: Buffer[] | undefined = [];
+  const send = (chunk: Buffer): void => {
+    if (held !== undefined) held.push(chunk);
+    else stream.write(chunk);
+  };
   // Always frames, a TTY's output too: the control messages share the stream.
-  const write = outputWriter((chunk) => stream.write(chunk), false);
+  const write = outputWriter(send, false);
 
   let withdraw = (): void => undefined;
   const ended = new Promise<void>((resolve) => {
@@ -87,14 +121,17 @@ async function runStream(containers: ContainersBackend, pending: PendingAttachme
   const waited = containers.wait(record.Id, condition);
   waited.catch(() => undefined);
 
-  const startError = await startOrFailure(containers, start, record);
+  const startError = await startDurably(containers, start, record, durable);
   // After the start, so that the client's first resize finds the container running.
   control({ Id: record.Id, Warnings: warnings, ...(startError ? { StartError: startError } : {}) });
+  const output = held;
+  held = undefined;
   if (startError) {
     withdraw();
     stream.end();
     return;
   }
+  for (const chunk of output) stream.write(chunk);
   await ended;
   try {
     const { StatusCode, Error: error } = await waited;

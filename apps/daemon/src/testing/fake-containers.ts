@@ -114,6 +114,19 @@ export class FakeContainers implements ContainersBackend {
     };
   }
 
+  /** What createForStart's `durable` does for the next container (default: resolves at once). */
+  recordDurable: () => Promise<void> = () => Promise.resolve();
+  /** How many containers createForStart made (c's run endpoints use it instead of create). */
+  createdForStart = 0;
+
+  async createForStart(options: CreateContainerOptions): Promise<{ record: ContainerRecord; durable: Promise<void> }> {
+    const record = await this.create(options);
+    this.createdForStart += 1;
+    const durable = this.recordDurable();
+    durable.catch(() => undefined);
+    return { record, durable };
+  }
+
   async create(options: CreateContainerOptions): Promise<ContainerRecord> {
     if (options.image !== 'busybox') throw new CError('NOT_FOUND', `No such image: ${options.image}`, { hint: 'pull it' });
     const name = `/${options.name ?? `ctr${this.nextId}`}`;

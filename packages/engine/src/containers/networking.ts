@@ -118,10 +118,11 @@ export class ContainerNetworking {
    * `container:<ref>` names a namespace only known at start: rewrite the bundle's spec with its path, and (as docker
    * does at every start) take over the joined container's /etc/hosts, /etc/resolv.conf, /etc/hostname and host
    * name, so both see the same names, resolver and addresses. Updates the record's paths and Config.Hostname.
+   * Returns whether it rewrote the bundle's config.json.
    */
-  refreshJoinedNamespace(record: ContainerRecord, bundle: string, lookup: NetnsLookup): void {
+  refreshJoinedNamespace(record: ContainerRecord, bundle: string, lookup: NetnsLookup): boolean {
     const mode = record.HostConfig.NetworkMode;
-    if (!mode.startsWith('container:')) return;
+    if (!mode.startsWith('container:')) return false;
     const plan = this.plan(mode, lookup);
     const joined = lookup(mode.slice('container:'.length));
     const path = join(bundle, 'config.json');
@@ -150,6 +151,7 @@ export class ContainerNetworking {
       if (spec.process?.env !== undefined) spec.process.env = spec.process.env.map((e) => (e.startsWith('HOSTNAME=') ? `HOSTNAME=${hostname}` : e));
     }
     writeFileSync(path, JSON.stringify(spec, null, 2));
+    return true;
   }
 
   /**
@@ -187,6 +189,14 @@ export class ContainerNetworking {
       throw error;
     }
     return this.settingsOf(record, netnsPath);
+  }
+
+  /**
+   * Whether `connect` connects this container to anything: not without a NetworkService, nor in a mode that has
+   * no network of its own (`none`, `host`, `container:<ref>`), which `network connect` also refuses.
+   */
+  connects(record: ContainerRecord): boolean {
+    return this.service !== undefined && primaryNetwork(record.HostConfig.NetworkMode) !== undefined;
   }
 
   /** docker's NetworkSettings for a container from its live endpoints (empty addresses when it is not connected). */

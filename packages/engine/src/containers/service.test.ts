@@ -64,7 +64,7 @@ function refusingInit(): string {
   return path;
 }
 
-async function open(): Promise<ContainerService> {
+async function open(cgroups: (path: string) => ContainerCgroups = fakeCgroups): Promise<ContainerService> {
   const service = await ContainerService.open({
     root: dir,
     images: fakeImages,
@@ -72,7 +72,7 @@ async function open(): Promise<ContainerService> {
     initScript: refusingInit(),
     // These starts exercise the (fake) init's reports; the direct path is covered by e2e/containers/direct-start.
     directStart: false,
-    cgroups: fakeCgroups,
+    cgroups,
   });
   services.push(service);
   return service;
@@ -117,6 +117,34 @@ describe('ContainerService (no root)', () => {
     expect(existsSync(rootfs.source)).toBe(true);
     expect(readFileSync(join(recordDir, 'hostname'), 'utf8')).toBe(`${c.Id.slice(0, 12)}\n`);
     expect(events.map((e) => [e.Type, e.Action, e.Actor.ID, e.Actor.Attributes.name])).toEqual([['container', 'create', c.Id, 'box']]);
+  });
+
+  it('createForStart makes the cgroup first, answers with the record in place before its fsync, and undoes the cgroup of a failed create', async () => {
+    const calls: string[] = [];
+    const service = await open((path) => ({
+      ...fakeCgroups(path),
+      prepare: () => void calls.push(`prepare ${path}`),
+      destroy: async () => void calls.push(`destroy ${path}`),
+    }));
+    const { record, durable } = await service.createForStart({ image: 'fake:1', name: 'run' });
+    expect(calls).toEqual([`prepare /c/${record.Id}`]);
+    const onDisk = join(service.recordDir(record.Id), 'config.v2.json');
+    expect(JSON.parse(readFileSync(onDisk, 'utf8'))).toEqual(record);
+    await durable;
+    expect(readdirSync(service.recordDir(record.Id)).filter((f) => f.includes('.tmp-'))).toEqual([]);
+
+    calls.length = 0;
+    await expect(service.createForStart({ image: 'fake:1', name: 'run' })).rejects.toThrow('is already in use');
+    await expect(service.createForStart({ image: 'other:1' })).rejects.toThrow('No such image: other:1');
+    expect(calls).toHaveLength(4);
+    for (const [made, undone] of [calls.slice(0, 2), calls.slice(2)]) {
+      expect(made).toMatch(/^prepare \/c\/[0-9a-f]{64}$/);
+      expect(undone).toBe(made!.replace('prepare', 'destroy'));
+    }
+    // docker's create leaves the cgroup to the start.
+    calls.length = 0;
+    await service.create({ image: 'fake:1' });
+    expect(calls).toEqual([]);
   });
 
   it('finds containers by id, name, /name and unique prefix; reports docker\'s not-found message', async () => {

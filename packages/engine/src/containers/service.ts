@@ -24,7 +24,9 @@ import {
   startContainer,
   stateOf,
   type CgroupsFactory,
+  type ContainerCgroups,
   type CreatedContainer,
+  type Spec,
   type DirectCreated,
   type DirectRunRequest,
   type Lifecycle,
@@ -125,6 +127,10 @@ interface Live {
   stdinSink?: Writable;
   /** The pty master of a tty container started by this engine (resize). */
   ptyMaster?: number;
+  /** The cgroup of a container started by this engine (its OOM kills are read at exit). */
+  cgroups?: ContainerCgroups;
+  /** Whether this start connected networks (a `none`, `host` or `container:` mode connects none). */
+  networked?: boolean;
 }
 
 /** Streams attached to a container (docker attach): output is copied to them, stdin read from them. */
@@ -184,6 +190,13 @@ export class ContainerService {
   /** Names reserved by creates still in progress, as well as every record's name. */
   private readonly names = new Map<string, string>();
   private readonly live = new Map<string, Live>();
+  /**
+   * Each new container's spec as create wrote it to the bundle, until its first start hands it to the runtime
+   * (no re-read and re-parse of the file just written); later starts read the bundle.
+   */
+  private readonly specs = new Map<string, Spec>();
+  /** Containers whose exit deleted their runtime state and cgroup and that had no network to release. */
+  private readonly exitCleaned = new Set<string>();
   private readonly waiters = new Map<string, Waiter[]>();
   /** Snapshot deletions of removed containers still running (settled() waits for them). */
   private readonly snapshotRemovals = new Set<Promise<void>>();
@@ -260,11 +273,35 @@ export class ContainerService {
   // ---------------------------------------------------------------- create
 
   async create(options: CreateContainerOptions): Promise<ContainerRecord> {
+    return (await this.createRecord(options, true)).record;
+  }
+
+  /**
+   * `create` for a caller that starts the container at once (c's run endpoints): returns before the record's
+   * fsync, which then overlaps the start, and `durable` settles once the record is on disk. The caller must await
+   * `durable` before it reports the container (its Id) to anyone; if `durable` rejects, it removes the container
+   * (force) and reports the failure. The record is in place (page cache) before this returns: see `writeNew`.
+   */
+  async createForStart(options: CreateContainerOptions): Promise<{ record: ContainerRecord; durable: Promise<void> }> {
+    return this.createRecord(options, false);
+  }
+
+  private async createRecord(options: CreateContainerOptions, awaitDurable: boolean): Promise<{ record: ContainerRecord; durable: Promise<void> }> {
+    const id = newContainerId();
+    const early = awaitDurable ? false : this.makeCgroupEarly(id);
     // A start moves the container's first process into its cgroup, and the first such move after a quiet spell
     // waits out an RCU grace period (6-9 ms here): begin that wait now, so it has passed when start comes.
     warmOwnCgroupMigration();
+    try {
+      return await this.createWithId(id, options, awaitDurable);
+    } catch (error) {
+      if (early) await this.removeCgroup(id).catch(() => undefined);
+      throw error;
+    }
+  }
+
+  private async createWithId(id: string, options: CreateContainerOptions, awaitDurable: boolean): Promise<{ record: ContainerRecord; durable: Promise<void> }> {
     const image = await this.options.images.resolve(options.image);
-    const id = newContainerId();
     const name = options.name !== undefined && options.name !== '' ? canonicalName(options.name) : generateName((n) => this.names.has(n));
     const holder = this.names.get(name);
     if (holder !== undefined) throw nameConflict(name, holder);
@@ -320,11 +357,20 @@ export class ContainerService {
       record.NetworkSettings = emptyNetworkSettings();
       const endpoints = endpointRequests(options.endpoints);
       if (Object.keys(endpoints).length > 0) record.C.networks = endpoints;
-      // Durable before create answers; the fsync runs on the thread pool, not on this event loop.
-      await this.store.write(record);
+      // Durable before create answers (for createForStart: before its caller reports the container, while the start
+      // goes on); the fsync runs on the thread pool, not on this event loop.
+      let durable: Promise<void>;
+      if (awaitDurable) {
+        await this.store.write(record);
+        durable = Promise.resolve();
+      } else {
+        durable = this.store.writeNew(record);
+        durable.catch(() => undefined); // the caller's to handle; never an unhandled rejection meanwhile
+      }
       this.records.set(id, record);
+      this.specs.set(id, spec);
       this.emit(record, 'create');
-      return structuredClone(record);
+      return { record: structuredClone(record), durable };
     } catch (error) {
       this.names.delete(name);
       if (prepared) await this.snapshotter.remove(snapshotKey).catch(() => undefined);
@@ -334,6 +380,22 @@ export class ContainerService {
         // nothing was written
       }
       throw error;
+    }
+  }
+
+  /**
+   * For a container started at once: its cgroup directories (without limits: the start applies the spec's), made
+   * before the migration warm-up in createRecord. That warm-up holds the kernel's cgroup_mutex for its whole RCU
+   * grace period (7-11 ms here), and every cgroup mkdir waits for the mutex: made at the start, the directories
+   * waited out the rest of that grace period; made first, the grace period passes during the create and the start
+   * finds them. False (the start makes them) if they cannot be made now.
+   */
+  private makeCgroupEarly(id: string): boolean {
+    try {
+      this.lifecycle.cgroups(containerCgroupsPath(id)).prepare?.(undefined);
+      return true;
+    } catch {
+      return false;
     }
   }
 
@@ -386,9 +448,15 @@ export class ContainerService {
       clearTimeout(pendingRestart);
       this.restartTimers.delete(id);
     }
-    // A runtime state left by a crash would make create fail with "exists".
-    await this.deleteRuntimeState(id);
-    this.networking.refreshJoinedNamespace(record, join(this.store.dir(id), 'bundle'), this.netnsOf);
+    const written = this.specs.get(id);
+    this.specs.delete(id);
+    this.exitCleaned.delete(id);
+    // A runtime state left by a crash would make create fail with "exists" (a container this engine has just
+    // created and never started has none: its id is new).
+    if (written === undefined) await this.deleteRuntimeState(id);
+    // Rewrites the bundle's spec for `container:<ref>` (then only the file is current).
+    const rewritten = this.networking.refreshJoinedNamespace(record, join(this.store.dir(id), 'bundle'), this.netnsOf);
+    const spec = rewritten ? undefined : written;
     const tty = record.Config.Tty;
     // The output worker reads and logs the FIFOs or the pty master (output-pump.ts), off the event loop.
     const fifos = tty ? undefined : openOutputFifos(this.store.dir(id), logTarget(record));
@@ -409,7 +477,7 @@ export class ContainerService {
       };
       // No Node process per container where the runtime can: it blocks this event loop for the rootfs build
       // (sync syscalls, a few ms) and always returns this thread to the daemon's namespaces, root and cwd.
-      direct = this.options.directStart === false ? undefined : await runDirect({ ...request, holdStart: true });
+      direct = this.options.directStart === false ? undefined : await runDirect({ ...request, spec, holdStart: true });
       if (direct === undefined) this.initNeeded = true;
       this.startCounts[direct === undefined ? 'init' : 'direct'] += 1;
       created =
@@ -459,6 +527,8 @@ export class ContainerService {
       startedAtMs: Date.now(),
       stdinSink,
       ...(created.ptyMaster !== undefined ? { ptyMaster: created.ptyMaster } : {}),
+      cgroups: created.cgroups,
+      networked: this.networking.connects(record),
     };
     this.live.set(id, live);
     this.tapOutputs(id);
@@ -522,8 +592,7 @@ export class ContainerService {
     const exitCode = code ?? 128 + parseSignal(signal ?? 'SIGKILL');
     let oomKilled = false;
     try {
-      const runtime = this.lifecycle.store.read(id);
-      oomKilled = this.lifecycle.cgroups(runtime.cgroupsPath).oomKills() > 0;
+      oomKilled = (live.cgroups ?? this.lifecycle.cgroups(this.lifecycle.store.read(id).cgroupsPath)).oomKills() > 0;
     } catch {
       // no runtime state or no memory controller
     }
@@ -538,12 +607,22 @@ export class ContainerService {
       }),
       // A failure here (a cgroup still busy) must not lose the exit: the state stays, and `remove` or the next
       // start deletes it again.
-      this.deleteRuntimeState(id).catch((error: unknown) => {
-        this.reportBackgroundError('runtime_error', id, error);
-      }),
-      this.releaseNetwork(id),
+      this.deleteRuntimeState(id).then(
+        () => {
+          // Nothing left for a remove to clean up (an --rm container's, just below) unless a start comes first.
+          if (live.networked === false) this.exitCleaned.add(id);
+        },
+        (error: unknown) => this.reportBackgroundError('runtime_error', id, error),
+      ),
+      live.networked === false ? this.forgetNetwork(id) : this.releaseNetwork(id),
     ]);
     this.recordExit(id, exitCode, oomKilled, '');
+  }
+
+  /** An ended container that connected no network: nothing to release (see `ContainerNetworking.connects`). */
+  private async forgetNetwork(id: string): Promise<void> {
+    const record = this.records.get(id);
+    if (record !== undefined) record.NetworkSettings = emptyNetworkSettings();
   }
 
   /** Leases, ports, DNS names and veths of an ended container go (before a restart policy can start it again). */
@@ -575,14 +654,19 @@ export class ContainerService {
       FinishedAt: this.now().toISOString(),
     };
     if (record.State.Health) record.State.Health = { ...record.State.Health, Status: 'unhealthy' };
-    // An auto-removed container's exit record lives for a few milliseconds: not worth an fsync. Any other is
-    // fsynced on the thread pool, and its waiters answered once it is on disk (a crash cannot take it back).
-    const written = this.store.write(record, { durable: !record.HostConfig.AutoRemove }).catch((error: unknown) => this.reportBackgroundError('store_error', id, error));
+    const settled = this.closed || record.State.Status === 'removing';
+    const restart = !settled && shouldRestart(record.HostConfig.RestartPolicy, { exitCode, manuallyStopped: record.C.manuallyStopped, restartCount: record.RestartCount });
+    const autoRemove = !settled && !restart && record.HostConfig.AutoRemove;
+    // An auto-removed container's record is deleted just below: its exit is not written (a crash before the
+    // removal leaves the running record; the next open finds the process gone and removes it, as here). Otherwise an
+    // auto-removed one's exit is written without an fsync (it lives for milliseconds); any other is fsynced on the
+    // thread pool, and its waiters answered once it is on disk (a crash cannot take it back).
+    const written = autoRemove ? Promise.resolve() : this.store.write(record, { durable: !record.HostConfig.AutoRemove }).catch((error: unknown) => this.reportBackgroundError('store_error', id, error));
     if (oomKilled) this.emit(record, 'oom');
     this.emit(record, 'die', { exitCode: String(exitCode) });
     void written.then(() => this.settleWaiters(id, (w) => w.condition !== 'removed', { StatusCode: exitCode }));
-    if (this.closed || record.State.Status === 'removing') return;
-    if (shouldRestart(record.HostConfig.RestartPolicy, { exitCode, manuallyStopped: record.C.manuallyStopped, restartCount: record.RestartCount })) {
+    if (settled) return;
+    if (restart) {
       const delay = nextBackoff(this.backoff.get(id) ?? 0, ranForMs);
       this.backoff.set(id, delay);
       record.State.Status = 'restarting';
@@ -602,7 +686,7 @@ export class ContainerService {
       }, delay);
       timer.unref();
       this.restartTimers.set(id, timer);
-    } else if (record.HostConfig.AutoRemove) {
+    } else if (autoRemove) {
       void this.remove(id, { force: true }).catch(() => undefined);
     }
   }
@@ -831,10 +915,13 @@ export class ContainerService {
       this.live.delete(id);
     }
     try {
-      await this.deleteRuntimeState(id);
-      // A cgroup whose runtime state was lost would be left behind by the state's delete.
-      await this.removeCgroup(id);
-      await this.networking.disconnect(id);
+      // Unless its exit did all of this already (an --rm container's remove comes right after it).
+      if (live !== undefined || !this.exitCleaned.has(id)) {
+        await this.deleteRuntimeState(id);
+        // A cgroup whose runtime state was lost would be left behind by the state's delete.
+        await this.removeCgroup(id);
+        await this.networking.disconnect(id);
+      }
     } catch (error) {
       // docker's "dead": removal failed half-way; another `remove -f` retries it.
       record.State.Status = 'dead';
@@ -846,6 +933,8 @@ export class ContainerService {
     }
     this.store.remove(id);
     this.records.delete(id);
+    this.specs.delete(id);
+    this.exitCleaned.delete(id);
     this.names.delete(record.Name);
     this.backoff.delete(id);
     this.emit(record, 'destroy');

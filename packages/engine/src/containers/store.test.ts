@@ -26,6 +26,23 @@ describe('ContainerRecordStore', () => {
     expect(entries()).toEqual([RECORD_FILE]);
   });
 
+  it('writeNew puts a new record in place when it returns and resolves once it is fsynced; a failure throws at once', async () => {
+    const store = new ContainerRecordStore(root);
+    const durable = store.writeNew(record('created'));
+    expect(onDisk()).toBe('created');
+    expect(entries()).toEqual([RECORD_FILE]);
+    await durable;
+    expect(onDisk()).toBe('created');
+    // A later write replaces it as usual.
+    await store.write(record('running'));
+    expect(onDisk()).toBe('running');
+
+    const other = 'b'.repeat(64);
+    writeFileSync(join(root, other), 'not a directory');
+    expect(() => store.writeNew(record('created', other))).toThrow();
+    await store.settled();
+  });
+
   it('a non-durable write is in place when it returns', () => {
     const store = new ContainerRecordStore(root);
     void store.write(record('running'), { durable: false });

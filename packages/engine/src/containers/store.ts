@@ -103,6 +103,34 @@ export class ContainerRecordStore {
     return written;
   }
 
+  /**
+   * A new record's first write when its container starts at once: in place when this returns (written and renamed
+   * now), fsynced on the thread pool after; resolved once the fsync is done. The start need not wait for the disk,
+   * and nothing is lost meanwhile: a crash of this process keeps the page cache, so a restarted engine finds the
+   * record; a power loss before the fsync ends stops the container too, and the caller has not yet answered with
+   * its Id (it awaits this first). Only for a record's first write: renaming before the fsync must never replace a
+   * durable record with one a power loss could tear. Throws if the record cannot be written or renamed.
+   */
+  writeNew(record: ContainerRecord): Promise<void> {
+    const id = record.Id;
+    const path = join(this.dir(id), RECORD_FILE);
+    const temp = `${path}.tmp-${++this.sequence}`;
+    const fd = this.writeTemp(temp, JSON.stringify(record), true);
+    try {
+      renameSync(temp, path);
+    } catch (error) {
+      closeSync(fd);
+      removeQuietly(temp);
+      throw error;
+    }
+    // Superseding any write still in flight (there is none for a new record, but the rule stays one rule).
+    const slot = this.newest.get(id);
+    if (slot !== undefined) slot.seq = this.sequence;
+    const written = fsyncAsync(fd).finally(() => closeSync(fd));
+    this.track(written);
+    return written;
+  }
+
   private track(work: Promise<unknown>): void {
     const settled: Promise<unknown> = work.then(
       () => this.background.delete(settled),

@@ -35,11 +35,17 @@ import { publishCreated } from './publish-created';
 import { warmOwnCgroupMigration } from './warm-migration';
 import { spawnProcess, waitExit } from './spawned-process';
 import type { SpawnStdio, SpawnedProcess } from './spawned-process';
+import type { Spec } from '../spec/types';
 import type { StateStore } from './state';
 
 export interface DirectRunRequest {
   id: string;
   bundle: string;
+  /**
+   * The bundle's config.json as the caller has just written it (the engine): used instead of reading and parsing
+   * the file again. `c-runtime run` leaves it out and reads the bundle.
+   */
+  spec?: Spec | undefined;
   store: StateStore;
   sys: Syscalls;
   cgroups: CgroupsFactory;
@@ -58,7 +64,10 @@ export interface DirectRunRequest {
 
 /** A container built by `runDirect`: already running, or with `holdStart`, waiting for `start()`. */
 export interface DirectCreated extends CreatedContainer {
-  /** Send "go" (once); a no-op without `holdStart`. */
+  /**
+   * Send "go" (once); a no-op without `holdStart`. Waits first for the shim's report that it joined the cgroup
+   * (usually there already) and throws if the shim ended instead; the caller then kills and reaps it.
+   */
   start(): void;
   /** Give up a held container before `start()`: the shim reads EOF and exits. The caller still kills and reaps it. */
   abandon(): void;
@@ -131,7 +140,7 @@ export function directRunBlocker(store: StateStore, namespaces: readonly { type:
 export async function runDirect(request: DirectRunRequest): Promise<DirectCreated | undefined> {
   const { id, store, sys } = request;
   const warn = request.warn ?? (() => {});
-  const { bundle, rootfs, validated } = loadBundle(request.bundle);
+  const { bundle, rootfs, validated } = loadBundle(request.bundle, request.spec);
   const spec = validated.spec;
   const cgroupNs = validated.namespaces.find((n) => n.type === 'cgroup');
   if (directRunBlocker(store, validated.namespaces) !== undefined) return undefined;
@@ -198,6 +207,18 @@ export async function runDirect(request: DirectRunRequest): Promise<DirectCreate
     const own = RESTORE.map(({ proc, flag }) => ({ fd: open(`/proc/thread-self/ns/${proc}`, O.RDONLY), flag }));
     const cwd = open('.', O.PATH);
     let executable: string;
+    // The shim reports once it is in the cgroup (and its cgroup namespace). Only cgroup mounts (made before
+    // pivot_root, with the host's /proc) need its cgroup namespace joined; otherwise the report is read just before
+    // "go", so its migration (which may still wait out an RCU grace period) overlaps everything up to then.
+    let joined = false;
+    const awaitCgroup = (joinNamespace: boolean) => {
+      if (joined) return;
+      joined = true;
+      if (readSync(parentSock, Buffer.alloc(1)) !== 1) {
+        throw new CError('INTERNAL', `container ${id}: its init program ended while joining the cgroup`, { hint: 'see the message above' });
+      }
+      if (joinNamespace && cgroupNs !== undefined && child !== undefined) sys.setns(open(`/proc/${child.pid}/ns/cgroup`, O.RDONLY), CLONE.NEWCGROUP);
+    };
     sys.unshare(CLONE.FS);
     try {
       enterNamespaces(sys, config.namespaces.filter((n) => n.type !== 'cgroup'));
@@ -215,24 +236,12 @@ export async function runDirect(request: DirectRunRequest): Promise<DirectCreate
       const pid = child.pid;
       for (const r of id_.rlimits) sys.prlimit(pid, r.resource, { soft: BigInt(r.soft), hard: BigInt(r.hard) });
       if (id_.oomScoreAdj !== undefined) writeFileSync(`/proc/${pid}/oom_score_adj`, String(id_.oomScoreAdj));
-      // The shim reports once it is in the cgroup (and its cgroup namespace): wait for that only where it matters.
-      // Only cgroup mounts (made before pivot_root, with the host's /proc) need its cgroup namespace joined.
-      let joined = false;
-      const awaitCgroup = (joinNamespace: boolean) => {
-        if (joined) return;
-        joined = true;
-        if (readSync(parentSock, Buffer.alloc(1)) !== 1) {
-          throw new CError('INTERNAL', `container ${id}: its init program ended while joining the cgroup`, { hint: 'see the message above' });
-        }
-        if (joinNamespace && cgroupNs !== undefined) sys.setns(open(`/proc/${pid}/ns/cgroup`, O.RDONLY), CLONE.NEWCGROUP);
-      };
       try {
         setupRootfs(sys, { ...config.rootfs, procPidNamespace: `/proc/${pid}/ns/pid`, beforeCgroupMount: () => awaitCgroup(true) });
       } catch (error) {
         procRefused = isSyscallError(error, 'EINVAL') && String((error as Error).message).includes('proc');
         throw error;
       }
-      awaitCgroup(false);
       mkdirSync(config.process.cwd, { recursive: true });
       executable = lookPath(config.process.args[0]!, config.process.env, config.process.cwd);
     } finally {
@@ -258,6 +267,7 @@ export async function runDirect(request: DirectRunRequest): Promise<DirectCreate
     ptyMaster = published.ptyMaster;
     const go = Buffer.from(`${executable}\0`);
     if (!request.holdStart) {
+      awaitCgroup(false);
       writeSync(parentSock, go);
       return { record, child, cgroups, ptyMaster, start: () => {}, abandon: () => {} };
     }
@@ -269,7 +279,10 @@ export async function runDirect(request: DirectRunRequest): Promise<DirectCreate
       const fd = held;
       held = undefined;
       try {
-        if (send) writeSync(fd, go);
+        if (send) {
+          awaitCgroup(false);
+          writeSync(fd, go);
+        }
       } finally {
         closeSync(fd);
       }

@@ -3,7 +3,7 @@
  * @c/runtime's runDirect and a tiny static PID 1 execs the process. These containers must behave like the
  * init-path ones, leak nothing, and a failing start must leave the engine (and the daemon) in its own namespaces.
  */
-import { closeSync, mkdtempSync, openSync, readFileSync, readdirSync, readlinkSync, rmSync } from 'node:fs';
+import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, readdirSync, readlinkSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
@@ -217,6 +217,36 @@ describe('direct start (engine): no Node init per container', () => {
     expect(readdirSync('/proc/self/fd').length).toBeLessThanOrEqual(fds);
     expect(nodeChildren()).toEqual([]);
   }, 300_000);
+
+  it("createForStart (c run): cgroup made at create, output and events as create's, nothing left when wait removed answers", async () => {
+    const { service } = env;
+    const before = containerCgroups();
+    await expect(service.createForStart({ image: 'missing:1' })).rejects.toThrow('No such image');
+    expect(containerCgroups()).toEqual(before);
+
+    const actions: string[] = [];
+    const unsubscribe = service.events.subscribe((e) => {
+      if (e.Type === 'container') actions.push(e.Action);
+    });
+    const { record, durable } = await service.createForStart({ image: 'busybox:e2e', cmd: ['sh', '-c', 'echo out'], autoRemove: true });
+    const ours = (path: string) => path.endsWith(record.Id);
+    // In place before its fsync ends, with its cgroup directories already made.
+    expect(JSON.parse(readFileSync(join(service.recordDir(record.Id), 'config.v2.json'), 'utf8'))).toMatchObject({ Id: record.Id, State: { Status: 'created' } });
+    expect(containerCgroups().filter(ours).length).toBeGreaterThan(0);
+    const output: string[] = [];
+    const stdout = new PassThrough();
+    stdout.on('data', (chunk: Buffer) => output.push(chunk.toString()));
+    const removed = service.wait(record.Id, 'removed');
+    await startDirect(record.Id, { stdout });
+    await durable;
+    expect(await removed).toEqual({ StatusCode: 0 });
+    unsubscribe();
+    expect(output.join('')).toBe('out\n');
+    expect(actions).toEqual(['create', 'start', 'die', 'destroy']);
+    expect(existsSync(service.recordDir(record.Id))).toBe(false);
+    expect(containerCgroups().filter(ours)).toEqual([]);
+    expect(containerProcesses().filter((pid) => ours(read(`/proc/${pid}/cgroup`) ?? ''))).toEqual([]);
+  }, 60_000);
 });
 
 describe.skipIf(process.arch !== 'x64')('runDirect with holdStart (what the engine uses)', () => {
