@@ -152,6 +152,11 @@ describe("c's run endpoints over a fake engine", () => {
     expect(stream).toBe(SYSTEMERR);
     expect(started).toMatchObject({ StartError: { status: 500 } });
     expect(containers.removed).toContain((started as { Id: string }).Id);
+
+    // A start that failed already keeps its own error; the container goes all the same.
+    const failed = await client.containers.runDetached({ Image: 'busybox', Cmd: ['nope'] });
+    expect(failed.StartError?.status).toBe(400);
+    expect(containers.removed).toContain(failed.Id);
   });
 
   it('POST /c/run/stream refuses condition=removed without AutoRemove before creating anything', async () => {

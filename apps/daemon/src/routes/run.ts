@@ -42,7 +42,8 @@ async function createForRun(containers: ContainersBackend, options: CreateContai
 /**
  * Starts the container while its record's fsync runs (the start does not depend on it), then waits for that fsync:
  * nothing reports the container before its record is durable, as `POST /containers/create` would have. A record
- * that cannot be made durable fails the run: the container is removed and the failure reported as its start's.
+ * that cannot be made durable fails the run: the container is removed and the failure reported as its start's
+ * (unless the start itself failed: that error is reported).
  */
 async function startDurably(containers: ContainersBackend, start: Start, record: ContainerRecord, durable: Promise<void>): Promise<RunStartError | undefined> {
   const startError = await startOrFailure(containers, start, record);
@@ -51,6 +52,8 @@ async function startDurably(containers: ContainersBackend, start: Start, record:
     return startError;
   } catch (cause) {
     await containers.remove(record.Id, { force: true }).catch(() => undefined);
+    // A failed start says more than the disk error that follows it.
+    if (startError) return startError;
     const error = new CError('INTERNAL', `container ${record.Id}: its record could not be written to disk: ${cause instanceof Error ? cause.message : String(cause)}`, {
       cause,
       hint: "check the disk under the daemon's root (space, errors in the kernel log)",

@@ -1,6 +1,6 @@
 // ContainerService without root: a fake image port (an image with no layers) and the copy snapshotter in a temp
 // dir. Covers create → record + bundle, names, restore, rename, list, remove; running containers are in tests/e2e.
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CError } from '@c/errors';
@@ -145,6 +145,25 @@ describe('ContainerService (no root)', () => {
     calls.length = 0;
     await service.create({ image: 'fake:1' });
     expect(calls).toEqual([]);
+    // The failed creates left no directory.
+    await service.settled();
+    expect(readdirSync(join(dir, 'containers')).filter((name) => !name.startsWith('.')).length).toBe(2);
+  });
+
+  it('a new service removes what a create cut short by a crash left (its directory and cgroup), once old enough', async () => {
+    const first = await open();
+    const kept = await first.create({ image: 'fake:1' });
+    const [old, young] = ['d'.repeat(64), 'e'.repeat(64)];
+    for (const id of [old, young]) mkdirSync(join(dir, 'containers', id, 'bundle'), { recursive: true });
+    const past = new Date(Date.now() - 120_000);
+    utimesSync(join(dir, 'containers', old), past, past);
+    const destroyed: string[] = [];
+    const second = await open((path) => ({ ...fakeCgroups(path), destroy: async () => void destroyed.push(path) }));
+    await second.settled();
+    expect(destroyed).toEqual([`/c/${old}`]);
+    expect(existsSync(join(dir, 'containers', old))).toBe(false);
+    expect(existsSync(join(dir, 'containers', young))).toBe(true);
+    expect(second.inspect(kept.Id).Id).toBe(kept.Id);
   });
 
   it('finds containers by id, name, /name and unique prefix; reports docker\'s not-found message', async () => {

@@ -146,7 +146,10 @@ interface Waiter {
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-/** A container snapshot without a record is swept at open only once this old: younger, it may be a create in flight. */
+/**
+ * A container snapshot or directory without a record is swept at open only once this old: younger, it may be a
+ * create in flight in another process on this root.
+ */
 const ORPHAN_SNAPSHOT_GRACE_MS = 60_000;
 
 function logTarget(record: ContainerRecord): LogTarget {
@@ -288,6 +291,9 @@ export class ContainerService {
 
   private async createRecord(options: CreateContainerOptions, awaitDurable: boolean): Promise<{ record: ContainerRecord; durable: Promise<void> }> {
     const id = newContainerId();
+    // The container's directory first: if a crash cuts the create short, it names the cgroup made next as this
+    // root's, and the next open removes both (`sweepAbandonedCreates`).
+    if (!awaitDurable) mkdirSync(this.store.dir(id), { recursive: true, mode: 0o710 });
     const early = awaitDurable ? false : this.makeCgroupEarly(id);
     // A start moves the container's first process into its cgroup, and the first such move after a quiet spell
     // waits out an RCU grace period (6-9 ms here): begin that wait now, so it has passed when start comes.
@@ -296,6 +302,13 @@ export class ContainerService {
       return await this.createWithId(id, options, awaitDurable);
     } catch (error) {
       if (early) await this.removeCgroup(id).catch(() => undefined);
+      if (!awaitDurable) {
+        try {
+          this.store.remove(id);
+        } catch {
+          // removed with its create's own clean-up
+        }
+      }
       throw error;
     }
   }
@@ -971,6 +984,18 @@ export class ContainerService {
     }
   }
 
+  /** Directories of creates a crash cut short (no record) go, with the cgroup `createForStart` may have made. */
+  private async sweepAbandonedCreates(): Promise<void> {
+    for (const id of this.store.abandoned(ORPHAN_SNAPSHOT_GRACE_MS)) {
+      try {
+        await this.removeCgroup(id);
+        this.store.remove(id);
+      } catch (error) {
+        this.reportBackgroundError('restore_error', id, error);
+      }
+    }
+  }
+
   /** `container prune`: removes every stopped container (optionally only those matching `filters`). */
   async prune(filters: ContainerFilters = {}): Promise<{ ContainersDeleted: string[]; SpaceReclaimed: number }> {
     validateFilters(filters);
@@ -1206,6 +1231,7 @@ export class ContainerService {
       this.names.set(record.Name, record.Id);
     }
     await this.sweepOrphanSnapshots(unreadable);
+    await this.sweepAbandonedCreates();
     for (const record of records) {
       const id = record.Id;
       let status: string | undefined;

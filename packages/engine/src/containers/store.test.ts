@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -41,6 +41,17 @@ describe('ContainerRecordStore', () => {
     writeFileSync(join(root, other), 'not a directory');
     expect(() => store.writeNew(record('created', other))).toThrow();
     await store.settled();
+  });
+
+  it('abandoned lists the container directories without a record that are older than the grace period', async () => {
+    const store = new ContainerRecordStore(root);
+    await store.write(record('created'));
+    const [old, young] = ['b'.repeat(64), 'c'.repeat(64)];
+    for (const id of [old, young, 'not-an-id']) mkdirSync(join(root, id));
+    const now = Date.now();
+    utimesSync(join(root, old), new Date(now - 120_000), new Date(now - 120_000));
+    expect(store.abandoned(60_000, now)).toEqual([old]);
+    expect(store.abandoned(0, now + 1000).sort()).toEqual([old, young]);
   });
 
   it('a non-durable write is in place when it returns', () => {

@@ -7,7 +7,7 @@
  * Writes of one record may overlap (a fast container exits while its create's fsync is in flight); the newest
  * write always wins: an older one still waiting for its fsync drops its temp file instead of renaming it.
  */
-import { closeSync, existsSync, fsync, mkdirSync, openSync, readFileSync, readdirSync, renameSync, rmSync, unlinkSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, fsync, mkdirSync, openSync, readFileSync, readdirSync, renameSync, rmSync, statSync, unlinkSync, writeSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
@@ -180,6 +180,24 @@ export class ContainerRecordStore {
         out.push(JSON.parse(readFileSync(path, 'utf8')) as ContainerRecord);
       } catch (error) {
         onError(id, error);
+      }
+    }
+    return out;
+  }
+
+  /**
+   * Container directories without a record, untouched for `graceMs`: creates a crash cut short before the record
+   * was written (a younger one may be a create in flight in another process on this root).
+   */
+  abandoned(graceMs: number, now = Date.now()): string[] {
+    if (!existsSync(this.root)) return [];
+    const out: string[] = [];
+    for (const id of readdirSync(this.root)) {
+      if (!ID.test(id) || existsSync(join(this.root, id, RECORD_FILE))) continue;
+      try {
+        if (now - statSync(join(this.root, id)).mtimeMs >= graceMs) out.push(id);
+      } catch {
+        // gone meanwhile
       }
     }
     return out;
