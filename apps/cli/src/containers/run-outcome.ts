@@ -23,8 +23,34 @@ export function startErrorExit(startError: RunStartError, debug: boolean): numbe
   return startFailureExit(new CError(errorCodeForStatus(startError.status), startError.message, { details: { status: startError.status } }), debug);
 }
 
+/**
+ * The daemon is not trusted to send what the types say: an answer of another shape is reported (125), never read
+ * as a status (an exit code of `undefined` would be 0, or would make the lean client hand a created container's
+ * command line back to the full client, which would run it again).
+ */
+function malformed(what: string): CError {
+  return new CError('UNAVAILABLE', `the daemon sent a malformed run answer: ${what}`, { hint: 'check that -H/$C_HOST names a c daemon; see the daemon log' });
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function checkStartError(value: unknown): void {
+  if (value === undefined || value === null) return;
+  if (!isRecord(value) || typeof value.message !== 'string' || typeof value.status !== 'number') throw malformed('a StartError without a message and a status');
+}
+
+function checkWarnings(value: unknown): void {
+  if (value === undefined || value === null) return;
+  if (!Array.isArray(value) || !value.every((warning) => typeof warning === 'string')) throw malformed('Warnings that are not a list of strings');
+}
+
 /** `POST /c/run`'s answer: the warnings, then the start failure or the container's ID on stdout. */
 export function detachedRunExit(answer: RunDetachedResponse, debug: boolean, stdout: (text: string) => void): number {
+  if (!isRecord(answer) || typeof answer.Id !== 'string' || answer.Id === '') throw malformed('no container Id');
+  checkWarnings(answer.Warnings);
+  checkStartError(answer.StartError);
   printWarnings(answer.Warnings);
   if (answer.StartError) return startErrorExit(answer.StartError, debug);
   stdout(`${answer.Id}\n`);
@@ -42,7 +68,19 @@ export class RunStreamOutcome {
   constructor(private readonly started: (id: string) => void) {}
 
   control(payload: Buffer): void {
-    const message = JSON.parse(payload.toString('utf8')) as RunStreamControl;
+    const message = JSON.parse(payload.toString('utf8')) as unknown;
+    if (!isRecord(message)) throw malformed('a control message that is not an object');
+    if ('Id' in message) {
+      if (typeof message.Id !== 'string' || message.Id === '') throw malformed('a container Id that is not a string');
+      checkWarnings(message.Warnings);
+      checkStartError(message.StartError);
+    } else if (!Number.isSafeInteger(message.StatusCode)) {
+      throw malformed(`the exit status ${JSON.stringify(message.StatusCode)}`);
+    }
+    this.record(message as unknown as RunStreamControl);
+  }
+
+  private record(message: RunStreamControl): void {
     if ('Id' in message) {
       printWarnings(message.Warnings);
       if (message.StartError) this.startError = message.StartError;

@@ -132,6 +132,31 @@ describe('the lean `c run` client', () => {
     expect(stderr).toMatch(/^Error: the daemon did not answer the run request/);
   });
 
+  it('reports a final status or a -d answer of another shape (125) and never hands a created container back', async () => {
+    let last: unknown = { Error: null };
+    let detached: unknown = null;
+    const socket = await fakeDaemon([
+      [/\/c\/run\/stream/, (s) => upgraded(s, [encodeFrame(1, 'ran\n'), control({ Id: ID, Warnings: [] }), control(last)])],
+      [/\/c\/run /, (s) => json(s, '201 Created', detached)],
+    ]);
+    const host = ['-H', `unix://${socket}`];
+    for (const status of [{ Error: null }, { StatusCode: 3.5, Error: null }, { StatusCode: '0', Error: null }]) {
+      last = status;
+      stderr = '';
+      expect(await leanRun([...host, 'run', 'busybox', 'true']), JSON.stringify(status)).toBe(125);
+      expect(stderr).toMatch(/^Error: the daemon sent a malformed run answer: the exit status/);
+    }
+    for (const answer of [null, {}, { Id: ID, Warnings: 'careful' }]) {
+      detached = answer;
+      stderr = '';
+      output.fd1 = '';
+      expect(await leanRun([...host, 'run', '-d', 'busybox', 'true']), JSON.stringify(answer)).toBe(125);
+      expect(stderr).toMatch(/^Error: the daemon sent a malformed run answer/);
+      expect(output.fd1).toBe('');
+    }
+    expect(requests).toHaveLength(6);
+  });
+
   it('forwards signals to the container once it runs (--sig-proxy), and stops forwarding when it exits', async () => {
     let stream: Socket | undefined;
     const killed = new Promise<string>((resolve) => {
@@ -172,6 +197,19 @@ describe('the lean `c run` client', () => {
     expect(requests.map((r) => r.line.split(' ')[1])).toEqual(['/v1.43/c/run/stream?condition=next-exit', '/v1.43/c/run?name=x']);
     expect(output).toEqual({ fd1: '', fd2: '' });
     expect(stderr).toBe('');
+  });
+
+  it('hands back only after an error status: another answer without the upgrade or the 201 is reported (125)', async () => {
+    const socket = await fakeDaemon([
+      [/\/c\/run\/stream/, (s) => json(s, '200 OK', { Id: ID })],
+      [/\/c\/run /, (s) => json(s, '202 Accepted', { Id: ID, Warnings: [] })],
+    ]);
+    expect(await leanRun(['-H', `unix://${socket}`, 'run', 'busybox', 'true'])).toBe(125);
+    expect(stderr).toMatch(/^Error: the daemon answered the run request with status 200/);
+    stderr = '';
+    expect(await leanRun(['-H', `unix://${socket}`, 'run', '-d', 'busybox', 'true'])).toBe(125);
+    expect(stderr).toMatch(/^Error: the daemon answered the run request with status 202/);
+    expect(output).toEqual({ fd1: '', fd2: '' });
   });
 
   it('hands back, sending nothing, a terminal or stdin, a spelling the fast parser leaves alone, a bad flag value, and no daemon', async () => {

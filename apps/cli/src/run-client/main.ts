@@ -36,12 +36,12 @@ interface LeanRun {
 
 /** What to send, or undefined when the full client must take this command line. */
 async function planRun(args: readonly string[]): Promise<LeanRun | undefined> {
-  const parsed = parseFastRun(args);
-  if (!parsed) return undefined;
-  const { argv } = parsed;
-  if (argv.tty || argv.interactive) return undefined;
-  const globals = globalsFrom(argv);
   try {
+    const parsed = parseFastRun(args);
+    if (!parsed) return undefined;
+    const { argv } = parsed;
+    if (argv.tty || argv.interactive) return undefined;
+    const globals = globalsFrom(argv);
     const flags = await runFlagsFrom(argv);
     const body: ContainerCreateRequest = createBody(flags);
     const target = resolveDaemonTarget({ host: globals.host, env: process.env, root: globals.root, rootGiven: globals.rootGiven });
@@ -96,30 +96,47 @@ function proxySignals(socketPath: string, id: string): () => void {
   };
 }
 
+/**
+ * What runDetached and runAttached return when the daemon answered an error status before creating anything: the
+ * full client runs the command line again. Nothing else may lead there (the container may exist by then).
+ */
+const HAND_BACK = Symbol('hand back');
+type Outcome = number | typeof HAND_BACK;
+
+/** An error status (4xx, 5xx): c-daemon answers one only before it created anything. Any other is no such proof. */
+const refused = (status: number): boolean => status >= 400;
+
+function unexpectedStatus(status: number): CError {
+  return new CError('UNAVAILABLE', `the daemon answered the run request with status ${status}`, { hint: 'see `c ps -a` and the daemon log' });
+}
+
 /** The request went out but no usable answer came back: the container may exist, so this is reported, not retried. */
 function lostAnswer(cause?: unknown): CError {
   return new CError('UNAVAILABLE', 'the daemon did not answer the run request', { hint: 'see `c ps -a` and the daemon log', cause });
 }
 
-/** `c run -d`: `POST /c/run`. Undefined (fall back) when the daemon answered an error status: nothing was created. */
-async function runDetached(pipe: UnixPipe, run: LeanRun): Promise<number | undefined> {
-  let answer: RunDetachedResponse;
+/** `c run -d`: `POST /c/run`. HAND_BACK when the daemon answered an error status: nothing was created. */
+async function runDetached(pipe: UnixPipe, run: LeanRun): Promise<Outcome> {
+  let status: number;
+  let answer: RunDetachedResponse | undefined;
   try {
     const { head, body } = await exchange(pipe, requestBytes('POST', '/c/run', { name: run.name }, ['Connection: close'], run.body));
-    if (head.status !== 201) return undefined;
-    answer = JSON.parse(body.toString('utf8')) as RunDetachedResponse;
+    status = head.status;
+    if (status === 201) answer = JSON.parse(body.toString('utf8')) as RunDetachedResponse;
   } catch (error) {
     reportError(lostAnswer(error), run.debug);
     return EXIT_USAGE;
   }
+  if (refused(status)) return HAND_BACK;
+  if (answer === undefined) throw unexpectedStatus(status); // main reports it
   return detachedRunExit(answer, run.debug, stdout);
 }
 
 /**
- * `c run`: `POST /c/run/stream`, then the container's output and the control messages until its status. Undefined
- * (fall back) when the daemon answered without upgrading: the create failed, nothing was created.
+ * `c run`: `POST /c/run/stream`, then the container's output and the control messages until its status. HAND_BACK
+ * when the daemon answered without upgrading: the create failed, nothing was created.
  */
-function runAttached(pipe: UnixPipe, run: LeanRun): Promise<number | undefined> {
+function runAttached(pipe: UnixPipe, run: LeanRun): Promise<Outcome> {
   return new Promise((resolve) => {
     const frames = new FrameDecoder();
     let unfollow = (): void => undefined;
@@ -127,7 +144,7 @@ function runAttached(pipe: UnixPipe, run: LeanRun): Promise<number | undefined> 
       unfollow = proxySignals(run.socketPath, id);
     });
     let settled = false;
-    const finish = (code: number | undefined): void => {
+    const finish = (code: Outcome): void => {
       if (settled) return;
       settled = true;
       pipe.close();
@@ -141,7 +158,8 @@ function runAttached(pipe: UnixPipe, run: LeanRun): Promise<number | undefined> 
     };
     const reader = new ResponseReader(
       (head) => {
-        if (head.status !== 101) finish(undefined);
+        if (refused(head.status)) finish(HAND_BACK);
+        else if (head.status !== 101) fail(unexpectedStatus(head.status));
       },
       (chunk) => {
         for (const frame of frames.push(chunk)) {
@@ -181,7 +199,15 @@ export async function main(args: readonly string[], fallback: () => void): Promi
   const connecting = run && openUnixPipe(run.socketPath);
   const pipe = connecting && (await connecting.catch(() => undefined));
   if (!run || !pipe) return fallback();
-  const code = run.detach ? await runDetached(pipe, run) : await runAttached(pipe, run);
-  if (code === undefined) return fallback();
+  let code: Outcome;
+  try {
+    code = run.detach ? await runDetached(pipe, run) : await runAttached(pipe, run);
+  } catch (error) {
+    // Sent: whatever failed here (a malformed answer, fd 1 closed) is reported, never handed back.
+    pipe.close();
+    reportError(toCError(error), run.debug);
+    code = EXIT_USAGE;
+  }
+  if (code === HAND_BACK) return fallback();
   process.exitCode = code;
 }
