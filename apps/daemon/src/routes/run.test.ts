@@ -120,22 +120,27 @@ describe("c's run endpoints over a fake engine", () => {
     let durable!: () => void;
     containers.recordDurable = () => new Promise<void>((resolve) => (durable = resolve));
     const stream = await client.containers.runStream({ Image: 'busybox', Cmd: ['echo', 'early'] });
-    const frames = collect(stream);
-    // Started (and done writing) while its record is not yet durable: nothing is sent before the Id.
+    // Started (and done writing) while its record is not yet durable: nothing is sent, not even the Id (the socket,
+    // not read yet, would hold it).
     await new Promise((resolve) => setTimeout(resolve, 50));
     expect(containers.createdForStart).toBe(1);
+    expect(stream.socket.readableLength).toBe(0);
     durable();
-    const got = await frames;
+    const got = await collect(stream);
     expect(got[0]).toEqual([SYSTEMERR, { Id: expect.stringMatching(/^a+\d+$/), Warnings: [] }]);
     expect(got.slice(1)).toEqual([
       [1, 'early\n'],
       [SYSTEMERR, { StatusCode: 0, Error: null }],
     ]);
 
-    containers.recordDurable = () => new Promise<void>((resolve) => setTimeout(resolve, 50));
-    const detached = client.containers.runDetached({ Image: 'busybox', Cmd: ['sleep'] });
+    let durableDetached!: () => void;
+    containers.recordDurable = () => new Promise<void>((resolve) => (durableDetached = resolve));
+    let answered = false;
+    const detached = client.containers.runDetached({ Image: 'busybox', Cmd: ['sleep'] }).finally(() => (answered = true));
     await new Promise((resolve) => setTimeout(resolve, 20));
     expect([...containers.records.values()].some((r) => r.Config.Cmd?.[0] === 'sleep' && r.State.Running)).toBe(true);
+    expect(answered).toBe(false);
+    durableDetached();
     expect((await detached).StartError).toBeUndefined();
   });
 
