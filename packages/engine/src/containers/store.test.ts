@@ -54,6 +54,25 @@ describe('ContainerRecordStore', () => {
     expect(store.abandoned(0, now + 1000).sort()).toEqual([old, young]);
   });
 
+  it('an empty record (a first write a power loss cut before its fsync) is no record: not loaded, abandoned once old', async () => {
+    const store = new ContainerRecordStore(root);
+    await store.write(record('created'));
+    const torn = 'd'.repeat(64);
+    mkdirSync(join(root, torn));
+    writeFileSync(join(root, torn, RECORD_FILE), '');
+    const now = Date.now();
+    utimesSync(join(root, torn), new Date(now - 120_000), new Date(now - 120_000));
+    const errors: string[] = [];
+    expect(store.loadAll((id) => errors.push(id)).map((r) => r.State.Status)).toEqual(['created']);
+    expect(errors).toEqual([]);
+    expect(store.abandoned(60_000, now)).toEqual([torn]);
+    // A record that is not empty but unreadable stays the container's: reported, never swept.
+    writeFileSync(join(root, torn, RECORD_FILE), '{"Id":');
+    expect(store.loadAll((id) => errors.push(id))).toHaveLength(1);
+    expect(errors).toEqual([torn]);
+    expect(store.abandoned(60_000, now)).toEqual([]);
+  });
+
   it('a non-durable write is in place when it returns', () => {
     const store = new ContainerRecordStore(root);
     void store.write(record('running'), { durable: false });

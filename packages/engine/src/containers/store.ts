@@ -14,6 +14,19 @@ import { promisify } from 'node:util';
 import type { ContainerRecord } from './types';
 
 export const RECORD_FILE = 'config.v2.json';
+
+/**
+ * Whether `path` holds a record. An empty file does not: a record is never written empty, so it is a first write
+ * (`writeNew`: renamed into place before its fsync) that a power loss cut before its data reached the disk. Its
+ * container died with the machine; the directory then goes as an abandoned create.
+ */
+function hasRecord(path: string): boolean {
+  try {
+    return statSync(path).size > 0;
+  } catch {
+    return false;
+  }
+}
 /** Where a removed container's directory waits for its deletion (a name no container id can have). */
 const REMOVED_PREFIX = '.removed-';
 
@@ -163,7 +176,10 @@ export class ContainerRecordStore {
     closeSync(fd);
   }
 
-  /** Every readable record; unreadable ones are reported through `onError` and left on disk. */
+  /**
+   * Every readable record; unreadable ones are reported through `onError` and left on disk. An empty record file is
+   * no record (see hasRecord).
+   */
   loadAll(onError: (id: string, error: unknown) => void = () => {}): ContainerRecord[] {
     if (!existsSync(this.root)) return [];
     const out: ContainerRecord[] = [];
@@ -175,7 +191,7 @@ export class ContainerRecordStore {
       }
       if (!ID.test(id)) continue;
       const path = join(this.root, id, RECORD_FILE);
-      if (!existsSync(path)) continue;
+      if (!hasRecord(path)) continue;
       try {
         out.push(JSON.parse(readFileSync(path, 'utf8')) as ContainerRecord);
       } catch (error) {
@@ -187,13 +203,13 @@ export class ContainerRecordStore {
 
   /**
    * Container directories without a record, untouched for `graceMs`: creates a crash cut short before the record
-   * was written (a younger one may be a create in flight in another process on this root).
+   * was written or made durable (a younger one may be a create in flight in another process on this root).
    */
   abandoned(graceMs: number, now = Date.now()): string[] {
     if (!existsSync(this.root)) return [];
     const out: string[] = [];
     for (const id of readdirSync(this.root)) {
-      if (!ID.test(id) || existsSync(join(this.root, id, RECORD_FILE))) continue;
+      if (!ID.test(id) || hasRecord(join(this.root, id, RECORD_FILE))) continue;
       try {
         if (now - statSync(join(this.root, id)).mtimeMs >= graceMs) out.push(id);
       } catch {
