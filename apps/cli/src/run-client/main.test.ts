@@ -175,6 +175,24 @@ describe('the lean `c run` client', () => {
     expect(process.listenerCount('SIGTERM')).toBe(listeners);
   });
 
+  it('closes a forwarded signal’s request still unanswered once the container exits (a silent daemon keeps c alive)', async () => {
+    let stream: Socket | undefined;
+    let killSocket: Socket | undefined;
+    await fakeDaemon([
+      [/\/c\/run\/stream/, (s) => ((stream = s), upgraded(s, [control({ Id: ID, Warnings: [] })], false))],
+      [/\/kill\?/, (s) => void (killSocket = s)], // never answers
+    ]);
+    const running = leanRun(['-H', `unix://${join(dir, 'd.sock')}`, 'run', 'busybox', 'sleep', '9']);
+    await vi.waitFor(() => expect(stream).toBeDefined());
+    await vi.waitFor(() => expect(process.listenerCount('SIGINT')).toBeGreaterThan(0));
+    process.emit('SIGINT', 'SIGINT');
+    await vi.waitFor(() => expect(killSocket).toBeDefined());
+    const closed = new Promise((resolve) => killSocket!.on('close', resolve));
+    stream!.end(control({ StatusCode: 130, Error: null }));
+    expect(await running).toBe(130);
+    await closed; // c closed it: nothing of this run is left open
+  });
+
   it('c run -d prints the ID from /c/run; a failed start exits with its code', async () => {
     let startError: unknown;
     const socket = await fakeDaemon([[/^POST \/v1\.43\/c\/run HTTP/, (s) => json(s, '201 Created', { Id: ID, Warnings: [], ...(startError ? { StartError: startError } : {}) })]]);

@@ -81,18 +81,26 @@ function writeOutput(fd: number, data: Buffer): void {
 
 const stdout = (text: string): void => writeOutput(1, Buffer.from(text));
 
-/** Sends the container `signal` (docker's --sig-proxy); failures are ignored, as the full client ignores them. */
-function forwardSignal(socketPath: string, id: string, signal: NodeJS.Signals): void {
-  openUnixPipe(socketPath)
-    ?.then((pipe) => exchange(pipe, requestBytes('POST', `/containers/${encodeURIComponent(id)}/kill`, { signal }, ['Connection: close'])))
-    .catch(() => undefined);
-}
-
+/**
+ * Forwards the signals of PROXIED_SIGNALS to the container (docker's --sig-proxy), each as a kill request of its
+ * own; failures are ignored, as the full client ignores them. The undo also closes the requests still waiting for
+ * an answer: once the container has exited, a daemon that never answers them must not keep c alive.
+ */
 function proxySignals(socketPath: string, id: string): () => void {
-  const handlers = PROXIED_SIGNALS.map((signal): [NodeJS.Signals, () => void] => [signal, () => forwardSignal(socketPath, id, signal)]);
+  const pending = new Set<UnixPipe>();
+  const forward = (signal: NodeJS.Signals): void => {
+    openUnixPipe(socketPath)
+      ?.then((pipe) => {
+        pending.add(pipe);
+        return exchange(pipe, requestBytes('POST', `/containers/${encodeURIComponent(id)}/kill`, { signal }, ['Connection: close'])).finally(() => pending.delete(pipe));
+      })
+      .catch(() => undefined);
+  };
+  const handlers = PROXIED_SIGNALS.map((signal): [NodeJS.Signals, () => void] => [signal, () => forward(signal)]);
   for (const [signal, handler] of handlers) process.on(signal, handler);
   return () => {
     for (const [signal, handler] of handlers) process.off(signal, handler);
+    for (const pipe of pending) pipe.close();
   };
 }
 
@@ -178,7 +186,8 @@ function runAttached(pipe: UnixPipe, run: LeanRun): Promise<Outcome> {
         }
       },
       (error) => {
-        if (!reader.headReceived || error) return fail(lostAnswer(error));
+        if (!reader.headReceived) return fail(lostAnswer(error));
+        if (error) return fail(new CError('UNAVAILABLE', 'the connection to the daemon broke during the run', { hint: 'see `c ps -a` and the daemon log', cause: error }));
         try {
           frames.end();
         } catch (cut) {
