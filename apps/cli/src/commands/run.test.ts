@@ -4,21 +4,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { encodeFrame } from '@c/api';
+import { control, json, upgraded } from '../testing/daemon-replies';
 import { run } from './run';
 
 /** What the fake daemon does with one request (the request line, e.g. `POST /v1.43/c/run/stream?…`). */
 type Reply = (socket: Socket, requestLine: string) => void;
 
-const json = (socket: Socket, status: string, value: unknown): void => {
-  const body = JSON.stringify(value);
-  socket.end(`HTTP/1.1 ${status}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`);
-};
-const upgraded = (socket: Socket, frames: Buffer[], end = true): void => {
-  socket.write('HTTP/1.1 101 UPGRADED\r\nContent-Type: application/vnd.docker.multiplexed-stream\r\nConnection: Upgrade\r\nUpgrade: tcp\r\n\r\n');
-  for (const frame of frames) socket.write(frame);
-  if (end) socket.end();
-};
-const control = (message: unknown): Buffer => encodeFrame(3, JSON.stringify(message));
 const ID = 'a'.repeat(64);
 
 let dir: string;

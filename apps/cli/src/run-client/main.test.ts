@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { encodeFrame } from '@c/api';
+import { control, json, upgraded } from '../testing/daemon-replies';
 import { main } from './main';
 
 // The lean client writes the container's output with writeSync on fds 1 and 2: capture those.
@@ -26,16 +27,6 @@ interface Request {
 }
 type Reply = (socket: Socket, request: Request) => void;
 
-const json = (socket: Socket, status: string, value: unknown): void => {
-  const body = JSON.stringify(value);
-  socket.end(`HTTP/1.1 ${status}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`);
-};
-const upgraded = (socket: Socket, frames: Buffer[], end = true): void => {
-  socket.write('HTTP/1.1 101 UPGRADED\r\nContent-Type: application/vnd.docker.multiplexed-stream\r\nConnection: Upgrade\r\nUpgrade: tcp\r\n\r\n');
-  for (const frame of frames) socket.write(frame);
-  if (end) socket.end();
-};
-const control = (message: unknown): Buffer => encodeFrame(3, JSON.stringify(message));
 const ID = 'b'.repeat(64);
 
 let dir: string;
