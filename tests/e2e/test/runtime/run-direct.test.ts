@@ -31,7 +31,8 @@ const PROBE = [
   'ls /proc > /tmp/procs; echo "pid=$$ procs=$(grep -cE "^[0-9]+$" /tmp/procs) exe=$(readlink /proc/1/exe)"',
   'grep -E "^(Uid|Gid|Groups|CapInh|CapPrm|CapEff|CapBnd|CapAmb|NoNewPrivs|Seccomp):" /proc/self/status',
   'echo "nofile=$(ulimit -n) host=$(hostname) cwd=$(pwd) env=$PROBE_ENV"',
-  'cat /proc/self/cgroup; ls /sys/fs/cgroup | head -3; cat /sys/fs/cgroup/pids/cgroup.procs /sys/fs/cgroup/memory/cgroup.procs 2>&1 | wc -l',
+  // Into a file, then counted: in a pipeline, whether `wc` has joined the cgroup when `cat` reads it is a race.
+  'cat /proc/self/cgroup; ls /sys/fs/cgroup | head -3; cat /sys/fs/cgroup/pids/cgroup.procs /sys/fs/cgroup/memory/cgroup.procs > /tmp/members 2>&1; wc -l < /tmp/members',
   'mkdir /tmp/denied 2>&1 || echo mkdir-refused',
   'cat /proc/self/oom_score_adj; grep -c . /proc/self/mountinfo',
   'exit 9',
