@@ -22,11 +22,11 @@ function scriptedPipe(chunks: readonly (string | Buffer)[], close = true): UnixP
 describe('requestBytes', () => {
   it('puts the API version before the path, encodes the query and leaves out unset parameters', () => {
     const body = Buffer.from('{"Image":"bb"}');
-    const text = requestBytes('POST', '/c/run', { name: 'a b/c', skipped: undefined, condition: 'removed' }, ['Connection: close'], body).toString('latin1');
+    const text = requestBytes('POST', '/c/run', { name: 'a b/c', skipped: undefined, condition: 'removed' }, { Connection: 'close' }, body).toString('latin1');
     expect(text).toBe(
       'POST /v1.43/c/run?name=a%20b%2Fc&condition=removed HTTP/1.1\r\nHost: docker\r\nContent-Type: application/json\r\nContent-Length: 14\r\nConnection: close\r\n\r\n{"Image":"bb"}',
     );
-    expect(requestBytes('POST', '/containers/x/kill', {}, []).toString('latin1')).toBe('POST /v1.43/containers/x/kill HTTP/1.1\r\nHost: docker\r\nContent-Length: 0\r\n\r\n');
+    expect(requestBytes('POST', '/containers/x/kill', {}, {}).toString('latin1')).toBe('POST /v1.43/containers/x/kill HTTP/1.1\r\nHost: docker\r\nContent-Length: 0\r\n\r\n');
   });
 });
 
@@ -37,13 +37,13 @@ describe('ResponseReader', () => {
     const reader = new ResponseReader((head) => heads.push(head), (chunk) => after.push(chunk.toString()));
     for (const byte of Buffer.from('HTTP/1.1 101 UPGRADED\r\nUpgrade: tcp\r\nX-Odd:  spaced \r\n\r\nabc')) reader.push(Buffer.from([byte]));
     reader.push(Buffer.from('def'));
-    expect(heads).toEqual([{ status: 101, headers: new Map([['upgrade', 'tcp'], ['x-odd', 'spaced']]) }]);
+    expect(heads).toEqual([{ status: 101, headers: { upgrade: 'tcp', 'x-odd': 'spaced' } }]);
     expect(after.join('')).toBe('abcdef');
     expect(reader.headReceived).toBe(true);
   });
 
   it('refuses a malformed status line and a head above 64 KiB', () => {
-    expect(() => new ResponseReader(() => undefined, () => undefined).push(Buffer.from('SSH-2.0-OpenSSH\r\n\r\n'))).toThrow(/malformed response: status line "SSH-2.0-OpenSSH"/);
+    expect(() => new ResponseReader(() => undefined, () => undefined).push(Buffer.from('SSH-2.0-OpenSSH\r\n\r\n'))).toThrow(/malformed response: not an HTTP\/1\.x status line: "SSH-2.0-OpenSSH"/);
     const reader = new ResponseReader(() => undefined, () => undefined);
     expect(() => reader.push(Buffer.alloc(65 * 1024, 'a'))).toThrow(/a response head of more than 65536 bytes/);
   });

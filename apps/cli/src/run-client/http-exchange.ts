@@ -3,35 +3,31 @@
  * either a body (Content-Length, or up to the close) or, after `101`, the hijacked byte stream. The daemon is not
  * trusted: the head and bodies are bounded.
  */
-import { API_VERSION } from '@c/api';
+import { API_VERSION, HttpProtocolError, headerValue, MAX_RESPONSE_HEAD_BYTES, buildPath, parseResponseHead, serializeRequestHead, type ResponseHeaders } from '@c/api';
 import { CError } from '@c/errors';
 import type { UnixPipe } from './unix-pipe';
 
-const MAX_HEAD_BYTES = 64 * 1024;
 const MAX_BODY_BYTES = 1024 * 1024;
 const HEAD_END = Buffer.from('\r\n\r\n');
 
 export interface ResponseHead {
   status: number;
   /** Lower-case names. */
-  headers: Map<string, string>;
+  headers: ResponseHeaders;
 }
 
-/** The request's bytes; `path` is an Engine API path without the version (`/c/run`), `query` is encoded here. */
-export function requestBytes(method: string, path: string, query: Record<string, string | undefined>, extraHeaders: readonly string[], body?: Buffer): Buffer {
-  const search = Object.entries(query)
-    .filter((entry): entry is [string, string] => entry[1] !== undefined)
-    .map(([name, value]) => `${name}=${encodeURIComponent(value)}`)
-    .join('&');
-  const lines = [
-    `${method} /v${API_VERSION}${path}${search ? `?${search}` : ''} HTTP/1.1`,
-    'Host: docker',
-    ...(body ? ['Content-Type: application/json'] : []),
-    `Content-Length: ${body?.length ?? 0}`,
-    ...extraHeaders,
-  ];
-  const head = Buffer.from(`${lines.join('\r\n')}\r\n\r\n`, 'latin1');
-  return body ? Buffer.concat([head, body]) : head;
+/**
+ * The request's bytes (@c/api's head serializer and query encoding); `path` is an Engine API path without the
+ * version (`/c/run`). `headers` follow Host and the body's Content-Type and Content-Length.
+ */
+export function requestBytes(method: string, path: string, query: Record<string, string | undefined>, headers: Record<string, string>, body?: Buffer): Buffer {
+  const head = serializeRequestHead(method, buildPath(`/v${API_VERSION}${path}`, query), {
+    Host: 'docker',
+    ...(body ? { 'Content-Type': 'application/json' } : {}),
+    'Content-Length': String(body?.length ?? 0),
+    ...headers,
+  });
+  return body ? Buffer.concat([Buffer.from(head, 'latin1'), body]) : Buffer.from(head, 'latin1');
 }
 
 function malformed(what: string): CError {
@@ -39,15 +35,13 @@ function malformed(what: string): CError {
 }
 
 function parseHead(text: string): ResponseHead {
-  const [statusLine = '', ...lines] = text.split('\r\n');
-  const match = /^HTTP\/1\.[01] (\d{3})(?: |$)/.exec(statusLine);
-  if (!match) throw malformed(`status line ${JSON.stringify(statusLine.slice(0, 80))}`);
-  const headers = new Map<string, string>();
-  for (const line of lines) {
-    const colon = line.indexOf(':');
-    if (colon > 0) headers.set(line.slice(0, colon).trim().toLowerCase(), line.slice(colon + 1).trim());
+  try {
+    const { statusCode, headers } = parseResponseHead(text);
+    return { status: statusCode, headers };
+  } catch (error) {
+    if (error instanceof HttpProtocolError) throw malformed(error.message);
+    throw error;
   }
-  return { status: Number(match[1]), headers };
 }
 
 /**
@@ -74,10 +68,10 @@ export class ResponseReader {
     }
     this.pending = this.pending.length === 0 ? chunk : Buffer.concat([this.pending, chunk]);
     const end = this.pending.indexOf(HEAD_END);
-    if (end < 0) {
-      if (this.pending.length > MAX_HEAD_BYTES) throw malformed(`a response head of more than ${MAX_HEAD_BYTES} bytes`);
-      return;
+    if (end > MAX_RESPONSE_HEAD_BYTES || (end < 0 && this.pending.length > MAX_RESPONSE_HEAD_BYTES)) {
+      throw malformed(`a response head of more than ${MAX_RESPONSE_HEAD_BYTES} bytes`);
     }
+    if (end < 0) return;
     this.head = parseHead(this.pending.subarray(0, end).toString('latin1'));
     const rest = this.pending.subarray(end + HEAD_END.length);
     this.pending = Buffer.alloc(0);
@@ -106,8 +100,8 @@ export function exchange(pipe: UnixPipe, request: Buffer): Promise<{ head: Respo
     const reader = new ResponseReader(
       (received) => {
         head = received;
-        if (received.headers.get('transfer-encoding')?.toLowerCase().includes('chunked')) throw malformed('a chunked body');
-        const declared = received.headers.get('content-length');
+        if (headerValue(received.headers['transfer-encoding'])?.toLowerCase().includes('chunked')) throw malformed('a chunked body');
+        const declared = headerValue(received.headers['content-length']);
         if (declared !== undefined) length = Number(declared);
         if (length !== undefined && !(Number.isSafeInteger(length) && length >= 0)) throw malformed(`Content-Length ${declared}`);
       },

@@ -92,7 +92,7 @@ function proxySignals(socketPath: string, id: string): () => void {
     openUnixPipe(socketPath)
       ?.then((pipe) => {
         pending.add(pipe);
-        return exchange(pipe, requestBytes('POST', `/containers/${encodeURIComponent(id)}/kill`, { signal }, ['Connection: close'])).finally(() => pending.delete(pipe));
+        return exchange(pipe, requestBytes('POST', `/containers/${encodeURIComponent(id)}/kill`, { signal }, { Connection: 'close' })).finally(() => pending.delete(pipe));
       })
       .catch(() => undefined);
   };
@@ -128,7 +128,7 @@ async function runDetached(pipe: UnixPipe, run: LeanRun): Promise<Outcome> {
   let status: number;
   let answer: RunDetachedResponse | undefined;
   try {
-    const { head, body } = await exchange(pipe, requestBytes('POST', '/c/run', { name: run.name }, ['Connection: close'], run.body));
+    const { head, body } = await exchange(pipe, requestBytes('POST', '/c/run', { name: run.name }, { Connection: 'close' }, run.body));
     status = head.status;
     if (status === 201) answer = JSON.parse(body.toString('utf8')) as RunDetachedResponse;
   } catch (error) {
@@ -197,7 +197,7 @@ function runAttached(pipe: UnixPipe, run: LeanRun): Promise<Outcome> {
       },
     );
     pipe
-      .write(requestBytes('POST', '/c/run/stream', { condition: run.rm ? 'removed' : 'next-exit', name: run.name }, ['Connection: Upgrade', 'Upgrade: tcp'], run.body))
+      .write(requestBytes('POST', '/c/run/stream', { condition: run.rm ? 'removed' : 'next-exit', name: run.name }, { Connection: 'Upgrade', Upgrade: 'tcp' }, run.body))
       .catch((error: unknown) => fail(lostAnswer(error)));
   });
 }

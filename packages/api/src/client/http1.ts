@@ -7,18 +7,12 @@
  */
 import { connect, type Socket } from 'node:net';
 import { Readable } from 'node:stream';
+import { HttpProtocolError, MAX_RESPONSE_HEAD_BYTES, headerValue, parseResponseHead, serializeRequestHead, type ResponseHeaders } from './http1-head';
 
-/** Header names in lower case; a repeated header keeps every value. */
-export type ResponseHeaders = Record<string, string | string[] | undefined>;
-
-/** The longest status line + headers accepted before the body. */
-const MAX_HEAD_BYTES = 64 * 1024;
-/** A chunk-size line longer than this is not HTTP. */
+/** The longest chunk-size line accepted: longer is not HTTP. */
 const MAX_CHUNK_LINE = 1024;
 
-export class HttpProtocolError extends Error {
-  override readonly name = 'HttpProtocolError';
-}
+export { HttpProtocolError, type ResponseHeaders };
 
 /** A response body as a stream, with its status and headers (the part of IncomingMessage the client uses). */
 export class ApiResponse extends Readable {
@@ -74,7 +68,7 @@ function abortError(): Error {
   return error;
 }
 
-/** Serializes the request head. */
+/** Serializes the request head, with the framing headers this client's requests take. */
 function requestHead(request: Http1Request): string {
   const headers: Record<string, string> = { Host: 'docker', ...request.headers };
   if (request.body) headers['Content-Length'] = String(request.body.length);
@@ -82,33 +76,7 @@ function requestHead(request: Http1Request): string {
   else if (request.method === 'POST' || request.method === 'PUT') headers['Content-Length'] = '0';
   headers.Connection = request.upgrade ? 'Upgrade' : 'close';
   if (request.upgrade) headers.Upgrade = 'tcp';
-  let head = `${request.method} ${request.path} HTTP/1.1\r\n`;
-  for (const [name, value] of Object.entries(headers)) {
-    if (/[\r\n]/.test(name) || /[\r\n]/.test(value)) throw new HttpProtocolError(`header ${name} holds a line break`);
-    head += `${name}: ${value}\r\n`;
-  }
-  return `${head}\r\n`;
-}
-
-function parseHead(text: string): { statusCode: number; statusMessage: string; headers: ResponseHeaders } {
-  const lines = text.split('\r\n');
-  const status = /^HTTP\/1\.[01] (\d{3})(?: (.*))?$/.exec(lines[0] ?? '');
-  if (!status) throw new HttpProtocolError(`not an HTTP/1.x status line: ${JSON.stringify((lines[0] ?? '').slice(0, 80))}`);
-  const headers: ResponseHeaders = {};
-  for (const line of lines.slice(1)) {
-    if (line === '') continue;
-    const colon = line.indexOf(':');
-    if (colon <= 0) throw new HttpProtocolError(`malformed header line: ${JSON.stringify(line.slice(0, 80))}`);
-    const name = line.slice(0, colon).trim().toLowerCase();
-    const value = line.slice(colon + 1).trim();
-    const previous = headers[name];
-    headers[name] = previous === undefined ? value : ([] as string[]).concat(previous, value);
-  }
-  return { statusCode: Number(status[1]), statusMessage: status[2] ?? '', headers };
-}
-
-function single(value: string | string[] | undefined): string | undefined {
-  return Array.isArray(value) ? value.join(', ') : value;
+  return serializeRequestHead(request.method, request.path, headers);
 }
 
 /**
@@ -223,7 +191,7 @@ export function http1Request(request: Http1Request): Promise<Http1Result> {
     };
 
     const onHead = (rest: Buffer, text: string) => {
-      const parsed = parseHead(text);
+      const parsed = parseResponseHead(text);
       socket.setTimeout(0);
       if (request.upgrade && parsed.statusCode === 101) {
         settled = true;
@@ -239,8 +207,8 @@ export function http1Request(request: Http1Request): Promise<Http1Result> {
       }
       response = new ApiResponse(parsed.statusCode, parsed.statusMessage, parsed.headers, socket);
       const noBody = request.method === 'HEAD' || parsed.statusCode === 204 || parsed.statusCode === 304 || (parsed.statusCode >= 100 && parsed.statusCode < 200);
-      const encoding = single(parsed.headers['transfer-encoding'])?.toLowerCase();
-      const length = single(parsed.headers['content-length']);
+      const encoding = headerValue(parsed.headers['transfer-encoding'])?.toLowerCase();
+      const length = headerValue(parsed.headers['content-length']);
       if (noBody) framing = { kind: 'length', left: 0 };
       else if (encoding !== undefined && encoding.includes('chunked')) framing = { kind: 'chunked', decoder: new ChunkedDecoder(deliver) };
       else if (length !== undefined) {
@@ -260,8 +228,8 @@ export function http1Request(request: Http1Request): Promise<Http1Result> {
         bufferedBytes += data.length;
         const all = buffered.length === 1 ? buffered[0]! : Buffer.concat(buffered, bufferedBytes);
         const end = all.indexOf('\r\n\r\n');
-        if (end > MAX_HEAD_BYTES || (end === -1 && bufferedBytes > MAX_HEAD_BYTES)) {
-          throw new HttpProtocolError(`response head exceeds ${MAX_HEAD_BYTES} bytes`);
+        if (end > MAX_RESPONSE_HEAD_BYTES || (end === -1 && bufferedBytes > MAX_RESPONSE_HEAD_BYTES)) {
+          throw new HttpProtocolError(`response head exceeds ${MAX_RESPONSE_HEAD_BYTES} bytes`);
         }
         if (end === -1) {
           buffered = [all];

@@ -1,7 +1,10 @@
 import type { Duplex } from 'node:stream';
 import { CError } from '@c/errors';
+import { buildPath } from './http1-head';
 import { errorCodeForStatus } from './status';
 import { http1Request, type ApiResponse, type Http1Request } from './http1';
+
+export { buildPath };
 
 /** Where and how to reach the daemon. */
 export interface TransportOptions {
@@ -25,16 +28,6 @@ export interface RequestSpec {
   signal?: AbortSignal;
   /** Streams (pull, push) may legitimately stay quiet for long: no timeout. */
   streaming?: boolean;
-}
-
-/** `path?k=v&…` without the undefined values. Not URLSearchParams: its first use costs ~1 ms of a CLI start-up. */
-export function buildPath(path: string, query: RequestSpec['query']): string {
-  let search = '';
-  for (const key in query) {
-    const value = query[key];
-    if (value !== undefined) search += `${search ? '&' : '?'}${encodeURIComponent(key)}=${encodeURIComponent(String(value))}`;
-  }
-  return path + search;
 }
 
 /** The daemon's error for a failed connection or request, as a CError. */
