@@ -2,7 +2,7 @@
  * What `c run` makes of the daemon's answers, shared by both clients of c's run endpoints: commands/run.ts (node:net,
  * any flags) and run-client/ (the lean path). Light imports only: the lean bundle includes this file.
  */
-import type { ContainerWaitResponse, RunDetachedResponse, RunStartError, RunStreamControl } from '@c/api';
+import type { ContainerWaitResponse, RunDetachedResponse, RunStartError, RunStreamStarted } from '@c/api';
 import { errorCodeForStatus } from '@c/api';
 import { CError, toCError } from '@c/errors';
 import { EXIT_USAGE, runFailureExitCode } from '../exit-codes';
@@ -74,19 +74,13 @@ export class RunStreamOutcome {
       if (typeof message.Id !== 'string' || message.Id === '') throw malformed('a container Id that is not a string');
       checkWarnings(message.Warnings);
       checkStartError(message.StartError);
-    } else if (!Number.isSafeInteger(message.StatusCode)) {
-      throw malformed(`the exit status ${JSON.stringify(message.StatusCode)}`);
-    }
-    this.record(message as unknown as RunStreamControl);
-  }
-
-  private record(message: RunStreamControl): void {
-    if ('Id' in message) {
-      printWarnings(message.Warnings);
-      if (message.StartError) this.startError = message.StartError;
-      else this.started(message.Id);
+      const started = message as unknown as RunStreamStarted;
+      printWarnings(started.Warnings);
+      if (started.StartError) this.startError = started.StartError;
+      else this.started(started.Id);
     } else {
-      this.exited = message;
+      if (!Number.isSafeInteger(message.StatusCode)) throw malformed(`the exit status ${JSON.stringify(message.StatusCode)}`);
+      this.exited = message as unknown as ContainerWaitResponse;
     }
   }
 
