@@ -19,12 +19,12 @@ export default [
     entry: ['src/index.ts', 'src/c-runtime.ts', 'src/c-runtime-init.ts'],
     dts: { entry: 'src/index.ts' },
   }),
-  // CommonJS builds of the CLI and the init: Node's ESM loader reads modules through the thread pool and costs
+  // CommonJS builds of the CLI, the init and the build thread: Node's ESM loader reads modules through the thread pool and costs
   // 10-40 ms per start-up on a loaded machine (bench/start-variants.mjs); these two are what c-runtime runs.
   // `shims` gives import.meta.url (koffi and the init are resolved relative to it).
   defineLibConfig({
     ...bundled,
-    entry: { 'c-runtime-main': 'src/c-runtime.ts', 'c-runtime-init': 'src/c-runtime-init.ts' },
+    entry: { 'c-runtime-main': 'src/c-runtime.ts', 'c-runtime-init': 'src/c-runtime-init.ts', 'c-runtime-build-worker': 'src/c-runtime-build-worker.ts' },
     format: ['cjs'],
     // c-runtime-main.cjs runs through a vm.Script (the code cache), which has no loader for import() in Node 20.
     esbuildOptions(options: { conditions?: string[]; supported?: Record<string, boolean> }) {

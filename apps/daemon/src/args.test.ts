@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { isCError } from '@c/errors';
+import { availableParallelism } from 'node:os';
 import { DEFAULT_INIT_POOL, DEFAULT_INIT_POOL_REFILL_MS, DEFAULT_ROOT, DEFAULT_SOCKET, parseDaemonArgs, parseHost, resolveGroup } from './args';
 
 describe('c-daemon arguments', () => {
@@ -10,6 +11,7 @@ describe('c-daemon arguments', () => {
       group: undefined,
       initPool: DEFAULT_INIT_POOL,
       initPoolRefillMs: DEFAULT_INIT_POOL_REFILL_MS,
+      buildThreads: Math.min(4, availableParallelism()),
       help: false,
       version: false,
     });
@@ -34,6 +36,14 @@ describe('c-daemon arguments', () => {
     expect(() => parseDaemonArgs([], { C_INIT_POOL: 'x' })).toThrow(/C_INIT_POOL must be/);
     expect(parseDaemonArgs([], { C_INIT_POOL_REFILL_MS: '0' }).initPoolRefillMs).toBe(0);
     expect(() => parseDaemonArgs([], { C_INIT_POOL_REFILL_MS: 'soon' })).toThrow(/C_INIT_POOL_REFILL_MS must be/);
+  });
+
+  it('--build-threads N (0: the event loop) over $C_BUILD_THREADS over one per core up to 4', () => {
+    expect(parseDaemonArgs([], { C_BUILD_THREADS: '0' }).buildThreads).toBe(0);
+    expect(parseDaemonArgs(['--build-threads', '3'], { C_BUILD_THREADS: '0' }).buildThreads).toBe(3);
+    expect(parseDaemonArgs(['--build-threads=1'], {}).buildThreads).toBe(1);
+    expect(() => parseDaemonArgs(['--build-threads', 'many'], {})).toThrow(/--build-threads must be a number from 0 to 64, not "many"/);
+    expect(() => parseDaemonArgs([], { C_BUILD_THREADS: '-2' })).toThrow(/C_BUILD_THREADS must be a number from 0 to 64/);
   });
 
   it('refuses TCP and malformed hosts, unknown flags and missing values', () => {

@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os';
 import { resolve } from 'node:path';
 import { CError } from '@c/errors';
 
@@ -7,6 +8,9 @@ export const DEFAULT_ROOT = '/var/lib/c';
 export const DEFAULT_INIT_POOL = 2;
 /** A replacement init boots this long after a start, off the start → exit → remove path (decision 0013). */
 export const DEFAULT_INIT_POOL_REFILL_MS = 250;
+
+/** Threads that build starting containers (decision 0016): one per core, up to 4. */
+export const defaultBuildThreads = (): number => Math.min(4, availableParallelism());
 
 export interface DaemonConfig {
   /** Unix socket paths to listen on. */
@@ -19,6 +23,8 @@ export interface DaemonConfig {
   initPool: number;
   /** How long after a start the pool boots its replacement ($C_INIT_POOL_REFILL_MS; decision 0013). */
   initPoolRefillMs: number;
+  /** Worker threads that build starting containers ($C_BUILD_THREADS); 0 builds them on the event loop. */
+  buildThreads: number;
   help: boolean;
   version: boolean;
 }
@@ -32,6 +38,8 @@ Options:
       --root DIR            state directory (default $C_ROOT or ${DEFAULT_ROOT})
   -G, --group NAME          group that may use the socket (mode 0660; default: root only)
       --init-pool N         pre-started container inits kept ready (default $C_INIT_POOL or ${DEFAULT_INIT_POOL}; 0: none)
+      --build-threads N     threads that build starting containers (default $C_BUILD_THREADS or one per core,
+                            up to 4; 0: on the event loop)
   -h, --help                print this help
   -v, --version             print the version
 `;
@@ -56,7 +64,7 @@ export function parseHost(host: string): string {
   throw invalid(`invalid host ${host}: expected unix:///PATH`);
 }
 
-function parsePoolSize(value: string, where: string): number {
+function parseCount(value: string, where: string): number {
   if (!/^\d+$/.test(value) || Number(value) > 64) throw invalid(`${where} must be a number from 0 to 64, not "${value}"`);
   return Number(value);
 }
@@ -66,10 +74,11 @@ export function parseDaemonArgs(argv: readonly string[], env: NodeJS.ProcessEnv 
   const sockets: string[] = [];
   let root = env.C_ROOT || DEFAULT_ROOT;
   let group: string | undefined;
-  let initPool = env.C_INIT_POOL !== undefined && env.C_INIT_POOL !== '' ? parsePoolSize(env.C_INIT_POOL, 'C_INIT_POOL') : DEFAULT_INIT_POOL;
+  let initPool = env.C_INIT_POOL !== undefined && env.C_INIT_POOL !== '' ? parseCount(env.C_INIT_POOL, 'C_INIT_POOL') : DEFAULT_INIT_POOL;
   const refill = env.C_INIT_POOL_REFILL_MS;
   if (refill !== undefined && refill !== '' && !/^\d+$/.test(refill)) throw invalid(`C_INIT_POOL_REFILL_MS must be a number of milliseconds, not "${refill}"`);
   const initPoolRefillMs = refill !== undefined && refill !== '' ? Number(refill) : DEFAULT_INIT_POOL_REFILL_MS;
+  let buildThreads = env.C_BUILD_THREADS !== undefined && env.C_BUILD_THREADS !== '' ? parseCount(env.C_BUILD_THREADS, 'C_BUILD_THREADS') : defaultBuildThreads();
   let help = false;
   let version = false;
   for (let i = 0; i < argv.length; i++) {
@@ -96,7 +105,10 @@ export function parseDaemonArgs(argv: readonly string[], env: NodeJS.ProcessEnv 
         group = value();
         break;
       case '--init-pool':
-        initPool = parsePoolSize(value(), '--init-pool');
+        initPool = parseCount(value(), '--init-pool');
+        break;
+      case '--build-threads':
+        buildThreads = parseCount(value(), '--build-threads');
         break;
       case '-h':
       case '--help':
@@ -110,7 +122,7 @@ export function parseDaemonArgs(argv: readonly string[], env: NodeJS.ProcessEnv 
         throw invalid(`unknown option ${arg}`);
     }
   }
-  return { sockets: sockets.length > 0 ? sockets : [DEFAULT_SOCKET], root: resolve(root), group, initPool, initPoolRefillMs, help, version };
+  return { sockets: sockets.length > 0 ? sockets : [DEFAULT_SOCKET], root: resolve(root), group, initPool, initPoolRefillMs, buildThreads, help, version };
 }
 
 /** The gid of a group name (or a numeric gid) from /etc/group-format text. */

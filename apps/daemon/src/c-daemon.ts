@@ -26,6 +26,9 @@ async function main(): Promise<void> {
     size: config.initPool,
     refillDelayMs: config.initPoolRefillMs,
     onError: (error) => log(`init pool: ${toCError(error).message} (starts spawn their init meanwhile)`),
+  }, {
+    size: config.buildThreads,
+    onError: (error) => log(`build threads: ${toCError(error).message} (starts build on the event loop)`),
   });
   const daemon = await startDaemon({
     config,
@@ -35,7 +38,7 @@ async function main(): Promise<void> {
     log,
     ...(socketGid === undefined ? {} : { socketGid }),
   });
-  log(`c-daemon ${readOwnVersion()} listening on ${daemon.sockets.map((s) => `unix://${s}`).join(', ')} (root ${config.root}, init pool ${config.initPool})`);
+  log(`c-daemon ${readOwnVersion()} listening on ${daemon.sockets.map((s) => `unix://${s}`).join(', ')} (root ${config.root}, init pool ${config.initPool}, build threads ${config.buildThreads})`);
 
   let stopping = false;
   const stop = (signal: NodeJS.Signals): void => {

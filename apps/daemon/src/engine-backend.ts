@@ -14,13 +14,15 @@ export function createEngineImagesBackend(root: string, containers?: { settled()
 
 /**
  * The engine's container service over the same root: loads every container record and adopts the ones still
- * running (see @c/engine's restore). `initPool` keeps booted inits ready for starts (decision 0013). `close()` stops
+ * running (see @c/engine's restore). `initPool` keeps booted inits ready for starts (decision 0013); `buildThreads`
+ * build starting containers off the event loop (decision 0016). `close()` stops
  * its timers and kills the idle pooled inits; the containers keep running.
  */
 export async function openEngineContainersBackend(
   root: string,
   network?: NetworkService,
   initPool?: ContainerServiceOptions['initPool'],
+  buildThreads?: ContainerServiceOptions['buildThreads'],
 ): Promise<ContainersBackend & Pick<ContainerService, 'connectNetwork' | 'disconnectNetwork'> & { close(): void; settled(): Promise<void> }> {
   const layout = storeLayout(root);
   const content = new ContentStore(layout.content);
@@ -31,6 +33,7 @@ export async function openEngineContainersBackend(
     stores: { content, images },
     ...(network ? { network, events: network.events } : {}),
     ...(initPool ? { initPool } : {}),
+    ...(buildThreads ? { buildThreads } : {}),
   });
   return service;
 }

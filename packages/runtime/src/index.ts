@@ -35,6 +35,7 @@ export { StateStore, DEFAULT_STATE_ROOT, validateId, type ContainerRecord, type 
 export { createContainer, type CreateRequest, type CreatedContainer } from './container/create';
 export { InitProcess } from './container/init-process';
 export { runDirect, directRunBlocker, type DirectRunRequest, type DirectCreated } from './container/run-direct';
+export { BuildThreads, type BuildThreadsOptions } from './container/build-threads';
 export type { InitChild, SpawnStdio } from './container/spawned-process';
 export { warmOwnCgroupMigration } from './container/warm-migration';
 export {
@@ -56,6 +57,7 @@ export { main as runCli, VERSION } from './cli/main';
 export {
   defaultInitScript,
   defaultCliScript,
+  defaultBuildWorkerScript,
   resolveRuntimeFile,
   runtimeFileCandidates,
   type RuntimeFile,

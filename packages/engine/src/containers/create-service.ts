@@ -16,6 +16,8 @@ export interface CreateContainerServiceOptions {
   initPool?: ContainerServiceOptions['initPool'];
   /** Start containers without a Node init where the runtime can (default true). */
   directStart?: boolean;
+  /** Worker threads that build direct starts (default: none, they build on the event loop). */
+  buildThreads?: ContainerServiceOptions['buildThreads'];
 }
 
 export function createContainerService(options: CreateContainerServiceOptions = {}): Promise<ContainerService> {
@@ -30,5 +32,6 @@ export function createContainerService(options: CreateContainerServiceOptions = 
     ...(options.network ? { network: options.network } : {}),
     ...(options.initPool ? { initPool: options.initPool } : {}),
     ...(options.directStart !== undefined ? { directStart: options.directStart } : {}),
+    ...(options.buildThreads ? { buildThreads: options.buildThreads } : {}),
   });
 }

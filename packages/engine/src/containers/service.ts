@@ -12,9 +12,11 @@ import { IMAGE_ID_LABEL } from '../images/storage';
 import { unpackLayers } from '../images/unpack';
 import { linuxSyscalls, preloadSyscalls } from '@c/namespaces';
 import {
+  BuildThreads,
   InitProcess,
   StateStore,
   createContainer,
+  defaultBuildWorkerScript,
   defaultCgroupsFactory,
   deleteContainer,
   killContainer,
@@ -92,6 +94,14 @@ export interface ContainerServiceOptions {
    * The init pool is only filled once a start has needed the init.
    */
   directStart?: boolean;
+  /**
+   * Build direct starts on this many worker threads instead of the event loop (decision 0016): the rootfs mounts,
+   * namespaces and spawn of parallel starts then use the machine's other cores, and the loop stays free for
+   * requests. Needs the default cgroups (the threads make their own) and @c/runtime's built
+   * c-runtime-build-worker script; without either, or with size 0, starts build on the event loop. `onError`
+   * hears of a thread that could not start (starts then build on the event loop).
+   */
+  buildThreads?: { size: number; onError?: (error: unknown) => void };
   /** How often a container the engine did not start itself (found running at restore) is checked for exit. */
   adoptPollMs?: number;
   now?: () => Date;
@@ -214,7 +224,8 @@ export class ContainerService {
   private readonly initPool: InitPool<InitProcess> | undefined;
   /** Whether starts use (or have needed) the Node init: only then is the warm pool worth its memory and CPU. */
   private initNeeded: boolean;
-  private readonly startCounts = { direct: 0, init: 0 };
+  private readonly startCounts = { direct: 0, init: 0, threaded: 0 };
+  private readonly buildThreads: BuildThreads | undefined;
   private closed = false;
   private sizer: ContainerSizer | undefined;
 
@@ -239,6 +250,7 @@ export class ContainerService {
             ...(pool.refillDelayMs !== undefined ? { refillDelayMs: pool.refillDelayMs } : {}),
           })
         : undefined;
+    this.buildThreads = this.openBuildThreads();
     this.exec = new ExecManager(this);
     this.introspector = new Introspector(this);
     this.health = new HealthChecker(this);
@@ -254,9 +266,28 @@ export class ContainerService {
     return this.initPool?.idle ?? 0;
   }
 
-  /** How many starts went without a Node init (`direct`) and through one (`init`, pooled or cold). */
-  get startPaths(): { direct: number; init: number } {
+  /**
+   * How many starts went without a Node init (`direct`) and through one (`init`, pooled or cold); `threaded`: the
+   * direct ones built on a build thread.
+   */
+  get startPaths(): { direct: number; init: number; threaded: number } {
     return { ...this.startCounts };
+  }
+
+  private openBuildThreads(): BuildThreads | undefined {
+    const wanted = this.options.buildThreads;
+    if (wanted === undefined || wanted.size <= 0 || this.options.directStart === false || this.options.cgroups !== undefined) return undefined;
+    let script: string;
+    try {
+      script = defaultBuildWorkerScript();
+    } catch (error) {
+      wanted.onError?.(error);
+      return undefined;
+    }
+    const threads = new BuildThreads({ size: wanted.size, script, ...(wanted.onError ? { onError: wanted.onError } : {}) });
+    // Each thread loads the runtime and koffi once: now, not on the first start.
+    threads.warm();
+    return threads;
   }
 
   private initScript(): string {
@@ -488,11 +519,14 @@ export class ContainerService {
         stdio: [stdinFifo?.reader ?? 'ignore', fifos?.writers.stdout ?? 'ignore', fifos?.writers.stderr ?? 'ignore'] as NonNullable<DirectRunRequest['stdio']>,
         keepPtyMaster: tty,
       };
-      // No Node process per container where the runtime can: it blocks this event loop for the rootfs build
-      // (sync syscalls, a few ms) and always returns this thread to the daemon's namespaces, root and cwd.
-      direct = this.options.directStart === false ? undefined : await runDirect({ ...request, spec, holdStart: true });
+      // No Node process per container where the runtime can. On a build thread, or else on this event loop, which
+      // it then blocks for the rootfs build (sync syscalls, a few ms); either thread returns to the daemon's
+      // namespaces, root and cwd.
+      const threads = this.buildThreads?.usable ? this.buildThreads : undefined;
+      if (this.options.directStart !== false) direct = await (threads ?? { build: runDirect }).build({ ...request, spec, holdStart: true });
       if (direct === undefined) this.initNeeded = true;
       this.startCounts[direct === undefined ? 'init' : 'direct'] += 1;
+      if (direct !== undefined && threads !== undefined) this.startCounts.threaded += 1;
       created =
         direct ??
         (await createContainer({
@@ -1316,8 +1350,9 @@ export class ContainerService {
   /** Stops timers (containers keep running; a new service on the same root adopts them). */
   close(): void {
     this.closed = true;
-    // Pooled inits belong to no container: they end with the engine.
+    // Pooled inits belong to no container: they end with the engine, as do the build threads.
     this.initPool?.close();
+    void this.buildThreads?.close();
     this.health.close();
     for (const timer of this.restartTimers.values()) clearTimeout(timer);
     this.restartTimers.clear();

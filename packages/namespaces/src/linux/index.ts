@@ -114,6 +114,12 @@ const POSIX_SPAWN_SETSID = 0x80;
 const WNOHANG = 1;
 const EVERY_SIGNAL = Array.from({ length: 64 }, (_, i) => i + 1);
 
+/** N for a path of the form /proc/self/fd/N (an fd the child reopens to exec), else undefined. */
+export function procSelfFd(path: string): number | undefined {
+  const match = /^\/proc\/self\/fd\/(\d+)$/.exec(path);
+  return match === null ? undefined : Number(match[1]);
+}
+
 /** posix_spawn and its helpers return an error number instead of setting errno. */
 function spawnStep(args: unknown[], result: number): void {
   if (result !== 0) fail('posixSpawn', args, result);
@@ -237,8 +243,10 @@ export class LinuxSyscalls implements Syscalls {
       spawnStep(args, c.posix_spawnattr_init(attr));
       try {
         // Each source goes to a free slot above every source and target first, then to its place, so one
-        // mapping never overwrites the source of another (and a source already in place loses FD_CLOEXEC).
-        const parked = Math.max(options.fds.length, ...options.fds) + 1;
+        // mapping never overwrites the source of another (and a source already in place loses FD_CLOEXEC). The
+        // slots also stay above an fd that `path` names (/proc/self/fd/N, opened when the child execs): fd numbers
+        // are not ordered by age in a process whose other threads open and close fds meanwhile.
+        const parked = Math.max(options.fds.length, ...options.fds, procSelfFd(path) ?? -1) + 1;
         options.fds.forEach((source, i) => spawnStep(args, c.posix_spawn_file_actions_adddup2(actions, source, parked + i)));
         options.fds.forEach((_, i) => spawnStep(args, c.posix_spawn_file_actions_adddup2(actions, parked + i, i)));
         options.fds.forEach((_, i) => spawnStep(args, c.posix_spawn_file_actions_addclose(actions, parked + i)));

@@ -7,7 +7,7 @@ import { afterEach, describe, expect, test } from 'vitest';
 import { AF, AT_FDCWD, FS_FL, LOCK, MSG, O, RESOLVE, RLIMIT, S_IF, SIGNALS, SOCK, makedev } from '../constants';
 import { isSyscallError } from '../syscall-error';
 import { isPrivileged, runInChild } from '../test-support/child';
-import { linuxSyscalls as sys } from './index';
+import { linuxSyscalls as sys, procSelfFd } from './index';
 
 const cleanups: Array<() => void> = [];
 afterEach(() => {
@@ -487,6 +487,23 @@ describe('posixSpawn and waitpidNoHang', () => {
       process.kill(pid, 'SIGKILL');
     }
     expect(await reap(pid)).toEqual({ code: null, signal: 9 });
+  });
+
+  test('an fd its path names (/proc/self/fd/N) survives the fd mapping, whatever its number', async () => {
+    // The mapping parks each source above the highest fd it moves: N right there (another thread opened it after
+    // the sources, or it got a lower number freed meanwhile) was overwritten and closed before the exec.
+    const opened = [openSync('/bin/true', 'r'), openSync('/bin/true', 'r')];
+    const program = Math.max(...opened);
+    const source = Math.min(...opened);
+    try {
+      expect(procSelfFd(`/proc/self/fd/${program}`)).toBe(program);
+      // program - 1 targets: the first parked slot would be `program` itself.
+      const fds = Array.from({ length: program - 1 }, () => source);
+      const pid = sys.posixSpawn(`/proc/self/fd/${program}`, ['true'], [], { fds });
+      expect(await reap(pid)).toEqual({ code: 0, signal: null });
+    } finally {
+      for (const fd of opened) closeSync(fd);
+    }
   });
 
   test('an exec failure throws here, naming the program', () => {

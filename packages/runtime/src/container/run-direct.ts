@@ -34,9 +34,9 @@ import { openConsolePty, requireConsoleTarget } from './console-pty';
 import { publishCreated } from './publish-created';
 import { warmOwnCgroupMigration } from './warm-migration';
 import { spawnProcess, waitExit } from './spawned-process';
-import type { SpawnStdio, SpawnedProcess } from './spawned-process';
+import type { SpawnStdio } from './spawned-process';
 import type { Spec } from '../spec/types';
-import type { StateStore } from './state';
+import type { ContainerRecord, StateStore } from './state';
 
 export interface DirectRunRequest {
   id: string;
@@ -133,11 +133,76 @@ export function directRunBlocker(store: StateStore, namespaces: readonly { type:
   return undefined;
 }
 
+/** How a build starts the shim and, when the build fails, reaps it again: the engine's worker threads get no SIGCHLD. */
+export interface ShimProcesses<C extends { readonly pid: number }> {
+  spawn(path: string, argv: readonly string[], stdio: readonly SpawnStdio[], extraFds: readonly number[]): C;
+  /** Wait (bounded) until `child`, just sent SIGKILL, has ended. */
+  reapKilled(child: C): Promise<void>;
+}
+
+/** What the shim waits for on its socket before it execs: the executable's path, NUL-terminated. */
+export function goMessage(executable: string): Buffer {
+  return Buffer.from(`${executable}\0`);
+}
+
+/** A container built and waiting for "go": what `runDirect` and the engine's worker threads make of it. */
+export interface DirectBuild<C extends { readonly pid: number }> {
+  record: ContainerRecord;
+  child: C;
+  cgroups: ContainerCgroups;
+  ptyMaster: number | undefined;
+  /** The shim's socket (ours to close): "go" is written to it; closing it unsent makes the shim exit. */
+  control: number;
+  /** The process's executable, resolved in the container's PATH: the shim's "go" names it. */
+  executable: string;
+  /** Blocks until the shim reports that it joined its cgroup; throws if it ended instead. */
+  awaitCgroup(): void;
+}
+
 /**
  * `run` in this process (see the file comment). Returns undefined, having undone everything, when this host or
  * spec needs the two-process path; the caller then uses `createContainer` + `startContainer`.
  */
 export async function runDirect(request: DirectRunRequest): Promise<DirectCreated | undefined> {
+  // SpawnedProcess children, reaped on this thread's SIGCHLD.
+  const built = await buildDirect(request, {
+    spawn: (path, argv, stdio, extraFds) => spawnProcess(request.sys, path, argv, stdio, extraFds),
+    reapKilled: (child) => waitExit(child, 5000),
+  });
+  if (built === undefined) return undefined;
+  const { record, child, cgroups, ptyMaster } = built;
+  const go = goMessage(built.executable);
+  if (!request.holdStart) {
+    try {
+      built.awaitCgroup();
+      writeSync(built.control, go);
+    } finally {
+      closeSync(built.control);
+    }
+    return { record, child, cgroups, ptyMaster, start: () => {}, abandon: () => {} };
+  }
+  let held: number | undefined = built.control;
+  const release = (send: boolean) => {
+    if (held === undefined) return;
+    const fd = held;
+    held = undefined;
+    try {
+      if (send) {
+        built.awaitCgroup();
+        writeSync(fd, go);
+      }
+    } finally {
+      closeSync(fd);
+    }
+  };
+  return { record, child, cgroups, ptyMaster, start: () => release(true), abandon: () => release(false) };
+}
+
+/**
+ * Builds the container up to its "go" (see the file comment) on the calling thread, with `processes` starting the
+ * shim. Returns undefined, having undone everything, when this host or spec needs the two-process path.
+ */
+export async function buildDirect<C extends { readonly pid: number }>(request: Omit<DirectRunRequest, 'holdStart'>, processes: ShimProcesses<C>): Promise<DirectBuild<C> | undefined> {
   const { id, store, sys } = request;
   const warn = request.warn ?? (() => {});
   const { bundle, rootfs, validated } = loadBundle(request.bundle, request.spec);
@@ -147,7 +212,7 @@ export async function runDirect(request: DirectRunRequest): Promise<DirectCreate
   const terminal = validated.process.terminal === true;
   requireConsoleTarget(terminal, request.consoleSocket, request.keepPtyMaster);
   store.create(id);
-  let child: SpawnedProcess | undefined;
+  let child: C | undefined;
   let cgroups: ContainerCgroups | undefined;
   let ptyMaster: number | undefined;
   let ptySlave: number | undefined;
@@ -226,7 +291,7 @@ export async function runDirect(request: DirectRunRequest): Promise<DirectCreate
       const stdio: SpawnStdio[] = ptySlave !== undefined ? [ptySlave, ptySlave, ptySlave] : (request.stdio ?? ['inherit', 'inherit', 'inherit']);
       // /proc is still the host's here: /proc/self is the child's own entry there.
       try {
-        child = spawnProcess(sys, `/proc/self/fd/${shim}`, ['c-runtime-init'], stdio, [childSock, ...procsFds]);
+        child = processes.spawn(`/proc/self/fd/${shim}`, ['c-runtime-init'], stdio, [childSock, ...procsFds]);
       } catch (error) {
         throw new CError('INTERNAL', `container ${id}: cannot start its init program: ${error instanceof Error ? error.message : String(error)}`, {
           cause: error,
@@ -263,31 +328,17 @@ export async function runDirect(request: DirectRunRequest): Promise<DirectCreate
       consoleSocket: request.consoleSocket,
       ptyMaster,
     });
-    const record = published.record;
-    ptyMaster = published.ptyMaster;
-    const go = Buffer.from(`${executable}\0`);
-    if (!request.holdStart) {
-      awaitCgroup(false);
-      writeSync(parentSock, go);
-      return { record, child, cgroups, ptyMaster, start: () => {}, abandon: () => {} };
-    }
     // The socket outlives this call: take it out of the fds the finally below closes.
     fds.splice(fds.indexOf(parentSock), 1);
-    let held: number | undefined = parentSock;
-    const release = (send: boolean) => {
-      if (held === undefined) return;
-      const fd = held;
-      held = undefined;
-      try {
-        if (send) {
-          awaitCgroup(false);
-          writeSync(fd, go);
-        }
-      } finally {
-        closeSync(fd);
-      }
+    return {
+      record: published.record,
+      child,
+      cgroups,
+      ptyMaster: published.ptyMaster,
+      control: parentSock,
+      executable,
+      awaitCgroup: () => awaitCgroup(false),
     };
-    return { record, child, cgroups, ptyMaster, start: () => release(true), abandon: () => release(false) };
   } catch (error) {
     if (child !== undefined) {
       try {
@@ -295,7 +346,7 @@ export async function runDirect(request: DirectRunRequest): Promise<DirectCreate
       } catch {
         // already gone
       }
-      await waitExit(child, 5000);
+      await processes.reapKilled(child);
     }
     await cgroups?.destroy().catch((cause: unknown) => {
       warn(`container ${id}: its cgroup ${cgroups?.path ?? ''} could not be removed: ${cause instanceof Error ? cause.message : String(cause)}`);

@@ -35,6 +35,12 @@ function reapLive(): void {
   if (live.size === 0) stopListening();
 }
 
+function listen(): void {
+  if (listening) return;
+  process.on('SIGCHLD', reapLive);
+  listening = true;
+}
+
 function stopListening(): void {
   process.off('SIGCHLD', reapLive);
   listening = false;
@@ -89,24 +95,61 @@ export class SpawnedProcess extends EventEmitter implements InitChild {
  * empty environment. Throws if it cannot be started (the error names the program).
  */
 export function spawnProcess(sys: Syscalls, path: string, argv: readonly string[], stdio: readonly SpawnStdio[], extraFds: readonly number[]): SpawnedProcess {
+  // Listening before the spawn: SIGCHLD is handled on the event loop, after the child is in `live`.
+  listen();
+  try {
+    return new SpawnedProcess(sys, spawnPid(sys, path, argv, stdio, extraFds));
+  } catch (error) {
+    if (live.size === 0) stopListening();
+    throw error;
+  }
+}
+
+/** `spawnProcess` without the SIGCHLD bookkeeping (a worker thread gets no signals): the child's pid. */
+export function spawnPid(sys: Syscalls, path: string, argv: readonly string[], stdio: readonly SpawnStdio[], extraFds: readonly number[]): number {
   let devNull: number | undefined;
   const fds = stdio.map((entry, i) => {
     if (entry === 'inherit') return i;
     if (entry === 'ignore') return (devNull ??= openSync('/dev/null', O.RDWR | O.CLOEXEC));
     return entry;
   });
-  // Listening before the spawn: SIGCHLD is handled on the event loop, after the child is in `live`.
-  if (!listening) {
-    process.on('SIGCHLD', reapLive);
-    listening = true;
-  }
   try {
-    return new SpawnedProcess(sys, sys.posixSpawn(path, argv, [], { fds: [...fds, ...extraFds], setsid: true }));
-  } catch (error) {
-    if (live.size === 0) stopListening();
-    throw error;
+    return sys.posixSpawn(path, argv, [], { fds: [...fds, ...extraFds], setsid: true });
   } finally {
     if (devNull !== undefined) closeSync(devNull);
+  }
+}
+
+/**
+ * A child of this process that another thread spawned (`spawnPid`), reaped from now on on this thread's SIGCHLD.
+ * Its first check comes on a later turn of the event loop, so a caller attaching 'exit' right away misses nothing.
+ */
+export function adoptProcess(sys: Syscalls, pid: number): SpawnedProcess {
+  listen();
+  const child = new SpawnedProcess(sys, pid);
+  // A SIGCHLD that came before it was in `live` found nothing to reap.
+  setImmediate(() => {
+    if (child.poll() && live.size === 0) stopListening();
+  });
+  return child;
+}
+
+/**
+ * Reaps a child this thread spawned with `spawnPid` and has just sent SIGKILL, polling for up to `ms` (blocking
+ * the thread: for a worker thread, which has no SIGCHLD to wait on).
+ */
+export function reapKilledSync(sys: Syscalls, pid: number, ms: number): void {
+  const pause = new Int32Array(new SharedArrayBuffer(4));
+  const deadline = Date.now() + ms;
+  for (;;) {
+    try {
+      if (sys.waitpidNoHang(pid) !== undefined) return;
+    } catch (error) {
+      if (isSyscallError(error, 'ECHILD')) return;
+      throw error;
+    }
+    if (Date.now() > deadline) return;
+    Atomics.wait(pause, 0, 0, 1);
   }
 }
 

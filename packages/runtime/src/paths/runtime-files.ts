@@ -6,9 +6,19 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { CError } from '@c/errors';
 
-export type RuntimeFile = 'c-runtime-init.js' | 'c-runtime.js';
+export type RuntimeFile = 'c-runtime-init.js' | 'c-runtime.js' | 'c-runtime-build-worker.js';
 
-const OVERRIDES: Record<RuntimeFile, string> = { 'c-runtime-init.js': 'C_RUNTIME_INIT', 'c-runtime.js': 'C_RUNTIME_CLI' };
+const OVERRIDES: Record<RuntimeFile, string> = {
+  'c-runtime-init.js': 'C_RUNTIME_INIT',
+  'c-runtime.js': 'C_RUNTIME_CLI',
+  'c-runtime-build-worker.js': 'C_RUNTIME_BUILD_WORKER',
+};
+
+const WHAT: Record<RuntimeFile, string> = {
+  'c-runtime-init.js': 'the container init',
+  'c-runtime.js': 'the c-runtime CLI',
+  'c-runtime-build-worker.js': 'the container build thread',
+};
 
 export interface ResolveOptions {
   /** The module asking (default: this one). */
@@ -43,8 +53,7 @@ export function resolveRuntimeFile(file: RuntimeFile, options: ResolveOptions = 
   const candidates = runtimeFileCandidates(file, options);
   const found = candidates.find((path) => existsSync(path));
   if (found !== undefined) return found;
-  const what = file === 'c-runtime.js' ? 'the c-runtime CLI' : 'the container init';
-  throw new CError('NOT_FOUND', `${what} (${file}) not found; tried ${candidates.join(', ')}`, {
+  throw new CError('NOT_FOUND', `${WHAT[file]} (${file}) not found; tried ${candidates.join(', ')}`, {
     hint: `build it (pnpm --filter @c/runtime build) or set ${OVERRIDES[file]} to its path`,
     details: { path: candidates[0] },
   });
@@ -58,4 +67,9 @@ export function defaultInitScript(): string {
 /** The c-runtime CLI script ($C_RUNTIME_CLI overrides it). */
 export function defaultCliScript(): string {
   return resolveRuntimeFile('c-runtime.js');
+}
+
+/** The container build thread's script ($C_RUNTIME_BUILD_WORKER overrides it). */
+export function defaultBuildWorkerScript(): string {
+  return resolveRuntimeFile('c-runtime-build-worker.js');
 }

@@ -24,7 +24,7 @@ function read(path: string): string | undefined {
 }
 
 /** What a start must give back to the process that built the container: every namespace, its root and cwd. */
-function placeOf(pid: number | 'self'): Record<string, string> {
+function placeOf(pid: number | string): Record<string, string> {
   const place: Record<string, string> = {};
   for (const ns of readdirSync(`/proc/${pid}/ns`)) place[ns] = readlinkSync(`/proc/${pid}/ns/${ns}`);
   place.root = readlinkSync(`/proc/${pid}/root`);
@@ -53,20 +53,30 @@ async function until(condition: () => boolean, ms: number): Promise<void> {
   }
 }
 
-describe('direct start (engine): no Node init per container', () => {
+/** Every thread of this process in one place: a build thread that failed mid-build came back too. */
+function threadPlaces(): string[] {
+  return [...new Set(readdirSync('/proc/self/task').map((tid) => JSON.stringify(placeOf(`self/task/${tid}`))))];
+}
+
+describe.each([
+  { threads: 0, where: 'on the event loop' },
+  { threads: 2, where: 'on two build threads' },
+])('direct start (engine, built $where): no Node init per container', ({ threads }) => {
   let env: Env;
+  const threadErrors: unknown[] = [];
   beforeAll(async () => {
-    env = await setup('direct');
+    env = await setup('direct', threads > 0 ? { buildThreads: { size: threads, onError: (error) => threadErrors.push(error) } } : {});
   }, 60_000);
   afterAll(async () => {
     await env.cleanup();
+    expect(threadErrors).toEqual([]);
   }, 60_000);
 
-  /** Starts `id` and checks that it took the direct path. */
+  /** Starts `id` and checks that it took the direct path, on a build thread when the engine has them. */
   async function startDirect(id: string, stdio: Parameters<Env['service']['start']>[1] = {}): Promise<void> {
-    const before = env.service.startPaths.direct;
+    const before = env.service.startPaths;
     await env.service.start(id, stdio);
-    expect(env.service.startPaths.direct).toBe(before + 1);
+    expect(env.service.startPaths).toEqual({ ...before, direct: before.direct + 1, threaded: before.threaded + (threads > 0 ? 1 : 0) });
   }
 
   it('logs stdout and stderr apart, passes env and returns the exit code; no Node init is spawned', async () => {
@@ -159,11 +169,12 @@ describe('direct start (engine): no Node init per container', () => {
     await env.service.start(r.Id);
     await until(() => env.service.inspect(r.Id).RestartCount === 2 && env.service.inspect(r.Id).State.Status === 'exited', 15_000);
     expect(env.service.inspect(r.Id).State.ExitCode).toBe(1);
-    expect(env.service.startPaths).toEqual({ direct: before.direct + 3, init: before.init });
+    expect(env.service.startPaths).toEqual({ direct: before.direct + 3, init: before.init, threaded: before.threaded + (threads > 0 ? 3 : 0) });
   }, 60_000);
 
-  it('a failing start leaves the engine in its own namespaces, root and cwd, and the next start works', async () => {
+  it('a failing start leaves the engine (every thread) in its own namespaces, root and cwd, and the next start works', async () => {
     const place = placeOf('self');
+    expect(threadPlaces()).toEqual([JSON.stringify(place)]);
     const missing = await env.service.create({ image: 'busybox:e2e', cmd: ['no-such-program'] });
     await expect(env.service.start(missing.Id)).rejects.toThrow(/no-such-program/);
     expect(env.service.inspect(missing.Id).State).toMatchObject({ Status: 'created', ExitCode: 127 });
@@ -172,6 +183,7 @@ describe('direct start (engine): no Node init per container', () => {
     const badMount = await env.service.create({ image: 'busybox:e2e', cmd: ['true'], binds: ['/etc/hostname:/bin'] });
     await expect(env.service.start(badMount.Id)).rejects.toThrow();
     expect(placeOf('self')).toEqual(place);
+    expect(threadPlaces()).toEqual([JSON.stringify(place)]);
     const ids = [missing.Id, badMount.Id];
     expect(containerCgroups().filter((p) => ids.some((id) => p.includes(id)))).toEqual([]);
     const next = await env.service.create({ image: 'busybox:e2e', cmd: ['echo', 'fine'] });
@@ -179,6 +191,35 @@ describe('direct start (engine): no Node init per container', () => {
     expect(await env.service.wait(next.Id)).toEqual({ StatusCode: 0 });
     expect(await logText(env.service, next.Id)).toBe('fine\n');
   }, 60_000);
+
+  it('20 starts at once all run, each in namespaces of its own; removing them leaves nothing', async () => {
+    const created = await Promise.all(Array.from({ length: 20 }, (_, i) => env.service.create({ image: 'busybox:e2e', cmd: ['sh', '-c', `echo ${i}; exec sleep 30`] })));
+    const before = env.service.startPaths;
+    await Promise.all(created.map((c) => env.service.start(c.Id)));
+    expect(env.service.startPaths).toEqual({ ...before, direct: before.direct + 20, threaded: before.threaded + (threads > 0 ? 20 : 0) });
+    const pids = created.map((c) => env.service.inspect(c.Id).State.Pid);
+    expect(new Set(pids).size).toBe(20);
+    for (const kind of ['mnt', 'pid', 'net', 'uts', 'ipc']) {
+      const namespaces = new Set(pids.map((pid) => readlinkSync(`/proc/${pid}/ns/${kind}`)));
+      expect(namespaces.size).toBe(20);
+      expect(namespaces.has(readlinkSync(`/proc/self/ns/${kind}`))).toBe(false);
+    }
+    // Each wrote its own number to its own log (the output worker logs asynchronously: poll a little).
+    const expected = created.map((_, i) => `${i}\n`);
+    let logs: string[] = [];
+    for (let waited = 0; waited < 10_000; waited += 100) {
+      logs = await Promise.all(created.map((c) => logText(env.service, c.Id)));
+      if (logs.every((text, i) => text === expected[i])) break;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    expect(logs).toEqual(expected);
+    expect(threadPlaces()).toEqual([JSON.stringify(placeOf('self'))]);
+    await Promise.all(created.map((c) => env.service.remove(c.Id, { force: true })));
+    const ours = (path: string) => created.some((c) => path.includes(c.Id));
+    expect(containerCgroups().filter(ours)).toEqual([]);
+    expect(containerProcesses().filter((pid) => ours(read(`/proc/${pid}/cgroup`) ?? ''))).toEqual([]);
+    expect(mountsUnder(env.root)).toEqual([]);
+  }, 120_000);
 
   it('100 starts leave no process, cgroup, mount or fd behind', async () => {
     await removeAll(env.service);

@@ -8,7 +8,7 @@ import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
-import { createContainerService, createImageService, type ContainerService } from '@c/engine';
+import { createContainerService, createImageService, type ContainerService, type CreateContainerServiceOptions } from '@c/engine';
 
 const APPLETS = ['sh', 'cat', 'echo', 'ls', 'sleep', 'ps', 'true', 'false', 'touch', 'id', 'hostname', 'env', 'pwd', 'wc', 'mkdir', 'rm', 'test'];
 
@@ -36,7 +36,8 @@ export interface Env {
   cleanup: () => Promise<void>;
 }
 
-export async function setup(prefix: string): Promise<Env> {
+/** `options`: how the ContainerService is opened (buildThreads...), over the root made here. */
+export async function setup(prefix: string, options: Omit<CreateContainerServiceOptions, 'root'> = {}): Promise<Env> {
   const dir = mkdtempSync(join(tmpdir(), `c-ctr-${prefix}-`));
   const root = join(dir, 'root');
   const rootfs = join(dir, 'rootfs');
@@ -46,7 +47,7 @@ export async function setup(prefix: string): Promise<Env> {
   const env: Env = {
     dir,
     root,
-    service: await openService(root),
+    service: await openService(root, options),
     // Uses env.service at cleanup time: a test may replace it (an engine restart).
     cleanup: async () => {
       await removeAll(env.service);
@@ -57,8 +58,8 @@ export async function setup(prefix: string): Promise<Env> {
   return env;
 }
 
-export function openService(root: string): Promise<ContainerService> {
-  return createContainerService({ root });
+export function openService(root: string, options: Omit<CreateContainerServiceOptions, 'root'> = {}): Promise<ContainerService> {
+  return createContainerService({ ...options, root });
 }
 
 export async function removeAll(service: ContainerService): Promise<void> {
