@@ -119,6 +119,35 @@ send({ seq: order.seq, fallback: true });`),
     expect(await pool.build(request('second'))).toBeUndefined();
   });
 
+  it('close() lets the builds in flight answer (a thread cut short mid-build would leave its shim and fds), then stops', async () => {
+    const out = join(scratch(), 'go');
+    const pool = threads(
+      workerScript(`setTimeout(() => send({ seq: order.seq, built: { record: { id: order.id, pid: 999999, cgroupsPath: '/c/late' }, pid: 999999,
+  control: require('node:fs').openSync(${JSON.stringify(out)}, 'w'), executable: '/bin/late' } }), 300);`),
+    );
+    const building = pool.build(request('late'));
+    const closing = pool.close();
+    expect(pool.usable).toBe(false);
+    const created = await building;
+    created!.start();
+    expect(readFileSync(out, 'utf8')).toBe('/bin/late\0');
+    await closing;
+    await expect(pool.build(request('after'))).rejects.toThrow(/not available/);
+  });
+
+  it("an fd the thread opened and handed over stays this thread's after the thread has ended", async () => {
+    const out = join(scratch(), 'go');
+    const pool = threads(
+      workerScript(`send({ seq: order.seq, built: { record: { id: order.id, pid: 999999, cgroupsPath: '/c/kept' }, pid: 999999,
+  control: require('node:fs').openSync(${JSON.stringify(out)}, 'w'), executable: '/bin/kept' } });`),
+    );
+    const created = await pool.build(request('kept'));
+    // Node closes, at a worker's end, the fds it opened with fs.open unless told not to track them.
+    await pool.close();
+    created!.start();
+    expect(readFileSync(out, 'utf8')).toBe('/bin/kept\0');
+  });
+
   it('a thread that cannot start makes the pool unusable and is reported once', async () => {
     const reported: unknown[] = [];
     const pool = threads(join(scratch(), 'no-such-worker.cjs'), 2, (error) => reported.push(error));

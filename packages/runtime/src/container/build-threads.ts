@@ -89,8 +89,22 @@ class BuildThread {
   readonly pending = new Map<number, Pending>();
   ready = false;
   ended = false;
+  private idle: (() => void) | undefined;
 
   constructor(readonly worker: Worker) {}
+
+  /** Resolves once no build is in flight here. */
+  drained(): Promise<void> {
+    return this.pending.size === 0 ? Promise.resolve() : new Promise((resolve) => (this.idle = resolve));
+  }
+
+  /** After a build left `pending`. */
+  settled(): void {
+    if (this.pending.size > 0) return;
+    this.worker.unref();
+    this.idle?.();
+    this.idle = undefined;
+  }
 }
 
 export class BuildThreads {
@@ -139,16 +153,29 @@ export class BuildThreads {
     });
   }
 
-  /** Stops every thread; builds in flight are rejected. */
+  /**
+   * Stops every thread once its builds in flight have answered (they end as they would have on the event loop). A
+   * thread terminated mid-build would stop wherever its synchronous build was, running no clean-up: the shim, its
+   * socket and the build's other fds would stay for the process's lifetime.
+   */
   async close(): Promise<void> {
     this.closed = true;
-    await Promise.all(this.threads.splice(0).map((t) => t.worker.terminate()));
+    await Promise.all(
+      this.threads.splice(0).map(async (t) => {
+        await t.drained();
+        await t.worker.terminate();
+      }),
+    );
   }
 
   private spawn(): void {
     let worker: Worker;
     try {
-      worker = new Worker(this.options.script, { name: `c-build-${this.threads.length + 1}`, execArgv: [] });
+      // trackUnmanagedFds off: by default a worker closes, when it ends, every fd it opened with fs.open and did
+      // not fs.close itself. The fds a build hands over are this thread's from then on (one the worker opened and
+      // this thread closed would be closed again at the worker's end: by then another container's, or the
+      // daemon's), and the worker closes fds it did not fs.open (memfd, socketpair: a warning each time).
+      worker = new Worker(this.options.script, { name: `c-build-${this.threads.length + 1}`, execArgv: [], trackUnmanagedFds: false });
     } catch (error) {
       this.failed = true;
       this.options.onError?.(error);
@@ -174,7 +201,7 @@ export class BuildThreads {
       return;
     }
     thread.pending.delete(reply.seq);
-    if (thread.pending.size === 0) thread.worker.unref();
+    thread.settled();
     if ('fallback' in reply) pending.resolve(undefined);
     else if ('error' in reply) pending.reject(fromThreadError(reply.error));
     else pending.resolve(this.adopt(pending.request, reply.built));
@@ -224,5 +251,6 @@ export class BuildThreads {
       );
     }
     thread.pending.clear();
+    thread.settled();
   }
 }

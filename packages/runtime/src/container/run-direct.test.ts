@@ -1,8 +1,9 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, mkdtempSync, openSync, rmSync, writeFileSync } from 'node:fs';
 import { release, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { directRunBlocker } from './run-direct';
+import { CLONE, RecordingSyscalls } from '@c/namespaces';
+import { directRunBlocker, restoreThread } from './run-direct';
 import { StateStore } from './state';
 
 const NEW = [{ type: 'pid' }, { type: 'mount' }, { type: 'network' }, { type: 'cgroup' }];
@@ -39,5 +40,38 @@ describe('directRunBlocker', () => {
     if (process.arch === 'x64') expect(directRunBlocker(marked, NEW)).toMatch(/pidns/);
     writeFileSync(join(marked.root, '.procfs-no-pidns'), 'another-kernel');
     if (process.arch === 'x64') expect(directRunBlocker(marked, NEW)).toBeUndefined();
+  });
+});
+
+describe('restoreThread', () => {
+  afterEach(() => vi.restoreAllMocks());
+
+  it('ends the thread (125) when the way back fails, having let go of the build first: a worker thread ends without its finally', () => {
+    const events: string[] = [];
+    vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
+    vi.spyOn(process, 'exit').mockImplementation((code) => {
+      events.push(`exit ${String(code)}`);
+      throw new Error('exited');
+    });
+    const fd = openSync('/dev/null', 'r');
+    try {
+      const own = [{ fd, flag: CLONE.NEWNS }];
+      restoreThread(new RecordingSyscalls(), own, fd, () => events.push('released'));
+      expect(events).toEqual([]);
+      const failing = new RecordingSyscalls().failOn('setns', 'EPERM');
+      expect(() => restoreThread(failing, own, fd, () => events.push('released'))).toThrow('exited');
+      expect(events).toEqual(['released', 'exit 125']);
+      // A release that throws still ends the thread.
+      events.length = 0;
+      expect(() =>
+        restoreThread(failing, own, fd, () => {
+          events.push('released');
+          throw new Error('close failed');
+        }),
+      ).toThrow('exited');
+      expect(events).toEqual(['released', 'exit 125']);
+    } finally {
+      closeSync(fd);
+    }
   });
 });

@@ -106,14 +106,22 @@ function writeSealedMemfd(sys: Syscalls, image: Buffer): number {
 
 /**
  * Come back from the container's namespaces to ours (each setns is harmless if that one never changed). If that
- * fails, nothing this process would do next (state files, cleanup) could be trusted to reach the host: stop here.
+ * fails, nothing this thread would do next (state files, cleanup) could be trusted to reach the host: stop here.
+ * `release` first lets go of what the build holds: on a worker thread (decision 0016) process.exit ends only the
+ * thread, without running any `finally`, and the process lives on, so the build's fds (the shim's socket among them:
+ * the shim would wait on it for as long as the daemon runs) would stay open and its shim unreaped.
  */
-function restoreThread(sys: Syscalls, own: readonly { fd: number; flag: number }[], cwd: number): void {
+export function restoreThread(sys: Syscalls, own: readonly { fd: number; flag: number }[], cwd: number, release: () => void): void {
   try {
     for (const { fd, flag } of own) sys.setns(fd, flag);
     sys.fchdir(cwd);
   } catch (error) {
     process.stderr.write(`c-runtime: cannot return to the host's namespaces after building the container: ${error instanceof Error ? error.message : String(error)}\n`);
+    try {
+      release();
+    } catch {
+      // ending anyway
+    }
     process.exit(125);
   }
 }
@@ -310,7 +318,25 @@ export async function buildDirect<C extends { readonly pid: number }>(request: O
       mkdirSync(config.process.cwd, { recursive: true });
       executable = lookPath(config.process.args[0]!, config.process.env, config.process.cwd);
     } finally {
-      restoreThread(sys, own, cwd);
+      restoreThread(sys, own, cwd, () => {
+        if (child !== undefined) {
+          try {
+            process.kill(child.pid, 'SIGKILL');
+          } catch {
+            // already gone
+          }
+        }
+        // Ours, none closed yet (the thread ends before the clean-up below could run).
+        for (const fd of [...fds, ptySlave, ptyMaster]) {
+          try {
+            if (fd !== undefined) closeSync(fd);
+          } catch {
+            // ending anyway
+          }
+        }
+        // On a worker thread this reaps before it returns (reapKilledSync); on the main thread the process ends.
+        if (child !== undefined) void processes.reapKilled(child);
+      });
     }
     if (ptySlave !== undefined) {
       closeSync(ptySlave);
