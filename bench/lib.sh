@@ -12,6 +12,8 @@
 BENCH_REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 BENCH_DAEMON_JS=${DAEMON_JS:-$BENCH_REPO/apps/daemon/dist/c-daemon.js}
 BENCH_CLI_JS=${CLI_JS:-$BENCH_REPO/apps/cli/dist/c.cjs}
+# How a user runs `c`: the executable itself, so its shebang's Node flags apply (decision 0017), not `node c.cjs`.
+BENCH_C=${C_BIN:-$BENCH_CLI_JS}
 BENCH_PIDS=()
 BENCH_SOCKETS=()
 BENCH_C_ROOTS=()

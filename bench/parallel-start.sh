@@ -16,7 +16,7 @@ trap bench_cleanup EXIT
 bench_busybox_tar
 echo "load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
 bench_c_daemon c
-C="node $BENCH_CLI_JS -H unix://$BENCH_DIR/c.sock"
+C="$BENCH_C -H unix://$BENCH_DIR/c.sock"
 $C import "$BENCH_DIR/rootfs.tar" bench-busybox >/dev/null
 if ! bench_podman "$BENCH_DIR/rootfs.tar" bench-busybox; then
   echo "podman is needed for the comparison" >&2

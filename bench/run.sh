@@ -26,7 +26,7 @@ bench_busybox_tar
 
 echo "load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
 bench_c_daemon c ${POOL:+--init-pool "$POOL"}
-C="node $BENCH_CLI_JS -H unix://$BENCH_DIR/c.sock"
+C="$BENCH_C -H unix://$BENCH_DIR/c.sock"
 $C import "$BENCH_DIR/rootfs.tar" bench-busybox >/dev/null
 CMDS=("c run --rm=$C run --rm --network none bench-busybox true" "docker CLI → c-daemon=$DOCKER -H unix://$BENCH_DIR/c.sock run --rm --network none bench-busybox true")
 

@@ -1,6 +1,7 @@
 import { CError } from '@c/errors';
 import { describe, expect, it } from 'vitest';
 import { MAX_CONFIG_SIZE, checkConfigMatchesManifest, parseImageConfig } from './config';
+import { MAX_MAP_ENTRIES } from './json-check';
 import { parseManifest } from './manifest';
 import { DOCKER_CONFIG, DOCKER_MANIFEST, encode } from './testdata/documents';
 import type { ImageManifest } from './types';
@@ -66,6 +67,18 @@ describe('parseImageConfig', () => {
     expect(error.code).toBe('INVALID_ARGUMENT');
     expect(error.details['path']).toBe(path);
     expect(error.message).toContain(`invalid image config: ${path}`);
+  });
+
+  it.each(['Labels', 'Volumes', 'ExposedPorts'])('refuses a %s map of more than MAX_MAP_ENTRIES entries, naming it', (map) => {
+    const value = map === 'Labels' ? '' : {};
+    const key = (i: number) => (map === 'ExposedPorts' ? `${i + 1}/tcp` : map === 'Volumes' ? `/v${i}` : `l${i}`);
+    const atLimit = Object.fromEntries(Array.from({ length: MAX_MAP_ENTRIES }, (_, i) => [key(i), value]));
+    expect(Object.keys(parseImageConfig(edited((d) => (d.config[map] = atLimit))).config?.[map as 'Labels'] ?? {})).toHaveLength(MAX_MAP_ENTRIES);
+    const over = { ...atLimit, [key(MAX_MAP_ENTRIES)]: value };
+    const error = failure(() => parseImageConfig(edited((d) => (d.config[map] = over))));
+    expect(error.code).toBe('LIMIT_EXCEEDED');
+    expect(error.message).toBe(`invalid image config: config.${map}: ${MAX_MAP_ENTRIES + 1} entries, more than the ${MAX_MAP_ENTRIES} accepted`);
+    expect(error.details).toMatchObject({ path: `config.${map}`, limit: MAX_MAP_ENTRIES });
   });
 
   it('bounds configs at 8 MiB', () => {

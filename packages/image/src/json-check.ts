@@ -71,15 +71,34 @@ export function expectStringArray(ctx: CheckContext, value: unknown, path: strin
   return items as string[];
 }
 
-export function expectStringMap(ctx: CheckContext, value: unknown, path: string): Record<string, string> {
+/**
+ * The most entries an untrusted map (labels, annotations, ports, volumes) may have. Real images carry tens; the
+ * bound keeps any one map well below what a hash-flooding set of keys needs to slow down a reader whose string
+ * hash seed is known (c's CLI runs with V8's snapshot seed: decision 0017).
+ */
+export const MAX_MAP_ENTRIES = 10_000;
+
+function expectBoundedObject(ctx: CheckContext, value: unknown, path: string): JsonObject {
   const obj = expectObject(ctx, value, path);
+  const entries = Object.keys(obj).length;
+  if (entries > MAX_MAP_ENTRIES) {
+    throw new CError('LIMIT_EXCEEDED', `invalid ${ctx.document}: ${path}: ${entries} entries, more than the ${MAX_MAP_ENTRIES} accepted`, {
+      hint: `the ${ctx.document} is refused; rebuild the image with fewer entries there`,
+      details: { document: ctx.document, path, entries, limit: MAX_MAP_ENTRIES },
+    });
+  }
+  return obj;
+}
+
+export function expectStringMap(ctx: CheckContext, value: unknown, path: string): Record<string, string> {
+  const obj = expectBoundedObject(ctx, value, path);
   for (const [key, item] of Object.entries(obj)) expectString(ctx, item, joinPath(path, key));
   return obj as Record<string, string>;
 }
 
 /** A map whose values must be objects (`ExposedPorts`, `Volumes`: `{"80/tcp": {}}`). */
 export function expectObjectMap(ctx: CheckContext, value: unknown, path: string): JsonObject {
-  const obj = expectObject(ctx, value, path);
+  const obj = expectBoundedObject(ctx, value, path);
   for (const [key, item] of Object.entries(obj)) expectObject(ctx, item, joinPath(path, key));
   return obj;
 }

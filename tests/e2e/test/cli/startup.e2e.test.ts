@@ -5,8 +5,8 @@
  * flag without its value) still gets the full command line. Runs a copy of the built dist so the caches start out
  * missing.
  */
-import { spawn } from 'node:child_process';
-import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
+import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
@@ -54,6 +54,19 @@ describe('c start-up paths', () => {
       child.on('close', (code, signal) => resolve({ code, signal, stdout, stderr }));
     });
   const loaded = (bundle: string) => existsSync(join(copy, `${bundle}.v8-cache`));
+
+  it('the executable runs Node with --no-rehash-snapshot (decision 0017); `node c.cjs` does not', async () => {
+    const probe = join(copy, 'exec-argv.cjs');
+    const out = join(copy, 'exec-argv.json');
+    writeFileSync(probe, `require('node:fs').writeFileSync(${JSON.stringify(out)}, JSON.stringify(process.execArgv));`);
+    const env = { ...process.env, NODE_OPTIONS: `--require ${probe}`, PATH: `${dirname(process.execPath)}:${process.env.PATH ?? ''}` };
+    const direct = spawnSync(join(copy, 'c.cjs'), ['--version'], { env, encoding: 'utf8' });
+    expect(direct).toMatchObject({ status: 0, stdout: `c version ${version}\n` });
+    expect(JSON.parse(readFileSync(out, 'utf8'))).toEqual(['--no-rehash-snapshot']);
+    const throughNode = spawnSync(process.execPath, [join(copy, 'c.cjs'), '--version'], { env, encoding: 'utf8' });
+    expect(throughNode.status).toBe(0);
+    expect(JSON.parse(readFileSync(out, 'utf8'))).toEqual([]);
+  });
 
   it('answers c --version from the bin alone', async () => {
     expect(await runCopy(['--version'])).toMatchObject({ code: 0, stdout: `c version ${version}\n` });
