@@ -23,12 +23,23 @@ export interface CodeCacheOptions {
 }
 
 /**
+ * V8 rejects a cache made under other V8 flags (it checks a hash of them), so each set of Node exec flags keeps a
+ * cache of its own: `c` (whose shebang adds --no-rehash-snapshot) and `node c.cjs` would otherwise reject and
+ * rewrite each other's on every alternation. `X.v8-cache` becomes `X.<flags>.v8-cache`.
+ */
+function withFlags(cacheFile: string): string {
+  if (process.execArgv.length === 0) return cacheFile;
+  const tag = process.execArgv.map((flag) => flag.replace(/^-+/, '').replace(/[^A-Za-z0-9=_-]+/g, '_')).join('.').slice(0, 100);
+  return cacheFile.endsWith('.v8-cache') ? `${cacheFile.slice(0, -'.v8-cache'.length)}.${tag}.v8-cache` : `${cacheFile}.${tag}`;
+}
+
+/**
  * Runs the CommonJS file `file` (an absolute path) as a module, with `require` as its require (Node's built-ins
  * only), and returns its exports. A cache holds the functions its first run compiled, and the others are compiled
  * lazily on every later run: `cacheFile` lets a caller keep one cache per kind of run.
  */
 export function loadWithCodeCache(file: string, require: NodeJS.Require, options: CodeCacheOptions = {}): unknown {
-  const cacheFile = options.cacheFile ?? `${file}.v8-cache`;
+  const cacheFile = withFlags(options.cacheFile ?? `${file}.v8-cache`);
   // A shebang line is not JavaScript inside a function body: comment it out (line numbers stay).
   const text = readFileSync(file, 'utf8');
   const source = text.startsWith('#!') ? `//${text.slice(2)}` : text;

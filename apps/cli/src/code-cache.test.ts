@@ -16,12 +16,18 @@ exports.file = __filename;
 exports.answer = () => 6 * 7;
 `;
 
+// vitest's worker runs with exec flags of its own: the cache names below assume none (a test sets its own).
+const workerExecArgv = process.execArgv;
 beforeEach(() => {
+  process.execArgv = [];
   dir = mkdtempSync(join(tmpdir(), 'c-code-cache-'));
   file = join(dir, 'bundle.cjs');
   writeFileSync(file, BUNDLE);
 });
-afterEach(() => rmSync(dir, { recursive: true, force: true }));
+afterEach(() => {
+  process.execArgv = workerExecArgv;
+  rmSync(dir, { recursive: true, force: true });
+});
 
 function expectBundleRan(exports: unknown): void {
   const loaded = exports as { where: string; file: string; answer: () => number };
@@ -65,6 +71,20 @@ describe('loadWithCodeCache with a cache file of its own', () => {
     // Accepted: nothing to write at exit.
     expect(again.mock.calls.some(([event]) => event === 'exit')).toBe(false);
     again.mockRestore();
+  });
+});
+
+describe('loadWithCodeCache under Node exec flags', () => {
+  it('keeps a cache per set of flags (V8 rejects a cache made under other flags)', () => {
+    process.execArgv = ['--no-rehash-snapshot', '--max-old-space-size=64'];
+    const once = vi.spyOn(process, 'once');
+    expectBundleRan(loadWithCodeCache(file, localRequire));
+    const onExit = once.mock.calls.find(([event]) => event === 'exit')?.[1] as (() => void) | undefined;
+    once.mockRestore();
+    process.removeListener('exit', onExit!);
+    onExit!();
+    expect(existsSync(`${file}.no-rehash-snapshot.max-old-space-size=64.v8-cache`)).toBe(true);
+    expect(existsSync(`${file}.v8-cache`)).toBe(false);
   });
 });
 
