@@ -30,6 +30,47 @@ describe('withFileLock', () => {
     expect(most).toBe(1);
   });
 
+  it('hands the lock to the next waiter in this process at once, in order (no polling sleeps)', async () => {
+    const lock = join(dir, 'q.lock');
+    const order: number[] = [];
+    const started = Date.now();
+    // Each holds the lock ~20 ms: polling waiters (sleeps doubling up to 50 ms) would overshoot by tens of ms each.
+    await Promise.all(
+      Array.from({ length: 8 }, (_, i) =>
+        withFileLock(lock, async () => {
+          order.push(i);
+          await new Promise((resolve) => setTimeout(resolve, 20));
+        }),
+      ),
+    );
+    expect(order).toEqual([0, 1, 2, 3, 4, 5, 6, 7]);
+    expect(Date.now() - started).toBeLessThan(8 * 20 + 100);
+  });
+
+  it('a waiter that times out in the queue still keeps the ones after it behind the holder', async () => {
+    const lock = join(dir, 'r.lock');
+    let releaseHolder!: () => void;
+    let inside = 0;
+    let most = 0;
+    const holder = withFileLock(lock, async () => {
+      inside++;
+      most = Math.max(most, inside);
+      await new Promise<void>((resolve) => (releaseHolder = resolve));
+      inside--;
+    });
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    await expect(withFileLock(lock, async () => 1, 20)).rejects.toThrow(`timed out waiting for the lock ${lock}`);
+    const late = withFileLock(lock, async () => {
+      inside++;
+      most = Math.max(most, inside);
+      inside--;
+    });
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    releaseHolder();
+    await Promise.all([holder, late]);
+    expect(most).toBe(1);
+  });
+
   it('reports the holder and times out while the lock is held', async () => {
     const lock = join(dir, 'y.lock');
     await withFileLock(lock, async () => {

@@ -163,24 +163,55 @@ async function describeHolder(lockPath: string): Promise<string> {
 }
 
 /**
+ * Each lock's last holder or waiter in this process. A waiter queues behind it and starts the moment it is done,
+ * where polling the flock (sleeps of up to 50 ms) let 20 parallel creates wait out each other's sleeps.
+ */
+const localTails = new Map<string, Promise<void>>();
+
+/**
  * Runs `fn` while holding an exclusive lock on `lockPath`, across processes and within one. The file keeps
- * the holder's pid for error messages only; the lock itself is the kernel's.
+ * the holder's pid for error messages only; the lock itself is the kernel's. Within this process waiters queue
+ * in order; other processes are kept out (and waited for) through the flock.
  */
 export async function withFileLock<T>(lockPath: string, fn: () => Promise<T>, timeoutMs = 30_000): Promise<T> {
   const deadline = Date.now() + timeoutMs;
-  let held: { fd: number; size: number } | undefined;
-  for (let delay = 1; (held = tryLock(lockPath)) === undefined; delay = Math.min(delay * 2, 50)) {
-    if (Date.now() > deadline) {
-      throw new Error(`timed out waiting for the lock ${lockPath} ${await describeHolder(lockPath)}`);
-    }
-    await sleep(delay);
-  }
+  const before = localTails.get(lockPath);
+  let done!: () => void;
+  const mine = new Promise<void>((resolve) => (done = resolve));
+  // Whoever comes next waits for this call and, should it give up early, still for the ones before it.
+  const tail = (before ?? Promise.resolve()).then(() => mine);
+  localTails.set(lockPath, tail);
   try {
-    writeOwner(held.fd, held.size);
-    return await fn();
+    if (before !== undefined) await queueBehind(before, deadline, lockPath);
+    let held: { fd: number; size: number } | undefined;
+    for (let delay = 1; (held = tryLock(lockPath)) === undefined; delay = Math.min(delay * 2, 50)) {
+      if (Date.now() > deadline) throw await lockTimeout(lockPath);
+      await sleep(delay);
+    }
+    try {
+      writeOwner(held.fd, held.size);
+      return await fn();
+    } finally {
+      closeSync(held.fd); // closing the last fd of the open file description releases the flock
+    }
   } finally {
-    closeSync(held.fd); // closing the last fd of the open file description releases the flock
+    done();
+    if (localTails.get(lockPath) === tail) localTails.delete(lockPath);
   }
+}
+
+async function queueBehind(before: Promise<void>, deadline: number, lockPath: string): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const timedOut = new Promise<'timeout'>((resolve) => (timer = setTimeout(() => resolve('timeout'), Math.max(0, deadline - Date.now()))));
+  try {
+    if ((await Promise.race([before, timedOut])) === 'timeout') throw await lockTimeout(lockPath);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+async function lockTimeout(lockPath: string): Promise<Error> {
+  return new Error(`timed out waiting for the lock ${lockPath} ${await describeHolder(lockPath)}`);
 }
 
 /** True while some process (this one included) holds the lock on `lockPath`. */
