@@ -257,7 +257,9 @@ class OutputPump {
   private start(): Worker {
     if (this.worker !== undefined) return this.worker;
     // execArgv: [] keeps the script CommonJS whatever flags (--input-type, loaders) the engine's process runs with.
-    const worker = new Worker(workerSource(), { eval: true, execArgv: [], name: 'c-output-pump' });
+    // Not tracking fds: the worker reads and closes fds this thread opened, which Node would warn about on each close
+    // ("closed but not opened in unmanaged mode"), and it never ends, so there is nothing for Node to close after it.
+    const worker = new Worker(workerSource(), { eval: true, execArgv: [], name: 'c-output-pump', trackUnmanagedFds: false });
     worker.unref();
     worker.on('message', (message: FromWorker) => {
       if ('error' in message) return this.onError(message.error);

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { PassThrough } from 'node:stream';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import { containerCgroups, containerProcesses, logText, mountsUnder, removeAll, setup, type Env } from './support';
 import { openSession, type Session } from '../daemon/support/session';
 import { linuxSyscalls } from '@c/namespaces';
@@ -93,7 +93,17 @@ describe.each([
     expect(env.service.startPaths.init).toBe(0);
   }, 60_000);
 
-  it('tty (the pty is the controlling terminal) and stdin, with and without a tty', async () => {
+  it('tty (the pty is the controlling terminal) and stdin, with and without a tty; the output worker warns of nothing', async () => {
+    // The output worker closes fds this thread opened: Node's fd tracking in workers warned on each close.
+    const printed: string[] = [];
+    const write = process.stderr.write.bind(process.stderr);
+    process.stderr.write = ((chunk: string | Uint8Array, ...rest: never[]) => {
+      printed.push(String(chunk));
+      return write(chunk, ...rest);
+    }) as typeof process.stderr.write;
+    onTestFinished(() => {
+      process.stderr.write = write;
+    });
     const t = await env.service.create({ image: 'busybox:e2e', cmd: ['sh', '-c', 'test -t 0 && test -t 1 && test -t 2 && echo on-a-tty'], tty: true });
     await startDirect(t.Id);
     expect(await env.service.wait(t.Id)).toEqual({ StatusCode: 0 });
@@ -114,6 +124,8 @@ describe.each([
     input.end('more\n');
     expect(await env.service.wait(s.Id)).toEqual({ StatusCode: 0 });
     expect(await logText(env.service, s.Id)).toBe('got hello\nmore\n');
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(printed.join('')).not.toContain('closed but not opened');
   }, 60_000);
 
   it('the memory limit (OOM-killed, recorded) and the pids limit bind', async () => {
