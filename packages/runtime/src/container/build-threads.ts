@@ -4,12 +4,10 @@
 // exactly as runDirect would (buildDirect) and answers in plain data; this thread then owns the result: it reaps
 // the shim (SIGCHLD reaches the main thread only), writes its "go" and keeps the cgroup object. Fds are the
 // process's, so the pty master and the shim's socket cross threads as numbers.
-import { closeSync, writeSync } from 'node:fs';
 import { Worker } from 'node:worker_threads';
 import { CError, toCError } from '@c/errors';
 import type { ErrorCode } from '@c/errors';
-import type { Syscalls } from '@c/namespaces';
-import { goMessage } from './run-direct';
+import { heldGo } from './run-direct';
 import type { DirectCreated, DirectRunRequest } from './run-direct';
 import { adoptProcess } from './spawned-process';
 import type { SpawnStdio } from './spawned-process';
@@ -209,27 +207,14 @@ export class BuildThreads {
 
   /** This thread takes over a container a worker built: the same DirectCreated runDirect's holdStart gives. */
   private adopt(request: DirectRunRequest, built: BuiltReply): DirectCreated {
-    const child = adoptProcess(request.sys, built.pid);
-    const go = goMessage(built.executable);
-    let held: number | undefined = built.control;
-    const release = (send: boolean) => {
-      if (held === undefined) return;
-      const fd = held;
-      held = undefined;
-      try {
-        if (send && built.joinError !== undefined) throw fromThreadError(built.joinError);
-        if (send) writeSync(fd, go);
-      } finally {
-        closeSync(fd);
-      }
-    };
     return {
       record: built.record,
-      child,
+      child: adoptProcess(request.sys, built.pid),
       cgroups: request.cgroups(built.record.cgroupsPath),
       ptyMaster: built.ptyMaster,
-      start: () => release(true),
-      abandon: () => release(false),
+      ...heldGo(built.control, built.executable, () => {
+        if (built.joinError !== undefined) throw fromThreadError(built.joinError);
+      }),
     };
   }
 

@@ -179,31 +179,33 @@ export async function runDirect(request: DirectRunRequest): Promise<DirectCreate
   });
   if (built === undefined) return undefined;
   const { record, child, cgroups, ptyMaster } = built;
-  const go = goMessage(built.executable);
-  if (!request.holdStart) {
-    try {
-      built.awaitCgroup();
-      writeSync(built.control, go);
-    } finally {
-      closeSync(built.control);
-    }
-    return { record, child, cgroups, ptyMaster, start: () => {}, abandon: () => {} };
-  }
-  let held: number | undefined = built.control;
+  const go = heldGo(built.control, built.executable, () => built.awaitCgroup());
+  if (request.holdStart) return { record, child, cgroups, ptyMaster, ...go };
+  go.start();
+  return { record, child, cgroups, ptyMaster, start: () => {}, abandon: () => {} };
+}
+
+/**
+ * The "go" of a built container: `start()` runs `beforeGo` (it throws if the shim did not join its cgroup), then
+ * writes "go"; `abandon()` sends nothing (the shim exits). The first of them closes the shim's socket; later calls
+ * do nothing.
+ */
+export function heldGo(control: number, executable: string, beforeGo: () => void): Pick<DirectCreated, 'start' | 'abandon'> {
+  let held: number | undefined = control;
   const release = (send: boolean) => {
     if (held === undefined) return;
     const fd = held;
     held = undefined;
     try {
       if (send) {
-        built.awaitCgroup();
-        writeSync(fd, go);
+        beforeGo();
+        writeSync(fd, goMessage(executable));
       }
     } finally {
       closeSync(fd);
     }
   };
-  return { record, child, cgroups, ptyMaster, start: () => release(true), abandon: () => release(false) };
+  return { start: () => release(true), abandon: () => release(false) };
 }
 
 /**
