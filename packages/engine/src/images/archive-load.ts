@@ -7,7 +7,7 @@ import { createHash } from 'node:crypto';
 import { closeSync, createReadStream, existsSync, mkdirSync, openSync, readFileSync, statSync, writeSync } from 'node:fs';
 import { dirname, join, posix } from 'node:path';
 import { CError } from '@c/errors';
-import type { BlobStore, Descriptor } from '@c/image';
+import { MAX_CONFIG_SIZE, parseImageConfig, type BlobStore, type Descriptor, type ImageConfig } from '@c/image';
 import { TarReader, entryComponents } from '@c/layers';
 import type { ByteSource } from './ports';
 import { OCI_CONFIG, OCI_INDEX, OCI_MANIFEST, storeTarballLayer } from './import-tarball';
@@ -95,6 +95,17 @@ export class ExtractedArchive {
   }
 }
 
+/**
+ * An image config of the archive, checked as a pulled one is: the archive is untrusted, and its maps' keys (labels,
+ * ports, volumes) reach the CLI, which bounds nothing itself (decision 0017).
+ */
+function readConfig(archive: ExtractedArchive, name: string): { bytes: Buffer; config: ImageConfig } {
+  const path = archive.require(name, 'the config');
+  if (statSync(path).size > MAX_CONFIG_SIZE) throw invalid(`the config ${name} is larger than ${MAX_CONFIG_SIZE} bytes`);
+  const bytes = readFileSync(path);
+  return { bytes, config: parseImageConfig(bytes) };
+}
+
 /** Stores bytes whose digest must be `digest` (a config or manifest kept byte-exact). */
 async function putBytes(store: BlobStore, bytes: Uint8Array, digest = sha256(bytes)): Promise<string> {
   if (sha256(bytes) !== digest) throw invalid(`blob ${digest} does not match its digest`);
@@ -131,10 +142,9 @@ async function loadDockerArchive(archive: ExtractedArchive, store: BlobStore, tm
     if (typeof raw.Config !== 'string' || !Array.isArray(raw.Layers) || raw.Layers.some((l) => typeof l !== 'string')) {
       throw invalid('a manifest.json entry lacks Config or Layers');
     }
-    const configBytes = readFileSync(archive.require(raw.Config, 'the config'));
+    const { bytes: configBytes, config } = readConfig(archive, raw.Config);
     const configDigest = await putBytes(store, configBytes);
-    const config = JSON.parse(configBytes.toString('utf8')) as { rootfs?: { diff_ids?: string[] } };
-    const diffIds = config.rootfs?.diff_ids ?? [];
+    const diffIds = config.rootfs.diff_ids;
     if (diffIds.length !== raw.Layers.length) throw invalid(`${raw.Config} names ${diffIds.length} layers but the archive has ${raw.Layers.length}`);
     const layers: Descriptor[] = [];
     for (const [index, name] of (raw.Layers as string[]).entries()) {
@@ -173,6 +183,7 @@ async function loadOciLayout(archive: ExtractedArchive, store: BlobStore): Promi
     const manifestBytes = readFileSync(archive.require(blobPath(descriptor.digest), 'the manifest'));
     const manifest = JSON.parse(manifestBytes.toString('utf8')) as { config?: Descriptor; layers?: Descriptor[] };
     if (manifest.config === undefined || !Array.isArray(manifest.layers)) throw invalid(`manifest ${descriptor.digest} has no config or layers`);
+    readConfig(archive, blobPath(manifest.config.digest));
     for (const blob of [manifest.config, ...manifest.layers]) await putFile(store, archive.require(blobPath(blob.digest), 'the blob'), blob.digest);
     await putBytes(store, manifestBytes, descriptor.digest);
     // containerd and docker name the image in full; the OCI ref.name may be only a tag, which names nothing here.

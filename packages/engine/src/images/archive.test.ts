@@ -23,6 +23,16 @@ function layerTar(name: string, text: string): Buffer {
   return Buffer.concat([header, data, paddingFor(data.length), END_OF_ARCHIVE]);
 }
 
+/** A tar of regular files. */
+function filesTar(files: Record<string, Buffer>): Buffer {
+  const parts = Object.entries(files).flatMap(([name, data]) => [
+    encodeHeader({ name, type: 'file', mode: 0o644, uid: 0, gid: 0, size: data.length, mtime: 0, linkname: '', devmajor: 0, devminor: 0, uname: '', gname: '' }),
+    data,
+    paddingFor(data.length),
+  ]);
+  return Buffer.concat([...parts, END_OF_ARCHIVE]);
+}
+
 async function put(store: MemoryBlobStore, bytes: Buffer): Promise<string> {
   const digest = sha256(bytes);
   const ingest = await store.ingest(digest, bytes.length);
@@ -73,6 +83,43 @@ describe('docker-archive save and load', () => {
     const manifest = JSON.parse(Buffer.from(await target.read(loaded[0]!.manifest.digest)).toString()) as { layers: Array<{ digest: string }> };
     expect(manifest.layers).toHaveLength(2);
     for (const [i, layer] of manifest.layers.entries()) expect(sha256(Buffer.from(await collect(await target.open(layer.digest))))).not.toBe(diffIds[i]);
+  });
+
+  // 10,001 labels: one more than @c/image's MAX_MAP_ENTRIES, whose keys would reach the CLI (decision 0017).
+  const floodedConfig = (diffIds: string[]) => ({
+    architecture: 'amd64',
+    os: 'linux',
+    config: { Labels: Object.fromEntries(Array.from({ length: 10_001 }, (_, i) => [`l${i}`, ''])) },
+    rootfs: { type: 'layers', diff_ids: diffIds },
+  });
+
+  it('refuses a docker-archive config with more map entries than a pull accepts, storing nothing', async () => {
+    const source = new MemoryBlobStore();
+    const tar = layerTar('a.txt', 'layer\n');
+    const gz = gzipSync(tar);
+    const layers = [{ mediaType: 'application/vnd.oci.image.layer.v1.tar+gzip', digest: await put(source, gz), size: gz.length }];
+    const config = await writeDocument(source, 'application/vnd.oci.image.config.v1+json', floodedConfig([sha256(tar)]));
+    const saved = await collect(saveArchive(source, [{ configDigest: config.digest, layers, diffIds: [sha256(tar)], repoTags: ['flood:latest'] }], dir));
+    const target = new MemoryBlobStore();
+    const error = await loadArchive(await ExtractedArchive.extract(Readable.from([saved]), join(dir, 'x')), target, dir).catch((e: unknown) => e);
+    expect(error).toMatchObject({ code: 'LIMIT_EXCEEDED', message: expect.stringContaining('config.Labels: 10001 entries') });
+    expect(await target.has(config.digest)).toBe(false);
+  });
+
+  it('refuses an OCI layout whose config has more map entries than a pull accepts', async () => {
+    const configBytes = Buffer.from(JSON.stringify(floodedConfig([])));
+    const manifestBytes = Buffer.from(JSON.stringify({ schemaVersion: 2, mediaType: 'application/vnd.oci.image.manifest.v1+json', config: { mediaType: 'application/vnd.oci.image.config.v1+json', digest: sha256(configBytes), size: configBytes.length }, layers: [] }));
+    const index = { schemaVersion: 2, manifests: [{ mediaType: 'application/vnd.oci.image.manifest.v1+json', digest: sha256(manifestBytes), size: manifestBytes.length }] };
+    const layout = filesTar({
+      'oci-layout': Buffer.from('{"imageLayoutVersion":"1.0.0"}'),
+      'index.json': Buffer.from(JSON.stringify(index)),
+      [`blobs/sha256/${sha256(configBytes).slice(7)}`]: configBytes,
+      [`blobs/sha256/${sha256(manifestBytes).slice(7)}`]: manifestBytes,
+    });
+    const target = new MemoryBlobStore();
+    const error = await loadArchive(await ExtractedArchive.extract(Readable.from([layout]), join(dir, 'o')), target, dir).catch((e: unknown) => e);
+    expect(error).toMatchObject({ code: 'LIMIT_EXCEEDED', message: expect.stringContaining('config.Labels: 10001 entries') });
+    expect(await target.has(sha256(configBytes))).toBe(false);
   });
 
   it('refuses an archive that is neither docker-archive nor OCI layout, and paths leaving the archive', async () => {
