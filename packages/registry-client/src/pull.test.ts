@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RegistryClient } from './client';
 import { hostPlatform, MediaType } from '@c/image';
 import type { PullProgress } from './pull';
-import { image, index, type Blob } from './test-support/fixtures';
+import { blob, image, index, type Blob } from './test-support/fixtures';
 import { MemoryBlobStore } from './test-support/memory-store';
 import { offlineWithNock } from './test-support/nock';
 
@@ -220,6 +220,20 @@ describe('pull', () => {
       code: 'NOT_FOUND',
       message: 'registry.example.com/library/multi:latest: no manifest for platform linux/s390x in the image index; it has linux/amd64, linux/arm64/v8',
     });
+  });
+
+  it('refuses a config with more map entries than @c/image accepts, storing nothing of it (decision 0017)', async () => {
+    const labels = Object.fromEntries(Array.from({ length: 10_001 }, (_, i) => [`l${i}`, '']));
+    const config = blob(JSON.stringify({ architecture: 'amd64', os: 'linux', config: { Labels: labels }, rootfs: { type: 'layers', diff_ids: [] } }), MediaType.OciConfig);
+    const manifest = blob(JSON.stringify({ schemaVersion: 2, mediaType: MediaType.OciManifest, config: config.descriptor, layers: [] }), MediaType.OciManifest);
+    nock(REG).get('/v2/').reply(200, {});
+    serveManifest('latest', manifest, true);
+    serveManifest(manifest.descriptor.digest, manifest);
+    serveBlob(config);
+    const store = new MemoryBlobStore();
+    const error = await new RegistryClient(fast).pull(ref, store, { platform: { os: 'linux', architecture: 'amd64' } }).catch((e: unknown) => e);
+    expect(error).toMatchObject({ code: 'LIMIT_EXCEEDED', message: expect.stringContaining('config.Labels: 10001 entries, more than the 10000 accepted') });
+    expect(await store.has(config.descriptor.digest)).toBe(false);
   });
 
   it('rejects a layer the registry serves with the wrong content, leaving nothing stored for it', async () => {

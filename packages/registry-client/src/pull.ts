@@ -7,6 +7,7 @@ import type { BlobFetcher } from './blobs';
 import {
   familiarName,
   hostPlatform,
+  parseImageConfig,
   selectManifest,
   type BlobSink,
   type Descriptor,
@@ -150,6 +151,9 @@ export async function pullImage(
   let configStored: Promise<void> = Promise.resolve();
   const fetchConfig = async () => {
     const bytes = await blobs.fetchBlobBytes(ref.registry, ref.repository, configDescriptor, MAX_CONFIG_BYTES, downloads.signal);
+    // Checked before it is stored: its maps' keys (labels, ports, volumes) reach the CLI, which keeps V8's snapshot
+    // hash seed, so they must be bounded where they enter c (decision 0017).
+    withContext(familiarName(ref), () => parseImageConfig(bytes));
     configStored = (async () => {
       await manifestStored;
       const stored = await storeBytes(sink, configDescriptor.digest, bytes);
