@@ -7,7 +7,7 @@ import { createHash } from 'node:crypto';
 import { closeSync, createReadStream, existsSync, mkdirSync, openSync, readFileSync, statSync, writeSync } from 'node:fs';
 import { dirname, join, posix } from 'node:path';
 import { CError } from '@c/errors';
-import { MAX_CONFIG_SIZE, parseImageConfig, type BlobStore, type Descriptor, type ImageConfig } from '@c/image';
+import { MAX_CONFIG_SIZE, parseImageConfig, parseManifest, type BlobStore, type Descriptor, type ImageConfig } from '@c/image';
 import { TarReader, entryComponents } from '@c/layers';
 import type { ByteSource } from './ports';
 import { OCI_CONFIG, OCI_INDEX, OCI_MANIFEST, storeTarballLayer } from './import-tarball';
@@ -181,8 +181,11 @@ async function loadOciLayout(archive: ExtractedArchive, store: BlobStore): Promi
       descriptor = { ...first, ...(top.annotations ? { annotations: top.annotations } : {}) };
     }
     const manifestBytes = readFileSync(archive.require(blobPath(descriptor.digest), 'the manifest'));
-    const manifest = JSON.parse(manifestBytes.toString('utf8')) as { config?: Descriptor; layers?: Descriptor[] };
-    if (manifest.config === undefined || !Array.isArray(manifest.layers)) throw invalid(`manifest ${descriptor.digest} has no config or layers`);
+    // Checked as a pulled manifest is: GC parses every recorded manifest, and one it refuses (e.g. past
+    // MAX_MAP_ENTRIES annotations) would block every collection.
+    const parsed = parseManifest(manifestBytes, descriptor.mediaType);
+    if (parsed.kind !== 'manifest') throw invalid(`manifest ${descriptor.digest} has no config or layers`);
+    const { manifest } = parsed;
     readConfig(archive, blobPath(manifest.config.digest));
     for (const blob of [manifest.config, ...manifest.layers]) await putFile(store, archive.require(blobPath(blob.digest), 'the blob'), blob.digest);
     await putBytes(store, manifestBytes, descriptor.digest);

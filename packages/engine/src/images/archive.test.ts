@@ -106,9 +106,10 @@ describe('docker-archive save and load', () => {
     expect(await target.has(config.digest)).toBe(false);
   });
 
-  it('refuses an OCI layout whose config has more map entries than a pull accepts', async () => {
-    const configBytes = Buffer.from(JSON.stringify(floodedConfig([])));
-    const manifestBytes = Buffer.from(JSON.stringify({ schemaVersion: 2, mediaType: 'application/vnd.oci.image.manifest.v1+json', config: { mediaType: 'application/vnd.oci.image.config.v1+json', digest: sha256(configBytes), size: configBytes.length }, layers: [] }));
+  it.each(['config', 'manifest'])('refuses an OCI layout whose %s has more map entries than a pull accepts', async (flooded) => {
+    const configBytes = Buffer.from(JSON.stringify(flooded === 'config' ? floodedConfig([]) : { ...floodedConfig([]), config: {} }));
+    const annotations = flooded === 'manifest' ? { annotations: Object.fromEntries(Array.from({ length: 10_001 }, (_, i) => [`a${i}`, ''])) } : {};
+    const manifestBytes = Buffer.from(JSON.stringify({ schemaVersion: 2, mediaType: 'application/vnd.oci.image.manifest.v1+json', config: { mediaType: 'application/vnd.oci.image.config.v1+json', digest: sha256(configBytes), size: configBytes.length }, layers: [], ...annotations }));
     const index = { schemaVersion: 2, manifests: [{ mediaType: 'application/vnd.oci.image.manifest.v1+json', digest: sha256(manifestBytes), size: manifestBytes.length }] };
     const layout = filesTar({
       'oci-layout': Buffer.from('{"imageLayoutVersion":"1.0.0"}'),
@@ -118,8 +119,9 @@ describe('docker-archive save and load', () => {
     });
     const target = new MemoryBlobStore();
     const error = await loadArchive(await ExtractedArchive.extract(Readable.from([layout]), join(dir, 'o')), target, dir).catch((e: unknown) => e);
-    expect(error).toMatchObject({ code: 'LIMIT_EXCEEDED', message: expect.stringContaining('config.Labels: 10001 entries') });
+    expect(error).toMatchObject({ code: 'LIMIT_EXCEEDED', message: expect.stringContaining(`${flooded === 'config' ? 'config.Labels' : 'annotations'}: 10001 entries`) });
     expect(await target.has(sha256(configBytes))).toBe(false);
+    expect(await target.has(sha256(manifestBytes))).toBe(false);
   });
 
   it('refuses an archive that is neither docker-archive nor OCI layout, and paths leaving the archive', async () => {
