@@ -186,8 +186,9 @@ async function loadOciLayout(archive: ExtractedArchive, store: BlobStore): Promi
     const parsed = parseManifest(manifestBytes, descriptor.mediaType);
     if (parsed.kind !== 'manifest') throw invalid(`manifest ${descriptor.digest} has no config or layers`);
     const { manifest } = parsed;
-    readConfig(archive, blobPath(manifest.config.digest));
-    for (const blob of [manifest.config, ...manifest.layers]) await putFile(store, archive.require(blobPath(blob.digest), 'the blob'), blob.digest);
+    // Stored from the bytes just checked, as the docker-archive path does, rather than read from the file again.
+    await putBytes(store, readConfig(archive, blobPath(manifest.config.digest)).bytes, manifest.config.digest);
+    for (const layer of manifest.layers) await putFile(store, archive.require(blobPath(layer.digest), 'the blob'), layer.digest);
     await putBytes(store, manifestBytes, descriptor.digest);
     // containerd and docker name the image in full; the OCI ref.name may be only a tag, which names nothing here.
     const name = descriptor.annotations?.['io.containerd.image.name'] ?? descriptor.annotations?.['org.opencontainers.image.ref.name'];

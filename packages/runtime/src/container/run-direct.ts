@@ -233,6 +233,14 @@ export async function buildDirect<C extends { readonly pid: number }>(request: O
     fds.push(fd);
     return fd;
   };
+  const killShim = () => {
+    if (child === undefined) return;
+    try {
+      process.kill(child.pid, 'SIGKILL');
+    } catch {
+      // already gone
+    }
+  };
   try {
     cgroups = request.cgroups(cgroupsPathFor(id, spec.linux?.cgroupsPath));
     cgroups.prepare?.(spec.linux?.resources);
@@ -321,13 +329,7 @@ export async function buildDirect<C extends { readonly pid: number }>(request: O
       executable = lookPath(config.process.args[0]!, config.process.env, config.process.cwd);
     } finally {
       restoreThread(sys, own, cwd, () => {
-        if (child !== undefined) {
-          try {
-            process.kill(child.pid, 'SIGKILL');
-          } catch {
-            // already gone
-          }
-        }
+        killShim();
         // Ours, none closed yet (the thread ends before the clean-up below could run).
         for (const fd of [...fds, ptySlave, ptyMaster]) {
           try {
@@ -368,14 +370,8 @@ export async function buildDirect<C extends { readonly pid: number }>(request: O
       awaitCgroup: () => awaitCgroup(false),
     };
   } catch (error) {
-    if (child !== undefined) {
-      try {
-        process.kill(child.pid, 'SIGKILL');
-      } catch {
-        // already gone
-      }
-      await processes.reapKilled(child);
-    }
+    killShim();
+    if (child !== undefined) await processes.reapKilled(child);
     await cgroups?.destroy().catch((cause: unknown) => {
       warn(`container ${id}: its cgroup ${cgroups?.path ?? ''} could not be removed: ${cause instanceof Error ? cause.message : String(cause)}`);
     });
