@@ -100,7 +100,7 @@ export const AT_FDCWD = -100;
 export const CLOSE_RANGE = { UNSHARE: 1 << 1, CLOEXEC: 1 << 2 } as const;
 
 /** fcntl(2) commands and flags. */
-export const F = { GETFD: 1, SETFD: 2, GETFL: 3, SETFL: 4, ADD_SEALS: 1033, GET_SEALS: 1034 } as const;
+export const F = { GETFD: 1, SETFD: 2, GETFL: 3, SETFL: 4, DUPFD_CLOEXEC: 1030, ADD_SEALS: 1033, GET_SEALS: 1034 } as const;
 
 /** flock(2) operations. */
 export const LOCK = { SH: 1, EX: 2, NB: 4, UN: 8 } as const;

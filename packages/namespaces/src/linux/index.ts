@@ -234,6 +234,19 @@ export class LinuxSyscalls implements Syscalls {
   }
 
   posixSpawn(path: string, argv: readonly string[], envp: readonly string[], options: PosixSpawnOptions): number {
+    // An fd that `path` names below the number of fds passed would be overwritten by one of them before the exec:
+    // exec through a close-on-exec copy above them instead.
+    const execFd = procSelfFd(path);
+    if (execFd === undefined || execFd >= options.fds.length) return this.posixSpawnMapped(path, argv, envp, options);
+    const copy = call('posixSpawn', [path, argv, envp, options], () => libc().fcntl(execFd, F.DUPFD_CLOEXEC, 'int', options.fds.length));
+    try {
+      return this.posixSpawnMapped(`/proc/self/fd/${copy}`, argv, envp, options);
+    } finally {
+      libc().close(copy);
+    }
+  }
+
+  private posixSpawnMapped(path: string, argv: readonly string[], envp: readonly string[], options: PosixSpawnOptions): number {
     const c = libc();
     const args = [path, argv, envp, options];
     const actions = Buffer.alloc(SPAWN_ACTIONS_BYTES);

@@ -506,6 +506,21 @@ describe('posixSpawn and waitpidNoHang', () => {
     }
   });
 
+  test('an fd its path names below the number of fds passed is not overwritten by one of them', async () => {
+    const program = openSync('/bin/true', 'r');
+    const devNull = openSync('/dev/null', 'r');
+    try {
+      // Target `program` receives /dev/null: exec'ing /proc/self/fd/<program> after the mapping would fail.
+      const fds = Array.from({ length: program + 2 }, () => devNull);
+      const pid = sys.posixSpawn(`/proc/self/fd/${program}`, ['true'], [], { fds });
+      expect(await reap(pid)).toEqual({ code: 0, signal: null });
+      expect(() => fstatSync(program)).not.toThrow(); // the caller's fd stays open
+    } finally {
+      closeSync(program);
+      closeSync(devNull);
+    }
+  });
+
   test('an exec failure throws here, naming the program', () => {
     expect(() => sys.posixSpawn('/nonexistent/c-test', ['x'], [], { fds: [] })).toThrow('posix_spawn(/nonexistent/c-test) failed: ENOENT');
   });
