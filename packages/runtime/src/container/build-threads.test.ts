@@ -148,11 +148,13 @@ send({ seq: order.seq, fallback: true });`),
     expect(readFileSync(out, 'utf8')).toBe('/bin/kept\0');
   });
 
-  it('a thread that cannot start makes the pool unusable and is reported once', async () => {
+  it('a thread that cannot start makes the pool unusable and is reported; its queued builds run on this thread', async () => {
     const reported: unknown[] = [];
     const pool = threads(join(scratch(), 'no-such-worker.cjs'), 2, (error) => reported.push(error));
+    // runDirect's own answer for this request (its bundle has no config.json), not "the thread building it ended".
     const error = await pool.build(request('x')).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(CError);
+    expect((error as CError).message).toMatch(/config\.json/);
     await new Promise((r) => setTimeout(r, 50));
     expect(pool.usable).toBe(false);
     expect(reported.length).toBeGreaterThanOrEqual(1);

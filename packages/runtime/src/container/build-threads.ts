@@ -7,7 +7,7 @@
 import { Worker } from 'node:worker_threads';
 import { CError, toCError } from '@c/errors';
 import type { ErrorCode } from '@c/errors';
-import { heldGo } from './run-direct';
+import { heldGo, runDirect } from './run-direct';
 import type { DirectCreated, DirectRunRequest } from './run-direct';
 import { adoptProcess } from './spawned-process';
 import type { SpawnStdio } from './spawned-process';
@@ -79,7 +79,7 @@ export interface BuildThreadsOptions {
 interface Pending {
   order: BuildOrder;
   request: DirectRunRequest;
-  resolve: (created: DirectCreated | undefined) => void;
+  resolve: (created: DirectCreated | undefined | Promise<DirectCreated | undefined>) => void;
   reject: (error: unknown) => void;
 }
 
@@ -218,7 +218,11 @@ export class BuildThreads {
     };
   }
 
-  /** A thread ended (it should not): its builds fail, and a thread that never started makes the pool unusable. */
+  /**
+   * A thread ended (it should not). One that never started makes the pool unusable, and the orders queued on it,
+   * none begun (the worker says "ready" before it reads one), are built on this thread instead. A thread that was
+   * building fails its builds: each stopped wherever it was.
+   */
   private onEnd(thread: BuildThread, error: unknown): void {
     if (thread.ended) return;
     thread.ended = true;
@@ -228,7 +232,11 @@ export class BuildThreads {
       this.failed = true;
       this.options.onError?.(error);
     }
-    for (const { order, reject } of thread.pending.values()) {
+    for (const { order, request, resolve, reject } of thread.pending.values()) {
+      if (!thread.ready) {
+        resolve(runDirect(request));
+        continue;
+      }
       reject(
         new CError('INTERNAL', `container ${order.id}: the thread building it ended (${error instanceof Error ? error.message : String(error)})`, {
           hint: 'see the daemon log; the next start uses a new thread',
