@@ -1,13 +1,14 @@
 // BuildThreads' side of the protocol, against scripted stand-ins for the worker (the real one builds containers
 // and needs root: tests/e2e/test/containers/direct-start.test.ts runs it).
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { CError, isCError } from '@c/errors';
-import { RecordingSyscalls } from '@c/namespaces';
+import { linuxSyscalls, RecordingSyscalls } from '@c/namespaces';
 import { BuildThreads, fromThreadError, toThreadError } from './build-threads';
 import type { DirectRunRequest } from './run-direct';
+import { spawnPid } from './spawned-process';
 import { StateStore } from './state';
 import { fakeCgroups } from './testing/fake-cgroups';
 
@@ -117,6 +118,19 @@ send({ seq: order.seq, fallback: true });`),
     await expect(pool.build(request('first'))).rejects.toThrow(/container first: the thread building it ended \(exited with code 3\)/);
     expect(pool.usable).toBe(true);
     expect(await pool.build(request('second'))).toBeUndefined();
+  });
+
+  it("a failed build's shim that outlived the thread's wait is reaped here once it ends (no zombie)", async () => {
+    // Spawned outside Node's child_process, as a thread spawns a shim: only a waitpid of ours reaps it.
+    const pid = spawnPid(linuxSyscalls, '/bin/sleep', ['sleep', '0.3'], ['ignore', 'ignore', 'ignore'], []);
+    const pool = threads(
+      workerScript(`send({ seq: order.seq, unreaped: ${pid} });
+send({ seq: order.seq, error: { code: 'INTERNAL', message: 'the build failed' } });`),
+    );
+    await expect(pool.build(request('stuck', { sys: linuxSyscalls }))).rejects.toThrow('the build failed');
+    const state = () => (existsSync(`/proc/${pid}/stat`) ? readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]![0] : 'gone');
+    for (let i = 0; i < 200 && state() !== 'gone'; i += 1) await new Promise((r) => setTimeout(r, 10));
+    expect(state()).toBe('gone');
   });
 
   it('close() lets the builds in flight answer (a thread cut short mid-build would leave its shim and fds), then stops', async () => {

@@ -48,6 +48,7 @@ export interface BuiltReply {
 export type BuildReply =
   | { ready: true }
   | { seq: number; warning: string }
+  | { seq: number; unreaped: number }
   | { seq: number; fallback: true }
   | { seq: number; built: BuiltReply }
   | { seq: number; error: ThreadError };
@@ -196,6 +197,11 @@ export class BuildThreads {
     if (pending === undefined) return;
     if ('warning' in reply) {
       pending.request.warn?.(reply.warning);
+      return;
+    }
+    if ('unreaped' in reply) {
+      // A failed build's killed shim that outlived the thread's wait: reaped here when it ends.
+      adoptProcess(pending.request.sys, reply.unreaped);
       return;
     }
     thread.pending.delete(reply.seq);

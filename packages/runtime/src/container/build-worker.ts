@@ -41,7 +41,10 @@ export function serveBuilds(port: MessagePort, sys: Syscalls): void {
       },
       {
         spawn: (path, argv, stdio, extraFds) => ({ pid: spawnPid(sys, path, argv, stdio, extraFds) }),
-        reapKilled: async (child) => reapKilledSync(sys, child.pid, REAP_MS),
+        // One still there (stuck in the kernel) is the main thread's to reap, on its SIGCHLD: not a zombie for good.
+        reapKilled: async (child) => {
+          if (!reapKilledSync(sys, child.pid, REAP_MS)) send({ seq: order.seq, unreaped: child.pid });
+        },
       },
     );
     if (built === undefined) return { seq: order.seq, fallback: true };

@@ -136,19 +136,19 @@ export function adoptProcess(sys: Syscalls, pid: number): SpawnedProcess {
 
 /**
  * Reaps a child this thread spawned with `spawnPid` and has just sent SIGKILL, polling for up to `ms` (blocking
- * the thread: for a worker thread, which has no SIGCHLD to wait on).
+ * the thread: for a worker thread, which has no SIGCHLD to wait on). False: it had not ended by then.
  */
-export function reapKilledSync(sys: Syscalls, pid: number, ms: number): void {
+export function reapKilledSync(sys: Syscalls, pid: number, ms: number): boolean {
   const pause = new Int32Array(new SharedArrayBuffer(4));
   const deadline = Date.now() + ms;
   for (;;) {
     try {
-      if (sys.waitpidNoHang(pid) !== undefined) return;
+      if (sys.waitpidNoHang(pid) !== undefined) return true;
     } catch (error) {
-      if (isSyscallError(error, 'ECHILD')) return;
+      if (isSyscallError(error, 'ECHILD')) return true;
       throw error;
     }
-    if (Date.now() > deadline) return;
+    if (Date.now() > deadline) return false;
     Atomics.wait(pause, 0, 0, 1);
   }
 }
