@@ -277,7 +277,7 @@ export function makedev(major: number, minor: number): bigint {
 export const XATTR = { CREATE: 1, REPLACE: 2 } as const;
 
 /** bpf(2) commands, program and attach types c uses (cgroup v2 device filtering). */
-export const BPF_CMD = { PROG_LOAD: 5, PROG_ATTACH: 8, PROG_DETACH: 9, PROG_QUERY: 16 } as const;
+export const BPF_CMD = { PROG_LOAD: 5, PROG_ATTACH: 8, PROG_DETACH: 9, PROG_GET_FD_BY_ID: 13, PROG_QUERY: 16 } as const;
 export const BPF_PROG_TYPE_CGROUP_DEVICE = 15;
 export const BPF_CGROUP_DEVICE = 6;
 export const BPF_F_ALLOW_MULTI = 2;

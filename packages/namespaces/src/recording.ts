@@ -219,6 +219,12 @@ export class RecordingSyscalls implements Syscalls {
   bpfProgDetach(targetFd: number, progFd: number, attachType: number): void {
     this.record('bpfProgDetach', [targetFd, progFd, attachType], () => undefined);
   }
+  bpfProgQuery(targetFd: number, attachType: number): number[] {
+    return this.record('bpfProgQuery', [targetFd, attachType], () => []);
+  }
+  bpfProgGetFdById(id: number): number {
+    return this.record('bpfProgGetFdById', [id], () => this.fd());
+  }
   getInodeFlags(fd: number): number {
     return this.record('getInodeFlags', [fd], () => 0);
   }

@@ -135,6 +135,13 @@ export interface Syscalls {
   bpfProgAttach(targetFd: number, progFd: number, attachType: number, flags?: number): void;
   /** bpf(BPF_PROG_DETACH). */
   bpfProgDetach(targetFd: number, progFd: number, attachType: number): void;
+  /**
+   * bpf(BPF_PROG_QUERY) without BPF_F_QUERY_EFFECTIVE: the ids of the programs of `attachType` attached to
+   * `targetFd` itself (not those inherited from its parents), in run order.
+   */
+  bpfProgQuery(targetFd: number, attachType: number): number[];
+  /** bpf(BPF_PROG_GET_FD_BY_ID): a new (close-on-exec) fd for the program with that id; ENOENT once it is gone. */
+  bpfProgGetFdById(id: number): number;
   /** ioctl(FS_IOC_GETFLAGS): the inode flags of the file `fd` is open on (FS_FL; what lsattr shows). */
   getInodeFlags(fd: number): number;
   /** ioctl(FS_IOC_SETFLAGS): replaces the inode flags (read them first; EOPNOTSUPP where the filesystem has none). */

@@ -2,6 +2,7 @@ import { CError } from '@c/errors';
 import { archTable } from '../arch';
 import { BPF_CMD, F, FD_CLOEXEC, FS_IOC, LINUX_CAPABILITY_VERSION_3, LOCK, MSG, O, RLIM_INFINITY, SECCOMP, TIOC } from '../constants';
 import { DESCRIBE, syscallNameOf } from '../describe';
+import { ERRNO } from '../errno';
 import { SyscallError } from '../syscall-error';
 import type { CapabilitySets, ChildExit, OpenHow, PosixSpawnOptions, Pty, ReceivedFds, Rlimit, RlimitInput, SyscallName, Syscalls, Winsize } from '../syscalls';
 import { libc } from './libc';
@@ -449,6 +450,43 @@ export class LinuxSyscalls implements Syscalls {
     const nr = archTable().nr.bpf;
     call('bpfProgDetach', [targetFd, progFd, attachType], () =>
       libc().syscall(nr, 'int', BPF_CMD.PROG_DETACH, 'void *', attr, 'unsigned int', attr.length),
+    );
+  }
+
+  bpfProgQuery(targetFd: number, attachType: number): number[] {
+    const { koffi } = libc();
+    const nr = archTable().nr.bpf;
+    // A cgroup holds at most 64 programs per attach type; start small and grow to the count the kernel reports.
+    let capacity = 8;
+    for (;;) {
+      const ids = Buffer.alloc(capacity * 4);
+      // union bpf_attr, query part: target_fd @0, attach_type @4, query_flags @8, attach_flags @12 (out),
+      // prog_ids @16, prog_cnt @24 (in: room, out: count). 6.6+ kernels also write revision @28 whatever the
+      // size passed, hence the zeroed 128 bytes.
+      const attr = Buffer.alloc(128);
+      attr.writeUInt32LE(targetFd, 0);
+      attr.writeUInt32LE(attachType, 4);
+      attr.writeBigUInt64LE(koffi.address(ids), 16);
+      attr.writeUInt32LE(capacity, 24);
+      const result = Number(libc().syscall(nr, 'int', BPF_CMD.PROG_QUERY, 'void *', attr, 'unsigned int', attr.length));
+      const errno = libc().errno();
+      const count = attr.readUInt32LE(24);
+      // ENOSPC: more programs than room (some were attached meanwhile); prog_cnt holds the real count.
+      if (result < 0 && errno === ERRNO.ENOSPC && count > capacity) {
+        capacity = count;
+        continue;
+      }
+      if (result < 0) fail('bpfProgQuery', [targetFd, attachType], errno);
+      return Array.from({ length: Math.min(count, capacity) }, (_, i) => ids.readUInt32LE(i * 4));
+    }
+  }
+
+  bpfProgGetFdById(id: number): number {
+    const attr = Buffer.alloc(16); // prog_id @0, next_id @4, open_flags @8
+    attr.writeUInt32LE(id, 0);
+    const nr = archTable().nr.bpf;
+    return call('bpfProgGetFdById', [id], () =>
+      libc().syscall(nr, 'int', BPF_CMD.PROG_GET_FD_BY_ID, 'void *', attr, 'unsigned int', attr.length),
     );
   }
 

@@ -1,7 +1,25 @@
-import { RecordingSyscalls } from '@c/namespaces';
-import { describe, expect, test } from 'vitest';
-import { compileDeviceFilter, encodeEbpf, runDeviceFilter } from './device-filter';
+import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readlinkSync, rmdirSync, constants as fsConstants } from 'node:fs';
+import { join } from 'node:path';
+import { BPF_CGROUP_DEVICE, BPF_F_ALLOW_MULTI, RecordingSyscalls, linuxSyscalls } from '@c/namespaces';
+import { afterEach, describe, expect, test } from 'vitest';
+import { detectCgroupLayout } from './detect';
+import { attachDeviceFilter, compileDeviceFilter, encodeEbpf, replaceDeviceFilter, runDeviceFilter } from './device-filter';
+import { isPrivileged, uniqueName } from './test-helpers';
 import type { LinuxDeviceCgroup } from './types';
+
+const v2Root = detectCgroupLayout().v2;
+const canRunReal = isPrivileged() && v2Root !== undefined && existsSync(join(v2Root, 'cgroup.procs'));
+
+/** This process's open eBPF program fds. */
+function bpfProgFds(): number {
+  return readdirSync('/proc/self/fd').filter((fd) => {
+    try {
+      return readlinkSync(`/proc/self/fd/${fd}`) === 'anon_inode:bpf-prog';
+    } catch {
+      return false; // the fd readdir itself used, closed by now
+    }
+  }).length;
+}
 
 const RUNC_DEFAULT: LinuxDeviceCgroup[] = [
   { allow: false, access: 'rwm' },
@@ -48,11 +66,100 @@ describe('compileDeviceFilter', () => {
     expect(() => compileDeviceFilter([{ allow: true, access: 'rx' }])).toThrow(/"x"/);
   });
 
-  test('the recording fake sees load then attach', async () => {
-    const { attachDeviceFilter } = await import('./device-filter');
+});
+
+describe('attaching and replacing (recording fake)', () => {
+  test('attach loads, attaches with ALLOW_MULTI, and closes the program fd (the cgroup keeps its own reference)', () => {
     const sys = new RecordingSyscalls();
-    const fd = attachDeviceFilter(sys, '/', RUNC_DEFAULT);
-    expect(sys.names()).toEqual(['bpfProgLoad', 'bpfProgAttach']);
-    expect(sys.callsOf('bpfProgAttach')[0]?.[1]).toBe(fd);
+    attachDeviceFilter(sys, '/', RUNC_DEFAULT);
+    expect(sys.names()).toEqual(['bpfProgLoad', 'bpfProgAttach', 'close']);
+    const [, progFd, attachType, flags] = sys.callsOf('bpfProgAttach')[0] ?? [];
+    expect([attachType, flags]).toEqual([BPF_CGROUP_DEVICE, BPF_F_ALLOW_MULTI]);
+    expect(sys.callsOf('close')).toEqual([[progFd]]);
+  });
+
+  test('a failed attach still closes the program fd', () => {
+    const sys = new RecordingSyscalls().failOn('bpfProgAttach', 'EPERM');
+    expect(() => attachDeviceFilter(sys, '/', RUNC_DEFAULT)).toThrow(/BPF_PROG_ATTACH.*EPERM/);
+    expect(sys.names()).toEqual(['bpfProgLoad', 'bpfProgAttach', 'close']);
+  });
+
+  test('replace asks the kernel what is attached, attaches the new program, then detaches the old ones', () => {
+    const sys = new RecordingSyscalls().respond('bpfProgQuery', () => [41, 42]).respond('bpfProgGetFdById', (id) => 1000 + id);
+    replaceDeviceFilter(sys, '/', RUNC_DEFAULT);
+    expect(sys.names()).toEqual([
+      'bpfProgQuery',
+      'bpfProgGetFdById',
+      'bpfProgGetFdById',
+      'bpfProgLoad',
+      'bpfProgAttach',
+      'close',
+      'bpfProgDetach',
+      'bpfProgDetach',
+      'close',
+      'close',
+    ]);
+    const dirFd = sys.callsOf('bpfProgQuery')[0]?.[0];
+    expect(sys.callsOf('bpfProgQuery')).toEqual([[dirFd, BPF_CGROUP_DEVICE]]);
+    expect(sys.callsOf('bpfProgGetFdById')).toEqual([[41], [42]]);
+    const newFd = sys.callsOf('bpfProgAttach')[0]?.[1];
+    expect(sys.callsOf('bpfProgDetach')).toEqual([
+      [dirFd, 1041, BPF_CGROUP_DEVICE],
+      [dirFd, 1042, BPF_CGROUP_DEVICE],
+    ]);
+    // Every fd it got is closed: the new program's right after attaching, the old ones' after detaching.
+    expect(sys.callsOf('close')).toEqual([[newFd], [1041], [1042]]);
+  });
+
+  test('replace on a cgroup without programs only attaches', () => {
+    const sys = new RecordingSyscalls();
+    replaceDeviceFilter(sys, '/', RUNC_DEFAULT);
+    expect(sys.names()).toEqual(['bpfProgQuery', 'bpfProgLoad', 'bpfProgAttach', 'close']);
+  });
+
+  test('a program detached meanwhile (ENOENT) is skipped; a refused attach keeps the old rules and closes every fd', () => {
+    const gone = new RecordingSyscalls()
+      .respond('bpfProgQuery', () => [7, 8])
+      .failOn('bpfProgGetFdById', 'ENOENT', { when: ([id]) => id === 7 });
+    replaceDeviceFilter(gone, '/', RUNC_DEFAULT);
+    expect(gone.callsOf('bpfProgDetach')).toHaveLength(1);
+
+    const refused = new RecordingSyscalls().respond('bpfProgQuery', () => [9]).failOn('bpfProgAttach', 'EPERM');
+    expect(() => replaceDeviceFilter(refused, '/', RUNC_DEFAULT)).toThrow(/EPERM/);
+    expect(refused.callsOf('bpfProgDetach')).toEqual([]);
+    expect(refused.callsOf('close')).toHaveLength(2);
+  });
+});
+
+describe.skipIf(!canRunReal)('on the real kernel (root and a cgroup2 mount; skipped otherwise)', () => {
+  const dirs: string[] = [];
+  afterEach(() => {
+    for (const dir of dirs.splice(0)) if (existsSync(dir)) rmdirSync(dir);
+  });
+
+  test('the verifier accepts the programs; replace leaves exactly one program on the cgroup and no fd', () => {
+    const dir = join(v2Root ?? '', uniqueName('c-test-devfilter'));
+    mkdirSync(dir);
+    dirs.push(dir);
+    const attached = () => {
+      const fd = openSync(dir, fsConstants.O_RDONLY | fsConstants.O_DIRECTORY);
+      try {
+        return linuxSyscalls.bpfProgQuery(fd, BPF_CGROUP_DEVICE);
+      } finally {
+        closeSync(fd);
+      }
+    };
+    const fdsBefore = bpfProgFds();
+    attachDeviceFilter(linuxSyscalls, dir, RUNC_DEFAULT);
+    attachDeviceFilter(linuxSyscalls, dir, [{ allow: true }]);
+    const stacked = attached();
+    expect(stacked).toHaveLength(2);
+    replaceDeviceFilter(linuxSyscalls, dir, RUNC_DEFAULT);
+    const replaced = attached();
+    expect(replaced).toHaveLength(1);
+    expect(stacked).not.toContain(replaced[0]);
+    expect(bpfProgFds()).toBe(fdsBefore);
+    // An id that names no program: ENOENT, which replace skips.
+    expect(() => linuxSyscalls.bpfProgGetFdById(0x7fffffff)).toThrow(/BPF_PROG_GET_FD_BY_ID, id 2147483647\) failed: ENOENT/);
   });
 });

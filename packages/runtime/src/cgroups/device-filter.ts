@@ -1,6 +1,6 @@
 import { closeSync, openSync, constants as fsConstants } from 'node:fs';
 import { CError } from '@c/errors';
-import { BPF_CGROUP_DEVICE, BPF_F_ALLOW_MULTI, BPF_PROG_TYPE_CGROUP_DEVICE, type Syscalls } from '@c/namespaces';
+import { BPF_CGROUP_DEVICE, BPF_F_ALLOW_MULTI, BPF_PROG_TYPE_CGROUP_DEVICE, isSyscallError, type Syscalls } from '@c/namespaces';
 import type { LinuxDeviceCgroup } from './types';
 
 /**
@@ -141,33 +141,64 @@ export function runDeviceFilter(program: readonly EbpfInstruction[], access: { t
 }
 
 /**
- * Loads the program and attaches it to the cgroup directory (BPF_F_ALLOW_MULTI, so the parent's programs keep
- * applying too). Returns the program fd; the cgroup holds its own reference, so callers may close it.
+ * Loads the program and attaches it to the open cgroup directory `dirFd` (BPF_F_ALLOW_MULTI, so the parent's
+ * programs keep applying too), then closes the program fd: the cgroup holds its own reference, and an fd kept
+ * by the object that applied the rules leaked whenever another object destroyed the cgroup.
  */
-export function attachDeviceFilter(sys: Syscalls, cgroupDir: string, rules: readonly LinuxDeviceCgroup[]): number {
+function attachProgram(sys: Syscalls, dirFd: number, rules: readonly LinuxDeviceCgroup[]): void {
   const progFd = sys.bpfProgLoad(BPF_PROG_TYPE_CGROUP_DEVICE, encodeEbpf(compileDeviceFilter(rules)), {
     expectedAttachType: BPF_CGROUP_DEVICE,
   });
   try {
-    const dirFd = openSync(cgroupDir, fsConstants.O_RDONLY | fsConstants.O_DIRECTORY);
-    try {
-      sys.bpfProgAttach(dirFd, progFd, BPF_CGROUP_DEVICE, BPF_F_ALLOW_MULTI);
-    } finally {
-      closeSync(dirFd);
-    }
-  } catch (error) {
-    closeSync(progFd);
-    throw error;
+    sys.bpfProgAttach(dirFd, progFd, BPF_CGROUP_DEVICE, BPF_F_ALLOW_MULTI);
+  } finally {
+    sys.close(progFd);
   }
-  return progFd;
 }
 
-/** Detaches a program attached by `attachDeviceFilter` (when replacing the rules). */
-export function detachDeviceFilter(sys: Syscalls, cgroupDir: string, progFd: number): void {
+function withDir<T>(cgroupDir: string, fn: (dirFd: number) => T): T {
   const dirFd = openSync(cgroupDir, fsConstants.O_RDONLY | fsConstants.O_DIRECTORY);
   try {
-    sys.bpfProgDetach(dirFd, progFd, BPF_CGROUP_DEVICE);
+    return fn(dirFd);
   } finally {
     closeSync(dirFd);
+  }
+}
+
+/** Adds a device program for `rules` to the cgroup directory (beside any attached already). Keeps no fd. */
+export function attachDeviceFilter(sys: Syscalls, cgroupDir: string, rules: readonly LinuxDeviceCgroup[]): void {
+  withDir(cgroupDir, (dirFd) => attachProgram(sys, dirFd, rules));
+}
+
+/**
+ * Replaces the device programs attached to the cgroup directory itself by one for `rules`. The kernel says what
+ * is attached (BPF_PROG_QUERY, then an fd per id), so any object bound to the path can replace the rules, not
+ * only the one that applied them. The new program is attached before the old ones are detached: no access goes
+ * unfiltered in between. Only the directory's own attachments are queried (not inherited ones: no
+ * BPF_F_QUERY_EFFECTIVE); on a container's cgroup, which c created, those are c's.
+ */
+export function replaceDeviceFilter(sys: Syscalls, cgroupDir: string, rules: readonly LinuxDeviceCgroup[]): void {
+  withDir(cgroupDir, (dirFd) => {
+    const previous: number[] = [];
+    try {
+      for (const id of sys.bpfProgQuery(dirFd, BPF_CGROUP_DEVICE)) {
+        // ENOENT: detached and freed since the query (a concurrent replace); nothing left to detach.
+        const fd = ignoreGone(() => sys.bpfProgGetFdById(id));
+        if (fd !== undefined) previous.push(fd);
+      }
+      attachProgram(sys, dirFd, rules);
+      for (const fd of previous) ignoreGone(() => sys.bpfProgDetach(dirFd, fd, BPF_CGROUP_DEVICE));
+    } finally {
+      for (const fd of previous) sys.close(fd);
+    }
+  });
+}
+
+function ignoreGone<T>(fn: () => T): T | undefined {
+  try {
+    return fn();
+  } catch (error) {
+    if (isSyscallError(error, 'ENOENT')) return undefined;
+    throw error;
   }
 }

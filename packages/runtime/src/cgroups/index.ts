@@ -20,7 +20,7 @@ export { CgroupV1Manager, deviceRule, type CgroupV1Options } from './v1';
 export { CgroupV2Manager, type CgroupV2Options } from './v2';
 export { detectCgroupLayout, parseCgroupMounts, parseProcCgroup, ownCgroups, type CgroupLayout, type CgroupMount } from './detect';
 export { sharesToWeight, blkioWeightToIoWeight, cpuMax, swapToV2 } from './convert';
-export { compileDeviceFilter, encodeEbpf, runDeviceFilter, attachDeviceFilter, detachDeviceFilter, type EbpfInstruction } from './device-filter';
+export { compileDeviceFilter, encodeEbpf, runDeviceFilter, attachDeviceFilter, replaceDeviceFilter, type EbpfInstruction } from './device-filter';
 export { normalizeCgroupPath, resolveCgroupPath } from './files';
 
 export interface CgroupManagerOptions {

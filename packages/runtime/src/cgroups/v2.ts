@@ -1,4 +1,4 @@
-import { closeSync, existsSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { CError } from '@c/errors';
 import { linuxSyscalls, type Syscalls } from '@c/namespaces';
@@ -16,7 +16,7 @@ import {
   waitFor,
   writeCgroupFile,
 } from './files';
-import { attachDeviceFilter, detachDeviceFilter } from './device-filter';
+import { replaceDeviceFilter } from './device-filter';
 import type { CgroupManager, CgroupStats, LinuxDeviceCgroup, LinuxResources } from './types';
 
 const SIGKILL = 9;
@@ -37,8 +37,6 @@ export class CgroupV2Manager implements CgroupManager {
   private dirPath: string | undefined;
   private cgroupPath: string | undefined;
   private readonly sys: Syscalls;
-  /** The device program this manager attached (kept to replace it on a later apply). */
-  private deviceProgFd: number | undefined;
 
   get path(): string | undefined {
     return this.cgroupPath;
@@ -160,16 +158,11 @@ export class CgroupV2Manager implements CgroupManager {
   }
 
   /**
-   * Device rules as an eBPF program on the cgroup. A newer rule set replaces the one this manager attached
-   * (attach first, then detach the old one, so there is no unfiltered moment).
+   * Device rules as an eBPF program on the cgroup, replacing whatever device programs the cgroup itself has
+   * (the kernel is asked: the manager that applied the old rules is often another object). No fd is kept.
    */
   private applyDevices(rules: readonly LinuxDeviceCgroup[]): void {
-    const previous = this.deviceProgFd;
-    this.deviceProgFd = attachDeviceFilter(this.sys, this.dir, rules);
-    if (previous !== undefined) {
-      detachDeviceFilter(this.sys, this.dir, previous);
-      closeSync(previous);
-    }
+    replaceDeviceFilter(this.sys, this.dir, rules);
   }
 
   oomKills(): number {
@@ -260,8 +253,6 @@ export class CgroupV2Manager implements CgroupManager {
   async destroy(): Promise<void> {
     if (!this.dirPath) return;
     await removeCgroupDir(this.dirPath);
-    if (this.deviceProgFd !== undefined) closeSync(this.deviceProgFd);
-    this.deviceProgFd = undefined;
     this.dirPath = undefined;
     this.cgroupPath = undefined;
   }
