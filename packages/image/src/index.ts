@@ -17,6 +17,7 @@ export {
   validatePlatform,
 } from './manifest';
 export { MAX_CONFIG_SIZE, parseImageConfig, checkImageConfig, checkConfigMatchesManifest } from './config';
+export { MAX_MAP_ENTRIES } from './json-check';
 export * from './platform';
 export * from './chain-id';
 export * from './canonical';

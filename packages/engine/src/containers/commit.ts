@@ -9,7 +9,7 @@ import { createReadStream, createWriteStream } from 'node:fs';
 import { mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { CError } from '@c/errors';
-import { appendLayerToConfig, type ContainerConfig as ImageContainerConfig, type Descriptor } from '@c/image';
+import { appendLayerToConfig, parseImageConfig, type ContainerConfig as ImageContainerConfig, type Descriptor } from '@c/image';
 import { storeLayout, writeDiff, type ContentStore, type ImageStore } from '@c/layers';
 import { applyChanges } from '../images/changes';
 import { writeDocument } from '../images/documents';
@@ -92,6 +92,8 @@ export async function commitContainer(service: ContainerService, images: ImagePo
     if (options.comment) withComment.comment = options.comment;
     else delete withComment.comment;
     const configBytes = Buffer.from(JSON.stringify(config));
+    // Checked as a pulled config is (size, map bounds): every reader of the store, GC included, parses it again.
+    parseImageConfig(configBytes);
     const layer: Descriptor = { mediaType: diff.mediaType, digest: diff.digest as never, size: diff.size };
     const configDescriptor: Descriptor = { mediaType: OCI_CONFIG, digest: sha256(configBytes) as never, size: configBytes.length };
     const manifest = { schemaVersion: 2, mediaType: OCI_MANIFEST, config: configDescriptor, layers: [...base.layers, layer] };

@@ -32,6 +32,15 @@ describe('applyChanges', () => {
     });
   });
 
+  it('merges into the given maps without changing them; a later value wins; "__proto__" stays a plain key', () => {
+    const given = { Labels: { keep: '1', over: 'old' }, ExposedPorts: { '22/tcp': {} as Record<string, never> } };
+    const config = applyChanges(given, ['LABEL over=new', 'LABEL __proto__=x over=newest', 'EXPOSE 80']);
+    expect(Object.entries(config.Labels ?? {})).toEqual([['keep', '1'], ['over', 'newest'], ['__proto__', 'x']]);
+    expect(Object.getPrototypeOf(config.Labels)).toBe(Object.prototype);
+    expect(config.ExposedPorts).toEqual({ '22/tcp': {}, '80/tcp': {} });
+    expect(given).toEqual({ Labels: { keep: '1', over: 'old' }, ExposedPorts: { '22/tcp': {} } });
+  });
+
   it.each([['RUN true'], ['CMD'], ['CMD ["sh"'], ['CMD [1]'], ['EXPOSE eighty'], ['ENV novalue']])(
     'refuses %s with INVALID_ARGUMENT',
     (change) => {

@@ -7,7 +7,7 @@ import { Readable } from 'node:stream';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { isCError } from '@c/errors';
-import { parseReference } from '@c/image';
+import { MAX_MAP_ENTRIES, parseReference } from '@c/image';
 import { ImageService, normalizeRegistryHost } from './image-service';
 import { FakeRegistry, MemoryBlobStore, MemoryImageStore } from './test-fakes';
 
@@ -125,6 +125,17 @@ describe('import', () => {
       /notes\.txt: not a tar archive/,
     );
     expect(images.records.size).toBe(0);
+  });
+
+  it('refuses more labels than a pulled config may carry, before reading the tarball, storing nothing', async () => {
+    const changes = Array.from({ length: MAX_MAP_ENTRIES + 1 }, (_, i) => `LABEL k${i}=v`);
+    let read = false;
+    const source = new Readable({ read: () => ((read = true), source.push(null)) });
+    await expectCError(service.import(source, 'x', { changes }), 'LIMIT_EXCEEDED', /config\.Labels: 10001 entries/);
+    expect(read).toBe(false);
+    expect(images.records.size).toBe(0);
+    await service.import(Readable.from([rootfsTar({ 'a.txt': 'a' })]), 'max', { changes: changes.slice(1), platform: AMD64 });
+    expect(Object.keys((await service.inspect('max')).Config.Labels ?? {})).toHaveLength(MAX_MAP_ENTRIES);
   });
 
   it('refuses an unknown --change before reading the tarball', async () => {

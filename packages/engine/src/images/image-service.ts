@@ -10,7 +10,7 @@ import { saveArchive, type SaveItem } from './archive-save';
 import { ExtractedArchive, loadArchive, type LoadResult } from './archive-load';
 import { isUntaggedRepository, untaggedRecordName } from './untagged';
 import { CError } from '@c/errors';
-import { formatReference, hostPlatform, parsePlatform, type Descriptor, type Platform, type Reference } from '@c/image';
+import { formatReference, hostPlatform, parseImageConfig, parsePlatform, type Descriptor, type Platform, type Reference } from '@c/image';
 import { applyChanges } from './changes';
 import { coalescingSink } from './coalescing-sink';
 import { leasingSink } from './leasing-sink';
@@ -526,6 +526,9 @@ export class ImageService {
     // Validate the changes and the platform before reading a possibly large tarball.
     const containerConfig = applyChanges({}, options.changes ?? []);
     const platform = (typeof options.platform === 'string' ? parsePlatform(options.platform) : options.platform) ?? hostPlatform();
+    // Checked as a pulled config is (size, map bounds), before the tarball is read: every reader of the store, GC
+    // included, parses it again.
+    parseImageConfig(Buffer.from(JSON.stringify({ architecture: platform.architecture, os: platform.os, config: containerConfig, rootfs: { type: 'layers', diff_ids: [] } })));
     const layer = await storeTarballLayer(this.parts.content, source, { tmpDir: this.parts.tmpDir, sourceName });
     const created = this.now().toISOString();
     const comment = options.message ?? `Imported from ${sourceName}`;

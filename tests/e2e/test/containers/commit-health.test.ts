@@ -43,6 +43,16 @@ describe.skipIf(!isRoot())('containers: commit, health, follow', () => {
     expect(untagged.id).toMatch(/^sha256:[0-9a-f]{64}$/);
   });
 
+  it('commit refuses a config past the bounds a pulled one must keep (10,001 labels), storing nothing', async () => {
+    const c = await env.service.create({ image: 'busybox:e2e', cmd: ['true'] });
+    const changes = Array.from({ length: 10_001 }, (_, i) => `LABEL k${i}=v`);
+    await expect(env.service.commit(c.Id, { reference: 'toomany:1', changes })).rejects.toMatchObject({ code: 'LIMIT_EXCEEDED', message: expect.stringMatching(/config\.Labels: 10001 entries/) });
+    await expect(env.service.create({ image: 'toomany:1' })).rejects.toMatchObject({ code: 'NOT_FOUND' });
+    const atLimit = await env.service.commit(c.Id, { reference: 'many:1', changes: changes.slice(1) });
+    expect(Object.keys((await env.service.create({ image: 'many:1' })).Config.Labels ?? {})).toHaveLength(10_000);
+    expect(atLimit.id).toMatch(/^sha256:/);
+  });
+
   it('healthcheck: healthy while the probe passes, unhealthy after Retries failures, health_status events', async () => {
     const events: string[] = [];
     const unsubscribe = env.service.events.subscribe((e) => {
