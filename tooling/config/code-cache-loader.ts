@@ -23,13 +23,15 @@ export interface CodeCacheOptions {
 }
 
 /**
- * V8 rejects a cache made under other V8 flags (it checks a hash of them), so each set of Node exec flags keeps a
- * cache of its own: `c` (whose shebang adds --no-rehash-snapshot) and `node c.cjs` would otherwise reject and
- * rewrite each other's on every alternation. `X.v8-cache` becomes `X.<flags>.v8-cache`.
+ * V8 rejects a cache made under other V8 flags (it checks a hash of them), so each set of Node flags (exec flags
+ * and those in NODE_OPTIONS) keeps a cache of its own: `c` (whose shebang adds --no-rehash-snapshot) and `node c.cjs`
+ * would otherwise reject and rewrite each other's on every alternation. `X.v8-cache` becomes `X.<flags>.v8-cache`.
  */
 function withFlags(cacheFile: string): string {
-  if (process.execArgv.length === 0) return cacheFile;
-  const tag = process.execArgv.map((flag) => flag.replace(/^-+/, '').replace(/[^A-Za-z0-9=_-]+/g, '_')).join('.').slice(0, 100);
+  const fromEnvironment = (process.env['NODE_OPTIONS'] ?? '').split(/\s+/).filter((word) => word.startsWith('-'));
+  const flags = [...process.execArgv, ...fromEnvironment];
+  if (flags.length === 0) return cacheFile;
+  const tag = flags.map((flag) => flag.replace(/^-+/, '').replace(/[^A-Za-z0-9=_-]+/g, '_')).join('.').slice(0, 100);
   return cacheFile.endsWith('.v8-cache') ? `${cacheFile.slice(0, -'.v8-cache'.length)}.${tag}.v8-cache` : `${cacheFile}.${tag}`;
 }
 

@@ -18,14 +18,18 @@ exports.answer = () => 6 * 7;
 
 // vitest's worker runs with exec flags of its own: the cache names below assume none (a test sets its own).
 const workerExecArgv = process.execArgv;
+const workerNodeOptions = process.env['NODE_OPTIONS'];
 beforeEach(() => {
   process.execArgv = [];
+  delete process.env['NODE_OPTIONS'];
   dir = mkdtempSync(join(tmpdir(), 'c-code-cache-'));
   file = join(dir, 'bundle.cjs');
   writeFileSync(file, BUNDLE);
 });
 afterEach(() => {
   process.execArgv = workerExecArgv;
+  if (workerNodeOptions === undefined) delete process.env['NODE_OPTIONS'];
+  else process.env['NODE_OPTIONS'] = workerNodeOptions;
   rmSync(dir, { recursive: true, force: true });
 });
 
@@ -85,6 +89,21 @@ describe('loadWithCodeCache under Node exec flags', () => {
     onExit!();
     expect(existsSync(`${file}.no-rehash-snapshot.max-old-space-size=64.v8-cache`)).toBe(true);
     expect(existsSync(`${file}.v8-cache`)).toBe(false);
+  });
+});
+
+describe('loadWithCodeCache under NODE_OPTIONS', () => {
+  it('counts the flags NODE_OPTIONS gives, after the exec flags', () => {
+    process.execArgv = ['--no-rehash-snapshot'];
+    process.env['NODE_OPTIONS'] = ' --stack-size=900  --no-warnings ';
+    const once = vi.spyOn(process, 'once');
+    expectBundleRan(loadWithCodeCache(file, localRequire));
+    const onExit = once.mock.calls.find(([event]) => event === 'exit')?.[1] as (() => void) | undefined;
+    once.mockRestore();
+    process.removeListener('exit', onExit!);
+    onExit!();
+    expect(existsSync(`${file}.no-rehash-snapshot.stack-size=900.no-warnings.v8-cache`)).toBe(true);
+    expect(existsSync(`${file}.no-rehash-snapshot.v8-cache`)).toBe(false);
   });
 });
 
