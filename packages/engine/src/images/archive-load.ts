@@ -7,7 +7,7 @@ import { createHash } from 'node:crypto';
 import { closeSync, createReadStream, existsSync, mkdirSync, openSync, readFileSync, statSync, writeSync } from 'node:fs';
 import { dirname, join, posix } from 'node:path';
 import { CError } from '@c/errors';
-import { MAX_CONFIG_SIZE, parseImageConfig, parseManifest, type BlobStore, type Descriptor, type ImageConfig } from '@c/image';
+import { MAX_CONFIG_SIZE, MAX_MANIFEST_SIZE, parseImageConfig, parseManifest, type BlobStore, type Descriptor, type ImageConfig } from '@c/image';
 import { TarReader, entryComponents } from '@c/layers';
 import type { ByteSource } from './ports';
 import { OCI_CONFIG, OCI_INDEX, OCI_MANIFEST, storeTarballLayer } from './import-tarball';
@@ -84,11 +84,20 @@ export class ExtractedArchive {
     return path;
   }
 
-  readJson(name: string, what: string): unknown {
+  /** The bytes of a document of the archive, refused past `max` before they are read. */
+  readBytes(name: string, what: string, max = MAX_DOCUMENT): Buffer {
     const path = this.require(name, what);
-    if (statSync(path).size > MAX_DOCUMENT) throw invalid(`${what} ${name} is larger than ${MAX_DOCUMENT} bytes`);
+    if (statSync(path).size > max) throw invalid(`${what} ${name} is larger than ${max} bytes`);
+    return readFileSync(path);
+  }
+
+  readJson(name: string, what: string): unknown {
+    return this.parseJson(this.readBytes(name, what), name, what);
+  }
+
+  parseJson(bytes: Buffer, name: string, what: string): unknown {
     try {
-      return JSON.parse(readFileSync(path, 'utf8'));
+      return JSON.parse(bytes.toString('utf8'));
     } catch (error) {
       throw invalid(`${what} ${name} is not valid JSON (${(error as Error).message})`);
     }
@@ -100,9 +109,7 @@ export class ExtractedArchive {
  * ports, volumes) reach the CLI, which bounds nothing itself (decision 0017).
  */
 function readConfig(archive: ExtractedArchive, name: string): { bytes: Buffer; config: ImageConfig } {
-  const path = archive.require(name, 'the config');
-  if (statSync(path).size > MAX_CONFIG_SIZE) throw invalid(`the config ${name} is larger than ${MAX_CONFIG_SIZE} bytes`);
-  const bytes = readFileSync(path);
+  const bytes = archive.readBytes(name, 'the config', MAX_CONFIG_SIZE);
   return { bytes, config: parseImageConfig(bytes) };
 }
 
@@ -174,13 +181,14 @@ async function loadOciLayout(archive: ExtractedArchive, store: BlobStore): Promi
   for (const top of index.manifests) {
     let descriptor: LayoutDescriptor = top;
     if (descriptor.mediaType === OCI_INDEX || descriptor.mediaType === 'application/vnd.docker.distribution.manifest.list.v2+json') {
-      const nested = archive.readJson(blobPath(descriptor.digest), 'the index') as { manifests?: LayoutDescriptor[] };
-      await putBytes(store, readFileSync(archive.require(blobPath(descriptor.digest), 'the index')), descriptor.digest);
+      const indexBytes = archive.readBytes(blobPath(descriptor.digest), 'the index');
+      const nested = archive.parseJson(indexBytes, blobPath(descriptor.digest), 'the index') as { manifests?: LayoutDescriptor[] };
+      await putBytes(store, indexBytes, descriptor.digest);
       const first = nested.manifests?.[0];
       if (first === undefined) throw invalid(`index ${descriptor.digest} lists no manifests`);
       descriptor = { ...first, ...(top.annotations ? { annotations: top.annotations } : {}) };
     }
-    const manifestBytes = readFileSync(archive.require(blobPath(descriptor.digest), 'the manifest'));
+    const manifestBytes = archive.readBytes(blobPath(descriptor.digest), 'the manifest', MAX_MANIFEST_SIZE);
     // Checked as a pulled manifest is: GC parses every recorded manifest, and one it refuses (e.g. past
     // MAX_MAP_ENTRIES annotations) would block every collection.
     const parsed = parseManifest(manifestBytes, descriptor.mediaType);

@@ -124,6 +124,21 @@ describe('docker-archive save and load', () => {
     expect(await target.has(sha256(manifestBytes))).toBe(false);
   });
 
+  it('refuses an OCI layout manifest larger than a pull accepts before reading it, storing nothing', async () => {
+    const manifestBytes = Buffer.alloc(4 * 1024 * 1024 + 1, 0x20);
+    const digest = sha256(manifestBytes);
+    const index = { schemaVersion: 2, manifests: [{ mediaType: 'application/vnd.oci.image.manifest.v1+json', digest, size: manifestBytes.length }] };
+    const layout = filesTar({
+      'oci-layout': Buffer.from('{"imageLayoutVersion":"1.0.0"}'),
+      'index.json': Buffer.from(JSON.stringify(index)),
+      [`blobs/sha256/${digest.slice(7)}`]: manifestBytes,
+    });
+    const target = new MemoryBlobStore();
+    const error = await loadArchive(await ExtractedArchive.extract(Readable.from([layout]), join(dir, 'big')), target, dir).catch((e: unknown) => e);
+    expect(error).toMatchObject({ code: 'INVALID_ARGUMENT', message: expect.stringContaining(`the manifest blobs/sha256/${digest.slice(7)} is larger than 4194304 bytes`) });
+    expect(await target.has(digest)).toBe(false);
+  });
+
   it('refuses an archive that is neither docker-archive nor OCI layout, and paths leaving the archive', async () => {
     const archive = await ExtractedArchive.extract(Readable.from([layerTar('hello.txt', 'x')]), join(dir, 'y'));
     await expect(loadArchive(archive, new MemoryBlobStore(), dir)).rejects.toThrow(/neither manifest.json/);
