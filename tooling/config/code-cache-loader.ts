@@ -26,6 +26,8 @@ export interface CodeCacheOptions {
  * V8 rejects a cache made under other V8 flags (it checks a hash of them), so each set of Node flags (exec flags
  * and those in NODE_OPTIONS) keeps a cache of its own: `c` (whose shebang adds --no-rehash-snapshot) and `node c.cjs`
  * would otherwise reject and rewrite each other's on every alternation. `X.v8-cache` becomes `X.<flags>.v8-cache`.
+ * NODE_OPTIONS is split on whitespace, its words starting with "-" kept: a quoted or separate flag value only makes
+ * the name less exact (at worst two flag sets share a cache, which V8 then rejects and the run rewrites).
  */
 function withFlags(cacheFile: string): string {
   const fromEnvironment = (process.env['NODE_OPTIONS'] ?? '').split(/\s+/).filter((word) => word.startsWith('-'));

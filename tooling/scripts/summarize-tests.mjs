@@ -12,15 +12,13 @@ const failures = [];
 for (const file of readdirSync(dir).filter((name) => name.endsWith('.json')).sort()) {
   const report = JSON.parse(readFileSync(join(dir, file), 'utf8'));
   // A test file that failed to load (syntax error, failed import, crashing hook) has no failed test to count.
-  const filesNotRun = report.testResults.filter(
-    (file) => file.status === 'failed' && !file.assertionResults.some((test) => test.status === 'failed'),
-  ).length;
+  let filesNotRun = 0;
   for (const result of report.testResults) {
     const where = result.name.replace(/^.*?\/(packages|apps|tests|tooling)\//, '$1/');
-    for (const test of result.assertionResults.filter((t) => t.status === 'failed')) {
-      failures.push(`${where} > ${test.fullName}\n    ${firstLines(test.failureMessages.join('\n'))}`);
-    }
-    if (result.status === 'failed' && !result.assertionResults.some((t) => t.status === 'failed')) {
+    const failedTests = result.assertionResults.filter((t) => t.status === 'failed');
+    for (const test of failedTests) failures.push(`${where} > ${test.fullName}\n    ${firstLines(test.failureMessages.join('\n'))}`);
+    if (result.status === 'failed' && failedTests.length === 0) {
+      filesNotRun += 1;
       failures.push(`${where} (did not run)\n    ${firstLines(result.message ?? '')}`);
     }
   }

@@ -64,6 +64,10 @@ export async function commitContainer(service: ContainerService, images: ImagePo
   const record = service.get(input);
   const named = options.reference !== undefined && options.reference !== '' ? recordName(normalizeReference(options.reference)) : undefined;
   const base = await images.resolve(record.Image);
+  const edited = applyChanges(imageConfigFrom(record) as never, options.changes ?? []) as ImageContainerConfig;
+  // Bad edits are refused before the container is paused and its diff written: the config is checked as a pulled
+  // one is (map bounds) with the base's layers; the final bytes are checked again below.
+  parseImageConfig(Buffer.from(JSON.stringify({ ...base.config, config: edited })));
   // docker pauses a running container so its files are read in one consistent state.
   const freeze = options.pause !== false && record.State.Running && !record.State.Paused;
   if (freeze) await service.pause(record.Id);
@@ -79,7 +83,6 @@ export async function commitContainer(service: ContainerService, images: ImagePo
       if (freeze) await service.unpause(record.Id).catch(() => undefined);
     }
     const created = new Date().toISOString();
-    const edited = applyChanges(imageConfigFrom(record) as never, options.changes ?? []) as ImageContainerConfig;
     const config = appendLayerToConfig({ ...base.config, config: edited, created }, diff.diffId as never, {
       created,
       created_by: [record.Path, ...record.Args].join(' '),

@@ -103,12 +103,10 @@ describe('json-file log', () => {
     })();
     // Each line once the reader has the one before: a reader that falls a whole file behind loses lines to the
     // rotation (as docker's does), which a loaded machine could otherwise make happen here.
-    const seenLast = async (line: string) => {
-      for (const deadline = Date.now() + 10_000; !seen.includes(line) && Date.now() < deadline; ) await new Promise((r) => setTimeout(r, 5));
-    };
+    const deadline = Date.now() + 10_000;
     for (let i = 0; i < 12; i++) {
       w.write('stdout', `n${i}\n`);
-      await seenLast(`n${i}`);
+      while (!seen.includes(`n${i}`) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 5));
     }
     w.close();
     done = true;

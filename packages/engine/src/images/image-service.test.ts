@@ -134,6 +134,9 @@ describe('import', () => {
     await expectCError(service.import(source, 'x', { changes }), 'LIMIT_EXCEEDED', /config\.Labels: 10001 entries/);
     expect(read).toBe(false);
     expect(images.records.size).toBe(0);
+    // The message is written twice (comment, history): 4 MiB of it passes the 8 MiB config bound.
+    await expectCError(service.import(source, 'x', { message: 'm'.repeat(4 * 1024 * 1024) }), 'LIMIT_EXCEEDED', /image config/);
+    expect(read).toBe(false);
     await service.import(Readable.from([rootfsTar({ 'a.txt': 'a' })]), 'max', { changes: changes.slice(1), platform: AMD64 });
     expect(Object.keys((await service.inspect('max')).Config.Labels ?? {})).toHaveLength(MAX_MAP_ENTRIES);
   });

@@ -526,10 +526,6 @@ export class ImageService {
     // Validate the changes and the platform before reading a possibly large tarball.
     const containerConfig = applyChanges({}, options.changes ?? []);
     const platform = (typeof options.platform === 'string' ? parsePlatform(options.platform) : options.platform) ?? hostPlatform();
-    // Checked as a pulled config is (size, map bounds), before the tarball is read: every reader of the store, GC
-    // included, parses it again.
-    parseImageConfig(Buffer.from(JSON.stringify({ architecture: platform.architecture, os: platform.os, config: containerConfig, rootfs: { type: 'layers', diff_ids: [] } })));
-    const layer = await storeTarballLayer(this.parts.content, source, { tmpDir: this.parts.tmpDir, sourceName });
     const created = this.now().toISOString();
     const comment = options.message ?? `Imported from ${sourceName}`;
     const config = {
@@ -539,9 +535,14 @@ export class ImageService {
       ...(platform.variant ? { variant: platform.variant } : {}),
       comment,
       config: containerConfig,
-      rootfs: { type: 'layers', diff_ids: [layer.diffId] },
+      rootfs: { type: 'layers', diff_ids: [] as string[] },
       history: [{ created, created_by: `c import ${sourceName}`, comment }],
     };
+    // Checked as a pulled config is (size, map bounds), before the tarball is read: every reader of the store, GC
+    // included, parses it again. The layer's DiffID (a fixed-size digest) is all it lacks.
+    parseImageConfig(Buffer.from(JSON.stringify({ ...config, rootfs: { type: 'layers', diff_ids: [`sha256:${'0'.repeat(64)}`] } })));
+    const layer = await storeTarballLayer(this.parts.content, source, { tmpDir: this.parts.tmpDir, sourceName });
+    config.rootfs.diff_ids.push(layer.diffId);
     const configDescriptor = await writeDocument(this.parts.content, OCI_CONFIG, config);
     const manifest = { schemaVersion: 2, mediaType: OCI_MANIFEST, config: configDescriptor, layers: [layer.descriptor] };
     const manifestDescriptor = await writeDocument(this.parts.content, OCI_MANIFEST, manifest);

@@ -461,8 +461,8 @@ export class LinuxSyscalls implements Syscalls {
     for (;;) {
       const ids = Buffer.alloc(capacity * 4);
       // union bpf_attr, query part: target_fd @0, attach_type @4, query_flags @8, attach_flags @12 (out),
-      // prog_ids @16, prog_cnt @24 (in: room, out: count). 6.6+ kernels also write revision @28 whatever the
-      // size passed, hence the zeroed 128 bytes.
+      // prog_ids @16, prog_cnt @24 (in: room, out: count). Newer kernels read and write fields past these
+      // (prog_attach_flags @32, link_ids @40, link_attach_flags @48, revision @56), hence a zeroed 128 bytes.
       const attr = Buffer.alloc(128);
       attr.writeUInt32LE(targetFd, 0);
       attr.writeUInt32LE(attachType, 4);

@@ -1,10 +1,10 @@
 import { spawn } from 'node:child_process';
 import { createServer } from 'node:net';
-import { constants as fsConstants, closeSync, fstatSync, mkdirSync, mkdtempSync, openSync, readFileSync, readSync, readdirSync, rmSync, statSync, symlinkSync, writeFileSync, writeSync } from 'node:fs';
+import { constants as fsConstants, closeSync, fstatSync, mkdirSync, mkdtempSync, openSync, readFileSync, readSync, readdirSync, readlinkSync, rmSync, rmdirSync, statSync, symlinkSync, writeFileSync, writeSync } from 'node:fs';
 import { tmpdir, hostname } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, test } from 'vitest';
-import { AF, AT_FDCWD, FS_FL, LOCK, MSG, O, RESOLVE, RLIMIT, S_IF, SIGNALS, SOCK, makedev } from '../constants';
+import { AF, AT_FDCWD, BPF_CGROUP_DEVICE, BPF_F_ALLOW_MULTI, BPF_PROG_TYPE_CGROUP_DEVICE, FS_FL, LOCK, MSG, O, RESOLVE, RLIMIT, S_IF, SIGNALS, SOCK, makedev } from '../constants';
 import { isSyscallError } from '../syscall-error';
 import { isPrivileged, runInChild } from '../test-support/child';
 import { linuxSyscalls as sys, procSelfFd } from './index';
@@ -527,6 +527,47 @@ describe('posixSpawn and waitpidNoHang', () => {
 });
 
 describe.skipIf(!isPrivileged)('real syscalls (root with CAP_SYS_ADMIN; skipped otherwise)', () => {
+  const cgroup2 = ['/sys/fs/cgroup/unified', '/sys/fs/cgroup'].find((dir) => {
+    try {
+      return statSync(join(dir, 'cgroup.procs')).isFile() && readFileSync('/proc/self/mountinfo', 'utf8').includes(` ${dir} `);
+    } catch {
+      return false;
+    }
+  });
+  test.skipIf(cgroup2 === undefined)('bpfProgQuery lists every program attached to a cgroup, more than its first room of 8; GET_FD_BY_ID opens each', () => {
+    const dir = mkdtempSync(join(cgroup2!, 'c-ns-test-bpf-'));
+    const allowAll = Uint8Array.from([0xb7, 0, 0, 0, 1, 0, 0, 0, 0x95, 0, 0, 0, 0, 0, 0, 0]); // r0 = 1; exit
+    const progs: number[] = [];
+    const dirFd = openSync(dir, fsConstants.O_RDONLY | fsConstants.O_DIRECTORY);
+    try {
+      for (let i = 0; i < 11; i += 1) {
+        const prog = sys.bpfProgLoad(BPF_PROG_TYPE_CGROUP_DEVICE, allowAll, { expectedAttachType: BPF_CGROUP_DEVICE });
+        progs.push(prog);
+        sys.bpfProgAttach(dirFd, prog, BPF_CGROUP_DEVICE, BPF_F_ALLOW_MULTI);
+      }
+      const ids = sys.bpfProgQuery(dirFd, BPF_CGROUP_DEVICE);
+      expect(ids).toHaveLength(11);
+      expect(new Set(ids).size).toBe(11);
+      const opened = sys.bpfProgGetFdById(ids[0]!);
+      try {
+        expect(readlinkSync(`/proc/self/fd/${opened}`)).toBe('anon_inode:bpf-prog');
+      } finally {
+        closeSync(opened);
+      }
+    } finally {
+      for (const prog of progs) {
+        try {
+          sys.bpfProgDetach(dirFd, prog, BPF_CGROUP_DEVICE);
+        } catch {
+          // not attached (the loop stopped before)
+        }
+        closeSync(prog);
+      }
+      closeSync(dirFd);
+      rmdirSync(dir);
+    }
+  });
+
   test('unshare(CLONE_NEWUTS) + sethostname changes the name only inside the child', () => {
     const before = hostname();
     const result = runInChild(`

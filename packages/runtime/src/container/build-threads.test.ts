@@ -127,10 +127,22 @@ send({ seq: order.seq, fallback: true });`),
       workerScript(`send({ seq: order.seq, unreaped: ${pid} });
 send({ seq: order.seq, error: { code: 'INTERNAL', message: 'the build failed' } });`),
     );
-    await expect(pool.build(request('stuck', { sys: linuxSyscalls }))).rejects.toThrow('the build failed');
     const state = () => (existsSync(`/proc/${pid}/stat`) ? readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]![0] : 'gone');
-    for (let i = 0; i < 200 && state() !== 'gone'; i += 1) await new Promise((r) => setTimeout(r, 10));
-    expect(state()).toBe('gone');
+    try {
+      await expect(pool.build(request('stuck', { sys: linuxSyscalls }))).rejects.toThrow('the build failed');
+      for (let i = 0; i < 500 && state() !== 'gone'; i += 1) await new Promise((r) => setTimeout(r, 10));
+      expect(state()).toBe('gone');
+    } finally {
+      // Not left as a zombie of the test process should the adoption fail.
+      const reaped = () => {
+        try {
+          return linuxSyscalls.waitpidNoHang(pid) !== undefined;
+        } catch {
+          return true; // ECHILD: reaped already
+        }
+      };
+      while (state() !== 'gone' && !reaped()) await new Promise((r) => setTimeout(r, 10));
+    }
   });
 
   it('close() lets the builds in flight answer (a thread cut short mid-build would leave its shim and fds), then stops', async () => {

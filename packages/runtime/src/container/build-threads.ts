@@ -201,7 +201,8 @@ export class BuildThreads {
     }
     if ('unreaped' in reply) {
       // A failed build's killed shim that outlived the thread's wait: reaped here when it ends.
-      adoptProcess(pending.request.sys, reply.unreaped);
+      // Unref'd: a shim stuck in the kernel must not keep the daemon from exiting.
+      adoptProcess(pending.request.sys, reply.unreaped).unref();
       return;
     }
     thread.pending.delete(reply.seq);
@@ -240,7 +241,7 @@ export class BuildThreads {
     }
     for (const { order, request, resolve, reject } of thread.pending.values()) {
       if (!thread.ready) {
-        resolve(runDirect(request));
+        resolve(runDirect({ ...request, holdStart: true }));
         continue;
       }
       reject(
