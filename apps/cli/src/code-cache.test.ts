@@ -78,15 +78,20 @@ describe('loadWithCodeCache with a cache file of its own', () => {
   });
 });
 
+/** Loads the bundle, then runs the exit handler it left (the cache is written there) as the process's exit would. */
+function loadThenExit(): void {
+  const once = vi.spyOn(process, 'once');
+  expectBundleRan(loadWithCodeCache(file, localRequire));
+  const onExit = once.mock.calls.find(([event]) => event === 'exit')?.[1] as (() => void) | undefined;
+  once.mockRestore();
+  process.removeListener('exit', onExit!);
+  onExit!();
+}
+
 describe('loadWithCodeCache under Node exec flags', () => {
   it('keeps a cache per set of flags (V8 rejects a cache made under other flags)', () => {
     process.execArgv = ['--no-rehash-snapshot', '--max-old-space-size=64'];
-    const once = vi.spyOn(process, 'once');
-    expectBundleRan(loadWithCodeCache(file, localRequire));
-    const onExit = once.mock.calls.find(([event]) => event === 'exit')?.[1] as (() => void) | undefined;
-    once.mockRestore();
-    process.removeListener('exit', onExit!);
-    onExit!();
+    loadThenExit();
     expect(existsSync(`${file}.no-rehash-snapshot.max-old-space-size=64.v8-cache`)).toBe(true);
     expect(existsSync(`${file}.v8-cache`)).toBe(false);
   });
@@ -96,12 +101,7 @@ describe('loadWithCodeCache under NODE_OPTIONS', () => {
   it('counts the flags NODE_OPTIONS gives, after the exec flags', () => {
     process.execArgv = ['--no-rehash-snapshot'];
     process.env['NODE_OPTIONS'] = ' --stack-size=900  --no-warnings ';
-    const once = vi.spyOn(process, 'once');
-    expectBundleRan(loadWithCodeCache(file, localRequire));
-    const onExit = once.mock.calls.find(([event]) => event === 'exit')?.[1] as (() => void) | undefined;
-    once.mockRestore();
-    process.removeListener('exit', onExit!);
-    onExit!();
+    loadThenExit();
     expect(existsSync(`${file}.no-rehash-snapshot.stack-size=900.no-warnings.v8-cache`)).toBe(true);
     expect(existsSync(`${file}.no-rehash-snapshot.v8-cache`)).toBe(false);
   });

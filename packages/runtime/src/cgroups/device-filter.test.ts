@@ -1,25 +1,14 @@
-import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readlinkSync, rmdirSync, constants as fsConstants } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, rmdirSync, constants as fsConstants } from 'node:fs';
 import { join } from 'node:path';
 import { BPF_CGROUP_DEVICE, BPF_F_ALLOW_MULTI, RecordingSyscalls, linuxSyscalls } from '@c/namespaces';
 import { afterEach, describe, expect, test } from 'vitest';
 import { detectCgroupLayout } from './detect';
 import { attachDeviceFilter, compileDeviceFilter, encodeEbpf, replaceDeviceFilter, runDeviceFilter } from './device-filter';
-import { isPrivileged, uniqueName } from './test-helpers';
+import { bpfProgFds, isPrivileged, uniqueName } from './test-helpers';
 import type { LinuxDeviceCgroup } from './types';
 
 const v2Root = detectCgroupLayout().v2;
 const canRunReal = isPrivileged() && v2Root !== undefined && existsSync(join(v2Root, 'cgroup.procs'));
-
-/** This process's open eBPF program fds. */
-function bpfProgFds(): number {
-  return readdirSync('/proc/self/fd').filter((fd) => {
-    try {
-      return readlinkSync(`/proc/self/fd/${fd}`) === 'anon_inode:bpf-prog';
-    } catch {
-      return false; // the fd readdir itself used, closed by now
-    }
-  }).length;
-}
 
 const RUNC_DEFAULT: LinuxDeviceCgroup[] = [
   { allow: false, access: 'rwm' },

@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, readFileSync, rmdirSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, readlinkSync, rmdirSync } from 'node:fs';
 import type { CgroupManager } from './types';
 
 /** Root with CAP_SYS_ADMIN: the cgroup tests write to /sys/fs/cgroup. */
@@ -7,6 +7,17 @@ export function isPrivileged(): boolean {
   if (process.getuid?.() !== 0) return false;
   const capEff = /CapEff:\s*([0-9a-f]+)/.exec(readFileSync('/proc/self/status', 'utf8'))?.[1];
   return capEff !== undefined && (BigInt(`0x${capEff}`) & (1n << 21n)) !== 0n;
+}
+
+/** This process's open eBPF program fds (a device filter's fd kept open would leak one per container). */
+export function bpfProgFds(): number {
+  return readdirSync('/proc/self/fd').filter((fd) => {
+    try {
+      return readlinkSync(`/proc/self/fd/${fd}`) === 'anon_inode:bpf-prog';
+    } catch {
+      return false; // the fd readdir itself used, closed by now
+    }
+  }).length;
 }
 
 export interface Waiting {

@@ -2,12 +2,13 @@
 // has a cgroup2 mount without controllers, which is all BPF_CGROUP_DEVICE needs, so the program the runtime
 // uses on pure v2 hosts is loaded, enforced and replaced here for real.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { closeSync, existsSync, openSync, readdirSync, readlinkSync, rmdirSync, writeFileSync, constants as fsConstants } from 'node:fs';
+import { closeSync, existsSync, openSync, rmdirSync, writeFileSync, constants as fsConstants } from 'node:fs';
 import { join } from 'node:path';
 import { BPF_CGROUP_DEVICE, linuxSyscalls } from '@c/namespaces';
 import { afterEach, describe, expect, it } from 'vitest';
 // The cgroup managers are internal to @c/runtime (not in its exports): the test reaches them through the sources.
 import { CgroupV2Manager, detectCgroupLayout, type LinuxDeviceCgroup } from '../../../../packages/runtime/src/cgroups/index';
+import { bpfProgFds } from '../../../../packages/runtime/src/cgroups/test-helpers';
 import { isRoot } from './helpers';
 
 const v2Root = detectCgroupLayout().v2;
@@ -19,17 +20,6 @@ const NULL_ONLY: LinuxDeviceCgroup[] = [
   { allow: true, type: 'c', major: 1, minor: 3, access: 'rwm' }, // /dev/null
 ];
 const NULL_AND_ZERO: LinuxDeviceCgroup[] = [...NULL_ONLY, { allow: true, type: 'c', major: 1, minor: 5, access: 'rwm' }]; // + /dev/zero
-
-/** This process's open eBPF program fds (a manager that keeps one leaks it when another object destroys the cgroup). */
-function bpfProgFds(): number {
-  return readdirSync('/proc/self/fd').filter((fd) => {
-    try {
-      return readlinkSync(`/proc/self/fd/${fd}`) === 'anon_inode:bpf-prog';
-    } catch {
-      return false; // the directory fd readdir used, closed by now
-    }
-  }).length;
-}
 
 /** The ids of the device programs attached to the directory itself. */
 function attachedPrograms(dir: string): number[] {
