@@ -19,8 +19,9 @@ export default [
     entry: ['src/index.ts', 'src/c-runtime.ts', 'src/c-runtime-init.ts'],
     dts: { entry: 'src/index.ts' },
   }),
-  // CommonJS builds of the CLI, the init and the build thread: Node's ESM loader reads modules through the thread pool and costs
-  // 10-40 ms per start-up on a loaded machine (bench/start-variants.mjs); these two are what c-runtime runs.
+  // CommonJS builds of the CLI, the init and the build thread: Node's ESM loader reads modules through the thread
+  // pool and costs 10-40 ms per start-up on a loaded machine (bench/start-variants.mjs). The first two are what
+  // c-runtime runs; the build thread is what the daemon's BuildThreads start (decision 0016).
   // `shims` gives import.meta.url (koffi and the init are resolved relative to it).
   defineLibConfig({
     ...bundled,
