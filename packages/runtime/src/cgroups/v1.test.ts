@@ -25,12 +25,15 @@ function newManager(): CgroupManager {
   return manager;
 }
 
-/** The cgroups next to ours in every controller: compared before and after to prove nothing is left. */
+/**
+ * This process's cgroups next to ours in every controller: compared before and after to prove nothing is left. Only
+ * names with our pid (uniqueName): other test files and packages (and e2e) create theirs there meanwhile.
+ */
 function siblingListing(): string[] {
   const own = ownCgroups();
   return ['memory', 'pids', 'cpu', 'cpuset', 'freezer'].flatMap((c) => {
     const dir = join(layout.v1.get(c) ?? '/nonexistent', own.get(c) ?? '/');
-    return existsSync(dir) ? readdirSync(dir).map((entry) => `${c}:${entry}`) : [];
+    return existsSync(dir) ? readdirSync(dir).filter((entry) => entry.includes(`-${process.pid}-`)).map((entry) => `${c}:${entry}`) : [];
   });
 }
 
