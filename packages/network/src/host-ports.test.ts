@@ -2,6 +2,8 @@ import { createServer, type Server } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { HostPortAllocator } from './host-ports';
 
+// Fixed ports below the kernel's ephemeral range (32768-60999): these are bind-tested, and any connection on this
+// machine can be given a port of that range as its local one.
 describe('HostPortAllocator', () => {
   const servers: Server[] = [];
   afterEach(async () => {
@@ -16,7 +18,7 @@ describe('HostPortAllocator', () => {
   }
 
   it('reserves a fixed port once; a second claim conflicts until it is released', async () => {
-    const ports = new HostPortAllocator([40000, 40010]);
+    const ports = new HostPortAllocator([31240, 31250]);
     const free = await occupy();
     servers.pop()?.close();
     await new Promise((r) => setTimeout(r, 10));
@@ -34,8 +36,8 @@ describe('HostPortAllocator', () => {
   });
 
   it('refuses a host address that is not local with its own error', async () => {
-    const ports = new HostPortAllocator([43000, 43010]);
-    await expect(ports.allocate('tcp', '192.0.2.254', { start: 43001, end: 43001 })).rejects.toMatchObject({
+    const ports = new HostPortAllocator([31220, 31230]);
+    await expect(ports.allocate('tcp', '192.0.2.254', { start: 31221, end: 31221 })).rejects.toMatchObject({
       code: 'INVALID_ARGUMENT',
       message: 'cannot publish on 192.0.2.254: it is not an address of this host',
     });
@@ -43,18 +45,18 @@ describe('HostPortAllocator', () => {
   });
 
   it('picks distinct random ports inside the range and reports exhaustion', async () => {
-    const ports = new HostPortAllocator([41000, 41004]);
+    const ports = new HostPortAllocator([31200, 31204]);
     const got = [];
     for (let i = 0; i < 5; i++) got.push(await ports.allocate('tcp', '127.0.0.1'));
     expect(new Set(got).size).toBe(5);
-    expect(got.every((p) => p >= 41000 && p <= 41004)).toBe(true);
+    expect(got.every((p) => p >= 31200 && p <= 31204)).toBe(true);
     await expect(ports.allocate('tcp', '127.0.0.1')).rejects.toMatchObject({ code: 'LIMIT_EXCEEDED' });
   });
 
   it('chooses inside a host range given with -p 8000-8010:80', async () => {
     const ports = new HostPortAllocator();
-    const port = await ports.allocate('tcp', '127.0.0.1', { start: 42000, end: 42002 });
-    expect(port).toBeGreaterThanOrEqual(42000);
-    expect(port).toBeLessThanOrEqual(42002);
+    const port = await ports.allocate('tcp', '127.0.0.1', { start: 31210, end: 31212 });
+    expect(port).toBeGreaterThanOrEqual(31210);
+    expect(port).toBeLessThanOrEqual(31212);
   });
 });

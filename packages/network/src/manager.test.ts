@@ -27,7 +27,9 @@ describe('NetworkManager (fake kernel)', () => {
       sysfs: kernel.sysfs,
       procSys: kernel.procSys,
       embeddedDns: false,
-      hostPortRange: [40000, 40100],
+      // Host ports below the kernel's ephemeral range (32768-60999): a published port is bind-tested, and any
+      // connection on this machine may have been given the same port as its local one.
+      hostPortRange: [31000, 31099],
       resolvConfPaths: { host: resolv, systemd: join(dir, 'no-such-file') },
     };
   });
@@ -56,20 +58,20 @@ describe('NetworkManager (fake kernel)', () => {
   it('connects a container: veth, address, default route, published ports; disconnect undoes all of it', async () => {
     const manager = await NetworkManager.open(options);
     kernel.clear();
-    const result = await manager.connect({ containerId: 'a'.repeat(64), containerName: '/web', netnsPath: netns, ports: parsePublishSpec('40050:80') });
+    const result = await manager.connect({ containerId: 'a'.repeat(64), containerName: '/web', netnsPath: netns, ports: parsePublishSpec('31050:80') });
     expect(result.endpoint).toMatchObject({ IPAddress: '172.18.0.2', IPPrefixLen: 16, Gateway: '172.18.0.1', MacAddress: '02:42:ac:12:00:02', Aliases: null });
-    expect(result.ports).toEqual({ '80/tcp': [{ HostIp: '0.0.0.0', HostPort: '40050' }] });
+    expect(result.ports).toEqual({ '80/tcp': [{ HostIp: '0.0.0.0', HostPort: '31050' }] });
     const commands = kernel.commands();
     expect(commands).toContainEqual(expect.stringContaining(`type veth peer name eth0 mtu 1450 address 02:42:ac:12:00:02 netns ${netns}`));
     expect(commands).toContainEqual(expect.stringContaining('route replace default via 172.18.0.1 dev eth0'));
-    expect(commands).toContain('nft -f - | add element ip c pub_tcp { 40050 : 172.18.0.2 . 80 }');
+    expect(commands).toContain('nft -f - | add element ip c pub_tcp { 31050 : 172.18.0.2 . 80 }');
     expect(manager.leases('bridge')).toEqual([['172.18.0.2', result.endpoint.EndpointID]]);
     expect(manager.inspectNetwork('bridge').Containers['a'.repeat(64)]).toMatchObject({ Name: 'web', IPv4Address: '172.18.0.2/16' });
     await expect(manager.connect({ containerId: 'a'.repeat(64), containerName: 'web', netnsPath: netns })).rejects.toMatchObject({ code: 'CONFLICT' });
 
     kernel.clear();
     await manager.disconnect('a'.repeat(64), 'bridge');
-    expect(kernel.commands().sort()).toEqual([`ip link del ${result.hostVeth}`, 'nft -f - | delete element ip c pub_tcp { 40050 }']);
+    expect(kernel.commands().sort()).toEqual([`ip link del ${result.hostVeth}`, 'nft -f - | delete element ip c pub_tcp { 31050 }']);
     expect(manager.leases('bridge')).toEqual([]);
     expect(readdirSync(join(options.stateDir, 'endpoints'))).toEqual([]);
     await expect(manager.disconnect('a'.repeat(64), 'bridge')).rejects.toMatchObject({ code: 'NOT_FOUND' });
@@ -79,7 +81,7 @@ describe('NetworkManager (fake kernel)', () => {
     const manager = await NetworkManager.open(options);
     const net = await manager.createNetwork({ name: 'backend', subnet: '10.5.0.0/24', labels: { team: 'x' } });
     expect(net).toMatchObject({ Name: 'backend', Driver: 'bridge', Labels: { team: 'x' }, IPAM: { Config: [{ Subnet: '10.5.0.0/24', Gateway: '10.5.0.1' }] } });
-    await manager.connect({ containerId: 'a'.repeat(64), containerName: 'web', netnsPath: netns, ports: parsePublishSpec('40060:80') });
+    await manager.connect({ containerId: 'a'.repeat(64), containerName: 'web', netnsPath: netns, ports: parsePublishSpec('31060:80') });
     kernel.clear();
     const second = await manager.connect({ containerId: 'a'.repeat(64), containerName: 'web', netnsPath: netns, network: 'backend', aliases: ['api'] });
     expect(second.ifname).toBe('eth1');
@@ -91,9 +93,9 @@ describe('NetworkManager (fake kernel)', () => {
 
     const other = join(dir, 'netns-b');
     writeFileSync(other, '');
-    await expect(manager.connect({ containerId: 'b'.repeat(64), containerName: 'b', netnsPath: other, ports: parsePublishSpec('40060:80') })).rejects.toMatchObject({
+    await expect(manager.connect({ containerId: 'b'.repeat(64), containerName: 'b', netnsPath: other, ports: parsePublishSpec('31060:80') })).rejects.toMatchObject({
       code: 'CONFLICT',
-      message: 'Bind for 0.0.0.0:40060 failed: port is already allocated',
+      message: 'Bind for 0.0.0.0:31060 failed: port is already allocated',
     });
     // The failed connect left nothing behind: no lease, no endpoint file.
     expect(manager.leases('bridge')).toHaveLength(1);
@@ -151,8 +153,8 @@ describe('NetworkManager (fake kernel)', () => {
 
   it('after a restart, re-publishes ports of live endpoints and releases those whose veth vanished', async () => {
     const first = await NetworkManager.open(options);
-    const live = await first.connect({ containerId: 'a'.repeat(64), containerName: 'live', netnsPath: netns, ports: parsePublishSpec('40070:80') });
-    const dead = await first.connect({ containerId: 'b'.repeat(64), containerName: 'dead', netnsPath: netns, ports: parsePublishSpec('40071:80') });
+    const live = await first.connect({ containerId: 'a'.repeat(64), containerName: 'live', netnsPath: netns, ports: parsePublishSpec('31070:80') });
+    const dead = await first.connect({ containerId: 'b'.repeat(64), containerName: 'dead', netnsPath: netns, ports: parsePublishSpec('31071:80') });
     await first.close();
     rmSync(join(kernel.sysfs, dead.hostVeth), { recursive: true });
     kernel.clear();
@@ -160,14 +162,14 @@ describe('NetworkManager (fake kernel)', () => {
     const second = await NetworkManager.open(options);
     expect(second.leases('bridge')).toEqual([[live.endpoint.IPAddress, live.endpoint.EndpointID]]);
     const commands = kernel.commands();
-    expect(commands).toContain('nft -f - | add element ip c pub_tcp { 40070 : 172.18.0.2 . 80 }');
-    expect(commands.join('\n')).not.toContain('add element ip c pub_tcp { 40071');
+    expect(commands).toContain('nft -f - | add element ip c pub_tcp { 31070 : 172.18.0.2 . 80 }');
+    expect(commands.join('\n')).not.toContain('add element ip c pub_tcp { 31071');
     expect(second.inspectNetwork('bridge').Id).toBe(first.inspectNetwork('bridge').Id);
     // The restored port is still reserved, the released one is free again.
     const other = join(dir, 'netns-c');
     writeFileSync(other, '');
-    await expect(second.connect({ containerId: 'c'.repeat(64), containerName: 'c', netnsPath: other, ports: parsePublishSpec('40070:80') })).rejects.toMatchObject({ code: 'CONFLICT' });
-    await second.connect({ containerId: 'c'.repeat(64), containerName: 'c', netnsPath: other, ports: parsePublishSpec('40071:80') });
+    await expect(second.connect({ containerId: 'c'.repeat(64), containerName: 'c', netnsPath: other, ports: parsePublishSpec('31070:80') })).rejects.toMatchObject({ code: 'CONFLICT' });
+    await second.connect({ containerId: 'c'.repeat(64), containerName: 'c', netnsPath: other, ports: parsePublishSpec('31071:80') });
   });
 
   it('disconnectAll returns before the veth is gone; its address stays leased until then, settle() waits', async () => {
@@ -180,11 +182,11 @@ describe('NetworkManager (fake kernel)', () => {
       },
     };
     const manager = await NetworkManager.open({ ...options, runner });
-    const first = await manager.connect({ containerId: 'a'.repeat(64), containerName: 'a', netnsPath: netns, ports: parsePublishSpec('40080:80') });
+    const first = await manager.connect({ containerId: 'a'.repeat(64), containerName: 'a', netnsPath: netns, ports: parsePublishSpec('31080:80') });
     kernel.clear();
     await manager.disconnectAll('a'.repeat(64));
     // Ports, endpoint state and the container's view are gone at once.
-    expect(kernel.commands()).toContain('nft -f - | delete element ip c pub_tcp { 40080 }');
+    expect(kernel.commands()).toContain('nft -f - | delete element ip c pub_tcp { 31080 }');
     expect(manager.containerSettings('a'.repeat(64)).networks).toEqual({});
     expect(readdirSync(join(options.stateDir, 'endpoints'))).toEqual([]);
     expect(existsSync(join(kernel.sysfs, first.hostVeth))).toBe(true);

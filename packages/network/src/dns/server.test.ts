@@ -1,8 +1,9 @@
 import { createSocket, type Socket as UdpSocket } from 'node:dgram';
 import { connect } from 'node:net';
+import { isCError } from '@c/errors';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { buildAnswer, buildQuery, decodeMessage, RCODE, RR_TYPE, type DnsMessage } from './message';
-import { DnsServer } from './server';
+import { DnsServer, type DnsServerOptions } from './server';
 
 function udpAsk(port: number, packet: Buffer): Promise<DnsMessage> {
   return new Promise((resolve, reject) => {
@@ -10,7 +11,7 @@ function udpAsk(port: number, packet: Buffer): Promise<DnsMessage> {
     const timer = setTimeout(() => {
       socket.close();
       reject(new Error('no answer'));
-    }, 3000);
+    }, 10_000); // generous: this process (the server) may be starved for a while on a loaded machine
     socket.on('message', (reply) => {
       clearTimeout(timer);
       socket.close();
@@ -48,6 +49,23 @@ async function freePort(): Promise<number> {
   return port;
 }
 
+/**
+ * A started server on a port free for UDP: retried on UNAVAILABLE, as the same TCP port may be another program's
+ * (an ephemeral port of a connection on 127.0.0.1), or the port may be taken between the probe and the bind.
+ */
+async function startOnFreePort(options: Omit<DnsServerOptions, 'port'>): Promise<{ server: DnsServer; port: number }> {
+  for (let attempt = 1; ; attempt += 1) {
+    const port = await freePort();
+    const server = new DnsServer({ ...options, port });
+    try {
+      await server.start();
+      return { server, port };
+    } catch (error) {
+      if (attempt >= 5 || !isCError(error, 'UNAVAILABLE')) throw error;
+    }
+  }
+}
+
 describe('DnsServer', () => {
   let upstream: UdpSocket;
   let upstreamPort: number;
@@ -65,9 +83,8 @@ describe('DnsServer', () => {
     });
     await new Promise<void>((resolve) => upstream.bind(0, '127.0.0.1', resolve));
     upstreamPort = upstream.address().port;
-    port = await freePort();
-    server = new DnsServer({ address: '127.0.0.1', port, upstreams: [{ host: '127.0.0.1', port: upstreamPort }], upstreamTimeoutMs: 300 });
-    await server.start();
+    // The upstream is this process: a short timeout would turn any stall of it into SERVFAIL.
+    ({ server, port } = await startOnFreePort({ address: '127.0.0.1', upstreams: [{ host: '127.0.0.1', port: upstreamPort }], upstreamTimeoutMs: 5_000 }));
   });
 
   afterEach(async () => {
@@ -145,8 +162,7 @@ describe('DnsServer', () => {
   it('returns SERVFAIL when no upstream answers', async () => {
     await server.stop();
     const silent = await freePort();
-    server = new DnsServer({ address: '127.0.0.1', port, upstreams: [{ host: '127.0.0.1', port: silent }], upstreamTimeoutMs: 200 });
-    await server.start();
+    ({ server, port } = await startOnFreePort({ address: '127.0.0.1', upstreams: [{ host: '127.0.0.1', port: silent }], upstreamTimeoutMs: 200 }));
     expect((await udpAsk(port, buildQuery(18, 'example.test'))).rcode).toBe(RCODE.SERVFAIL);
   });
 
