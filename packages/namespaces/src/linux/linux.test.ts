@@ -63,11 +63,20 @@ describe('unix sockets with SCM_RIGHTS', () => {
   test('recvFds reports truncation when more fds arrive than it has room for', () => {
     const [a, b] = pair();
     const one = fileWith('1');
-    const before = readdirSync('/proc/self/fd').length;
+    // Only this file's fds: a count of all fds would also see any fd another thread opens meanwhile.
+    const target = readlinkSync(`/proc/self/fd/${one}`);
+    const fdsOfFile = () => readdirSync('/proc/self/fd').filter((fd) => {
+      try {
+        return readlinkSync(`/proc/self/fd/${fd}`) === target;
+      } catch {
+        return false; // the fd readdir itself used, closed by now
+      }
+    }).length;
+    expect(fdsOfFile()).toBe(1);
     sys.sendFds(a, [one, one, one], Buffer.from('x'));
     const got = sys.recvFds(b, { maxFds: 1 });
     // The fds that did not fit are closed, not leaked.
-    expect(readdirSync('/proc/self/fd').length).toBe(before + 1);
+    expect(fdsOfFile()).toBe(2);
     cleanups.push(() => got.fds.forEach((fd) => closeSync(fd)));
     expect(got.fds).toHaveLength(1);
     expect(got.truncated).toBe(true);
