@@ -250,11 +250,16 @@ describe.skipIf(!isRoot)('df and prune', () => {
     let release!: () => void;
     const gate = new Promise<void>((resolve) => (release = resolve));
     const calls: string[] = [];
-    const gated = createImageService({ root, registry, beforeCollect: () => (calls.push('beforeCollect'), gate) });
+    let reached!: () => void;
+    const collectAsked = new Promise<void>((resolve) => (reached = resolve));
+    const gated = createImageService({ root, registry, beforeCollect: () => (calls.push('beforeCollect'), reached(), gate) });
     publish('127.0.0.1:5000/gated:1', [layerOf({ 'gated': 30_000 })]);
     await gated.pull('127.0.0.1:5000/gated:1');
     let removed = false;
     const removing = gated.remove('127.0.0.1:5000/gated:1').then(() => (removed = true));
+    // The untag is made durable (an fsync) first: a fixed 50 ms wait was outrun on a loaded machine (1 in 40, load 16).
+    await collectAsked;
+    // A collection that did not wait for the gate has this long to run.
     await new Promise((resolve) => setTimeout(resolve, 50));
     expect(calls).toEqual(['beforeCollect']);
     expect(removed).toBe(false);
