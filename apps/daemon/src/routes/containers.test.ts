@@ -136,7 +136,8 @@ describe('container routes over a fake engine', () => {
       for (let at = 0; at + 8 <= received.length; at += 8 + received.readUInt32BE(at + 4)) text += received.subarray(at + 8, at + 8 + received.readUInt32BE(at + 4)).toString();
       return text;
     };
-    await expect.poll(payloads).toBe('live one');
+    // expect.poll gives up after 1 s by default, which a loaded machine can take for a round trip.
+    await expect.poll(payloads, { timeout: 10_000 }).toBe('live one');
     // Without StdinOnce the client's EOF leaves the container's stdin open: it keeps running.
     await new Promise((r) => setTimeout(r, 50));
     expect(containers.inspect(Id).State.Running).toBe(true);
@@ -265,7 +266,7 @@ describe('container routes over a fake engine', () => {
 
     const failing = await client.exec.create(Id, { Cmd: ['exit', '4'] });
     await client.exec.startDetached(failing.Id);
-    await expect.poll(async () => (await client.exec.inspect(failing.Id)).ExitCode).toBe(4);
+    await expect.poll(async () => (await client.exec.inspect(failing.Id)).ExitCode, { timeout: 10_000 }).toBe(4);
     const missing = await raw(socket, 'GET', '/exec/nope/json');
     expect(missing.status).toBe(404);
   });
