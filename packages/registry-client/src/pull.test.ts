@@ -40,10 +40,13 @@ function serveBlob(b: Blob): void {
 }
 
 /**
- * A sink over `store` on a slow disk: the manifest's commit takes 150 ms, then logs "manifest committed" in
- * `order`; every other blob logs "ingest NAME" when its ingest opens.
+ * A sink over `store` on a slow disk: the manifest's commit lasts until `order` holds `awaited` (at most 10 s), then
+ * logs "manifest committed" in `order`; every other blob logs "ingest NAME" when its ingest opens. Held on that
+ * condition, not for a fixed time: a loaded machine that stalls the process past a fixed 150 ms fired the commit
+ * first (a 200 ms stall failed the test every time). A pull that made `awaited` wait for the manifest still fails,
+ * 10 s late.
  */
-function slowManifestSink(store: MemoryBlobStore, manifestDigest: string, order: string[], nameOf: (digest: string) => string) {
+function slowManifestSink(store: MemoryBlobStore, manifestDigest: string, order: string[], nameOf: (digest: string) => string, awaited: string) {
   return {
     has: (digest: string) => store.has(digest),
     ingest: async (digest: string, size: number) => {
@@ -57,7 +60,9 @@ function slowManifestSink(store: MemoryBlobStore, manifestDigest: string, order:
         offset: ingest.offset,
         write: (chunk: Uint8Array) => ingest.write(chunk),
         commit: async () => {
-          await new Promise((resolve) => setTimeout(resolve, 150));
+          for (const deadline = Date.now() + 10_000; !order.includes(awaited) && Date.now() < deadline; ) {
+            await new Promise((resolve) => setTimeout(resolve, 5));
+          }
           await ingest.commit();
           order.push('manifest committed');
         },
@@ -162,7 +167,7 @@ describe('pull', () => {
     const store = new MemoryBlobStore();
     const order: string[] = [];
     const manifestDigest = amd64.manifest.descriptor.digest;
-    const sink = slowManifestSink(store, manifestDigest, order, (digest) => (digest === amd64.config.descriptor.digest ? 'config' : 'layer'));
+    const sink = slowManifestSink(store, manifestDigest, order, (digest) => (digest === amd64.config.descriptor.digest ? 'config' : 'layer'), 'ingest layer');
     const events: PullProgress[] = [];
     await new RegistryClient(fast).pull(ref, sink, { platform: { os: 'linux', architecture: 'amd64' }, onProgress: (e) => events.push(e) });
     expect(order.indexOf('ingest layer')).toBeGreaterThanOrEqual(0);
@@ -186,7 +191,7 @@ describe('pull', () => {
     const manifestDigest = amd64.manifest.descriptor.digest;
     const names = new Map(amd64.layers.map((l, i) => [l.descriptor.digest, `layer ${i + 1}`]));
     // The manifest's slow commit is what the config's store waits for.
-    const sink = slowManifestSink(store, manifestDigest, order, (digest) => names.get(digest) ?? 'config');
+    const sink = slowManifestSink(store, manifestDigest, order, (digest) => names.get(digest) ?? 'config', 'ingest layer 2');
     // Two slots: the config and layer 1 first; layer 2 must not wait for the manifest's slow commit and the config's store.
     await new RegistryClient({ ...fast, concurrency: 2 }).pull(ref, sink, { platform: { os: 'linux', architecture: 'amd64' } });
     expect(order.indexOf('ingest layer 2')).toBeGreaterThanOrEqual(0);
