@@ -81,14 +81,16 @@ describe('c run over c-daemon’s run stream', () => {
   });
 
   it('falls back to docker’s calls when the daemon has no run stream (404 page not found)', async () => {
+    let attach: Socket | undefined;
+    // The attach stream ends once the wait has answered (as the container's output would). Ended from the wait's
+    // answer, not by a timer on every connection: a 100 ms timer could end the wait's connection before its answer
+    // when the process stalled (then 125 and a write after end).
     const socket = await fakeDaemon([
       [/^POST \/v[\d.]+\/containers\/create /, (s) => json(s, '201 Created', { Id: ID, Warnings: [] })],
-      [/\/attach\?/, (s) => upgraded(s, [encodeFrame(1, 'via attach\n')], false)],
-      [/\/wait\?condition=next-exit /, (s) => setTimeout(() => json(s, '200 OK', { StatusCode: 0, Error: null }), 50)],
+      [/\/attach\?/, (s) => ((attach = s), upgraded(s, [encodeFrame(1, 'via attach\n')], false))],
+      [/\/wait\?condition=next-exit /, (s) => setTimeout(() => (json(s, '200 OK', { StatusCode: 0, Error: null }), attach?.end()), 50)],
       [/\/start /, (s) => s.end('HTTP/1.1 204 No Content\r\n\r\n')],
     ]);
-    // The attach stream ends once the wait has answered (as the container's output would).
-    server.on('connection', (s) => setTimeout(() => s.end(), 100));
     expect(await cRun(socket, {})).toBe(0);
     expect(stdout).toBe('via attach\n');
     expect(requests.slice(0, 2)).toEqual(['POST /v1.43/c/run/stream?condition=next-exit', 'POST /v1.43/containers/create']);

@@ -28,6 +28,8 @@ interface Request {
 type Reply = (socket: Socket, request: Request) => void;
 
 const ID = 'b'.repeat(64);
+/** vi.waitFor gives up after 1 s by default: too short for a connect and a reply on a loaded machine. */
+const PATIENCE = { timeout: 10_000 };
 
 let dir: string;
 let server: Server | undefined;
@@ -158,7 +160,7 @@ describe('the lean `c run` client', () => {
     });
     const listeners = process.listenerCount('SIGTERM');
     const running = leanRun(['-H', `unix://${join(dir, 'd.sock')}`, 'run', 'busybox', 'sleep', '9']);
-    await vi.waitFor(() => expect(process.listenerCount('SIGTERM')).toBe(listeners + 1));
+    await vi.waitFor(() => expect(process.listenerCount('SIGTERM')).toBe(listeners + 1), PATIENCE);
     process.emit('SIGTERM', 'SIGTERM');
     expect(await killed).toBe(`POST /v1.43/containers/${ID}/kill?signal=SIGTERM HTTP/1.1`);
     stream!.end(control({ StatusCode: 143, Error: null }));
@@ -173,11 +175,12 @@ describe('the lean `c run` client', () => {
       [/\/c\/run\/stream/, (s) => ((stream = s), upgraded(s, [control({ Id: ID, Warnings: [] })], false))],
       [/\/kill\?/, (s) => void (killSocket = s)], // never answers
     ]);
+    const listeners = process.listenerCount('SIGINT');
     const running = leanRun(['-H', `unix://${join(dir, 'd.sock')}`, 'run', 'busybox', 'sleep', '9']);
-    await vi.waitFor(() => expect(stream).toBeDefined());
-    await vi.waitFor(() => expect(process.listenerCount('SIGINT')).toBeGreaterThan(0));
+    await vi.waitFor(() => expect(stream).toBeDefined(), PATIENCE);
+    await vi.waitFor(() => expect(process.listenerCount('SIGINT')).toBeGreaterThan(listeners), PATIENCE);
     process.emit('SIGINT', 'SIGINT');
-    await vi.waitFor(() => expect(killSocket).toBeDefined());
+    await vi.waitFor(() => expect(killSocket).toBeDefined(), PATIENCE);
     const closed = new Promise((resolve) => killSocket!.on('close', resolve));
     stream!.end(control({ StatusCode: 130, Error: null }));
     expect(await running).toBe(130);
