@@ -107,7 +107,8 @@ export function workspace(prefix: string): { dir: string; state: string; cleanup
       if (existsSync(state)) {
         for (const id of readdirSync(state)) await cli(state, ['delete', '--force', id]).catch(() => undefined);
       }
-      rmSync(dir, { recursive: true, force: true });
+      // Retries: a tool's background process (podman's exit command) may still add or drop a file meanwhile.
+      rmSync(dir, { recursive: true, force: true, maxRetries: 5, retryDelay: 200 });
     },
   };
 }

@@ -1,5 +1,6 @@
 // Privileged: podman drives c-runtime as its OCI runtime (create/start/exec/kill/delete, console socket for -t).
 import { spawnSync } from 'node:child_process';
+import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CLI, ensureBuilt, isRoot, makeRootfs, workspace } from './helpers';
@@ -26,8 +27,31 @@ beforeAll(() => {
   const imported = podman(['import', tar, 'localhost/c-e2e-busybox:latest']);
   if (imported.status !== 0) throw new Error(`podman import failed: ${imported.stderr}`);
 }, 300_000);
+/**
+ * Waits until no process names this podman root in its command line. conmon runs podman's exit command
+ * (`container cleanup --rm`) in the background after a container ends, and it still writes under the root (its
+ * database journal) after `podman run --rm` or `rm -f` returned: removing the root meanwhile failed with ENOTEMPTY.
+ */
+async function podmanSettled(root: string, deadlineMs = 30_000): Promise<void> {
+  const deadline = Date.now() + deadlineMs;
+  const namesRoot = (pid: string) => {
+    try {
+      return readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes(root);
+    } catch {
+      return false; // ended meanwhile
+    }
+  };
+  while (readdirSync('/proc').some((entry) => /^\d+$/.test(entry) && namesRoot(entry))) {
+    if (Date.now() > deadline) throw new Error(`podman processes under ${root} still run after ${deadlineMs} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
 afterAll(async () => {
-  if (hasPodman) podman(['rm', '-a', '-f', '-t', '0']);
+  if (hasPodman) {
+    podman(['rm', '-a', '-f', '-t', '0']);
+    await podmanSettled(join(ws.dir, 'podman'));
+  }
   await ws.cleanup();
 });
 
