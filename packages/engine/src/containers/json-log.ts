@@ -30,11 +30,28 @@ export function parseByteSize(input: string): number {
   return Math.floor(Number(m[1]) * unit);
 }
 
-// Wall-clock origin in ns plus the monotonic clock: sub-millisecond digits that stay ordered.
-const origin = BigInt(Math.round(performance.timeOrigin * 1000)) * 1000n;
+/**
+ * A clock for log lines, in ns since the epoch: the wall clock's milliseconds, so that it follows a stepped clock or a
+ * resumed VM as docker's time.Now does (a start-time origin plus the monotonic clock drifted from the wall in a
+ * long-running daemon), and sub-millisecond digits from the monotonic clock. Strictly increasing, unless the wall
+ * clock steps back by more than a millisecond: then it steps back with it. Refers to nothing outside itself (the
+ * output worker evaluates its source).
+ */
+export function logClock(): () => bigint {
+  let last = 0n;
+  return () => {
+    let ns = BigInt(Date.now()) * 1_000_000n + (process.hrtime.bigint() % 1_000_000n);
+    // The monotonic digits wrap at their own millisecond boundary, not the wall's: keep the order across the wrap.
+    if (ns <= last && last - ns < 1_000_000n) ns = last + 1n;
+    last = ns;
+    return ns;
+  };
+}
 
-/** Now as RFC 3339 with 9 fractional digits (docker's RFC3339Nano, zero-padded). */
-export function rfc3339Nano(nowNs: bigint = origin + BigInt(Math.round(performance.now() * 1e6))): string {
+const engineLogClock = logClock();
+
+/** Now (or `nowNs`) as RFC 3339 with 9 fractional digits (docker's RFC3339Nano, zero-padded). */
+export function rfc3339Nano(nowNs: bigint = engineLogClock()): string {
   const ms = Number(nowNs / 1_000_000n);
   const iso = new Date(ms).toISOString();
   const frac = (nowNs % 1_000_000_000n).toString().padStart(9, '0');

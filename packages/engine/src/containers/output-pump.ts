@@ -10,12 +10,12 @@
  * pauses the FIFO until the engine has handled them).
  *
  * One worker serves every container (started on first use, unref'd). Its script is eval'd, with only Node
- * built-ins plus the source text of JsonFileLogWriter and rfc3339Nano (written to refer to nothing outside
+ * built-ins plus the source text of JsonFileLogWriter, rfc3339Nano and logClock (written to refer to nothing outside
  * themselves), so the same logging code runs from sources under vitest and from the daemon's bundle.
  */
 import { Readable } from 'node:stream';
 import { Worker } from 'node:worker_threads';
-import { JsonFileLogWriter, NODE_LOG_DEPS, rfc3339Nano, type LogStream } from './json-log';
+import { JsonFileLogWriter, logClock, NODE_LOG_DEPS, rfc3339Nano, type LogStream } from './json-log';
 
 /** Chunks of one tapped stream handed to the engine and not yet handled: the worker pauses the FIFO beyond this. */
 export const WINDOW = 4;
@@ -50,8 +50,8 @@ const fs = require('node:fs');
 const { StringDecoder } = require('node:string_decoder');
 const JsonFileLogWriter = (${JsonFileLogWriter.toString()});
 const rfc3339Nano = (${rfc3339Nano.toString()});
-const origin = BigInt(Math.round(performance.timeOrigin * 1000)) * 1000n;
-const now = () => rfc3339Nano(origin + BigInt(Math.round(performance.now() * 1e6)));
+const clock = (${logClock.toString()})();
+const now = () => rfc3339Nano(clock());
 const deps = { fs, StringDecoder, maxLine: ${NODE_LOG_DEPS.maxLine} };
 const WINDOW = ${WINDOW};
 const streams = new Map();
