@@ -420,7 +420,8 @@ describe.each(HASHING)('ingest across processes, $hashing hashing', ({ hashOffTh
     expect(await store.verify(digest)).toBe(true);
     expect(Buffer.from(await store.read(digest)).equals(payload)).toBe(true);
     expect(await store.listIngests()).toEqual([]);
-  });
+    // Up to five node+tsx children one after the other: 10 s at load 10 here, too close to the 20 s default.
+  }, 60_000);
 
   it('pruneLocks removes the lock of a killed writer once its ingest is gone, and nothing else', async () => {
     const content = join(root, 'content');
