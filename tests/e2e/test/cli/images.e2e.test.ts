@@ -40,6 +40,9 @@ describe.skipIf(!existsSync('/bin/busybox') || process.getuid?.() !== 0)('c save
   it('c commit without a name prints the untagged image id; c top passes ps options', async () => {
     const started = expectSuccess(await c.run(['run', '-d', '--name', 'cli-commit', image, 'sh', '-c', 'echo x > /x; exec sleep 60']), 'c run -d');
     expect(started.stdout.trim()).toMatch(/^[0-9a-f]{64}$/);
+    // Until the shell has exec'd sleep (comm "sleep", not "sh"): run -d returns once the container started, and on
+    // a loaded machine the shell may not have run yet.
+    await expect.poll(async () => (await c.run(['top', 'cli-commit', '-o', 'pid,comm'])).stdout).toMatch(/^\d+\s+sleep\s*$/m);
     const top = expectSuccess(await c.run(['top', 'cli-commit', 'aux']), 'c top');
     expect(top.stdout.split('\n')[0]).toMatch(/^USER\s+PID\s+%CPU/);
     expect(top.stdout).toMatch(/sleep 60/);

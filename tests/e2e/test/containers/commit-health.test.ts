@@ -61,17 +61,19 @@ describe.skipIf(!isRoot())('containers: commit, health, follow', () => {
     try {
       const c = await env.service.create({
         image: 'busybox:e2e',
-        cmd: ['sh', '-c', 'touch /tmp/ok; sleep 100'],
-        healthcheck: { Test: ['CMD-SHELL', 'test -e /tmp/ok'], Interval: 300e6, Timeout: 5e9, Retries: 2 },
+        // The probe passes from the first run: with a marker the command had to create first, two probes before a
+        // slow start created it made the container unhealthy before it was healthy.
+        cmd: ['sleep', '100'],
+        healthcheck: { Test: ['CMD-SHELL', 'test ! -e /tmp/failing'], Interval: 300e6, Timeout: 5e9, Retries: 2 },
       });
       expect(c.State.Health).toEqual({ Status: 'starting', FailingStreak: 0, Log: [] });
       await env.service.start(c.Id);
-      const deadline = Date.now() + 15_000;
+      const deadline = Date.now() + 30_000;
       while (env.service.inspect(c.Id).State.Health?.Status !== 'healthy' && Date.now() < deadline) await sleep(100);
       expect(env.service.inspect(c.Id).State.Health?.Status).toBe('healthy');
       expect(env.service.list().find((s) => s.Id === c.Id)?.Status).toMatch(/\(healthy\)$/);
-      await env.service.exec.run(c.Id, { cmd: ['rm', '/tmp/ok'] });
-      while (env.service.inspect(c.Id).State.Health?.Status !== 'unhealthy' && Date.now() < deadline + 15_000) await sleep(100);
+      await env.service.exec.run(c.Id, { cmd: ['touch', '/tmp/failing'] });
+      while (env.service.inspect(c.Id).State.Health?.Status !== 'unhealthy' && Date.now() < deadline + 30_000) await sleep(100);
       const health = env.service.inspect(c.Id).State.Health!;
       expect(health.Status).toBe('unhealthy');
       expect(health.FailingStreak).toBeGreaterThanOrEqual(2);
@@ -80,7 +82,7 @@ describe.skipIf(!isRoot())('containers: commit, health, follow', () => {
     } finally {
       unsubscribe();
     }
-  }, 60_000);
+  }, 120_000);
 
   it('logs --follow streams lines as they come and ends when the container exits; tail and timestamps filter', async () => {
     const c = await env.service.create({ image: 'busybox:e2e', cmd: ['sh', '-c', 'for i in 1 2 3 4 5; do echo line$i; sleep 0.2; done'] });

@@ -1,11 +1,11 @@
 // Privileged: top, stats, changes, export, cp (archive get/put), pause, restart policies, auto-remove.
 import { spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { Readable } from 'node:stream';
 import { pack } from 'tar-stream';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { ensureBuilt, isRoot } from '../runtime/helpers';
-import { logText, mountsUnder, removeAll, setup, type Env } from './support';
+import { logText, mountsUnder, removeAll, setup, until, type Env } from './support';
 
 let env: Env;
 beforeAll(async () => {
@@ -62,16 +62,13 @@ async function hostileTar(entries: { name: string; body?: string; linkname?: str
   return Readable.from([Buffer.concat(chunks)]);
 }
 
-async function until(check: () => boolean, ms = 10_000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!check() && Date.now() < deadline) await sleep(50);
-}
-
 describe.skipIf(!isRoot())('containers: introspection and policies', () => {
   it('top lists the processes, stats reads the cgroup, pause freezes them', async () => {
     const c = await env.service.create({ image: 'busybox:e2e', cmd: ['sh', '-c', 'sleep 100 & exec sleep 101'], memory: 64 * 1024 * 1024, pidsLimit: 30 });
     await env.service.start(c.Id);
-    await sleep(300);
+    // Until the shell has forked and exec'd: a fixed 300 ms could still show `sh -c …` on a loaded machine.
+    const sleeps = async () => (await env.service.top(c.Id)).Processes.map((p) => p[3]).sort().join(',');
+    await until('sleep 100 and sleep 101 in top', async () => (await sleeps()) === 'sleep 100,sleep 101');
     const top = await env.service.top(c.Id);
     expect(top.Titles).toEqual(['UID', 'PID', 'PPID', 'CMD']);
     expect(top.Processes.map((p) => p[3]).sort()).toEqual(['sleep 100', 'sleep 101']);
@@ -84,7 +81,7 @@ describe.skipIf(!isRoot())('containers: introspection and policies', () => {
     await env.service.pause(c.Id);
     expect(env.service.inspect(c.Id).State).toMatchObject({ Status: 'paused', Paused: true, Running: true });
     const frozen = top.Processes.map((p) => Number(p[1]));
-    for (const pid of frozen) expect((await import('node:fs')).readFileSync(`/proc/${pid}/stat`, 'utf8')).toMatch(/\) [DS] /);
+    for (const pid of frozen) expect(readFileSync(`/proc/${pid}/stat`, 'utf8')).toMatch(/\) [DS] /);
     await expect(env.service.exec.run(c.Id, { cmd: ['true'] })).rejects.toThrow(/paused/);
     await env.service.unpause(c.Id);
     expect(env.service.inspect(c.Id).State).toMatchObject({ Status: 'running', Paused: false });
@@ -114,13 +111,15 @@ describe.skipIf(!isRoot())('containers: introspection and policies', () => {
     const before = mountsUnder(env.root).length;
     const c = await env.service.create({ image: 'busybox:e2e', cmd: ['sh', '-c', 'echo hi > /root/note; rm /bin/wc; exec sleep 100'] });
     await env.service.start(c.Id);
-    await sleep(300);
+    // The writes are done once PID 1 is `sleep 100` (a fixed 300 ms could export before them on a loaded machine).
+    const pid = env.service.inspect(c.Id).State.Pid;
+    await until('the script to exec sleep 100', () => readFileSync(`/proc/${pid}/cmdline`, 'utf8') === 'sleep\u0000100\u0000');
     const entries = await tarList(await env.service.export(c.Id));
     expect(entries).toContain('./bin/busybox');
     expect(entries).toContain('./root/note');
     expect(entries).not.toContain('./bin/wc');
     expect(entries.some((e) => e.startsWith('./proc/') && e !== './proc/')).toBe(false);
-    await until(() => mountsUnder(env.root).length === before);
+    await until('the export mounts to go', () => mountsUnder(env.root).length === before);
     expect(mountsUnder(env.root).length).toBe(before);
   });
 
@@ -156,7 +155,7 @@ describe.skipIf(!isRoot())('containers: introspection and policies', () => {
   it('restart policy on-failure:2 restarts with backoff, then gives up; auto-remove removes on exit', async () => {
     const c = await env.service.create({ image: 'busybox:e2e', cmd: ['sh', '-c', 'echo run; exit 1'], restartPolicy: 'on-failure:2' });
     await env.service.start(c.Id);
-    await until(() => env.service.inspect(c.Id).RestartCount === 2 && env.service.inspect(c.Id).State.Status === 'exited', 15_000);
+    await until('two restarts, then exited', () => env.service.inspect(c.Id).RestartCount === 2 && env.service.inspect(c.Id).State.Status === 'exited');
     const state = env.service.inspect(c.Id);
     expect(state.RestartCount).toBe(2);
     expect(state.State).toMatchObject({ Status: 'exited', ExitCode: 1, Restarting: false });
@@ -172,7 +171,7 @@ describe.skipIf(!isRoot())('containers: introspection and policies', () => {
   it('restart policy always brings back a container that exits 0, with growing backoff', async () => {
     const c = await env.service.create({ image: 'busybox:e2e', cmd: ['sh', '-c', 'echo up; exit 0'], restartPolicy: 'always' });
     await env.service.start(c.Id);
-    await until(() => env.service.inspect(c.Id).RestartCount >= 3, 15_000);
+    await until('three restarts', () => env.service.inspect(c.Id).RestartCount >= 3);
     expect(env.service.inspect(c.Id).RestartCount).toBeGreaterThanOrEqual(3);
     expect((await logText(env.service, c.Id)).split('\n').filter(Boolean).length).toBeGreaterThanOrEqual(3);
     await env.service.stop(c.Id, 1);

@@ -103,6 +103,35 @@ export function containerProcesses(): number[] {
   return out;
 }
 
+/** The container cgroups of these containers only: other suites and packages may run containers meanwhile. */
+export function cgroupsOf(ids: readonly string[]): string[] {
+  return containerCgroups().filter((path) => ids.some((id) => path.endsWith(`/${id}`)));
+}
+
+/** The processes in these containers' cgroups only. */
+export function processesOf(ids: readonly string[]): number[] {
+  return containerProcesses().filter((pid) => {
+    try {
+      const cgroup = readFileSync(`/proc/${pid}/cgroup`, 'utf8');
+      return ids.some((id) => cgroup.includes(`/c/${id}`));
+    } catch {
+      return false; // gone
+    }
+  });
+}
+
+/**
+ * Polls `check` until it holds; throws naming `what` after `ms`. Waits on a condition instead of a fixed sleep: a
+ * loaded 2-core CI machine can stretch any short fixed wait.
+ */
+export async function until(what: string, check: () => boolean | Promise<boolean>, ms = 30_000): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
 export async function logText(service: ContainerService, id: string): Promise<string> {
   let text = '';
   for await (const e of service.logs(id)) text += e.line;

@@ -120,9 +120,10 @@ describe.skipIf(process.getuid?.() !== 0)('c-daemon: attach to running container
       expect(await docker('exec', '-t', 'ex', 'sh', '-c', 'test -t 1 && echo tty')).toMatchObject({ code: 0, stdout: 'tty\r\n' });
       expect(await docker('exec', 'ex', 'sh', '-c', 'test -t 1 || echo pipe')).toMatchObject({ code: 0, stdout: 'pipe\n' });
       const container = client.getContainer('ex');
-      // The short sleep keeps the pty open until its output is read: c-runtime's pty pump can lose the last bytes of
-      // a process that exits at once (the master's EIO may overtake them).
-      const exec = await container.exec({ Cmd: ['sh', '-c', 'read x; stty size; sleep 0.2'], Tty: true, AttachStdin: true, AttachStdout: true });
+      // The sleep keeps the pty open until its output is read: c-runtime's pty pump can lose the last bytes of a
+      // process that exits at once (the master's EIO may overtake them). 1 s, not 0.2: a loaded machine can delay
+      // the pump's read that long.
+      const exec = await container.exec({ Cmd: ['sh', '-c', 'read x; stty size; sleep 1'], Tty: true, AttachStdin: true, AttachStdout: true });
       const stream = (await exec.start({ hijack: true, stdin: true, Tty: true })) as Duplex;
       let raw = '';
       stream.on('data', (c: Buffer) => (raw += c.toString()));

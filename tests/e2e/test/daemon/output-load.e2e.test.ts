@@ -3,6 +3,7 @@
  * event loop, so `GET /_ping` keeps answering within a few ms while the output streams, and the json-file log
  * still gets every byte.
  */
+import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { Agent, request } from 'node:http';
 import { join } from 'node:path';
@@ -27,6 +28,20 @@ function ping(socketPath: string, agent: Agent): Promise<number> {
 
 const percentile = (sorted: number[], p: number): number => sorted[Math.min(sorted.length - 1, Math.floor((sorted.length * p) / 100))]!;
 
+/**
+ * A bare HTTP server in a process of its own on `socketPath`: pinged in turn with the daemon while the output
+ * streams, it shows what the machine itself gives a listening process in that same window.
+ */
+async function startControl(socketPath: string): Promise<ChildProcess> {
+  const script = "require('node:http').createServer((q, s) => s.end('OK')).listen(process.argv[1], () => console.log('ready'))";
+  const child = spawn(process.execPath, ['-e', script, socketPath], { stdio: ['ignore', 'pipe', 'inherit'] });
+  await new Promise<void>((resolve, reject) => {
+    child.once('exit', (code) => reject(new Error(`the control server exited (${code})`)));
+    child.stdout!.once('data', () => resolve());
+  });
+  return child;
+}
+
 describe.skipIf(process.getuid?.() !== 0)('c-daemon under a container writing 200 MB', () => {
   let session: Session;
   let client: Docker;
@@ -45,40 +60,50 @@ describe.skipIf(process.getuid?.() !== 0)('c-daemon under a container writing 20
     const script = `l=$(printf '%${LINE - 1}s' x); yes "$l" | head -c ${TOTAL}`;
     const container = await client.createContainer({ Image: session.image, Cmd: ['sh', '-c', script], Tty: tty, HostConfig: { LogConfig: { Type: 'json-file', Config: { 'max-size': '1g' } } } });
     const agent = new Agent({ keepAlive: true, maxSockets: 1 });
-    /** Pings every 5 ms until `until()`; their latencies, sorted. */
-    const measure = async (until: () => boolean): Promise<number[]> => {
-      const latencies: number[] = [];
+    const controlSocket = join(session.dir, `control-${tty}.sock`);
+    const control = await startControl(controlSocket);
+    const controlAgent = new Agent({ keepAlive: true, maxSockets: 1 });
+    /** Pings the daemon, then the control, every 5 ms until `until()`; their latencies, sorted. */
+    const measure = async (until: () => boolean): Promise<{ daemon: number[]; control: number[] }> => {
+      const daemon: number[] = [];
+      const controlled: number[] = [];
       while (!until()) {
-        latencies.push(await ping(session.socket, agent));
+        daemon.push(await ping(session.socket, agent));
+        controlled.push(await ping(controlSocket, controlAgent));
         await new Promise((r) => setTimeout(r, 5));
       }
-      return latencies.sort((a, b) => a - b);
+      return { daemon: daemon.sort((a, b) => a - b), control: controlled.sort((a, b) => a - b) };
     };
     try {
       await ping(session.socket, agent);
+      await ping(controlSocket, controlAgent);
       // The floor on this shared machine: the same pings while nothing streams.
       const idleUntil = performance.now() + 3000;
-      const idle = await measure(() => performance.now() > idleUntil);
+      const idle = (await measure(() => performance.now() > idleUntil)).daemon;
       const exited = container.wait({ condition: 'next-exit' });
       let done = false;
       void exited.finally(() => (done = true));
       await container.start();
       const startedAt = performance.now();
-      const sorted = await measure(() => done);
+      const streaming = await measure(() => done);
+      const sorted = streaming.daemon;
       const seconds = (performance.now() - startedAt) / 1000;
       expect(await exited).toMatchObject({ StatusCode: 0 });
       const p99 = percentile(sorted, 99);
       const idleP99 = percentile(idle, 99);
+      const controlP99 = percentile(streaming.control, 99);
       const load = readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');
       console.log(
         `${tty ? 'tty: ' : ''}200 MiB in ${seconds.toFixed(1)} s; ${sorted.length} pings: p50 ${percentile(sorted, 50).toFixed(2)} ms, p99 ${p99.toFixed(2)} ms, max ${sorted.at(-1)!.toFixed(2)} ms; ` +
-          `idle: p50 ${percentile(idle, 50).toFixed(2)} ms, p99 ${idleP99.toFixed(2)} ms (load ${load})`,
+          `control meanwhile: p99 ${controlP99.toFixed(2)} ms; idle: p50 ${percentile(idle, 50).toFixed(2)} ms, p99 ${idleP99.toFixed(2)} ms (load ${load})`,
       );
       expect(sorted.length).toBeGreaterThan(20);
-      // Near what the machine gives an idle daemon. Alone this is +2-5 ms; in CI turbo runs other packages' unit
-      // tests at the same time on 2 cores, which put one run at +13 ms. Output handled on the main thread (the
-      // design this guards against) measured p99 43 ms.
-      expect(p99).toBeLessThan(idleP99 + 20);
+      // Near what the machine gives a listening process. Alone this is +2-5 ms over the idle daemon; in CI turbo runs
+      // other packages' unit tests on the same 2 cores, and the idle window alone, measured before the stream, put one
+      // run at +13 ms: load that comes and goes between the two windows. So the floor is also taken in the same
+      // window, from a bare server in its own process pinged in turn with the daemon (the larger of the two floors
+      // counts). Output handled on the main thread (the design this guards against) measured p99 43 ms.
+      expect(p99).toBeLessThan(Math.max(idleP99, controlP99) + 20);
 
       const inspect = await container.inspect();
       let bytes = 0;
@@ -95,6 +120,8 @@ describe.skipIf(process.getuid?.() !== 0)('c-daemon under a container writing 20
       expect(inspect.LogPath.startsWith(join(session.root, 'containers'))).toBe(true);
     } finally {
       agent.destroy();
+      controlAgent.destroy();
+      control.kill('SIGKILL');
       await container.remove({ force: true });
     }
   });

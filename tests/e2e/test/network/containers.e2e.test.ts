@@ -35,6 +35,21 @@ function makeRootfs(dir: string): void {
   writeFileSync(join(dir, 'www/index.html'), 'hello from the container\n');
 }
 
+/** Whether a socket in the network namespace of `pid` listens on TCP port 80 (IPv4 or IPv6). */
+function listensOn80(pid: number): boolean {
+  for (const table of ['tcp', 'tcp6']) {
+    let text = '';
+    try {
+      text = readFileSync(`/proc/${pid}/net/${table}`, 'utf8');
+    } catch {
+      continue; // gone, or no IPv6
+    }
+    // local_address is ADDR:PORT in hex; state 0A is LISTEN.
+    if (text.split('\n').some((line) => / [0-9A-F]+:0050 [0-9A-F]+:[0-9A-F]+ 0A /.test(line))) return true;
+  }
+  return false;
+}
+
 /** A host port nobody listens on right now. */
 async function freePort(): Promise<number> {
   const server = createTcpServer();
@@ -127,10 +142,19 @@ describe.skipIf(!isRoot() || !haveTools)('containers on networks (privileged)', 
     return { code: StatusCode, output, record: containers.inspect(c.Id) };
   }
 
-  /** Starts a long-running container (httpd) and returns its record once started. */
+  /**
+   * Starts a long-running container (httpd) and returns its record once its httpd listens on port 80: a client
+   * container started right after could otherwise be refused by a server a loaded machine had not yet run.
+   */
   async function runDetached(options: Omit<CreateContainerOptions, 'image'>): Promise<ContainerRecord> {
     const c = await containers.create({ image: IMAGE, cmd: ['httpd', '-f', '-p', '80', '-h', '/www'], ...options });
     await containers.start(c.Id);
+    const pid = containers.inspect(c.Id).State.Pid;
+    const deadline = Date.now() + 30_000;
+    while (!listensOn80(pid)) {
+      if (Date.now() > deadline) throw new Error(`httpd in ${c.Id} did not listen on port 80`);
+      await sleep(20);
+    }
     return containers.inspect(c.Id);
   }
 
@@ -190,7 +214,7 @@ describe.skipIf(!isRoot() || !haveTools)('containers on networks (privileged)', 
     await network.create({ name: 'front' });
     await network.create({ name: 'other' });
     const web = await runDetached({ name: 'web', networkMode: 'front', endpoints: { front: { aliases: ['www'] } } });
-    const byName = await runToEnd({ networkMode: 'front', cmd: ['sh', '-c', 'timeout 5 wget -q -O - http://web/ && timeout 5 wget -q -O - http://www/'] });
+    const byName = await runToEnd({ networkMode: 'front', cmd: ['sh', '-c', 'timeout 20 wget -q -O - http://web/ && timeout 20 wget -q -O - http://www/'] });
     expect(byName.output).toBe('hello from the container\nhello from the container\n');
     expect(byName.code).toBe(0);
     const webIp = web.NetworkSettings?.Networks.front?.IPAddress;

@@ -15,6 +15,14 @@ const BRIDGE = 'ce2e0';
 const POOLS = [{ base: '10.231.0.0/16', size: 24 }];
 const INTERNET_NS = 'ce2e-inet';
 
+/** The links enslaved to `bridge` (its containers' host-side veths). */
+function portsOf(bridge: string): string[] {
+  return sh(['ip', '-o', 'link', 'show', 'master', bridge])
+    .stdout.split('\n')
+    .map((line) => line.split(':')[1]?.trim().split('@')[0] ?? '')
+    .filter((name) => name !== '');
+}
+
 describe.skipIf(!isRoot || !haveTools)('network (privileged, netns stand-ins for containers)', () => {
   let cleanup: Cleanup;
   let stateDir: string;
@@ -64,7 +72,11 @@ describe.skipIf(!isRoot || !haveTools)('network (privileged, netns stand-ins for
       manager = undefined;
       // Belt and braces: whatever destroy missed after a failure.
       sh(['nft', 'delete', 'table', 'ip', TABLE]);
-      for (const name of links()) if (name === BRIDGE || name.startsWith('ce2eb-') || name.startsWith('vc')) sh(['ip', 'link', 'del', name]);
+      // Only this suite's bridges and the veths on them: every `vc…` link would include other tests' containers.
+      for (const bridge of links().filter((name) => name === BRIDGE || name.startsWith('ce2eb-'))) {
+        for (const port of portsOf(bridge)) sh(['ip', 'link', 'del', port]);
+        sh(['ip', 'link', 'del', bridge]);
+      }
     });
   });
 
@@ -264,8 +276,7 @@ describe.skipIf(!isRoot || !haveTools)('network (privileged, netns stand-ins for
     const ours = () =>
       links()
         .filter((name) => name === BRIDGE || name.startsWith('ce2eb-'))
-        .flatMap((bridge) => [bridge, ...sh(['ip', '-o', 'link', 'show', 'master', bridge]).stdout.split('\n').map((line) => line.split(':')[1]?.trim().split('@')[0] ?? '')])
-        .filter((name) => name !== '')
+        .flatMap((bridge) => [bridge, ...portsOf(bridge)])
         .sort();
     const linksBefore = ours();
     const rulesBefore = must(['nft', 'list', 'table', 'ip', TABLE]);

@@ -103,15 +103,18 @@ export async function startHttpd(cleanup: Cleanup, netns: string, root: string, 
   throw new Error(`httpd in ${netns} did not come up on port ${port}`);
 }
 
-/** `busybox wget` from inside a netns; returns the body or undefined on failure (its own -T crashes busybox 1.35). */
-export async function wgetIn(netns: string, url: string, timeoutSeconds = 3): Promise<string | undefined> {
+/**
+ * `busybox wget` from inside a netns; returns the body or undefined on failure (its own -T crashes busybox 1.35).
+ * Checks that expect an answer use the default, generous for a loaded machine; checks that expect none pass a short one.
+ */
+export async function wgetIn(netns: string, url: string, timeoutSeconds = 15): Promise<string | undefined> {
   const r = await run(['ip', 'netns', 'exec', netns, 'busybox', 'wget', '-q', '-O', '-', url], timeoutSeconds * 1000);
   return r.status === 0 ? r.stdout : undefined;
 }
 
 /** GET from the host (this process's netns). */
 export async function hostGet(url: string): Promise<string> {
-  const response = await fetch(url, { signal: AbortSignal.timeout(5000) });
+  const response = await fetch(url, { signal: AbortSignal.timeout(15_000) }); // generous: a loaded CI machine
   return response.text();
 }
 

@@ -48,7 +48,7 @@ async function createThenStart(runtime: 'c' | 'runc', bundle: string, id: string
     checkCreated(Number(readFileSync(pidFile, 'utf8')), readFileSync(out, 'utf8'));
     const started = spawnSync('sh', ['-c', `${bin} start ${id}`], { encoding: 'utf8' });
     expect(started.status, `${started.stderr}${readFileSync(err, 'utf8')}`).toBe(0);
-    const deadline = Date.now() + 10_000;
+    const deadline = Date.now() + 30_000; // generous: a loaded CI machine
     while (!readFileSync(out, 'utf8').includes('done\n') && Date.now() < deadline) await sleep(50);
     return { out: readFileSync(out, 'utf8'), err: readFileSync(err, 'utf8') };
   } finally {

@@ -78,7 +78,8 @@ describe.skipIf(!isRoot())('c-runtime terminals', () => {
       expect(created.stderr).toBe('');
       expect(created.code).toBe(0);
       expect((await cli(ws.state, ['start', id])).code).toBe(0);
-      await new Promise<void>((resolve) => receiver.once('exit', () => resolve()));
+      // 'close', not 'exit': the exit can be handled before the last of its output is read.
+      await new Promise<void>((resolve) => receiver.once('close', () => resolve()));
       expect(out).toMatch(/name=\/dev\/ptmx/);
       expect(out).toMatch(/is-a-tty/);
       await cli(ws.state, ['delete', '--force', id]);

@@ -58,13 +58,17 @@ export async function startDaemonProcess(socket: string, root: string, env: Node
     stderr += chunk.toString();
   });
   const exited = new Promise<number | null>((resolveExit) => child.once('exit', (code) => resolveExit(code)));
+  const stderrEnded = new Promise<void>((resolveEnd) => child.stderr?.once('close', () => resolveEnd()));
   const stop = async (): Promise<number | null> => {
     if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
     const code = await exited;
+    // The exit can be handled before the last of its stderr is read (logs() would miss its goodbye): wait for the
+    // pipe's end, bounded, as a container the daemon left running may hold the pipe open.
+    await Promise.race([stderrEnded, new Promise((r) => setTimeout(r, 2000))]);
     removeEngineNetwork(root);
     return code;
   };
-  const deadline = Date.now() + 15_000;
+  const deadline = Date.now() + 60_000; // generous: start-up on a loaded 2-core CI machine
   while (!(await ping(socket))) {
     if (child.exitCode !== null || Date.now() > deadline) {
       await stop();

@@ -22,18 +22,29 @@ export function freePort(): Promise<number> {
   });
 }
 
-async function waitFor(check: () => Promise<boolean>, what: string, timeoutMs = 15_000): Promise<void> {
+/** Polls `check` until it holds; `what()` names what was awaited (read at the end, with the output so far). */
+async function waitFor(check: () => Promise<boolean>, what: () => string, gaveUp: () => boolean, timeoutMs = 30_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
+  while (Date.now() < deadline && !gaveUp()) {
     if (await check().catch(() => false)) return;
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
-  throw new Error(`timed out waiting for ${what}`);
+  throw new Error(`${gaveUp() ? 'gave up' : 'timed out'} waiting for ${what()}`);
 }
 
 /** `htpasswd`: a file made with `htpasswd -Bbn`; the registry then refuses anonymous access with 401. */
 export async function startRegistry(dir: string, options: { htpasswd?: string } = {}): Promise<LocalRegistry> {
-  const port = await freePort();
+  // freePort() closes its probe before docker-registry binds the port: another process may take it in between.
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await startRegistryOn(await freePort(), dir, options);
+    } catch (error) {
+      if (attempt >= 3 || !/address already in use/.test(String(error))) throw error;
+    }
+  }
+}
+
+async function startRegistryOn(port: number, dir: string, options: { htpasswd?: string }): Promise<LocalRegistry> {
   const host = `127.0.0.1:${port}`;
   await mkdir(join(dir, 'storage'), { recursive: true });
   const config = join(dir, 'config.yml');
@@ -54,12 +65,19 @@ export async function startRegistry(dir: string, options: { htpasswd?: string } 
     stderr += chunk.toString();
   });
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  // 'close' comes after the last of stderr: a failed bind's message is complete by then.
+  let closed = false;
+  child.once('close', () => (closed = true));
   const stop = async (): Promise<void> => {
     if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
     await exited;
   };
   try {
-    await waitFor(async () => (await fetch(`http://${host}/v2/`)).status === (options.htpasswd ? 401 : 200), `docker-registry on ${host} (${stderr})`);
+    await waitFor(
+      async () => (await fetch(`http://${host}/v2/`)).status === (options.htpasswd ? 401 : 200),
+      () => `docker-registry on ${host} (${stderr})`,
+      () => closed,
+    );
   } catch (error) {
     await stop();
     throw error;

@@ -103,7 +103,10 @@ export function pushImagesOnOneBase(work: string, baseBytes: number, extras: Rec
   }
 }
 
-/** Stops the daemon the CLI auto-started for `root` (its pid file names it) after releasing image mounts; waits ≤ 5 s. */
+/**
+ * Stops the daemon the CLI auto-started for `root` (its pid file names it) after releasing image mounts; waits ≤ 30 s
+ * (a loaded CI machine can take more than the 5 s this once allowed, and the root is removed next).
+ */
 export async function stopDaemonOf(root: string): Promise<void> {
   const mounts = join(root, 'mounts');
   if (existsSync(mounts)) {
@@ -124,7 +127,7 @@ export async function stopDaemonOf(root: string): Promise<void> {
   } catch {
     return; // already gone
   }
-  for (let i = 0; i < 50; i++) {
+  for (let i = 0; i < 300; i++) {
     try {
       process.kill(pid, 0);
     } catch {

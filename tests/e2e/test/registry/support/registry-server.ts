@@ -75,8 +75,18 @@ function ping(port: number): Promise<number> {
 }
 
 export async function startRegistry(auth: RegistryAuth = { kind: 'none' }): Promise<RunningRegistry> {
+  // freePort() closes its probe before docker-registry binds the port: another process may take it in between.
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await startRegistryOn(await freePort(), auth);
+    } catch (error) {
+      if (attempt >= 3 || !/address already in use/.test(String(error))) throw error;
+    }
+  }
+}
+
+async function startRegistryOn(port: number, auth: RegistryAuth): Promise<RunningRegistry> {
   const dir = mkdtempSync(join(tmpdir(), 'c-e2e-registry-'));
-  const port = await freePort();
   const config = [
     'version: 0.1',
     'log:',
@@ -99,6 +109,9 @@ export async function startRegistry(auth: RegistryAuth = { kind: 'none' }): Prom
   child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
   child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  // 'close' comes after the last of its output: a failed bind's message is complete by then.
+  let closed = false;
+  child.once('close', () => (closed = true));
   const stop = async () => {
     if (child.exitCode === null && child.signalCode === null) {
       child.kill('SIGTERM');
@@ -108,11 +121,11 @@ export async function startRegistry(auth: RegistryAuth = { kind: 'none' }): Prom
     }
     rmSync(dir, { recursive: true, force: true });
   };
-  const deadline = Date.now() + 10_000;
+  const deadline = Date.now() + 30_000; // generous: a loaded CI machine
   for (;;) {
     const status = await ping(port);
     if (status === 200 || status === 401) break;
-    if (child.exitCode !== null || Date.now() > deadline) {
+    if (closed || Date.now() > deadline) {
       await stop();
       throw new Error(`docker-registry did not start on 127.0.0.1:${port}:\n${output}`);
     }
