@@ -14,6 +14,18 @@ import { CLI_PATH, cliEnvironment, expectSuccess, tearDownCli, type CliEnvironme
 
 const haveBusybox = existsSync('/bin/busybox');
 
+/** Whether something accepts connections on the unix socket `path`. */
+function accepts(path: string): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = connect({ path });
+    socket.once('connect', () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.once('error', () => resolve(false));
+  });
+}
+
 /**
  * A unix-socket proxy to `target` that answers c's own run endpoints (`/c/run…`) as dockerd does, 404 `page not
  * found`, and passes everything else through (half-closes too): a daemon that speaks only the Docker API.
@@ -121,7 +133,7 @@ describe.skipIf(!haveBusybox)('c against its daemon', () => {
 
   it('runs detached, shows logs (and follows them until stop), lists with filters and formats', async () => {
     const started = expectSuccess(
-      await c.run(['run', '-d', '--name', 'ticker', '--label', 'role=e2e', image, 'sh', '-c', 'echo first; trap "exit 0" TERM; while true; do sleep 0.2; done']),
+      await c.run(['run', '-d', '--name', 'ticker', '--label', 'role=e2e', image, 'sh', '-c', 'trap "exit 0" TERM; echo first; while true; do sleep 0.2; done']),
       'c run -d',
     );
     const id = started.stdout.trim();
@@ -254,8 +266,9 @@ describe('c daemon and -H', () => {
     const daemon = spawn(process.execPath, [CLI_PATH, 'daemon', '--root', join(base, 'root'), '-H', `unix://${socket}`], { stdio: 'ignore' });
     const exited = new Promise<number | null>((resolve) => daemon.on('close', resolve));
     try {
+      // Until it accepts a connection: the socket file exists from bind(), a moment before listen().
       const deadline = Date.now() + 60_000;
-      while (!existsSync(socket) && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
+      while (!(await accepts(socket)) && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
       const env = { ...process.env, C_ROOT: '', C_HOST: '' };
       const run = (args: string[]) =>
         new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
