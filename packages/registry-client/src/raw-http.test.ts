@@ -166,7 +166,9 @@ describe('RawHttpPool', () => {
     const cut = await get(served.url, { headers: { 'x-cut': 'yes' } });
     await expect(body(cut)).rejects.toMatchObject({ code: 'ECONNRESET' });
     expect(cut.complete).toBe(false);
-    const stalled = await get(served.url, { idleTimeoutMs: 100 });
+    // 1 s, not 100 ms: the idle timer runs from the request, so a process stalled 150 ms before it read the head
+    // timed the head out instead of the body.
+    const stalled = await get(served.url, { idleTimeoutMs: 1000 });
     await expect(body(stalled)).rejects.toMatchObject({ code: 'ETIMEDOUT' });
   });
 
