@@ -1,5 +1,3 @@
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import nock from 'nock';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RegistryClient } from './client';
@@ -172,16 +170,10 @@ describe('retries', () => {
 });
 
 describe('connection failures', () => {
-  let server: Server;
-  let port: number;
-  beforeAll(async () => {
-    nock.enableNetConnect('127.0.0.1');
-    // Find a port nothing listens on: open and close a server.
-    server = createServer();
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    port = (server.address() as AddressInfo).port;
-    await new Promise<void>((resolve) => server.close(() => resolve()));
-  });
+  // Below the ephemeral range: a port freed by a closed server could be taken by any other process's listen(0) before
+  // the connect; nothing here listens on port 1 (the e2e suite uses it the same way).
+  const port = 1;
+  beforeAll(() => nock.enableNetConnect('127.0.0.1'));
   afterAll(() => nock.disableNetConnect());
 
   it('reports connection refused as UNAVAILABLE naming the registry, over plain HTTP for loopback', async () => {
