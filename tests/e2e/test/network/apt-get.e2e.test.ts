@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { cliEnvironment, expectSuccess, type CliEnvironment } from '../registry/support/cli';
+import { mountsUnder } from '../containers/support';
 import { isRoot } from '../runtime/helpers';
 
 /** The first http Debian mirror the host's apt uses (deb822 .sources or one-line lists), else deb.debian.org. */
@@ -48,12 +49,32 @@ function runQuietly(file: string, args: string[], timeoutMs: number): Promise<vo
   });
 }
 
+/** Removes `dir` after detaching what is mounted under it (a debootstrap killed at its timeout leaves target/proc). */
+function removeTree(dir: string): void {
+  for (const mountPoint of mountsUnder(dir).sort().reverse()) spawnSync('umount', ['-l', mountPoint]);
+  rmSync(dir, { recursive: true, force: true });
+}
+
+/** debootstrap, once more on a failure (one dropped download fails a run); a second failure shows the end of its log. */
+async function debootstrap(rootfs: string, mirror: string): Promise<void> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await runQuietly('debootstrap', ['--variant=minbase', 'bookworm', rootfs, mirror], 900_000);
+    } catch (error) {
+      const log = join(rootfs, 'debootstrap/debootstrap.log');
+      const tail = existsSync(log) ? readFileSync(log, 'utf8').split('\n').slice(-20).join('\n') : '(no debootstrap.log)';
+      removeTree(rootfs);
+      if (attempt === 2) throw new Error(`${(error as Error).message}; the end of its log:\n${tail}`);
+    }
+  }
+}
+
 describe.skipIf(!isRoot())('apt-get inside a Debian container, through NAT', () => {
   let c: CliEnvironment | undefined;
   let work: string | undefined;
   afterAll(() => {
     c?.cleanup();
-    if (work) rmSync(work, { recursive: true, force: true });
+    if (work) removeTree(work);
   });
 
   it('installs a package from the Debian mirror and runs it', async (ctx) => {
@@ -62,7 +83,7 @@ describe.skipIf(!isRoot())('apt-get inside a Debian container, through NAT', () 
     if (!reachable(mirror)) ctx.skip(`the Debian mirror ${mirror} is not reachable from this host`);
     work = mkdtempSync(join(tmpdir(), 'c-e2e-apt-'));
     const rootfs = join(work, 'rootfs');
-    await runQuietly('debootstrap', ['--variant=minbase', 'bookworm', rootfs, mirror], 900_000);
+    await debootstrap(rootfs, mirror);
     const tar = join(work, 'debian.tar');
     execFileSync('tar', ['--numeric-owner', '-C', rootfs, '-cf', tar, '.']);
     c = cliEnvironment();
