@@ -1,6 +1,5 @@
 import { createSocket } from 'node:dgram';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -10,24 +9,11 @@ import { parsePublishSpec } from './ports';
 import { FakeKernel } from './test-support/fake-kernel';
 
 /**
- * A port free for UDP and TCP on every address, as the network's DNS server binds both on its gateway: a probe of
- * UDP on 127.0.0.1 alone says nothing of a TCP listener on all addresses or a connection that holds the port.
+ * The embedded DNS server's port (UDP and TCP on the network's gateway): fixed, below the kernel's ephemeral range
+ * (32768-60999) and apart from the ports the other tests of this package bind, so no connection or other test takes it
+ * between a probe and the bind.
  */
-async function freeDnsPort(): Promise<number> {
-  for (let attempt = 1; ; attempt += 1) {
-    const udp = createSocket('udp4');
-    await new Promise<void>((resolve) => udp.bind(0, '0.0.0.0', resolve));
-    const { port } = udp.address();
-    const tcp = createServer();
-    const free = await new Promise<boolean>((resolve) => {
-      tcp.once('error', () => resolve(false));
-      tcp.listen({ host: '0.0.0.0', port, exclusive: true }, () => resolve(true));
-    });
-    await new Promise<void>((resolve) => udp.close(() => resolve()));
-    if (free) await new Promise<void>((resolve) => tcp.close(() => resolve()));
-    if (free || attempt >= 20) return port;
-  }
-}
+const DNS_PORT = 31260;
 
 describe('NetworkManager (fake kernel)', () => {
   let kernel: FakeKernel;
@@ -266,7 +252,7 @@ describe('NetworkManager (fake kernel)', () => {
   });
 
   it('a container on a user network gets its DNS in resolv.conf from create on, also with --dns; connect rewrites only hosts', async () => {
-    const manager = await NetworkManager.open({ ...options, embeddedDns: true, dnsPort: await freeDnsPort() });
+    const manager = await NetworkManager.open({ ...options, embeddedDns: true, dnsPort: DNS_PORT });
     try {
       // A loopback subnet: its gateway is bindable here, so the network's DNS server really starts.
       await manager.createNetwork({ name: 'app', subnet: '127.0.77.0/24', gateway: '127.0.77.1' });

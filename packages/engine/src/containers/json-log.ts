@@ -50,7 +50,10 @@ export function logClock(): () => bigint {
 
 const engineLogClock = logClock();
 
-/** Now (or `nowNs`) as RFC 3339 with 9 fractional digits (docker's RFC3339Nano, zero-padded). */
+/**
+ * Now (or `nowNs`) as RFC 3339 with 9 fractional digits (docker's RFC3339Nano, zero-padded). The default reads this
+ * module's clock: the output worker, which evaluates this function's source, always passes `nowNs`.
+ */
 export function rfc3339Nano(nowNs: bigint = engineLogClock()): string {
   const ms = Number(nowNs / 1_000_000n);
   const iso = new Date(ms).toISOString();

@@ -11,7 +11,8 @@
  *
  * One worker serves every container (started on first use, unref'd). Its script is eval'd, with only Node
  * built-ins plus the source text of JsonFileLogWriter, rfc3339Nano and logClock (written to refer to nothing outside
- * themselves), so the same logging code runs from sources under vitest and from the daemon's bundle.
+ * themselves but their default arguments, which are for the engine's thread: the worker passes each of them), so the
+ * same logging code runs from sources under vitest and from the daemon's bundle.
  */
 import { Readable } from 'node:stream';
 import { Worker } from 'node:worker_threads';

@@ -150,13 +150,13 @@ describe.each([
     expect(pidsPath).toContain(p.Id);
     expect(readFileSync(`/sys/fs/cgroup/pids${pidsPath}/pids.max`, 'utf8').trim()).toBe('8');
     // The forks are over once the script says so (a fixed 500 ms could end before that on a loaded machine).
-    await waitUntil('"forks 2" in the log', async () => (await logText(env.service, p.Id)) === 'forks 2\n');
+    await waitUntil('"forks N" in the log', async () => /^forks \d+\n$/.test(await logText(env.service, p.Id)));
     const inside = containerProcesses().filter((pid) => (read(`/proc/${pid}/cgroup`) ?? '').includes(p.Id));
     expect(inside.length).toBeGreaterThanOrEqual(2);
     expect(inside.length).toBeLessThanOrEqual(8);
     expect(await logText(env.service, p.Id)).toBe('forks 2\n');
     await env.service.stop(p.Id, 0);
-  }, 60_000);
+  }, 120_000);
 
   it('exec into it, restart policy restarts, stop sends TERM then KILL', async () => {
     const c = await env.service.create({ image: 'busybox:e2e', cmd: ['sleep', '100'], env: ['GREETING=hello'] });
@@ -185,7 +185,7 @@ describe.each([
     await until(() => env.service.inspect(r.Id).RestartCount === 2 && env.service.inspect(r.Id).State.Status === 'exited', 30_000);
     expect(env.service.inspect(r.Id).State.ExitCode).toBe(1);
     expect(env.service.startPaths).toEqual({ direct: before.direct + 3, init: before.init, threaded: before.threaded + (threads > 0 ? 3 : 0) });
-  }, 60_000);
+  }, 120_000);
 
   it('a failing start leaves the engine (every thread) in its own namespaces, root and cwd, and the next start works', async () => {
     const place = placeOf('self');

@@ -27,11 +27,18 @@ describe.skipIf(!isRoot())('containers: piped stdin', () => {
     // cat is now blocked reading its empty stdin. With a socket there (sendfile into the stdout FIFO) the kernel
     // held the FIFO's lock meanwhile and the engine's next read of it froze the event loop: timers stopped.
     let ticks = 0;
-    const timer = setInterval(() => ticks++, 20);
+    let lastTick = performance.now();
+    let longestGap = 0;
+    const timer = setInterval(() => {
+      ticks++;
+      longestGap = Math.max(longestGap, performance.now() - lastTick);
+      lastTick = performance.now();
+    }, 20);
     try {
       // Ten ticks, however long a loaded machine takes to give them (counting ticks in a fixed 500 ms could fall
-      // short); a frozen loop gives none, and the test times out.
+      // short), none of them late by seconds: the loop frozen by that read gave no tick at all until stdin got data.
       await until('ten 20 ms ticks of the event loop', () => ticks >= 10);
+      expect(longestGap).toBeLessThan(5000);
       input.write('line one\n');
       await until('the echo of line one', () => seen.includes('line one\n'));
       expect(seen).toBe('line one\n');

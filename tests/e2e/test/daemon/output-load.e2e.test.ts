@@ -35,10 +35,19 @@ const percentile = (sorted: number[], p: number): number => sorted[Math.min(sort
 async function startControl(socketPath: string): Promise<ChildProcess> {
   const script = "require('node:http').createServer((q, s) => s.end('OK')).listen(process.argv[1], () => console.log('ready'))";
   const child = spawn(process.execPath, ['-e', script, socketPath], { stdio: ['ignore', 'pipe', 'inherit'] });
-  await new Promise<void>((resolve, reject) => {
-    child.once('exit', (code) => reject(new Error(`the control server exited (${code})`)));
-    child.stdout!.once('data', () => resolve());
-  });
+  try {
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error('the control server was not ready within 30 s')), 30_000);
+      child.once('exit', (code) => reject(new Error(`the control server exited (${code})`)));
+      child.stdout!.once('data', () => {
+        clearTimeout(timer);
+        resolve();
+      });
+    });
+  } catch (error) {
+    child.kill('SIGKILL');
+    throw error;
+  }
   return child;
 }
 
@@ -58,10 +67,14 @@ describe.skipIf(process.getuid?.() !== 0)('c-daemon under a container writing 20
   it.each([false, true])('answers _ping within a few ms (p99) while the output streams, and the log is complete (tty %s)', { timeout: 600_000 }, async (tty) => {
     // 1 KiB lines (1023 characters and a newline), 200 MiB in all.
     const script = `l=$(printf '%${LINE - 1}s' x); yes "$l" | head -c ${TOTAL}`;
-    const container = await client.createContainer({ Image: session.image, Cmd: ['sh', '-c', script], Tty: tty, HostConfig: { LogConfig: { Type: 'json-file', Config: { 'max-size': '1g' } } } });
-    const agent = new Agent({ keepAlive: true, maxSockets: 1 });
+    // The control first: should it fail, no container is left behind.
     const controlSocket = join(session.dir, `control-${tty}.sock`);
     const control = await startControl(controlSocket);
+    const container = await client.createContainer({ Image: session.image, Cmd: ['sh', '-c', script], Tty: tty, HostConfig: { LogConfig: { Type: 'json-file', Config: { 'max-size': '1g' } } } }).catch((error: unknown) => {
+      control.kill('SIGKILL');
+      throw error;
+    });
+    const agent = new Agent({ keepAlive: true, maxSockets: 1 });
     const controlAgent = new Agent({ keepAlive: true, maxSockets: 1 });
     /** Pings the daemon, then the control, every 5 ms until `until()`; their latencies, sorted. */
     const measure = async (until: () => boolean): Promise<{ daemon: number[]; control: number[] }> => {

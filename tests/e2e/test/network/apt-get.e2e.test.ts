@@ -32,17 +32,31 @@ function reachable(mirror: string): boolean {
   return probe.status === 0;
 }
 
+/** The process group of a command runQuietly runs, for afterAll to end should the test time out meanwhile. */
+let running: number | undefined;
+
+/** Ends the whole process group (debootstrap's wget and dpkg too, not only its shell). */
+function killGroup(pid: number): void {
+  try {
+    process.kill(-pid, 'SIGKILL');
+  } catch {
+    // already gone
+  }
+}
+
 /**
- * Runs a long command without blocking this worker's event loop (a synchronous minute-long debootstrap starved
- * vitest's own messages meanwhile); rejects on a non-zero exit or after `timeoutMs`.
+ * Runs a long command in a process group of its own without blocking this worker's event loop (a synchronous
+ * minute-long debootstrap starved vitest's own messages meanwhile); rejects on a non-zero exit or after `timeoutMs`.
  */
 function runQuietly(file: string, args: string[], timeoutMs: number): Promise<void> {
   return new Promise((resolve, reject) => {
-    const child = spawn(file, args, { stdio: 'ignore' });
-    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+    const child = spawn(file, args, { stdio: 'ignore', detached: true });
+    running = child.pid;
+    const timer = setTimeout(() => child.pid !== undefined && killGroup(child.pid), timeoutMs);
     child.once('error', reject);
     child.once('exit', (code, signal) => {
       clearTimeout(timer);
+      running = undefined;
       if (code === 0) resolve();
       else reject(new Error(`${file} ${args.join(' ')} exited ${code ?? signal}`));
     });
@@ -59,7 +73,7 @@ function removeTree(dir: string): void {
 async function debootstrap(rootfs: string, mirror: string): Promise<void> {
   for (let attempt = 1; ; attempt++) {
     try {
-      return await runQuietly('debootstrap', ['--variant=minbase', 'bookworm', rootfs, mirror], 900_000);
+      return await runQuietly('debootstrap', ['--variant=minbase', 'bookworm', rootfs, mirror], 450_000);
     } catch (error) {
       const log = join(rootfs, 'debootstrap/debootstrap.log');
       const tail = existsSync(log) ? readFileSync(log, 'utf8').split('\n').slice(-20).join('\n') : '(no debootstrap.log)';
@@ -73,6 +87,7 @@ describe.skipIf(!isRoot())('apt-get inside a Debian container, through NAT', () 
   let c: CliEnvironment | undefined;
   let work: string | undefined;
   afterAll(() => {
+    if (running !== undefined) killGroup(running);
     c?.cleanup();
     if (work) removeTree(work);
   });

@@ -48,11 +48,14 @@ async function podmanSettled(root: string, deadlineMs = 30_000): Promise<void> {
 }
 
 afterAll(async () => {
-  if (hasPodman) {
-    podman(['rm', '-a', '-f', '-t', '0']);
-    await podmanSettled(join(ws.dir, 'podman'));
+  try {
+    if (hasPodman) {
+      podman(['rm', '-a', '-f', '-t', '0']);
+      await podmanSettled(join(ws.dir, 'podman'));
+    }
+  } finally {
+    await ws.cleanup();
   }
-  await ws.cleanup();
 });
 
 // podman is not part of the base image: `apt-get install -y podman`. No containers.conf is needed: c-runtime
