@@ -29,8 +29,8 @@ beforeAll(() => {
 }, 300_000);
 /**
  * Waits until no process names this podman root in its command line. conmon runs podman's exit command
- * (`container cleanup --rm`) in the background after a container ends, and it still writes under the root (its
- * database journal) after `podman run --rm` or `rm -f` returned: removing the root meanwhile failed with ENOTEMPTY.
+ * (`container cleanup --rm`) in the background after a container ends, and that can still write under the root after
+ * `podman run --rm` or `rm -f` returned: removing the root meanwhile failed once with ENOTEMPTY (a CI run at load 12).
  */
 async function podmanSettled(root: string, deadlineMs = 30_000): Promise<void> {
   const deadline = Date.now() + deadlineMs;
