@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { PassThrough } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
-import { containerCgroups, containerProcesses, logText, mountsUnder, removeAll, setup, until as waitUntil, type Env } from './support';
+import { containerCgroups, containerProcesses, logText, mountsUnder, removeAll, setup, until, type Env } from './support';
 import { openSession, type Session } from '../daemon/support/session';
 import { linuxSyscalls } from '@c/namespaces';
 import { StateStore, defaultCgroupsFactory, deleteContainer, runDirect } from '@c/runtime';
@@ -43,14 +43,6 @@ function nodeChildren(): number[] {
     if ((read(`/proc/${entry}/cmdline`) ?? '').includes('c-runtime-init.')) out.push(Number(entry));
   }
   return out;
-}
-
-async function until(condition: () => boolean, ms: number): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error('timed out');
-    await new Promise((r) => setTimeout(r, 20));
-  }
 }
 
 /** Every thread of this process in one place: a build thread that failed mid-build came back too. */
@@ -150,7 +142,7 @@ describe.each([
     expect(pidsPath).toContain(p.Id);
     expect(readFileSync(`/sys/fs/cgroup/pids${pidsPath}/pids.max`, 'utf8').trim()).toBe('8');
     // The forks are over once the script says so (a fixed 500 ms could end before that on a loaded machine).
-    await waitUntil('"forks N" in the log', async () => /^forks \d+\n$/.test(await logText(env.service, p.Id)));
+    await until('"forks N" in the log', async () => /^forks \d+\n$/.test(await logText(env.service, p.Id)));
     const inside = containerProcesses().filter((pid) => (read(`/proc/${pid}/cgroup`) ?? '').includes(p.Id));
     expect(inside.length).toBeGreaterThanOrEqual(2);
     expect(inside.length).toBeLessThanOrEqual(8);
@@ -173,7 +165,7 @@ describe.each([
     await startDirect(polite.Id);
     // Stop only once the trap is set: after a fixed 300 ms a slow shell could still lack it, ignore TERM as PID 1
     // and be killed after the 10 s grace (137).
-    await waitUntil('the TERM trap', async () => (await logText(env.service, polite.Id)) === 'trapped\n');
+    await until('the TERM trap', async () => (await logText(env.service, polite.Id)) === 'trapped\n');
     const t1 = Date.now();
     await env.service.stop(polite.Id, 10);
     expect(Date.now() - t1).toBeLessThan(8000); // well below its 10 s grace
@@ -182,7 +174,7 @@ describe.each([
     const before = env.service.startPaths;
     const r = await env.service.create({ image: 'busybox:e2e', cmd: ['sh', '-c', 'exit 1'], restartPolicy: 'on-failure:2' });
     await env.service.start(r.Id);
-    await until(() => env.service.inspect(r.Id).RestartCount === 2 && env.service.inspect(r.Id).State.Status === 'exited', 30_000);
+    await until('two restarts, then exited', () => env.service.inspect(r.Id).RestartCount === 2 && env.service.inspect(r.Id).State.Status === 'exited', 30_000);
     expect(env.service.inspect(r.Id).State.ExitCode).toBe(1);
     expect(env.service.startPaths).toEqual({ direct: before.direct + 3, init: before.init, threaded: before.threaded + (threads > 0 ? 3 : 0) });
   }, 120_000);
@@ -269,7 +261,7 @@ describe.each([
     expect(containerProcesses().filter((pid) => ours(read(`/proc/${pid}/cgroup`) ?? ''))).toEqual([]);
     expect(mountsUnder(env.root)).toEqual([]);
     // Log writers and the output worker settle asynchronously: allow them a moment.
-    await until(() => readdirSync('/proc/self/fd').length <= fds, 30_000).catch(() => undefined);
+    await until('the fds back to their count before', () => readdirSync('/proc/self/fd').length <= fds, 30_000).catch(() => undefined);
     expect(readdirSync('/proc/self/fd').length).toBeLessThanOrEqual(fds);
     expect(nodeChildren()).toEqual([]);
   }, 300_000);

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createContainerService } from '@c/engine';
-import { containerCgroups, containerProcesses, logText, mountsUnder, openService, removeAll, setup, type Env } from './support';
+import { containerCgroups, containerProcesses, logText, mountsUnder, openService, removeAll, setup, until, type Env } from './support';
 import { ensureDaemonBuilt, startDaemonProcess } from '../daemon/support/daemon-process';
 
 const CONTAINER_CGROUP = /:\/c\/[0-9a-f]{64}/;
@@ -50,14 +50,6 @@ function initAlive(pid: number): boolean {
   return (read(`/proc/${pid}/cmdline`) ?? '').includes('c-runtime-init');
 }
 
-async function waitFor(what: string, condition: () => boolean, ms = 30_000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
-
 describe('warm init pool (engine)', () => {
   let env: Env;
   beforeAll(async () => {
@@ -69,7 +61,7 @@ describe('warm init pool (engine)', () => {
     await env.cleanup();
   }, 60_000);
 
-  const full = () => waitFor('two warm inits', () => env.service.warmInits === 2);
+  const full = () => until('two warm inits', () => env.service.warmInits === 2);
 
   /** Starts a container and says whether its PID 1 came from the pool. */
   async function startCounted(id: string, stdio: Parameters<Env['service']['start']>[1] = {}): Promise<{ warm: boolean; pid: number }> {
@@ -90,7 +82,7 @@ describe('warm init pool (engine)', () => {
       expect(read(`/proc/${pid}/environ`)).toBe('');
       // Blocked reading its plan, not polling: it uses no CPU while idle. Waited for: an init that has just reported
       // ready can still be runnable (R) on its way to that read when a loaded machine has not scheduled it yet.
-      await waitFor(`pooled init ${pid} asleep in its read`, () => procState(pid) === 'S', 10_000);
+      await until(`pooled init ${pid} asleep in its read`, () => procState(pid) === 'S', 10_000);
     }
     // Not containers.
     expect(env.service.list({ all: true })).toEqual([]);
@@ -178,7 +170,7 @@ describe('warm init pool (engine)', () => {
     const pids = pooledInits(process.pid);
     expect(pids).toHaveLength(2);
     env.service.close();
-    await waitFor('pooled inits to die', () => pids.every((pid) => !initAlive(pid)), 10_000);
+    await until('pooled inits to die', () => pids.every((pid) => !initAlive(pid)), 10_000);
     env.service = await openService(env.root);
   });
 });
@@ -196,7 +188,7 @@ describe('warm init pool (c-daemon)', () => {
       const daemon = await startDaemonProcess(join(dir, `${signal}.sock`), join(dir, `root-${signal}`), { C_INIT_POOL: '2', C_RUNTIME_DIRECT: '0' });
       try {
         const pid = daemon.child.pid!;
-        await waitFor(`the daemon's two pooled inits\n${daemon.logs()}`, () => pooledInits(pid).length === 2);
+        await until(`the daemon's two pooled inits\n${daemon.logs()}`, () => pooledInits(pid).length === 2);
         const pids = pooledInits(pid);
         if (signal === 'SIGTERM') expect(await daemon.stop()).toBe(0);
         else {
@@ -204,7 +196,7 @@ describe('warm init pool (c-daemon)', () => {
           await daemon.stop();
         }
         // SIGTERM: the daemon kills them; SIGKILL: their sync socket reaches EOF and they exit by themselves.
-        await waitFor(`pooled inits of a daemon stopped by ${signal} to die`, () => pids.every((p) => !initAlive(p)), 10_000);
+        await until(`pooled inits of a daemon stopped by ${signal} to die`, () => pids.every((p) => !initAlive(p)), 10_000);
       } finally {
         await daemon.stop();
       }
