@@ -4,13 +4,13 @@
 // are never touched; everything is removed in afterAll even when a test fails.
 import { spawn } from 'node:child_process';
 import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
-import { createServer as createTcpServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { ContainerService, EventBus, NetworkService, createImageService, kernelNamesFor, type ContainerRecord, type CreateContainerOptions } from '@c/engine';
 import { ensureBuilt, isRoot } from '../runtime/helpers';
+import { freePort } from '../registry/support/registry-server';
 import { Cleanup, hostServer, links, sh } from './support';
 
 const haveTools = ['ip', 'nft', 'busybox'].every((tool) => sh(['sh', '-c', `command -v ${tool}`]).status === 0);
@@ -50,15 +50,6 @@ function listensOn80(pid: number): boolean {
   return false;
 }
 
-/** A host port nobody listens on right now. */
-async function freePort(): Promise<number> {
-  const server = createTcpServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const address = server.address();
-  await new Promise((resolve) => server.close(resolve));
-  if (address === null || typeof address === 'string') throw new Error('no port');
-  return address.port;
-}
 
 async function hostGet(url: string, attempts = 40): Promise<string> {
   let last: unknown;

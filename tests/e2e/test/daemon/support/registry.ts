@@ -1,25 +1,13 @@
 /** A throwaway docker-registry (Debian's distribution 2.8) on a free 127.0.0.1 port with temp storage. */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdir, writeFile } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
+import { onFreePort } from '../../registry/support/registry-server';
 
 export interface LocalRegistry {
   /** `127.0.0.1:PORT` */
   host: string;
   stop(): Promise<void>;
-}
-
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      server.close(() => resolve(port));
-    });
-  });
 }
 
 /** Polls `check` until it holds; `what()` names what was awaited (read at the end, with the output so far). */
@@ -34,14 +22,7 @@ async function waitFor(check: () => Promise<boolean>, what: () => string, gaveUp
 
 /** `htpasswd`: a file made with `htpasswd -Bbn`; the registry then refuses anonymous access with 401. */
 export async function startRegistry(dir: string, options: { htpasswd?: string } = {}): Promise<LocalRegistry> {
-  // freePort() closes its probe before docker-registry binds the port: another process may take it in between.
-  for (let attempt = 1; ; attempt++) {
-    try {
-      return await startRegistryOn(await freePort(), dir, options);
-    } catch (error) {
-      if (attempt >= 3 || !/address already in use/.test(String(error))) throw error;
-    }
-  }
+  return onFreePort((port) => startRegistryOn(port, dir, options));
 }
 
 async function startRegistryOn(port: number, dir: string, options: { htpasswd?: string }): Promise<LocalRegistry> {

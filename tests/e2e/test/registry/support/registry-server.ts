@@ -74,15 +74,22 @@ function ping(port: number): Promise<number> {
   });
 }
 
-export async function startRegistry(auth: RegistryAuth = { kind: 'none' }): Promise<RunningRegistry> {
-  // freePort() closes its probe before docker-registry binds the port: another process may take it in between.
+/**
+ * Starts a server on a free port, on another one should that be taken first: freePort() closes its probe before the
+ * server binds, and another process may take the port in between (`start` rejects with "address already in use").
+ */
+export async function onFreePort<T>(start: (port: number) => Promise<T>): Promise<T> {
   for (let attempt = 1; ; attempt++) {
     try {
-      return await startRegistryOn(await freePort(), auth);
+      return await start(await freePort());
     } catch (error) {
       if (attempt >= 3 || !/address already in use/.test(String(error))) throw error;
     }
   }
+}
+
+export async function startRegistry(auth: RegistryAuth = { kind: 'none' }): Promise<RunningRegistry> {
+  return onFreePort((port) => startRegistryOn(port, auth));
 }
 
 async function startRegistryOn(port: number, auth: RegistryAuth): Promise<RunningRegistry> {
