@@ -1,10 +1,10 @@
-import { closeSync, existsSync, mkdirSync, openSync, rmdirSync, constants as fsConstants } from 'node:fs';
+import { existsSync, mkdirSync, rmdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { BPF_CGROUP_DEVICE, BPF_F_ALLOW_MULTI, RecordingSyscalls, linuxSyscalls } from '@c/namespaces';
 import { afterEach, describe, expect, test } from 'vitest';
 import { detectCgroupLayout } from './detect';
 import { attachDeviceFilter, compileDeviceFilter, encodeEbpf, replaceDeviceFilter, runDeviceFilter } from './device-filter';
-import { bpfProgFds, isPrivileged, uniqueName } from './test-helpers';
+import { attachedDevicePrograms, bpfProgFds, isPrivileged, uniqueName } from './test-helpers';
 import type { LinuxDeviceCgroup } from './types';
 
 const v2Root = detectCgroupLayout().v2;
@@ -130,21 +130,13 @@ describe.skipIf(!canRunReal)('on the real kernel (root and a cgroup2 mount; skip
     const dir = join(v2Root ?? '', uniqueName('c-test-devfilter'));
     mkdirSync(dir);
     dirs.push(dir);
-    const attached = () => {
-      const fd = openSync(dir, fsConstants.O_RDONLY | fsConstants.O_DIRECTORY);
-      try {
-        return linuxSyscalls.bpfProgQuery(fd, BPF_CGROUP_DEVICE);
-      } finally {
-        closeSync(fd);
-      }
-    };
     const fdsBefore = bpfProgFds();
     attachDeviceFilter(linuxSyscalls, dir, RUNC_DEFAULT);
     attachDeviceFilter(linuxSyscalls, dir, [{ allow: true }]);
-    const stacked = attached();
+    const stacked = attachedDevicePrograms(dir);
     expect(stacked).toHaveLength(2);
     replaceDeviceFilter(linuxSyscalls, dir, RUNC_DEFAULT);
-    const replaced = attached();
+    const replaced = attachedDevicePrograms(dir);
     expect(replaced).toHaveLength(1);
     expect(stacked).not.toContain(replaced[0]);
     expect(bpfProgFds()).toBe(fdsBefore);

@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, readFileSync, readdirSync, readlinkSync, rmdirSync } from 'node:fs';
+import { closeSync, existsSync, openSync, readFileSync, readdirSync, readlinkSync, rmdirSync, constants as fsConstants } from 'node:fs';
+import { BPF_CGROUP_DEVICE, linuxSyscalls } from '@c/namespaces';
 import type { CgroupManager } from './types';
 
 /** Root with CAP_SYS_ADMIN: the cgroup tests write to /sys/fs/cgroup. */
@@ -18,6 +19,16 @@ export function bpfProgFds(): number {
       return false; // the fd readdir itself used, closed by now
     }
   }).length;
+}
+
+/** The ids of the device programs attached to the cgroup directory itself (BPF_PROG_QUERY). */
+export function attachedDevicePrograms(dir: string): number[] {
+  const fd = openSync(dir, fsConstants.O_RDONLY | fsConstants.O_DIRECTORY);
+  try {
+    return linuxSyscalls.bpfProgQuery(fd, BPF_CGROUP_DEVICE);
+  } finally {
+    closeSync(fd);
+  }
 }
 
 export interface Waiting {

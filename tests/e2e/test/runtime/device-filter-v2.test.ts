@@ -2,13 +2,12 @@
 // has a cgroup2 mount without controllers, which is all BPF_CGROUP_DEVICE needs, so the program the runtime
 // uses on pure v2 hosts is loaded, enforced and replaced here for real.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { closeSync, existsSync, openSync, rmdirSync, writeFileSync, constants as fsConstants } from 'node:fs';
+import { existsSync, rmdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { BPF_CGROUP_DEVICE, linuxSyscalls } from '@c/namespaces';
 import { afterEach, describe, expect, it } from 'vitest';
 // The cgroup managers are internal to @c/runtime (not in its exports): the test reaches them through the sources.
 import { CgroupV2Manager, detectCgroupLayout, type LinuxDeviceCgroup } from '../../../../packages/runtime/src/cgroups/index';
-import { bpfProgFds } from '../../../../packages/runtime/src/cgroups/test-helpers';
+import { attachedDevicePrograms, bpfProgFds } from '../../../../packages/runtime/src/cgroups/test-helpers';
 import { isRoot } from './helpers';
 
 const v2Root = detectCgroupLayout().v2;
@@ -20,16 +19,6 @@ const NULL_ONLY: LinuxDeviceCgroup[] = [
   { allow: true, type: 'c', major: 1, minor: 3, access: 'rwm' }, // /dev/null
 ];
 const NULL_AND_ZERO: LinuxDeviceCgroup[] = [...NULL_ONLY, { allow: true, type: 'c', major: 1, minor: 5, access: 'rwm' }]; // + /dev/zero
-
-/** The ids of the device programs attached to the directory itself. */
-function attachedPrograms(dir: string): number[] {
-  const fd = openSync(dir, fsConstants.O_RDONLY | fsConstants.O_DIRECTORY);
-  try {
-    return linuxSyscalls.bpfProgQuery(fd, BPF_CGROUP_DEVICE);
-  } finally {
-    closeSync(fd);
-  }
-}
 
 const children: ChildProcess[] = [];
 /** Names of the test cgroups under the cgroup2 root. */
@@ -81,7 +70,7 @@ describe.skipIf(!canRun)('cgroup v2 device filter on the real kernel (root; skip
     // threads drop theirs: it must not hold the program's fd.
     new CgroupV2Manager({ root: v2Root ?? '', own: '/' }).create(`/${name}`, { devices: NULL_ONLY });
     expect(bpfProgFds()).toBe(fdsBefore);
-    const first = attachedPrograms(dir);
+    const first = attachedDevicePrograms(dir);
     expect(first).toHaveLength(1);
 
     const denied = await runIn(dir, PROBE);
@@ -95,7 +84,7 @@ describe.skipIf(!canRun)('cgroup v2 device filter on the real kernel (root; skip
     expect(fresh.attach(`/${name}`)).toBe(true);
     fresh.apply({ devices: NULL_AND_ZERO });
     expect(bpfProgFds()).toBe(fdsBefore);
-    const second = attachedPrograms(dir);
+    const second = attachedDevicePrograms(dir);
     expect(second).toHaveLength(1);
     expect(second).not.toEqual(first);
 
