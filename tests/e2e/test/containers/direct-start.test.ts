@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { PassThrough } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
-import { containerCgroups, containerProcesses, logText, mountsUnder, removeAll, setup, until, type Env } from './support';
+import { containerCgroups, containerProcesses, logText, mountsUnder, processesOf, removeAll, setup, until, type Env } from './support';
 import { openSession, type Session } from '../daemon/support/session';
 import { linuxSyscalls } from '@c/namespaces';
 import { StateStore, defaultCgroupsFactory, deleteContainer, runDirect } from '@c/runtime';
@@ -143,7 +143,7 @@ describe.each([
     expect(readFileSync(`/sys/fs/cgroup/pids${pidsPath}/pids.max`, 'utf8').trim()).toBe('8');
     // The forks are over once the script says so (a fixed 500 ms could end before that on a loaded machine).
     await until('"forks N" in the log', async () => /^forks \d+\n$/.test(await logText(env.service, p.Id)));
-    const inside = containerProcesses().filter((pid) => (read(`/proc/${pid}/cgroup`) ?? '').includes(p.Id));
+    const inside = processesOf([p.Id]);
     expect(inside.length).toBeGreaterThanOrEqual(2);
     expect(inside.length).toBeLessThanOrEqual(8);
     expect(await logText(env.service, p.Id)).toBe('forks 2\n');
